@@ -1,0 +1,106 @@
+/**
+ * The contract between the code nnc generates and everything that uses it (the runtime, the
+ * CLI, the playground, an application that copied the generated module).
+ *
+ * A generated module (TypeScript or JavaScript) has no imports and exports:
+ *
+ *     export const layout: readonly ParamEntry[];   // where each tensor lives in `params`
+ *     export const meta: ModelMeta;                 // sizes and settings, all constants
+ *     export function createModel(): CompiledModel; // a fresh instance with its own buffers
+ *
+ * Every buffer is allocated once by `createModel`; no method allocates afterwards, except
+ * `getState`, which returns copies.
+ */
+
+/** One tensor in the flat parameter array. */
+export interface ParamEntry {
+  /** `<layer>.<tensor>`, e.g. `dense_1.weight`, `dense_1.bias`, `bn_1.running_mean`. */
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly offset: number;
+  readonly size: number;
+  /** False for statistics that the optimizer never updates (batchnorm running mean/var). */
+  readonly trainable: boolean;
+}
+
+export interface ModelMeta {
+  readonly name: string;
+  /** Shape of one input sample, e.g. [28, 28]. */
+  readonly inputShape: readonly number[];
+  /** Product of `inputShape`. */
+  readonly inputSize: number;
+  readonly outputShape: readonly number[];
+  readonly outputSize: number;
+  /** Largest `n` that `forward`, `lossAndGrad` and `trainStep` accept. */
+  readonly maxBatch: number;
+  readonly paramCount: number;
+  readonly loss: string;
+  readonly optimizer: string;
+  /** "float32" normally; "float64" for gradient checks. */
+  readonly dtype: "float32" | "float64";
+  /** Bytes held by every preallocated buffer of one instance. */
+  readonly bytes: number;
+}
+
+export type Floats = Float32Array | Float64Array;
+
+/** Everything needed to resume training bit-for-bit. */
+export interface ModelState {
+  readonly params: Floats;
+  /** Optimizer moments, laid out like `params` (zero-length for plain SGD without momentum). */
+  readonly optimizer: Floats;
+  /** Optimizer steps taken (Adam's bias correction uses it). */
+  readonly step: number;
+  /** State of the generator that draws dropout masks. */
+  readonly rng: number;
+}
+
+export interface CompiledModel {
+  readonly meta: ModelMeta;
+  readonly layout: readonly ParamEntry[];
+  /** All parameters, flat; views of it may be taken with `layout`. */
+  readonly params: Floats;
+  /** Gradient of the last `lossAndGrad`/`trainStep`, laid out like `params`. */
+  readonly grads: Floats;
+
+  /** Seeded initialization of every parameter (weights by their initializer, biases, stats). */
+  init(seed: number): void;
+
+  /**
+   * Forward pass over `n` samples of `x` (n × inputSize, row-major). Inference mode unless
+   * `training` (dropout on, batchnorm on batch statistics). Returns a view of the output
+   * buffer, n × outputSize, valid until the next call.
+   */
+  forward(x: Floats, n: number, training?: boolean): Floats;
+
+  /** `forward` that returns its own copy. */
+  predict(x: Floats, n: number): Floats;
+
+  /**
+   * Mean loss over `n` samples, in inference mode. `y` is n × outputSize: one-hot rows for
+   * `cross_entropy`, 0/1 for `binary_cross_entropy`, target values for regression losses.
+   */
+  loss(x: Floats, y: Floats, n: number): number;
+
+  /** Mean loss in training mode, and its gradient into `grads`. */
+  lossAndGrad(x: Floats, y: Floats, n: number): number;
+
+  /**
+   * One optimizer step at learning rate `lr`: forward, backward, clipping, update.
+   * Returns the batch's mean loss (before the update). Afterwards `output()` holds the
+   * batch's predictions from this step's forward pass.
+   */
+  trainStep(x: Floats, y: Floats, n: number, lr: number): number;
+
+  /** View of the last forward pass's output, n × outputSize of that call. */
+  output(): Floats;
+
+  getState(): ModelState;
+  setState(state: ModelState): void;
+}
+
+export interface GeneratedModule {
+  readonly layout: readonly ParamEntry[];
+  readonly meta: ModelMeta;
+  createModel(): CompiledModel;
+}

@@ -1,0 +1,288 @@
+/**
+ * The checked program: what a `.nn` file means, with every default filled in.
+ *
+ * The checker (`check.ts`) builds it from the AST; the compiler lowers `model`, `loss` and
+ * `optimizer` to IR; the runtime reads `data`, `train` and `metrics`. Every node keeps the
+ * span of the text it came from, so later stages can point back at the source.
+ */
+import type { Span } from "../grammar/span.js";
+
+export type Shape = readonly number[];
+
+// ── activations ────────────────────────────────────────────────────────────────
+export type ActivationKind =
+  | "linear"
+  | "sigmoid"
+  | "tanh"
+  | "relu"
+  | "leaky_relu"
+  | "elu"
+  | "gelu"
+  | "softmax";
+
+export interface Activation {
+  readonly kind: ActivationKind;
+  /** Slope for x < 0 (`leaky_relu`, default 0.01) or scale of the negative part (`elu`, default 1). */
+  readonly alpha: number;
+  readonly span: Span;
+}
+
+// ── initializers ───────────────────────────────────────────────────────────────
+export type InitializerKind =
+  | "he" // normal, std sqrt(2 / fan_in)
+  | "he_uniform" // uniform, limit sqrt(6 / fan_in)
+  | "xavier" // uniform, limit sqrt(6 / (fan_in + fan_out)) (Keras' glorot_uniform)
+  | "xavier_normal" // normal, std sqrt(2 / (fan_in + fan_out))
+  | "lecun" // normal, std sqrt(1 / fan_in)
+  | "normal" // normal, std 0.05
+  | "uniform" // uniform, limit 0.05
+  | "zeros"
+  | "ones";
+
+// ── layers ─────────────────────────────────────────────────────────────────────
+interface LayerBase {
+  /** The name the user gave, or a generated one such as `dense_2`. */
+  readonly name: string;
+  /** True when the name came from the file. */
+  readonly named: boolean;
+  readonly span: Span;
+}
+
+export interface DenseLayer extends LayerBase {
+  readonly kind: "dense";
+  readonly units: number;
+  readonly activation: Activation;
+  readonly init: InitializerKind;
+  readonly biasInit: InitializerKind;
+  readonly useBias: boolean;
+}
+
+export interface DropoutLayer extends LayerBase {
+  readonly kind: "dropout";
+  /** Fraction of units dropped while training, in [0, 1). */
+  readonly rate: number;
+}
+
+export interface FlattenLayer extends LayerBase {
+  readonly kind: "flatten";
+}
+
+export interface ActivationLayer extends LayerBase {
+  readonly kind: "activation";
+  readonly activation: Activation;
+}
+
+export type Padding = "same" | "valid";
+
+export interface Conv2dLayer extends LayerBase {
+  readonly kind: "conv2d";
+  readonly filters: number;
+  /** [height, width] */
+  readonly kernel: readonly [number, number];
+  readonly stride: readonly [number, number];
+  readonly padding: Padding;
+  readonly activation: Activation;
+  readonly init: InitializerKind;
+  readonly biasInit: InitializerKind;
+  readonly useBias: boolean;
+}
+
+export interface Pool2dLayer extends LayerBase {
+  readonly kind: "maxpool2d" | "avgpool2d";
+  readonly size: readonly [number, number];
+  /** Defaults to the pool size. */
+  readonly stride: readonly [number, number];
+  readonly padding: Padding;
+}
+
+export interface BatchNormLayer extends LayerBase {
+  readonly kind: "batchnorm";
+  /** Running-statistics momentum (Keras' default 0.99). */
+  readonly momentum: number;
+  readonly epsilon: number;
+}
+
+export type Layer =
+  | DenseLayer
+  | DropoutLayer
+  | FlattenLayer
+  | ActivationLayer
+  | Conv2dLayer
+  | Pool2dLayer
+  | BatchNormLayer;
+
+export type LayerKind = Layer["kind"];
+
+export interface Model {
+  readonly name: string;
+  /** Shape of one sample, without the batch dimension: [features], [h, w] or [h, w, c]. */
+  readonly input: Shape;
+  readonly inputSpan: Span;
+  readonly layers: readonly Layer[];
+  /** Seed of the weight initializers. */
+  readonly seed: number;
+  readonly span: Span;
+}
+
+// ── loss ───────────────────────────────────────────────────────────────────────
+export type LossKind = "mse" | "mae" | "huber" | "binary_cross_entropy" | "cross_entropy";
+
+export interface Loss {
+  readonly kind: LossKind;
+  /** Huber threshold (default 1). */
+  readonly delta: number;
+  readonly span: Span;
+}
+
+// ── optimizer ──────────────────────────────────────────────────────────────────
+export type OptimizerKind = "sgd" | "adam" | "adamw" | "rmsprop";
+
+export interface Optimizer {
+  readonly kind: OptimizerKind;
+  /** Base learning rate; a schedule scales it per step. */
+  readonly lr: number;
+  /** sgd: momentum (default 0); rmsprop: momentum (default 0). */
+  readonly momentum: number;
+  /** sgd: Nesterov momentum. */
+  readonly nesterov: boolean;
+  /** adam/adamw: first and second moment decay. */
+  readonly beta1: number;
+  readonly beta2: number;
+  /** rmsprop: decay of the squared-gradient average (default 0.9). */
+  readonly rho: number;
+  readonly epsilon: number;
+  /** L2 penalty added to the gradient (sgd, adam, rmsprop) or decoupled decay (adamw, default 0.01). */
+  readonly weightDecay: number;
+  /** Clip the global gradient norm to this value; 0 = off. */
+  readonly clipNorm: number;
+  /** Clip every gradient element to [-v, v]; 0 = off. */
+  readonly clipValue: number;
+  readonly span: Span;
+}
+
+// ── metrics ────────────────────────────────────────────────────────────────────
+export type MetricKind =
+  | "loss"
+  | "accuracy"
+  | "mse"
+  | "mae"
+  | "precision"
+  | "recall"
+  | "f1"
+  | "confusion_matrix";
+
+export interface Metric {
+  readonly kind: MetricKind;
+  readonly span: Span;
+}
+
+// ── data ───────────────────────────────────────────────────────────────────────
+export type GeneratorKind = "xor" | "circles" | "spiral" | "moons" | "gaussian" | "sine";
+
+export interface GeneratorSource {
+  readonly kind: "generator";
+  readonly generator: GeneratorKind;
+  /** Number of samples. */
+  readonly size: number;
+  /** Standard deviation of the noise added to each point. */
+  readonly noise: number;
+  readonly seed: number;
+  /** Number of classes (spiral arms, gaussian blobs); ignored by the others. */
+  readonly classes: number;
+  readonly span: Span;
+}
+
+export interface CsvSource {
+  readonly kind: "csv";
+  /** As written in the file; resolved relative to the `.nn` file by the runtime. */
+  readonly path: string;
+  /** Whether the first row names the columns (default true). */
+  readonly header: boolean;
+  /** The label column: a header name or a 0-based index. Default: the last column. */
+  readonly label: string | number | undefined;
+  /** Feature columns; undefined = every column but the label. */
+  readonly features: readonly (string | number)[] | undefined;
+  /** Feature columns holding categories, one-hot encoded. */
+  readonly categorical: readonly (string | number)[];
+  /** What to do with an empty or `NA` cell. */
+  readonly missing: "error" | "drop" | "mean" | "zero";
+  readonly delimiter: string;
+  readonly span: Span;
+}
+
+export interface IdxSource {
+  readonly kind: "idx";
+  readonly images: string;
+  readonly labels: string;
+  /** Read only the first N samples (0 = all). */
+  readonly limit: number;
+  readonly span: Span;
+}
+
+export interface JsonSource {
+  readonly kind: "json";
+  /** A file holding `[{"x": [...], "y": ...}, ...]` or `{"x": [[...]], "y": [...]}`. */
+  readonly path: string;
+  readonly span: Span;
+}
+
+export type DataSource = GeneratorSource | CsvSource | IdxSource | JsonSource;
+
+export type Normalization = "none" | "standard" | "minmax";
+
+export interface Data {
+  readonly train: DataSource;
+  /** A separate source, or a fraction of `train` held out (0 = none). */
+  readonly test: DataSource | number;
+  /** A separate source, or a fraction of the training data held out (0 = none). */
+  readonly validation: DataSource | number;
+  /** Fitted on the training split only. */
+  readonly normalize: Normalization;
+  /** Multiplier applied to every feature before normalization (1 = none). */
+  readonly scale: number;
+  /** Shuffle the training split every epoch. */
+  readonly shuffle: boolean;
+  readonly shuffleSeed: number;
+  /** Labels are class indices (classification) or values (regression); decided by the loss. */
+  readonly span: Span;
+}
+
+// ── training ───────────────────────────────────────────────────────────────────
+export type Schedule =
+  | { readonly kind: "constant"; readonly span: Span | undefined }
+  | { readonly kind: "step"; readonly every: number; readonly gamma: number; readonly span: Span }
+  | { readonly kind: "exponential"; readonly gamma: number; readonly span: Span }
+  | { readonly kind: "cosine"; readonly minLr: number; readonly span: Span };
+
+export interface EarlyStop {
+  readonly patience: number;
+  /** A metric name, e.g. `val_loss`, `val_accuracy`, `loss`. */
+  readonly monitor: string;
+  readonly minDelta: number;
+  /** Restore the best weights when stopping (default true). */
+  readonly restoreBest: boolean;
+  readonly span: Span;
+}
+
+export interface Train {
+  readonly epochs: number;
+  readonly batch: number;
+  /** Learning-rate schedule, applied per epoch after warm-up. */
+  readonly schedule: Schedule;
+  /** Epochs of linear warm-up from 0 to the base rate (0 = none). */
+  readonly warmup: number;
+  readonly earlyStop: EarlyStop | undefined;
+  /** Write a checkpoint every N epochs (0 = only at the end). */
+  readonly checkpointEvery: number;
+  readonly span: Span | undefined;
+}
+
+// ── the whole file ─────────────────────────────────────────────────────────────
+export interface Program {
+  readonly model: Model;
+  readonly loss: Loss;
+  readonly optimizer: Optimizer;
+  readonly metrics: readonly Metric[];
+  readonly data: Data | undefined;
+  readonly train: Train;
+}

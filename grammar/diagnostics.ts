@@ -1,0 +1,169 @@
+/**
+ * Diagnostics are data: a stable code, a severity, a message, a span, and a hint. Every
+ * message nnc can print is one row of `MESSAGES`, referenced by name; a message's text takes
+ * `{0}`, `{1}` … arguments. Codes are banded:
+ *
+ *   NN1xxx  syntax (tokens, structure)
+ *   NN2xxx  names, kinds, settings and ranges
+ *   NN3xxx  shapes (layers that cannot follow one another, loss against output)
+ *   NN4xxx  data (files, columns, records)
+ *   NN5xxx  training runs (divergence, checkpoints, weights)
+ *
+ * Nothing here is rendered: see `render.ts` for the terminal and JSON, and the playground for
+ * editor markers.
+ */
+import type { Span } from "./span.js";
+
+export type Severity = "error" | "warning" | "info";
+
+export interface RelatedInfo {
+  readonly message: string;
+  readonly span: Span;
+}
+
+export interface Diagnostic {
+  readonly code: string;
+  readonly severity: Severity;
+  readonly message: string;
+  readonly span: Span;
+  readonly hint?: string;
+  /** Other places that explain this one ("first defined here"). */
+  readonly related?: readonly RelatedInfo[];
+  /** Path of the file, when known; filled in at the edge. */
+  readonly file?: string;
+}
+
+interface MessageRow {
+  readonly code: string;
+  readonly severity: Severity;
+  readonly text: string;
+}
+
+const row = (code: string, text: string, severity: Severity = "error"): MessageRow => ({
+  code,
+  severity,
+  text,
+});
+
+/** Every message, by name. Keep codes stable: tests, docs and users refer to them. */
+export const MESSAGES = {
+  // ── NN1xxx syntax ──────────────────────────────────────────────────────────
+  unexpectedCharacter: row("NN1001", "unexpected character {0}"),
+  unterminatedString: row("NN1002", "unterminated string"),
+  badEscape: row("NN1003", "unknown escape sequence {0} in string"),
+  badNumber: row("NN1004", "malformed number {0}"),
+  unexpectedToken: row("NN1010", "unexpected {0}"),
+  expectedToken: row("NN1011", "expected {0} but found {1}"),
+  missingCloseBrace: row("NN1012", "missing `}` to close the `{0}` block"),
+  unmatchedCloseBrace: row("NN1013", "`}` without a matching `{`"),
+  expectedValue: row("NN1014", "expected a value after {0}"),
+  missingComma: row("NN1015", "missing `,` between arguments"),
+  trailingComma: row("NN1016", "trailing `,` with nothing after it"),
+  missingCloseParen: row("NN1017", "missing `)` to close the argument list of `{0}`"),
+  missingCloseBracket: row("NN1018", "missing `]` to close the list"),
+  nestingTooDeep: row("NN1019", "nesting too deep (more than {0} levels)"),
+
+  // ── NN2xxx names, kinds, settings ──────────────────────────────────────────
+  unknownBlock: row("NN2001", "unknown top-level setting `{0}`"),
+  unknownKey: row("NN2002", "unknown setting `{0}` in the `{1}` block"),
+  unknownLayer: row("NN2003", "unknown layer `{0}`"),
+  unknownActivation: row("NN2004", "unknown activation `{0}`"),
+  unknownLoss: row("NN2005", "unknown loss `{0}`"),
+  unknownOptimizer: row("NN2006", "unknown optimizer `{0}`"),
+  unknownMetric: row("NN2007", "unknown metric `{0}`"),
+  unknownInitializer: row("NN2008", "unknown initializer `{0}`"),
+  unknownSource: row("NN2009", "unknown data source `{0}`"),
+  unknownArgument: row("NN2010", "`{0}` has no argument `{1}`"),
+  unknownOption: row("NN2011", "unknown value `{0}` for `{1}`"),
+  duplicateBlock: row("NN2012", "`{0}` is declared more than once"),
+  duplicateArgument: row("NN2013", "argument `{0}` is given more than once"),
+  duplicateLayerName: row("NN2014", "two layers are named `{0}`"),
+  missingRequired: row("NN2015", "`{0}` needs {1}"),
+  missingBlock: row("NN2016", "the file has no `{0}`"),
+  wrongType: row("NN2017", "`{0}` expects {1}, but got {2}"),
+  tooManyArguments: row("NN2018", "`{0}` takes at most {1} positional argument{2}"),
+  outOfRange: row("NN2019", "`{0}` must be {1}, but is {2}"),
+  notInteger: row("NN2020", "`{0}` must be a whole number, but is {1}"),
+  blockExpected: row("NN2021", "`{0}` expects a `{ … }` block"),
+  noBlockExpected: row("NN2022", "`{0}` takes no `{ … }` block"),
+  inputNotFirst: row("NN2023", "`input` must come before the first layer"),
+  missingInput: row("NN2024", "the model has no `input` shape"),
+  noLayers: row("NN2025", "the model has no layers"),
+  conflictingSettings: row("NN2026", "{0}"),
+  ignoredSetting: row("NN2027", "{0}", "warning"),
+  badName: row("NN2028", "`{0}` is not a valid layer name"),
+
+  // ── NN3xxx shapes ──────────────────────────────────────────────────────────
+  layerNeedsFlatInput: row("NN3001", "`{0}` needs a flat input, but gets shape {1}"),
+  layerNeedsImageInput: row("NN3002", "`{0}` needs an image input [h, w, c], but gets shape {1}"),
+  kernelTooLarge: row("NN3003", "{0} {1} is larger than its input {2}"),
+  strideMismatch: row("NN3004", "stride {0} does not divide the input {1} evenly"),
+  lossOutputMismatch: row("NN3005", "`{0}` does not fit the model's output: {1}"),
+  softmaxNotLast: row("NN3006", "`softmax` is only supported on the last layer", "error"),
+  labelShapeMismatch: row("NN3007", "labels of shape {0} do not match the output shape {1}"),
+  emptyOutput: row("NN3008", "`{0}` produces an empty output of shape {1}"),
+  tooManyParameters: row("NN3009", "the model has {0} parameters; the limit is {1}"),
+  inputShapeInvalid: row("NN3010", "the input shape {0} is not supported: {1}"),
+  bufferTooLarge: row("NN3011", "the model needs {0} of buffers at batch {1}; the limit is {2}"),
+
+  // ── NN4xxx data ────────────────────────────────────────────────────────────
+  fileNotFound: row("NN4001", "cannot read {0}: {1}"),
+  csvColumnCount: row("NN4002", "row has {0} columns, but the header has {1}"),
+  csvNotNumeric: row("NN4003", "column `{0}` holds `{1}`, which is not a number"),
+  csvMissingValue: row("NN4004", "column `{0}` is empty"),
+  csvNoColumn: row("NN4005", "there is no column `{0}`"),
+  labelOutOfRange: row("NN4006", "label {0} is outside the {1} classes of the model"),
+  idxTruncated: row("NN4007", "the IDX file is truncated: {0}"),
+  idxBadMagic: row("NN4008", "not an IDX file: {0}"),
+  dataShapeMismatch: row("NN4009", "samples have {0} features, but the model's input {1} needs {2}"),
+  jsonInvalid: row("NN4010", "invalid JSON data: {0}"),
+  emptyData: row("NN4011", "the data set is empty"),
+  noData: row("NN4012", "the file declares no `data` block to {0}"),
+
+  // ── NN5xxx runs, checkpoints, weights ──────────────────────────────────────
+  diverged: row("NN5001", "training diverged: the loss became {0} at epoch {1}, batch {2}"),
+  checkpointOtherModel: row("NN5002", "the checkpoint {0} was written for a different model"),
+  checkpointCorrupt: row("NN5003", "the checkpoint {0} is damaged: {1}"),
+  weightsMismatch: row("NN5004", "the weights file {0} does not fit this model: {1}"),
+  cannotWrite: row("NN5005", "cannot write {0}: {1}"),
+} as const satisfies Record<string, MessageRow>;
+
+export type MessageName = keyof typeof MESSAGES;
+
+function format(text: string, args: readonly (string | number)[]): string {
+  return text.replace(/\{(\d)\}/g, (_, i: string) => String(args[Number(i)] ?? ""));
+}
+
+/** Builds a diagnostic from a row of the table. */
+export function diag(
+  name: MessageName,
+  span: Span,
+  args: readonly (string | number)[] = [],
+  extra: { hint?: string; related?: readonly RelatedInfo[] } = {},
+): Diagnostic {
+  const m = MESSAGES[name];
+  const d: Diagnostic = {
+    code: m.code,
+    severity: m.severity,
+    message: format(m.text, args),
+    span,
+    ...(extra.hint !== undefined ? { hint: extra.hint } : {}),
+    ...(extra.related !== undefined && extra.related.length > 0 ? { related: extra.related } : {}),
+  };
+  return d;
+}
+
+export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
+  return diagnostics.some((d) => d.severity === "error");
+}
+
+/** Every stage returns its value with what it found; user errors are never thrown. */
+export interface Result<T> {
+  readonly value: T;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** Sorts by position, then code, so output is stable. */
+export function sortDiagnostics(ds: readonly Diagnostic[]): Diagnostic[] {
+  return [...ds].sort((a, b) => a.span.start - b.span.start || a.code.localeCompare(b.code));
+}
