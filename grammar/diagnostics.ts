@@ -119,6 +119,8 @@ export const MESSAGES = {
   jsonInvalid: row("NN4010", "invalid JSON data: {0}"),
   emptyData: row("NN4011", "the data set is empty"),
   noData: row("NN4012", "the file declares no `data` block to {0}"),
+  recordCountMismatch: row("NN4013", "{0} holds {1} records, but {2} holds {3}"),
+  labelWidthMismatch: row("NN4014", "labels have {0} values per sample, but the model's output needs {1}"),
 
   // ── NN5xxx runs, checkpoints, weights ──────────────────────────────────────
   diverged: row("NN5001", "training diverged: the loss became {0} at epoch {1}, batch {2}"),
@@ -126,6 +128,7 @@ export const MESSAGES = {
   checkpointCorrupt: row("NN5003", "the checkpoint {0} is damaged: {1}"),
   weightsMismatch: row("NN5004", "the weights file {0} does not fit this model: {1}"),
   cannotWrite: row("NN5005", "cannot write {0}: {1}"),
+  noCheckpoint: row("NN5006", "no checkpoint to resume in {0}; starting from the beginning", "warning"),
 } as const satisfies Record<string, MessageRow>;
 
 export type MessageName = keyof typeof MESSAGES;
