@@ -1,0 +1,381 @@
+/**
+ * CST → AST. Reports the structural problems the grammar tolerates on purpose (a missing `}`,
+ * `)` or `]`, a missing or trailing comma, stray tokens, bad string escapes), so every broken
+ * file still yields a tree and all of its problems at once.
+ */
+import type { CstElement, CstNode, IToken } from "chevrotain";
+import type { Arg, Block, Expr, Name, SourceFile, Statement } from "./ast.js";
+import { diag, type Diagnostic } from "./diagnostics.js";
+import { afterToken, tokenSpan } from "./lexer.js";
+import { joinSpans, type Span } from "./span.js";
+import { MalformedNumber, RBrace, UnterminatedString } from "./tokens.js";
+
+type Children = Record<string, CstElement[] | undefined>;
+
+function isToken(e: CstElement): e is IToken {
+  return (e as IToken).image !== undefined;
+}
+function nodes(c: Children, key: string): CstNode[] {
+  return (c[key] ?? []).filter((e): e is CstNode => !isToken(e));
+}
+function tokens(c: Children, key: string): IToken[] {
+  return (c[key] ?? []).filter(isToken).filter((t) => !isNaN(t.startOffset));
+}
+function node(c: Children, key: string): CstNode | undefined {
+  return nodes(c, key)[0];
+}
+function token(c: Children, key: string): IToken | undefined {
+  return tokens(c, key)[0];
+}
+
+/** Every real token under a CST element, in order. */
+function allTokens(e: CstElement, out: IToken[] = []): IToken[] {
+  if (isToken(e)) {
+    if (!isNaN(e.startOffset)) out.push(e);
+    return out;
+  }
+  for (const list of Object.values(e.children)) for (const child of list ?? []) allTokens(child, out);
+  return out;
+}
+
+function spanOf(e: CstElement): Span | undefined {
+  const ts = allTokens(e).sort((a, b) => a.startOffset - b.startOffset);
+  const first = ts[0];
+  const last = ts[ts.length - 1];
+  if (first === undefined || last === undefined) return undefined;
+  return joinSpans(tokenSpan(first), tokenSpan(last));
+}
+
+function describe(t: IToken): string {
+  return t.image.length > 20 ? `\`${t.image.slice(0, 20)}…\`` : `\`${t.image}\``;
+}
+
+const ESCAPES: Record<string, string> = { n: "\n", t: "\t", r: "\r", '"': '"', "\\": "\\", "0": "\0" };
+
+class Builder {
+  readonly diagnostics: Diagnostic[] = [];
+  private readonly comments: IToken[];
+  private commentIndex = 0;
+
+  constructor(comments: readonly IToken[]) {
+    this.comments = [...comments].sort((a, b) => a.startOffset - b.startOffset);
+  }
+
+  /** Comments that end before `offset`, consumed. */
+  private commentsBefore(offset: number): string[] {
+    const out: string[] = [];
+    while (this.commentIndex < this.comments.length) {
+      const c = this.comments[this.commentIndex];
+      if (c === undefined || c.startOffset >= offset) break;
+      out.push(commentText(c));
+      this.commentIndex++;
+    }
+    return out;
+  }
+
+  /** A comment on `line` after `offset`, consumed. */
+  private commentOnLine(line: number, offset: number): string | undefined {
+    const c = this.comments[this.commentIndex];
+    if (c !== undefined && c.startLine === line && c.startOffset >= offset) {
+      this.commentIndex++;
+      return commentText(c);
+    }
+    return undefined;
+  }
+
+  file(cst: CstNode, sourceLength: number, end: Span): SourceFile {
+    const c = cst.children;
+    const statements: Statement[] = [];
+    const items = [...nodes(c, "statement"), ...nodes(c, "stray"), ...tokens(c, "strayClose")].sort(
+      (a, b) => startOf(a) - startOf(b),
+    );
+    this.items(items, statements);
+    const comments = this.commentsBefore(sourceLength + 1);
+    return {
+      statements,
+      comments,
+      span: { start: 0, end: sourceLength, line: 1, column: 1, endLine: end.endLine, endColumn: end.endColumn },
+    };
+  }
+
+  /** Statements, stray tokens and stray `}` in source order. */
+  private items(items: readonly CstElement[], statements: Statement[]): void {
+    let strayRun: IToken[] = [];
+    const flush = (): void => {
+      const first = strayRun[0];
+      const last = strayRun[strayRun.length - 1];
+      if (first !== undefined && last !== undefined) {
+        const hint =
+          first.tokenType === MalformedNumber || first.tokenType === UnterminatedString
+            ? undefined
+            : "a statement starts with a name, e.g. `dense 64, relu` or `epochs 10`";
+        this.diagnostics.push(
+          diag("unexpectedToken", joinSpans(tokenSpan(first), tokenSpan(last)), [describe(first)], hint === undefined ? {} : { hint }),
+        );
+      }
+      strayRun = [];
+    };
+    for (const item of items) {
+      if (isToken(item)) {
+        flush();
+        if (item.tokenType === RBrace) {
+          this.diagnostics.push(
+            diag("unmatchedCloseBrace", tokenSpan(item), [], { hint: "remove it, or add the `{` it should close" }),
+          );
+        }
+      } else if (item.name === "stray") {
+        const ts = allTokens(item);
+        const prev = strayRun[strayRun.length - 1];
+        const t = ts[0];
+        if (t !== undefined && prev !== undefined && prev.startLine !== t.startLine) flush();
+        strayRun.push(...ts);
+      } else {
+        flush();
+        statements.push(this.statement(item));
+      }
+    }
+    flush();
+  }
+
+  private statement(cst: CstNode): Statement {
+    const c = cst.children;
+    const kw = token(c, "keyword");
+    const keyword: Name = kw === undefined ? { name: "", span: spanOf(cst) ?? ZERO } : { name: kw.image, span: tokenSpan(kw) };
+    const comments = this.commentsBefore(kw?.startOffset ?? 0);
+    const argsNode = node(c, "arguments");
+    const args = argsNode === undefined ? [] : this.arguments(argsNode);
+    const blockNode = node(c, "block");
+    const headerEnd = argsNode === undefined ? keyword.span : (spanOf(argsNode) ?? keyword.span);
+    const trailingComment = blockNode === undefined ? undefined : this.commentOnLine(headerEnd.endLine, headerEnd.end);
+    const block = blockNode === undefined ? undefined : this.block(blockNode, keyword.name);
+    const span = spanOf(cst) ?? keyword.span;
+    const trailing = trailingComment ?? (blockNode === undefined ? this.commentOnLine(span.endLine, span.end) : undefined);
+    return { kind: "statement", keyword, args, block, comments, trailingComment: trailing, span };
+  }
+
+  private block(cst: CstNode, owner: string): Block {
+    const c = cst.children;
+    const open = token(c, "open");
+    const close = token(c, "close");
+    const statements: Statement[] = [];
+    const items = [...nodes(c, "statement"), ...nodes(c, "stray")].sort((a, b) => startOf(a) - startOf(b));
+    this.items(items, statements);
+    const comments = close === undefined ? [] : this.commentsBefore(close.startOffset);
+    const openSpan = open === undefined ? (spanOf(cst) ?? ZERO) : tokenSpan(open);
+    if (close === undefined) {
+      const last = statements[statements.length - 1];
+      const afterLine = last?.span.endLine ?? openSpan.line;
+      this.diagnostics.push(
+        diag("missingCloseBrace", openSpan, [owner], { hint: `add \`}\` after line ${afterLine}` }),
+      );
+    }
+    return { statements, comments, closed: close !== undefined, span: spanOf(cst) ?? openSpan };
+  }
+
+  private arguments(cst: CstNode): Arg[] {
+    const c = cst.children;
+    const args = nodes(c, "argument").map((a) => this.argument(a));
+    const commas = tokens(c, "Comma").sort((a, b) => a.startOffset - b.startOffset);
+    // A comma between every two arguments; none after the last.
+    for (let i = 1; i < args.length; i++) {
+      const prev = args[i - 1];
+      const cur = args[i];
+      if (prev === undefined || cur === undefined) continue;
+      const between = commas.some((t) => t.startOffset >= prev.span.end && t.startOffset < cur.span.start);
+      if (!between) {
+        this.diagnostics.push(
+          diag("missingComma", { ...prev.span, start: prev.span.end, column: prev.span.endColumn, line: prev.span.endLine }, [], {
+            hint: "separate arguments with `,`",
+          }),
+        );
+      }
+    }
+    const last = args[args.length - 1];
+    for (const t of commas) {
+      if (last !== undefined && t.startOffset > last.span.start) {
+        this.diagnostics.push(diag("trailingComma", tokenSpan(t), [], { hint: "remove the `,` or add the missing argument" }));
+      }
+    }
+    return args;
+  }
+
+  private argument(cst: CstNode): Arg {
+    const c = cst.children;
+    const nameTok = token(c, "name");
+    const valueNode = node(c, "value");
+    const colon = token(c, "Colon");
+    let value: Expr;
+    if (valueNode === undefined) {
+      const at = colon ?? nameTok;
+      const span = at === undefined ? ZERO : afterToken(at);
+      this.diagnostics.push(diag("expectedValue", span, [at === undefined ? "the name" : `\`${at.image}\``]));
+      value = { kind: "missing", span };
+    } else {
+      value = this.expression(valueNode);
+    }
+    const name: Name | undefined = nameTok === undefined ? undefined : { name: nameTok.image, span: tokenSpan(nameTok) };
+    const span = name === undefined ? value.span : joinSpans(name.span, value.span);
+    return { name, value, span };
+  }
+
+  private expression(cst: CstNode): Expr {
+    return this.binary(cst, "term", (n) => this.term(n));
+  }
+
+  private term(cst: CstNode): Expr {
+    return this.binary(cst, "unary", (n) => this.unary(n));
+  }
+
+  private binary(cst: CstNode, _operandRule: string, operand: (n: CstNode) => Expr): Expr {
+    const c = cst.children;
+    const operands = nodes(c, "operands").map(operand);
+    const operators = tokens(c, "operators").sort((a, b) => a.startOffset - b.startOffset);
+    let result = operands[0] ?? this.missing(cst);
+    for (let i = 1; i < operands.length; i++) {
+      const right = operands[i];
+      const op = operators[i - 1];
+      if (right === undefined || op === undefined) break;
+      result = {
+        kind: "binary",
+        op: op.image as "+" | "-" | "*" | "/",
+        left: result,
+        right,
+        span: joinSpans(result.span, right.span),
+      };
+    }
+    return result;
+  }
+
+  private unary(cst: CstNode): Expr {
+    const c = cst.children;
+    const primaryNode = node(c, "primary");
+    let result = primaryNode === undefined ? this.missing(cst) : this.primary(primaryNode);
+    const percent = token(c, "percent");
+    if (percent !== undefined) result = { kind: "percent", operand: result, span: joinSpans(result.span, tokenSpan(percent)) };
+    const signs = tokens(c, "signs").sort((a, b) => b.startOffset - a.startOffset);
+    for (const s of signs) {
+      result = { kind: "unary", op: s.image as "-" | "+", operand: result, span: joinSpans(tokenSpan(s), result.span) };
+    }
+    return result;
+  }
+
+  private primary(cst: CstNode): Expr {
+    const c = cst.children;
+    const num = token(c, "number");
+    if (num !== undefined) {
+      const value = num.tokenType === MalformedNumber ? NaN : Number(num.image);
+      return { kind: "number", value, text: num.image, span: tokenSpan(num) };
+    }
+    const str = token(c, "string");
+    if (str !== undefined) return { kind: "string", value: this.unescape(str), span: tokenSpan(str) };
+    const name = token(c, "name");
+    if (name !== undefined) {
+      const callNode = node(c, "call");
+      if (callNode === undefined) return { kind: "name", name: name.image, span: tokenSpan(name) };
+      return this.call({ name: name.image, span: tokenSpan(name) }, callNode);
+    }
+    const listNode = node(c, "list");
+    if (listNode !== undefined) return this.list(listNode);
+    const paren = node(c, "parenthesized");
+    if (paren !== undefined) return this.parenthesized(paren);
+    return this.missing(cst);
+  }
+
+  private call(callee: Name, cst: CstNode): Expr {
+    const c = cst.children;
+    const argsNode = node(c, "arguments");
+    const args = argsNode === undefined ? [] : this.arguments(argsNode);
+    const open = token(c, "open");
+    if (token(c, "close") === undefined && open !== undefined) {
+      this.diagnostics.push(
+        diag("missingCloseParen", tokenSpan(open), [callee.name], { hint: "add `)` after the last argument" }),
+      );
+    }
+    return { kind: "call", callee, args, span: joinSpans(callee.span, spanOf(cst) ?? callee.span) };
+  }
+
+  private list(cst: CstNode): Expr {
+    const c = cst.children;
+    const items = nodes(c, "items").map((n) => this.expression(n));
+    const open = token(c, "open");
+    const span = spanOf(cst) ?? ZERO;
+    if (token(c, "close") === undefined && open !== undefined) {
+      this.diagnostics.push(diag("missingCloseBracket", tokenSpan(open), [], { hint: "add `]` after the last item" }));
+    }
+    const commas = tokens(c, "Comma");
+    const last = items[items.length - 1];
+    for (const t of commas) {
+      if (last !== undefined && t.startOffset > last.span.start) {
+        this.diagnostics.push(diag("trailingComma", tokenSpan(t), [], { hint: "remove the `,` or add the missing item" }));
+      }
+    }
+    return { kind: "list", items, span };
+  }
+
+  private parenthesized(cst: CstNode): Expr {
+    const c = cst.children;
+    const innerNode = node(c, "inner");
+    const open = token(c, "open");
+    const inner = innerNode === undefined ? this.missing(cst) : this.expression(innerNode);
+    if (innerNode === undefined && open !== undefined) {
+      this.diagnostics.push(diag("expectedValue", afterToken(open), ["`(`"]));
+    }
+    if (token(c, "close") === undefined && open !== undefined) {
+      this.diagnostics.push(diag("expectedToken", afterToken(allTokens(cst).pop() ?? open), ["`)`", "the end of the expression"]));
+    }
+    return { kind: "paren", inner, span: spanOf(cst) ?? inner.span };
+  }
+
+  private missing(cst: CstNode): Expr {
+    return { kind: "missing", span: spanOf(cst) ?? ZERO };
+  }
+
+  private unescape(t: IToken): string {
+    const body = t.tokenType === UnterminatedString ? t.image.slice(1) : t.image.slice(1, -1);
+    const span = tokenSpan(t);
+    return body.replace(/\\(u\{[0-9A-Fa-f]{1,6}\}|u[0-9A-Fa-f]{4}|.?)/g, (whole, esc: string) => {
+      const simple = ESCAPES[esc];
+      if (simple !== undefined) return simple;
+      if (esc.startsWith("u")) {
+        const hex = esc.startsWith("u{") ? esc.slice(2, -1) : esc.slice(1);
+        const code = parseInt(hex, 16);
+        if (code <= 0x10ffff) return String.fromCodePoint(code);
+      }
+      this.diagnostics.push(
+        diag("badEscape", span, [`\`${whole}\``], { hint: 'use \\" \\\\ \\n \\t \\r or \\u{…}' }),
+      );
+      return whole;
+    });
+  }
+}
+
+const ZERO: Span = { start: 0, end: 0, line: 1, column: 1, endLine: 1, endColumn: 1 };
+
+function startOf(e: CstElement): number {
+  if (isToken(e)) return e.startOffset;
+  return allTokens(e)[0]?.startOffset ?? 0;
+}
+
+function commentText(t: IToken): string {
+  return t.image.replace(/^(#|\/\/)\s?/, "").trimEnd();
+}
+
+export function buildAst(
+  cst: CstNode,
+  comments: readonly IToken[],
+  source: string,
+): { value: SourceFile; diagnostics: Diagnostic[] } {
+  const b = new Builder(comments);
+  const lines = source.split(/\r\n?|\n|\u2028|\u2029/);
+  const lastLine = lines.length;
+  const end: Span = {
+    start: source.length,
+    end: source.length,
+    line: lastLine,
+    column: (lines[lastLine - 1]?.length ?? 0) + 1,
+    endLine: lastLine,
+    endColumn: (lines[lastLine - 1]?.length ?? 0) + 1,
+  };
+  const value = b.file(cst, source.length, end);
+  return { value, diagnostics: b.diagnostics };
+}

@@ -1,0 +1,175 @@
+/**
+ * The token vocabulary: one module for the lexer, the parser and editor highlighting.
+ *
+ * Keywords are tokens of their own (so an editor can colour them) but belong to the
+ * `Identifier` category, so the parser accepts any of them wherever a name may stand: the
+ * grammar stays small and the checker decides what a word means in its place.
+ */
+import { createToken, Lexer, type TokenType } from "chevrotain";
+import {
+  ACTIVATIONS,
+  CONSTANTS,
+  DATA_SETTINGS,
+  INITIALIZERS,
+  LAYERS,
+  LOSSES,
+  METRICS,
+  MODEL_SETTINGS,
+  OPTIMIZERS,
+  SCHEDULES,
+  SOURCES,
+  TOP_LEVEL,
+  TRAIN_SETTINGS,
+  names,
+  type Word,
+} from "./vocabulary.js";
+
+// ── trivia ─────────────────────────────────────────────────────────────────────
+export const WhiteSpace = createToken({
+  name: "WhiteSpace",
+  pattern: /[ \t\r\n\f\v\u00a0\u2028\u2029\ufeff]+/,
+  group: Lexer.SKIPPED,
+  line_breaks: true,
+});
+/** `#` or `//` to the end of the line. */
+export const Comment = createToken({
+  name: "Comment",
+  pattern: /(?:#|\/\/)[^\n\r\u2028\u2029]*/,
+  group: "comments",
+});
+
+// ── names ──────────────────────────────────────────────────────────────────────
+export const Identifier = createToken({ name: "Identifier", pattern: /[A-Za-z_][A-Za-z0-9_]*/ });
+
+const wordBoundary = "(?![A-Za-z0-9_])";
+function keywordToken(name: string, words: readonly string[]): TokenType {
+  const unique = [...new Set(words)].sort((x, y) => y.length - x.length);
+  return createToken({
+    name,
+    pattern: new RegExp(`(?:${unique.join("|")})${wordBoundary}`),
+    categories: [Identifier],
+    longer_alt: Identifier,
+    start_chars_hint: [...new Set(unique.map((u) => u.charCodeAt(0)))].map((code) => String.fromCharCode(code)),
+  });
+}
+
+const taken = new Set<string>();
+function claim(words: readonly Word[]): string[] {
+  const fresh = names(words).filter((n) => !taken.has(n));
+  for (const n of fresh) taken.add(n);
+  return fresh;
+}
+
+/** `model`, `data`, `train`, `loss`, `optimizer`, `metrics`. */
+export const BlockKeyword = keywordToken("BlockKeyword", claim(TOP_LEVEL));
+/** Settings inside blocks: `input`, `epochs`, `batch`, … */
+export const SettingKeyword = keywordToken(
+  "SettingKeyword",
+  claim([...MODEL_SETTINGS, ...DATA_SETTINGS, ...TRAIN_SETTINGS]),
+);
+/** `dense`, `conv2d`, … */
+export const LayerKeyword = keywordToken("LayerKeyword", claim(LAYERS));
+/** Activations, losses, optimizers, initializers, data sources, schedules, metrics. */
+export const FunctionName = keywordToken(
+  "FunctionName",
+  claim([...ACTIVATIONS, ...LOSSES, ...OPTIMIZERS, ...INITIALIZERS, ...SOURCES, ...SCHEDULES, ...METRICS]),
+);
+/** `true`, `false`, `same`, `valid`, … */
+export const Constant = keywordToken("Constant", claim(CONSTANTS));
+
+// ── literals ───────────────────────────────────────────────────────────────────
+/** 12, 0.5, .5, 1e-3, 2.5E+4 — not followed by a letter, digit, `_` or `.`. */
+export const NumberLiteral = createToken({
+  name: "NumberLiteral",
+  pattern: /(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?(?![A-Za-z0-9_.])/,
+  start_chars_hint: [..."0123456789."],
+});
+/** Something that starts like a number but is not one: `1.2.3`, `12px`, `1e`. Reported NN1004. */
+export const MalformedNumber = createToken({
+  name: "MalformedNumber",
+  pattern: /(?:\d|\.\d)[A-Za-z0-9_.]*(?:[eE][+-]\d*[A-Za-z0-9_.]*)?/,
+  start_chars_hint: [..."0123456789."],
+});
+/** A double-quoted string with escapes `\" \\ \n \t \r \u{…} \uXXXX`. */
+export const StringLiteral = createToken({
+  name: "StringLiteral",
+  pattern: /"(?:[^"\\\n\r\u2028\u2029]|\\[^\n\r\u2028\u2029])*"/,
+});
+/** A string that runs to the end of the line. Reported NN1002. */
+export const UnterminatedString = createToken({
+  name: "UnterminatedString",
+  pattern: /"(?:[^"\\\n\r\u2028\u2029]|\\[^\n\r\u2028\u2029])*\\?/,
+});
+
+// ── punctuation ────────────────────────────────────────────────────────────────
+export const LBrace = createToken({ name: "LBrace", pattern: "{", label: "`{`" });
+export const RBrace = createToken({ name: "RBrace", pattern: "}", label: "`}`" });
+export const LParen = createToken({ name: "LParen", pattern: "(", label: "`(`" });
+export const RParen = createToken({ name: "RParen", pattern: ")", label: "`)`" });
+export const LBracket = createToken({ name: "LBracket", pattern: "[", label: "`[`" });
+export const RBracket = createToken({ name: "RBracket", pattern: "]", label: "`]`" });
+export const Comma = createToken({ name: "Comma", pattern: ",", label: "`,`" });
+/** `lr: 0.1` and, for Python hands, `lr = 0.1`. */
+export const Colon = createToken({ name: "Colon", pattern: /[:=]/, label: "`:`" });
+export const Plus = createToken({ name: "Plus", pattern: "+", label: "`+`" });
+export const Minus = createToken({ name: "Minus", pattern: "-", label: "`-`" });
+export const Star = createToken({ name: "Star", pattern: "*", label: "`*`" });
+export const Slash = createToken({ name: "Slash", pattern: "/", label: "`/`" });
+export const PercentSign = createToken({ name: "PercentSign", pattern: "%", label: "`%`" });
+
+/** In lexer order: trivia, keywords before `Identifier`, numbers before malformed ones. */
+export const ALL_TOKENS: readonly TokenType[] = [
+  WhiteSpace,
+  Comment,
+  BlockKeyword,
+  SettingKeyword,
+  LayerKeyword,
+  FunctionName,
+  Constant,
+  Identifier,
+  NumberLiteral,
+  MalformedNumber,
+  StringLiteral,
+  UnterminatedString,
+  LBrace,
+  RBrace,
+  LParen,
+  RParen,
+  LBracket,
+  RBracket,
+  Comma,
+  Colon,
+  Plus,
+  Minus,
+  Star,
+  Slash,
+  PercentSign,
+];
+
+/** How an editor should colour each token (Monaco token classes). */
+export const HIGHLIGHT: Readonly<Record<string, string>> = {
+  Comment: "comment",
+  BlockKeyword: "keyword",
+  SettingKeyword: "keyword.setting",
+  LayerKeyword: "type",
+  FunctionName: "predefined",
+  Constant: "constant",
+  Identifier: "identifier",
+  NumberLiteral: "number",
+  MalformedNumber: "invalid",
+  StringLiteral: "string",
+  UnterminatedString: "invalid",
+  LBrace: "delimiter.curly",
+  RBrace: "delimiter.curly",
+  LParen: "delimiter.parenthesis",
+  RParen: "delimiter.parenthesis",
+  LBracket: "delimiter.square",
+  RBracket: "delimiter.square",
+  Comma: "delimiter",
+  Colon: "delimiter",
+  Plus: "operator",
+  Minus: "operator",
+  Star: "operator",
+  Slash: "operator",
+  PercentSign: "operator",
+};
