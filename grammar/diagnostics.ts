@@ -105,6 +105,8 @@ export const MESSAGES = {
   tooManyParameters: row("NN3009", "the model has {0} parameters; the limit is {1}"),
   inputShapeInvalid: row("NN3010", "the input shape {0} is not supported: {1}"),
   bufferTooLarge: row("NN3011", "the model needs {0} of buffers at batch {1}; the limit is {2}"),
+  layerNotCompiled: row("NN3012", "`{0}` layers are not supported by the compiler yet"),
+  badCompileOption: row("NN3013", "the compile option {0} must be {1}, but is {2}"),
 
   // ── NN4xxx data ────────────────────────────────────────────────────────────
   fileNotFound: row("NN4001", "cannot read {0}: {1}"),
