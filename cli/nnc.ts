@@ -5,7 +5,7 @@
  * and a non-zero exit, never a stack trace.
  */
 import { Command } from "commander";
-import { readFileSync } from "node:fs";
+import { readFileSync, realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { registerCheck } from "./commands/check.js";
@@ -67,7 +67,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-const isEntry = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1];
+const isEntry = process.argv[1] !== undefined && realpathSync(fileURLToPath(import.meta.url)) === realpathSync(process.argv[1]);
 if (isEntry) {
   main(process.argv.slice(2)).then(
     (code) => {

@@ -1,0 +1,68 @@
+/**
+ * Reading and checking a `.nn` file for any command. A missing file or a file with errors
+ * ends in a `CliError` carrying the rendered diagnostics; warnings are printed to stderr.
+ */
+import { readFileSync } from "node:fs";
+import { checkSource } from "../compiler/check.js";
+import type { Program } from "../compiler/program.js";
+import { diag, hasErrors, type Diagnostic } from "../grammar/diagnostics.js";
+import type { SourceFile } from "../grammar/ast.js";
+import { FILE_START } from "../grammar/span.js";
+import { CliError } from "./errors.js";
+import { renderDiagnostics, renderPlain, summary, toJson, wantColor } from "./render.js";
+
+export type OutputFormat = "text" | "json";
+
+export interface LoadedFile {
+  readonly path: string;
+  readonly source: string;
+  readonly ast: SourceFile;
+  readonly program: Program | undefined;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** Reads a file as text; a missing or unreadable file is a diagnostic, not an exception. */
+export function readSource(path: string): { source: string } | { error: Diagnostic } {
+  try {
+    const buf = readFileSync(path);
+    return { source: buf.toString("utf8") };
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "it is a folder" : err.code === "EACCES" ? "permission denied" : err.message;
+    return {
+      error: {
+        ...diag("fileNotFound", FILE_START, [path, why], { hint: err.code === "ENOENT" ? "check the path; it is relative to the current folder" : "" }),
+        file: path,
+      },
+    };
+  }
+}
+
+/** Parse and check one file, without printing. */
+export function loadFile(path: string): LoadedFile | { error: Diagnostic } {
+  const read = readSource(path);
+  if ("error" in read) return read;
+  const r = checkSource(read.source);
+  const diagnostics = r.diagnostics.map((d) => ({ ...d, file: path }));
+  return { path, source: read.source, ast: r.ast, program: r.value, diagnostics };
+}
+
+export function renderFor(ds: readonly Diagnostic[], source: string | undefined, format: OutputFormat, stream: { isTTY?: boolean }): string {
+  if (format === "json") return JSON.stringify(ds.map(toJson), null, 2) + "\n";
+  const color = wantColor(stream);
+  if (source === undefined) return ds.map((d) => renderPlain(d, { color })).join("");
+  return renderDiagnostics(ds, source, { color });
+}
+
+/** Loads a program for a command that needs a valid one; throws a rendered `CliError` otherwise. */
+export function loadProgram(path: string, format: OutputFormat = "text"): LoadedFile & { program: Program } {
+  const loaded = loadFile(path);
+  if ("error" in loaded) throw new CliError(renderFor([loaded.error], undefined, format, process.stderr));
+  const warnings = loaded.diagnostics.filter((d) => d.severity !== "error");
+  if (hasErrors(loaded.diagnostics) || loaded.program === undefined) {
+    const text = renderFor(loaded.diagnostics, loaded.source, format, process.stderr);
+    throw new CliError(format === "json" ? text : text + "\n" + summary(loaded.diagnostics, 1, wantColor(process.stderr)));
+  }
+  if (warnings.length > 0 && format === "text") process.stderr.write(renderFor(warnings, loaded.source, format, process.stderr));
+  return { ...loaded, program: loaded.program };
+}
