@@ -130,7 +130,7 @@ class Checker {
             return l * r;
           case "/":
             if (r === 0) {
-              this.report("outOfRange", e.right.span, [what, "divided by a non-zero number", "0"]);
+              this.report("conflictingSettings", e.right.span, [`division by zero in \`${what}\``], "divide by a non-zero number");
               return undefined;
             }
             return l / r;
@@ -140,8 +140,7 @@ class Checker {
       case "missing":
         return undefined;
       default: {
-        const hint = e.kind === "name" && (e.name === "true" || e.name === "false") ? undefined : `e.g. \`${what} 0.5\``;
-        this.report("wrongType", e.span, [what, "a number", describeExpr(e)], hint);
+        this.report("wrongType", e.span, [what, "a number", describeExpr(e)], what === "input" ? "e.g. `input 2` or `input [28, 28]`" : undefined);
         return undefined;
       }
     }
@@ -308,12 +307,12 @@ class Checker {
     } else if (e.kind === "string") {
       callee = { name: e.value, span: e.span };
     } else {
-      if (e.kind !== "missing") this.report("wrongType", e.span, [what, article(what), describeExpr(e)], `${what}s are ${names(words).slice(0, 8).map((n) => `\`${n}\``).join(", ")}`);
+      if (e.kind !== "missing") this.report("wrongType", e.span, [what, article(what), describeExpr(e)], `${plural(what)} are ${names(words).slice(0, 8).map((n) => `\`${n}\``).join(", ")}`);
       return undefined;
     }
     const word = words.find((w) => w.name === callee.name);
     if (word === undefined) {
-      this.report(unknown, callee.span, [callee.name], didYouMean(callee.name, names(words), `${what}s`));
+      this.report(unknown, callee.span, [callee.name, what], didYouMean(callee.name, names(words), plural(what)));
       return undefined;
     }
     return { word, args: this.bind(callee, word, [...args, ...extra]), span: e.span };
@@ -342,6 +341,10 @@ class Checker {
     this.report("unknownInitializer", e.span, [word], didYouMean(word, names(INITIALIZERS), "initializers"));
     return undefined;
   }
+}
+
+function plural(what: string): string {
+  return what.endsWith("s") ? `${what}es` : `${what}s`;
 }
 
 function formatNumber(v: number): string {
@@ -651,12 +654,21 @@ function checkMetrics(ck: Checker, s: Statement): Metric[] {
   expectNoBlock(ck, s);
   const out: Metric[] = [];
   const all = names(METRICS);
+  const values: Expr[] = [];
   for (const a of s.args) {
+    if (a.name !== undefined && !a.colon) {
+      // `metrics accuracy loss`: two names without the comma between them
+      ck.report("missingComma", { ...a.name.span, start: a.name.span.end, column: a.name.span.endColumn }, [], "separate metrics with `,`");
+      values.push({ kind: "name", name: a.name.name, span: a.name.span }, a.value);
+      continue;
+    }
     if (a.name !== undefined) {
       ck.report("wrongType", a.span, ["metrics", "metric names", `\`${a.name.name}: …\``], "e.g. `metrics accuracy, loss`");
       continue;
     }
-    const e = a.value;
+    values.push(a.value);
+  }
+  for (const e of values) {
     if (e.kind !== "name") {
       if (e.kind !== "missing") ck.report("wrongType", e.span, ["metrics", "metric names", describeExpr(e)], "e.g. `metrics accuracy, loss`");
       continue;

@@ -93,6 +93,8 @@ export type Expr =
 /** `value` or `name: value`. */
 export interface Arg {
   readonly name: Name | undefined;
+  /** `name: value` (true) or `name value` (false); kept so `nnc fmt` preserves the style. */
+  readonly colon: boolean;
   readonly value: Expr;
   readonly span: Span;
 }

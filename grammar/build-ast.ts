@@ -215,7 +215,7 @@ class Builder {
     }
     const name: Name | undefined = nameTok === undefined ? undefined : { name: nameTok.image, span: tokenSpan(nameTok) };
     const span = name === undefined ? value.span : joinSpans(name.span, value.span);
-    return { name, value, span };
+    return { name, colon: colon !== undefined, value, span };
   }
 
   private expression(cst: CstNode): Expr {
@@ -286,7 +286,8 @@ class Builder {
     const argsNode = node(c, "arguments");
     const args = argsNode === undefined ? [] : this.arguments(argsNode);
     const open = token(c, "open");
-    if (token(c, "close") === undefined && open !== undefined) {
+    const unterminated = allTokens(cst).some((t) => t.tokenType === UnterminatedString); // already reported
+    if (token(c, "close") === undefined && open !== undefined && !unterminated) {
       this.diagnostics.push(
         diag("missingCloseParen", tokenSpan(open), [callee.name], { hint: "add `)` after the last argument" }),
       );

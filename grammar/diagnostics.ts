@@ -62,6 +62,7 @@ export const MESSAGES = {
   missingCloseParen: row("NN1017", "missing `)` to close the argument list of `{0}`"),
   missingCloseBracket: row("NN1018", "missing `]` to close the list"),
   nestingTooDeep: row("NN1019", "nesting too deep (more than {0} levels)"),
+  singleQuoted: row("NN1020", "strings take double quotes, not single quotes"),
 
   // ── NN2xxx names, kinds, settings ──────────────────────────────────────────
   unknownBlock: row("NN2001", "unknown top-level setting `{0}`"),

@@ -11,6 +11,7 @@ import {
   RBrace,
   RBracket,
   RParen,
+  SingleQuotedString,
   UnterminatedString,
 } from "./tokens.js";
 
@@ -73,7 +74,7 @@ export function tokenize(source: string): LexResult {
       endColumn: (e.column ?? 1) + e.length,
     };
     const hint =
-      first === "'" ? "strings use double quotes: \"like this\"" : first === ";" ? "statements end at the end of the line; remove the `;`" : undefined;
+      first === "'" ? 'strings use double quotes: "like this"' : first === ";" ? "statements end at the end of the line; remove the `;`" : undefined;
     diagnostics.push(diag("unexpectedCharacter", span, [showChar(first)], hint === undefined ? {} : { hint }));
   }
   const kept: IToken[] = [];
@@ -86,6 +87,8 @@ export function tokenize(source: string): LexResult {
           hint: "numbers look like 12, 0.5, 1e-3 or 10%",
         }),
       );
+    } else if (t.tokenType === SingleQuotedString) {
+      diagnostics.push(diag("singleQuoted", tokenSpan(t), [], { hint: `write "${t.image.slice(1, -1).replace(/"/g, '\\"')}"` }));
     } else if (t.tokenType === UnterminatedString) {
       diagnostics.push(diag("unterminatedString", tokenSpan(t), [], { hint: 'add the closing `"` before the end of the line' }));
     }

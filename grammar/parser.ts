@@ -40,6 +40,7 @@ import {
   RParen,
   Slash,
   Star,
+  SingleQuotedString,
   StringLiteral,
   UnterminatedString,
 } from "./tokens.js";
@@ -49,6 +50,7 @@ const VALUE_START = new Set<TokenType>([
   NumberLiteral,
   MalformedNumber,
   StringLiteral,
+  SingleQuotedString,
   UnterminatedString,
   LBracket,
   LParen,

@@ -95,6 +95,12 @@ export const StringLiteral = createToken({
   name: "StringLiteral",
   pattern: /"(?:[^"\\\n\r\u2028\u2029]|\\[^\n\r\u2028\u2029])*"/,
 });
+/** 'single-quoted': read as a string so parsing goes on, and reported NN1020. */
+export const SingleQuotedString = createToken({
+  name: "SingleQuotedString",
+  pattern: /'(?:[^'\\\n\r\u2028\u2029]|\\[^\n\r\u2028\u2029])*'/,
+  categories: [StringLiteral],
+});
 /** A string that runs to the end of the line. Reported NN1002. */
 export const UnterminatedString = createToken({
   name: "UnterminatedString",
@@ -130,6 +136,7 @@ export const ALL_TOKENS: readonly TokenType[] = [
   NumberLiteral,
   MalformedNumber,
   StringLiteral,
+  SingleQuotedString,
   UnterminatedString,
   LBrace,
   RBrace,
@@ -158,6 +165,7 @@ export const HIGHLIGHT: Readonly<Record<string, string>> = {
   NumberLiteral: "number",
   MalformedNumber: "invalid",
   StringLiteral: "string",
+  SingleQuotedString: "string",
   UnterminatedString: "invalid",
   LBrace: "delimiter.curly",
   RBrace: "delimiter.curly",

@@ -1,0 +1,31 @@
+/**
+ * Golden diagnostics: each broken file in `golden/diagnostics/` has its exact rendered
+ * diagnostics checked in beside it (`*.errors.txt`). Refresh with `UPDATE_GOLDEN=1`.
+ */
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { checkSource } from "../../compiler/check.js";
+import { renderDiagnostics } from "../../cli/render.js";
+
+const dir = join(import.meta.dirname, "diagnostics");
+const files = readdirSync(dir).filter((f) => f.endsWith(".nn")).sort();
+
+describe("golden diagnostics", () => {
+  it("has a corpus", () => {
+    expect(files.length).toBeGreaterThanOrEqual(20);
+  });
+  for (const f of files) {
+    it(f, () => {
+      const source = readFileSync(join(dir, f), "utf8");
+      const r = checkSource(source);
+      const ds = r.diagnostics.map((d) => ({ ...d, file: f }));
+      expect(ds.some((d) => d.severity === "error")).toBe(true);
+      expect(r.value).toBeUndefined();
+      const text = renderDiagnostics(ds, source, { color: false });
+      const goldenPath = join(dir, f.replace(/\.nn$/, ".errors.txt"));
+      if (process.env["UPDATE_GOLDEN"] === "1" || !existsSync(goldenPath)) writeFileSync(goldenPath, text);
+      expect(text).toBe(readFileSync(goldenPath, "utf8"));
+    });
+  }
+});
