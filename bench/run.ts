@@ -1,0 +1,345 @@
+/**
+ * `npm run bench`: nnc against its peers, side by side, in one process (PyTorch in a child).
+ *
+ *   node --expose-gc dist/bench/run.js [--quick] [--only W1,W2,W3,W4] [--systems a,b,...]
+ *
+ * Workloads (issue 6): W1 MLP training 784-128-64-10 on Fashion-MNIST (SGD, Adam), W2 2-16-16-1
+ * tanh per-sample SGD on a spiral, W3 one-sample inference latency on the trained W1 network,
+ * W4 nnc compile time. Prints a table and writes bench/results/bench-<time>.json and
+ * bench/results/latest.json.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import { initWeights, loadFashion, spiral } from "./data.js";
+import {
+  forwardMacs,
+  measureLatency,
+  measureTraining,
+  trainFlops,
+  type OptKind,
+  type Trainer,
+  type TrainResult,
+  type TrainSetup,
+} from "./harness.js";
+import { brainTrainer } from "./systems/brain.js";
+import { nncStatus, nncTrainer } from "./systems/nnc.js";
+import { probeTrainer } from "./systems/probe.js";
+import { runTorch, torchMissing, type TorchWorkload } from "./systems/torch.js";
+import { tfjsTrainer, useBackend } from "./systems/tfjs.js";
+import { measureCompileTimes, type CompileTime } from "./compile-time.js";
+
+// ── options ─────────────────────────────────────────────────────────────────────
+const argv = process.argv.slice(2);
+const flag = (name: string): boolean => argv.includes(`--${name}`);
+const option = (name: string): string | undefined => {
+  const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  if (i < 0) return undefined;
+  const a = argv[i]!;
+  return a.includes("=") ? a.slice(a.indexOf("=") + 1) : argv[i + 1];
+};
+const quick = flag("quick");
+const only = new Set((option("only") ?? "W1,W2,W3,W4").toUpperCase().split(","));
+const systemsOpt = option("systems");
+const wanted = (id: string): boolean => !systemsOpt || systemsOpt.split(",").includes(id);
+
+const cfg = {
+  w1Samples: quick ? 5_120 : 20_000,
+  w2Steps: quick ? 5_000 : 20_000,
+  /** brain.js trains W1 one sample at a time, ~50× slower: a prefix of the epoch. */
+  brainW1Samples: quick ? 640 : 3_200,
+  warmupW1: quick ? 5 : 20,
+  warmupW2: quick ? 200 : 1_000,
+  chunks: 10,
+  latencyReps: quick ? 500 : 2_000,
+  compileReps: quick ? 5 : 15,
+};
+
+// ── systems ─────────────────────────────────────────────────────────────────────
+interface SystemDef {
+  readonly id: string;
+  readonly label: string;
+  /** Before creating trainers (backend selection); returns a note, or throws to skip. */
+  prepare?(): Promise<string>;
+  create(setup: TrainSetup, workload: "W1" | "W2"): Trainer | undefined | Promise<Trainer | undefined>;
+  readonly opts: readonly OptKind[];
+  readonly maxSteps?: (w: "W1" | "W2", setup: TrainSetup) => number;
+}
+
+const systems: SystemDef[] = [
+  {
+    id: "nnc",
+    label: "nnc (generated TypeScript)",
+    opts: ["sgd", "adam"],
+    async prepare() {
+      const s = await nncStatus();
+      if (s) throw new Error(s);
+      return "compiled in-process from a .nn source";
+    },
+    create: (setup, w) => nncTrainer(setup, w),
+  },
+  { id: "probe-tiled", label: "specialized JS, register-tiled (probe)", opts: ["sgd", "adam"], create: (s) => probeTrainer(s, [4, 3], "probe-tiled") },
+  { id: "probe-plain", label: "specialized JS, plain loops (probe)", opts: ["sgd", "adam"], create: (s) => probeTrainer(s, [0, 0], "probe-plain") },
+  {
+    id: "tfjs-wasm",
+    label: "TensorFlow.js 4.22 wasm, custom loop",
+    opts: ["sgd", "adam"],
+    prepare: () => useBackend("wasm"),
+    create: (s) => tfjsTrainer(s, "tfjs-wasm"),
+  },
+  {
+    id: "tfjs-cpu",
+    label: "TensorFlow.js 4.22 cpu, custom loop",
+    opts: ["sgd", "adam"],
+    prepare: () => useBackend("cpu"),
+    create: (s) => tfjsTrainer(s, "tfjs-cpu"),
+  },
+  {
+    id: "brain",
+    label: "brain.js 1.6.1 (batch 1, MSE only)",
+    opts: ["sgd"],
+    create: (s, w) => brainTrainer(s, "brain", w === "W1" ? Math.ceil(cfg.brainW1Samples / s.batch) : s.steps, w === "W1" ? 0.01 : 0.05),
+    maxSteps: (w, s) => (w === "W1" ? Math.ceil(cfg.brainW1Samples / s.batch) : s.steps),
+  },
+];
+
+// ── results ─────────────────────────────────────────────────────────────────────
+interface Row {
+  system: string;
+  label: string;
+  note?: string;
+  w1?: Partial<Record<OptKind, TrainResult>>;
+  w2?: TrainResult;
+  w3?: number;
+  skipped?: string;
+}
+const rows: Row[] = [];
+const log = (s: string): void => void process.stderr.write(s + "\n");
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const cpu = cpus()[0]?.model ?? "unknown CPU";
+  log(`nnc bench — ${started.toISOString()} — ${cpu}, ${cpus().length} cores, Node ${process.version}${quick ? " — QUICK" : ""}`);
+
+  // ── data and setups ──
+  const W1_SIZES = [784, 128, 64, 10];
+  const W2_SIZES = [2, 16, 16, 1];
+  let w1: TrainSetup | undefined;
+  let w1Note: string | undefined;
+  if (only.has("W1") || only.has("W3")) {
+    const fm = loadFashion(cfg.w1Samples);
+    if (!fm) w1Note = "Fashion-MNIST not installed (apt-get install dataset-fashion-mnist): W1 and W3 skipped";
+    else {
+      const batch = 64;
+      w1 = {
+        sizes: W1_SIZES, hidden: "relu", head: "softmax_ce", batch, lr: { sgd: 0.1, adam: 1e-3 },
+        init: initWeights(W1_SIZES, 1234), x: fm.train.x, y: fm.train.y, steps: Math.floor(fm.train.n / batch),
+        evalX: fm.test.x, evalLabels: fm.test.labels,
+      };
+    }
+  }
+  if (w1Note) log(w1Note);
+  let w2: TrainSetup | undefined;
+  if (only.has("W2")) {
+    const pts = spiral(2_000, 7);
+    const steps = cfg.w2Steps;
+    const x = new Float32Array(steps * 2), y = new Float32Array(steps);
+    for (let s = 0; s < steps; s++) {
+      const i = s % pts.n;
+      x[2 * s] = pts.x[2 * i]!;
+      x[2 * s + 1] = pts.x[2 * i + 1]!;
+      y[s] = pts.y[i]!;
+    }
+    w2 = {
+      sizes: W2_SIZES, hidden: "tanh", head: "sigmoid_bce", batch: 1, lr: { sgd: 0.05, adam: 1e-3 },
+      init: initWeights(W2_SIZES, 99), x, y, steps, evalX: pts.x, evalLabels: pts.labels,
+    };
+  }
+
+  // ── JS systems, one after another in this process ──
+  for (const sys of systems) {
+    if (!wanted(sys.id)) continue;
+    const row: Row = { system: sys.id, label: sys.label };
+    rows.push(row);
+    try {
+      if (sys.prepare) row.note = await sys.prepare();
+    } catch (e) {
+      row.skipped = (e as Error).message;
+      log(`${sys.id}: skipped — ${row.skipped}`);
+      continue;
+    }
+    if (w1 && (only.has("W1") || only.has("W3"))) {
+      const t = await sys.create(w1, "W1");
+      if (t) {
+        row.w1 = {};
+        const opts = only.has("W1") ? sys.opts : (["sgd"] as const);
+        for (const opt of opts) {
+          const r = measureTraining(t, w1, opt, { warmupSteps: cfg.warmupW1, chunks: cfg.chunks, maxSteps: sys.maxSteps?.("W1", w1) });
+          row.w1[opt] = r;
+          log(`${sys.id} W1 ${opt}: ${fmt(r.rate)} samples/s, test accuracy ${r.accuracy.toFixed(4)} (${r.samples} samples, ${r.seconds.toFixed(1)} s)`);
+          if (opt === "sgd" && only.has("W3")) {
+            row.w3 = measureLatency(t, w1.evalX, 784, cfg.latencyReps);
+            log(`${sys.id} W3: ${row.w3.toFixed(1)} µs`);
+          }
+        }
+        t.dispose();
+      }
+    }
+    if (w2) {
+      const t = await sys.create(w2, "W2");
+      if (t) {
+        row.w2 = measureTraining(t, w2, "sgd", { warmupSteps: cfg.warmupW2, chunks: cfg.chunks });
+        log(`${sys.id} W2: ${fmt(row.w2.rate)} steps/s, accuracy ${row.w2.accuracy.toFixed(3)} (${row.w2.seconds.toFixed(1)} s)`);
+        t.dispose();
+      }
+    }
+  }
+
+  // ── PyTorch, in a child process ──
+  let torchInfo: { version: string; blas: string } | undefined;
+  if (wanted("torch")) {
+    const row: Row = { system: "torch", label: "PyTorch, 1 thread" };
+    rows.push(row);
+    const missing = torchMissing();
+    if (missing) {
+      row.skipped = missing;
+      log(`torch: skipped — ${missing}`);
+    } else {
+      const ws: TorchWorkload[] = [];
+      if (w1 && (only.has("W1") || only.has("W3")))
+        ws.push({ id: "w1", setup: w1, opts: only.has("W1") ? ["sgd", "adam"] : ["sgd"], latency: only.has("W3") });
+      if (w2) ws.push({ id: "w2", setup: w2, opts: ["sgd"], latency: false });
+      const out = runTorch(ws, { warmupSteps: cfg.warmupW1, chunks: cfg.chunks, latencyReps: cfg.latencyReps });
+      torchInfo = { version: out.version, blas: out.blas };
+      row.label = `PyTorch ${out.version}, 1 thread`;
+      row.note = `BLAS: ${out.blas}`;
+      const r = out.results;
+      if (r.w1_sgd || r.w1_adam) row.w1 = { ...(r.w1_sgd && { sgd: r.w1_sgd }), ...(r.w1_adam && { adam: r.w1_adam }) };
+      if (r.w1_sgd?.latencyUs !== undefined) row.w3 = r.w1_sgd.latencyUs;
+      if (r.w2_sgd) row.w2 = r.w2_sgd;
+      log(`torch ${out.version} (${out.blas}): ${JSON.stringify(Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Math.round(v.rate)])))}`);
+    }
+  }
+
+  // ── W4 ──
+  let compile: CompileTime[] | undefined;
+  let compileNote: string | undefined;
+  if (only.has("W4") && wanted("nnc")) {
+    const c = await measureCompileTimes(cfg.compileReps);
+    if (typeof c === "string") compileNote = c;
+    else compile = c;
+  }
+
+  // ── report ──
+  const table = render(w1, w2, compile, compileNote);
+  process.stdout.write(table + "\n");
+  const result = {
+    date: started.toISOString(),
+    machine: { cpu, cores: cpus().length, node: process.version },
+    quick,
+    config: cfg,
+    torch: torchInfo,
+    flops: {
+      w1TrainPerSample: trainFlops(W1_SIZES),
+      w2TrainPerStep: trainFlops(W2_SIZES),
+      w3ForwardPerSample: 2 * forwardMacs(W1_SIZES),
+    },
+    rows,
+    compile,
+    compileNote,
+    table,
+  };
+  const dir = join(process.cwd(), "bench", "results");
+  mkdirSync(dir, { recursive: true });
+  const stamp = started.toISOString().replace(/[:.]/g, "-");
+  const json = JSON.stringify(result, null, 2);
+  writeFileSync(join(dir, `bench-${stamp}.json`), json);
+  writeFileSync(join(dir, "latest.json"), json);
+  log(`wrote bench/results/bench-${stamp}.json and bench/results/latest.json`);
+}
+
+// ── rendering ───────────────────────────────────────────────────────────────────
+function fmt(x: number): string {
+  if (x >= 100) return Math.round(x).toLocaleString("en-US");
+  if (x >= 10) return x.toFixed(1);
+  return x.toFixed(2);
+}
+
+function ratio(nnc: number | undefined, peer: number | undefined, lowerIsBetter = false): string {
+  if (nnc === undefined || peer === undefined) return "–";
+  const r = lowerIsBetter ? peer / nnc : nnc / peer;
+  return `${r >= 10 ? r.toFixed(0) : r.toFixed(2)}×`;
+}
+
+function table(head: string[], body: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ")} |`;
+  return [line(head), `|${widths.map((w, i) => (i === 0 ? ":" : "") + "-".repeat(w + 1) + (i === 0 ? "" : ":")).join("|")}|`, ...body.map(line)].join("\n");
+}
+
+function render(w1: TrainSetup | undefined, w2: TrainSetup | undefined, compile: CompileTime[] | undefined, compileNote: string | undefined): string {
+  const nnc = rows.find((r) => r.system === "nnc" && !r.skipped);
+  const live = rows.filter((r) => !r.skipped);
+  const out: string[] = [];
+  const w1f = trainFlops([784, 128, 64, 10]), w2f = trainFlops([2, 16, 16, 1]), w3f = 2 * forwardMacs([784, 128, 64, 10]);
+  const g = (rate: number | undefined, flops: number): string => (rate === undefined ? "–" : (rate * flops / 1e9).toFixed(2));
+
+  out.push("Summary (medians; ratio = nnc's speed / the peer's, > 1 means nnc is faster)");
+  out.push(
+    table(
+      ["system", "W1 SGD samples/s", "W1 Adam samples/s", "W2 steps/s", "W3 µs", "nnc× W1 SGD", "nnc× W1 Adam", "nnc× W2", "nnc× W3"],
+      live.map((r) => [
+        r.label,
+        r.w1?.sgd ? fmt(r.w1.sgd.rate) : "–",
+        r.w1?.adam ? fmt(r.w1.adam.rate) : "–",
+        r.w2 ? fmt(r.w2.rate) : "–",
+        r.w3 !== undefined ? r.w3.toFixed(1) : "–",
+        r === nnc ? "" : ratio(nnc?.w1?.sgd?.rate, r.w1?.sgd?.rate),
+        r === nnc ? "" : ratio(nnc?.w1?.adam?.rate, r.w1?.adam?.rate),
+        r === nnc ? "" : ratio(nnc?.w2?.rate, r.w2?.rate),
+        r === nnc ? "" : ratio(nnc?.w3, r.w3, true),
+      ]),
+    ),
+  );
+  out.push("");
+  out.push("Work done and arithmetic rate (accuracy after the run: W1 on the 10,000 test images, W2 on the 2,000 spiral points)");
+  out.push(
+    table(
+      ["system", "W1 SGD acc", "W1 Adam acc", "W2 acc", "W1 SGD GFLOP/s", "W1 Adam GFLOP/s", "W2 GFLOP/s", "W3 GFLOP/s", "note"],
+      live.map((r) => [
+        r.label,
+        r.w1?.sgd ? r.w1.sgd.accuracy.toFixed(4) + (r.w1.sgd.samples < (w1?.steps ?? 0) * 64 ? ` (${r.w1.sgd.samples} samples)` : "") : "–",
+        r.w1?.adam ? r.w1.adam.accuracy.toFixed(4) : "–",
+        r.w2 ? r.w2.accuracy.toFixed(3) : "–",
+        g(r.w1?.sgd?.rate, w1f),
+        g(r.w1?.adam?.rate, w1f),
+        g(r.w2?.rate, w2f),
+        r.w3 !== undefined ? (w3f / (r.w3 * 1000)).toFixed(2) : "–",
+        r.note ?? "",
+      ]),
+    ),
+  );
+  const skipped = rows.filter((r) => r.skipped);
+  if (skipped.length) {
+    out.push("");
+    for (const r of skipped) out.push(`skipped: ${r.system} — ${r.skipped}`);
+  }
+  if (!w1 && (only.has("W1") || only.has("W3"))) out.push("skipped: W1/W3 — Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)");
+  void w2;
+  if (compile) {
+    out.push("");
+    out.push("W4 compile time (ms; cold = `nnc compile` in a fresh process, wall time; in-process = median after warm-up)");
+    out.push(
+      table(
+        ["example", "cold CLI ms", "in-process ms", "params"],
+        compile.map((c) => [c.example, c.coldMs === undefined ? "–" : c.coldMs.toFixed(0), c.inProcessMs.toFixed(2), c.params === undefined ? "–" : String(c.params)]),
+      ),
+    );
+  } else if (compileNote) out.push(`\nW4: ${compileNote}`);
+  return out.join("\n");
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench failed: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});

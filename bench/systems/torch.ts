@@ -1,0 +1,85 @@
+/**
+ * PyTorch peer: Debian's `python3-torch` through `/usr/bin/python3` (the `python3` on the PATH
+ * may be another interpreter without it), one thread, OpenBLAS first on the library path when
+ * `libopenblas0-openmp` is installed (otherwise Debian's torch uses the slow reference BLAS).
+ * The bench writes its data and initial weights to a temporary folder; `torch_bench.py`
+ * trains with the same protocol and prints JSON.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { OptKind, TrainResult, TrainSetup } from "../harness.js";
+
+const PYTHON = "/usr/bin/python3";
+const OPENBLAS = "/usr/lib/x86_64-linux-gnu/openblas-openmp";
+
+export interface TorchWorkload {
+  readonly id: string;
+  readonly setup: TrainSetup;
+  readonly opts: readonly OptKind[];
+  /** Measure one-sample latency after the SGD run (W3). */
+  readonly latency: boolean;
+}
+
+export interface TorchRun {
+  readonly version: string;
+  readonly blas: string;
+  readonly results: Record<string, TrainResult & { latencyUs?: number }>;
+}
+
+function env(): NodeJS.ProcessEnv {
+  const e: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
+  if (existsSync(OPENBLAS)) e.LD_LIBRARY_PATH = [OPENBLAS, process.env.LD_LIBRARY_PATH].filter(Boolean).join(":");
+  return e;
+}
+
+/** Why PyTorch cannot run here, or undefined when it can. */
+export function torchMissing(): string | undefined {
+  if (!existsSync(PYTHON)) return `${PYTHON} not found`;
+  const r = spawnSync(PYTHON, ["-c", "import torch"], { env: env(), encoding: "utf8" });
+  if (r.status !== 0) return "python3-torch not installed (apt-get install python3-torch)";
+  return undefined;
+}
+
+function write(path: string, a: Float32Array | Uint8Array): void {
+  writeFileSync(path, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+}
+
+export function runTorch(
+  workloads: readonly TorchWorkload[],
+  o: { warmupSteps: number; chunks: number; latencyReps: number },
+): TorchRun {
+  const dir = mkdtempSync(join(tmpdir(), "nnc-bench-torch-"));
+  try {
+    const cfg = {
+      warmupSteps: o.warmupSteps,
+      chunks: o.chunks,
+      latencyReps: o.latencyReps,
+      workloads: workloads.map(({ id, setup: s, opts, latency }) => {
+        s.init.forEach((d, l) => {
+          write(join(dir, `${id}_w${l}.f32`), d.w);
+          write(join(dir, `${id}_b${l}.f32`), d.b);
+        });
+        const f = s.sizes[0]!, k = s.sizes[s.sizes.length - 1]!;
+        write(join(dir, `${id}_x.f32`), s.x.subarray(0, s.steps * s.batch * f));
+        write(join(dir, `${id}_y.f32`), s.y.subarray(0, s.steps * s.batch * k));
+        write(join(dir, `${id}_ex.f32`), s.evalX);
+        write(join(dir, `${id}_el.u8`), s.evalLabels);
+        return { id, sizes: s.sizes, hidden: s.hidden, head: s.head, batch: s.batch, steps: s.steps, lr: s.lr, opts, latency };
+      }),
+    };
+    writeFileSync(join(dir, "config.json"), JSON.stringify(cfg));
+    const here = dirname(fileURLToPath(import.meta.url));
+    // Next to this file when run from source; in the source tree when run from dist/.
+    const script = [join(here, "torch_bench.py"), join(here, "../../../bench/systems/torch_bench.py")].find((p) => existsSync(p));
+    if (!script) throw new Error("bench/systems/torch_bench.py not found");
+    const r = spawnSync(PYTHON, [script, dir], { env: env(), encoding: "utf8", maxBuffer: 1 << 24 });
+    if (r.status !== 0) throw new Error(`torch_bench.py failed (${r.status}): ${r.stderr}`);
+    const out = JSON.parse(r.stdout) as { torch: string; blas: string; results: TorchRun["results"] };
+    return { version: out.torch, blas: out.blas, results: out.results };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
