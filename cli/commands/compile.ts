@@ -1,4 +1,72 @@
+/**
+ * `nnc compile FILE [-o OUT] [--target ts|js] [--emit ast|ir|fused] [--max-batch N] [--float64]`:
+ * writes the generated module (formatted with prettier), or prints a dump of a stage.
+ */
 import type { Command } from "commander";
+import { writeFileSync } from "node:fs";
+import { compileProgram } from "../../compiler/compile.js";
+import { formatCode } from "../../compiler/format.js";
+import { dumpAst } from "../../grammar/print.js";
+import { diag, hasErrors } from "../../grammar/diagnostics.js";
+import { FILE_START } from "../../grammar/span.js";
+import { CliError } from "../errors.js";
+import { loadProgram, renderFor } from "../load.js";
 
-/** Placeholder until the `compile` command lands; replaced wholesale by its owner. */
-export function registerCompile(_program: Command): void {}
+interface CompileFlags {
+  output?: string;
+  target: string;
+  emit?: string;
+  maxBatch?: string;
+  float64?: boolean;
+}
+
+export function registerCompile(program: Command): void {
+  program
+    .command("compile")
+    .description("compile a .nn file to a standalone TypeScript (or JavaScript) module")
+    .argument("<file>", "the .nn file")
+    .option("-o, --output <file>", "write the module here (default: print it)")
+    .option("--target <target>", "ts or js", "ts")
+    .option("--emit <stage>", "print a stage instead: ast, ir (after autodiff) or fused")
+    .option("--max-batch <n>", "largest batch the module accepts (default: the file's batch)")
+    .option("--float64", "use Float64Array (for gradient checks)")
+    .action(async (file: string, flags: CompileFlags) => {
+      const bad = (what: string, expected: string, got: string): never => {
+        throw new CliError(renderFor([diag("badCompileOption", FILE_START, [what, expected, got])], undefined, "text", process.stderr));
+      };
+      if (flags.target !== "ts" && flags.target !== "js") bad("--target", "ts or js", flags.target);
+      if (flags.emit !== undefined && !["ast", "ir", "fused"].includes(flags.emit)) bad("--emit", "ast, ir or fused", flags.emit);
+      const maxBatch = flags.maxBatch === undefined ? undefined : Number(flags.maxBatch);
+      const loaded = loadProgram(file);
+      if (flags.emit === "ast") {
+        process.stdout.write(dumpAst(loaded.ast));
+        return;
+      }
+      const result = compileProgram(loaded.program, {
+        target: flags.target as "ts" | "js",
+        dtype: flags.float64 === true ? "float64" : "float32",
+        ...(maxBatch !== undefined ? { maxBatch } : {}),
+        emit: flags.emit === "ir" || flags.emit === "fused" ? [flags.emit] : [],
+      });
+      const diagnostics = result.diagnostics.map((d) => ({ ...d, file }));
+      if (result.value === undefined || hasErrors(diagnostics)) {
+        throw new CliError(renderFor(diagnostics, loaded.source, "text", process.stderr));
+      }
+      if (diagnostics.length > 0) process.stderr.write(renderFor(diagnostics, loaded.source, "text", process.stderr));
+      if (flags.emit === "ir" || flags.emit === "fused") {
+        process.stdout.write((flags.emit === "ir" ? result.value.ir : result.value.fused) ?? "");
+        return;
+      }
+      const code = await formatCode(result.value.code);
+      if (flags.output === undefined) {
+        process.stdout.write(code);
+        return;
+      }
+      try {
+        writeFileSync(flags.output, code);
+      } catch (e) {
+        throw new CliError(renderFor([diag("cannotWrite", FILE_START, [flags.output, (e as Error).message])], undefined, "text", process.stderr));
+      }
+      process.stderr.write(`wrote ${flags.output}\n`);
+    });
+}

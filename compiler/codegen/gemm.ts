@@ -1,0 +1,115 @@
+/**
+ * The register-tiled matrix product every matmul op emits:
+ *
+ *     out(r, c) = epilogue(Σ_d A(r, d) · B(d, c))
+ *
+ * with A(r, d) = a[r·aR + d·aD], B(d, c) = b[d·bD + c·bC], out at r·oR + c·oC. A block of
+ * 4 rows × 4 columns is held in 16 local accumulators; each step of the inner loop loads 4
+ * values of A and 4 of B and does 16 multiply-adds. Rows may be the batch `n` (a run-time
+ * count) or a constant; columns are always constant, so column blocks and the remainder
+ * block are unrolled at compile time. Each matmul picks strides so that its inner loop reads
+ * both operands with constant offsets (see `ops/matmul*.ts`).
+ */
+
+export interface GemmSpec {
+  readonly a: string;
+  readonly b: string;
+  readonly rows: number | "n";
+  readonly cols: number;
+  readonly depth: number | "n";
+  readonly aR: number;
+  readonly aD: number;
+  readonly bD: number;
+  readonly bC: number;
+  readonly oR: number;
+  readonly oC: number;
+  /** Statements run once per column block before the rows, e.g. loading the bias: (ci, colExpr). */
+  readonly colSetup?: (ci: number, col: string) => string;
+  /** Statement storing one result: (accumulator, output index expression, column index ci). */
+  readonly store: (acc: string, o: string, ci: number) => string;
+}
+
+const TILE = 4;
+
+function plus(base: string, k: number): string {
+  if (/^\d+$/.test(base)) return String(Number(base) + k);
+  return k === 0 ? base : `${base} + ${k}`;
+}
+
+/** `x * k` as short as it gets: "" for 0, "x" for k = 1, folded when x is a literal. */
+function times(x: string, k: number): string {
+  if (x === "0" || k === 0) return "";
+  if (/^\d+$/.test(x)) return String(Number(x) * k);
+  return k === 1 ? x : `${x} * ${k}`;
+}
+
+function sum(...terms: string[]): string {
+  const t = terms.filter((x) => x !== "");
+  if (t.length === 0) return "0";
+  const lits = t.filter((x) => /^\d+$/.test(x)).reduce((a, x) => a + Number(x), 0);
+  const rest = t.filter((x) => !/^\d+$/.test(x));
+  if (lits !== 0 || rest.length === 0) rest.push(String(lits));
+  return rest.join(" + ");
+}
+
+function tile(s: GemmSpec, rh: number, cw: number, r: string, c: string): string {
+  const lines: string[] = [];
+  const accs: string[] = [];
+  for (let i = 0; i < rh; i++) for (let j = 0; j < cw; j++) accs.push(`s${i}${j} = 0`);
+  lines.push(`let ${accs.join(", ")};`);
+  lines.push(`let pa = ${sum(times(r, s.aR))}, pb = ${sum(times(c, s.bC))};`);
+  const loads: string[] = [];
+  for (let i = 0; i < rh; i++) loads.push(`a${i} = ${s.a}[${plus("pa", i * s.aR)}]`);
+  const bloads: string[] = [];
+  for (let j = 0; j < cw; j++) bloads.push(`b${j} = ${s.b}[${plus("pb", j * s.bC)}]`);
+  const fmas: string[] = [];
+  for (let i = 0; i < rh; i++) for (let j = 0; j < cw; j++) fmas.push(`s${i}${j} += a${i} * b${j};`);
+  lines.push(`for (let d = 0; d < ${s.depth}; d++) {`);
+  lines.push(`const ${loads.join(", ")};`);
+  lines.push(`const ${bloads.join(", ")};`);
+  lines.push(fmas.join("\n"));
+  lines.push(`pa += ${s.aD};`, `pb += ${s.bD};`);
+  lines.push("}");
+  const base = sum(times(r, s.oR), times(c, s.oC));
+  lines.push(`const po = ${base};`);
+  for (let i = 0; i < rh; i++) {
+    for (let j = 0; j < cw; j++) lines.push(s.store(`s${i}${j}`, plus("po", i * s.oR + j * s.oC), j));
+  }
+  return `{\n${lines.join("\n")}\n}`;
+}
+
+/** The tiles of one block of rows (height rh) at row expression r, across all columns. */
+function rowBlock(s: GemmSpec, rh: number, r: string): string {
+  const out: string[] = [];
+  const full = Math.floor(s.cols / TILE) * TILE;
+  const rest = s.cols - full;
+  const setup = (c: string, cw: number): string => {
+    if (s.colSetup === undefined) return "";
+    const parts: string[] = [];
+    for (let j = 0; j < cw; j++) parts.push(s.colSetup(j, plus(c, j)));
+    return parts.join("\n") + "\n";
+  };
+  if (full === TILE) out.push(`{\n${setup("0", TILE)}${tile(s, rh, TILE, r, "0")}\n}`);
+  else if (full > TILE) {
+    out.push(`for (let c = 0; c < ${full}; c += ${TILE}) {\n${setup("c", TILE)}${tile(s, rh, TILE, r, "c")}\n}`);
+  }
+  if (rest > 0) out.push(`{\n${setup(String(full), rest)}${tile(s, rh, rest, r, String(full))}\n}`);
+  return out.join("\n");
+}
+
+export function gemm(s: GemmSpec): string {
+  if (s.rows === "n") {
+    return [
+      `let r = 0;`,
+      `for (; r + ${TILE} <= n; r += ${TILE}) {\n${rowBlock(s, TILE, "r")}\n}`,
+      `for (; r < n; r++) {\n${rowBlock(s, 1, "r")}\n}`,
+    ].join("\n");
+  }
+  const full = Math.floor(s.rows / TILE) * TILE;
+  const rest = s.rows - full;
+  const out: string[] = [];
+  if (full === TILE) out.push(rowBlock(s, TILE, "0"));
+  else if (full > TILE) out.push(`for (let r = 0; r < ${full}; r += ${TILE}) {\n${rowBlock(s, TILE, "r")}\n}`);
+  if (rest > 0) out.push(`{\n${rowBlock(s, rest, String(full))}\n}`);
+  return out.join("\n");
+}

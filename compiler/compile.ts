@@ -1,0 +1,72 @@
+/**
+ * The compiler's facade: checked `Program` → generated module source, in four stages that
+ * each return `{ value, diagnostics }`:
+ *
+ *   lower (IR + shape checks) → autodiff (backward appended) → fuse → codegen
+ *
+ * `emit` asks for the stable text dumps of the IR before and after fusion.
+ */
+import type { Diagnostic, Result } from "../grammar/diagnostics.js";
+import { diag, hasErrors } from "../grammar/diagnostics.js";
+import { FILE_START } from "../grammar/span.js";
+import type { Program } from "./program.js";
+import type { Graph } from "./ir.js";
+import { printGraph } from "./ir.js";
+import { lower } from "./lower.js";
+import { autodiff } from "./autodiff.js";
+import { fuse } from "./fuse.js";
+import { generate } from "./codegen/module.js";
+
+export interface CompileOptions {
+  /** "ts" (default) for a module to read or ship; "js" to load in-process (`load.ts`). */
+  readonly target?: "ts" | "js";
+  /** "float64" for gradient checks. */
+  readonly dtype?: "float32" | "float64";
+  /** Largest batch the module accepts; default `program.train.batch`. */
+  readonly maxBatch?: number;
+  /** Text dumps to return alongside the code. */
+  readonly emit?: readonly ("ir" | "fused")[];
+  /** Skip fusion (tests compare fused against unfused code). Default true. */
+  readonly fuse?: boolean;
+}
+
+export interface CompileOutput {
+  readonly code: string;
+  /** The IR after autodiff, before fusion (when asked for). */
+  readonly ir?: string;
+  /** The IR after fusion (when asked for). */
+  readonly fused?: string;
+  /** The graph the code was generated from. */
+  readonly graph: Graph;
+}
+
+export const MAX_BATCH_LIMIT = 1_000_000;
+
+export function compileProgram(program: Program, options: CompileOptions = {}): Result<CompileOutput | undefined> {
+  const diagnostics: Diagnostic[] = [];
+  const maxBatch = options.maxBatch ?? program.train.batch;
+  if (!(Number.isInteger(maxBatch) && maxBatch >= 1 && maxBatch <= MAX_BATCH_LIMIT)) {
+    diagnostics.push(diag("badCompileOption", FILE_START, ["max-batch", `a whole number in 1..${MAX_BATCH_LIMIT}`, String(maxBatch)]));
+    return { value: undefined, diagnostics };
+  }
+  const dtype = options.dtype ?? "float32";
+  const lowered = lower(program, { maxBatch, dtype });
+  diagnostics.push(...lowered.diagnostics);
+  if (lowered.value === undefined || hasErrors(diagnostics)) return { value: undefined, diagnostics };
+  const differentiated = autodiff(lowered.value);
+  diagnostics.push(...differentiated.diagnostics);
+  const fused = options.fuse === false ? differentiated : fuse(differentiated.value);
+  diagnostics.push(...(fused === differentiated ? [] : fused.diagnostics));
+  const emit = options.emit ?? [];
+  const name = program.model.name.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, " ");
+  const code = generate(fused.value, program, { target: options.target ?? "ts", dtype, maxBatch });
+  return {
+    value: {
+      code,
+      graph: fused.value,
+      ...(emit.includes("ir") ? { ir: printGraph(differentiated.value, `model ${name}: IR after autodiff`) } : {}),
+      ...(emit.includes("fused") ? { fused: printGraph(fused.value, `model ${name}: IR after fusion`) } : {}),
+    },
+    diagnostics,
+  };
+}

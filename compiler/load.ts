@@ -1,0 +1,29 @@
+/**
+ * Running generated code in-process (the CLI, the runtime, the playground's worker).
+ * Browser-safe: no Node imports, no TypeScript compiler at run time.
+ *
+ *   loadModule(js)                      JS emitted with `target: "js"` → GeneratedModule
+ *   compileToModule(program, options)   compile + load in one call, { value, diagnostics }
+ *
+ * `loadModule` evaluates the module text with `new Function` (no `import()` of a data URL, so
+ * it works in Node, a page and a worker alike).
+ */
+import type { Result } from "../grammar/diagnostics.js";
+import type { GeneratedModule } from "./model-api.js";
+import type { Program } from "./program.js";
+import type { CompileOptions } from "./compile.js";
+import { compileProgram } from "./compile.js";
+
+/** Evaluates JavaScript emitted by `compileProgram(…, { target: "js" })`. */
+export function loadModule(js: string): GeneratedModule {
+  // The emitter puts `export` only at the start of a line, before `const` or `function`.
+  const body = js.replace(/^export (const|function) /gm, "$1 ") + "\nreturn { layout, meta, createModel };\n";
+  const factory = new Function(body) as () => GeneratedModule;
+  return factory();
+}
+
+export function compileToModule(program: Program, options: Omit<CompileOptions, "target" | "emit"> = {}): Result<GeneratedModule | undefined> {
+  const compiled = compileProgram(program, { ...options, target: "js" });
+  if (compiled.value === undefined) return { value: undefined, diagnostics: compiled.diagnostics };
+  return { value: loadModule(compiled.value.code), diagnostics: compiled.diagnostics };
+}

@@ -1,0 +1,249 @@
+/**
+ * Stage 1: the checked `Program` → IR (forward graph + loss), with the shape and setting
+ * checks that need shapes (NN3xxx). Every problem is reported, not only the first: after an
+ * error, lowering carries on with a plausible shape so later layers are still checked.
+ *
+ *   dense    → matmul (+ bias_add) (+ activation)
+ *   dropout  → dropout (nothing when rate is 0)
+ *   flatten  → reshape (free: same buffer)
+ *   activation layer → the activation
+ */
+import type { Diagnostic, Result } from "../grammar/diagnostics.js";
+import { diag, hasErrors } from "../grammar/diagnostics.js";
+import type { Activation, Layer, Program } from "./program.js";
+import type { Graph, IrShape, Origin } from "./ir.js";
+import { GraphBuilder, shapeSize, showShape } from "./ir.js";
+import { opDef, isElementwiseActivation } from "./ops/registry.js";
+import {
+  biasName,
+  INPUT_NAME,
+  LABEL_NAME,
+  layerOutputName,
+  LOSS_NAME,
+  matmulName,
+  preActivationName,
+  weightName,
+} from "./codegen/names.js";
+
+export interface LowerOptions {
+  /** Largest batch the generated code accepts. */
+  readonly maxBatch: number;
+  readonly dtype: "float32" | "float64";
+}
+
+/** Above this many parameters a model is refused (NN3009). */
+export const MAX_PARAMS = 50_000_000;
+/** Above this many bytes of preallocated buffers a model is refused (NN3011). */
+export const MAX_BUFFER_BYTES = 1 << 30;
+
+function describeActivation(a: Activation): string {
+  if (a.kind === "leaky_relu" || a.kind === "elu") return `${a.kind}(${a.alpha})`;
+  return a.kind;
+}
+
+/** A one-line description of a layer for comments and dumps (user text: sanitized later). */
+export function describeLayer(layer: Layer): string {
+  const named = layer.named ? ` ${layer.name}` : "";
+  switch (layer.kind) {
+    case "dense":
+      return `dense${named} ${layer.units}, ${describeActivation(layer.activation)}`;
+    case "dropout":
+      return `dropout${named} ${layer.rate}`;
+    case "flatten":
+      return `flatten${named}`;
+    case "activation":
+      return `activation${named} ${describeActivation(layer.activation)}`;
+    default:
+      return `${layer.kind}${named}`;
+  }
+}
+
+function formatBytes(b: number): string {
+  return b >= 1 << 20 ? `${(b / (1 << 20)).toFixed(1)} MiB` : `${Math.ceil(b / 1024)} KiB`;
+}
+
+export function lower(program: Program, options: LowerOptions): Result<Graph | undefined> {
+  const diagnostics: Diagnostic[] = [];
+  const model = program.model;
+  const g = new GraphBuilder();
+  const add = (op: string, inputs: number[], name: string, origin: Origin | undefined, attrs = {}): number =>
+    g.add({
+      op,
+      inputs,
+      shape: opDef(op).shape(
+        inputs.map((i) => g.node(i).shape),
+        attrs,
+      ),
+      attrs,
+      name,
+      phase: "forward",
+      origin,
+    });
+
+  // ── input ──
+  const input = model.input;
+  const inputOk = input.length >= 1 && input.length <= 3 && input.every((d) => Number.isInteger(d) && d > 0);
+  if (!inputOk) {
+    diagnostics.push(
+      diag("inputShapeInvalid", model.inputSpan, [showShape(input), "every size must be a whole number ≥ 1, with 1 to 3 dimensions"], {
+        hint: "write e.g. `input [784]`, `input [28, 28]` or `input [28, 28, 1]`",
+      }),
+    );
+  }
+  const inputShape: IrShape = ["n", ...(inputOk ? input : [Math.max(1, shapeSize(input.filter((d) => d > 0)))])];
+  let cur = g.add({ op: "input", inputs: [], shape: inputShape, name: INPUT_NAME, phase: "forward", origin: undefined });
+
+  const last = model.layers.length - 1;
+  const activate = (a: Activation, k: number, layerIndex: number, origin: Origin, value: number, isFinal: boolean): number => {
+    if (a.kind === "linear") return value;
+    const name = isFinal ? layerOutputName(k) : preActivationName(k);
+    if (a.kind === "softmax") {
+      if (layerIndex !== last) {
+        diagnostics.push(
+          diag("softmaxNotLast", a.span, [], {
+            hint: "use `relu` (or another elementwise activation) here and `softmax` only on the output layer",
+          }),
+        );
+      }
+      return add("softmax", [value], name, origin);
+    }
+    if (!isElementwiseActivation(a.kind)) throw new Error(`bug: unknown activation ${a.kind}`);
+    return add(a.kind, [value], name, origin, a.kind === "leaky_relu" || a.kind === "elu" ? { alpha: a.alpha } : {});
+  };
+
+  model.layers.forEach((layer, index) => {
+    const k = index + 1;
+    const origin: Origin = { text: describeLayer(layer), line: layer.span.line, span: layer.span };
+    const shape = g.node(cur).shape;
+    switch (layer.kind) {
+      case "dense": {
+        if (shape.length !== 2) {
+          diagnostics.push(
+            diag("layerNeedsFlatInput", layer.span, ["dense", showShape(shape.slice(1))], {
+              hint: "add a `flatten` layer before it",
+            }),
+          );
+          cur = add("reshape", [cur], `flat${k}`, origin, { to: `n,${shapeSize(shape)}` });
+        }
+        if (!(Number.isInteger(layer.units) && layer.units >= 1)) {
+          diagnostics.push(diag("emptyOutput", layer.span, ["dense", `[${layer.units}]`], { hint: "give the layer at least 1 unit" }));
+          return;
+        }
+        const fanIn = shapeSize(g.node(cur).shape);
+        const units = layer.units;
+        const w = g.add({ op: "param", inputs: [], shape: [units, fanIn], attrs: { tensor: `${layer.name}.weight`, init: layer.init }, name: weightName(k), phase: "forward", origin });
+        g.addParam({ node: w, name: `${layer.name}.weight`, init: layer.init, fanIn, fanOut: units });
+        let b: number | undefined;
+        if (layer.useBias) {
+          b = g.add({ op: "param", inputs: [], shape: [units], attrs: { tensor: `${layer.name}.bias`, init: layer.biasInit }, name: biasName(k), phase: "forward", origin });
+          g.addParam({ node: b, name: `${layer.name}.bias`, init: layer.biasInit, fanIn, fanOut: units });
+        }
+        const linear = layer.activation.kind === "linear";
+        const mmName = b !== undefined ? matmulName(k) : linear ? layerOutputName(k) : preActivationName(k);
+        let v = add("matmul", [cur, w], mmName, origin);
+        if (b !== undefined) v = add("bias_add", [v, b], linear ? layerOutputName(k) : preActivationName(k), origin);
+        cur = activate(layer.activation, k, index, origin, v, true);
+        return;
+      }
+      case "dropout":
+        if (layer.rate > 0) cur = add("dropout", [cur], layerOutputName(k), origin, { rate: layer.rate });
+        return;
+      case "flatten":
+        if (shape.length > 2) cur = add("reshape", [cur], layerOutputName(k), origin, { to: `n,${shapeSize(shape)}` });
+        return;
+      case "activation":
+        cur = activate(layer.activation, k, index, origin, cur, true);
+        return;
+      default:
+        diagnostics.push(
+          diag("layerNotCompiled", layer.span, [layer.kind], {
+            hint: "the compiler handles dense, dropout, flatten and activation layers for now",
+          }),
+        );
+        return;
+    }
+  });
+
+  // ── output against loss ──
+  const out = g.node(cur);
+  const lossSpan = program.loss.span;
+  if (out.shape.length !== 2) {
+    diagnostics.push(
+      diag("lossOutputMismatch", lossSpan, [program.loss.kind, `the output has shape ${showShape(out.shape.slice(1))}`], {
+        hint: "end the model with a `dense` layer (after `flatten`)",
+      }),
+    );
+  }
+  const outputs = shapeSize(out.shape);
+  const lastAct = out.op;
+  if (program.loss.kind === "cross_entropy") {
+    if (lastAct !== "softmax") {
+      diagnostics.push(
+        diag("lossOutputMismatch", lossSpan, ["cross_entropy", "it needs class probabilities from a `softmax` output layer"], {
+          hint: outputs === 1 && lastAct === "sigmoid" ? "for two classes with 1 sigmoid unit, use `binary_cross_entropy`" : "end the model with `dense <classes>, softmax`",
+        }),
+      );
+    } else if (outputs < 2) {
+      diagnostics.push(
+        diag("lossOutputMismatch", lossSpan, ["cross_entropy", "a softmax over 1 unit is always 1"], {
+          hint: "use 2 or more softmax units, or 1 sigmoid unit with `binary_cross_entropy`",
+        }),
+      );
+    }
+  } else if (program.loss.kind === "binary_cross_entropy" && lastAct !== "sigmoid") {
+    diagnostics.push(
+      diag(
+        "lossOutputMismatch",
+        lossSpan,
+        [
+          "binary_cross_entropy",
+          lastAct === "softmax" ? `it needs independent probabilities from \`sigmoid\`, not a ${outputs}-way softmax` : "it needs probabilities from a `sigmoid` output layer",
+        ],
+        { hint: lastAct === "softmax" ? "use `cross_entropy` with softmax, or a `sigmoid` output" : "end the model with `dense <outputs>, sigmoid`" },
+      ),
+    );
+  }
+
+  // ── limits ──
+  const params = g.size === 0 ? 0 : countParams(g);
+  if (params > MAX_PARAMS) {
+    diagnostics.push(diag("tooManyParameters", model.span, [params, MAX_PARAMS], { hint: "use fewer or smaller layers" }));
+  }
+  const bytesPer = options.dtype === "float64" ? 8 : 4;
+  let buffers = params * 4; // params, grads, up to two optimizer moments
+  for (let i = 0; i < g.size; i++) {
+    const n = g.node(i);
+    if (n.shape[0] === "n" && n.op !== "input" && n.op !== "reshape") buffers += 3 * shapeSize(n.shape) * options.maxBatch;
+  }
+  if (buffers * bytesPer > MAX_BUFFER_BYTES) {
+    diagnostics.push(
+      diag("bufferTooLarge", model.span, [formatBytes(buffers * bytesPer), options.maxBatch, formatBytes(MAX_BUFFER_BYTES)], {
+        hint: "lower the batch size (`--max-batch`) or the layer sizes",
+      }),
+    );
+  }
+
+  if (hasErrors(diagnostics)) return { value: undefined, diagnostics };
+
+  const y = g.add({ op: "label", inputs: [], shape: out.shape, name: LABEL_NAME, phase: "loss", origin: undefined });
+  const lossOrigin: Origin = { text: `loss ${program.loss.kind}`, line: lossSpan.line, span: lossSpan };
+  const loss = g.add({
+    op: program.loss.kind,
+    inputs: [cur, y],
+    shape: [],
+    attrs: program.loss.kind === "huber" ? { delta: program.loss.delta } : {},
+    name: LOSS_NAME,
+    phase: "loss",
+    origin: lossOrigin,
+  });
+  return { value: g.finish(cur, loss), diagnostics };
+}
+
+function countParams(g: GraphBuilder): number {
+  let total = 0;
+  for (let i = 0; i < g.size; i++) {
+    const n = g.node(i);
+    if (n.op === "param") total += shapeSize(n.shape);
+  }
+  return total;
+}

@@ -1,0 +1,30 @@
+/**
+ * dense(x, w[, b]): the fused forward of a dense layer — matmul, bias and activation in one
+ * tiled loop; the bias is loaded per column block and the activation applied in the tile's
+ * epilogue, so the pre-activation never goes to memory. Made by `fuse.ts` only; its adjoint
+ * comes from the unfused ops it replaces.
+ */
+import type { OpDef } from "./types.js";
+import { alphaOf } from "./types.js";
+import { forwardGemm } from "./matmul.js";
+import { activationDef } from "./activations.js";
+
+export const dense: OpDef = {
+  name: "dense",
+  doc: "act(x·wᵀ + b) in one pass",
+  shape: (inputs) => [inputs[0]?.[0] ?? "n", inputs[1]?.[0] ?? 0],
+  saves: [],
+  emit(node, ctx) {
+    const out = ctx.ref(node.id);
+    const bias = node.attrs["bias"] === true ? ctx.ref(node.inputs[2] as number) : undefined;
+    const actName = node.attrs["act"];
+    const act = typeof actName === "string" && actName !== "linear" ? activationDef(actName) : undefined;
+    const alpha = act !== undefined ? ctx.num(alphaOf(node.attrs)) : "";
+    const setup = bias !== undefined ? (ci: number, c: string) => `const q${ci} = ${bias}[${c}];` : undefined;
+    return forwardGemm(node, ctx, setup, (acc, o, ci) => {
+      const v = bias !== undefined ? `${acc} + q${ci}` : acc;
+      if (act === undefined) return `${out}[${o}] = ${v};`;
+      return `{\nconst v = ${v};\n${out}[${o}] = ${act.fwd("v", alpha)};\n}`;
+    });
+  },
+};

@@ -1,0 +1,88 @@
+/**
+ * What every op declares: its shape rule, its forward template, its adjoint (reverse-mode)
+ * rule, and what the backward pass reads. One op per file; `registry.ts` lists them.
+ */
+import type { Attrs, IrNode, IrShape, Origin, Phase } from "../ir.js";
+
+/** What an op's `emit` may ask of the code generator. */
+export interface EmitContext {
+  /** Identifier holding a node's values (a preallocated buffer, a view, `x` or `y`). */
+  ref(id: number): string;
+  /** Identifier of a node's extra buffer, e.g. its dropout mask. */
+  aux(id: number, what: string): string;
+  /** A numeric literal, safe to paste into code. */
+  num(x: number): string;
+  node(id: number): IrNode;
+  /** Name of the inline uniform generator `() => [0, 1)`, for dropout. */
+  readonly rand: string;
+  /** Name of the local that receives the loss value. */
+  readonly lossVar: string;
+}
+
+/** What an adjoint rule may do: append backward nodes. */
+export interface AdjointBuilder {
+  add(op: string, inputs: readonly number[], attrs: Attrs, name: string, origin?: Origin): number;
+  node(id: number): IrNode;
+  /** Whether the gradient of this value is needed (it depends on a parameter). */
+  needsGrad(id: number): boolean;
+  /** The adjoint's name for a value: `h2` → `dh2`. */
+  gradName(id: number): string;
+}
+
+export interface OpDef {
+  readonly name: string;
+  /** One line: what the op computes. */
+  readonly doc: string;
+  /** Output shape from input shapes (user shape errors are caught earlier, in `lower`). */
+  shape(inputs: readonly IrShape[], attrs: Attrs): IrShape;
+  /** Which values the adjoint reads: input indices, or "out" for the op's own output. */
+  readonly saves: readonly (number | "out")[];
+  /**
+   * Reverse-mode rule: the adjoints of the inputs, given the adjoint of the output
+   * (`undefined` for the loss itself: the seed 1). `undefined` entries: no gradient.
+   */
+  adjoint?(node: IrNode, dOut: number | undefined, g: AdjointBuilder): readonly (number | undefined)[];
+  /** Code computing the node (its buffer, or `ctx.lossVar` for a loss). Empty for leaves. */
+  emit(node: IrNode, ctx: EmitContext): string;
+  /** The output shares its input's buffer (reshape): no code, no memory. */
+  readonly alias?: boolean;
+  /** Extra buffers, same size as the output (e.g. "mask"). */
+  readonly auxBuffers?: readonly string[];
+  /** Phase of a node this op creates when it is not otherwise decided. */
+  readonly phase?: Phase;
+}
+
+/** Helpers shared by the elementwise templates. */
+export function rowsOf(node: IrNode): string {
+  return node.shape[0] === "n" ? "n" : "1";
+}
+
+export function perRow(node: IrNode): number {
+  let s = 1;
+  for (const d of node.shape) if (d !== "n") s *= d;
+  return s;
+}
+
+/** `for (let i = 0; i < n * 128; i++) { body }` over every element of a node. */
+export function eachElement(node: IrNode, body: string): string {
+  const count = node.shape[0] === "n" ? `n * ${perRow(node)}` : String(perRow(node));
+  return `for (let i = 0; i < ${count}; i++) {\n${body}\n}`;
+}
+
+export function attrNum(attrs: Attrs, key: string): number {
+  const v = attrs[key];
+  if (typeof v !== "number") throw new Error(`bug: attribute ${key} is not a number`);
+  return v;
+}
+
+/** The `alpha` of leaky_relu/elu; 0 for activations without one. */
+export function alphaOf(attrs: Attrs): number {
+  const v = attrs["alpha"];
+  return typeof v === "number" ? v : 0;
+}
+
+export function attrStr(attrs: Attrs, key: string): string {
+  const v = attrs[key];
+  if (typeof v !== "string") throw new Error(`bug: attribute ${key} is not a string`);
+  return v;
+}
