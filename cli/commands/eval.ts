@@ -1,4 +1,74 @@
+/**
+ * `nnc eval FILE --weights W [--data test|validation|train]`: the loss and every declared
+ * metric on one split, and a confusion matrix for classifiers. The split is rebuilt exactly as
+ * training built it (same seeds), and normalized with the statistics saved in the weights.
+ */
 import type { Command } from "commander";
+import { diag } from "../../grammar/diagnostics.js";
+import { FILE_START } from "../../grammar/span.js";
+import { isClassifier } from "../../runtime/metrics.js";
+import { evaluate, fmt } from "../../runtime/train.js";
+import { failOnErrors, openSession, renderRun } from "../../runtime/node/cli.js";
+import { compileModel } from "../../runtime/node/model.js";
+import { readWeights } from "../../runtime/node/weights-file.js";
+import { CliError } from "../errors.js";
+import { loadProgram } from "../load.js";
 
-/** Placeholder until the `eval` command lands; replaced wholesale by its owner. */
-export function registerEval(_program: Command): void {}
+interface EvalOptions {
+  weights: string;
+  data: string;
+  json?: boolean;
+}
+
+const SPLITS = ["test", "validation", "train"] as const;
+type SplitName = (typeof SPLITS)[number];
+
+export function registerEval(program: Command): void {
+  program
+    .command("eval")
+    .description("evaluate trained weights: loss, metrics and a confusion matrix")
+    .argument("<file>", ".nn file")
+    .requiredOption("--weights <file>", "weights file written by `nnc train`")
+    .option("--data <split>", "test, validation or train", "test")
+    .option("--json", "print the figures as one JSON object")
+    .action(async (file: string, opts: EvalOptions) => {
+      await evalCommand(file, opts);
+    });
+}
+
+async function evalCommand(file: string, opts: EvalOptions): Promise<void> {
+  const format = opts.json ? "json" : "text";
+  if (!(SPLITS as readonly string[]).includes(opts.data))
+    throw new CliError(`nnc eval: --data must be test, validation or train, but is \`${opts.data}\``, 2);
+  const split = opts.data as SplitName;
+  const { program, source } = loadProgram(file, format);
+  const compiled = await compileModel(program);
+  failOnErrors(compiled.diagnostics, file, source, format);
+  const model = compiled.value!;
+  const w = readWeights(opts.weights, model);
+  failOnErrors(w.diagnostics, file, source, format);
+  const session = await openSession(file, source, program, {}, w.value!.preprocess, model);
+  const data = session.data[split];
+  if (!data) {
+    const hint = split === "validation" ? "declare `validation 10%` (or a source) in the data block" : "declare `test 20%` (or a source) in the data block";
+    throw new CliError(renderRun([{ ...diag("emptyData", program.data?.span ?? FILE_START, [], { hint: `there is no ${split} split: ${hint}` }) }], file, source, format));
+  }
+  const metrics = program.metrics.map((m) => m.kind);
+  const classifier = isClassifier(session.task);
+  const v = evaluate(model, data, session.task, classifier ? [...metrics, "confusion_matrix"] : metrics);
+  const classes = w.value!.preprocess.classes;
+  if (opts.json) {
+    process.stdout.write(JSON.stringify({ split, samples: data.n, ...v, ...(classes ? { classes } : {}) }) + "\n");
+    return;
+  }
+  const lines = [`${split}: ${data.n} samples`];
+  for (const [k, x] of Object.entries(v)) if (typeof x === "number") lines.push(`  ${k.padEnd(10)} ${fmt(x)}`);
+  if (v.confusion) {
+    const names = v.confusion.map((_, i) => classes?.[i] ?? String(i));
+    const width = Math.max(6, ...names.map((s) => s.length), ...v.confusion.flat().map((x) => String(x).length));
+    lines.push("confusion matrix (rows: true class, columns: predicted)");
+    lines.push(" ".repeat(width + 3) + names.map((s) => s.padStart(width)).join(" "));
+    v.confusion.forEach((row, i) => lines.push(`  ${names[i]!.padEnd(width)} ${row.map((x) => String(x).padStart(width)).join(" ")}`));
+  }
+  process.stdout.write(lines.join("\n") + "\n");
+}

@@ -1,0 +1,48 @@
+/**
+ * A loaded data set: features and raw labels, row-major, with where each sample came from so
+ * that later checks (a label outside the classes, a shape that does not fit) can name the file
+ * and the line or record.
+ */
+export interface Dataset {
+  /** Number of samples. */
+  readonly n: number;
+  /** Features per sample. */
+  readonly features: number;
+  /** n × features. */
+  readonly x: Float32Array;
+  /** Values per label: 1 for a class index or a single target, k for k targets. */
+  readonly labelWidth: number;
+  /** n × labelWidth: class indices (classification) or target values (regression). */
+  readonly y: Float32Array;
+  /** Class names, index = class, when the labels were text (e.g. `setosa`). */
+  readonly classes?: readonly string[];
+  /** Names of the feature columns after one-hot expansion, when known. */
+  readonly featureNames?: readonly string[];
+  /** The file the samples came from (as given), for messages. */
+  readonly file?: string;
+  /** Where sample i came from: its 1-based line (CSV, JSON arrays) or 0-based record (IDX). */
+  readonly origin?: Int32Array;
+  /** What `origin` counts. */
+  readonly originKind?: "line" | "record";
+}
+
+/** A copy of the samples at `indices`, keeping provenance. */
+export function subset(d: Dataset, indices: ArrayLike<number>): Dataset {
+  const n = indices.length;
+  const x = new Float32Array(n * d.features);
+  const y = new Float32Array(n * d.labelWidth);
+  const origin = d.origin ? new Int32Array(n) : undefined;
+  for (let i = 0; i < n; i++) {
+    const s = indices[i]!;
+    x.set(d.x.subarray(s * d.features, (s + 1) * d.features), i * d.features);
+    y.set(d.y.subarray(s * d.labelWidth, (s + 1) * d.labelWidth), i * d.labelWidth);
+    if (origin) origin[i] = d.origin![s]!;
+  }
+  return { ...d, n, x, y, ...(origin ? { origin } : {}) };
+}
+
+/** Human-readable position of sample i, e.g. `line 12` or `record 40`. */
+export function describeOrigin(d: Dataset, i: number): string {
+  if (!d.origin) return `sample ${i + 1}`;
+  return d.originKind === "record" ? `record ${d.origin[i]}` : `line ${d.origin[i]}`;
+}

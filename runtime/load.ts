@@ -1,0 +1,103 @@
+/**
+ * The `data` block → loaded data sets, through a reader that fetches text or IDX bytes (the
+ * Node reader resolves paths relative to the `.nn` file; the playground supplies dropped
+ * files). Browser-safe.
+ */
+import type { Data, DataSource } from "../compiler/program.js";
+import type { Diagnostic, Result } from "../grammar/diagnostics.js";
+import { parseCsv, type CsvSchema } from "./csv.js";
+import type { Dataset } from "./dataset.js";
+import { generate } from "./generators.js";
+import { idxDataset, type IdxArray } from "./idx.js";
+import { parseJsonData } from "./json.js";
+import type { LoadedData } from "./prepare.js";
+
+export interface SourceReader {
+  /** The text of a file (CSV, JSON); diagnostics say why not. */
+  text(path: string, span: DataSource["span"]): Promise<Result<string | undefined>>;
+  /** An IDX file decoded (first `limit` records; 0 = all). */
+  idx(path: string, limit: number, span: DataSource["span"]): Promise<Result<IdxArray | undefined>>;
+  /** How a path is shown in messages (e.g. relative to the working directory). */
+  display(path: string): string;
+}
+
+export interface LoadContext {
+  /** Labels are classes (classification losses) or values (regression). */
+  readonly labels: "class" | "value";
+  /** The training file's CSV schema / class names, when loading later sources. */
+  readonly schema?: CsvSchema;
+  readonly classes?: readonly string[];
+}
+
+export async function loadSource(
+  src: DataSource,
+  reader: SourceReader,
+  ctx: LoadContext,
+): Promise<Result<{ dataset: Dataset; csv?: CsvSchema } | undefined>> {
+  const diagnostics: Diagnostic[] = [];
+  switch (src.kind) {
+    case "generator":
+      return { value: { dataset: generate(src) }, diagnostics };
+    case "csv": {
+      const t = await reader.text(src.path, src.span);
+      if (t.value === undefined) return { value: undefined, diagnostics: t.diagnostics };
+      const r = parseCsv(t.value, src, {
+        labels: ctx.labels,
+        file: reader.display(src.path),
+        ...(ctx.schema ? { schema: ctx.schema } : {}),
+      });
+      if (!r.value.dataset) return { value: undefined, diagnostics: r.diagnostics };
+      return { value: { dataset: r.value.dataset, ...(r.value.schema ? { csv: r.value.schema } : {}) }, diagnostics: r.diagnostics };
+    }
+    case "json": {
+      const t = await reader.text(src.path, src.span);
+      if (t.value === undefined) return { value: undefined, diagnostics: t.diagnostics };
+      const r = parseJsonData(t.value, {
+        labels: ctx.labels,
+        file: reader.display(src.path),
+        ...(ctx.classes ? { classes: ctx.classes } : {}),
+      });
+      return r.value ? { value: { dataset: r.value }, diagnostics: r.diagnostics } : { value: undefined, diagnostics: r.diagnostics };
+    }
+    case "idx": {
+      const [im, lb] = await Promise.all([
+        reader.idx(src.images, src.limit, src.span),
+        reader.idx(src.labels, src.limit, src.span),
+      ]);
+      if (!im.value || !lb.value) return { value: undefined, diagnostics: [...im.diagnostics, ...lb.diagnostics] };
+      const r = idxDataset(im.value, lb.value, { images: reader.display(src.images), labels: reader.display(src.labels) });
+      return r.value ? { value: { dataset: r.value }, diagnostics: r.diagnostics } : { value: undefined, diagnostics: r.diagnostics };
+    }
+  }
+}
+
+/** Loads the training source, then any separate test and validation sources read like it. */
+export async function loadData(data: Data, reader: SourceReader, labels: "class" | "value"): Promise<Result<LoadedData | undefined>> {
+  const diagnostics: Diagnostic[] = [];
+  const tr = await loadSource(data.train, reader, { labels });
+  diagnostics.push(...tr.diagnostics);
+  if (!tr.value) return { value: undefined, diagnostics };
+  const ctx: LoadContext = {
+    labels,
+    ...(tr.value.csv ? { schema: tr.value.csv } : {}),
+    ...(tr.value.dataset.classes ? { classes: tr.value.dataset.classes } : {}),
+  };
+  const extra = async (s: DataSource | number): Promise<Dataset | undefined> => {
+    if (typeof s === "number") return undefined;
+    const r = await loadSource(s, reader, ctx);
+    diagnostics.push(...r.diagnostics);
+    return r.value?.dataset;
+  };
+  const test = await extra(data.test);
+  const validation = await extra(data.validation);
+  if (diagnostics.some((d) => d.severity === "error")) return { value: undefined, diagnostics };
+  return {
+    value: {
+      train: tr.value.dataset,
+      ...(test ? { test } : {}),
+      ...(validation ? { validation } : {}),
+      ...(tr.value.csv ? { csv: tr.value.csv } : {}),
+    },
+    diagnostics,
+  };
+}

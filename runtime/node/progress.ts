@@ -1,0 +1,97 @@
+/**
+ * What `nnc train` prints while it runs: a progress bar per epoch on a terminal (cli-progress,
+ * on stderr), a summary line per epoch (stdout), plain lines when not a terminal, nothing with
+ * `--quiet`, one JSON object per epoch with `--json`.
+ */
+import cliProgress from "cli-progress";
+import type { BatchInfo, EpochRecord } from "../train.js";
+import { fmt } from "../train.js";
+
+export type ProgressMode = "bar" | "plain" | "quiet" | "json";
+
+export function progressMode(opts: { quiet?: boolean; json?: boolean }, stderr: { isTTY?: boolean }): ProgressMode {
+  if (opts.json) return "json";
+  if (opts.quiet) return "quiet";
+  return stderr.isTTY ? "bar" : "plain";
+}
+
+export class Progress {
+  private bar: cliProgress.SingleBar | undefined;
+  private runStart = Date.now();
+  private epochsDone = 0;
+  private lossSum = 0;
+  private lossCount = 0;
+
+  constructor(
+    readonly mode: ProgressMode,
+    readonly epochs: number,
+    readonly batches: number,
+    private readonly out: NodeJS.WritableStream = process.stdout,
+    private readonly err: NodeJS.WritableStream = process.stderr,
+  ) {}
+
+  beginEpoch(epoch: number): void {
+    this.lossSum = this.lossCount = 0;
+    if (this.mode !== "bar") return;
+    this.bar = new cliProgress.SingleBar(
+      {
+        format: `epoch ${epoch}/${this.epochs} [{bar}] {value}/{total} batches | loss {loss} | {rate} samples/s | ETA {eta_formatted}`,
+        stream: this.err,
+        barsize: 24,
+        hideCursor: true,
+        clearOnComplete: true,
+        fps: 10,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    this.bar.start(this.batches, 0, { loss: "-", rate: "-" });
+  }
+
+  batch(b: BatchInfo, samplesPerSecond: number): void {
+    this.lossSum += b.loss;
+    this.lossCount++;
+    this.bar?.update(b.batch, { loss: fmt(this.lossSum / this.lossCount), rate: compact(samplesPerSecond) });
+  }
+
+  epoch(r: EpochRecord, note?: string): void {
+    this.bar?.stop();
+    this.bar = undefined;
+    this.epochsDone++;
+    if (this.mode === "json") {
+      this.out.write(JSON.stringify({ event: "epoch", epoch: r.epoch, epochs: this.epochs, lr: r.lr, seconds: r.seconds, samplesPerSecond: r.samplesPerSecond, ...r.values }) + "\n");
+      return;
+    }
+    if (this.mode === "quiet") return;
+    const values = Object.entries(r.values)
+      .map(([k, v]) => `${k} ${fmt(v)}`)
+      .join("  ");
+    const left = this.epochs - r.epoch;
+    const per = (Date.now() - this.runStart) / 1000 / this.epochsDone;
+    const eta = left > 0 ? `  ETA ${duration(per * left)}` : "";
+    this.out.write(
+      `epoch ${String(r.epoch).padStart(String(this.epochs).length)}/${this.epochs}  ${values}  lr ${fmt(r.lr)}  ${r.seconds.toFixed(2)}s (${compact(r.samplesPerSecond)} samples/s)${eta}${note ? `  ${note}` : ""}\n`,
+    );
+  }
+
+  /** A line of its own (resume notice, early stop). Goes to stderr in JSON mode. */
+  note(text: string): void {
+    if (this.mode === "quiet") return;
+    (this.mode === "json" ? this.err : this.out).write(text + "\n");
+  }
+
+  stop(): void {
+    this.bar?.stop();
+    this.bar = undefined;
+  }
+}
+
+export function compact(x: number): string {
+  if (!Number.isFinite(x)) return "-";
+  return x >= 1e6 ? `${(x / 1e6).toFixed(1)}M` : x >= 1e4 ? `${(x / 1e3).toFixed(1)}k` : x.toFixed(0);
+}
+
+export function duration(s: number): string {
+  if (s < 60) return `${s.toFixed(0)}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, "0")}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.round((s % 3600) / 60)).padStart(2, "0")}m`;
+}

@@ -1,0 +1,164 @@
+/**
+ * Loaded data sets → the splits a run trains on: held-out test and validation fractions
+ * (a seeded permutation, so sorted files split fairly), labels as the model's targets,
+ * scaling and normalization fitted on the training split only.
+ */
+import type { Data } from "../compiler/program.js";
+import type { Diagnostic, Result } from "../grammar/diagnostics.js";
+import type { Span } from "../grammar/span.js";
+import { FILE_START } from "../grammar/span.js";
+import { subset, type Dataset } from "./dataset.js";
+import type { Task } from "./metrics.js";
+import { applyPreprocess, fitPreprocess, type Preprocess } from "./preprocess.js";
+import { deriveSeed, Rng } from "./rng.js";
+import { dataDiag, lineSpan } from "./span.js";
+import type { CsvSchema } from "./csv.js";
+
+/** Samples ready for the model: normalized features and targets of the output's width. */
+export interface Split {
+  readonly n: number;
+  readonly features: number;
+  /** n × features, preprocessed. */
+  readonly x: Float32Array;
+  /** n × outputs: one-hot rows, 0/1, or target values. */
+  readonly y: Float32Array;
+}
+
+export interface PreparedData {
+  readonly train: Split;
+  readonly validation: Split | undefined;
+  readonly test: Split | undefined;
+  readonly preprocess: Preprocess;
+}
+
+export interface LoadedData {
+  readonly train: Dataset;
+  readonly test?: Dataset;
+  readonly validation?: Dataset;
+  /** How the training CSV was read, kept with the weights. */
+  readonly csv?: CsvSchema;
+}
+
+export interface ModelShape {
+  readonly inputShape: readonly number[];
+  readonly inputSize: number;
+  readonly outputSize: number;
+}
+
+/** Splits, checks and preprocesses. `span` is the `data` block, for problems that belong to no file. */
+export function prepareData(
+  data: Data,
+  loaded: LoadedData,
+  shape: ModelShape,
+  task: Task,
+  span: Span,
+  /** Statistics saved with the weights (eval, predict); fitted on the training split when absent. */
+  fixed?: Preprocess,
+): Result<PreparedData | undefined> {
+  const diagnostics: Diagnostic[] = [];
+  let train = loaded.train;
+  let test = loaded.test;
+  let validation = loaded.validation;
+
+  // Held-out fractions: test from the whole set first, then validation from what remains.
+  const perm = new Uint32Array(train.n);
+  for (let i = 0; i < train.n; i++) perm[i] = i;
+  new Rng(deriveSeed(data.shuffleSeed, 0x5eed)).shuffle(perm);
+  let rest: Uint32Array = perm;
+  if (typeof data.test === "number" && data.test > 0) {
+    const k = Math.round(train.n * data.test);
+    test = subset(train, rest.subarray(0, k));
+    rest = rest.subarray(k);
+  }
+  if (typeof data.validation === "number" && data.validation > 0) {
+    const k = Math.round(rest.length * data.validation);
+    validation = subset(train, rest.subarray(0, k));
+    rest = rest.subarray(k);
+  }
+  if (rest.length !== train.n) train = subset(train, Array.from(rest).sort((a, b) => a - b));
+  if (train.n === 0) {
+    diagnostics.push(dataDiag(train.file, "emptyData", span, [], "the held-out fractions leave no training samples"));
+    return { value: undefined, diagnostics };
+  }
+
+  for (const d of [train, validation, test]) if (d) checkFeatures(d, shape, span, diagnostics);
+  if (diagnostics.length > 0) return { value: undefined, diagnostics };
+
+  const classes = train.classes;
+  const fitted = fixed ?? fitPreprocess(train.x, train.n, train.features, data.normalize, data.scale);
+  const preprocess: Preprocess = {
+    ...fitted,
+    ...(classes ? { classes } : {}),
+    ...(loaded.csv ? { csv: loaded.csv } : {}),
+  };
+  const make = (d: Dataset | undefined): Split | undefined => {
+    if (!d) return undefined;
+    const y = targets(d, task, shape.outputSize, span, diagnostics);
+    const x = new Float32Array(d.x);
+    applyPreprocess(preprocess, x, d.features);
+    return y ? { n: d.n, features: d.features, x, y } : undefined;
+  };
+  const value: PreparedData = {
+    train: make(train)!,
+    validation: make(validation),
+    test: make(test),
+    preprocess,
+  };
+  if (diagnostics.length > 0) return { value: undefined, diagnostics };
+  return { value, diagnostics };
+}
+
+function where(d: Dataset, i: number, span: Span): Span {
+  if (d.file === undefined) return span;
+  return d.origin && d.originKind === "line" ? lineSpan(d.origin[i]!) : FILE_START;
+}
+
+function recordNote(d: Dataset, i: number): string {
+  if (d.file === undefined) return ` (sample ${i})`;
+  return d.origin && d.originKind === "record" ? ` (record ${d.origin[i]})` : "";
+}
+
+function checkFeatures(d: Dataset, shape: ModelShape, span: Span, out: Diagnostic[]): void {
+  if (d.features === shape.inputSize) return;
+  out.push(
+    dataDiag(d.file, "dataShapeMismatch", d.file === undefined ? span : FILE_START,
+      [d.features, `[${shape.inputShape.join(", ")}]`, shape.inputSize],
+      "choose the feature columns that match the model's `input`, or change the input shape"),
+  );
+}
+
+/** Labels → targets of the output's width, or undefined after reporting problems into `out`. */
+export function targets(d: Dataset, task: Task, outputs: number, span: Span, out: Diagnostic[]): Float32Array | undefined {
+  const before = out.length;
+  const bad = (i: number, label: string, k: number, hint: string): void => {
+    if (out.length - before < 10)
+      out.push(dataDiag(d.file, "labelOutOfRange", where(d, i, span), [`${label}${recordNote(d, i)}`, k], hint));
+  };
+  if (d.labelWidth === outputs && !(task.kind === "multiclass" && outputs === 1)) {
+    if (task.kind === "binary")
+      for (let i = 0; i < d.n; i++) {
+        const v = d.y[i]!;
+        if (v < 0 || v > 1) bad(i, String(v), 2, "binary_cross_entropy needs labels 0 or 1");
+      }
+    return out.length > before ? undefined : new Float32Array(d.y);
+  }
+  if (d.labelWidth === 1 && task.kind === "multiclass") {
+    const k = task.classes;
+    const y = new Float32Array(d.n * k);
+    for (let i = 0; i < d.n; i++) {
+      const c = d.y[i]!;
+      if (!Number.isInteger(c) || c < 0 || c >= k) {
+        const name = d.classes && Number.isInteger(c) && c >= 0 ? `\`${d.classes[c] ?? c}\`` : String(c);
+        bad(i, name, k, `labels must be class numbers 0 … ${k - 1}; give the last layer as many units as there are classes`);
+      } else y[i * k + c] = 1;
+    }
+    return out.length > before ? undefined : y;
+  }
+  out.push(
+    dataDiag(d.file, "labelWidthMismatch", d.file === undefined ? span : FILE_START, [d.labelWidth, outputs],
+      task.kind === "multiclass"
+        ? "cross_entropy takes one class per sample, or one-hot rows as wide as the output"
+        : "give each sample as many targets as the last layer has units"),
+  );
+  return undefined;
+}

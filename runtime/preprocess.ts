@@ -1,0 +1,81 @@
+/**
+ * Feature preprocessing, fitted on the training split only and saved with the weights so that
+ * `eval`, `predict` and an application apply exactly the same transform:
+ *
+ *     x' = (x · scale − shift[j]) / divide[j]
+ */
+import type { Normalization } from "../compiler/program.js";
+import type { CsvSchema } from "./csv.js";
+
+export interface Preprocess {
+  readonly scale: number;
+  readonly normalize: Normalization;
+  /** Per feature: the mean (standard) or minimum (minmax); empty for `none`. */
+  readonly shift: readonly number[];
+  /** Per feature: the standard deviation (standard) or range (minmax); empty for `none`. */
+  readonly divide: readonly number[];
+  /** Class names, index = class, when the labels were text. */
+  readonly classes?: readonly string[];
+  /** How the training CSV was read (columns, categories, fill values), to read later files alike. */
+  readonly csv?: CsvSchema;
+}
+
+/** Fits the statistics on `x` (n × features), after scaling. */
+export function fitPreprocess(
+  x: Float32Array,
+  n: number,
+  features: number,
+  normalize: Normalization,
+  scale: number,
+): Preprocess {
+  if (normalize === "none" || n === 0) return { scale, normalize, shift: [], divide: [] };
+  const shift = new Array<number>(features).fill(0);
+  const divide = new Array<number>(features).fill(1);
+  for (let j = 0; j < features; j++) {
+    if (normalize === "standard") {
+      let sum = 0;
+      for (let i = 0; i < n; i++) sum += x[i * features + j]! * scale;
+      const mean = sum / n;
+      let sq = 0;
+      for (let i = 0; i < n; i++) {
+        const d = x[i * features + j]! * scale - mean;
+        sq += d * d;
+      }
+      const std = Math.sqrt(sq / n);
+      shift[j] = mean;
+      divide[j] = std > 1e-12 ? std : 1;
+    } else {
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (let i = 0; i < n; i++) {
+        const v = x[i * features + j]! * scale;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+      shift[j] = lo;
+      divide[j] = hi - lo > 1e-12 ? hi - lo : 1;
+    }
+  }
+  return { scale, normalize, shift, divide };
+}
+
+/** Applies the transform in place. */
+export function applyPreprocess(p: Preprocess, x: Float32Array, features: number): void {
+  const n = x.length / features;
+  const norm = p.normalize !== "none" && p.shift.length === features;
+  if (!norm && p.scale === 1) return;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < features; j++) {
+      const k = i * features + j;
+      const v = x[k]! * p.scale;
+      x[k] = norm ? (v - p.shift[j]!) / p.divide[j]! : v;
+    }
+  }
+}
+
+/** Class indices → one-hot rows of width k. */
+export function oneHot(labels: ArrayLike<number>, k: number): Float32Array {
+  const out = new Float32Array(labels.length * k);
+  for (let i = 0; i < labels.length; i++) out[i * k + labels[i]!] = 1;
+  return out;
+}

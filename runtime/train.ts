@@ -1,0 +1,323 @@
+/**
+ * The training loop: seeded per-epoch shuffling, mini-batches through the generated
+ * `trainStep` (the last partial batch included), the learning-rate plan, validation, early
+ * stopping with best-weights restore, and a divergence guard. Browser-safe and synchronous;
+ * drive it epoch by epoch (`runEpoch`) or batch by batch (`beginEpoch` / `step` / `endEpoch`)
+ * so a CLI can draw progress and a worker can post charts between batches.
+ *
+ * Everything a run needs to continue bit-for-bit lives in `TrainerState`; the shuffle order of
+ * epoch e is derived from (shuffle seed, e), so it needs no state of its own.
+ */
+import type { CompiledModel, Floats, ModelState } from "../compiler/model-api.js";
+import type { EarlyStop, MetricKind, Schedule } from "../compiler/program.js";
+import { diag, type Diagnostic } from "../grammar/diagnostics.js";
+import type { Span } from "../grammar/span.js";
+import { MetricAccumulator, metricMode, type MetricValues, type Task } from "./metrics.js";
+import type { PreparedData, Split } from "./prepare.js";
+import { deriveSeed, Rng } from "./rng.js";
+import { learningRate, type LrPlan } from "./schedule.js";
+
+export interface TrainConfig {
+  readonly epochs: number;
+  readonly batch: number;
+  readonly lr: number;
+  readonly schedule: Schedule;
+  readonly warmup: number;
+  readonly earlyStop: EarlyStop | undefined;
+  readonly shuffle: boolean;
+  readonly shuffleSeed: number;
+  /** Seed of the weight initializers (used by `init`). */
+  readonly seed: number;
+  readonly metrics: readonly MetricKind[];
+  readonly task: Task;
+  /** Where the optimizer is declared, for the divergence message. */
+  readonly optimizerSpan?: Span;
+}
+
+/** One epoch's summary. `values` holds `loss`, the metrics, and `val_…` versions of them. */
+export interface EpochRecord {
+  /** 1-based. */
+  readonly epoch: number;
+  readonly lr: number;
+  readonly seconds: number;
+  readonly samplesPerSecond: number;
+  readonly values: Readonly<Record<string, number>>;
+}
+
+export interface BestWeights {
+  readonly value: number;
+  readonly epoch: number;
+  readonly params: Floats;
+}
+
+/** Everything needed to continue a run exactly. */
+export interface TrainerState {
+  /** Completed epochs. */
+  readonly epoch: number;
+  readonly model: ModelState;
+  readonly history: readonly EpochRecord[];
+  readonly best: BestWeights | undefined;
+  /** Epochs without improvement of the monitored metric. */
+  readonly wait: number;
+  readonly stopped: boolean;
+}
+
+export interface BatchInfo {
+  /** 1-based epoch and batch. */
+  readonly epoch: number;
+  readonly batch: number;
+  readonly batches: number;
+  readonly samples: number;
+  readonly loss: number;
+  readonly lr: number;
+}
+
+export class Trainer {
+  readonly history: EpochRecord[] = [];
+  epoch = 0;
+  best: BestWeights | undefined;
+  wait = 0;
+  stopped = false;
+  /** Set when a loss was NaN or infinite; the run cannot continue. */
+  diverged: Diagnostic | undefined;
+  /** Why the run ended early, for the summary line. */
+  stopReason: string | undefined;
+
+  private readonly xb: Floats;
+  private readonly yb: Floats;
+  private readonly batchSize: number;
+  private readonly order: Uint32Array;
+  private readonly acc: MetricAccumulator;
+  private readonly plan: LrPlan;
+  private batchIndex = 0;
+  private epochStart = 0;
+  private lastLr = 0;
+
+  constructor(
+    readonly model: CompiledModel,
+    readonly data: PreparedData,
+    readonly config: TrainConfig,
+    /** A clock in milliseconds (performance.now in both Node and browsers). */
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    const meta = model.meta;
+    this.batchSize = Math.max(1, Math.min(config.batch, meta.maxBatch));
+    const Arr = model.params instanceof Float64Array ? Float64Array : Float32Array;
+    this.xb = new Arr(this.batchSize * meta.inputSize);
+    this.yb = new Arr(this.batchSize * meta.outputSize);
+    this.order = new Uint32Array(data.train.n);
+    this.acc = new MetricAccumulator(config.task, meta.outputSize);
+    this.plan = {
+      base: config.lr,
+      schedule: config.schedule,
+      warmup: config.warmup,
+      epochs: config.epochs,
+      stepsPerEpoch: this.batches,
+    };
+  }
+
+  /** Batches per epoch, the last one possibly partial. */
+  get batches(): number {
+    return Math.ceil(this.data.train.n / this.batchSize);
+  }
+
+  get done(): boolean {
+    return this.stopped || this.diverged !== undefined || this.epoch >= this.config.epochs;
+  }
+
+  /** A fresh start: seeded initialization. */
+  init(): void {
+    this.model.init(this.config.seed);
+  }
+
+  /** Continues from a saved state. */
+  restore(s: TrainerState): void {
+    this.model.setState(s.model);
+    this.epoch = s.epoch;
+    this.history.length = 0;
+    this.history.push(...s.history);
+    this.best = s.best;
+    this.wait = s.wait;
+    this.stopped = s.stopped;
+  }
+
+  /** A snapshot (copies) of everything needed to continue. */
+  state(): TrainerState {
+    return {
+      epoch: this.epoch,
+      model: this.model.getState(),
+      history: [...this.history],
+      best: this.best,
+      wait: this.wait,
+      stopped: this.stopped,
+    };
+  }
+
+  beginEpoch(): void {
+    const n = this.data.train.n;
+    for (let i = 0; i < n; i++) this.order[i] = i;
+    if (this.config.shuffle) new Rng(deriveSeed(this.config.shuffleSeed, this.epoch)).shuffle(this.order);
+    this.batchIndex = 0;
+    this.acc.reset();
+    this.epochStart = this.now();
+  }
+
+  /** One mini-batch. Returns undefined when the epoch has no batches left or the loss diverged. */
+  step(): BatchInfo | undefined {
+    if (this.batchIndex >= this.batches || this.diverged) return undefined;
+    const { train } = this.data;
+    const meta = this.model.meta;
+    const start = this.batchIndex * this.batchSize;
+    const n = Math.min(this.batchSize, train.n - start);
+    gather(train, this.order, start, n, this.xb, this.yb, meta.inputSize, meta.outputSize);
+    const lr = learningRate(this.plan, this.epoch, this.batchIndex);
+    this.lastLr = lr;
+    const loss = this.model.trainStep(this.xb, this.yb, n, lr);
+    this.batchIndex++;
+    if (!Number.isFinite(loss)) {
+      const span = this.config.optimizerSpan;
+      this.diverged = diag(
+        "diverged",
+        span ?? { start: 0, end: 0, line: 1, column: 1, endLine: 1, endColumn: 1 },
+        [String(loss), this.epoch + 1, this.batchIndex],
+        { hint: `lower the learning rate (now ${fmt(lr)}; try ${fmt(lr / 10)}), or clip gradients with clip_norm` },
+      );
+      return undefined;
+    }
+    this.acc.add(this.model.output(), this.yb, n, loss);
+    return { epoch: this.epoch + 1, batch: this.batchIndex, batches: this.batches, samples: start + n, loss, lr };
+  }
+
+  /** Validation, the epoch record, early stopping. */
+  endEpoch(): EpochRecord | undefined {
+    if (this.diverged) return undefined;
+    const values: Record<string, number> = {};
+    const train = this.acc.result(this.config.metrics);
+    putValues(values, "", train);
+    if (this.data.validation) {
+      const v = evaluate(this.model, this.data.validation, this.config.task, this.config.metrics);
+      putValues(values, "val_", v);
+    }
+    const seconds = (this.now() - this.epochStart) / 1000;
+    const record: EpochRecord = {
+      epoch: this.epoch + 1,
+      lr: this.lastLr,
+      seconds,
+      samplesPerSecond: seconds > 0 ? this.data.train.n / seconds : 0,
+      values,
+    };
+    this.history.push(record);
+    this.epoch++;
+    this.watch(record);
+    return record;
+  }
+
+  /** A whole epoch. */
+  runEpoch(onBatch?: (b: BatchInfo) => void): EpochRecord | undefined {
+    this.beginEpoch();
+    for (let b = this.step(); b; b = this.step()) onBatch?.(b);
+    return this.endEpoch();
+  }
+
+  /** Trains to the end (or an early stop, or divergence). */
+  run(callbacks: { onBatch?: (b: BatchInfo) => void; onEpoch?: (r: EpochRecord, t: Trainer) => void } = {}): void {
+    while (!this.done) {
+      const r = this.runEpoch(callbacks.onBatch);
+      if (r) callbacks.onEpoch?.(r, this);
+    }
+  }
+
+  /** The metric early stopping watches, falling back to the training one without validation. */
+  monitorName(): string | undefined {
+    const es = this.config.earlyStop;
+    if (!es) return undefined;
+    if (es.monitor.startsWith("val_") && !this.data.validation) return es.monitor.slice(4);
+    return es.monitor;
+  }
+
+  private watch(r: EpochRecord): void {
+    const es = this.config.earlyStop;
+    const name = this.monitorName();
+    if (!es || name === undefined) return;
+    const v = r.values[name];
+    if (v === undefined || Number.isNaN(v)) return;
+    const sign = metricMode(name) === "max" ? 1 : -1;
+    if (this.best === undefined || sign * (v - this.best.value) > es.minDelta) {
+      this.best = { value: v, epoch: r.epoch, params: copyOf(this.model.params) };
+      this.wait = 0;
+    } else {
+      this.wait++;
+      if (this.wait >= es.patience) {
+        this.stopped = true;
+        this.stopReason = `early stop: ${name} did not improve for ${es.patience} epochs (best ${fmt(this.best.value)} at epoch ${this.best.epoch})`;
+        if (es.restoreBest) this.model.params.set(this.best.params);
+      }
+    }
+  }
+}
+
+/** Loss and metrics of `split` in inference mode, in batches of the model's maxBatch. */
+export function evaluate(model: CompiledModel, split: Split, task: Task, metrics: readonly MetricKind[]): MetricValues {
+  const meta = model.meta;
+  const bs = Math.max(1, meta.maxBatch);
+  const Arr = model.params instanceof Float64Array ? Float64Array : Float32Array;
+  const xb = new Arr(bs * meta.inputSize);
+  const yb = new Arr(bs * meta.outputSize);
+  const acc = new MetricAccumulator(task, meta.outputSize);
+  const order = new Uint32Array(0); // unused: identity order
+  for (let start = 0; start < split.n; start += bs) {
+    const n = Math.min(bs, split.n - start);
+    gather(split, order, start, n, xb, yb, meta.inputSize, meta.outputSize, true);
+    const loss = model.loss(xb, yb, n);
+    acc.add(model.output(), yb, n, loss);
+  }
+  return acc.result(metrics);
+}
+
+/** Predictions for every sample of x (n × inputSize), n × outputSize. */
+export function predictAll(model: CompiledModel, x: Float32Array, n: number): Float32Array {
+  const meta = model.meta;
+  const bs = Math.max(1, meta.maxBatch);
+  const Arr = model.params instanceof Float64Array ? Float64Array : Float32Array;
+  const xb = new Arr(bs * meta.inputSize);
+  const out = new Float32Array(n * meta.outputSize);
+  for (let start = 0; start < n; start += bs) {
+    const m = Math.min(bs, n - start);
+    xb.set(x.subarray(start * meta.inputSize, (start + m) * meta.inputSize));
+    const y = model.forward(xb, m, false);
+    out.set(y.subarray(0, m * meta.outputSize), start * meta.outputSize);
+  }
+  return out;
+}
+
+function gather(
+  s: Split,
+  order: Uint32Array,
+  start: number,
+  n: number,
+  xb: Floats,
+  yb: Floats,
+  fi: number,
+  fo: number,
+  identity = false,
+): void {
+  for (let i = 0; i < n; i++) {
+    const k = identity ? start + i : order[start + i]!;
+    for (let j = 0; j < fi; j++) xb[i * fi + j] = s.x[k * fi + j]!;
+    for (let j = 0; j < fo; j++) yb[i * fo + j] = s.y[k * fo + j]!;
+  }
+}
+
+function putValues(out: Record<string, number>, prefix: string, v: MetricValues): void {
+  for (const [k, x] of Object.entries(v)) if (typeof x === "number") out[prefix + k] = x;
+}
+
+function copyOf(a: Floats): Floats {
+  return a instanceof Float64Array ? new Float64Array(a) : new Float32Array(a);
+}
+
+export function fmt(x: number): string {
+  if (x === 0 || !Number.isFinite(x)) return String(x);
+  const a = Math.abs(x);
+  return a >= 0.001 && a < 1e5 ? String(Number(x.toPrecision(4))) : x.toExponential(2);
+}

@@ -1,0 +1,84 @@
+/**
+ * The weights file: one JSON document that the generated module alone can load.
+ *
+ *     const w = JSON.parse(text);
+ *     const model = createModel();          // from the generated module
+ *     model.params.set(w.params);           // that is all
+ *
+ * plus `preprocess` (scale and per-feature shift/divide: x' = (x·scale − shift) / divide) and
+ * `classes` (names of the outputs), so an application transforms inputs as training did.
+ * Numbers are written with JavaScript's shortest round-trip form, so float32 values survive
+ * exactly.
+ */
+import type { CompiledModel, ParamEntry } from "../compiler/model-api.js";
+import type { Diagnostic, Result } from "../grammar/diagnostics.js";
+import { FILE_START } from "../grammar/span.js";
+import type { Task } from "./metrics.js";
+import type { Preprocess } from "./preprocess.js";
+import { dataDiag } from "./span.js";
+
+export const WEIGHTS_FORMAT = "nnc-weights";
+export const WEIGHTS_VERSION = 1;
+
+export interface WeightsFile {
+  readonly format: typeof WEIGHTS_FORMAT;
+  readonly version: number;
+  readonly model: string;
+  readonly inputShape: readonly number[];
+  readonly outputSize: number;
+  readonly task: Task;
+  readonly layout: readonly Pick<ParamEntry, "name" | "shape" | "offset" | "size">[];
+  readonly preprocess: Preprocess;
+  /** Epochs trained. */
+  readonly epochs: number;
+  /** Every parameter, flat, in `layout` order (also batchnorm statistics). */
+  readonly params: readonly number[];
+}
+
+export function encodeWeights(model: CompiledModel, preprocess: Preprocess, task: Task, epochs: number): string {
+  const w: WeightsFile = {
+    format: WEIGHTS_FORMAT,
+    version: WEIGHTS_VERSION,
+    model: model.meta.name,
+    inputShape: model.meta.inputShape,
+    outputSize: model.meta.outputSize,
+    task,
+    layout: model.layout.map(({ name, shape, offset, size }) => ({ name, shape, offset, size })),
+    preprocess,
+    epochs,
+    params: Array.from(model.params),
+  };
+  // One parameter array per line keeps the file diff-able and quick to parse.
+  const { params, ...head } = w;
+  return `${JSON.stringify(head, null, 1).slice(0, -2)},\n "params": [${params.join(",")}]\n}\n`;
+}
+
+/** Parses and checks a weights file against the model's layout (NN5004 when it does not fit). */
+export function decodeWeights(text: string, model: CompiledModel, file: string): Result<WeightsFile | undefined> {
+  const bad = (why: string, hint: string): Result<undefined> => ({
+    value: undefined,
+    diagnostics: [dataDiag(file, "weightsMismatch", FILE_START, [file, why], hint)],
+  });
+  let w: WeightsFile;
+  try {
+    w = JSON.parse(text) as WeightsFile;
+  } catch (e) {
+    return bad(`it is not JSON (${e instanceof Error ? e.message : String(e)})`, "pass the weights.json that `nnc train` wrote");
+  }
+  if (w === null || typeof w !== "object" || w.format !== WEIGHTS_FORMAT || !Array.isArray(w.params))
+    return bad("it is not an nnc weights file", "pass the weights.json that `nnc train` wrote");
+  const problems: string[] = [];
+  const layout = model.layout;
+  if (w.params.length !== model.params.length)
+    problems.push(`it holds ${w.params.length} parameters, the model has ${model.params.length}`);
+  for (const e of layout) {
+    const f = (w.layout ?? []).find((x) => x.name === e.name);
+    if (!f) problems.push(`it has no tensor \`${e.name}\``);
+    else if (f.shape.join("×") !== e.shape.join("×") || f.offset !== e.offset)
+      problems.push(`\`${e.name}\` has shape [${f.shape.join(", ")}], the model needs [${e.shape.join(", ")}]`);
+    if (problems.length >= 3) break;
+  }
+  if (problems.length > 0) return bad(problems.join("; "), "the model in the .nn file changed since training; train again or use the matching file");
+  if (w.params.some((v) => typeof v !== "number")) return bad("a parameter is not a number", "the file is damaged; train again");
+  return { value: w, diagnostics: [] as Diagnostic[] };
+}
