@@ -1,0 +1,113 @@
+/** The decision boundary (a heat map of class probabilities with the data on top) or, for a 1-D regression, the fitted curve. */
+import type { Picture } from "./protocol.js";
+
+export const CLASS_COLORS = ["#f59e0b", "#0ea5e9", "#10b981", "#ef4444", "#8b5cf6", "#ec4899", "#84cc16", "#64748b"];
+const RGB = CLASS_COLORS.map((h) => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16)) as [number, number, number]);
+
+export function drawPicture(canvas: HTMLCanvasElement, pic: Picture): void {
+  const dpr = window.devicePixelRatio || 1;
+  const size = 340;
+  if (canvas.width !== size * dpr) {
+    canvas.width = size * dpr;
+    canvas.height = size * dpr;
+  }
+  const g = canvas.getContext("2d")!;
+  g.setTransform(dpr, 0, 0, dpr, 0, 0);
+  g.clearRect(0, 0, size, size);
+  if (pic.kind === "boundary") drawBoundary(g, size, pic);
+  else drawCurve(g, size, pic);
+}
+
+function drawBoundary(g: CanvasRenderingContext2D, size: number, p: Extract<Picture, { kind: "boundary" }>): void {
+  const { res, classes, probs } = p;
+  const img = new ImageData(res, res);
+  const floor = 1 / classes;
+  for (let k = 0; k < res * res; k++) {
+    let r = 0, gr = 0, b = 0, top = 0;
+    for (let c = 0; c < classes; c++) {
+      const q = probs[k * classes + c]!;
+      const rgb = RGB[c % RGB.length]!;
+      r += q * rgb[0];
+      gr += q * rgb[1];
+      b += q * rgb[2];
+      if (q > top) top = q;
+    }
+    // Confident regions are saturated, uncertain ones fade to white.
+    const a = 0.18 + 0.5 * Math.max(0, (top - floor) / (1 - floor));
+    img.data[4 * k] = 255 * (1 - a) + r * a;
+    img.data[4 * k + 1] = 255 * (1 - a) + gr * a;
+    img.data[4 * k + 2] = 255 * (1 - a) + b * a;
+    img.data[4 * k + 3] = 255;
+  }
+  const off = new OffscreenCanvas(res, res);
+  off.getContext("2d")!.putImageData(img, 0, 0);
+  g.imageSmoothingEnabled = true;
+  g.imageSmoothingQuality = "high";
+  g.drawImage(off, 0, 0, size, size);
+  const sx = (x: number): number => ((x - p.x0) / (p.x1 - p.x0)) * size;
+  const sy = (y: number): number => ((p.y1 - y) / (p.y1 - p.y0)) * size;
+  const dots = (xy: Float32Array, cls: Uint8Array, hollow: boolean): void => {
+    for (let i = 0; i < cls.length; i++) {
+      g.beginPath();
+      g.arc(sx(xy[2 * i]!), sy(xy[2 * i + 1]!), hollow ? 3.2 : 2.8, 0, 2 * Math.PI);
+      const color = CLASS_COLORS[cls[i]! % CLASS_COLORS.length]!;
+      if (hollow) {
+        g.fillStyle = "#ffffff";
+        g.fill();
+        g.strokeStyle = color;
+        g.lineWidth = 1.6;
+        g.stroke();
+      } else {
+        g.fillStyle = color;
+        g.fill();
+        g.strokeStyle = "rgba(255,255,255,0.9)";
+        g.lineWidth = 0.8;
+        g.stroke();
+      }
+    }
+  };
+  dots(p.px, p.pc, false);
+  dots(p.tx, p.tc, true);
+}
+
+function drawCurve(g: CanvasRenderingContext2D, size: number, p: Extract<Picture, { kind: "curve" }>): void {
+  let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+  for (const v of p.px) { x0 = Math.min(x0, v); x1 = Math.max(x1, v); }
+  for (const v of [...p.py, ...p.ys]) { if (Number.isFinite(v)) { y0 = Math.min(y0, v); y1 = Math.max(y1, v); } }
+  const padY = (y1 - y0) * 0.08 || 1;
+  y0 -= padY; y1 += padY;
+  const pad = 10;
+  const sx = (x: number): number => pad + ((x - x0) / (x1 - x0 || 1)) * (size - 2 * pad);
+  const sy = (y: number): number => pad + ((y1 - y) / (y1 - y0)) * (size - 2 * pad);
+  g.fillStyle = "#f8fafc";
+  g.fillRect(0, 0, size, size);
+  g.strokeStyle = "#e2e8f0";
+  g.beginPath();
+  g.moveTo(pad, sy(0));
+  g.lineTo(size - pad, sy(0));
+  g.stroke();
+  g.fillStyle = "rgba(14,165,233,0.55)";
+  for (let i = 0; i < p.px.length; i++) {
+    g.beginPath();
+    g.arc(sx(p.px[i]!), sy(p.py[i]!), 2.2, 0, 2 * Math.PI);
+    g.fill();
+  }
+  g.strokeStyle = "#f59e0b";
+  g.lineWidth = 2.5;
+  g.beginPath();
+  for (let i = 0; i < p.xs.length; i++) {
+    const X = sx(p.xs[i]!), Y = sy(p.ys[i]!);
+    if (i === 0) g.moveTo(X, Y);
+    else g.lineTo(X, Y);
+  }
+  g.stroke();
+}
+
+/** A cheap fingerprint of the canvas pixels (tests compare it over time). */
+export function canvasFingerprint(canvas: HTMLCanvasElement): string {
+  const g = canvas.getContext("2d")!;
+  const d = g.getImageData(0, 0, canvas.width, canvas.height).data;
+  let h = 2166136261;
+  for (let i = 0; i < d.length; i += 7) h = Math.imul(h ^ d[i]!, 16777619);
+  return (h >>> 0).toString(16);
+}

@@ -1,0 +1,124 @@
+/**
+ * Messages between the page and its two workers. Everything is plain, structured-cloneable
+ * data: diagnostics travel as the compiler produced them, numbers as typed arrays.
+ *
+ *   language worker (check.worker.ts): source → diagnostics, generated TypeScript, IR, diagram
+ *   training worker (train.worker.ts): source + data choice → a model training on the generated code
+ */
+import type { Diagnostic } from "../../grammar/diagnostics.js";
+
+// ── language worker ────────────────────────────────────────────────────────────
+export type LangRequest =
+  | { readonly type: "check"; readonly id: number; readonly source: string }
+  /** Prettier-format the TypeScript of check `id` (loaded on demand). */
+  | { readonly type: "format"; readonly id: number };
+
+/** One column of the network diagram. */
+export interface DiagramLayer {
+  /** e.g. `dense 32, relu` or `input`. */
+  readonly label: string;
+  readonly kind: string;
+  /** Output shape of the layer, without the batch dimension. */
+  readonly shape: readonly number[];
+  readonly params: number;
+  readonly line: number;
+}
+
+export type LangResponse =
+  | {
+      readonly type: "checked";
+      readonly id: number;
+      readonly diagnostics: readonly Diagnostic[];
+      /** Generated TypeScript, when the program compiled. */
+      readonly code: string | undefined;
+      readonly ir: string | undefined;
+      readonly diagram: readonly DiagramLayer[] | undefined;
+      /** Generator name of the training data (`spiral`, …), `csv`, or undefined. */
+      readonly dataKind: string | undefined;
+      readonly millis: number;
+    }
+  | { readonly type: "formatted"; readonly id: number; readonly code: string };
+
+// ── training worker ────────────────────────────────────────────────────────────
+export interface CsvChoice {
+  readonly name: string;
+  readonly text: string;
+  /** Label column: a header name. */
+  readonly label: string;
+}
+
+export type TrainRequest =
+  | {
+      readonly type: "load";
+      readonly source: string;
+      /** Replaces the model's and the shuffle's seed when set. */
+      readonly seed: number | undefined;
+      /** Train on this CSV instead of the file's `data { train … }` source. */
+      readonly csv: CsvChoice | undefined;
+      /** Text of the CSV files shipped with the examples, by path relative to examples/. */
+      readonly files: Readonly<Record<string, string>>;
+    }
+  | { readonly type: "run" }
+  | { readonly type: "pause" }
+  /** One epoch, then pause. */
+  | { readonly type: "step" }
+  | { readonly type: "weights" };
+
+export interface ModelInfo {
+  readonly name: string;
+  readonly inputSize: number;
+  readonly outputSize: number;
+  readonly paramCount: number;
+  readonly epochs: number;
+  readonly batches: number;
+  readonly trainSamples: number;
+  readonly validationSamples: number;
+  readonly testSamples: number;
+  readonly task: string;
+  readonly classes: number;
+}
+
+/** The decision boundary of a 2-D classifier, or the fitted curve of a 1-D regression. */
+export type Picture =
+  | {
+      readonly kind: "boundary";
+      /** Grid extent in the model's (preprocessed) input space. */
+      readonly x0: number;
+      readonly x1: number;
+      readonly y0: number;
+      readonly y1: number;
+      readonly res: number;
+      readonly classes: number;
+      /** res × res × classes probabilities, row 0 at the top (y1). */
+      readonly probs: Float32Array;
+      /** Points: x, y pairs and their class. */
+      readonly px: Float32Array;
+      readonly pc: Uint8Array;
+      /** Test points, drawn hollow. */
+      readonly tx: Float32Array;
+      readonly tc: Uint8Array;
+    }
+  | {
+      readonly kind: "curve";
+      readonly xs: Float32Array;
+      readonly ys: Float32Array;
+      readonly px: Float32Array;
+      readonly py: Float32Array;
+    };
+
+export type TrainResponse =
+  | { readonly type: "ready"; readonly info: ModelInfo; readonly diagnostics: readonly Diagnostic[] }
+  | { readonly type: "failed"; readonly diagnostics: readonly Diagnostic[]; readonly message: string }
+  | {
+      readonly type: "epoch";
+      readonly epoch: number;
+      readonly lr: number;
+      readonly seconds: number;
+      readonly samplesPerSecond: number;
+      readonly values: Readonly<Record<string, number>>;
+    }
+  | { readonly type: "progress"; readonly epoch: number; readonly batch: number; readonly batches: number; readonly loss: number }
+  | { readonly type: "picture"; readonly picture: Picture }
+  | { readonly type: "state"; readonly running: boolean; readonly epoch: number; readonly done: boolean; readonly reason: string | undefined }
+  | { readonly type: "test"; readonly values: Readonly<Record<string, number>> }
+  | { readonly type: "weights"; readonly text: string };

@@ -1,0 +1,301 @@
+/**
+ * The training worker: compiles the program to JavaScript, loads it with `loadModule`, and
+ * trains it with the runtime's `Trainer` in slices of ~40 ms, so pause and step messages get
+ * through and the page receives progress, epoch records and pictures while it learns.
+ */
+import { checkSource } from "../../compiler/check.js";
+import { compileProgram } from "../../compiler/compile.js";
+import { loadModule } from "../../compiler/load.js";
+import type { CsvSource, Data, Program } from "../../compiler/program.js";
+import { diag, hasErrors, type Diagnostic, type Result } from "../../grammar/diagnostics.js";
+import { FILE_START } from "../../grammar/span.js";
+import type { SourceReader } from "../../runtime/load.js";
+import { classCount, type Task } from "../../runtime/metrics.js";
+import { createSession, type Session } from "../../runtime/session.js";
+import { evaluate, predictAll } from "../../runtime/train.js";
+import { encodeWeights } from "../../runtime/weights.js";
+import type { CsvChoice, Picture, TrainRequest, TrainResponse } from "./protocol.js";
+
+const scope = self as unknown as { postMessage(m: TrainResponse, transfer?: Transferable[]): void; onmessage: ((e: MessageEvent<TrainRequest>) => void) | null };
+const post = (m: TrainResponse, transfer: Transferable[] = []): void => scope.postMessage(m, transfer);
+
+/** Work done per slice before yielding to the message queue. */
+const SLICE_MS = 40;
+/** Least time between two pictures. */
+const PICTURE_MS = 150;
+const GRID = 56;
+
+let session: Session | undefined;
+let running = false;
+let stepping = false;
+let inEpoch = false;
+let lastPicture = 0;
+let testPosted = false;
+
+// A zero-delay yield (setTimeout is clamped to 4 ms when nested).
+const channel = new MessageChannel();
+channel.port1.onmessage = () => tick();
+const yieldThen = (): void => channel.port2.postMessage(0);
+
+function csvSource(csv: CsvChoice): CsvSource {
+  const head = csv.text.slice(0, csv.text.indexOf("\n") >>> 0);
+  const delimiter = [",", ";", "\t"].sort((a, b) => head.split(b).length - head.split(a).length)[0]!;
+  return { kind: "csv", path: csv.name, header: true, label: csv.label, features: undefined, categorical: [], missing: "drop", delimiter, span: FILE_START };
+}
+
+/** The program with its training data replaced by a dropped CSV file. */
+function withCsv(p: Program, csv: CsvChoice): Program {
+  const train = csvSource(csv);
+  const old = p.data;
+  const data: Data = old
+    ? {
+        ...old,
+        train,
+        test: typeof old.test === "number" ? old.test : 0.2,
+        validation: typeof old.validation === "number" ? old.validation : 0,
+        normalize: old.normalize === "none" ? "standard" : old.normalize,
+      }
+    : { train, test: 0.2, validation: 0, normalize: "standard", scale: 1, shuffle: true, shuffleSeed: 0, span: FILE_START };
+  return { ...p, data };
+}
+
+function reader(files: Readonly<Record<string, string>>, csv: CsvChoice | undefined): SourceReader {
+  const missing = (path: string, span: Diagnostic["span"]): Result<undefined> => ({
+    value: undefined,
+    diagnostics: [
+      diag("fileNotFound", span, [path, "the playground has no file system"], {
+        hint: "drop a CSV file onto the page to train on it",
+      }),
+    ],
+  });
+  return {
+    async text(path, span) {
+      if (csv && path === csv.name) return { value: csv.text, diagnostics: [] };
+      const key = path.replace(/^\.\//, "");
+      const text = files[key];
+      return text === undefined ? missing(path, span) : { value: text, diagnostics: [] };
+    },
+    async idx(path, _limit, span) {
+      return missing(path, span);
+    },
+    display: (path) => path,
+  };
+}
+
+function fail(message: string, diagnostics: readonly Diagnostic[]): void {
+  session = undefined;
+  running = false;
+  post({ type: "failed", message, diagnostics });
+}
+
+async function load(m: Extract<TrainRequest, { type: "load" }>): Promise<void> {
+  session = undefined;
+  running = false;
+  stepping = false;
+  inEpoch = false;
+  testPosted = false;
+  const checked = checkSource(m.source);
+  if (!checked.value || hasErrors(checked.diagnostics)) return fail("the program has errors", checked.diagnostics);
+  const program = m.csv ? withCsv(checked.value, m.csv) : checked.value;
+  // A larger batch limit than training needs lets pictures and evaluation run in few calls.
+  const inputSize = program.model.input.reduce((a, b) => a * b, 1);
+  const maxBatch = Math.max(program.train.batch, inputSize <= 64 ? 512 : program.train.batch);
+  const compiled = compileProgram(program, { target: "js", maxBatch });
+  if (!compiled.value) return fail("the program does not compile", compiled.diagnostics);
+  const model = loadModule(compiled.value.code).createModel();
+  const made = await createSession(program, model, reader(m.files, m.csv), m.seed === undefined ? {} : { seed: m.seed });
+  if (!made.value) return fail("the data could not be loaded", made.diagnostics);
+  session = made.value;
+  session.trainer.init();
+  const d = session.data;
+  post({
+    type: "ready",
+    diagnostics: [...compiled.diagnostics, ...made.diagnostics],
+    info: {
+      name: model.meta.name,
+      inputSize: model.meta.inputSize,
+      outputSize: model.meta.outputSize,
+      paramCount: model.meta.paramCount,
+      epochs: session.trainer.config.epochs,
+      batches: session.trainer.batches,
+      trainSamples: d.train.n,
+      validationSamples: d.validation?.n ?? 0,
+      testSamples: d.test?.n ?? 0,
+      task: session.task.kind,
+      classes: classCount(session.task),
+    },
+  });
+  picture(true);
+  postState(undefined);
+}
+
+function postState(reason: string | undefined): void {
+  const t = session?.trainer;
+  post({ type: "state", running, epoch: t?.epoch ?? 0, done: t?.done ?? false, reason });
+}
+
+/** The class of row i of one-hot / 0-1 targets. */
+function labelOf(y: Float32Array, i: number, width: number): number {
+  if (width === 1) return y[i]! > 0.5 ? 1 : 0;
+  let best = 0;
+  for (let j = 1; j < width; j++) if (y[i * width + j]! > y[i * width + best]!) best = j;
+  return best;
+}
+
+function toProbs(out: Float32Array, n: number, task: Task): { probs: Float32Array; classes: number } {
+  if (task.kind === "binary") {
+    const probs = new Float32Array(n * 2);
+    for (let i = 0; i < n; i++) {
+      const v = out[i]!;
+      const p = task.threshold === 0 ? 1 / (1 + Math.exp(-v)) : v;
+      probs[2 * i] = 1 - p;
+      probs[2 * i + 1] = p;
+    }
+    return { probs, classes: 2 };
+  }
+  return { probs: out, classes: classCount(task) };
+}
+
+function picture(force = false): void {
+  if (!session) return;
+  const now = performance.now();
+  if (!force && now - lastPicture < PICTURE_MS) return;
+  lastPicture = now;
+  const { model, data, task } = session;
+  const meta = model.meta;
+  const train = data.train;
+  const maxPoints = 1500;
+  const stride = Math.max(1, Math.ceil(train.n / maxPoints));
+  if (meta.inputSize === 2 && (task.kind === "multiclass" || task.kind === "binary")) {
+    let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+    for (let i = 0; i < train.n; i++) {
+      const a = train.x[2 * i]!, b = train.x[2 * i + 1]!;
+      if (a < x0) x0 = a;
+      if (a > x1) x1 = a;
+      if (b < y0) y0 = b;
+      if (b > y1) y1 = b;
+    }
+    const px = (x1 - x0) * 0.08 || 1, py = (y1 - y0) * 0.08 || 1;
+    x0 -= px; x1 += px; y0 -= py; y1 += py;
+    const grid = new Float32Array(GRID * GRID * 2);
+    for (let r = 0; r < GRID; r++) {
+      for (let c = 0; c < GRID; c++) {
+        const k = r * GRID + c;
+        grid[2 * k] = x0 + ((c + 0.5) / GRID) * (x1 - x0);
+        grid[2 * k + 1] = y1 - ((r + 0.5) / GRID) * (y1 - y0);
+      }
+    }
+    const { probs, classes } = toProbs(predictAll(model, grid, GRID * GRID), GRID * GRID, task);
+    const pts = (s: typeof train | undefined): [Float32Array, Uint8Array] => {
+      if (!s) return [new Float32Array(0), new Uint8Array(0)];
+      const m = Math.ceil(s.n / stride);
+      const xy = new Float32Array(2 * m);
+      const cls = new Uint8Array(m);
+      for (let j = 0, i = 0; i < s.n; i += stride, j++) {
+        xy[2 * j] = s.x[2 * i]!;
+        xy[2 * j + 1] = s.x[2 * i + 1]!;
+        cls[j] = labelOf(s.y, i, meta.outputSize);
+      }
+      return [xy, cls];
+    };
+    const [pxs, pcs] = pts(train);
+    const [txs, tcs] = pts(data.test);
+    const pic: Picture = { kind: "boundary", x0, x1, y0, y1, res: GRID, classes, probs, px: pxs, pc: pcs, tx: txs, tc: tcs };
+    post({ type: "picture", picture: pic }, [probs.buffer, pxs.buffer, pcs.buffer, txs.buffer, tcs.buffer]);
+  } else if (meta.inputSize === 1 && meta.outputSize === 1 && task.kind === "regression") {
+    let lo = Infinity, hi = -Infinity;
+    for (let i = 0; i < train.n; i++) {
+      lo = Math.min(lo, train.x[i]!);
+      hi = Math.max(hi, train.x[i]!);
+    }
+    const steps = 200;
+    const xs = new Float32Array(steps);
+    for (let i = 0; i < steps; i++) xs[i] = lo + ((hi - lo) * i) / (steps - 1);
+    const ys = predictAll(model, xs, steps);
+    const m = Math.ceil(train.n / stride);
+    const pxs = new Float32Array(m), pys = new Float32Array(m);
+    for (let j = 0, i = 0; i < train.n; i += stride, j++) {
+      pxs[j] = train.x[i]!;
+      pys[j] = train.y[i]!;
+    }
+    post({ type: "picture", picture: { kind: "curve", xs, ys, px: pxs, py: pys } }, [xs.buffer, ys.buffer, pxs.buffer, pys.buffer]);
+  }
+}
+
+function finish(): void {
+  if (!session || testPosted) return;
+  testPosted = true;
+  const s = session;
+  if (s.data.test) {
+    const v = evaluate(s.model, s.data.test, s.task, s.trainer.config.metrics);
+    const values: Record<string, number> = {};
+    for (const [k, x] of Object.entries(v)) if (typeof x === "number") values[k] = x;
+    post({ type: "test", values });
+  }
+}
+
+function tick(): void {
+  const s = session;
+  if (!s || !running) return;
+  const t = s.trainer;
+  const until = performance.now() + SLICE_MS;
+  let last: { epoch: number; batch: number; batches: number; loss: number } | undefined;
+  while (performance.now() < until && running) {
+    if (t.done) break;
+    if (!inEpoch) {
+      t.beginEpoch();
+      inEpoch = true;
+    }
+    const b = t.step();
+    if (b) {
+      last = b;
+      continue;
+    }
+    inEpoch = false;
+    const r = t.endEpoch();
+    if (r) post({ type: "epoch", epoch: r.epoch, lr: r.lr, seconds: r.seconds, samplesPerSecond: r.samplesPerSecond, values: r.values });
+    if (stepping) {
+      running = false;
+      stepping = false;
+    }
+    picture(!running);
+  }
+  if (last) post({ type: "progress", ...last });
+  picture();
+  if (t.done) {
+    running = false;
+    picture(true);
+    finish();
+    postState(t.diverged?.message ?? t.stopReason ?? "finished");
+    return;
+  }
+  if (running) yieldThen();
+  else postState(undefined);
+}
+
+scope.onmessage = (e) => {
+  const m = e.data;
+  switch (m.type) {
+    case "load":
+      void load(m).catch((err: unknown) => fail(`the playground failed: ${String(err)}`, []));
+      break;
+    case "run":
+    case "step":
+      if (!session || session.trainer.done) return;
+      stepping = m.type === "step";
+      if (!running) {
+        running = true;
+        postState(undefined);
+        yieldThen();
+      }
+      break;
+    case "pause":
+      running = false;
+      stepping = false;
+      postState(undefined);
+      break;
+    case "weights":
+      if (session) post({ type: "weights", text: encodeWeights(session.model, session.data.preprocess, session.task, session.trainer.epoch) });
+      break;
+  }
+};

@@ -1,0 +1,103 @@
+/**
+ * Browser-test harness: serves the built playground with `vite preview` on a fixed port and
+ * drives Debian's chromium through playwright-core with a fresh profile. Every console error
+ * and page error is collected so a test can fail on it.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+
+export const PORT = 4179;
+export const BASE = `http://127.0.0.1:${PORT}/`;
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export const SHOTS = join(ROOT, "tests/browser/screenshots");
+
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+export interface Harness {
+  readonly browser: Browser;
+  /** Console errors, page errors and requests that left the origin, across every page. */
+  readonly errors: string[];
+  newPage(): Promise<{ page: Page; context: BrowserContext }>;
+  close(): Promise<void>;
+}
+
+async function waitForServer(url: string, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    try {
+      const r = await fetch(url);
+      if (r.ok) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > until) throw new Error(`the preview server did not start at ${url}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+export async function startHarness(): Promise<Harness> {
+  mkdirSync(SHOTS, { recursive: true });
+  const vite = join(ROOT, "node_modules/vite/bin/vite.js");
+  const server: ChildProcess = spawn(process.execPath, [vite, "preview", "playground", "--host", "127.0.0.1", "--port", String(PORT), "--strictPort"], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let serverLog = "";
+  server.stdout?.on("data", (d: Buffer) => (serverLog += d.toString()));
+  server.stderr?.on("data", (d: Buffer) => (serverLog += d.toString()));
+  try {
+    await waitForServer(BASE, 20_000);
+  } catch (e) {
+    server.kill();
+    throw new Error(`${String(e)}\n${serverLog}`);
+  }
+  // playwright gives every launch a fresh profile in a temporary folder (under TMPDIR).
+  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  const errors: string[] = [];
+  return {
+    browser,
+    errors,
+    async newPage() {
+      const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+      const page = await context.newPage();
+      page.on("console", (m) => {
+        if (m.type() === "error") errors.push(`console: ${m.text()}`);
+      });
+      page.on("pageerror", (e) => errors.push(`page: ${e.message}`));
+      page.on("request", (r) => {
+        const u = r.url();
+        if (!u.startsWith(BASE) && !u.startsWith("blob:") && !u.startsWith("data:")) errors.push(`request left the origin: ${u}`);
+      });
+      page.on("requestfailed", (r) => errors.push(`request failed: ${r.url()}`));
+      page.on("response", (r) => {
+        if (r.status() >= 400) errors.push(`HTTP ${r.status()}: ${r.url()}`);
+      });
+      return { page, context };
+    },
+    async close() {
+      await browser.close();
+      server.kill();
+    },
+  };
+}
+
+/** Waits until the page has loaded Monaco and the language worker has answered once. */
+export async function openPlayground(page: Page, url = BASE): Promise<void> {
+  await page.goto(url);
+  await page.waitForFunction(() => {
+    const n = (window as unknown as { __nnc?: { state(): { checks: number } } }).__nnc;
+    return n !== undefined && n.state().checks > 0 && document.querySelector(".monaco-editor .view-lines") !== null;
+  });
+}
