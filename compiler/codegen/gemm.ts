@@ -4,8 +4,9 @@
  *     out(r, c) = epilogue(Σ_d A(r, d) · B(d, c))
  *
  * with A(r, d) = a[r·aR + d·aD], B(d, c) = b[d·bD + c·bC], out at r·oR + c·oC. A block of
- * 4 rows × 4 columns is held in 16 local accumulators; each step of the inner loop loads 4
- * values of A and 4 of B and does 16 multiply-adds. Rows may be the batch `n` (a run-time
+ * 4 rows × 3 columns is held in 12 local accumulators; each step of the inner loop loads 4
+ * values of A and 3 of B and does 12 multiply-adds (the bench helper's probes: 4×3 beats 4×4,
+ * whose 16 accumulators spill). Leftover batch rows use 1 × 8 blocks, the n = 1 path. Rows may be the batch `n` (a run-time
  * count) or a constant; columns are always constant, so column blocks and the remainder
  * block are unrolled at compile time. Each matmul picks strides so that its inner loop reads
  * both operands with constant offsets (see `ops/matmul*.ts`).
@@ -29,7 +30,11 @@ export interface GemmSpec {
   readonly store: (acc: string, o: string, ci: number) => string;
 }
 
-const TILE = 4;
+/** Main block: 4 rows × 3 columns = 12 accumulators, which fit x64's 16 vector registers. */
+const ROWS = 4;
+const COLS = 3;
+/** The batch's leftover rows (and n = 1 inference) use one row × 8 columns. */
+const TAIL_COLS = 8;
 
 function plus(base: string, k: number): string {
   if (/^\d+$/.test(base)) return String(Number(base) + k);
@@ -78,20 +83,21 @@ function tile(s: GemmSpec, rh: number, cw: number, r: string, c: string): string
   return `{\n${lines.join("\n")}\n}`;
 }
 
-/** The tiles of one block of rows (height rh) at row expression r, across all columns. */
-function rowBlock(s: GemmSpec, rh: number, r: string): string {
+/** The tiles of one block of rows (height rh, column blocks of cw) at row expression r. */
+function rowBlock(s: GemmSpec, rh: number, cw: number, r: string): string {
   const out: string[] = [];
-  const full = Math.floor(s.cols / TILE) * TILE;
+  const width = Math.min(cw, s.cols);
+  const full = Math.floor(s.cols / width) * width;
   const rest = s.cols - full;
-  const setup = (c: string, cw: number): string => {
+  const setup = (c: string, w: number): string => {
     if (s.colSetup === undefined) return "";
     const parts: string[] = [];
-    for (let j = 0; j < cw; j++) parts.push(s.colSetup(j, plus(c, j)));
+    for (let j = 0; j < w; j++) parts.push(s.colSetup(j, plus(c, j)));
     return parts.join("\n") + "\n";
   };
-  if (full === TILE) out.push(`{\n${setup("0", TILE)}${tile(s, rh, TILE, r, "0")}\n}`);
-  else if (full > TILE) {
-    out.push(`for (let c = 0; c < ${full}; c += ${TILE}) {\n${setup("c", TILE)}${tile(s, rh, TILE, r, "c")}\n}`);
+  if (full === width) out.push(`{\n${setup("0", width)}${tile(s, rh, width, r, "0")}\n}`);
+  else if (full > width) {
+    out.push(`for (let c = 0; c < ${full}; c += ${width}) {\n${setup("c", width)}${tile(s, rh, width, r, "c")}\n}`);
   }
   if (rest > 0) out.push(`{\n${setup(String(full), rest)}${tile(s, rh, rest, r, String(full))}\n}`);
   return out.join("\n");
@@ -101,15 +107,15 @@ export function gemm(s: GemmSpec): string {
   if (s.rows === "n") {
     return [
       `let r = 0;`,
-      `for (; r + ${TILE} <= n; r += ${TILE}) {\n${rowBlock(s, TILE, "r")}\n}`,
-      `for (; r < n; r++) {\n${rowBlock(s, 1, "r")}\n}`,
+      `for (; r + ${ROWS} <= n; r += ${ROWS}) {\n${rowBlock(s, ROWS, COLS, "r")}\n}`,
+      `for (; r < n; r++) {\n${rowBlock(s, 1, TAIL_COLS, "r")}\n}`,
     ].join("\n");
   }
-  const full = Math.floor(s.rows / TILE) * TILE;
+  const full = Math.floor(s.rows / ROWS) * ROWS;
   const rest = s.rows - full;
   const out: string[] = [];
-  if (full === TILE) out.push(rowBlock(s, TILE, "0"));
-  else if (full > TILE) out.push(`for (let r = 0; r < ${full}; r += ${TILE}) {\n${rowBlock(s, TILE, "r")}\n}`);
-  if (rest > 0) out.push(`{\n${rowBlock(s, rest, String(full))}\n}`);
+  if (full === ROWS) out.push(rowBlock(s, ROWS, COLS, "0"));
+  else if (full > ROWS) out.push(`for (let r = 0; r < ${full}; r += ${ROWS}) {\n${rowBlock(s, ROWS, COLS, "r")}\n}`);
+  if (rest > 0) out.push(`{\n${rowBlock(s, rest, COLS, String(full))}\n}`);
   return out.join("\n");
 }
