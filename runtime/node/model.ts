@@ -1,28 +1,19 @@
 /**
- * Compiling a checked program to a live model through the compiler's loader
- * (`compiler/load.ts`: `compileToModule(program, options)`).
+ * Compiling a checked program to a live model through the compiler's loader. Not Node-specific
+ * itself, but the CLI is its only user.
  */
-import type { CompiledModel, GeneratedModule } from "../../compiler/model-api.js";
+import type { CompiledModel } from "../../compiler/model-api.js";
 import type { Program } from "../../compiler/program.js";
-import type { Diagnostic, Result } from "../../grammar/diagnostics.js";
-
-interface Loader {
-  compileToModule(
-    program: Program,
-    options?: { maxBatch?: number; dtype?: "float32" | "float64" },
-  ): Result<GeneratedModule | undefined> | Promise<Result<GeneratedModule | undefined>>;
-}
+import { compileToModule } from "../../compiler/load.js";
+import type { Result } from "../../grammar/diagnostics.js";
 
 /** The batch the generated code is sized for: the training batch, and at least 256 for evaluation. */
 export function maxBatchFor(p: Program): number {
   return Math.max(p.train.batch, 256);
 }
 
-export async function compileModel(program: Program): Promise<Result<CompiledModel | undefined>> {
-  const spec = "../../compiler/load.js";
-  const loader = (await import(spec)) as Loader;
-  const r = await loader.compileToModule(program, { maxBatch: maxBatchFor(program), dtype: "float32" });
-  const diagnostics: readonly Diagnostic[] = r.diagnostics;
-  if (!r.value) return { value: undefined, diagnostics };
-  return { value: r.value.createModel(), diagnostics };
+export function compileModel(program: Program, dtype: "float32" | "float64" = "float32"): Result<CompiledModel | undefined> {
+  const r = compileToModule(program, { maxBatch: maxBatchFor(program), dtype });
+  if (!r.value) return { value: undefined, diagnostics: r.diagnostics };
+  return { value: r.value.createModel(), diagnostics: r.diagnostics };
 }
