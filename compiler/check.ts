@@ -45,7 +45,7 @@ import type {
   Schedule,
   Train,
 } from "./program.js";
-import { didYouMean } from "./suggest.js";
+import { closest, didYouMean } from "./suggest.js";
 
 /** Values bound to a callable's parameters, by name. */
 type Bound = Map<string, { readonly expr: Expr; readonly span: Span }>;
@@ -455,7 +455,7 @@ function checkModel(ck: Checker, s: Statement): Model | undefined {
         "unknownLayer",
         st.keyword.span,
         [k],
-        isActivation ? `\`${k}\` is an activation: write it after a layer (\`dense 64, ${k}\`) or as \`activation ${k}\`` : didYouMean(k, layerWords, "layers"),
+        isActivation ? `\`${k}\` is an activation: write it after a layer (\`dense 64, ${k}\`) or as \`activation ${k}\`` : closest(k, [...layerWords, ...settingNames]) !== undefined ? didYouMean(k, [...layerWords, ...settingNames], "layers") : didYouMean(k, layerWords, "layers"),
       );
       ok = false;
       continue;
