@@ -147,7 +147,7 @@ export function macroScores(c: readonly (readonly number[])[]): { precision: num
   let f = 0;
   let used = 0;
   for (let j = 0; j < k; j++) {
-    let tp = c[j]![j]!;
+    const tp = c[j]![j]!;
     let predicted = 0;
     let actual = 0;
     for (let i = 0; i < k; i++) {
@@ -161,7 +161,6 @@ export function macroScores(c: readonly (readonly number[])[]): { precision: num
     p += pj;
     r += rj;
     f += pj + rj > 0 ? (2 * pj * rj) / (pj + rj) : 0;
-    tp = 0;
   }
   return used > 0 ? { precision: p / used, recall: r / used, f1: f / used } : { precision: 0, recall: 0, f1: 0 };
 }
