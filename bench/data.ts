@@ -69,8 +69,11 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-/** Two interleaved spiral arms in 2-D, labels 0/1, seeded noise. */
-export function spiral(n: number, seed: number, noise = 0.1): Dataset {
+/**
+ * Two interleaved spiral arms in 2-D (`turns` turns each), labels 0/1, seeded noise, points in a
+ * seeded random order.
+ */
+export function spiral(n: number, seed: number, noise = 0.1, turns = 1): Dataset {
   const rnd = mulberry32(seed);
   const gauss = (): number => {
     const u = 1 - rnd(), v = rnd();
@@ -79,10 +82,15 @@ export function spiral(n: number, seed: number, noise = 0.1): Dataset {
   const x = new Float32Array(n * 2);
   const y = new Float32Array(n);
   const labels = new Uint8Array(n);
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
   for (let i = 0; i < n; i++) {
-    const cls = i % 2;
-    const r = (Math.floor(i / 2) / (n / 2)) * 1 + 0.05;
-    const t = 1.75 * r * 2 * Math.PI + cls * Math.PI;
+    const cls = order[i]! % 2;
+    const r = Math.floor(order[i]! / 2) / (n / 2) + 0.05;
+    const t = turns * r * 2 * Math.PI + cls * Math.PI;
     x[2 * i] = r * Math.sin(t) + noise * r * gauss();
     x[2 * i + 1] = r * Math.cos(t) + noise * r * gauss();
     y[i] = cls;

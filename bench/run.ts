@@ -49,7 +49,7 @@ const cfg = {
   /** brain.js trains W1 one sample at a time, ~50× slower: a prefix of the epoch. */
   brainW1Samples: quick ? 640 : 3_200,
   warmupW1: quick ? 5 : 20,
-  warmupW2: quick ? 200 : 1_000,
+  warmupW2: quick ? 3_000 : 5_000,
   chunks: 10,
   latencyReps: quick ? 500 : 2_000,
   compileReps: quick ? 5 : 15,
@@ -78,7 +78,7 @@ const systems: SystemDef[] = [
     },
     create: (setup, w) => nncTrainer(setup, w),
   },
-  { id: "probe-tiled", label: "specialized JS, register-tiled (probe)", opts: ["sgd", "adam"], create: (s) => probeTrainer(s, [4, 3], "probe-tiled") },
+  { id: "probe-tiled", label: "specialized JS, register-tiled (probe)", opts: ["sgd", "adam"], create: (s) => probeTrainer(s, [4, 3], "probe-tiled", s.batch === 1 ? 2 : 8) },
   { id: "probe-plain", label: "specialized JS, plain loops (probe)", opts: ["sgd", "adam"], create: (s) => probeTrainer(s, [0, 0], "probe-plain") },
   {
     id: "tfjs-wasm",
@@ -98,7 +98,7 @@ const systems: SystemDef[] = [
     id: "brain",
     label: "brain.js 1.6.1 (batch 1, MSE only)",
     opts: ["sgd"],
-    create: (s, w) => brainTrainer(s, "brain", w === "W1" ? Math.ceil(cfg.brainW1Samples / s.batch) : s.steps, w === "W1" ? 0.01 : 0.05),
+    create: (s, w) => brainTrainer(s, "brain", w === "W1" ? Math.ceil(cfg.brainW1Samples / s.batch) : s.steps, w === "W1" ? 0.01 : s.lr.sgd),
     maxSteps: (w, s) => (w === "W1" ? Math.ceil(cfg.brainW1Samples / s.batch) : s.steps),
   },
 ];
@@ -112,8 +112,16 @@ interface Row {
   w2?: TrainResult;
   w3?: number;
   skipped?: string;
+  errors?: string[];
 }
 const rows: Row[] = [];
+
+/** A system that fails on one workload loses that cell, not the whole bench. */
+function failed(row: Row, workload: string, e: unknown): void {
+  const msg = `${workload} failed: ${(e as Error).message.split("\n")[0]}`;
+  row.errors = [...(row.errors ?? []), msg];
+  log(`${row.system}: ${msg}`);
+}
 const log = (s: string): void => void process.stderr.write(s + "\n");
 
 async function main(): Promise<void> {
@@ -141,7 +149,7 @@ async function main(): Promise<void> {
   if (w1Note) log(w1Note);
   let w2: TrainSetup | undefined;
   if (only.has("W2")) {
-    const pts = spiral(2_000, 7);
+    const pts = spiral(2_000, 7, 0.1, 1);
     const steps = cfg.w2Steps;
     const x = new Float32Array(steps * 2), y = new Float32Array(steps);
     for (let s = 0; s < steps; s++) {
@@ -151,7 +159,7 @@ async function main(): Promise<void> {
       y[s] = pts.y[i]!;
     }
     w2 = {
-      sizes: W2_SIZES, hidden: "tanh", head: "sigmoid_bce", batch: 1, lr: { sgd: 0.05, adam: 1e-3 },
+      sizes: W2_SIZES, hidden: "tanh", head: "sigmoid_bce", batch: 1, lr: { sgd: 0.02, adam: 1e-3 },
       init: initWeights(W2_SIZES, 99), x, y, steps, evalX: pts.x, evalLabels: pts.labels,
     };
   }
@@ -169,28 +177,36 @@ async function main(): Promise<void> {
       continue;
     }
     if (w1 && (only.has("W1") || only.has("W3"))) {
-      const t = await sys.create(w1, "W1");
-      if (t) {
-        row.w1 = {};
-        const opts = only.has("W1") ? sys.opts : (["sgd"] as const);
-        for (const opt of opts) {
-          const r = measureTraining(t, w1, opt, { warmupSteps: cfg.warmupW1, chunks: cfg.chunks, maxSteps: sys.maxSteps?.("W1", w1) });
-          row.w1[opt] = r;
-          log(`${sys.id} W1 ${opt}: ${fmt(r.rate)} samples/s, test accuracy ${r.accuracy.toFixed(4)} (${r.samples} samples, ${r.seconds.toFixed(1)} s)`);
-          if (opt === "sgd" && only.has("W3")) {
-            row.w3 = measureLatency(t, w1.evalX, 784, cfg.latencyReps);
-            log(`${sys.id} W3: ${row.w3.toFixed(1)} µs`);
+      try {
+        const t = await sys.create(w1, "W1");
+        if (t) {
+          row.w1 = {};
+          const opts = only.has("W1") ? sys.opts : (["sgd"] as const);
+          for (const opt of opts) {
+            const r = measureTraining(t, w1, opt, { warmupSteps: cfg.warmupW1, chunks: cfg.chunks, maxSteps: sys.maxSteps?.("W1", w1) });
+            row.w1[opt] = r;
+            log(`${sys.id} W1 ${opt}: ${fmt(r.rate)} samples/s, test accuracy ${r.accuracy.toFixed(4)} (${r.samples} samples, ${r.seconds.toFixed(1)} s)`);
+            if (opt === "sgd" && only.has("W3")) {
+              row.w3 = measureLatency(t, w1.evalX, 784, cfg.latencyReps);
+              log(`${sys.id} W3: ${row.w3.toFixed(1)} µs`);
+            }
           }
+          t.dispose();
         }
-        t.dispose();
+      } catch (e) {
+        failed(row, "W1", e);
       }
     }
     if (w2) {
-      const t = await sys.create(w2, "W2");
-      if (t) {
-        row.w2 = measureTraining(t, w2, "sgd", { warmupSteps: cfg.warmupW2, chunks: cfg.chunks });
-        log(`${sys.id} W2: ${fmt(row.w2.rate)} steps/s, accuracy ${row.w2.accuracy.toFixed(3)} (${row.w2.seconds.toFixed(1)} s)`);
-        t.dispose();
+      try {
+        const t = await sys.create(w2, "W2");
+        if (t) {
+          row.w2 = measureTraining(t, w2, "sgd", { warmupSteps: cfg.warmupW2, chunks: cfg.chunks });
+          log(`${sys.id} W2: ${fmt(row.w2.rate)} steps/s, accuracy ${row.w2.accuracy.toFixed(3)} (${row.w2.seconds.toFixed(1)} s)`);
+          t.dispose();
+        }
+      } catch (e) {
+        failed(row, "W2", e);
       }
     }
   }
@@ -209,15 +225,19 @@ async function main(): Promise<void> {
       if (w1 && (only.has("W1") || only.has("W3")))
         ws.push({ id: "w1", setup: w1, opts: only.has("W1") ? ["sgd", "adam"] : ["sgd"], latency: only.has("W3") });
       if (w2) ws.push({ id: "w2", setup: w2, opts: ["sgd"], latency: false });
-      const out = runTorch(ws, { warmupSteps: cfg.warmupW1, chunks: cfg.chunks, latencyReps: cfg.latencyReps });
-      torchInfo = { version: out.version, blas: out.blas };
-      row.label = `PyTorch ${out.version}, 1 thread`;
-      row.note = `BLAS: ${out.blas}`;
-      const r = out.results;
-      if (r.w1_sgd || r.w1_adam) row.w1 = { ...(r.w1_sgd && { sgd: r.w1_sgd }), ...(r.w1_adam && { adam: r.w1_adam }) };
-      if (r.w1_sgd?.latencyUs !== undefined) row.w3 = r.w1_sgd.latencyUs;
-      if (r.w2_sgd) row.w2 = r.w2_sgd;
-      log(`torch ${out.version} (${out.blas}): ${JSON.stringify(Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Math.round(v.rate)])))}`);
+      try {
+        const out = runTorch(ws, { warmupSteps: cfg.warmupW1, chunks: cfg.chunks, latencyReps: cfg.latencyReps });
+        torchInfo = { version: out.version, blas: out.blas };
+        row.label = `PyTorch ${out.version}, 1 thread`;
+        row.note = `BLAS: ${out.blas}`;
+        const r = out.results;
+        if (r.w1_sgd || r.w1_adam) row.w1 = { ...(r.w1_sgd && { sgd: r.w1_sgd }), ...(r.w1_adam && { adam: r.w1_adam }) };
+        if (r.w1_sgd?.latencyUs !== undefined) row.w3 = r.w1_sgd.latencyUs;
+        if (r.w2_sgd) row.w2 = r.w2_sgd;
+        log(`torch ${out.version} (${out.blas}): ${JSON.stringify(Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Math.round(v.rate)])))}`);
+      } catch (e) {
+        failed(row, "PyTorch", e);
+      }
     }
   }
 
@@ -265,6 +285,11 @@ function fmt(x: number): string {
   return x.toFixed(2);
 }
 
+/** GFLOP/s with two significant digits below 1. */
+function gf(x: number): string {
+  return x >= 1 ? x.toFixed(2) : x.toPrecision(2);
+}
+
 function ratio(nnc: number | undefined, peer: number | undefined, lowerIsBetter = false): string {
   if (nnc === undefined || peer === undefined) return "–";
   const r = lowerIsBetter ? peer / nnc : nnc / peer;
@@ -282,7 +307,7 @@ function render(w1: TrainSetup | undefined, w2: TrainSetup | undefined, compile:
   const live = rows.filter((r) => !r.skipped);
   const out: string[] = [];
   const w1f = trainFlops([784, 128, 64, 10]), w2f = trainFlops([2, 16, 16, 1]), w3f = 2 * forwardMacs([784, 128, 64, 10]);
-  const g = (rate: number | undefined, flops: number): string => (rate === undefined ? "–" : (rate * flops / 1e9).toFixed(2));
+  const g = (rate: number | undefined, flops: number): string => (rate === undefined ? "–" : gf((rate * flops) / 1e9));
 
   out.push("Summary (medians; ratio = nnc's speed / the peer's, > 1 means nnc is faster)");
   out.push(
@@ -314,15 +339,18 @@ function render(w1: TrainSetup | undefined, w2: TrainSetup | undefined, compile:
         g(r.w1?.sgd?.rate, w1f),
         g(r.w1?.adam?.rate, w1f),
         g(r.w2?.rate, w2f),
-        r.w3 !== undefined ? (w3f / (r.w3 * 1000)).toFixed(2) : "–",
+        r.w3 !== undefined ? gf(w3f / (r.w3 * 1000)) : "–",
         r.note ?? "",
       ]),
     ),
   );
-  const skipped = rows.filter((r) => r.skipped);
+  const skipped = rows.filter((r) => r.skipped || r.errors);
   if (skipped.length) {
     out.push("");
-    for (const r of skipped) out.push(`skipped: ${r.system} — ${r.skipped}`);
+    for (const r of skipped) {
+      if (r.skipped) out.push(`skipped: ${r.system} — ${r.skipped}`);
+      for (const e of r.errors ?? []) out.push(`error: ${r.system} — ${e}`);
+    }
   }
   if (!w1 && (only.has("W1") || only.has("W3"))) out.push("skipped: W1/W3 — Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)");
   void w2;

@@ -27,6 +27,10 @@ export interface KernelSpec {
   /** Register tile: rows × cols of outputs held in locals. 0 = plain loops. */
   tileR: number;
   tileC: number;
+  /** One-row blocks (NN) skip a zero input: sparse inputs and ReLU outputs cost nothing. */
+  skipZero?: boolean;
+  /** Column block of the leftover rows (n % tileR, e.g. n = 1 inference); default tileC. */
+  tailC?: number;
   /** Add into C (C += A·B) instead of overwriting it. */
   accumulate?: boolean;
   /** Epilogue: add `bias[c]` and apply an activation. */
@@ -63,6 +67,7 @@ function tileBody(spec: KernelSpec, R: number, C: number): string {
     lines.push(`for (let t = 0; t < ${d(inner)}; t++) {`);
     lines.push(`  const bo = t * ${cols} + j;`);
     for (let r = 0; r < R; r++) lines.push(`  const a${r} = A[ar${r} + t];`);
+    if (spec.skipZero && R === 1) lines.push(`  if (a0 === 0) continue;`);
     for (let c = 0; c < C; c++) lines.push(`  const b${c} = B[bo + ${c}];`);
   } else {
     for (let r = 0; r < R; r++) lines.push(`const ar${r} = (i + ${r}) * ${d(inner)};`);
@@ -93,13 +98,15 @@ function tileBody(spec: KernelSpec, R: number, C: number): string {
 function tiled(spec: KernelSpec): string {
   const { rows, cols, tileR: R, tileC: C } = spec;
   const out: string[] = [];
-  const mainCols = cols - (cols % C);
-  const tailC = cols % C;
-  const rowLoop = (rr: number, start: string, end: string): void => {
+  // Rows left over (n % R, and n = 1 inference) run with 1 × tailC blocks.
+  const tailTile = Math.min(spec.tailC ?? C, cols);
+  const rowLoop = (rr: number, cc: number, start: string, end: string): void => {
+    const mainCols = cols - (cols % cc);
+    const tailC = cols % cc;
     out.push(`for (let i = ${start}; i < ${end}; i += ${rr}) {`);
     if (mainCols > 0) {
-      out.push(`for (let j = 0; j < ${mainCols}; j += ${C}) {`);
-      out.push(tileBody(spec, rr, C));
+      out.push(`for (let j = 0; j < ${mainCols}; j += ${cc}) {`);
+      out.push(tileBody(spec, rr, cc));
       out.push(`}`);
     }
     if (tailC > 0) {
@@ -111,12 +118,12 @@ function tiled(spec: KernelSpec): string {
   };
   if (typeof rows === "number") {
     const mainRows = rows - (rows % R);
-    if (mainRows > 0) rowLoop(R, "0", String(mainRows));
-    if (rows % R) rowLoop(1, String(mainRows), String(rows));
+    if (mainRows > 0) rowLoop(R, C, "0", String(mainRows));
+    if (rows % R) rowLoop(1, tailTile, String(mainRows), String(rows));
   } else {
     out.push(`const nMain = ${rows} - (${rows} % ${R});`);
-    rowLoop(R, "0", "nMain");
-    rowLoop(1, "nMain", rows);
+    rowLoop(R, C, "0", "nMain");
+    rowLoop(1, tailTile, "nMain", rows);
   }
   return out.join("\n");
 }

@@ -47,6 +47,8 @@ export class ProbeMLP {
     readonly maxBatch: number,
     /** Register tile; `[0, 0]` = plain loops. */
     tile: readonly [number, number],
+    /** Column block for leftover rows (n % rows; n = 1 inference). */
+    tailC = tile[1],
   ) {
     let total = 0;
     for (let l = 0; l + 1 < sizes.length; l++) total += sizes[l]! * sizes[l + 1]! + sizes[l + 1]!;
@@ -73,15 +75,15 @@ export class ProbeMLP {
         h: new Float32Array(maxBatch * units),
         d: new Float32Array(maxBatch * units),
         fwd: buildKernel({
-          kind: "NN", rows: "n", inner: inputs, cols: units, tileR: tr, tileC: cap(tc, units), bias: true,
+          kind: "NN", rows: "n", inner: inputs, cols: units, tileR: tr, tileC: cap(tc, units), tailC: cap(tailC, units), bias: true,
           relu: !last && hidden === "relu", tanh: !last && hidden === "tanh",
         }),
-        wgrad: buildKernel({ kind: "TN", rows: inputs, inner: "n", cols: units, tileR: tr, tileC: cap(tc, units) }),
+        wgrad: buildKernel({ kind: "TN", rows: inputs, inner: "n", cols: units, tileR: tr, tileC: cap(tc, units), tailC: cap(tailC, units) }),
         igrad:
           l === 0
             ? undefined
             : buildKernel({
-                kind: "NT", rows: "n", inner: units, cols: inputs, tileR: tr, tileC: cap(tc, inputs),
+                kind: "NT", rows: "n", inner: units, cols: inputs, tileR: tr, tileC: cap(tc, inputs), tailC: cap(tailC, inputs),
                 maskRelu: hidden === "relu", maskTanh: hidden === "tanh",
               }),
       };

@@ -2,9 +2,9 @@
 import type { OptKind, Trainer, TrainSetup } from "../harness.js";
 import { ProbeMLP } from "../probes/mlp.js";
 
-export function probeTrainer(setup: TrainSetup, tile: readonly [number, number], name: string): Trainer {
+export function probeTrainer(setup: TrainSetup, tile: readonly [number, number], name: string, tailC = tile[1]): Trainer {
   const f = setup.sizes[0]!, k = setup.sizes[setup.sizes.length - 1]!, B = setup.batch;
-  const net = new ProbeMLP(setup.sizes, setup.hidden, setup.head, B, tile);
+  const net = new ProbeMLP(setup.sizes, setup.hidden, setup.head, B, tile, tailC);
   const xs: Float32Array[] = [], ys: Float32Array[] = [];
   for (let b = 0; b < setup.steps; b++) {
     xs.push(setup.x.subarray(b * B * f, (b + 1) * B * f));

@@ -23,11 +23,12 @@ def blas_in_use():
             maps = f.read()
     except OSError:
         return "unknown"
-    for name in ("openblas", "mkl", "blis", "libblas"):
-        if name in maps:
-            for line in maps.splitlines():
-                if name in line:
-                    return line.split()[-1]
+    paths = [line.split()[-1] for line in maps.splitlines() if line.count(" ") >= 5 and "/" in line]
+    for name, label in (("libopenblas", "OpenBLAS"), ("openblas", "OpenBLAS"), ("libmkl", "MKL"),
+                        ("libblis", "BLIS"), ("libblas", "reference BLAS")):
+        for p in paths:
+            if name in p:
+                return f"{label} ({p})"
     return "unknown (none of openblas/mkl/blis/libblas mapped)"
 
 
