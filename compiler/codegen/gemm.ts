@@ -1,15 +1,18 @@
 /**
  * The register-tiled matrix product every matmul op emits:
  *
- *     out(r, c) = epilogue(Σ_d A(r, d) · B(d, c))
+ *     out(r, c) = store(Σ_d A(r, d) · B(d, c))
  *
- * with A(r, d) = a[r·aR + d·aD], B(d, c) = b[d·bD + c·bC], out at r·oR + c·oC. A block of
- * 4 rows × 3 columns is held in 12 local accumulators; each step of the inner loop loads 4
- * values of A and 3 of B and does 12 multiply-adds (the bench helper's probes: 4×3 beats 4×4,
- * whose 16 accumulators spill). Leftover batch rows use 1 × 8 blocks, the n = 1 path. Rows may be the batch `n` (a run-time
- * count) or a constant; columns are always constant, so column blocks and the remainder
- * block are unrolled at compile time. Each matmul picks strides so that its inner loop reads
- * both operands with constant offsets (see `ops/matmul*.ts`).
+ * with A(r, d) = a[r·aR + d·aD] (loaded into u0..u3), B(d, c) = b[d·bD + c·bC] (into t0..t7),
+ * and out(r, c) at r·oR + c·oC. A block of 4 rows × 3 columns is held in 12 local
+ * accumulators; each step of the inner loop loads 4 values of A and 3 of B and does 12
+ * multiply-adds (the bench helper's probes: 4×3 beats 4×4, whose 16 accumulators spill).
+ * Leftover batch rows use 1 × 8 blocks, which is also the n = 1 inference path.
+ *
+ * Rows may be the batch `n` (a run-time count) or a constant; columns are always constant,
+ * so column blocks and the remainder block are unrolled at compile time. Each matmul picks
+ * strides so that its inner loop reads both operands with constant offsets
+ * (see `ops/matmul*.ts`). The store is the epilogue: bias, activation, derivative, mask.
  */
 
 export interface GemmSpec {
@@ -64,11 +67,11 @@ function tile(s: GemmSpec, rh: number, cw: number, r: string, c: string): string
   lines.push(`let ${accs.join(", ")};`);
   lines.push(`let pa = ${sum(times(r, s.aR))}, pb = ${sum(times(c, s.bC))};`);
   const loads: string[] = [];
-  for (let i = 0; i < rh; i++) loads.push(`a${i} = ${s.a}[${plus("pa", i * s.aR)}]`);
+  for (let i = 0; i < rh; i++) loads.push(`u${i} = ${s.a}[${plus("pa", i * s.aR)}]`);
   const bloads: string[] = [];
-  for (let j = 0; j < cw; j++) bloads.push(`b${j} = ${s.b}[${plus("pb", j * s.bC)}]`);
+  for (let j = 0; j < cw; j++) bloads.push(`t${j} = ${s.b}[${plus("pb", j * s.bC)}]`);
   const fmas: string[] = [];
-  for (let i = 0; i < rh; i++) for (let j = 0; j < cw; j++) fmas.push(`s${i}${j} += a${i} * b${j};`);
+  for (let i = 0; i < rh; i++) for (let j = 0; j < cw; j++) fmas.push(`s${i}${j} += u${i} * t${j};`);
   lines.push(`for (let d = 0; d < ${s.depth}; d++) {`);
   lines.push(`const ${loads.join(", ")};`);
   lines.push(`const ${bloads.join(", ")};`);

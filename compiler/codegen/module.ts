@@ -19,6 +19,7 @@ import { activationDef, isElementwiseActivation, opDef } from "../ops/registry.j
 import type { EmitContext } from "../ops/types.js";
 import { auxName, commentText, numberLiteral, stringLiteral } from "./names.js";
 import { MODEL_API_TYPES } from "./types.js";
+import { indent } from "./indent.js";
 
 export interface CodegenOptions {
   readonly target: "ts" | "js";
@@ -377,7 +378,7 @@ export function generate(graph: Graph, program: Program, options: CodegenOptions
     `};`,
   );
   out.push(`export function createModel()${T(": CompiledModel")} {\n${body.join("\n")}\n}`);
-  return out.join("\n") + "\n";
+  return indent(out.join("\n")) + "\n";
 }
 
 /** The optimizer: clipping, weight decay, moments and the update, in one pass. */

@@ -6,7 +6,7 @@
  * (`mean: "rows"`, cross-entropy, whose term is summed over the classes).
  */
 import type { OpDef } from "./types.js";
-import { perRow } from "./types.js";
+import { batchCount, perRow } from "./types.js";
 
 export interface LossDef {
   readonly kind: string;
@@ -39,7 +39,7 @@ export function lossOp(def: LossDef): OpDef {
       const delta = ctx.num((typeof node.attrs["delta"] === "number" ? node.attrs["delta"] : 1));
       return [
         `let total = 0;`,
-        `for (let i = 0; i < n * ${m}; i++) {`,
+        `for (let i = 0; i < ${batchCount(m)}; i++) {`,
         `const p = ${ctx.ref(p)}[i], t = ${ctx.ref(y)}[i];`,
         `total += ${def.term("p", "t", delta)};`,
         `}`,

@@ -1,6 +1,6 @@
 /** loss_grad(p, t): d(mean loss)/dp, elementwise, from the loss's own derivative template. */
 import type { OpDef } from "./types.js";
-import { attrStr, perRow } from "./types.js";
+import { attrStr, batchCount, perRow } from "./types.js";
 import { meanDivisor } from "./loss.js";
 import { lossDef } from "./losses.js";
 
@@ -16,7 +16,7 @@ export const lossGrad: OpDef = {
     const delta = ctx.num((typeof node.attrs["delta"] === "number" ? node.attrs["delta"] : 1));
     return [
       `const scale = 1 / ${meanDivisor(def.mean, m)};`,
-      `for (let i = 0; i < n * ${m}; i++) {`,
+      `for (let i = 0; i < ${batchCount(m)}; i++) {`,
       `const p = ${ctx.ref(p)}[i], t = ${ctx.ref(y)}[i];`,
       `${ctx.ref(node.id)}[i] = (${def.grad("p", "t", delta)}) * scale;`,
       `}`,

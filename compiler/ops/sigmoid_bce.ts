@@ -3,7 +3,7 @@
  * max(z, 0) − z·t + log(1 + e^−|z|), exact for any z. Made by `fuse.ts`.
  */
 import type { OpDef } from "./types.js";
-import { perRow } from "./types.js";
+import { batchCount, perRow } from "./types.js";
 import { meanDivisor } from "./loss.js";
 
 export const sigmoidBce: OpDef = {
@@ -16,7 +16,7 @@ export const sigmoidBce: OpDef = {
     const m = perRow(ctx.node(zi));
     return [
       `let total = 0;`,
-      `for (let i = 0; i < n * ${m}; i++) {`,
+      `for (let i = 0; i < ${batchCount(m)}; i++) {`,
       `const z = ${ctx.ref(zi)}[i];`,
       `total += (z > 0 ? z : 0) - z * ${ctx.ref(yi)}[i] + Math.log1p(Math.exp(-Math.abs(z)));`,
       `}`,

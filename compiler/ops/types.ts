@@ -63,9 +63,14 @@ export function perRow(node: IrNode): number {
   return s;
 }
 
+/** `n * m` for m values per sample (`n` when m is 1). */
+export function batchCount(m: number): string {
+  return m === 1 ? "n" : `n * ${m}`;
+}
+
 /** `for (let i = 0; i < n * 128; i++) { body }` over every element of a node. */
 export function eachElement(node: IrNode, body: string): string {
-  const count = node.shape[0] === "n" ? `n * ${perRow(node)}` : String(perRow(node));
+  const count = node.shape[0] === "n" ? batchCount(perRow(node)) : String(perRow(node));
   return `for (let i = 0; i < ${count}; i++) {\n${body}\n}`;
 }
 

@@ -1,0 +1,101 @@
+/**
+ * Golden tests: the IR, the fused IR and the generated TypeScript of every example, pinned in
+ * `tests/golden/compiler/` (refresh with `UPDATE_GOLDEN=1 npx vitest run tests/compiler`; a
+ * missing golden is written on first run). Then every generated module type-checks on its
+ * own under `strict` (plus noUnused*: no dead code) and is assignable to `GeneratedModule`,
+ * with the TypeScript compiler API in-process.
+ */
+import { describe, expect, it } from "vitest";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import ts from "typescript";
+import { checkSource } from "../../compiler/check.js";
+import { compileProgram } from "../../compiler/compile.js";
+
+const root = join(import.meta.dirname, "..", "..");
+const goldenDir = join(root, "tests", "golden", "compiler");
+const update = process.env["UPDATE_GOLDEN"] === "1";
+
+function golden(file: string, actual: string): void {
+  const path = join(goldenDir, file);
+  if (update || !existsSync(path)) {
+    mkdirSync(goldenDir, { recursive: true });
+    writeFileSync(path, actual);
+    return;
+  }
+  expect(actual, `${file} changed; if intended, refresh with UPDATE_GOLDEN=1`).toBe(readFileSync(path, "utf8"));
+}
+
+const examples = readdirSync(join(root, "examples"))
+  .filter((f) => f.endsWith(".nn"))
+  .sort()
+  .map((f) => ({ name: basename(f, ".nn"), source: readFileSync(join(root, "examples", f), "utf8") }))
+  .filter((e) => {
+    const p = checkSource(e.source).value;
+    // The convolutional family has its own tests until its lowering lands.
+    return p !== undefined && p.model.layers.every((l) => ["dense", "dropout", "flatten", "activation"].includes(l.kind));
+  });
+
+const generated = new Map<string, string>();
+
+describe("golden: IR, fused IR and TypeScript of the examples", () => {
+  for (const e of examples) {
+    it(e.name, () => {
+      const program = checkSource(e.source).value;
+      expect(program).toBeDefined();
+      const r = compileProgram(program!, { target: "ts", emit: ["ir", "fused"] });
+      expect(r.diagnostics).toEqual([]);
+      const code = r.value!.code;
+      generated.set(e.name, code);
+      golden(`${e.name}.ir.txt`, r.value!.ir!);
+      golden(`${e.name}.fused.txt`, r.value!.fused!);
+      golden(`${e.name}.golden.ts`, code);
+    });
+  }
+});
+
+describe("generated TypeScript type-checks standalone", () => {
+  it("under strict, noUnusedLocals/Parameters, and fits GeneratedModule", () => {
+    expect(generated.size).toBe(examples.length);
+    const files = new Map<string, string>();
+    files.set("/gen/model-api.ts", readFileSync(join(root, "compiler", "model-api.ts"), "utf8"));
+    const checks: string[] = [`import type { GeneratedModule } from "./model-api";`];
+    for (const [name, code] of generated) {
+      const id = name.replace(/[^A-Za-z0-9]/g, "_");
+      files.set(`/gen/${id}.ts`, code);
+      checks.push(`import * as ${id} from "./${id}";`, `export const check_${id}: GeneratedModule = ${id};`);
+    }
+    files.set("/gen/check.ts", checks.join("\n") + "\n");
+    const options: ts.CompilerOptions = {
+      strict: true,
+      noUnusedLocals: true,
+      noUnusedParameters: true,
+      noImplicitReturns: true,
+      noEmit: true,
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.ES2022,
+      moduleResolution: ts.ModuleResolutionKind.Bundler,
+      lib: ["lib.es2022.d.ts"],
+      types: [],
+      skipLibCheck: true,
+    };
+    const host = ts.createCompilerHost(options);
+    const getSourceFile = host.getSourceFile.bind(host);
+    host.getSourceFile = (name, lang, onError, create) => {
+      const text = files.get(name);
+      return text !== undefined ? ts.createSourceFile(name, text, lang) : getSourceFile(name, lang, onError, create);
+    };
+    const fileExists = host.fileExists.bind(host);
+    host.fileExists = (name) => files.has(name) || fileExists(name);
+    const directoryExists = host.directoryExists?.bind(host);
+    host.directoryExists = (dir) => dir === "/gen" || (directoryExists?.(dir) ?? false);
+    const readFile = host.readFile.bind(host);
+    host.readFile = (name) => files.get(name) ?? readFile(name);
+    const prog = ts.createProgram([...files.keys()], options, host);
+    const errors = ts.getPreEmitDiagnostics(prog).map((d) => {
+      const where = d.file && d.start !== undefined ? `${d.file.fileName}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}` : "";
+      return `${where} ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`;
+    });
+    expect(errors).toEqual([]);
+  });
+});
