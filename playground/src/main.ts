@@ -4,7 +4,7 @@
  * generated code, CSV drop and share links.
  */
 import * as monaco from "monaco-editor/editor";
-import "monaco-editor/features/register.all";
+import "./monaco-features.js";
 import EditorWorker from "monaco-editor/editor/editor.worker?worker";
 import type { Diagnostic } from "../../grammar/diagnostics.js";
 import { Charts } from "./charts.js";
@@ -85,6 +85,9 @@ let lastDiagnostics: readonly Diagnostic[] = [];
 let runDiagnostics: readonly Diagnostic[] = [];
 let checkId = 0;
 let startedAt = 0;
+/** Load the example's data (without training) once it compiles. */
+let wantPreview = true;
+let downloadWhenFormatted = false;
 let pictureUpdates = 0;
 const charts = new Charts($("chart-loss"), $("chart-metric"));
 
@@ -113,8 +116,9 @@ function toMarker(d: Diagnostic): monaco.editor.IMarkerData {
 
 function showProblems(): void {
   const inSource = lastDiagnostics;
-  // Run problems about data files (they carry a file) are listed but not marked in the editor.
-  const all = [...inSource, ...runDiagnostics.filter((d) => !inSource.some((x) => x.code === d.code && x.message === d.message))];
+  // Problems of a run (data files carry a `file`: listed, not marked) while the run matches the text.
+  const run = loadedVersion === version ? runDiagnostics : [];
+  const all = [...inSource, ...run.filter((d) => !inSource.some((x) => x.code === d.code && x.message === d.message))];
   monaco.editor.setModelMarkers(model, "nnc", all.filter((d) => d.file === undefined).map(toMarker));
   ui.problems.replaceChildren(
     ...all.map((d) => {
@@ -148,6 +152,8 @@ function showProblems(): void {
 // ── language worker (started after the first paint) ──────────────────────────
 let langWorker: Worker | undefined;
 let checkTimer: ReturnType<typeof setTimeout> | undefined;
+/** The text of the latest check. */
+let checkedSource = "";
 
 function startLangWorker(): void {
   langWorker = new Worker(new URL("./check.worker.ts", import.meta.url), { type: "module" });
@@ -158,7 +164,8 @@ function startLangWorker(): void {
 
 function requestCheck(): void {
   if (!langWorker) return;
-  const m: LangRequest = { type: "check", id: ++checkId, source: model.getValue() };
+  checkedSource = model.getValue();
+  const m: LangRequest = { type: "check", id: ++checkId, source: checkedSource };
   langWorker.postMessage(m);
 }
 
@@ -177,11 +184,16 @@ function onLang(m: LangResponse): void {
       }
     }
     if (m.diagram) drawDiagram(ui.diagram, m.diagram);
-    if (!ready && !running) describeData(m.dataKind);
+    if (!ready && !running && m.code !== undefined) describeData(m.dataKind);
+    // Show the data and the untrained model's boundary as soon as an example compiles.
+    const current = model.getValue() === checkedSource;
+    if (wantPreview && current && m.code !== undefined && !trainWorker && m.dataKind !== undefined && m.dataKind !== "idx") load(undefined);
+    if (current) wantPreview = false;
   } else {
     if (lastCode && lastCode.id === m.id) {
       lastCode = { id: m.id, code: m.code, formatted: true };
       if (tsEditor && tsEditor.getValue() !== m.code) tsEditor.setValue(m.code);
+      if (downloadWhenFormatted) downloadTs();
     }
   }
 }
@@ -416,6 +428,7 @@ ui.examples.onchange = () => {
   ui.data.value = "source";
   updateLabelField();
   clearRun();
+  wantPreview = true;
 };
 ui.seed.onchange = () => version++;
 ui.data.onchange = () => {
@@ -516,10 +529,16 @@ function download(name: string, text: string, type: string): void {
   setTimeout(() => URL.revokeObjectURL(a.href), 1000);
 }
 
-ui.downloadTs.onclick = () => {
+function downloadTs(): void {
+  downloadWhenFormatted = false;
   if (!lastCode) return;
   const name = (info?.name ?? /model\s+([A-Za-z_]\w*)/.exec(model.getValue())?.[1] ?? "model").toLowerCase();
   download(`${name}.ts`, lastCode.code, "text/typescript");
+}
+ui.downloadTs.onclick = () => {
+  if (lastCode?.formatted) return downloadTs();
+  downloadWhenFormatted = true;
+  requestFormat();
 };
 ui.downloadWeights.onclick = () => send({ type: "weights" });
 
@@ -555,6 +574,7 @@ window.addEventListener("resize", () => charts.resize());
   markers: () => monaco.editor.getModelMarkers({ resource: model.uri }),
   history: () => history.map((h) => ({ epoch: h.epoch, values: { ...h.values } })),
   test: () => testValues,
-  state: () => ({ running, ready, done, checks: checkId, pictures: pictureUpdates }),
+  state: () => ({ running, ready, done, checks: checkId, pictures: pictureUpdates, formatted: lastCode?.formatted ?? false }),
   fingerprint: () => canvasFingerprint(ui.picture),
+  tsCode: () => tsEditor?.getValue(),
 };
