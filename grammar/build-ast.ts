@@ -38,12 +38,25 @@ function allTokens(e: CstElement, out: IToken[] = []): IToken[] {
   return out;
 }
 
+/** The span of a CST element, from the location Chevrotain tracks for every node. */
 function spanOf(e: CstElement): Span | undefined {
-  const ts = allTokens(e).sort((a, b) => a.startOffset - b.startOffset);
-  const first = ts[0];
-  const last = ts[ts.length - 1];
-  if (first === undefined || last === undefined) return undefined;
-  return joinSpans(tokenSpan(first), tokenSpan(last));
+  if (isToken(e)) return isNaN(e.startOffset) ? undefined : tokenSpan(e);
+  const l = e.location;
+  if (l === undefined || isNaN(l.startOffset) || l.endOffset === undefined || isNaN(l.endOffset)) {
+    // a node that recovery left without tokens, or with a partial location: walk it
+    const ts = allTokens(e).sort((a, b) => a.startOffset - b.startOffset);
+    const first = ts[0];
+    const last = ts[ts.length - 1];
+    return first === undefined || last === undefined ? undefined : joinSpans(tokenSpan(first), tokenSpan(last));
+  }
+  return {
+    start: l.startOffset,
+    end: l.endOffset + 1,
+    line: l.startLine ?? 1,
+    column: l.startColumn ?? 1,
+    endLine: l.endLine ?? l.startLine ?? 1,
+    endColumn: (l.endColumn ?? l.startColumn ?? 0) + 1,
+  };
 }
 
 function describe(t: IToken): string {
@@ -353,8 +366,7 @@ class Builder {
 const ZERO: Span = { start: 0, end: 0, line: 1, column: 1, endLine: 1, endColumn: 1 };
 
 function startOf(e: CstElement): number {
-  if (isToken(e)) return e.startOffset;
-  return allTokens(e)[0]?.startOffset ?? 0;
+  return spanOf(e)?.start ?? 0;
 }
 
 function commentText(t: IToken): string {
