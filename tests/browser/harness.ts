@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * Browser-test harness: serves the built playground with `vite preview` on a fixed port and
  * drives Debian's chromium through playwright-core with a fresh profile. Every console error

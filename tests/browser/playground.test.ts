@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The playground in headless Chromium, on the built site (`npm run build:playground` first):
  * live diagnostics, training the spiral example, the decision boundary, share links and a
