@@ -91,10 +91,12 @@ export function prepareData(
     ...(classes ? { classes } : {}),
     ...(loaded.csv ? { csv: loaded.csv } : {}),
   };
+  // Subsets are our own copies and are transformed in place; loaded arrays are copied first.
+  const given = new Set([loaded.train.x, loaded.test?.x, loaded.validation?.x]);
   const make = (d: Dataset | undefined): Split | undefined => {
     if (!d) return undefined;
     const y = targets(d, task, shape.outputSize, span, diagnostics);
-    const x = new Float32Array(d.x);
+    const x = given.has(d.x) ? new Float32Array(d.x) : d.x;
     applyPreprocess(preprocess, x, d.features);
     return y ? { n: d.n, features: d.features, x, y } : undefined;
   };

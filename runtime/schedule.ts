@@ -32,8 +32,8 @@ export function scheduled(p: LrPlan, e: number): number {
     case "exponential":
       return p.base * Math.pow(s.gamma, e);
     case "cosine": {
-      const span = Math.max(1, p.epochs - p.warmup - 1);
-      const t = Math.min(1, e / span);
+      // Reaches min_lr one epoch after the last, so the last epoch still learns.
+      const t = Math.min(1, e / Math.max(1, p.epochs - p.warmup));
       return s.minLr + ((p.base - s.minLr) * (1 + Math.cos(Math.PI * t))) / 2;
     }
   }
