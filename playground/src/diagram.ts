@@ -2,7 +2,7 @@
 import type { DiagramLayer } from "./protocol.js";
 
 const SVG = "http://www.w3.org/2000/svg";
-const MAX_DOTS = 8;
+const MAX_DOTS = 7;
 
 function el<K extends keyof SVGElementTagNameMap>(name: K, attrs: Record<string, string | number>, text?: string): SVGElementTagNameMap[K] {
   const e = document.createElementNS(SVG, name);
@@ -25,10 +25,10 @@ const COLORS: Record<string, string> = {
 
 export function drawDiagram(host: HTMLElement, layers: readonly DiagramLayer[]): void {
   host.replaceChildren();
-  const colW = 118;
-  const height = 230;
+  const colW = 104;
+  const height = 190;
   const top = 16;
-  const area = 150;
+  const area = 112;
   const width = Math.max(layers.length * colW, 300);
   const svg = el("svg", { width, height, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": "Network diagram" });
   const columns = layers.map((l, i) => {
@@ -68,5 +68,6 @@ export function drawDiagram(host: HTMLElement, layers: readonly DiagramLayer[]):
     svg.append(el("text", { x: c.cx, y: top + area + 40, "text-anchor": "middle", class: "sub" }, `[${c.l.shape.join(" × ")}]`));
     if (c.l.params > 0) svg.append(el("text", { x: c.cx, y: top + area + 55, "text-anchor": "middle", class: "sub" }, `${c.l.params.toLocaleString("en")} params`));
   }
+  svg.style.maxWidth = `${width}px`;
   host.append(svg);
 }

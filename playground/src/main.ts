@@ -39,6 +39,7 @@ const ui = {
   status: $("status"),
   progress: $("progress-bar"),
   numbers: $("numbers"),
+  summary: $("summary"),
   diagram: $("diagram"),
   ir: $("ir"),
   dropOverlay: $("drop-overlay"),
@@ -310,10 +311,13 @@ function showNumbers(): void {
   const rows: [string, string][] = [];
   const last = history[history.length - 1];
   if (info) {
-    rows.push(["model", `${info.name} · ${info.paramCount.toLocaleString("en")} params`]);
-    rows.push(["data", `${info.trainSamples} train · ${info.validationSamples} val · ${info.testSamples} test`]);
+    const b = (t: string): HTMLElement => Object.assign(document.createElement("b"), { textContent: t });
+    ui.summary.replaceChildren(
+      b(info.name), ` · ${info.paramCount.toLocaleString("en")} parameters · `,
+      b(String(info.trainSamples)), " train / ", b(String(info.validationSamples)), " validation / ", b(String(info.testSamples)), " test samples",
+    );
     rows.push(["epoch", `${last?.epoch ?? 0} / ${info.epochs}`]);
-  }
+  } else ui.summary.replaceChildren();
   if (last) for (const [k, v] of Object.entries(last.values)) rows.push([k, fmt(v)]);
   if (testValues) for (const [k, v] of Object.entries(testValues)) rows.push([`test ${k}`, fmt(v)]);
   if (startedAt > 0 && history.length > 0) rows.push(["time", `${((performance.now() - startedAt) / 1000).toFixed(1)} s`]);
@@ -392,7 +396,7 @@ function showPicture(p: Picture): void {
       ...names.map((k) => {
         const s = document.createElement("span");
         s.style.color = CLASS_COLORS[k % CLASS_COLORS.length]!;
-        s.textContent = `● class ${k} `;
+        s.textContent = `● ${info?.classNames?.[k] ?? `class ${k}`} `;
         return s;
       }),
       "(hollow: test points)",

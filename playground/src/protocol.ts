@@ -76,6 +76,8 @@ export interface ModelInfo {
   readonly testSamples: number;
   readonly task: string;
   readonly classes: number;
+  /** Class names, when the labels were text. */
+  readonly classNames: readonly string[] | undefined;
 }
 
 /** The decision boundary of a 2-D classifier, or the fitted curve of a 1-D regression. */

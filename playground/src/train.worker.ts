@@ -123,6 +123,7 @@ async function load(m: Extract<TrainRequest, { type: "load" }>): Promise<void> {
       testSamples: d.test?.n ?? 0,
       task: session.task.kind,
       classes: classCount(session.task),
+      classNames: d.preprocess.classes,
     },
   });
   picture(true);
