@@ -91,7 +91,7 @@ function confusionTable(c: readonly (readonly number[])[], classes?: readonly st
 }
 
 function num(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
+  if (!Number.isFinite(v) || Number.isInteger(v)) return String(v);
   const a = Math.abs(v);
   return a !== 0 && (a < 0.001 || a >= 1e5) ? v.toExponential(2) : String(Number(v.toPrecision(4)));
 }
