@@ -392,8 +392,9 @@ function updateFunction(o: Optimizer, count: number, T: (t: string) => string, n
       `const norm = Math.sqrt(squares);`,
       `const clip = norm > ${num(o.clipNorm)} ? ${num(o.clipNorm)} / norm : 1; // global norm clipping`,
     );
-    loop.push(`let g = grads[i] * clip;`);
-  } else loop.push(`let g = grads[i];`);
+  }
+  const reassigned = o.clipValue > 0 || (o.weightDecay > 0 && o.kind !== "adamw");
+  loop.push(`${reassigned ? "let" : "const"} g = grads[i]${o.clipNorm > 0 ? " * clip" : ""};`);
   if (o.clipValue > 0) loop.push(`g = g > ${num(o.clipValue)} ? ${num(o.clipValue)} : g < -${num(o.clipValue)} ? -${num(o.clipValue)} : g;`);
   const l2 = o.weightDecay > 0 && o.kind !== "adamw";
   if (l2) loop.push(`g += ${num(o.weightDecay)} * params[i]; // L2 weight decay`);
@@ -412,14 +413,14 @@ function updateFunction(o: Optimizer, count: number, T: (t: string) => string, n
       );
       if (o.kind === "adamw" && o.weightDecay > 0) pre.push(`const decay = 1 - lr * ${num(o.weightDecay)}; // decoupled weight decay`);
       loop.push(
-        `const m = (moments[i] = ${num(o.beta1)} * moments[i] + ${num(1 - o.beta1)} * g);`,
-        `const v = (moments[i + ${count}] = ${num(o.beta2)} * moments[i + ${count}] + ${num(1 - o.beta2)} * g * g);`,
+        `const m = (moments[i] = ${num(o.beta1)} * moments[i] + (1 - ${num(o.beta1)}) * g);`,
+        `const v = (moments[i + ${count}] = ${num(o.beta2)} * moments[i + ${count}] + (1 - ${num(o.beta2)}) * g * g);`,
       );
       if (o.kind === "adamw" && o.weightDecay > 0) loop.push(`params[i] = params[i] * decay - stepSize * m / (Math.sqrt(v) / root2 + ${num(o.epsilon)});`);
       else loop.push(`params[i] -= stepSize * m / (Math.sqrt(v) / root2 + ${num(o.epsilon)});`);
       break;
     case "rmsprop":
-      loop.push(`const v = (moments[i] = ${num(o.rho)} * moments[i] + ${num(1 - o.rho)} * g * g);`);
+      loop.push(`const v = (moments[i] = ${num(o.rho)} * moments[i] + (1 - ${num(o.rho)}) * g * g);`);
       if (o.momentum > 0) {
         loop.push(`const b = (moments[i + ${count}] = ${num(o.momentum)} * moments[i + ${count}] + g / (Math.sqrt(v) + ${num(o.epsilon)}));`);
         loop.push(`params[i] -= lr * b;`);

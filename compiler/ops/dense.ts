@@ -24,6 +24,10 @@ export const dense: OpDef = {
     return forwardGemm(node, ctx, setup, (acc, o, ci) => {
       const v = bias !== undefined ? `${acc} + q${ci}` : acc;
       if (act === undefined) return `${out}[${o}] = ${v};`;
+      // Inline the value when the activation reads it once (tanh, sigmoid); else name it.
+      const shape = act.fwd("\u0000", alpha);
+      if (/^[\w.]+\(\u0000\)$/.test(shape)) return `${out}[${o}] = ${act.fwd(v, alpha)};`;
+      if (shape.split("\u0000").length === 2) return `${out}[${o}] = ${act.fwd(`(${v})`, alpha)};`;
       return `{\nconst v = ${v};\n${out}[${o}] = ${act.fwd("v", alpha)};\n}`;
     });
   },

@@ -631,9 +631,9 @@ export function createModel(): CompiledModel {
     const stepSize = lr / (1 - Math.pow(0.9, step));
     const root2 = Math.sqrt(1 - Math.pow(0.999, step));
     for (let i = 0; i < 131; i++) {
-      let g = grads[i];
-      const m = (moments[i] = 0.9 * moments[i] + 0.09999999999999998 * g);
-      const v = (moments[i + 131] = 0.999 * moments[i + 131] + 0.0010000000000000009 * g * g);
+      const g = grads[i];
+      const m = (moments[i] = 0.9 * moments[i] + (1 - 0.9) * g);
+      const v = (moments[i + 131] = 0.999 * moments[i + 131] + (1 - 0.999) * g * g);
       params[i] -= stepSize * m / (Math.sqrt(v) / root2 + 1e-7);
     }
   }

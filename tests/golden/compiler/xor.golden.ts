@@ -132,54 +132,18 @@ export function createModel(): CompiledModel {
               pb += 1;
             }
             const po = r * 8 + c;
-            {
-              const v = s00 + q0;
-              h1[po] = Math.tanh(v);
-            }
-            {
-              const v = s01 + q1;
-              h1[po + 1] = Math.tanh(v);
-            }
-            {
-              const v = s02 + q2;
-              h1[po + 2] = Math.tanh(v);
-            }
-            {
-              const v = s10 + q0;
-              h1[po + 8] = Math.tanh(v);
-            }
-            {
-              const v = s11 + q1;
-              h1[po + 9] = Math.tanh(v);
-            }
-            {
-              const v = s12 + q2;
-              h1[po + 10] = Math.tanh(v);
-            }
-            {
-              const v = s20 + q0;
-              h1[po + 16] = Math.tanh(v);
-            }
-            {
-              const v = s21 + q1;
-              h1[po + 17] = Math.tanh(v);
-            }
-            {
-              const v = s22 + q2;
-              h1[po + 18] = Math.tanh(v);
-            }
-            {
-              const v = s30 + q0;
-              h1[po + 24] = Math.tanh(v);
-            }
-            {
-              const v = s31 + q1;
-              h1[po + 25] = Math.tanh(v);
-            }
-            {
-              const v = s32 + q2;
-              h1[po + 26] = Math.tanh(v);
-            }
+            h1[po] = Math.tanh(s00 + q0);
+            h1[po + 1] = Math.tanh(s01 + q1);
+            h1[po + 2] = Math.tanh(s02 + q2);
+            h1[po + 8] = Math.tanh(s10 + q0);
+            h1[po + 9] = Math.tanh(s11 + q1);
+            h1[po + 10] = Math.tanh(s12 + q2);
+            h1[po + 16] = Math.tanh(s20 + q0);
+            h1[po + 17] = Math.tanh(s21 + q1);
+            h1[po + 18] = Math.tanh(s22 + q2);
+            h1[po + 24] = Math.tanh(s30 + q0);
+            h1[po + 25] = Math.tanh(s31 + q1);
+            h1[po + 26] = Math.tanh(s32 + q2);
           }
         }
         {
@@ -203,38 +167,14 @@ export function createModel(): CompiledModel {
               pb += 1;
             }
             const po = r * 8 + 6;
-            {
-              const v = s00 + q0;
-              h1[po] = Math.tanh(v);
-            }
-            {
-              const v = s01 + q1;
-              h1[po + 1] = Math.tanh(v);
-            }
-            {
-              const v = s10 + q0;
-              h1[po + 8] = Math.tanh(v);
-            }
-            {
-              const v = s11 + q1;
-              h1[po + 9] = Math.tanh(v);
-            }
-            {
-              const v = s20 + q0;
-              h1[po + 16] = Math.tanh(v);
-            }
-            {
-              const v = s21 + q1;
-              h1[po + 17] = Math.tanh(v);
-            }
-            {
-              const v = s30 + q0;
-              h1[po + 24] = Math.tanh(v);
-            }
-            {
-              const v = s31 + q1;
-              h1[po + 25] = Math.tanh(v);
-            }
+            h1[po] = Math.tanh(s00 + q0);
+            h1[po + 1] = Math.tanh(s01 + q1);
+            h1[po + 8] = Math.tanh(s10 + q0);
+            h1[po + 9] = Math.tanh(s11 + q1);
+            h1[po + 16] = Math.tanh(s20 + q0);
+            h1[po + 17] = Math.tanh(s21 + q1);
+            h1[po + 24] = Math.tanh(s30 + q0);
+            h1[po + 25] = Math.tanh(s31 + q1);
           }
         }
       }
@@ -266,38 +206,14 @@ export function createModel(): CompiledModel {
               pb += 1;
             }
             const po = r * 8;
-            {
-              const v = s00 + q0;
-              h1[po] = Math.tanh(v);
-            }
-            {
-              const v = s01 + q1;
-              h1[po + 1] = Math.tanh(v);
-            }
-            {
-              const v = s02 + q2;
-              h1[po + 2] = Math.tanh(v);
-            }
-            {
-              const v = s03 + q3;
-              h1[po + 3] = Math.tanh(v);
-            }
-            {
-              const v = s04 + q4;
-              h1[po + 4] = Math.tanh(v);
-            }
-            {
-              const v = s05 + q5;
-              h1[po + 5] = Math.tanh(v);
-            }
-            {
-              const v = s06 + q6;
-              h1[po + 6] = Math.tanh(v);
-            }
-            {
-              const v = s07 + q7;
-              h1[po + 7] = Math.tanh(v);
-            }
+            h1[po] = Math.tanh(s00 + q0);
+            h1[po + 1] = Math.tanh(s01 + q1);
+            h1[po + 2] = Math.tanh(s02 + q2);
+            h1[po + 3] = Math.tanh(s03 + q3);
+            h1[po + 4] = Math.tanh(s04 + q4);
+            h1[po + 5] = Math.tanh(s05 + q5);
+            h1[po + 6] = Math.tanh(s06 + q6);
+            h1[po + 7] = Math.tanh(s07 + q7);
           }
         }
       }
@@ -577,9 +493,9 @@ export function createModel(): CompiledModel {
     const stepSize = lr / (1 - Math.pow(0.9, step));
     const root2 = Math.sqrt(1 - Math.pow(0.999, step));
     for (let i = 0; i < 33; i++) {
-      let g = grads[i];
-      const m = (moments[i] = 0.9 * moments[i] + 0.09999999999999998 * g);
-      const v = (moments[i + 33] = 0.999 * moments[i + 33] + 0.0010000000000000009 * g * g);
+      const g = grads[i];
+      const m = (moments[i] = 0.9 * moments[i] + (1 - 0.9) * g);
+      const v = (moments[i + 33] = 0.999 * moments[i + 33] + (1 - 0.999) * g * g);
       params[i] -= stepSize * m / (Math.sqrt(v) / root2 + 1e-7);
     }
   }
