@@ -138,3 +138,21 @@ describe("files", () => {
     expect(html).toContain("<th>test accuracy</th><td>0.75</td>");
   });
 });
+
+describe("in-memory data (the playground's path)", () => {
+  it("trains from a CSV held in memory and names a missing file at its span in the .nn", async () => {
+    const { MemoryReader } = await import("../../runtime/memory-reader.js");
+    const { createSession } = await import("../../runtime/session.js");
+    const { readFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { ROOT } = await import("./helpers.js");
+    const p = programOf(example("iris"));
+    const iris = readFileSync(join(ROOT, "examples/data/iris.csv"), "utf8");
+    const ok = await createSession(p, fixtureModel(p), new MemoryReader({ "data/iris.csv": iris }));
+    expect(ok.diagnostics).toEqual([]);
+    expect([ok.value!.data.train.n, ok.value!.data.test!.n]).toEqual([120, 30]);
+    const missing = await createSession(p, fixtureModel(p), new MemoryReader({}));
+    const line = example("iris").split("\n").findIndex((l) => l.includes('csv("data/iris.csv"')) + 1;
+    expect(missing.diagnostics.map((d) => `${d.span.line} ${d.code} ${d.message}`)).toEqual([`${line} NN4001 cannot read data/iris.csv: no such file`]);
+  });
+});
