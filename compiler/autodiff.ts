@@ -21,8 +21,9 @@ export function autodiff(graph: Graph): Result<Graph> {
   for (const p of graph.params) g.addParam(p);
 
   // Which values depend on a parameter (and so need an adjoint).
+  const frozen = new Set(graph.params.filter((p) => p.trainable === false).map((p) => p.node));
   const needs = graph.nodes.map(() => false);
-  for (const n of graph.nodes) needs[n.id] = n.op === "param" || n.inputs.some((i) => needs[i]);
+  for (const n of graph.nodes) needs[n.id] = n.op === "param" ? !frozen.has(n.id) : n.inputs.some((i) => needs[i]);
 
   const taken = new Set(graph.nodes.map((n) => n.name));
   const unique = (name: string): string => {

@@ -47,6 +47,8 @@ export interface ParamInfo {
   readonly init: string;
   readonly fanIn: number;
   readonly fanOut: number;
+  /** False for statistics the optimizer never updates (batchnorm running mean/var). Default true. */
+  readonly trainable?: boolean;
 }
 
 export interface Graph {

@@ -85,7 +85,7 @@ export function lower(program: Program, options: LowerOptions): Result<Graph | u
   const inputOk = input.length >= 1 && input.length <= 3 && input.every((d) => Number.isInteger(d) && d > 0);
   if (!inputOk) {
     diagnostics.push(
-      diag("inputShapeInvalid", model.inputSpan, [showShape(input), "every size must be a whole number ≥ 1, with 1 to 3 dimensions"], {
+      diag("inputShapeInvalid", model.inputSpan, [showShape(input), "1 to 3 sizes, each a whole number ≥ 1"], {
         hint: "write e.g. `input [784]`, `input [28, 28]` or `input [28, 28, 1]`",
       }),
     );
@@ -197,7 +197,7 @@ export function lower(program: Program, options: LowerOptions): Result<Graph | u
         lossSpan,
         [
           "binary_cross_entropy",
-          lastAct === "softmax" ? `it needs independent probabilities from \`sigmoid\`, not a ${outputs}-way softmax` : "it needs probabilities from a `sigmoid` output layer",
+          lastAct === "softmax" ? `it needs a \`sigmoid\` output, not a ${outputs}-way softmax` : "it needs probabilities from a `sigmoid` output layer",
         ],
         { hint: lastAct === "softmax" ? "use `cross_entropy` with softmax, or a `sigmoid` output" : "end the model with `dense <outputs>, sigmoid`" },
       ),

@@ -12,6 +12,7 @@ export const dropout: OpDef = {
   shape: (inputs) => inputs[0] ?? [],
   saves: [],
   auxBuffers: ["mask"],
+  usesTraining: true,
   adjoint(node, dOut, g) {
     if (dOut === undefined) throw new Error("bug: dropout as loss");
     const h = node.inputs[0] as number;
@@ -26,6 +27,6 @@ export const dropout: OpDef = {
       node,
       `const m = ${ctx.rand}() < ${ctx.num(rate)} ? 0 : ${ctx.num(1 / (1 - rate))};\n${mask}[i] = m;\n${out}[i] = ${h}[i] * m;`,
     );
-    return `if (training) {\n${train}\n} else {\n${eachElement(node, `${out}[i] = ${h}[i];`)}\n}`;
+    return `if (${ctx.training}) {\n${train}\n} else {\n${eachElement(node, `${out}[i] = ${h}[i];`)}\n}`;
   },
 };

@@ -2,7 +2,7 @@
  * What every op declares: its shape rule, its forward template, its adjoint (reverse-mode)
  * rule, and what the backward pass reads. One op per file; `registry.ts` lists them.
  */
-import type { Attrs, IrNode, IrShape, Origin, Phase } from "../ir.js";
+import type { Attrs, IrNode, IrShape, Origin } from "../ir.js";
 
 /** What an op's `emit` may ask of the code generator. */
 export interface EmitContext {
@@ -17,6 +17,8 @@ export interface EmitContext {
   readonly rand: string;
   /** Name of the local that receives the loss value. */
   readonly lossVar: string;
+  /** Name of the boolean that is true in training mode (for ops with `usesTraining`). */
+  readonly training: string;
 }
 
 /** What an adjoint rule may do: append backward nodes. */
@@ -48,8 +50,8 @@ export interface OpDef {
   readonly alias?: boolean;
   /** Extra buffers, same size as the output (e.g. "mask"). */
   readonly auxBuffers?: readonly string[];
-  /** Phase of a node this op creates when it is not otherwise decided. */
-  readonly phase?: Phase;
+  /** The forward code reads `ctx.training` (dropout; batchnorm's batch statistics). */
+  readonly usesTraining?: boolean;
 }
 
 /** Helpers shared by the elementwise templates. */

@@ -28,7 +28,7 @@ describe("lower: shape checks", () => {
       {
         code: "NN3005",
         line: 7,
-        message: "`binary_cross_entropy` does not fit the model's output: it needs independent probabilities from `sigmoid`, not a 10-way softmax",
+        message: "`binary_cross_entropy` does not fit the model's output: it needs a `sigmoid` output, not a 10-way softmax",
         hint: "use `cross_entropy` with softmax, or a `sigmoid` output",
       },
     ]);
