@@ -47,10 +47,28 @@ const ui = {
 
 // ── editor ────────────────────────────────────────────────────────────────────
 registerNn(monaco);
+monaco.editor.defineTheme("nnc", {
+  base: "vs",
+  inherit: true,
+  rules: [
+    { token: "keyword", foreground: "1d4ed8", fontStyle: "bold" },
+    { token: "keyword.setting", foreground: "0f766e" },
+    { token: "type", foreground: "7c3aed", fontStyle: "bold" },
+    { token: "predefined", foreground: "b45309" },
+    { token: "constant", foreground: "be185d" },
+    { token: "number", foreground: "047857" },
+    { token: "string", foreground: "b91c1c" },
+    { token: "comment", foreground: "64748b", fontStyle: "italic" },
+    { token: "invalid", foreground: "dc2626", fontStyle: "underline" },
+    { token: "identifier", foreground: "0f172a" },
+  ],
+  colors: { "editor.lineHighlightBackground": "#f1f5f9" },
+});
 const initialExample = EXAMPLES.find((e) => e.name === "spiral") ?? EXAMPLES[0]!;
 const editor = monaco.editor.create($("editor"), {
   value: initialExample.source,
   language: LANGUAGE_ID,
+  theme: "nnc",
   automaticLayout: true,
   minimap: { enabled: false },
   fontSize: 13.5,
@@ -283,6 +301,7 @@ function load(then: "run" | "step" | undefined): void {
   trainWorker.onmessage = (e: MessageEvent<TrainResponse>) => onTrain(e.data);
   trainWorker.onerror = (e) => {
     setStatus(`the training worker failed: ${e.message}`, true);
+    console.warn("training worker:", e.message);
   };
   const m: TrainRequest = { type: "load", source: model.getValue(), seed: seedValue(), csv: csvChoice(), files: exampleFiles() };
   setStatus("compiling…");
@@ -387,7 +406,7 @@ function onTrain(m: TrainResponse): void {
 }
 
 function showPicture(p: Picture): void {
-  drawPicture(ui.picture, p);
+  drawPicture(ui.picture, p, info?.classNames);
   pictureUpdates++;
   if (p.kind === "boundary") {
     const names = Array.from({ length: p.classes }, (_, k) => k);
@@ -401,6 +420,8 @@ function showPicture(p: Picture): void {
       }),
       "(hollow: test points)",
     );
+  } else if (p.kind === "confusion") {
+    ui.pictureCaption.textContent = `Confusion matrix on the ${p.split} split: rows are true classes, columns predictions.`;
   } else {
     ui.pictureCaption.textContent = "Training data (blue) and the model's prediction (orange).";
   }
@@ -417,6 +438,7 @@ ui.pause.onclick = () => send({ type: "pause" });
 ui.step.onclick = () => {
   if (!trainWorker || loadedVersion !== version || done) load("step");
   else if (ready) send({ type: "step" });
+  else afterReady = "step";
 };
 ui.reset.onclick = () => {
   startedAt = 0;

@@ -4,7 +4,7 @@ import type { Picture } from "./protocol.js";
 export const CLASS_COLORS = ["#f59e0b", "#0ea5e9", "#10b981", "#ef4444", "#8b5cf6", "#ec4899", "#84cc16", "#64748b"];
 const RGB = CLASS_COLORS.map((h) => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16)) as [number, number, number]);
 
-export function drawPicture(canvas: HTMLCanvasElement, pic: Picture): void {
+export function drawPicture(canvas: HTMLCanvasElement, pic: Picture, classNames?: readonly string[]): void {
   const dpr = window.devicePixelRatio || 1;
   const size = 340;
   if (canvas.width !== size * dpr) {
@@ -15,6 +15,7 @@ export function drawPicture(canvas: HTMLCanvasElement, pic: Picture): void {
   g.setTransform(dpr, 0, 0, dpr, 0, 0);
   g.clearRect(0, 0, size, size);
   if (pic.kind === "boundary") drawBoundary(g, size, pic);
+  else if (pic.kind === "confusion") drawConfusion(g, size, pic, classNames);
   else drawCurve(g, size, pic);
 }
 
@@ -68,6 +69,48 @@ function drawBoundary(g: CanvasRenderingContext2D, size: number, p: Extract<Pict
   };
   dots(p.px, p.pc, false);
   dots(p.tx, p.tc, true);
+}
+
+function drawConfusion(g: CanvasRenderingContext2D, size: number, p: Extract<Picture, { kind: "confusion" }>, names?: readonly string[]): void {
+  const k = p.matrix.length;
+  const left = 70, top = 30, cell = (size - left - 10) / k;
+  const rowSums = p.matrix.map((r) => r.reduce((a, b) => a + b, 0));
+  const label = (i: number): string => {
+    const n = names?.[i] ?? String(i);
+    return n.length > 9 ? n.slice(0, 8) + "…" : n;
+  };
+  g.fillStyle = "#ffffff";
+  g.fillRect(0, 0, size, size);
+  g.font = "11px system-ui, sans-serif";
+  g.textAlign = "center";
+  g.textBaseline = "middle";
+  for (let t = 0; t < k; t++) {
+    for (let q = 0; q < k; q++) {
+      const n = p.matrix[t]![q]!;
+      const share = rowSums[t]! > 0 ? n / rowSums[t]! : 0;
+      const rgb = t === q ? [16, 185, 129] : [239, 68, 68];
+      g.fillStyle = `rgba(${rgb.join(",")},${0.08 + 0.85 * share})`;
+      g.fillRect(left + q * cell + 1, top + t * cell + 1, cell - 2, cell - 2);
+      if (cell >= 16) {
+        g.fillStyle = share > 0.5 ? "#ffffff" : "#0f172a";
+        g.fillText(String(n), left + (q + 0.5) * cell, top + (t + 0.5) * cell);
+      }
+    }
+  }
+  g.fillStyle = "#64748b";
+  if (k <= 12) {
+    for (let i = 0; i < k; i++) {
+      g.textAlign = "right";
+      g.fillText(label(i), left - 6, top + (i + 0.5) * cell);
+      g.save();
+      g.translate(left + (i + 0.5) * cell, top - 8);
+      g.textAlign = "center";
+      g.fillText(label(i), 0, 0);
+      g.restore();
+    }
+  }
+  g.textAlign = "left";
+  g.fillText("true ↓  predicted →", 4, 10);
 }
 
 function drawCurve(g: CanvasRenderingContext2D, size: number, p: Extract<Picture, { kind: "curve" }>): void {

@@ -101,6 +101,13 @@ export type Picture =
       readonly tc: Uint8Array;
     }
   | {
+      /** Classifiers on more than two features: the confusion matrix of the held-out (or training) split. */
+      readonly kind: "confusion";
+      readonly split: string;
+      /** matrix[true][predicted] */
+      readonly matrix: readonly (readonly number[])[];
+    }
+  | {
       readonly kind: "curve";
       readonly xs: Float32Array;
       readonly ys: Float32Array;

@@ -203,6 +203,11 @@ function picture(force = false): void {
     const [txs, tcs] = pts(data.test);
     const pic: Picture = { kind: "boundary", x0, x1, y0, y1, res: GRID, classes, probs, px: pxs, pc: pcs, tx: txs, tc: tcs };
     post({ type: "picture", picture: pic }, [probs.buffer, pxs.buffer, pcs.buffer, txs.buffer, tcs.buffer]);
+  } else if (task.kind === "multiclass" || task.kind === "binary") {
+    const split = data.validation ?? data.test ?? train;
+    const name = data.validation ? "validation" : data.test ? "test" : "training";
+    const v = evaluate(model, split, task, ["confusion_matrix"]);
+    if (v.confusion) post({ type: "picture", picture: { kind: "confusion", split: name, matrix: v.confusion } });
   } else if (meta.inputSize === 1 && meta.outputSize === 1 && task.kind === "regression") {
     let lo = Infinity, hi = -Infinity;
     for (let i = 0; i < train.n; i++) {
