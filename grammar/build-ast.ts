@@ -241,7 +241,9 @@ class Builder {
 
   private binary(cst: CstNode, _operandRule: string, operand: (n: CstNode) => Expr): Expr {
     const c = cst.children;
-    const operands = nodes(c, "operands").map(operand);
+    const operandNodes = nodes(c, "operands");
+    if (operandNodes.length > MAX_OPERATORS) return this.tooLong(cst);
+    const operands = operandNodes.map(operand);
     const operators = tokens(c, "operators").sort((a, b) => a.startOffset - b.startOffset);
     let result = operands[0] ?? this.missing(cst);
     for (let i = 1; i < operands.length; i++) {
@@ -266,6 +268,7 @@ class Builder {
     const percent = token(c, "percent");
     if (percent !== undefined) result = { kind: "percent", operand: result, span: joinSpans(result.span, tokenSpan(percent)) };
     const signs = tokens(c, "signs").sort((a, b) => b.startOffset - a.startOffset);
+    if (signs.length > MAX_OPERATORS) return this.tooLong(cst);
     for (const s of signs) {
       result = { kind: "unary", op: s.image as "-" | "+", operand: result, span: joinSpans(tokenSpan(s), result.span) };
     }
@@ -340,28 +343,54 @@ class Builder {
     return { kind: "paren", inner, span: spanOf(cst) ?? inner.span };
   }
 
+  /** Constant expressions are short; a huge one is reported and dropped, so no later stage recurses deeply. */
+  private tooLong(cst: CstNode): Expr {
+    const span = spanOf(cst) ?? ZERO;
+    this.diagnostics.push(diag("expressionTooLong", span, [MAX_OPERATORS], { hint: "write the value as a single number" }));
+    return { kind: "missing", span };
+  }
+
   private missing(cst: CstNode): Expr {
     return { kind: "missing", span: spanOf(cst) ?? ZERO };
   }
 
   private unescape(t: IToken): string {
     const body = t.tokenType === UnterminatedString ? t.image.slice(1) : t.image.slice(1, -1);
+    if (!body.includes("\\")) return body;
     const span = tokenSpan(t);
-    return body.replace(/\\(u\{[0-9A-Fa-f]{1,6}\}|u[0-9A-Fa-f]{4}|.?)/g, (whole, esc: string) => {
+    const parts: string[] = [];
+    let from = 0;
+    let bad: string | undefined;
+    for (let i = body.indexOf("\\"); i !== -1; i = body.indexOf("\\", from)) {
+      parts.push(body.slice(from, i));
+      const esc = body[i + 1] ?? "";
       const simple = ESCAPES[esc];
-      if (simple !== undefined) return simple;
-      if (esc.startsWith("u")) {
-        const hex = esc.startsWith("u{") ? esc.slice(2, -1) : esc.slice(1);
-        const code = parseInt(hex, 16);
-        if (code <= 0x10ffff) return String.fromCodePoint(code);
+      let length = 2;
+      let value = simple;
+      if (value === undefined && esc === "u") {
+        const braced = /^\{([0-9A-Fa-f]{1,6})\}/.exec(body.slice(i + 2, i + 10));
+        const hex = braced?.[1] ?? (/^[0-9A-Fa-f]{4}/.exec(body.slice(i + 2, i + 6))?.[0]);
+        const code = hex === undefined ? NaN : parseInt(hex, 16);
+        if (hex !== undefined && code <= 0x10ffff) {
+          value = String.fromCodePoint(code);
+          length = 2 + (braced !== null ? hex.length + 2 : 4);
+        }
       }
-      this.diagnostics.push(
-        diag("badEscape", span, [`\`${whole}\``], { hint: 'use \\" \\\\ \\n \\t \\r or \\u{…}' }),
-      );
-      return whole;
-    });
+      if (value === undefined) {
+        bad ??= body.slice(i, i + 2);
+        value = body.slice(i, i + 2);
+      }
+      parts.push(value);
+      from = i + length;
+    }
+    parts.push(body.slice(from));
+    if (bad !== undefined) this.diagnostics.push(diag("badEscape", span, [`\`${bad}\``], { hint: 'use \\" \\\\ \\n \\t \\r or \\u{…}' }));
+    return parts.join("");
   }
 }
+
+/** Operators allowed in one expression (and unary signs before one value). */
+export const MAX_OPERATORS = 64;
 
 const ZERO: Span = { start: 0, end: 0, line: 1, column: 1, endLine: 1, endColumn: 1 };
 

@@ -63,6 +63,7 @@ export const MESSAGES = {
   missingCloseBracket: row("NN1018", "missing `]` to close the list"),
   nestingTooDeep: row("NN1019", "nesting too deep (more than {0} levels)"),
   singleQuoted: row("NN1020", "strings take double quotes, not single quotes"),
+  expressionTooLong: row("NN1021", "expression too long (more than {0} operators)"),
 
   // ── NN2xxx names, kinds, settings ──────────────────────────────────────────
   unknownBlock: row("NN2001", "unknown top-level setting `{0}`"),
@@ -136,8 +137,14 @@ export const MESSAGES = {
 
 export type MessageName = keyof typeof MESSAGES;
 
+/** Longest piece of user text quoted in a message; longer text is cut with `…`. */
+const MAX_QUOTED = 160;
+
 function format(text: string, args: readonly (string | number)[]): string {
-  return text.replace(/\{(\d)\}/g, (_, i: string) => String(args[Number(i)] ?? ""));
+  return text.replace(/\{(\d)\}/g, (_, i: string) => {
+    const arg = String(args[Number(i)] ?? "");
+    return arg.length > MAX_QUOTED ? `${arg.slice(0, MAX_QUOTED - 1)}…` : arg;
+  });
 }
 
 /** Builds a diagnostic from a row of the table. */

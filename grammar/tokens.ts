@@ -90,21 +90,64 @@ export const MalformedNumber = createToken({
   pattern: /(?:\d|\.\d)[A-Za-z0-9_.]*(?:[eE][+-]\d*[A-Za-z0-9_.]*)?/,
   start_chars_hint: [..."0123456789."],
 });
+const LINE_END = new Set(["\n", "\r", "\u2028", "\u2029"]);
+
+/**
+ * Scans a string literal opening at `offset` with `quote`: the end offset and whether the
+ * closing quote was found. A plain loop, because a regular expression over a multi-megabyte
+ * string overflows V8's backtracking stack.
+ */
+function scanString(text: string, offset: number, quote: string): { end: number; closed: boolean } | undefined {
+  if (text[offset] !== quote) return undefined;
+  let i = offset + 1;
+  while (i < text.length) {
+    const ch = text[i] as string;
+    if (ch === quote) return { end: i + 1, closed: true };
+    if (LINE_END.has(ch)) break;
+    if (ch === "\\") {
+      const next = text[i + 1];
+      if (next === undefined || LINE_END.has(next)) {
+        i++;
+        break;
+      }
+      i += 2;
+      continue;
+    }
+    i++;
+  }
+  return { end: Math.min(i, text.length), closed: false };
+}
+
+function stringMatcher(quote: string, wantClosed: boolean) {
+  return (text: string, offset: number): RegExpExecArray | null => {
+    const r = scanString(text, offset, quote);
+    if (r === undefined || r.closed !== wantClosed) return null;
+    const m = [text.slice(offset, r.end)] as unknown as RegExpExecArray;
+    return m;
+  };
+}
+
 /** A double-quoted string with escapes `\" \\ \n \t \r \u{…} \uXXXX`. */
 export const StringLiteral = createToken({
   name: "StringLiteral",
-  pattern: /"(?:[^"\\\n\r\u2028\u2029]|\\[^\n\r\u2028\u2029])*"/,
+  pattern: { exec: stringMatcher('"', true) },
+  line_breaks: false,
+  start_chars_hint: ['"'],
 });
 /** 'single-quoted': read as a string so parsing goes on, and reported NN1020. */
 export const SingleQuotedString = createToken({
   name: "SingleQuotedString",
-  pattern: /'(?:[^'\\\n\r\u2028\u2029]|\\[^\n\r\u2028\u2029])*'/,
+  pattern: { exec: stringMatcher("'", true) },
+  line_breaks: false,
+  start_chars_hint: ["'"],
   categories: [StringLiteral],
 });
 /** A string that runs to the end of the line. Reported NN1002. */
 export const UnterminatedString = createToken({
   name: "UnterminatedString",
-  pattern: /"(?:[^"\\\n\r\u2028\u2029]|\\[^\n\r\u2028\u2029])*\\?/,
+  pattern: { exec: stringMatcher('"', false) },
+  line_breaks: false,
+  start_chars_hint: ['"'],
 });
 
 // ── punctuation ────────────────────────────────────────────────────────────────
