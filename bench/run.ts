@@ -9,7 +9,7 @@
  * bench/results/latest.json.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { initWeights, loadFashion, spiral } from "./data.js";
 import {
@@ -79,6 +79,12 @@ const systems: SystemDef[] = [
     create: (setup, w) => nncTrainer(setup, w),
   },
   { id: "probe-tiled", label: "specialized JS, register-tiled (probe)", opts: ["sgd", "adam"], create: (s) => probeTrainer(s, [4, 3], "probe-tiled", s.batch === 1 ? 2 : 8) },
+  {
+    id: "probe-sparse",
+    label: "specialized JS, tiled + zero-skipping inference (probe)",
+    opts: ["sgd"],
+    create: (s, w) => (w === "W1" ? probeTrainer(s, [4, 3], "probe-sparse", 8, true) : undefined),
+  },
   { id: "probe-plain", label: "specialized JS, plain loops (probe)", opts: ["sgd", "adam"], create: (s) => probeTrainer(s, [0, 0], "probe-plain") },
   {
     id: "tfjs-wasm",
@@ -127,7 +133,8 @@ const log = (s: string): void => void process.stderr.write(s + "\n");
 async function main(): Promise<void> {
   const started = new Date();
   const cpu = cpus()[0]?.model ?? "unknown CPU";
-  log(`nnc bench — ${started.toISOString()} — ${cpu}, ${cpus().length} cores, Node ${process.version}${quick ? " — QUICK" : ""}`);
+  const loadStart = loadavg()[0]!;
+  log(`nnc bench — ${started.toISOString()} — ${cpu}, ${cpus().length} cores, Node ${process.version}, load ${loadStart.toFixed(1)}${quick ? " — QUICK" : ""}`);
 
   // ── data and setups ──
   const W1_SIZES = [784, 128, 64, 10];
@@ -251,11 +258,13 @@ async function main(): Promise<void> {
   }
 
   // ── report ──
-  const table = render(w1, w2, compile, compileNote);
+  const loadEnd = loadavg()[0]!;
+  const header = `nnc bench, ${started.toISOString().slice(0, 16).replace("T", " ")} UTC, ${cpu} (${cpus().length} cores), Node ${process.version}, 1-min load ${loadStart.toFixed(1)} → ${loadEnd.toFixed(1)}${quick ? ", --quick" : ""}`;
+  const table = header + "\n\n" + render(w1, w2, compile, compileNote);
   process.stdout.write(table + "\n");
   const result = {
     date: started.toISOString(),
-    machine: { cpu, cores: cpus().length, node: process.version },
+    machine: { cpu, cores: cpus().length, node: process.version, loadStart, loadEnd },
     quick,
     config: cfg,
     torch: torchInfo,
@@ -323,6 +332,22 @@ function render(w1: TrainSetup | undefined, w2: TrainSetup | undefined, compile:
         r === nnc ? "" : ratio(nnc?.w1?.adam?.rate, r.w1?.adam?.rate),
         r === nnc ? "" : ratio(nnc?.w2?.rate, r.w2?.rate),
         r === nnc ? "" : ratio(nnc?.w3, r.w3, true),
+      ]),
+    ),
+  );
+  out.push("");
+  out.push("The same throughput over process CPU time (counts only the time each system ran: steadier when the machine is shared)");
+  out.push(
+    table(
+      ["system", "W1 SGD samples/s", "W1 Adam samples/s", "W2 steps/s", "nnc× W1 SGD", "nnc× W1 Adam", "nnc× W2"],
+      live.map((r) => [
+        r.label,
+        r.w1?.sgd ? fmt(r.w1.sgd.cpuRate) : "–",
+        r.w1?.adam ? fmt(r.w1.adam.cpuRate) : "–",
+        r.w2 ? fmt(r.w2.cpuRate) : "–",
+        r === nnc ? "" : ratio(nnc?.w1?.sgd?.cpuRate, r.w1?.sgd?.cpuRate),
+        r === nnc ? "" : ratio(nnc?.w1?.adam?.cpuRate, r.w1?.adam?.cpuRate),
+        r === nnc ? "" : ratio(nnc?.w2?.cpuRate, r.w2?.cpuRate),
       ]),
     ),
   );

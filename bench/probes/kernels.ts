@@ -196,3 +196,49 @@ export function buildKernel(spec: KernelSpec): Kernel {
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   return new Function("A", "B", "C", "bias", "n", "M", `"use strict";\n${kernelSource(spec)}`) as Kernel;
 }
+
+/**
+ * One sample (n = 1) through a dense layer whose input is mostly zeros (image background,
+ * ReLU outputs): one pass gathers the non-zero inputs (`I` = row offsets into W, `V` = values),
+ * then 1×8 column blocks loop over that list only. W stored [in][out] (K × M).
+ */
+export type GatherKernel = (
+  A: Float32Array,
+  B: Float32Array,
+  C: Float32Array,
+  bias: Float32Array,
+  I: Int32Array,
+  V: Float64Array,
+) => void;
+
+export function gatherKernelSource(K: number, M: number, act: "relu" | "tanh" | "none"): string {
+  const lines = [
+    `let nnz = 0;`,
+    `for (let t = 0; t < ${K}; t++) {`,
+    `  const a = A[t];`,
+    `  if (a !== 0) { I[nnz] = t * ${M}; V[nnz] = a; nnz++; }`,
+    `}`,
+  ];
+  const block = (j: string, c: number): string => {
+    const L: string[] = [];
+    for (let q = 0; q < c; q++) L.push(`let s${q} = 0;`);
+    L.push(`for (let q = 0; q < nnz; q++) {`, `  const a = V[q], bo = I[q] + ${j};`);
+    for (let q = 0; q < c; q++) L.push(`  s${q} += a * B[bo + ${q}];`);
+    L.push(`}`);
+    for (let q = 0; q < c; q++) {
+      const v = `s${q} + bias[${j} + ${q}]`;
+      if (act === "relu") L.push(`{ const v = ${v}; C[${j} + ${q}] = v > 0 ? v : 0; }`);
+      else if (act === "tanh") L.push(`C[${j} + ${q}] = Math.tanh(${v});`);
+      else L.push(`C[${j} + ${q}] = ${v};`);
+    }
+    return L.join("\n");
+  };
+  const main = M - (M % 8);
+  if (main > 0) lines.push(`for (let j = 0; j < ${main}; j += 8) {`, block("j", 8), `}`);
+  if (M % 8) lines.push(`{`, block(String(main), M % 8), `}`);
+  return lines.join("\n");
+}
+
+export function buildGatherKernel(K: number, M: number, act: "relu" | "tanh" | "none"): GatherKernel {
+  return new Function("A", "B", "C", "bias", "I", "V", `"use strict";\n${gatherKernelSource(K, M, act)}`) as GatherKernel;
+}

@@ -5,7 +5,7 @@
  * cross-entropy or sigmoid + binary cross-entropy on the output.
  */
 import type { DenseInit } from "../data.js";
-import { buildKernel, type Kernel } from "./kernels.js";
+import { buildGatherKernel, buildKernel, type GatherKernel, type Kernel } from "./kernels.js";
 
 export type Hidden = "relu" | "tanh";
 export type Head = "softmax_ce" | "sigmoid_bce";
@@ -26,6 +26,8 @@ interface Layer {
   wgrad: Kernel;
   /** dX of this layer's input, masked by the previous layer's activation derivative. */
   igrad: Kernel | undefined;
+  /** One-sample forward over the non-zero inputs only (`inferSparse`). */
+  gather: GatherKernel;
 }
 
 const EPS = 1e-7;
@@ -39,6 +41,9 @@ export class ProbeMLP {
   private t = 0;
   private opt: OptKind = "sgd";
   private readonly empty = new Float32Array(0);
+  private scratch = 0;
+  private gatherI = new Int32Array(0);
+  private gatherV = new Float64Array(0);
 
   constructor(
     sizes: readonly number[],
@@ -79,6 +84,7 @@ export class ProbeMLP {
           relu: !last && hidden === "relu", tanh: !last && hidden === "tanh",
         }),
         wgrad: buildKernel({ kind: "TN", rows: inputs, inner: "n", cols: units, tileR: tr, tileC: cap(tc, units), tailC: cap(tailC, units) }),
+        gather: buildGatherKernel(inputs, units, last ? "none" : hidden),
         igrad:
           l === 0
             ? undefined
@@ -89,7 +95,37 @@ export class ProbeMLP {
       };
       off += wsz + units;
       this.layers.push(layer);
+      this.scratch = Math.max(this.scratch, inputs);
     }
+  }
+
+  /**
+   * One sample through the network, skipping zero inputs of every layer (gathered once per
+   * layer): the same outputs as `forward(x, 1)`.
+   */
+  inferSparse(x: Float32Array): Float32Array {
+    if (this.gatherI.length < this.scratch) {
+      this.gatherI = new Int32Array(this.scratch);
+      this.gatherV = new Float64Array(this.scratch);
+    }
+    let input = x;
+    for (const L of this.layers) {
+      L.gather(input, L.w, L.h, L.b, this.gatherI, this.gatherV);
+      input = L.h;
+    }
+    return this.head1(this.layers[this.layers.length - 1]!.h);
+  }
+
+  private head1(h: Float32Array): Float32Array {
+    const k = this.layers[this.layers.length - 1]!.units;
+    if (this.head === "softmax_ce") {
+      let mx = h[0]!;
+      for (let c = 1; c < k; c++) if (h[c]! > mx) mx = h[c]!;
+      let s = 0;
+      for (let c = 0; c < k; c++) s += h[c] = Math.exp(h[c]! - mx);
+      for (let c = 0; c < k; c++) h[c] = h[c]! / s;
+    } else for (let c = 0; c < k; c++) h[c] = 1 / (1 + Math.exp(-h[c]!));
+    return h;
   }
 
   load(init: readonly DenseInit[]): void {

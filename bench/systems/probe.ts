@@ -2,7 +2,14 @@
 import type { OptKind, Trainer, TrainSetup } from "../harness.js";
 import { ProbeMLP } from "../probes/mlp.js";
 
-export function probeTrainer(setup: TrainSetup, tile: readonly [number, number], name: string, tailC = tile[1]): Trainer {
+export function probeTrainer(
+  setup: TrainSetup,
+  tile: readonly [number, number],
+  name: string,
+  tailC = tile[1],
+  /** W3 through `inferSparse` (zero inputs skipped) instead of `forward(x, 1)`. */
+  sparseInfer = false,
+): Trainer {
   const f = setup.sizes[0]!, k = setup.sizes[setup.sizes.length - 1]!, B = setup.batch;
   const net = new ProbeMLP(setup.sizes, setup.hidden, setup.head, B, tile, tailC);
   const xs: Float32Array[] = [], ys: Float32Array[] = [];
@@ -31,7 +38,8 @@ export function probeTrainer(setup: TrainSetup, tile: readonly [number, number],
       return out;
     },
     infer(x: Float32Array) {
-      net.forward(x, 1);
+      if (sparseInfer) net.inferSparse(x);
+      else net.forward(x, 1);
     },
     dispose() {},
   };

@@ -100,15 +100,18 @@ def train_run(cfg, d, w, opt_kind):
     opt = make_opt()
     per = max(1, steps // cfg["chunks"])
     rates = []
+    cpu_rates = []
     start = time.perf_counter()
     b = 0
     while b < steps:
         first, end = b, min(steps, b + per)
+        c0 = time.process_time()
         t0 = time.perf_counter()
         while b < end:
             step(opt, b)
             b += 1
         rates.append((end - first) * B / (time.perf_counter() - t0))
+        cpu_rates.append((end - first) * B / max(1e-6, time.process_time() - c0))
     seconds = time.perf_counter() - start
     with torch.no_grad():
         out = model(ex)
@@ -117,7 +120,8 @@ def train_run(cfg, d, w, opt_kind):
         else:
             pred = out.argmax(dim=1).to(torch.uint8)
         acc = float((pred == el).float().mean())
-    res = {"rate": statistics.median(rates), "chunks": rates, "seconds": seconds,
+    res = {"rate": statistics.median(rates), "chunks": rates, "cpuRate": statistics.median(cpu_rates),
+           "seconds": seconds,
            "samples": steps * B, "accuracy": acc}
     if opt_kind == "sgd" and w.get("latency"):
         with torch.no_grad():
