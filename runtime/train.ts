@@ -188,6 +188,11 @@ export class Trainer {
     return { epoch: this.epoch + 1, batch: this.batchIndex, batches: this.batches, samples: start + n, loss, lr };
   }
 
+  /** The epoch's running loss and metrics so far (allocates: call it for display, not per batch). */
+  running(): MetricValues {
+    return this.acc.result(this.config.metrics.filter((m) => m !== "confusion_matrix"));
+  }
+
   /** Validation, the epoch record, early stopping. */
   endEpoch(): EpochRecord | undefined {
     if (this.diverged) return undefined;

@@ -96,7 +96,7 @@ async function train(file: string, opts: TrainOptions): Promise<void> {
     trainer.beginEpoch();
     const t0 = performance.now();
     for (let b = trainer.step(); b; b = trainer.step()) {
-      progress.batch(b, b.samples / Math.max(1e-9, (performance.now() - t0) / 1000));
+      progress.batch(b, b.samples / Math.max(1e-9, (performance.now() - t0) / 1000), () => trainer.running());
     }
     const record = trainer.endEpoch();
     if (!record) break;

@@ -4,6 +4,7 @@
  * `--quiet`, one JSON object per epoch with `--json`.
  */
 import cliProgress from "cli-progress";
+import type { MetricValues } from "../metrics.js";
 import type { BatchInfo, EpochRecord } from "../train.js";
 import { fmt } from "../train.js";
 
@@ -19,8 +20,7 @@ export class Progress {
   private bar: cliProgress.SingleBar | undefined;
   private runStart = Date.now();
   private epochsDone = 0;
-  private lossSum = 0;
-  private lossCount = 0;
+  private lastDraw = 0;
 
   constructor(
     readonly mode: ProgressMode,
@@ -31,11 +31,11 @@ export class Progress {
   ) {}
 
   beginEpoch(epoch: number): void {
-    this.lossSum = this.lossCount = 0;
+    this.lastDraw = 0;
     if (this.mode !== "bar") return;
     this.bar = new cliProgress.SingleBar(
       {
-        format: `epoch ${epoch}/${this.epochs} [{bar}] {value}/{total} batches | loss {loss} | {rate} samples/s | ETA {eta_formatted}`,
+        format: `epoch ${epoch}/${this.epochs} [{bar}] {value}/{total} batches | loss {loss}{metrics} | {rate} samples/s | ETA {eta_formatted}`,
         stream: this.err,
         barsize: 24,
         hideCursor: true,
@@ -44,13 +44,23 @@ export class Progress {
       },
       cliProgress.Presets.shades_classic,
     );
-    this.bar.start(this.batches, 0, { loss: "-", rate: "-" });
+    this.bar.start(this.batches, 0, { loss: "-", metrics: "", rate: "-" });
   }
 
-  batch(b: BatchInfo, samplesPerSecond: number): void {
-    this.lossSum += b.loss;
-    this.lossCount++;
-    this.bar?.update(b.batch, { loss: fmt(this.lossSum / this.lossCount), rate: compact(samplesPerSecond) });
+  /** After each batch; redraws at most every 100 ms. `running` gives the epoch's metrics so far. */
+  batch(b: BatchInfo, samplesPerSecond: number, running?: () => MetricValues): void {
+    if (!this.bar) return;
+    const now = Date.now();
+    if (now - this.lastDraw < 100 && b.batch < b.batches) return;
+    this.lastDraw = now;
+    const v = running?.();
+    const metrics = v
+      ? Object.entries(v)
+          .filter(([k, x]) => k !== "loss" && typeof x === "number")
+          .map(([k, x]) => ` | ${k} ${fmt(x as number)}`)
+          .join("")
+      : "";
+    this.bar.update(b.batch, { loss: fmt(v?.loss ?? b.loss), metrics, rate: compact(samplesPerSecond) });
   }
 
   epoch(r: EpochRecord, note?: string): void {

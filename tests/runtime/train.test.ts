@@ -25,11 +25,11 @@ async function trained(name: string) {
   return { s, test };
 }
 
-const small = (extra = "", data = "xor(size: 200, noise: 0.1, seed: 1)", train = "epochs 20\n  batch 16") => `
+const small = (extra = "", data = "xor(size: 200, noise: 0.1, seed: 1)", train = "epochs 20\n  batch 16", hidden = "dense 8, tanh") => `
 model Small {
   seed 7
   input 2
-  dense 8, tanh
+  ${hidden}
   dense 1, sigmoid
 }
 loss binary_cross_entropy
@@ -96,8 +96,8 @@ describe("runs", () => {
     expect(s.trainer.batches).toBe(3);
   });
 
-  it("resume from a checkpoint ends with the same weights as an uninterrupted run", async () => {
-    const p = programOf(small("", "spiral(size: 300, noise: 0.05, seed: 3)", "epochs 6\n  batch 32"));
+  it("resume from a checkpoint ends with the same weights as an uninterrupted run (dropout included)", async () => {
+    const p = programOf(small("", "spiral(size: 300, noise: 0.05, seed: 3)", "epochs 6\n  batch 32", "dense 16, relu\n  dropout 0.3\n  dense 8, tanh"));
     const full = await session(p, model(p));
     full.trainer.init();
     full.trainer.run();
