@@ -179,3 +179,30 @@ describe("generators", () => {
     expect([0, 1, 2].map((c) => Array.from(sp.y).filter((y) => y === c).length)).toEqual([100, 100, 100]);
   });
 });
+
+describe("data against the model", () => {
+  const model = (input: number, units: number, file: string) =>
+    programOf(`model M {\n  input ${input}\n  dense ${units}, softmax\n}\nloss cross_entropy\noptimizer sgd(lr: 0.1)\ndata {\n  train json("${file}")\n}\n`);
+
+  it("names the record of a label outside the classes and a feature count that does not fit", async () => {
+    const { MemoryReader } = await import("../../runtime/memory-reader.js");
+    const { fixtureModel } = await import("./fixtures/mlp.js");
+    const { createSession } = await import("../../runtime/session.js");
+    const files = {
+      "a.json": '[{"x": [1, 2], "y": 0}, {"x": [3, 4], "y": 5}, {"x": [5, 6], "y": 2}]',
+      "c.csv": "a,b,y\n1,2,0\n3,4,7\n",
+    };
+    const p = model(2, 3, "a.json");
+    const r = await createSession(p, fixtureModel(p), new MemoryReader(files));
+    expect(lines(r.diagnostics)).toEqual(["a.json:1:1 NN4006 label 5 (record 1) is outside the 3 classes of the model"]);
+    expect(r.diagnostics[0]!.hint).toBe("labels must be class numbers 0 … 2; give the last layer as many units as there are classes");
+
+    const q = model(3, 3, "a.json");
+    const s = await createSession(q, fixtureModel(q), new MemoryReader(files));
+    expect(lines(s.diagnostics)).toEqual(["a.json:1:1 NN4009 samples have 2 features, but the model's input [3] needs 3"]);
+
+    const c = programOf(`model M {\n  input 2\n  dense 3, softmax\n}\nloss cross_entropy\noptimizer sgd(lr: 0.1)\ndata {\n  train csv("c.csv")\n}\n`);
+    const t = await createSession(c, fixtureModel(c), new MemoryReader(files));
+    expect(lines(t.diagnostics)).toEqual(["c.csv:3:1 NN4006 label 7 is outside the 3 classes of the model"]);
+  });
+});
