@@ -1,0 +1,48 @@
+/** In-process type-checking of generated modules (TypeScript compiler API). */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import ts from "typescript";
+import { ROOT } from "./text-gen.js";
+
+/** Type-checks generated modules together, each against the GeneratedModule contract. */
+export function typeCheckModules(codes: readonly string[]): string[] {
+  const files = new Map<string, string>();
+  files.set("/gen/model-api.ts", readFileSync(join(ROOT, "compiler", "model-api.ts"), "utf8"));
+  const checks = [`import type { GeneratedModule } from "./model-api";`];
+  codes.forEach((code, i) => {
+    files.set(`/gen/m${i}.ts`, code);
+    checks.push(`import * as m${i} from "./m${i}";`, `export const check${i}: GeneratedModule = m${i};`);
+  });
+  files.set("/gen/check.ts", checks.join("\n") + "\n");
+  const options: ts.CompilerOptions = {
+    strict: true,
+    noUnusedLocals: true,
+    noUnusedParameters: true,
+    noImplicitReturns: true,
+    noEmit: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.ES2022,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    lib: ["lib.es2022.d.ts"],
+    types: [],
+    skipLibCheck: true,
+  };
+  const host = ts.createCompilerHost(options);
+  const getSourceFile = host.getSourceFile.bind(host);
+  host.getSourceFile = (name, lang, onError, create) => {
+    const text = files.get(name);
+    return text !== undefined ? ts.createSourceFile(name, text, lang) : getSourceFile(name, lang, onError, create);
+  };
+  const fileExists = host.fileExists.bind(host);
+  host.fileExists = (name) => files.has(name) || fileExists(name);
+  const directoryExists = host.directoryExists?.bind(host);
+  host.directoryExists = (dir) => dir === "/gen" || (directoryExists?.(dir) ?? false);
+  const readFile = host.readFile.bind(host);
+  host.readFile = (name) => files.get(name) ?? readFile(name);
+  const prog = ts.createProgram([...files.keys()], options, host);
+  return ts.getPreEmitDiagnostics(prog).map((d) => {
+    const where = d.file && d.start !== undefined ? `${d.file.fileName}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}` : "";
+    return `${where} ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`;
+  });
+}
+
