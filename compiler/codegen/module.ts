@@ -297,8 +297,10 @@ export function generate(graph: Graph, program: Program, options: CodegenOptions
     `return value;`,
     `}`,
   );
-  const usesX = graph.nodes.some((n) => n.phase === "backward" && n.inputs.some((i) => refs.get(i) === inputNode.name));
-  body.push(`function backward(${usesX ? "x" : "_x"}${T(": Floats")}, y${T(": Floats")}, n${T(": number")})${T(": void")} {`, phaseCode("backward"), `}`);
+  // Parameters the backward code does not read get a leading underscore (no unused names).
+  const backwardCode = phaseCode("backward");
+  const arg = (name: string): string => (new RegExp(`\\b${name}\\b`).test(backwardCode) ? name : `_${name}`);
+  body.push(`function backward(${arg("x")}${T(": Floats")}, ${arg("y")}${T(": Floats")}, ${arg("n")}${T(": number")})${T(": void")} {`, backwardCode, `}`);
   const ranges: [number, number][] = [];
   for (const p of graph.params) {
     if (frozen.has(p.node)) continue;
@@ -310,7 +312,7 @@ export function generate(graph: Graph, program: Program, options: CodegenOptions
   }
   body.push(updateFunction(opt, paramCount, ranges, T, num));
   body.push(
-    `function init(seed${T(": number")})${T(": void")} {`,
+    `function init(${usesNormal || usesUniform || hasDropout ? "seed" : "_seed"}${T(": number")})${T(": void")} {`,
     ...(usesNormal || usesUniform
       ? [
           `let s = seed >>> 0;`,
@@ -441,5 +443,6 @@ function updateFunction(o: Optimizer, count: number, ranges: readonly [number, n
   }
   // One loop per run of trainable tensors (all of them, for dense models).
   const loops = ranges.flatMap(([a, b]) => [`for (let i = ${a}; i < ${b}; i++) {`, ...loop, `}`]);
+  if (ranges.length === 0) return `// optimizer: nothing to train\nfunction update(_lr${T(": number")})${T(": void")} {\nstep++;\n}`;
   return [`// optimizer: ${commentText(describeOptimizer(o))}`, `function update(lr${T(": number")})${T(": void")} {`, ...pre, ...loops, `}`].join("\n");
 }

@@ -11,6 +11,7 @@ import { basename, join } from "node:path";
 import ts from "typescript";
 import { checkSource } from "../../compiler/check.js";
 import { compileProgram } from "../../compiler/compile.js";
+import { program, source } from "./programs.js";
 
 const root = join(import.meta.dirname, "..", "..");
 const goldenDir = join(root, "tests", "golden", "compiler");
@@ -54,9 +55,30 @@ describe("golden: IR, fused IR and TypeScript of the examples", () => {
   }
 });
 
+/** Corner cases type-checked with the examples (not pinned as goldens). */
+const EXTRA: Record<string, string> = {
+  no_params: source({ layers: ["activation tanh"], loss: "mse", optimizer: "adam(lr: 0.1, clip_norm: 1)" }),
+  everything: source({
+    input: "[3, 4]",
+    layers: ["flatten", "dropout 0.1", "dense 7, gelu", "dropout 0.2", "dense 5, leaky_relu, bias: false", "dense 3, elu", "dense 2, sigmoid"],
+    loss: "binary_cross_entropy",
+    optimizer: "adamw(lr: 0.01, weight_decay: 0.1, clip_norm: 1, clip_value: 0.5)",
+  }),
+  rmsprop: source({ layers: ["dense 3, relu", "dense 2"], loss: "huber(delta: 2)", optimizer: "rmsprop(lr: 0.01, momentum: 0.9, weight_decay: 0.01)" }),
+  nesterov: source({ layers: ["dense 3, sigmoid", "dense 2, softmax"], loss: "mse", optimizer: "sgd(lr: 0.1, momentum: 0.9, nesterov: true)" }),
+};
+
 describe("generated TypeScript type-checks standalone", () => {
+  for (const [name, src] of Object.entries(EXTRA)) {
+    it(`compiles ${name}`, () => {
+      const r = compileProgram(program(src), { target: "ts" });
+      expect(r.diagnostics).toEqual([]);
+      generated.set(name, r.value!.code);
+    });
+  }
+
   it("under strict, noUnusedLocals/Parameters, and fits GeneratedModule", () => {
-    expect(generated.size).toBe(examples.length);
+    expect(generated.size).toBe(examples.length + Object.keys(EXTRA).length);
     const files = new Map<string, string>();
     files.set("/gen/model-api.ts", readFileSync(join(root, "compiler", "model-api.ts"), "utf8"));
     const checks: string[] = [`import type { GeneratedModule } from "./model-api";`];

@@ -96,3 +96,18 @@ describe("fusion changes no number", () => {
     });
   }
 });
+
+describe("batch size does not change a sample's result", () => {
+  it("n rows at once (4-row tiles + tail) equal n single-row calls, in float32", () => {
+    const spec: NetSpec = { input: "13", layers: ["dense 11, relu", "dense 7, tanh", "dense 5, softmax"], loss: "cross_entropy", batch: 9 };
+    const model = compileNet(spec, { dtype: "float32" }).createModel();
+    const n = 9;
+    const x = new Float32Array(n * 13).map((_, i) => Math.sin(i * 0.37));
+    const all = model.predict(x, n);
+    for (let r = 0; r < n; r++) {
+      const one = model.predict(x.subarray(r * 13, r * 13 + 13), 1);
+      expect(Array.from(one)).toEqual(Array.from(all.subarray(r * 5, r * 5 + 5)));
+    }
+  });
+});
+
