@@ -1,0 +1,66 @@
+/** One generated program through every stage after the checker (shared by the suite and the campaign). */
+import { gradcheck } from "../../cli/commands/gradcheck.js";
+import { checkSource } from "../../compiler/check.js";
+import { compileProgram } from "../../compiler/compile.js";
+import { loadModule } from "../../compiler/load.js";
+import type { GeneratedModule } from "../../compiler/model-api.js";
+import type { GeneratedProgram } from "./program-gen.js";
+
+export interface CompiledCase {
+  readonly source: string;
+  /** TypeScript target output, or undefined when the compiler refused (NN3012 only). */
+  readonly ts?: string;
+  readonly refused?: string;
+}
+
+/**
+ * Worst relative error of the generated gradient. A point where the loss's second derivative
+ * jumps (relu/elu exactly at 0 after a dead layer) gives a central-difference error that
+ * shrinks in proportion to the step; a wrong gradient gives one that does not. So a failure at
+ * h = 1e-5 is re-measured at 1e-7 and must have shrunk below the tolerance there.
+ */
+export function gradientError(mod: GeneratedModule, seed: number): number {
+  const at = (h: number): number => gradcheck(mod, { seed, perTensor: 8, h }).worst;
+  const coarse = at(1e-5);
+  if (coarse < 1e-6) return coarse;
+  const fine = at(1e-7);
+  return fine < coarse / 10 && fine < 1e-5 ? fine : coarse;
+}
+
+/**
+ * One program through every later stage; throws (with the source) on any failure. Returns the
+ * TypeScript for a batched type-check, or the refusal.
+ */
+export function compileCase(p: GeneratedProgram, seed: number): CompiledCase {
+  const fail = (what: string): never => {
+    throw new Error(`${what}\n--- source ---\n${p.source}`);
+  };
+  const checked = checkSource(p.source);
+  if (checked.value === undefined) fail(`the generator made a program the checker refuses: ${checked.diagnostics.map((d) => `${d.code} ${d.message}`).join("; ")}`);
+  const program = checked.value!;
+  const tsOut = compileProgram(program, { target: "ts" });
+  if (tsOut.value === undefined) {
+    const codes = tsOut.diagnostics.map((d) => `${d.code} ${d.message}`);
+    if (tsOut.diagnostics.every((d) => d.code === "NN3012" && d.message.includes("batchnorm"))) return { source: p.source, refused: codes.join("; ") };
+    fail(`the checker accepted a program the compiler refuses: ${codes.join("; ")}`);
+  }
+  const f64 = compileProgram(program, { target: "js", dtype: "float64" }).value;
+  if (f64 === undefined) fail("float64 compile refused a program the float32 compile accepted");
+  const mod = loadModule(f64!.code);
+  const err = gradientError(mod, seed);
+  if (!(err < 1e-6)) fail(`gradient check failed: worst relative error ${err}`);
+  const f32 = compileProgram(program, { target: "js" }).value;
+  if (f32 === undefined) fail("float32 js compile refused");
+  const m = loadModule(f32!.code).createModel();
+  m.init(program.model.seed);
+  const n = Math.min(3, m.meta.maxBatch);
+  const x = new Float32Array(n * m.meta.inputSize).map((_, i) => Math.sin(i + seed));
+  const y = new Float32Array(n * m.meta.outputSize).map((_, i) => (i % m.meta.outputSize === 0 ? 1 : 0));
+  for (let s = 0; s < 3; s++) {
+    const loss = m.trainStep(x, y, n, 1e-3);
+    if (!Number.isFinite(loss)) fail(`float32 trainStep returned ${loss}`);
+  }
+  if (!m.params.every(Number.isFinite)) fail("float32 training left non-finite parameters");
+  return { source: p.source, ts: tsOut.value!.code };
+}
+
