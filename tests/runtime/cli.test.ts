@@ -10,10 +10,9 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { main } from "../../cli/nnc.js";
 import { decodeCheckpoint } from "../../runtime/checkpoint.js";
+import { CLI, ensureBuilt } from "../cli/run-cli.js";
 import { ROOT } from "./helpers.js";
 
-const TSX = join(ROOT, "node_modules/tsx/dist/esm/index.mjs");
-const NNC = join(ROOT, "cli/nnc.ts");
 
 /** Runs the CLI in-process; returns the exit code and what it printed. */
 async function nnc(...args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -144,14 +143,15 @@ describe("nnc train / eval / predict", () => {
     // The child sleeps half-way through every checkpoint write; kill it inside the second one,
     // when a good checkpoint (epoch 1) exists and the next is half on disk.
     const cut = join(d, "cut");
-    const child = spawn(process.execPath, ["--import", TSX, NNC, "train", nn, "--out", cut, "--json"], {
+    ensureBuilt(); // the bundled CLI (dist/nnc.mjs), as a user runs it
+    const child = spawn(process.execPath, [CLI, "train", nn, "--out", cut, "--json"], {
       env: { ...process.env, NNC_CHECKPOINT_WRITE_DELAY_MS: "1000" },
       stdio: "ignore",
     });
     const exited = new Promise<NodeJS.Signals | null>((res) => child.on("exit", (_c, sig) => res(sig)));
     const temps = (): string[] => (existsSync(cut) ? readdirSync(cut).filter((f) => f.includes(".tmp-")) : []);
     let killedDuringWrite = false;
-    const deadline = Date.now() + 90_000; // a loaded machine starts tsx slowly
+    const deadline = Date.now() + 90_000; // generous: a loaded machine starts processes slowly
     while (Date.now() < deadline) {
       if (existsSync(join(cut, "checkpoint.nnck")) && temps().length > 0) {
         child.kill("SIGKILL");
