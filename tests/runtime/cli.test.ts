@@ -133,6 +133,18 @@ describe("nnc train / eval / predict", () => {
     expect(r5.err).toMatch(/NN5002: the checkpoint .*checkpoint\.nnck was written for a different model/);
   });
 
+  it("a diverging run exits 1 with NN5001 pointing at the optimizer and writes no weights", async () => {
+    const d = dir();
+    const src = readFileSync(join(ROOT, "examples/sine.nn"), "utf8").replace("adam(lr: 0.01)", "sgd(lr: 10)");
+    writeFileSync(join(d, "sine.nn"), src);
+    const r = await nnc("train", join(d, "sine.nn"), "--out", join(d, "o"));
+    expect(r.code).toBe(1);
+    const line = src.split("\n").findIndex((l) => l.includes("sgd(lr: 10)")) + 1;
+    expect(r.err).toMatch(new RegExp(`sine\\.nn:${line}:\\d+ - error NN5001: training diverged: the loss became (NaN|Infinity) at epoch 1, batch \\d+`));
+    expect(r.err).toMatch(/hint: lower the learning rate \(now 10; try 1\)/);
+    expect(existsSync(join(d, "o", "weights.json"))).toBe(false);
+  });
+
   it("SIGKILL during a checkpoint write, then --resume: the same final weights as an uninterrupted run", async () => {
     const d = dir();
     const nn = join(d, "s.nn");
