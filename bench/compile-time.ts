@@ -13,6 +13,8 @@ import { compileSource, loadCompiler } from "./systems/nnc.js";
 export interface CompileTime {
   readonly example: string;
   readonly inProcessMs: number;
+  /** The same over process CPU time (steadier on a shared machine). */
+  readonly inProcessCpuMs: number;
   readonly coldMs: number | undefined;
   readonly params: number | undefined;
 }
@@ -32,12 +34,16 @@ export async function measureCompileTimes(reps: number): Promise<CompileTime[] |
       const source = readFileSync(join(dir, f), "utf8");
       let params: number | undefined;
       const times: number[] = [];
+      const cpuTimes: number[] = [];
       try {
         for (let i = 0; i < 3; i++) compileSource(c, source);
         for (let i = 0; i < reps; i++) {
+          const c0 = process.cpuUsage();
           const t0 = nowMs();
           const m = compileSource(c, source);
           times.push(nowMs() - t0);
+          const cu = process.cpuUsage(c0);
+          cpuTimes.push((cu.user + cu.system) / 1000);
           params = m.meta.paramCount;
         }
       } catch (e) {
@@ -59,7 +65,7 @@ export async function measureCompileTimes(reps: number): Promise<CompileTime[] |
         }
         if (cold.length) coldMs = median(cold);
       }
-      out.push({ example: f, inProcessMs: median(times), coldMs, params });
+      out.push({ example: f, inProcessMs: median(times), inProcessCpuMs: median(cpuTimes), coldMs, params });
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -384,8 +384,14 @@ function render(w1: TrainSetup | undefined, w2: TrainSetup | undefined, compile:
     out.push("W4 compile time (ms; cold = `nnc compile` in a fresh process, wall time; in-process = median after warm-up)");
     out.push(
       table(
-        ["example", "cold CLI ms", "in-process ms", "params"],
-        compile.map((c) => [c.example, c.coldMs === undefined ? "–" : c.coldMs.toFixed(0), c.inProcessMs.toFixed(2), c.params === undefined ? "–" : String(c.params)]),
+        ["example", "cold CLI ms", "in-process ms", "in-process CPU ms", "params"],
+        compile.map((c) => [
+          c.example,
+          c.coldMs === undefined ? "–" : c.coldMs.toFixed(0),
+          c.inProcessMs.toFixed(2),
+          c.inProcessCpuMs.toFixed(2),
+          c.params === undefined ? "–" : String(c.params),
+        ]),
       ),
     );
   } else if (compileNote) out.push(`\nW4: ${compileNote}`);

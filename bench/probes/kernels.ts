@@ -27,7 +27,10 @@ export interface KernelSpec {
   /** Register tile: rows × cols of outputs held in locals. 0 = plain loops. */
   tileR: number;
   tileC: number;
-  /** One-row blocks (NN) skip a zero input: sparse inputs and ReLU outputs cost nothing. */
+  /**
+   * Skip a reduction step when the tile's A values are all zero (NN: the block's rows share a
+   * zero input; TN: the block's inputs are zero in that sample): sparse inputs, ReLU outputs.
+   */
   skipZero?: boolean;
   /** Column block of the leftover rows (n % tileR, e.g. n = 1 inference); default tileC. */
   tailC?: number;
@@ -61,13 +64,14 @@ function tileBody(spec: KernelSpec, R: number, C: number): string {
     lines.push(`for (let t = 0; t < ${d(inner)}; t++) {`);
     lines.push(`  const ao = t * ${d(rows)} + i, bo = t * ${cols} + j;`);
     for (let r = 0; r < R; r++) lines.push(`  const a${r} = A[ao + ${r}];`);
+    if (spec.skipZero) lines.push(`  if (${Array.from({ length: R }, (_, r) => `a${r} === 0`).join(" && ")}) continue;`);
     for (let c = 0; c < C; c++) lines.push(`  const b${c} = B[bo + ${c}];`);
   } else if (kind === "NN") {
     for (let r = 0; r < R; r++) lines.push(`const ar${r} = (i + ${r}) * ${d(inner)};`);
     lines.push(`for (let t = 0; t < ${d(inner)}; t++) {`);
     lines.push(`  const bo = t * ${cols} + j;`);
     for (let r = 0; r < R; r++) lines.push(`  const a${r} = A[ar${r} + t];`);
-    if (spec.skipZero && R === 1) lines.push(`  if (a0 === 0) continue;`);
+    if (spec.skipZero) lines.push(`  if (${Array.from({ length: R }, (_, r) => `a${r} === 0`).join(" && ")}) continue;`);
     for (let c = 0; c < C; c++) lines.push(`  const b${c} = B[bo + ${c}];`);
   } else {
     for (let r = 0; r < R; r++) lines.push(`const ar${r} = (i + ${r}) * ${d(inner)};`);

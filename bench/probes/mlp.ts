@@ -54,6 +54,8 @@ export class ProbeMLP {
     tile: readonly [number, number],
     /** Column block for leftover rows (n % rows; n = 1 inference). */
     tailC = tile[1],
+    /** Skip all-zero input blocks in the forward and weight-gradient products. */
+    skipZero = false,
   ) {
     let total = 0;
     for (let l = 0; l + 1 < sizes.length; l++) total += sizes[l]! * sizes[l + 1]! + sizes[l + 1]!;
@@ -80,10 +82,10 @@ export class ProbeMLP {
         h: new Float32Array(maxBatch * units),
         d: new Float32Array(maxBatch * units),
         fwd: buildKernel({
-          kind: "NN", rows: "n", inner: inputs, cols: units, tileR: tr, tileC: cap(tc, units), tailC: cap(tailC, units), bias: true,
+          kind: "NN", rows: "n", inner: inputs, cols: units, tileR: tr, tileC: cap(tc, units), tailC: cap(tailC, units), bias: true, skipZero,
           relu: !last && hidden === "relu", tanh: !last && hidden === "tanh",
         }),
-        wgrad: buildKernel({ kind: "TN", rows: inputs, inner: "n", cols: units, tileR: tr, tileC: cap(tc, units), tailC: cap(tailC, units) }),
+        wgrad: buildKernel({ kind: "TN", rows: inputs, inner: "n", cols: units, tileR: tr, tileC: cap(tc, units), tailC: cap(tailC, units), skipZero }),
         gather: buildGatherKernel(inputs, units, last ? "none" : hidden),
         igrad:
           l === 0
