@@ -8,7 +8,7 @@ import { diag } from "../../grammar/diagnostics.js";
 import { FILE_START } from "../../grammar/span.js";
 import { isClassifier } from "../../runtime/metrics.js";
 import { evaluate, fmt } from "../../runtime/train.js";
-import { failOnErrors, openSession, renderRun } from "../../runtime/node/cli.js";
+import { failOnErrors, formatConfusion, openSession, renderRun } from "../../runtime/node/cli.js";
 import { compileModel } from "../../runtime/node/model.js";
 import { readWeights } from "../../runtime/node/weights-file.js";
 import { CliError } from "../errors.js";
@@ -63,12 +63,5 @@ async function evalCommand(file: string, opts: EvalOptions): Promise<void> {
   }
   const lines = [`${split}: ${data.n} samples`];
   for (const [k, x] of Object.entries(v)) if (typeof x === "number") lines.push(`  ${k.padEnd(10)} ${fmt(x)}`);
-  if (v.confusion) {
-    const names = v.confusion.map((_, i) => classes?.[i] ?? String(i));
-    const width = Math.max(6, ...names.map((s) => s.length), ...v.confusion.flat().map((x) => String(x).length));
-    lines.push("confusion matrix (rows: true class, columns: predicted)");
-    lines.push(" ".repeat(width + 3) + names.map((s) => s.padStart(width)).join(" "));
-    v.confusion.forEach((row, i) => lines.push(`  ${names[i]!.padEnd(width)} ${row.map((x) => String(x).padStart(width)).join(" ")}`));
-  }
-  process.stdout.write(lines.join("\n") + "\n");
+  process.stdout.write(lines.join("\n") + "\n" + (v.confusion ? formatConfusion(v.confusion, classes) : ""));
 }

@@ -11,7 +11,7 @@ import { encodeCheckpoint } from "../../runtime/checkpoint.js";
 import { renderReport } from "../../runtime/report.js";
 import { evaluate, fmt } from "../../runtime/train.js";
 import { encodeWeights } from "../../runtime/weights.js";
-import { failOnErrors, intOption, openSession, renderRun } from "../../runtime/node/cli.js";
+import { failOnErrors, formatConfusion, intOption, openSession, renderRun } from "../../runtime/node/cli.js";
 import { readCheckpoint, removeStaleTemps, writeAtomic } from "../../runtime/node/checkpoint.js";
 import { Progress, progressMode } from "../../runtime/node/progress.js";
 import { CliError } from "../errors.js";
@@ -151,6 +151,9 @@ async function train(file: string, opts: TrainOptions): Promise<void> {
     ? "test " + Object.entries(test).filter(([, v]) => typeof v === "number").map(([k, v]) => `${k} ${fmt(v as number)}`).join("  ")
     : "no test split";
   process.stdout.write(`${testLine}\n`);
+  if (test?.confusion && !opts.quiet && metrics.includes("confusion_matrix")) {
+    process.stdout.write(formatConfusion(test.confusion, data.preprocess.classes));
+  }
   if (!opts.quiet) {
     process.stdout.write(`weights ${rel(weightsPath)}  checkpoint ${rel(ckptPath)}  report ${rel(reportPath)}\n`);
   }

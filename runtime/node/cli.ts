@@ -77,3 +77,13 @@ export function intOption(value: string | undefined, name: string, min = 0): num
   if (!Number.isInteger(n) || n < min) throw new CliError(`nnc: ${name} must be a whole number ≥ ${min}, but is \`${value}\``, 2);
   return n;
 }
+
+/** A confusion matrix as aligned text (rows: true class, columns: predicted). */
+export function formatConfusion(c: readonly (readonly number[])[], classes?: readonly string[]): string {
+  const names = c.map((_, i) => classes?.[i] ?? String(i));
+  const width = Math.max(6, ...names.map((s) => s.length), ...c.flat().map((x) => String(x).length));
+  const lines = ["confusion matrix (rows: true class, columns: predicted)"];
+  lines.push(" ".repeat(width + 3) + names.map((s) => s.padStart(width)).join(" "));
+  c.forEach((row, i) => lines.push(`  ${names[i]!.padEnd(width)} ${row.map((x) => String(x).padStart(width)).join(" ")}`));
+  return lines.join("\n") + "\n";
+}
