@@ -14,6 +14,7 @@ import type { Activation, Layer, Program } from "./program.js";
 import type { Graph, IrShape, Origin } from "./ir.js";
 import { GraphBuilder, shapeSize, showShape } from "./ir.js";
 import { opDef, isElementwiseActivation } from "./ops/registry.js";
+import { isConvFamily, lowerConvLayer } from "./lower-conv.js";
 import {
   biasName,
   INPUT_NAME,
@@ -155,6 +156,10 @@ export function lower(program: Program, options: LowerOptions): Result<Graph | u
         cur = activate(layer.activation, k, index, origin, cur, true);
         return;
       default:
+        if (isConvFamily(layer)) {
+          cur = lowerConvLayer(layer, k, cur, { g, diagnostics, add, activate: (a, v) => activate(a, k, index, origin, v, true) });
+          return;
+        }
         diagnostics.push(
           diag("layerNotCompiled", layer.span, [layer.kind], {
             hint: "the compiler handles dense, dropout, flatten and activation layers for now",

@@ -33,6 +33,7 @@ import { softmaxCrossEntropy } from "./softmax_cross_entropy.js";
 import { softmaxCrossEntropyGrad } from "./softmax_cross_entropy_grad.js";
 import { sigmoidBce } from "./sigmoid_bce.js";
 import { sigmoidBceGrad } from "./sigmoid_bce_grad.js";
+import { CONV_OPS } from "./conv-ops.js";
 
 const OPS: readonly OpDef[] = [
   input,
@@ -67,6 +68,7 @@ const OPS: readonly OpDef[] = [
   softmaxCrossEntropyGrad,
   sigmoidBce,
   sigmoidBceGrad,
+  ...CONV_OPS,
 ];
 
 const BY_NAME = new Map(OPS.map((o) => [o.name, o]));
