@@ -73,7 +73,7 @@ async function train(file: string, opts: TrainOptions): Promise<void> {
   const progress = new Progress(progressMode(opts, process.stderr), trainer.config.epochs, trainer.batches);
 
   if (opts.resume && existsSync(ckptPath)) {
-    const c = readCheckpoint(ckptPath, ckptPath, hash);
+    const c = readCheckpoint(ckptPath, ckptPath, hash, model.params.length);
     failOnErrors(c.diagnostics, file, source, format);
     trainer.restore(c.value!.state);
     progress.note(`resuming from ${ckptPath} after epoch ${trainer.epoch}`);

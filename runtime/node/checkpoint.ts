@@ -54,7 +54,7 @@ export function removeStaleTemps(dir: string): void {
 }
 
 /** Reads and verifies a checkpoint; refuses one written for another model (NN5002). */
-export function readCheckpoint(path: string, shown: string, hash: string): Result<Checkpoint | undefined> {
+export function readCheckpoint(path: string, shown: string, hash: string, paramCount?: number): Result<Checkpoint | undefined> {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
@@ -70,6 +70,12 @@ export function readCheckpoint(path: string, shown: string, hash: string): Resul
     return fail(
       diag("checkpointOtherModel", FILE_START, [shown], {
         hint: `it belongs to model \`${c.header.model}\` as it was then; the model, loss or optimizer changed since. Use another --out folder, or delete the checkpoint to start over`,
+      }),
+    );
+  if (paramCount !== undefined && c.state.model.params.length !== paramCount)
+    return fail(
+      diag("checkpointCorrupt", FILE_START, [shown, `it holds ${c.state.model.params.length} parameters, the model has ${paramCount}`], {
+        hint: "it was written by another version of nnc; delete it to start over",
       }),
     );
   return { value: c, diagnostics: [] };
