@@ -131,6 +131,11 @@ describe("nnc train / eval / predict", () => {
     const r5 = await nnc("train", join(ROOT, "examples/iris.nn"), "--out", other, "--resume");
     expect(r5.code).toBe(1);
     expect(r5.err).toMatch(/NN5002: the checkpoint .*checkpoint\.nnck was written for a different model/);
+    const ck = join(other, "checkpoint.nnck");
+    writeFileSync(ck, readFileSync(ck).subarray(0, 200));
+    const r6 = await nnc("train", join(ROOT, "examples/xor.nn"), "--out", other, "--resume");
+    expect(r6.code).toBe(1);
+    expect(r6.err).toMatch(/NN5003: the checkpoint .*checkpoint\.nnck is damaged: its checksum does not match/);
   });
 
   it("a diverging run exits 1 with NN5001 pointing at the optimizer and writes no weights", async () => {
