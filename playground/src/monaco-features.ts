@@ -23,3 +23,5 @@ import "monaco-editor/features/snippet/register";
 import "monaco-editor/features/suggest/register";
 import "monaco-editor/features/wordHighlighter/register";
 import "monaco-editor/features/wordOperations/register";
+// `features/suggest` registers only inline suggestions; the completion widget itself:
+import "monaco-editor/editor/contrib/suggest/browser/suggestController";

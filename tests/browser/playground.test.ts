@@ -109,6 +109,39 @@ describe("playground", () => {
     expect(await page.evaluate(() => window.__nnc.editor.getValue())).toBe(SPIRAL);
     expect(await page.$$(".problem")).toHaveLength(0);
     await page.screenshot({ path: join(SHOTS, "2-fixed.png") });
+
+    // Completion after `dense 8, ` offers the activations (and the layer's arguments).
+    await page.keyboard.press("Escape"); // close the suggestions left open by typing `relu`
+    await page.evaluate((l) => {
+      const e = window.__nnc.editor as unknown as { setPosition(p: object): void; focus(): void };
+      e.focus();
+      e.setPosition({ lineNumber: l, column: 1000 });
+    }, lineNo);
+    await page.keyboard.press("Enter");
+    await page.keyboard.type("dense 8, ", { delay: 20 });
+    await page.waitForSelector(".suggest-widget.visible .monaco-list-row");
+    const offered = await page.$$eval(".suggest-widget.visible .monaco-list-row .label-name", (els) => els.map((e) => e.textContent));
+    expect(offered).toEqual(expect.arrayContaining(["relu", "tanh", "sigmoid", "softmax"]));
+    await page.screenshot({ path: join(SHOTS, "2b-completion.png") });
+    await page.keyboard.press("Escape");
+
+    // Hover documents a word from the vocabulary.
+    const source = await page.evaluate(() => window.__nnc.editor.getValue());
+    expect(source.split("\n")[lineNo]).toBe("  dense 8, ");
+    const optimizerLine = source.split("\n").findIndex((l) => /^optimizer/.test(l)) + 1;
+    await page.evaluate((l) => {
+      const e = window.__nnc.editor as unknown as {
+        setPosition(p: object): void;
+        getModel(): { getLineContent(n: number): string };
+        trigger(source: string, id: string, payload: object): void;
+      };
+      e.setPosition({ lineNumber: l, column: e.getModel().getLineContent(l).indexOf("adam") + 2 });
+      e.trigger("keyboard", "editor.action.showHover", {});
+    }, optimizerLine);
+    await page.waitForFunction(() => Array.from(document.querySelectorAll(".hover-contents")).some((e) => e.textContent?.includes("Adaptive moments")));
+    const hover = await page.$$eval(".hover-contents", (els) => els.map((e) => e.textContent ?? "").join("\n"));
+    expect(hover).toContain("beta1");
+    await page.screenshot({ path: join(SHOTS, "2c-hover.png") });
     await context.close();
   });
 
