@@ -265,9 +265,10 @@ export function generate(graph: Graph, program: Program, options: CodegenOptions
   body.push(`let step = 0;`, `let lastN = 0;`);
   if (hasDropout) {
     body.push(
-      `let rngState = 0; // state of the dropout mask generator (mulberry32)`,
+      `const rngState = new Uint32Array(1); // dropout mask generator (mulberry32); an array, so updating it allocates nothing`,
       `function rand()${T(": number")} {`,
-      `let t = (rngState = (rngState + 0x6d2b79f5) >>> 0);`,
+      `let t = (rngState[0] + 0x6d2b79f5) >>> 0;`,
+      `rngState[0] = t;`,
       `t = Math.imul(t ^ (t >>> 15), t | 1);`,
       `t ^= t + Math.imul(t ^ (t >>> 7), t | 61);`,
       `return ((t ^ (t >>> 14)) >>> 0) / 4294967296;`,
@@ -329,7 +330,7 @@ export function generate(graph: Graph, program: Program, options: CodegenOptions
     ...(moments > 0 ? [`moments.fill(0);`] : []),
     `grads.fill(0);`,
     `step = 0;`,
-    ...(hasDropout ? [`rngState = (seed ^ 0x5bd1e995) >>> 0;`] : []),
+    ...(hasDropout ? [`rngState[0] = (seed ^ 0x5bd1e995) >>> 0;`] : []),
     `}`,
   );
   body.push(
@@ -379,7 +380,7 @@ export function generate(graph: Graph, program: Program, options: CodegenOptions
     `return outputView(lastN);`,
     `},`,
     `getState()${T(": ModelState")} {`,
-    `return { params: params.slice(), optimizer: ${moments > 0 ? "moments.slice()" : `new ${F}(0)`}, step, rng: ${hasDropout ? "rngState" : "0"} };`,
+    `return { params: params.slice(), optimizer: ${moments > 0 ? "moments.slice()" : `new ${F}(0)`}, step, rng: ${hasDropout ? "rngState[0]" : "0"} };`,
     `},`,
     `setState(state${T(": ModelState")})${T(": void")} {`,
     `if (state.params.length !== ${paramCount}) throw new RangeError("the state holds " + state.params.length + " parameters; this model has ${paramCount}");`,
@@ -387,7 +388,7 @@ export function generate(graph: Graph, program: Program, options: CodegenOptions
     `params.set(state.params);`,
     ...(moments > 0 ? [`moments.set(state.optimizer);`] : []),
     `step = state.step;`,
-    ...(hasDropout ? [`rngState = state.rng >>> 0;`] : []),
+    ...(hasDropout ? [`rngState[0] = state.rng >>> 0;`] : []),
     `},`,
     `};`,
   );

@@ -99,9 +99,10 @@ export function createModel(): CompiledModel {
   const outputViews: Float32Array[] = [];
   let step = 0;
   let lastN = 0;
-  let rngState = 0; // state of the dropout mask generator (mulberry32)
+  const rngState = new Uint32Array(1); // dropout mask generator (mulberry32); an array, so updating it allocates nothing
   function rand(): number {
-    let t = (rngState = (rngState + 0x6d2b79f5) >>> 0);
+    let t = (rngState[0] + 0x6d2b79f5) >>> 0;
+    rngState[0] = t;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
@@ -1181,7 +1182,7 @@ export function createModel(): CompiledModel {
     moments.fill(0);
     grads.fill(0);
     step = 0;
-    rngState = (seed ^ 0x5bd1e995) >>> 0;
+    rngState[0] = (seed ^ 0x5bd1e995) >>> 0;
   }
   init(42);
   return {
@@ -1229,7 +1230,7 @@ export function createModel(): CompiledModel {
       return outputView(lastN);
     },
     getState(): ModelState {
-      return { params: params.slice(), optimizer: moments.slice(), step, rng: rngState };
+      return { params: params.slice(), optimizer: moments.slice(), step, rng: rngState[0] };
     },
     setState(state: ModelState): void {
       if (state.params.length !== 109386) throw new RangeError("the state holds " + state.params.length + " parameters; this model has 109386");
@@ -1237,7 +1238,7 @@ export function createModel(): CompiledModel {
       params.set(state.params);
       moments.set(state.optimizer);
       step = state.step;
-      rngState = state.rng >>> 0;
+      rngState[0] = state.rng >>> 0;
     },
   };
 }
