@@ -82,13 +82,18 @@ async function train(file: string, opts: TrainOptions): Promise<void> {
     trainer.init();
   }
 
-  const save = (): void => {
+  /** Writes a file of the run; a failure is NN5005, not a crash. */
+  const write = (path: string, content: () => Uint8Array | string): void => {
     try {
-      writeAtomic(ckptPath, encodeCheckpoint(trainer.state(), hash, model.meta.name, data.preprocess));
+      writeAtomic(path, content());
     } catch (e) {
-      throw new CliError(renderRun([{ ...diag("cannotWrite", FILE_START, [ckptPath, String(e)]), file: ckptPath }], file, source, format));
+      const why = e instanceof Error ? e.message : String(e);
+      throw new CliError(
+        renderRun([{ ...diag("cannotWrite", FILE_START, [path, why], { hint: "check that the --out folder is writable and the name is not taken by a folder" }), file: path }], file, source, format),
+      );
     }
   };
+  const save = (): void => write(ckptPath, () => encodeCheckpoint(trainer.state(), hash, model.meta.name, data.preprocess));
   const every = program.train.checkpointEvery;
   let lastCheckpoint = trainer.epoch;
   while (!trainer.done) {
@@ -115,7 +120,7 @@ async function train(file: string, opts: TrainOptions): Promise<void> {
 
   // Results: weights, test figures, report.
   const weightsPath = join(out, WEIGHTS_FILE);
-  writeAtomic(weightsPath, encodeWeights(model, data.preprocess, task, trainer.epoch));
+  write(weightsPath, () => encodeWeights(model, data.preprocess, task, trainer.epoch));
   const metrics = program.metrics.map((m) => m.kind);
   const wantConfusion = task.kind === "multiclass" || task.kind === "binary";
   const test = data.test ? evaluate(model, data.test, task, wantConfusion ? [...metrics, "confusion_matrix"] : metrics) : undefined;
@@ -129,8 +134,7 @@ async function train(file: string, opts: TrainOptions): Promise<void> {
   if (last) for (const [k, v] of Object.entries(last.values)) summary[`final ${k}`] = v;
   if (test) for (const [k, v] of Object.entries(test)) if (typeof v === "number") summary[`test ${k}`] = v;
   const reportPath = join(out, REPORT_FILE);
-  writeAtomic(
-    reportPath,
+  write(reportPath, () =>
     renderReport({
       title: `nnc train ${basename(file)} — ${model.meta.name}`,
       history: trainer.history,

@@ -17,16 +17,21 @@ export function writeAtomic(path: string, data: Uint8Array | string): void {
   const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}`);
   const fd = openSync(tmp, "w");
   try {
-    const half = bytes.length >> 1;
-    writeAll(fd, bytes.subarray(0, half));
-    const delay = Number(process.env[DELAY_ENV] ?? 0);
-    if (delay > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, delay);
-    writeAll(fd, bytes.subarray(half));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    try {
+      const half = bytes.length >> 1;
+      writeAll(fd, bytes.subarray(0, half));
+      const delay = Number(process.env[DELAY_ENV] ?? 0);
+      if (delay > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, delay);
+      writeAll(fd, bytes.subarray(half));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true }); // the old file, if any, is untouched
+    throw e;
   }
-  renameSync(tmp, path);
   try {
     const dfd = openSync(dir, "r");
     try {
