@@ -125,6 +125,7 @@ export const MESSAGES = {
   noData: row("NN4012", "the file declares no `data` block to {0}"),
   recordCountMismatch: row("NN4013", "{0} holds {1} records, but {2} holds {3}"),
   labelWidthMismatch: row("NN4014", "labels have {0} values per sample, but the model's output needs {1}"),
+  noSplit: row("NN4015", "the data block declares no {0} split"),
 
   // ── NN5xxx runs, checkpoints, weights ──────────────────────────────────────
   diverged: row("NN5001", "training diverged: the loss became {0} at epoch {1}, batch {2}"),

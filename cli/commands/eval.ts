@@ -51,7 +51,7 @@ async function evalCommand(file: string, opts: EvalOptions): Promise<void> {
   const data = session.data[split];
   if (!data) {
     const hint = split === "validation" ? "declare `validation 10%` (or a source) in the data block" : "declare `test 20%` (or a source) in the data block";
-    throw new CliError(renderRun([{ ...diag("emptyData", program.data?.span ?? FILE_START, [], { hint: `there is no ${split} split: ${hint}` }) }], file, source, format));
+    throw new CliError(renderRun([diag("noSplit", program.data?.span ?? FILE_START, [split], { hint })], file, source, format));
   }
   const metrics = program.metrics.map((m) => m.kind);
   const classifier = isClassifier(session.task);

@@ -66,7 +66,8 @@ async function train(file: string, opts: TrainOptions): Promise<void> {
   try {
     mkdirSync(out, { recursive: true });
   } catch (e) {
-    throw new CliError(renderRun([{ ...diag("cannotWrite", FILE_START, [out, String(e)]), file: out }], file, source, format));
+    const why = e instanceof Error ? e.message : String(e);
+    throw new CliError(renderRun([{ ...diag("cannotWrite", FILE_START, [out, why]), file: out }], file, source, format));
   }
   removeStaleTemps(out);
   const ckptPath = join(out, CHECKPOINT_FILE);
