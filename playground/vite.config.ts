@@ -1,7 +1,19 @@
 import { fileURLToPath } from "node:url";
-import { defineConfig } from "vite";
+import { defineConfig, type Plugin } from "vite";
 
 const repo = fileURLToPath(new URL("..", import.meta.url));
+
+/** Lists every built file in `precache.json`, for the service worker (public/sw.js) to keep offline. */
+function precacheList(): Plugin {
+  return {
+    name: "nnc-precache-list",
+    apply: "build",
+    generateBundle(_options, bundle) {
+      const files = Object.keys(bundle).filter((f) => !f.endsWith(".map")).sort();
+      this.emitFile({ type: "asset", fileName: "precache.json", source: JSON.stringify([...files, "favicon.svg"]) });
+    },
+  };
+}
 
 // The playground: a static site. `grammar/`, `compiler/`, `runtime/` and `examples/` are
 // imported from the repository root, so the dev server may read them.
@@ -10,6 +22,7 @@ export default defineConfig({
   base: "./",
   server: { fs: { allow: [repo] } },
   worker: { format: "es" },
+  plugins: [precacheList()],
   build: {
     outDir: "dist",
     emptyOutDir: true,

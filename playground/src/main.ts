@@ -592,6 +592,10 @@ void restoreShare().finally(() => {
   requestAnimationFrame(() => setTimeout(startLangWorker, 0));
 });
 window.addEventListener("resize", () => charts.resize());
+// Offline once opened: a service worker keeps the built site (not in `npm run playground`).
+if (import.meta.env.PROD && "serviceWorker" in navigator) {
+  window.addEventListener("load", () => void navigator.serviceWorker.register("./sw.js").catch((e: unknown) => console.warn("offline cache:", e)));
+}
 
 /** For the browser tests: read-only views of the page's state. */
 (window as unknown as { __nnc: unknown }).__nnc = {

@@ -58,14 +58,20 @@ export async function startHarness(): Promise<Harness> {
   let serverLog = "";
   server.stdout?.on("data", (d: Buffer) => (serverLog += d.toString()));
   server.stderr?.on("data", (d: Buffer) => (serverLog += d.toString()));
+  let exited = false;
+  server.on("exit", () => (exited = true));
+  let browser: Browser;
   try {
     await waitForServer(BASE, 20_000);
+    // Another server on the port (--strictPort makes ours exit) would serve stale files.
+    await new Promise((r) => setTimeout(r, 200));
+    if (exited) throw new Error(`vite preview exited: is port ${PORT} taken?`);
+    // playwright gives every launch a fresh profile in a temporary folder (under TMPDIR).
+    browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
   } catch (e) {
     server.kill();
     throw new Error(`${String(e)}\n${serverLog}`);
   }
-  // playwright gives every launch a fresh profile in a temporary folder (under TMPDIR).
-  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
   const errors: string[] = [];
   return {
     browser,

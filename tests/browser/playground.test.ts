@@ -196,7 +196,7 @@ describe("playground", () => {
     await context.close();
   });
 
-  it("restores the source, data choice and seed from a shared link in a fresh page", async () => {
+  it("restores the source, data choice and seed from a shared link in a fresh page, and works offline", async () => {
     const { page, context } = await h.newPage();
     await openPlayground(page);
     await page.selectOption("#examples", "xor");
@@ -219,6 +219,17 @@ describe("playground", () => {
     expect(await fresh.page.inputValue("#seed")).toBe("5");
     expect(await fresh.page.inputValue("#data")).toBe("source");
     await fresh.page.screenshot({ path: join(SHOTS, "5-shared.png") });
+
+    // Once opened, the site works offline (its service worker keeps the built files).
+    await fresh.page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 60_000 });
+    await fresh.context.setOffline(true);
+    await fresh.page.reload();
+    await fresh.page.waitForFunction(() => window.__nnc !== undefined && window.__nnc.state().checks > 0, undefined, { timeout: 60_000 });
+    await fresh.page.waitForFunction((s) => window.__nnc.editor.getValue() === s, source);
+    await fresh.page.click("#train");
+    await fresh.page.waitForFunction(() => window.__nnc.state().done, undefined, { timeout: 60_000 });
+    expect(await fresh.page.evaluate(() => window.__nnc.history().length)).toBe(42);
+    await fresh.page.screenshot({ path: join(SHOTS, "5b-offline.png") });
     await fresh.context.close();
   });
 
