@@ -12,6 +12,7 @@ import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { renderDiagnostic } from "../../cli/render.js";
 import { checkSource } from "../../compiler/check.js";
+import { compileProgram } from "../../compiler/compile.js";
 import { openPlayground, SHOTS, startHarness, type Harness } from "./harness.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -142,6 +143,18 @@ describe("playground", () => {
     const hover = await page.$$eval(".hover-contents", (els) => els.map((e) => e.textContent ?? "").join("\n"));
     expect(hover).toContain("beta1");
     await page.screenshot({ path: join(SHOTS, "2c-hover.png") });
+
+    // A shape error from the compile stage (NN3xxx) is marked like the checker's errors.
+    const mismatched = SPIRAL.replace(/^loss\s+cross_entropy/m, "loss      binary_cross_entropy");
+    const checked = checkSource(mismatched);
+    expect(checked.diagnostics).toEqual([]);
+    const shape = compileProgram(checked.value!, {}).diagnostics;
+    expect(shape.map((x) => x.code)).toEqual(["NN3005"]);
+    await page.evaluate((s) => window.__nnc.editor.setValue(s), mismatched);
+    await page.waitForFunction(() => window.__nnc.markers().some((m) => m.code === "NN3005"));
+    const shapeMarker = (await page.evaluate(() => window.__nnc.markers()))[0]!;
+    expect(shapeMarker.startLineNumber).toBe(shape[0]!.span.line);
+    expect(shapeMarker.message.split("\n")[0]).toBe(shape[0]!.message);
     await context.close();
   });
 
