@@ -3,7 +3,7 @@
  * checks that need shapes (NN3xxx). Every problem is reported, not only the first: after an
  * error, lowering carries on with a plausible shape so later layers are still checked.
  *
- *   dense    → matmul (+ bias_add) (+ activation); the weight is stored [inputs, units]
+ *   dense    → matmul (+ bias_add) (+ activation)
  *   dropout  → dropout (nothing when rate is 0)
  *   flatten  → reshape (free: same buffer)
  *   activation layer → the activation
@@ -132,7 +132,7 @@ export function lower(program: Program, options: LowerOptions): Result<Graph | u
         }
         const fanIn = shapeSize(g.node(cur).shape);
         const units = layer.units;
-        const w = g.add({ op: "param", inputs: [], shape: [fanIn, units], attrs: { tensor: `${layer.name}.weight`, init: layer.init }, name: weightName(k), phase: "forward", origin });
+        const w = g.add({ op: "param", inputs: [], shape: [units, fanIn], attrs: { tensor: `${layer.name}.weight`, init: layer.init }, name: weightName(k), phase: "forward", origin });
         g.addParam({ node: w, name: `${layer.name}.weight`, init: layer.init, fanIn, fanOut: units });
         let b: number | undefined;
         if (layer.useBias) {

@@ -11,8 +11,8 @@ import { activationDef } from "./activations.js";
 
 export const dense: OpDef = {
   name: "dense",
-  doc: "act(x·w + b) in one pass",
-  shape: (inputs) => [inputs[0]?.[0] ?? "n", inputs[1]?.[1] ?? 0],
+  doc: "act(x·wᵀ + b) in one pass",
+  shape: (inputs) => [inputs[0]?.[0] ?? "n", inputs[1]?.[0] ?? 0],
   saves: [],
   emit(node, ctx) {
     const out = ctx.ref(node.id);

@@ -1,7 +1,7 @@
 /**
- * matmul(x, w): x [n, K] times w [K, M] (stored input by input, like Keras' kernel, so a tile's
- * columns are adjacent values of a w row and the n = 1 path reads w contiguously). Adjoint:
- * dx = dy·wᵀ (`matmul_nn`), dw = xᵀ·dy (`matmul_tn`).
+ * matmul(x, w): x [n, K] times wᵀ, w stored [M, K] (one row per output unit, so the inner
+ * loop reads a row of x and a row of w, both contiguous). Adjoint: dx = dy·w (`matmul_nn`),
+ * dw = dyᵀ·x (`matmul_tn`).
  */
 import type { OpDef } from "./types.js";
 import { gemm } from "../codegen/gemm.js";
@@ -10,7 +10,7 @@ import type { EmitContext } from "./types.js";
 
 export function forwardGemm(node: IrNode, ctx: EmitContext, colSetup: ((ci: number, c: string) => string) | undefined, store: (acc: string, o: string, ci: number) => string): string {
   const [x, w] = node.inputs as [number, number];
-  const [k, m] = ctx.node(w).shape as [number, number];
+  const [m, k] = ctx.node(w).shape as [number, number];
   return gemm({
     a: ctx.ref(x),
     b: ctx.ref(w),
@@ -19,8 +19,8 @@ export function forwardGemm(node: IrNode, ctx: EmitContext, colSetup: ((ci: numb
     depth: k,
     aR: k,
     aD: 1,
-    bD: m,
-    bC: 1,
+    bD: 1,
+    bC: k,
     oR: m,
     oC: 1,
     ...(colSetup !== undefined ? { colSetup } : {}),
@@ -30,8 +30,8 @@ export function forwardGemm(node: IrNode, ctx: EmitContext, colSetup: ((ci: numb
 
 export const matmul: OpDef = {
   name: "matmul",
-  doc: "x·w: [n, K] × [K, M] → [n, M]",
-  shape: (inputs) => [inputs[0]?.[0] ?? "n", inputs[1]?.[1] ?? 0],
+  doc: "x·wᵀ: [n, K] × [M, K] → [n, M]",
+  shape: (inputs) => [inputs[0]?.[0] ?? "n", inputs[1]?.[0] ?? 0],
   saves: [0, 1],
   adjoint(node, dOut, g) {
     if (dOut === undefined) throw new Error("bug: matmul as loss");

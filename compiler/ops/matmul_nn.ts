@@ -1,5 +1,5 @@
 /**
- * matmul_nn(dy, w) = dy·wᵀ: the input gradient [n, K] of `matmul` (w [K, M]). After fusion its epilogue
+ * matmul_nn(dy, w) = dy·w: the input gradient [n, K] of `matmul`. After fusion its epilogue
  * also applies the dropout mask and the activation derivative of the layer below
  * (attrs `act`, `alpha`, `mask`; extra inputs: the saved activation value, the dropout node).
  */
@@ -10,12 +10,12 @@ import { activationDef } from "./activations.js";
 
 export const matmulNn: OpDef = {
   name: "matmul_nn",
-  doc: "dy·wᵀ: [n, M] × [K, M]ᵀ → [n, K], with an optional mask/activation-derivative epilogue",
-  shape: (inputs) => [inputs[0]?.[0] ?? "n", inputs[1]?.[0] ?? 0],
+  doc: "dy·w: [n, M] × [M, K] → [n, K], with an optional mask/activation-derivative epilogue",
+  shape: (inputs) => [inputs[0]?.[0] ?? "n", inputs[1]?.[1] ?? 0],
   saves: [],
   emit(node, ctx) {
     const [dy, w] = node.inputs as [number, number];
-    const [k, m] = ctx.node(w).shape as [number, number];
+    const [m, k] = ctx.node(w).shape as [number, number];
     const out = ctx.ref(node.id);
     let extra = 2;
     const act = typeof node.attrs["act"] === "string" ? activationDef(node.attrs["act"]) : undefined;
@@ -30,8 +30,8 @@ export const matmulNn: OpDef = {
       depth: m,
       aR: m,
       aD: 1,
-      bD: 1,
-      bC: m,
+      bD: k,
+      bC: 1,
       oR: k,
       oC: 1,
       store: (acc, o) => {

@@ -1,31 +1,31 @@
 /**
- * matmul_tn(dy, x) = xᵀ·dy: the weight gradient [K, M] of `matmul`, summed over the batch.
- * Tiles of 4 inputs × 3 units; the inner loop walks the batch, reading 4 adjacent values of x
- * and 3 of dy per sample.
+ * matmul_tn(dy, x) = dyᵀ·x: the weight gradient [M, K] of `matmul`, summed over the batch.
+ * Tiles of 4 units × 4 inputs; the inner loop walks the batch, reading 4 contiguous values of
+ * dy and 4 of x per sample.
  */
 import type { OpDef } from "./types.js";
 import { gemm } from "../codegen/gemm.js";
 
 export const matmulTn: OpDef = {
   name: "matmul_tn",
-  doc: "xᵀ·dy: [n, K]ᵀ × [n, M] → [K, M]",
-  shape: (inputs) => [inputs[1]?.[1] ?? 0, inputs[0]?.[1] ?? 0],
+  doc: "dyᵀ·x: [n, M]ᵀ × [n, K] → [M, K]",
+  shape: (inputs) => [inputs[0]?.[1] ?? 0, inputs[1]?.[1] ?? 0],
   saves: [],
   emit(node, ctx) {
     const [dy, x] = node.inputs as [number, number];
-    const [k, m] = node.shape as [number, number];
+    const [m, k] = node.shape as [number, number];
     const out = ctx.ref(node.id);
     return gemm({
-      a: ctx.ref(x),
-      b: ctx.ref(dy),
-      rows: k,
-      cols: m,
+      a: ctx.ref(dy),
+      b: ctx.ref(x),
+      rows: m,
+      cols: k,
       depth: "n",
       aR: 1,
-      aD: k,
-      bD: m,
+      aD: m,
+      bD: k,
       bC: 1,
-      oR: m,
+      oR: k,
       oC: 1,
       store: (acc, o) => `${out}[${o}] = ${acc};`,
     });

@@ -49,11 +49,11 @@ export interface CompiledModel {
 }
 
 export const layout: readonly ParamEntry[] = [
-  { name: "dense_1.weight", shape: [784, 128], offset: 0, size: 100352, trainable: true },
+  { name: "dense_1.weight", shape: [128, 784], offset: 0, size: 100352, trainable: true },
   { name: "dense_1.bias", shape: [128], offset: 100352, size: 128, trainable: true },
-  { name: "dense_2.weight", shape: [128, 64], offset: 100480, size: 8192, trainable: true },
+  { name: "dense_2.weight", shape: [64, 128], offset: 100480, size: 8192, trainable: true },
   { name: "dense_2.bias", shape: [64], offset: 108672, size: 64, trainable: true },
-  { name: "dense_3.weight", shape: [64, 10], offset: 108736, size: 640, trainable: true },
+  { name: "dense_3.weight", shape: [10, 64], offset: 108736, size: 640, trainable: true },
   { name: "dense_3.bias", shape: [10], offset: 109376, size: 10, trainable: true },
 ];
 
@@ -75,15 +75,15 @@ export function createModel(): CompiledModel {
   const params = new Float32Array(109386);
   const grads = new Float32Array(109386);
   const moments = new Float32Array(218772); // optimizer state, laid out like params
-  const w2 = params.subarray(0, 100352); // dense_1.weight [784, 128]
+  const w2 = params.subarray(0, 100352); // dense_1.weight [128, 784]
   const b2 = params.subarray(100352, 100480); // dense_1.bias [128]
   const h2 = new Float32Array(8192); // [n, 128]
   const h3 = new Float32Array(8192); // [n, 128]
   const h3Mask = new Float32Array(8192); // mask of h3
-  const w4 = params.subarray(100480, 108672); // dense_2.weight [128, 64]
+  const w4 = params.subarray(100480, 108672); // dense_2.weight [64, 128]
   const b4 = params.subarray(108672, 108736); // dense_2.bias [64]
   const h4 = new Float32Array(4096); // [n, 64]
-  const w5 = params.subarray(108736, 109376); // dense_3.weight [64, 10]
+  const w5 = params.subarray(108736, 109376); // dense_3.weight [10, 64]
   const b5 = params.subarray(109376, 109386); // dense_3.bias [10]
   const z5 = new Float32Array(640); // [n, 10]
   const h5 = new Float32Array(640); // [n, 10]
@@ -130,10 +130,10 @@ export function createModel(): CompiledModel {
           const q2 = b2[c + 2];
           {
             let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0, s20 = 0, s21 = 0, s22 = 0, s30 = 0, s31 = 0, s32 = 0;
-            let pa = r * 784, pb = c;
+            let pa = r * 784, pb = c * 784;
             for (let d = 0; d < 784; d++) {
               const u0 = x[pa], u1 = x[pa + 784], u2 = x[pa + 1568], u3 = x[pa + 2352];
-              const t0 = w2[pb], t1 = w2[pb + 1], t2 = w2[pb + 2];
+              const t0 = w2[pb], t1 = w2[pb + 784], t2 = w2[pb + 1568];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -147,7 +147,7 @@ export function createModel(): CompiledModel {
               s31 += u3 * t1;
               s32 += u3 * t2;
               pa += 1;
-              pb += 128;
+              pb += 1;
             }
             const po = r * 128 + c;
             {
@@ -205,10 +205,10 @@ export function createModel(): CompiledModel {
           const q1 = b2[127];
           {
             let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
-            let pa = r * 784, pb = 126;
+            let pa = r * 784, pb = 98784;
             for (let d = 0; d < 784; d++) {
               const u0 = x[pa], u1 = x[pa + 784], u2 = x[pa + 1568], u3 = x[pa + 2352];
-              const t0 = w2[pb], t1 = w2[pb + 1];
+              const t0 = w2[pb], t1 = w2[pb + 784];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s10 += u1 * t0;
@@ -218,7 +218,7 @@ export function createModel(): CompiledModel {
               s30 += u3 * t0;
               s31 += u3 * t1;
               pa += 1;
-              pb += 128;
+              pb += 1;
             }
             const po = r * 128 + 126;
             {
@@ -268,10 +268,10 @@ export function createModel(): CompiledModel {
           const q7 = b2[c + 7];
           {
             let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s04 = 0, s05 = 0, s06 = 0, s07 = 0;
-            let pa = r * 784, pb = c;
+            let pa = r * 784, pb = c * 784;
             for (let d = 0; d < 784; d++) {
               const u0 = x[pa];
-              const t0 = w2[pb], t1 = w2[pb + 1], t2 = w2[pb + 2], t3 = w2[pb + 3], t4 = w2[pb + 4], t5 = w2[pb + 5], t6 = w2[pb + 6], t7 = w2[pb + 7];
+              const t0 = w2[pb], t1 = w2[pb + 784], t2 = w2[pb + 1568], t3 = w2[pb + 2352], t4 = w2[pb + 3136], t5 = w2[pb + 3920], t6 = w2[pb + 4704], t7 = w2[pb + 5488];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -281,7 +281,7 @@ export function createModel(): CompiledModel {
               s06 += u0 * t6;
               s07 += u0 * t7;
               pa += 1;
-              pb += 128;
+              pb += 1;
             }
             const po = r * 128 + c;
             {
@@ -344,10 +344,10 @@ export function createModel(): CompiledModel {
           const q2 = b4[c + 2];
           {
             let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0, s20 = 0, s21 = 0, s22 = 0, s30 = 0, s31 = 0, s32 = 0;
-            let pa = r * 128, pb = c;
+            let pa = r * 128, pb = c * 128;
             for (let d = 0; d < 128; d++) {
               const u0 = h3[pa], u1 = h3[pa + 128], u2 = h3[pa + 256], u3 = h3[pa + 384];
-              const t0 = w4[pb], t1 = w4[pb + 1], t2 = w4[pb + 2];
+              const t0 = w4[pb], t1 = w4[pb + 128], t2 = w4[pb + 256];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -361,7 +361,7 @@ export function createModel(): CompiledModel {
               s31 += u3 * t1;
               s32 += u3 * t2;
               pa += 1;
-              pb += 64;
+              pb += 1;
             }
             const po = r * 64 + c;
             {
@@ -418,7 +418,7 @@ export function createModel(): CompiledModel {
           const q0 = b4[63];
           {
             let s00 = 0, s10 = 0, s20 = 0, s30 = 0;
-            let pa = r * 128, pb = 63;
+            let pa = r * 128, pb = 8064;
             for (let d = 0; d < 128; d++) {
               const u0 = h3[pa], u1 = h3[pa + 128], u2 = h3[pa + 256], u3 = h3[pa + 384];
               const t0 = w4[pb];
@@ -427,7 +427,7 @@ export function createModel(): CompiledModel {
               s20 += u2 * t0;
               s30 += u3 * t0;
               pa += 1;
-              pb += 64;
+              pb += 1;
             }
             const po = r * 64 + 63;
             {
@@ -461,10 +461,10 @@ export function createModel(): CompiledModel {
           const q7 = b4[c + 7];
           {
             let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s04 = 0, s05 = 0, s06 = 0, s07 = 0;
-            let pa = r * 128, pb = c;
+            let pa = r * 128, pb = c * 128;
             for (let d = 0; d < 128; d++) {
               const u0 = h3[pa];
-              const t0 = w4[pb], t1 = w4[pb + 1], t2 = w4[pb + 2], t3 = w4[pb + 3], t4 = w4[pb + 4], t5 = w4[pb + 5], t6 = w4[pb + 6], t7 = w4[pb + 7];
+              const t0 = w4[pb], t1 = w4[pb + 128], t2 = w4[pb + 256], t3 = w4[pb + 384], t4 = w4[pb + 512], t5 = w4[pb + 640], t6 = w4[pb + 768], t7 = w4[pb + 896];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -474,7 +474,7 @@ export function createModel(): CompiledModel {
               s06 += u0 * t6;
               s07 += u0 * t7;
               pa += 1;
-              pb += 64;
+              pb += 1;
             }
             const po = r * 64 + c;
             {
@@ -523,10 +523,10 @@ export function createModel(): CompiledModel {
           const q2 = b5[c + 2];
           {
             let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0, s20 = 0, s21 = 0, s22 = 0, s30 = 0, s31 = 0, s32 = 0;
-            let pa = r * 64, pb = c;
+            let pa = r * 64, pb = c * 64;
             for (let d = 0; d < 64; d++) {
               const u0 = h4[pa], u1 = h4[pa + 64], u2 = h4[pa + 128], u3 = h4[pa + 192];
-              const t0 = w5[pb], t1 = w5[pb + 1], t2 = w5[pb + 2];
+              const t0 = w5[pb], t1 = w5[pb + 64], t2 = w5[pb + 128];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -540,7 +540,7 @@ export function createModel(): CompiledModel {
               s31 += u3 * t1;
               s32 += u3 * t2;
               pa += 1;
-              pb += 10;
+              pb += 1;
             }
             const po = r * 10 + c;
             z5[po] = s00 + q0;
@@ -561,7 +561,7 @@ export function createModel(): CompiledModel {
           const q0 = b5[9];
           {
             let s00 = 0, s10 = 0, s20 = 0, s30 = 0;
-            let pa = r * 64, pb = 9;
+            let pa = r * 64, pb = 576;
             for (let d = 0; d < 64; d++) {
               const u0 = h4[pa], u1 = h4[pa + 64], u2 = h4[pa + 128], u3 = h4[pa + 192];
               const t0 = w5[pb];
@@ -570,7 +570,7 @@ export function createModel(): CompiledModel {
               s20 += u2 * t0;
               s30 += u3 * t0;
               pa += 1;
-              pb += 10;
+              pb += 1;
             }
             const po = r * 10 + 9;
             z5[po] = s00 + q0;
@@ -595,7 +595,7 @@ export function createModel(): CompiledModel {
             let pa = r * 64, pb = 0;
             for (let d = 0; d < 64; d++) {
               const u0 = h4[pa];
-              const t0 = w5[pb], t1 = w5[pb + 1], t2 = w5[pb + 2], t3 = w5[pb + 3], t4 = w5[pb + 4], t5 = w5[pb + 5], t6 = w5[pb + 6], t7 = w5[pb + 7];
+              const t0 = w5[pb], t1 = w5[pb + 64], t2 = w5[pb + 128], t3 = w5[pb + 192], t4 = w5[pb + 256], t5 = w5[pb + 320], t6 = w5[pb + 384], t7 = w5[pb + 448];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -605,7 +605,7 @@ export function createModel(): CompiledModel {
               s06 += u0 * t6;
               s07 += u0 * t7;
               pa += 1;
-              pb += 10;
+              pb += 1;
             }
             const po = r * 10;
             z5[po] = s00 + q0;
@@ -623,14 +623,14 @@ export function createModel(): CompiledModel {
           const q1 = b5[9];
           {
             let s00 = 0, s01 = 0;
-            let pa = r * 64, pb = 8;
+            let pa = r * 64, pb = 512;
             for (let d = 0; d < 64; d++) {
               const u0 = h4[pa];
-              const t0 = w5[pb], t1 = w5[pb + 1];
+              const t0 = w5[pb], t1 = w5[pb + 64];
               s00 += u0 * t0;
               s01 += u0 * t1;
               pa += 1;
-              pb += 10;
+              pb += 1;
             }
             const po = r * 10 + 8;
             z5[po] = s00 + q0;
@@ -694,14 +694,14 @@ export function createModel(): CompiledModel {
     }
     // dw5 = matmul_tn(dz5, h4)  ·  dense 10, softmax (line 10)
     {
-      for (let r = 0; r < 64; r += 4) {
-        for (let c = 0; c < 9; c += 3) {
+      for (let r = 0; r < 8; r += 4) {
+        for (let c = 0; c < 63; c += 3) {
           {
             let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0, s20 = 0, s21 = 0, s22 = 0, s30 = 0, s31 = 0, s32 = 0;
             let pa = r, pb = c;
             for (let d = 0; d < n; d++) {
-              const u0 = h4[pa], u1 = h4[pa + 1], u2 = h4[pa + 2], u3 = h4[pa + 3];
-              const t0 = dz5[pb], t1 = dz5[pb + 1], t2 = dz5[pb + 2];
+              const u0 = dz5[pa], u1 = dz5[pa + 1], u2 = dz5[pa + 2], u3 = dz5[pa + 3];
+              const t0 = h4[pb], t1 = h4[pb + 1], t2 = h4[pb + 2];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -714,43 +714,87 @@ export function createModel(): CompiledModel {
               s30 += u3 * t0;
               s31 += u3 * t1;
               s32 += u3 * t2;
-              pa += 64;
-              pb += 10;
+              pa += 10;
+              pb += 64;
             }
-            const po = r * 10 + c;
+            const po = r * 64 + c;
             dw5[po] = s00;
             dw5[po + 1] = s01;
             dw5[po + 2] = s02;
-            dw5[po + 10] = s10;
-            dw5[po + 11] = s11;
-            dw5[po + 12] = s12;
-            dw5[po + 20] = s20;
-            dw5[po + 21] = s21;
-            dw5[po + 22] = s22;
-            dw5[po + 30] = s30;
-            dw5[po + 31] = s31;
-            dw5[po + 32] = s32;
+            dw5[po + 64] = s10;
+            dw5[po + 65] = s11;
+            dw5[po + 66] = s12;
+            dw5[po + 128] = s20;
+            dw5[po + 129] = s21;
+            dw5[po + 130] = s22;
+            dw5[po + 192] = s30;
+            dw5[po + 193] = s31;
+            dw5[po + 194] = s32;
           }
         }
         {
           {
             let s00 = 0, s10 = 0, s20 = 0, s30 = 0;
-            let pa = r, pb = 9;
+            let pa = r, pb = 63;
             for (let d = 0; d < n; d++) {
-              const u0 = h4[pa], u1 = h4[pa + 1], u2 = h4[pa + 2], u3 = h4[pa + 3];
-              const t0 = dz5[pb];
+              const u0 = dz5[pa], u1 = dz5[pa + 1], u2 = dz5[pa + 2], u3 = dz5[pa + 3];
+              const t0 = h4[pb];
               s00 += u0 * t0;
               s10 += u1 * t0;
               s20 += u2 * t0;
               s30 += u3 * t0;
-              pa += 64;
-              pb += 10;
+              pa += 10;
+              pb += 64;
             }
-            const po = r * 10 + 9;
+            const po = r * 64 + 63;
             dw5[po] = s00;
-            dw5[po + 10] = s10;
-            dw5[po + 20] = s20;
-            dw5[po + 30] = s30;
+            dw5[po + 64] = s10;
+            dw5[po + 128] = s20;
+            dw5[po + 192] = s30;
+          }
+        }
+      }
+      {
+        for (let c = 0; c < 63; c += 3) {
+          {
+            let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0;
+            let pa = 8, pb = c;
+            for (let d = 0; d < n; d++) {
+              const u0 = dz5[pa], u1 = dz5[pa + 1];
+              const t0 = h4[pb], t1 = h4[pb + 1], t2 = h4[pb + 2];
+              s00 += u0 * t0;
+              s01 += u0 * t1;
+              s02 += u0 * t2;
+              s10 += u1 * t0;
+              s11 += u1 * t1;
+              s12 += u1 * t2;
+              pa += 10;
+              pb += 64;
+            }
+            const po = c + 512;
+            dw5[po] = s00;
+            dw5[po + 1] = s01;
+            dw5[po + 2] = s02;
+            dw5[po + 64] = s10;
+            dw5[po + 65] = s11;
+            dw5[po + 66] = s12;
+          }
+        }
+        {
+          {
+            let s00 = 0, s10 = 0;
+            let pa = 8, pb = 63;
+            for (let d = 0; d < n; d++) {
+              const u0 = dz5[pa], u1 = dz5[pa + 1];
+              const t0 = h4[pb];
+              s00 += u0 * t0;
+              s10 += u1 * t0;
+              pa += 10;
+              pb += 64;
+            }
+            const po = 575;
+            dw5[po] = s00;
+            dw5[po + 64] = s10;
           }
         }
       }
@@ -762,10 +806,10 @@ export function createModel(): CompiledModel {
         for (let c = 0; c < 63; c += 3) {
           {
             let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0, s20 = 0, s21 = 0, s22 = 0, s30 = 0, s31 = 0, s32 = 0;
-            let pa = r * 10, pb = c * 10;
+            let pa = r * 10, pb = c;
             for (let d = 0; d < 10; d++) {
               const u0 = dz5[pa], u1 = dz5[pa + 10], u2 = dz5[pa + 20], u3 = dz5[pa + 30];
-              const t0 = w5[pb], t1 = w5[pb + 10], t2 = w5[pb + 20];
+              const t0 = w5[pb], t1 = w5[pb + 1], t2 = w5[pb + 2];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -779,7 +823,7 @@ export function createModel(): CompiledModel {
               s31 += u3 * t1;
               s32 += u3 * t2;
               pa += 1;
-              pb += 1;
+              pb += 64;
             }
             const po = r * 64 + c;
             dz4[po] = h4[po] > 0 ? s00 : 0;
@@ -799,7 +843,7 @@ export function createModel(): CompiledModel {
         {
           {
             let s00 = 0, s10 = 0, s20 = 0, s30 = 0;
-            let pa = r * 10, pb = 630;
+            let pa = r * 10, pb = 63;
             for (let d = 0; d < 10; d++) {
               const u0 = dz5[pa], u1 = dz5[pa + 10], u2 = dz5[pa + 20], u3 = dz5[pa + 30];
               const t0 = w5[pb];
@@ -808,7 +852,7 @@ export function createModel(): CompiledModel {
               s20 += u2 * t0;
               s30 += u3 * t0;
               pa += 1;
-              pb += 1;
+              pb += 64;
             }
             const po = r * 64 + 63;
             dz4[po] = h4[po] > 0 ? s00 : 0;
@@ -822,10 +866,10 @@ export function createModel(): CompiledModel {
         for (let c = 0; c < 64; c += 8) {
           {
             let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s04 = 0, s05 = 0, s06 = 0, s07 = 0;
-            let pa = r * 10, pb = c * 10;
+            let pa = r * 10, pb = c;
             for (let d = 0; d < 10; d++) {
               const u0 = dz5[pa];
-              const t0 = w5[pb], t1 = w5[pb + 10], t2 = w5[pb + 20], t3 = w5[pb + 30], t4 = w5[pb + 40], t5 = w5[pb + 50], t6 = w5[pb + 60], t7 = w5[pb + 70];
+              const t0 = w5[pb], t1 = w5[pb + 1], t2 = w5[pb + 2], t3 = w5[pb + 3], t4 = w5[pb + 4], t5 = w5[pb + 5], t6 = w5[pb + 6], t7 = w5[pb + 7];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -835,7 +879,7 @@ export function createModel(): CompiledModel {
               s06 += u0 * t6;
               s07 += u0 * t7;
               pa += 1;
-              pb += 1;
+              pb += 64;
             }
             const po = r * 64 + c;
             dz4[po] = h4[po] > 0 ? s00 : 0;
@@ -859,14 +903,14 @@ export function createModel(): CompiledModel {
     }
     // dw4 = matmul_tn(dz4, h3)  ·  dense 64, relu (line 9)
     {
-      for (let r = 0; r < 128; r += 4) {
-        for (let c = 0; c < 63; c += 3) {
+      for (let r = 0; r < 64; r += 4) {
+        for (let c = 0; c < 126; c += 3) {
           {
             let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0, s20 = 0, s21 = 0, s22 = 0, s30 = 0, s31 = 0, s32 = 0;
             let pa = r, pb = c;
             for (let d = 0; d < n; d++) {
-              const u0 = h3[pa], u1 = h3[pa + 1], u2 = h3[pa + 2], u3 = h3[pa + 3];
-              const t0 = dz4[pb], t1 = dz4[pb + 1], t2 = dz4[pb + 2];
+              const u0 = dz4[pa], u1 = dz4[pa + 1], u2 = dz4[pa + 2], u3 = dz4[pa + 3];
+              const t0 = h3[pb], t1 = h3[pb + 1], t2 = h3[pb + 2];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -879,43 +923,51 @@ export function createModel(): CompiledModel {
               s30 += u3 * t0;
               s31 += u3 * t1;
               s32 += u3 * t2;
-              pa += 128;
-              pb += 64;
+              pa += 64;
+              pb += 128;
             }
-            const po = r * 64 + c;
+            const po = r * 128 + c;
             dw4[po] = s00;
             dw4[po + 1] = s01;
             dw4[po + 2] = s02;
-            dw4[po + 64] = s10;
-            dw4[po + 65] = s11;
-            dw4[po + 66] = s12;
-            dw4[po + 128] = s20;
-            dw4[po + 129] = s21;
-            dw4[po + 130] = s22;
-            dw4[po + 192] = s30;
-            dw4[po + 193] = s31;
-            dw4[po + 194] = s32;
+            dw4[po + 128] = s10;
+            dw4[po + 129] = s11;
+            dw4[po + 130] = s12;
+            dw4[po + 256] = s20;
+            dw4[po + 257] = s21;
+            dw4[po + 258] = s22;
+            dw4[po + 384] = s30;
+            dw4[po + 385] = s31;
+            dw4[po + 386] = s32;
           }
         }
         {
           {
-            let s00 = 0, s10 = 0, s20 = 0, s30 = 0;
-            let pa = r, pb = 63;
+            let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
+            let pa = r, pb = 126;
             for (let d = 0; d < n; d++) {
-              const u0 = h3[pa], u1 = h3[pa + 1], u2 = h3[pa + 2], u3 = h3[pa + 3];
-              const t0 = dz4[pb];
+              const u0 = dz4[pa], u1 = dz4[pa + 1], u2 = dz4[pa + 2], u3 = dz4[pa + 3];
+              const t0 = h3[pb], t1 = h3[pb + 1];
               s00 += u0 * t0;
+              s01 += u0 * t1;
               s10 += u1 * t0;
+              s11 += u1 * t1;
               s20 += u2 * t0;
+              s21 += u2 * t1;
               s30 += u3 * t0;
-              pa += 128;
-              pb += 64;
+              s31 += u3 * t1;
+              pa += 64;
+              pb += 128;
             }
-            const po = r * 64 + 63;
+            const po = r * 128 + 126;
             dw4[po] = s00;
-            dw4[po + 64] = s10;
-            dw4[po + 128] = s20;
-            dw4[po + 192] = s30;
+            dw4[po + 1] = s01;
+            dw4[po + 128] = s10;
+            dw4[po + 129] = s11;
+            dw4[po + 256] = s20;
+            dw4[po + 257] = s21;
+            dw4[po + 384] = s30;
+            dw4[po + 385] = s31;
           }
         }
       }
@@ -927,10 +979,10 @@ export function createModel(): CompiledModel {
         for (let c = 0; c < 126; c += 3) {
           {
             let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0, s20 = 0, s21 = 0, s22 = 0, s30 = 0, s31 = 0, s32 = 0;
-            let pa = r * 64, pb = c * 64;
+            let pa = r * 64, pb = c;
             for (let d = 0; d < 64; d++) {
               const u0 = dz4[pa], u1 = dz4[pa + 64], u2 = dz4[pa + 128], u3 = dz4[pa + 192];
-              const t0 = w4[pb], t1 = w4[pb + 64], t2 = w4[pb + 128];
+              const t0 = w4[pb], t1 = w4[pb + 1], t2 = w4[pb + 2];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -944,7 +996,7 @@ export function createModel(): CompiledModel {
               s31 += u3 * t1;
               s32 += u3 * t2;
               pa += 1;
-              pb += 1;
+              pb += 128;
             }
             const po = r * 128 + c;
             dz2[po] = h2[po] > 0 ? s00 * h3Mask[po] : 0;
@@ -964,10 +1016,10 @@ export function createModel(): CompiledModel {
         {
           {
             let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
-            let pa = r * 64, pb = 8064;
+            let pa = r * 64, pb = 126;
             for (let d = 0; d < 64; d++) {
               const u0 = dz4[pa], u1 = dz4[pa + 64], u2 = dz4[pa + 128], u3 = dz4[pa + 192];
-              const t0 = w4[pb], t1 = w4[pb + 64];
+              const t0 = w4[pb], t1 = w4[pb + 1];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s10 += u1 * t0;
@@ -977,7 +1029,7 @@ export function createModel(): CompiledModel {
               s30 += u3 * t0;
               s31 += u3 * t1;
               pa += 1;
-              pb += 1;
+              pb += 128;
             }
             const po = r * 128 + 126;
             dz2[po] = h2[po] > 0 ? s00 * h3Mask[po] : 0;
@@ -995,10 +1047,10 @@ export function createModel(): CompiledModel {
         for (let c = 0; c < 128; c += 8) {
           {
             let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s04 = 0, s05 = 0, s06 = 0, s07 = 0;
-            let pa = r * 64, pb = c * 64;
+            let pa = r * 64, pb = c;
             for (let d = 0; d < 64; d++) {
               const u0 = dz4[pa];
-              const t0 = w4[pb], t1 = w4[pb + 64], t2 = w4[pb + 128], t3 = w4[pb + 192], t4 = w4[pb + 256], t5 = w4[pb + 320], t6 = w4[pb + 384], t7 = w4[pb + 448];
+              const t0 = w4[pb], t1 = w4[pb + 1], t2 = w4[pb + 2], t3 = w4[pb + 3], t4 = w4[pb + 4], t5 = w4[pb + 5], t6 = w4[pb + 6], t7 = w4[pb + 7];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -1008,7 +1060,7 @@ export function createModel(): CompiledModel {
               s06 += u0 * t6;
               s07 += u0 * t7;
               pa += 1;
-              pb += 1;
+              pb += 128;
             }
             const po = r * 128 + c;
             dz2[po] = h2[po] > 0 ? s00 * h3Mask[po] : 0;
@@ -1032,14 +1084,14 @@ export function createModel(): CompiledModel {
     }
     // dw2 = matmul_tn(dz2, h1)  ·  dense 128, relu (line 7)
     {
-      for (let r = 0; r < 784; r += 4) {
-        for (let c = 0; c < 126; c += 3) {
+      for (let r = 0; r < 128; r += 4) {
+        for (let c = 0; c < 783; c += 3) {
           {
             let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0, s20 = 0, s21 = 0, s22 = 0, s30 = 0, s31 = 0, s32 = 0;
             let pa = r, pb = c;
             for (let d = 0; d < n; d++) {
-              const u0 = x[pa], u1 = x[pa + 1], u2 = x[pa + 2], u3 = x[pa + 3];
-              const t0 = dz2[pb], t1 = dz2[pb + 1], t2 = dz2[pb + 2];
+              const u0 = dz2[pa], u1 = dz2[pa + 1], u2 = dz2[pa + 2], u3 = dz2[pa + 3];
+              const t0 = x[pb], t1 = x[pb + 1], t2 = x[pb + 2];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -1052,51 +1104,43 @@ export function createModel(): CompiledModel {
               s30 += u3 * t0;
               s31 += u3 * t1;
               s32 += u3 * t2;
-              pa += 784;
-              pb += 128;
+              pa += 128;
+              pb += 784;
             }
-            const po = r * 128 + c;
+            const po = r * 784 + c;
             dw2[po] = s00;
             dw2[po + 1] = s01;
             dw2[po + 2] = s02;
-            dw2[po + 128] = s10;
-            dw2[po + 129] = s11;
-            dw2[po + 130] = s12;
-            dw2[po + 256] = s20;
-            dw2[po + 257] = s21;
-            dw2[po + 258] = s22;
-            dw2[po + 384] = s30;
-            dw2[po + 385] = s31;
-            dw2[po + 386] = s32;
+            dw2[po + 784] = s10;
+            dw2[po + 785] = s11;
+            dw2[po + 786] = s12;
+            dw2[po + 1568] = s20;
+            dw2[po + 1569] = s21;
+            dw2[po + 1570] = s22;
+            dw2[po + 2352] = s30;
+            dw2[po + 2353] = s31;
+            dw2[po + 2354] = s32;
           }
         }
         {
           {
-            let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
-            let pa = r, pb = 126;
+            let s00 = 0, s10 = 0, s20 = 0, s30 = 0;
+            let pa = r, pb = 783;
             for (let d = 0; d < n; d++) {
-              const u0 = x[pa], u1 = x[pa + 1], u2 = x[pa + 2], u3 = x[pa + 3];
-              const t0 = dz2[pb], t1 = dz2[pb + 1];
+              const u0 = dz2[pa], u1 = dz2[pa + 1], u2 = dz2[pa + 2], u3 = dz2[pa + 3];
+              const t0 = x[pb];
               s00 += u0 * t0;
-              s01 += u0 * t1;
               s10 += u1 * t0;
-              s11 += u1 * t1;
               s20 += u2 * t0;
-              s21 += u2 * t1;
               s30 += u3 * t0;
-              s31 += u3 * t1;
-              pa += 784;
-              pb += 128;
+              pa += 128;
+              pb += 784;
             }
-            const po = r * 128 + 126;
+            const po = r * 784 + 783;
             dw2[po] = s00;
-            dw2[po + 1] = s01;
-            dw2[po + 128] = s10;
-            dw2[po + 129] = s11;
-            dw2[po + 256] = s20;
-            dw2[po + 257] = s21;
-            dw2[po + 384] = s30;
-            dw2[po + 385] = s31;
+            dw2[po + 784] = s10;
+            dw2[po + 1568] = s20;
+            dw2[po + 2352] = s30;
           }
         }
       }

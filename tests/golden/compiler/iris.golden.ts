@@ -49,9 +49,9 @@ export interface CompiledModel {
 }
 
 export const layout: readonly ParamEntry[] = [
-  { name: "dense_1.weight", shape: [4, 16], offset: 0, size: 64, trainable: true },
+  { name: "dense_1.weight", shape: [16, 4], offset: 0, size: 64, trainable: true },
   { name: "dense_1.bias", shape: [16], offset: 64, size: 16, trainable: true },
-  { name: "dense_2.weight", shape: [16, 3], offset: 80, size: 48, trainable: true },
+  { name: "dense_2.weight", shape: [3, 16], offset: 80, size: 48, trainable: true },
   { name: "dense_2.bias", shape: [3], offset: 128, size: 3, trainable: true },
 ];
 
@@ -73,10 +73,10 @@ export function createModel(): CompiledModel {
   const params = new Float32Array(131);
   const grads = new Float32Array(131);
   const moments = new Float32Array(262); // optimizer state, laid out like params
-  const w1 = params.subarray(0, 64); // dense_1.weight [4, 16]
+  const w1 = params.subarray(0, 64); // dense_1.weight [16, 4]
   const b1 = params.subarray(64, 80); // dense_1.bias [16]
   const h1 = new Float32Array(256); // [n, 16]
-  const w2 = params.subarray(80, 128); // dense_2.weight [16, 3]
+  const w2 = params.subarray(80, 128); // dense_2.weight [3, 16]
   const b2 = params.subarray(128, 131); // dense_2.bias [3]
   const z2 = new Float32Array(48); // [n, 3]
   const h2 = new Float32Array(48); // [n, 3]
@@ -112,10 +112,10 @@ export function createModel(): CompiledModel {
           const q2 = b1[c + 2];
           {
             let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0, s20 = 0, s21 = 0, s22 = 0, s30 = 0, s31 = 0, s32 = 0;
-            let pa = r * 4, pb = c;
+            let pa = r * 4, pb = c * 4;
             for (let d = 0; d < 4; d++) {
               const u0 = x[pa], u1 = x[pa + 4], u2 = x[pa + 8], u3 = x[pa + 12];
-              const t0 = w1[pb], t1 = w1[pb + 1], t2 = w1[pb + 2];
+              const t0 = w1[pb], t1 = w1[pb + 4], t2 = w1[pb + 8];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -129,7 +129,7 @@ export function createModel(): CompiledModel {
               s31 += u3 * t1;
               s32 += u3 * t2;
               pa += 1;
-              pb += 16;
+              pb += 1;
             }
             const po = r * 16 + c;
             {
@@ -186,7 +186,7 @@ export function createModel(): CompiledModel {
           const q0 = b1[15];
           {
             let s00 = 0, s10 = 0, s20 = 0, s30 = 0;
-            let pa = r * 4, pb = 15;
+            let pa = r * 4, pb = 60;
             for (let d = 0; d < 4; d++) {
               const u0 = x[pa], u1 = x[pa + 4], u2 = x[pa + 8], u3 = x[pa + 12];
               const t0 = w1[pb];
@@ -195,7 +195,7 @@ export function createModel(): CompiledModel {
               s20 += u2 * t0;
               s30 += u3 * t0;
               pa += 1;
-              pb += 16;
+              pb += 1;
             }
             const po = r * 16 + 15;
             {
@@ -229,10 +229,10 @@ export function createModel(): CompiledModel {
           const q7 = b1[c + 7];
           {
             let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s04 = 0, s05 = 0, s06 = 0, s07 = 0;
-            let pa = r * 4, pb = c;
+            let pa = r * 4, pb = c * 4;
             for (let d = 0; d < 4; d++) {
               const u0 = x[pa];
-              const t0 = w1[pb], t1 = w1[pb + 1], t2 = w1[pb + 2], t3 = w1[pb + 3], t4 = w1[pb + 4], t5 = w1[pb + 5], t6 = w1[pb + 6], t7 = w1[pb + 7];
+              const t0 = w1[pb], t1 = w1[pb + 4], t2 = w1[pb + 8], t3 = w1[pb + 12], t4 = w1[pb + 16], t5 = w1[pb + 20], t6 = w1[pb + 24], t7 = w1[pb + 28];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -242,7 +242,7 @@ export function createModel(): CompiledModel {
               s06 += u0 * t6;
               s07 += u0 * t7;
               pa += 1;
-              pb += 16;
+              pb += 1;
             }
             const po = r * 16 + c;
             {
@@ -294,7 +294,7 @@ export function createModel(): CompiledModel {
             let pa = r * 16, pb = 0;
             for (let d = 0; d < 16; d++) {
               const u0 = h1[pa], u1 = h1[pa + 16], u2 = h1[pa + 32], u3 = h1[pa + 48];
-              const t0 = w2[pb], t1 = w2[pb + 1], t2 = w2[pb + 2];
+              const t0 = w2[pb], t1 = w2[pb + 16], t2 = w2[pb + 32];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -308,7 +308,7 @@ export function createModel(): CompiledModel {
               s31 += u3 * t1;
               s32 += u3 * t2;
               pa += 1;
-              pb += 3;
+              pb += 1;
             }
             const po = r * 3;
             z2[po] = s00 + q0;
@@ -336,12 +336,12 @@ export function createModel(): CompiledModel {
             let pa = r * 16, pb = 0;
             for (let d = 0; d < 16; d++) {
               const u0 = h1[pa];
-              const t0 = w2[pb], t1 = w2[pb + 1], t2 = w2[pb + 2];
+              const t0 = w2[pb], t1 = w2[pb + 16], t2 = w2[pb + 32];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
               pa += 1;
-              pb += 3;
+              pb += 1;
             }
             const po = r * 3;
             z2[po] = s00 + q0;
@@ -406,14 +406,14 @@ export function createModel(): CompiledModel {
     }
     // dw2 = matmul_tn(dz2, h1)  ·  dense 3, softmax (line 6)
     {
-      for (let r = 0; r < 16; r += 4) {
-        {
+      {
+        for (let c = 0; c < 15; c += 3) {
           {
-            let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0, s20 = 0, s21 = 0, s22 = 0, s30 = 0, s31 = 0, s32 = 0;
-            let pa = r, pb = 0;
+            let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0, s20 = 0, s21 = 0, s22 = 0;
+            let pa = 0, pb = c;
             for (let d = 0; d < n; d++) {
-              const u0 = h1[pa], u1 = h1[pa + 1], u2 = h1[pa + 2], u3 = h1[pa + 3];
-              const t0 = dz2[pb], t1 = dz2[pb + 1], t2 = dz2[pb + 2];
+              const u0 = dz2[pa], u1 = dz2[pa + 1], u2 = dz2[pa + 2];
+              const t0 = h1[pb], t1 = h1[pb + 1], t2 = h1[pb + 2];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -423,25 +423,38 @@ export function createModel(): CompiledModel {
               s20 += u2 * t0;
               s21 += u2 * t1;
               s22 += u2 * t2;
-              s30 += u3 * t0;
-              s31 += u3 * t1;
-              s32 += u3 * t2;
-              pa += 16;
-              pb += 3;
+              pa += 3;
+              pb += 16;
             }
-            const po = r * 3;
+            const po = c;
             dw2[po] = s00;
             dw2[po + 1] = s01;
             dw2[po + 2] = s02;
-            dw2[po + 3] = s10;
-            dw2[po + 4] = s11;
-            dw2[po + 5] = s12;
-            dw2[po + 6] = s20;
-            dw2[po + 7] = s21;
-            dw2[po + 8] = s22;
-            dw2[po + 9] = s30;
-            dw2[po + 10] = s31;
-            dw2[po + 11] = s32;
+            dw2[po + 16] = s10;
+            dw2[po + 17] = s11;
+            dw2[po + 18] = s12;
+            dw2[po + 32] = s20;
+            dw2[po + 33] = s21;
+            dw2[po + 34] = s22;
+          }
+        }
+        {
+          {
+            let s00 = 0, s10 = 0, s20 = 0;
+            let pa = 0, pb = 15;
+            for (let d = 0; d < n; d++) {
+              const u0 = dz2[pa], u1 = dz2[pa + 1], u2 = dz2[pa + 2];
+              const t0 = h1[pb];
+              s00 += u0 * t0;
+              s10 += u1 * t0;
+              s20 += u2 * t0;
+              pa += 3;
+              pb += 16;
+            }
+            const po = 15;
+            dw2[po] = s00;
+            dw2[po + 16] = s10;
+            dw2[po + 32] = s20;
           }
         }
       }
@@ -453,10 +466,10 @@ export function createModel(): CompiledModel {
         for (let c = 0; c < 15; c += 3) {
           {
             let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0, s20 = 0, s21 = 0, s22 = 0, s30 = 0, s31 = 0, s32 = 0;
-            let pa = r * 3, pb = c * 3;
+            let pa = r * 3, pb = c;
             for (let d = 0; d < 3; d++) {
               const u0 = dz2[pa], u1 = dz2[pa + 3], u2 = dz2[pa + 6], u3 = dz2[pa + 9];
-              const t0 = w2[pb], t1 = w2[pb + 3], t2 = w2[pb + 6];
+              const t0 = w2[pb], t1 = w2[pb + 1], t2 = w2[pb + 2];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -470,7 +483,7 @@ export function createModel(): CompiledModel {
               s31 += u3 * t1;
               s32 += u3 * t2;
               pa += 1;
-              pb += 1;
+              pb += 16;
             }
             const po = r * 16 + c;
             dz1[po] = h1[po] > 0 ? s00 : 0;
@@ -490,7 +503,7 @@ export function createModel(): CompiledModel {
         {
           {
             let s00 = 0, s10 = 0, s20 = 0, s30 = 0;
-            let pa = r * 3, pb = 45;
+            let pa = r * 3, pb = 15;
             for (let d = 0; d < 3; d++) {
               const u0 = dz2[pa], u1 = dz2[pa + 3], u2 = dz2[pa + 6], u3 = dz2[pa + 9];
               const t0 = w2[pb];
@@ -499,7 +512,7 @@ export function createModel(): CompiledModel {
               s20 += u2 * t0;
               s30 += u3 * t0;
               pa += 1;
-              pb += 1;
+              pb += 16;
             }
             const po = r * 16 + 15;
             dz1[po] = h1[po] > 0 ? s00 : 0;
@@ -513,10 +526,10 @@ export function createModel(): CompiledModel {
         for (let c = 0; c < 16; c += 8) {
           {
             let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s04 = 0, s05 = 0, s06 = 0, s07 = 0;
-            let pa = r * 3, pb = c * 3;
+            let pa = r * 3, pb = c;
             for (let d = 0; d < 3; d++) {
               const u0 = dz2[pa];
-              const t0 = w2[pb], t1 = w2[pb + 3], t2 = w2[pb + 6], t3 = w2[pb + 9], t4 = w2[pb + 12], t5 = w2[pb + 15], t6 = w2[pb + 18], t7 = w2[pb + 21];
+              const t0 = w2[pb], t1 = w2[pb + 1], t2 = w2[pb + 2], t3 = w2[pb + 3], t4 = w2[pb + 4], t5 = w2[pb + 5], t6 = w2[pb + 6], t7 = w2[pb + 7];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -526,7 +539,7 @@ export function createModel(): CompiledModel {
               s06 += u0 * t6;
               s07 += u0 * t7;
               pa += 1;
-              pb += 1;
+              pb += 16;
             }
             const po = r * 16 + c;
             dz1[po] = h1[po] > 0 ? s00 : 0;
@@ -550,62 +563,64 @@ export function createModel(): CompiledModel {
     }
     // dw1 = matmul_tn(dz1, x)  ·  dense 16, relu (line 5)
     {
-      for (let c = 0; c < 15; c += 3) {
+      for (let r = 0; r < 16; r += 4) {
         {
-          let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0, s20 = 0, s21 = 0, s22 = 0, s30 = 0, s31 = 0, s32 = 0;
-          let pa = 0, pb = c;
-          for (let d = 0; d < n; d++) {
-            const u0 = x[pa], u1 = x[pa + 1], u2 = x[pa + 2], u3 = x[pa + 3];
-            const t0 = dz1[pb], t1 = dz1[pb + 1], t2 = dz1[pb + 2];
-            s00 += u0 * t0;
-            s01 += u0 * t1;
-            s02 += u0 * t2;
-            s10 += u1 * t0;
-            s11 += u1 * t1;
-            s12 += u1 * t2;
-            s20 += u2 * t0;
-            s21 += u2 * t1;
-            s22 += u2 * t2;
-            s30 += u3 * t0;
-            s31 += u3 * t1;
-            s32 += u3 * t2;
-            pa += 4;
-            pb += 16;
+          {
+            let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0, s20 = 0, s21 = 0, s22 = 0, s30 = 0, s31 = 0, s32 = 0;
+            let pa = r, pb = 0;
+            for (let d = 0; d < n; d++) {
+              const u0 = dz1[pa], u1 = dz1[pa + 1], u2 = dz1[pa + 2], u3 = dz1[pa + 3];
+              const t0 = x[pb], t1 = x[pb + 1], t2 = x[pb + 2];
+              s00 += u0 * t0;
+              s01 += u0 * t1;
+              s02 += u0 * t2;
+              s10 += u1 * t0;
+              s11 += u1 * t1;
+              s12 += u1 * t2;
+              s20 += u2 * t0;
+              s21 += u2 * t1;
+              s22 += u2 * t2;
+              s30 += u3 * t0;
+              s31 += u3 * t1;
+              s32 += u3 * t2;
+              pa += 16;
+              pb += 4;
+            }
+            const po = r * 4;
+            dw1[po] = s00;
+            dw1[po + 1] = s01;
+            dw1[po + 2] = s02;
+            dw1[po + 4] = s10;
+            dw1[po + 5] = s11;
+            dw1[po + 6] = s12;
+            dw1[po + 8] = s20;
+            dw1[po + 9] = s21;
+            dw1[po + 10] = s22;
+            dw1[po + 12] = s30;
+            dw1[po + 13] = s31;
+            dw1[po + 14] = s32;
           }
-          const po = c;
-          dw1[po] = s00;
-          dw1[po + 1] = s01;
-          dw1[po + 2] = s02;
-          dw1[po + 16] = s10;
-          dw1[po + 17] = s11;
-          dw1[po + 18] = s12;
-          dw1[po + 32] = s20;
-          dw1[po + 33] = s21;
-          dw1[po + 34] = s22;
-          dw1[po + 48] = s30;
-          dw1[po + 49] = s31;
-          dw1[po + 50] = s32;
         }
-      }
-      {
         {
-          let s00 = 0, s10 = 0, s20 = 0, s30 = 0;
-          let pa = 0, pb = 15;
-          for (let d = 0; d < n; d++) {
-            const u0 = x[pa], u1 = x[pa + 1], u2 = x[pa + 2], u3 = x[pa + 3];
-            const t0 = dz1[pb];
-            s00 += u0 * t0;
-            s10 += u1 * t0;
-            s20 += u2 * t0;
-            s30 += u3 * t0;
-            pa += 4;
-            pb += 16;
+          {
+            let s00 = 0, s10 = 0, s20 = 0, s30 = 0;
+            let pa = r, pb = 3;
+            for (let d = 0; d < n; d++) {
+              const u0 = dz1[pa], u1 = dz1[pa + 1], u2 = dz1[pa + 2], u3 = dz1[pa + 3];
+              const t0 = x[pb];
+              s00 += u0 * t0;
+              s10 += u1 * t0;
+              s20 += u2 * t0;
+              s30 += u3 * t0;
+              pa += 16;
+              pb += 4;
+            }
+            const po = r * 4 + 3;
+            dw1[po] = s00;
+            dw1[po + 4] = s10;
+            dw1[po + 8] = s20;
+            dw1[po + 12] = s30;
           }
-          const po = 15;
-          dw1[po] = s00;
-          dw1[po + 16] = s10;
-          dw1[po + 32] = s20;
-          dw1[po + 48] = s30;
         }
       }
     }

@@ -49,11 +49,11 @@ export interface CompiledModel {
 }
 
 export const layout: readonly ParamEntry[] = [
-  { name: "dense_1.weight", shape: [1, 32], offset: 0, size: 32, trainable: true },
+  { name: "dense_1.weight", shape: [32, 1], offset: 0, size: 32, trainable: true },
   { name: "dense_1.bias", shape: [32], offset: 32, size: 32, trainable: true },
   { name: "dense_2.weight", shape: [32, 32], offset: 64, size: 1024, trainable: true },
   { name: "dense_2.bias", shape: [32], offset: 1088, size: 32, trainable: true },
-  { name: "dense_3.weight", shape: [32, 1], offset: 1120, size: 32, trainable: true },
+  { name: "dense_3.weight", shape: [1, 32], offset: 1120, size: 32, trainable: true },
   { name: "dense_3.bias", shape: [1], offset: 1152, size: 1, trainable: true },
 ];
 
@@ -75,13 +75,13 @@ export function createModel(): CompiledModel {
   const params = new Float32Array(1153);
   const grads = new Float32Array(1153);
   const moments = new Float32Array(2306); // optimizer state, laid out like params
-  const w1 = params.subarray(0, 32); // dense_1.weight [1, 32]
+  const w1 = params.subarray(0, 32); // dense_1.weight [32, 1]
   const b1 = params.subarray(32, 64); // dense_1.bias [32]
   const h1 = new Float32Array(1024); // [n, 32]
   const w2 = params.subarray(64, 1088); // dense_2.weight [32, 32]
   const b2 = params.subarray(1088, 1120); // dense_2.bias [32]
   const h2 = new Float32Array(1024); // [n, 32]
-  const w3 = params.subarray(1120, 1152); // dense_3.weight [32, 1]
+  const w3 = params.subarray(1120, 1152); // dense_3.weight [1, 32]
   const b3 = params.subarray(1152, 1153); // dense_3.bias [1]
   const h3 = new Float32Array(32); // [n, 1]
   const dh3 = new Float32Array(32); // [n, 1]
@@ -136,7 +136,7 @@ export function createModel(): CompiledModel {
               s31 += u3 * t1;
               s32 += u3 * t2;
               pa += 1;
-              pb += 32;
+              pb += 1;
             }
             const po = r * 32 + c;
             h1[po] = Math.tanh(s00 + q0);
@@ -171,7 +171,7 @@ export function createModel(): CompiledModel {
               s30 += u3 * t0;
               s31 += u3 * t1;
               pa += 1;
-              pb += 32;
+              pb += 1;
             }
             const po = r * 32 + 30;
             h1[po] = Math.tanh(s00 + q0);
@@ -210,7 +210,7 @@ export function createModel(): CompiledModel {
               s06 += u0 * t6;
               s07 += u0 * t7;
               pa += 1;
-              pb += 32;
+              pb += 1;
             }
             const po = r * 32 + c;
             h1[po] = Math.tanh(s00 + q0);
@@ -235,10 +235,10 @@ export function createModel(): CompiledModel {
           const q2 = b2[c + 2];
           {
             let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0, s20 = 0, s21 = 0, s22 = 0, s30 = 0, s31 = 0, s32 = 0;
-            let pa = r * 32, pb = c;
+            let pa = r * 32, pb = c * 32;
             for (let d = 0; d < 32; d++) {
               const u0 = h1[pa], u1 = h1[pa + 32], u2 = h1[pa + 64], u3 = h1[pa + 96];
-              const t0 = w2[pb], t1 = w2[pb + 1], t2 = w2[pb + 2];
+              const t0 = w2[pb], t1 = w2[pb + 32], t2 = w2[pb + 64];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -252,7 +252,7 @@ export function createModel(): CompiledModel {
               s31 += u3 * t1;
               s32 += u3 * t2;
               pa += 1;
-              pb += 32;
+              pb += 1;
             }
             const po = r * 32 + c;
             h2[po] = Math.tanh(s00 + q0);
@@ -274,10 +274,10 @@ export function createModel(): CompiledModel {
           const q1 = b2[31];
           {
             let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
-            let pa = r * 32, pb = 30;
+            let pa = r * 32, pb = 960;
             for (let d = 0; d < 32; d++) {
               const u0 = h1[pa], u1 = h1[pa + 32], u2 = h1[pa + 64], u3 = h1[pa + 96];
-              const t0 = w2[pb], t1 = w2[pb + 1];
+              const t0 = w2[pb], t1 = w2[pb + 32];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s10 += u1 * t0;
@@ -287,7 +287,7 @@ export function createModel(): CompiledModel {
               s30 += u3 * t0;
               s31 += u3 * t1;
               pa += 1;
-              pb += 32;
+              pb += 1;
             }
             const po = r * 32 + 30;
             h2[po] = Math.tanh(s00 + q0);
@@ -313,10 +313,10 @@ export function createModel(): CompiledModel {
           const q7 = b2[c + 7];
           {
             let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s04 = 0, s05 = 0, s06 = 0, s07 = 0;
-            let pa = r * 32, pb = c;
+            let pa = r * 32, pb = c * 32;
             for (let d = 0; d < 32; d++) {
               const u0 = h1[pa];
-              const t0 = w2[pb], t1 = w2[pb + 1], t2 = w2[pb + 2], t3 = w2[pb + 3], t4 = w2[pb + 4], t5 = w2[pb + 5], t6 = w2[pb + 6], t7 = w2[pb + 7];
+              const t0 = w2[pb], t1 = w2[pb + 32], t2 = w2[pb + 64], t3 = w2[pb + 96], t4 = w2[pb + 128], t5 = w2[pb + 160], t6 = w2[pb + 192], t7 = w2[pb + 224];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -326,7 +326,7 @@ export function createModel(): CompiledModel {
               s06 += u0 * t6;
               s07 += u0 * t7;
               pa += 1;
-              pb += 32;
+              pb += 1;
             }
             const po = r * 32 + c;
             h2[po] = Math.tanh(s00 + q0);
@@ -420,26 +420,41 @@ export function createModel(): CompiledModel {
     }
     // dw3 = matmul_tn(dh3, h2)  ·  dense 1, linear (line 7)
     {
-      for (let r = 0; r < 32; r += 4) {
+      {
+        for (let c = 0; c < 30; c += 3) {
+          {
+            let s00 = 0, s01 = 0, s02 = 0;
+            let pa = 0, pb = c;
+            for (let d = 0; d < n; d++) {
+              const u0 = dh3[pa];
+              const t0 = h2[pb], t1 = h2[pb + 1], t2 = h2[pb + 2];
+              s00 += u0 * t0;
+              s01 += u0 * t1;
+              s02 += u0 * t2;
+              pa += 1;
+              pb += 32;
+            }
+            const po = c;
+            dw3[po] = s00;
+            dw3[po + 1] = s01;
+            dw3[po + 2] = s02;
+          }
+        }
         {
           {
-            let s00 = 0, s10 = 0, s20 = 0, s30 = 0;
-            let pa = r, pb = 0;
+            let s00 = 0, s01 = 0;
+            let pa = 0, pb = 30;
             for (let d = 0; d < n; d++) {
-              const u0 = h2[pa], u1 = h2[pa + 1], u2 = h2[pa + 2], u3 = h2[pa + 3];
-              const t0 = dh3[pb];
+              const u0 = dh3[pa];
+              const t0 = h2[pb], t1 = h2[pb + 1];
               s00 += u0 * t0;
-              s10 += u1 * t0;
-              s20 += u2 * t0;
-              s30 += u3 * t0;
-              pa += 32;
-              pb += 1;
+              s01 += u0 * t1;
+              pa += 1;
+              pb += 32;
             }
-            const po = r;
+            const po = 30;
             dw3[po] = s00;
-            dw3[po + 1] = s10;
-            dw3[po + 2] = s20;
-            dw3[po + 3] = s30;
+            dw3[po + 1] = s01;
           }
         }
       }
@@ -468,7 +483,7 @@ export function createModel(): CompiledModel {
               s31 += u3 * t1;
               s32 += u3 * t2;
               pa += 1;
-              pb += 1;
+              pb += 32;
             }
             const po = r * 32 + c;
             dz2[po] = s00 * (1 - h2[po] * h2[po]);
@@ -501,7 +516,7 @@ export function createModel(): CompiledModel {
               s30 += u3 * t0;
               s31 += u3 * t1;
               pa += 1;
-              pb += 1;
+              pb += 32;
             }
             const po = r * 32 + 30;
             dz2[po] = s00 * (1 - h2[po] * h2[po]);
@@ -532,7 +547,7 @@ export function createModel(): CompiledModel {
               s06 += u0 * t6;
               s07 += u0 * t7;
               pa += 1;
-              pb += 1;
+              pb += 32;
             }
             const po = r * 32 + c;
             dz2[po] = s00 * (1 - h2[po] * h2[po]);
@@ -562,8 +577,8 @@ export function createModel(): CompiledModel {
             let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0, s20 = 0, s21 = 0, s22 = 0, s30 = 0, s31 = 0, s32 = 0;
             let pa = r, pb = c;
             for (let d = 0; d < n; d++) {
-              const u0 = h1[pa], u1 = h1[pa + 1], u2 = h1[pa + 2], u3 = h1[pa + 3];
-              const t0 = dz2[pb], t1 = dz2[pb + 1], t2 = dz2[pb + 2];
+              const u0 = dz2[pa], u1 = dz2[pa + 1], u2 = dz2[pa + 2], u3 = dz2[pa + 3];
+              const t0 = h1[pb], t1 = h1[pb + 1], t2 = h1[pb + 2];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -599,8 +614,8 @@ export function createModel(): CompiledModel {
             let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
             let pa = r, pb = 30;
             for (let d = 0; d < n; d++) {
-              const u0 = h1[pa], u1 = h1[pa + 1], u2 = h1[pa + 2], u3 = h1[pa + 3];
-              const t0 = dz2[pb], t1 = dz2[pb + 1];
+              const u0 = dz2[pa], u1 = dz2[pa + 1], u2 = dz2[pa + 2], u3 = dz2[pa + 3];
+              const t0 = h1[pb], t1 = h1[pb + 1];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s10 += u1 * t0;
@@ -632,10 +647,10 @@ export function createModel(): CompiledModel {
         for (let c = 0; c < 30; c += 3) {
           {
             let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0, s20 = 0, s21 = 0, s22 = 0, s30 = 0, s31 = 0, s32 = 0;
-            let pa = r * 32, pb = c * 32;
+            let pa = r * 32, pb = c;
             for (let d = 0; d < 32; d++) {
               const u0 = dz2[pa], u1 = dz2[pa + 32], u2 = dz2[pa + 64], u3 = dz2[pa + 96];
-              const t0 = w2[pb], t1 = w2[pb + 32], t2 = w2[pb + 64];
+              const t0 = w2[pb], t1 = w2[pb + 1], t2 = w2[pb + 2];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -649,7 +664,7 @@ export function createModel(): CompiledModel {
               s31 += u3 * t1;
               s32 += u3 * t2;
               pa += 1;
-              pb += 1;
+              pb += 32;
             }
             const po = r * 32 + c;
             dz1[po] = s00 * (1 - h1[po] * h1[po]);
@@ -669,10 +684,10 @@ export function createModel(): CompiledModel {
         {
           {
             let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
-            let pa = r * 32, pb = 960;
+            let pa = r * 32, pb = 30;
             for (let d = 0; d < 32; d++) {
               const u0 = dz2[pa], u1 = dz2[pa + 32], u2 = dz2[pa + 64], u3 = dz2[pa + 96];
-              const t0 = w2[pb], t1 = w2[pb + 32];
+              const t0 = w2[pb], t1 = w2[pb + 1];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s10 += u1 * t0;
@@ -682,7 +697,7 @@ export function createModel(): CompiledModel {
               s30 += u3 * t0;
               s31 += u3 * t1;
               pa += 1;
-              pb += 1;
+              pb += 32;
             }
             const po = r * 32 + 30;
             dz1[po] = s00 * (1 - h1[po] * h1[po]);
@@ -700,10 +715,10 @@ export function createModel(): CompiledModel {
         for (let c = 0; c < 32; c += 8) {
           {
             let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s04 = 0, s05 = 0, s06 = 0, s07 = 0;
-            let pa = r * 32, pb = c * 32;
+            let pa = r * 32, pb = c;
             for (let d = 0; d < 32; d++) {
               const u0 = dz2[pa];
-              const t0 = w2[pb], t1 = w2[pb + 32], t2 = w2[pb + 64], t3 = w2[pb + 96], t4 = w2[pb + 128], t5 = w2[pb + 160], t6 = w2[pb + 192], t7 = w2[pb + 224];
+              const t0 = w2[pb], t1 = w2[pb + 1], t2 = w2[pb + 2], t3 = w2[pb + 3], t4 = w2[pb + 4], t5 = w2[pb + 5], t6 = w2[pb + 6], t7 = w2[pb + 7];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -713,7 +728,7 @@ export function createModel(): CompiledModel {
               s06 += u0 * t6;
               s07 += u0 * t7;
               pa += 1;
-              pb += 1;
+              pb += 32;
             }
             const po = r * 32 + c;
             dz1[po] = s00 * (1 - h1[po] * h1[po]);
@@ -737,41 +752,26 @@ export function createModel(): CompiledModel {
     }
     // dw1 = matmul_tn(dz1, x)  ·  dense 32, tanh (line 5)
     {
-      {
-        for (let c = 0; c < 30; c += 3) {
-          {
-            let s00 = 0, s01 = 0, s02 = 0;
-            let pa = 0, pb = c;
-            for (let d = 0; d < n; d++) {
-              const u0 = x[pa];
-              const t0 = dz1[pb], t1 = dz1[pb + 1], t2 = dz1[pb + 2];
-              s00 += u0 * t0;
-              s01 += u0 * t1;
-              s02 += u0 * t2;
-              pa += 1;
-              pb += 32;
-            }
-            const po = c;
-            dw1[po] = s00;
-            dw1[po + 1] = s01;
-            dw1[po + 2] = s02;
-          }
-        }
+      for (let r = 0; r < 32; r += 4) {
         {
           {
-            let s00 = 0, s01 = 0;
-            let pa = 0, pb = 30;
+            let s00 = 0, s10 = 0, s20 = 0, s30 = 0;
+            let pa = r, pb = 0;
             for (let d = 0; d < n; d++) {
-              const u0 = x[pa];
-              const t0 = dz1[pb], t1 = dz1[pb + 1];
+              const u0 = dz1[pa], u1 = dz1[pa + 1], u2 = dz1[pa + 2], u3 = dz1[pa + 3];
+              const t0 = x[pb];
               s00 += u0 * t0;
-              s01 += u0 * t1;
-              pa += 1;
-              pb += 32;
+              s10 += u1 * t0;
+              s20 += u2 * t0;
+              s30 += u3 * t0;
+              pa += 32;
+              pb += 1;
             }
-            const po = 30;
+            const po = r;
             dw1[po] = s00;
-            dw1[po + 1] = s01;
+            dw1[po + 1] = s10;
+            dw1[po + 2] = s20;
+            dw1[po + 3] = s30;
           }
         }
       }

@@ -49,11 +49,11 @@ export interface CompiledModel {
 }
 
 export const layout: readonly ParamEntry[] = [
-  { name: "dense_1.weight", shape: [2, 32], offset: 0, size: 64, trainable: true },
+  { name: "dense_1.weight", shape: [32, 2], offset: 0, size: 64, trainable: true },
   { name: "dense_1.bias", shape: [32], offset: 64, size: 32, trainable: true },
   { name: "dense_2.weight", shape: [32, 32], offset: 96, size: 1024, trainable: true },
   { name: "dense_2.bias", shape: [32], offset: 1120, size: 32, trainable: true },
-  { name: "dense_3.weight", shape: [32, 2], offset: 1152, size: 64, trainable: true },
+  { name: "dense_3.weight", shape: [2, 32], offset: 1152, size: 64, trainable: true },
   { name: "dense_3.bias", shape: [2], offset: 1216, size: 2, trainable: true },
 ];
 
@@ -75,13 +75,13 @@ export function createModel(): CompiledModel {
   const params = new Float32Array(1218);
   const grads = new Float32Array(1218);
   const moments = new Float32Array(2436); // optimizer state, laid out like params
-  const w1 = params.subarray(0, 64); // dense_1.weight [2, 32]
+  const w1 = params.subarray(0, 64); // dense_1.weight [32, 2]
   const b1 = params.subarray(64, 96); // dense_1.bias [32]
   const h1 = new Float32Array(1024); // [n, 32]
   const w2 = params.subarray(96, 1120); // dense_2.weight [32, 32]
   const b2 = params.subarray(1120, 1152); // dense_2.bias [32]
   const h2 = new Float32Array(1024); // [n, 32]
-  const w3 = params.subarray(1152, 1216); // dense_3.weight [32, 2]
+  const w3 = params.subarray(1152, 1216); // dense_3.weight [2, 32]
   const b3 = params.subarray(1216, 1218); // dense_3.bias [2]
   const z3 = new Float32Array(64); // [n, 2]
   const h3 = new Float32Array(64); // [n, 2]
@@ -120,10 +120,10 @@ export function createModel(): CompiledModel {
           const q2 = b1[c + 2];
           {
             let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0, s20 = 0, s21 = 0, s22 = 0, s30 = 0, s31 = 0, s32 = 0;
-            let pa = r * 2, pb = c;
+            let pa = r * 2, pb = c * 2;
             for (let d = 0; d < 2; d++) {
               const u0 = x[pa], u1 = x[pa + 2], u2 = x[pa + 4], u3 = x[pa + 6];
-              const t0 = w1[pb], t1 = w1[pb + 1], t2 = w1[pb + 2];
+              const t0 = w1[pb], t1 = w1[pb + 2], t2 = w1[pb + 4];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -137,7 +137,7 @@ export function createModel(): CompiledModel {
               s31 += u3 * t1;
               s32 += u3 * t2;
               pa += 1;
-              pb += 32;
+              pb += 1;
             }
             const po = r * 32 + c;
             {
@@ -195,10 +195,10 @@ export function createModel(): CompiledModel {
           const q1 = b1[31];
           {
             let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
-            let pa = r * 2, pb = 30;
+            let pa = r * 2, pb = 60;
             for (let d = 0; d < 2; d++) {
               const u0 = x[pa], u1 = x[pa + 2], u2 = x[pa + 4], u3 = x[pa + 6];
-              const t0 = w1[pb], t1 = w1[pb + 1];
+              const t0 = w1[pb], t1 = w1[pb + 2];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s10 += u1 * t0;
@@ -208,7 +208,7 @@ export function createModel(): CompiledModel {
               s30 += u3 * t0;
               s31 += u3 * t1;
               pa += 1;
-              pb += 32;
+              pb += 1;
             }
             const po = r * 32 + 30;
             {
@@ -258,10 +258,10 @@ export function createModel(): CompiledModel {
           const q7 = b1[c + 7];
           {
             let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s04 = 0, s05 = 0, s06 = 0, s07 = 0;
-            let pa = r * 2, pb = c;
+            let pa = r * 2, pb = c * 2;
             for (let d = 0; d < 2; d++) {
               const u0 = x[pa];
-              const t0 = w1[pb], t1 = w1[pb + 1], t2 = w1[pb + 2], t3 = w1[pb + 3], t4 = w1[pb + 4], t5 = w1[pb + 5], t6 = w1[pb + 6], t7 = w1[pb + 7];
+              const t0 = w1[pb], t1 = w1[pb + 2], t2 = w1[pb + 4], t3 = w1[pb + 6], t4 = w1[pb + 8], t5 = w1[pb + 10], t6 = w1[pb + 12], t7 = w1[pb + 14];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -271,7 +271,7 @@ export function createModel(): CompiledModel {
               s06 += u0 * t6;
               s07 += u0 * t7;
               pa += 1;
-              pb += 32;
+              pb += 1;
             }
             const po = r * 32 + c;
             {
@@ -320,10 +320,10 @@ export function createModel(): CompiledModel {
           const q2 = b2[c + 2];
           {
             let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0, s20 = 0, s21 = 0, s22 = 0, s30 = 0, s31 = 0, s32 = 0;
-            let pa = r * 32, pb = c;
+            let pa = r * 32, pb = c * 32;
             for (let d = 0; d < 32; d++) {
               const u0 = h1[pa], u1 = h1[pa + 32], u2 = h1[pa + 64], u3 = h1[pa + 96];
-              const t0 = w2[pb], t1 = w2[pb + 1], t2 = w2[pb + 2];
+              const t0 = w2[pb], t1 = w2[pb + 32], t2 = w2[pb + 64];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -337,7 +337,7 @@ export function createModel(): CompiledModel {
               s31 += u3 * t1;
               s32 += u3 * t2;
               pa += 1;
-              pb += 32;
+              pb += 1;
             }
             const po = r * 32 + c;
             {
@@ -395,10 +395,10 @@ export function createModel(): CompiledModel {
           const q1 = b2[31];
           {
             let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
-            let pa = r * 32, pb = 30;
+            let pa = r * 32, pb = 960;
             for (let d = 0; d < 32; d++) {
               const u0 = h1[pa], u1 = h1[pa + 32], u2 = h1[pa + 64], u3 = h1[pa + 96];
-              const t0 = w2[pb], t1 = w2[pb + 1];
+              const t0 = w2[pb], t1 = w2[pb + 32];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s10 += u1 * t0;
@@ -408,7 +408,7 @@ export function createModel(): CompiledModel {
               s30 += u3 * t0;
               s31 += u3 * t1;
               pa += 1;
-              pb += 32;
+              pb += 1;
             }
             const po = r * 32 + 30;
             {
@@ -458,10 +458,10 @@ export function createModel(): CompiledModel {
           const q7 = b2[c + 7];
           {
             let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s04 = 0, s05 = 0, s06 = 0, s07 = 0;
-            let pa = r * 32, pb = c;
+            let pa = r * 32, pb = c * 32;
             for (let d = 0; d < 32; d++) {
               const u0 = h1[pa];
-              const t0 = w2[pb], t1 = w2[pb + 1], t2 = w2[pb + 2], t3 = w2[pb + 3], t4 = w2[pb + 4], t5 = w2[pb + 5], t6 = w2[pb + 6], t7 = w2[pb + 7];
+              const t0 = w2[pb], t1 = w2[pb + 32], t2 = w2[pb + 64], t3 = w2[pb + 96], t4 = w2[pb + 128], t5 = w2[pb + 160], t6 = w2[pb + 192], t7 = w2[pb + 224];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -471,7 +471,7 @@ export function createModel(): CompiledModel {
               s06 += u0 * t6;
               s07 += u0 * t7;
               pa += 1;
-              pb += 32;
+              pb += 1;
             }
             const po = r * 32 + c;
             {
@@ -522,7 +522,7 @@ export function createModel(): CompiledModel {
             let pa = r * 32, pb = 0;
             for (let d = 0; d < 32; d++) {
               const u0 = h2[pa], u1 = h2[pa + 32], u2 = h2[pa + 64], u3 = h2[pa + 96];
-              const t0 = w3[pb], t1 = w3[pb + 1];
+              const t0 = w3[pb], t1 = w3[pb + 32];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s10 += u1 * t0;
@@ -532,7 +532,7 @@ export function createModel(): CompiledModel {
               s30 += u3 * t0;
               s31 += u3 * t1;
               pa += 1;
-              pb += 2;
+              pb += 1;
             }
             const po = r * 2;
             z3[po] = s00 + q0;
@@ -555,11 +555,11 @@ export function createModel(): CompiledModel {
             let pa = r * 32, pb = 0;
             for (let d = 0; d < 32; d++) {
               const u0 = h2[pa];
-              const t0 = w3[pb], t1 = w3[pb + 1];
+              const t0 = w3[pb], t1 = w3[pb + 32];
               s00 += u0 * t0;
               s01 += u0 * t1;
               pa += 1;
-              pb += 2;
+              pb += 1;
             }
             const po = r * 2;
             z3[po] = s00 + q0;
@@ -623,34 +623,51 @@ export function createModel(): CompiledModel {
     }
     // dw3 = matmul_tn(dz3, h2)  ·  dense 2, softmax (line 7)
     {
-      for (let r = 0; r < 32; r += 4) {
+      {
+        for (let c = 0; c < 30; c += 3) {
+          {
+            let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0;
+            let pa = 0, pb = c;
+            for (let d = 0; d < n; d++) {
+              const u0 = dz3[pa], u1 = dz3[pa + 1];
+              const t0 = h2[pb], t1 = h2[pb + 1], t2 = h2[pb + 2];
+              s00 += u0 * t0;
+              s01 += u0 * t1;
+              s02 += u0 * t2;
+              s10 += u1 * t0;
+              s11 += u1 * t1;
+              s12 += u1 * t2;
+              pa += 2;
+              pb += 32;
+            }
+            const po = c;
+            dw3[po] = s00;
+            dw3[po + 1] = s01;
+            dw3[po + 2] = s02;
+            dw3[po + 32] = s10;
+            dw3[po + 33] = s11;
+            dw3[po + 34] = s12;
+          }
+        }
         {
           {
-            let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
-            let pa = r, pb = 0;
+            let s00 = 0, s01 = 0, s10 = 0, s11 = 0;
+            let pa = 0, pb = 30;
             for (let d = 0; d < n; d++) {
-              const u0 = h2[pa], u1 = h2[pa + 1], u2 = h2[pa + 2], u3 = h2[pa + 3];
-              const t0 = dz3[pb], t1 = dz3[pb + 1];
+              const u0 = dz3[pa], u1 = dz3[pa + 1];
+              const t0 = h2[pb], t1 = h2[pb + 1];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s10 += u1 * t0;
               s11 += u1 * t1;
-              s20 += u2 * t0;
-              s21 += u2 * t1;
-              s30 += u3 * t0;
-              s31 += u3 * t1;
-              pa += 32;
-              pb += 2;
+              pa += 2;
+              pb += 32;
             }
-            const po = r * 2;
+            const po = 30;
             dw3[po] = s00;
             dw3[po + 1] = s01;
-            dw3[po + 2] = s10;
-            dw3[po + 3] = s11;
-            dw3[po + 4] = s20;
-            dw3[po + 5] = s21;
-            dw3[po + 6] = s30;
-            dw3[po + 7] = s31;
+            dw3[po + 32] = s10;
+            dw3[po + 33] = s11;
           }
         }
       }
@@ -662,10 +679,10 @@ export function createModel(): CompiledModel {
         for (let c = 0; c < 30; c += 3) {
           {
             let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0, s20 = 0, s21 = 0, s22 = 0, s30 = 0, s31 = 0, s32 = 0;
-            let pa = r * 2, pb = c * 2;
+            let pa = r * 2, pb = c;
             for (let d = 0; d < 2; d++) {
               const u0 = dz3[pa], u1 = dz3[pa + 2], u2 = dz3[pa + 4], u3 = dz3[pa + 6];
-              const t0 = w3[pb], t1 = w3[pb + 2], t2 = w3[pb + 4];
+              const t0 = w3[pb], t1 = w3[pb + 1], t2 = w3[pb + 2];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -679,7 +696,7 @@ export function createModel(): CompiledModel {
               s31 += u3 * t1;
               s32 += u3 * t2;
               pa += 1;
-              pb += 1;
+              pb += 32;
             }
             const po = r * 32 + c;
             dz2[po] = h2[po] > 0 ? s00 : 0;
@@ -699,10 +716,10 @@ export function createModel(): CompiledModel {
         {
           {
             let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
-            let pa = r * 2, pb = 60;
+            let pa = r * 2, pb = 30;
             for (let d = 0; d < 2; d++) {
               const u0 = dz3[pa], u1 = dz3[pa + 2], u2 = dz3[pa + 4], u3 = dz3[pa + 6];
-              const t0 = w3[pb], t1 = w3[pb + 2];
+              const t0 = w3[pb], t1 = w3[pb + 1];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s10 += u1 * t0;
@@ -712,7 +729,7 @@ export function createModel(): CompiledModel {
               s30 += u3 * t0;
               s31 += u3 * t1;
               pa += 1;
-              pb += 1;
+              pb += 32;
             }
             const po = r * 32 + 30;
             dz2[po] = h2[po] > 0 ? s00 : 0;
@@ -730,10 +747,10 @@ export function createModel(): CompiledModel {
         for (let c = 0; c < 32; c += 8) {
           {
             let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s04 = 0, s05 = 0, s06 = 0, s07 = 0;
-            let pa = r * 2, pb = c * 2;
+            let pa = r * 2, pb = c;
             for (let d = 0; d < 2; d++) {
               const u0 = dz3[pa];
-              const t0 = w3[pb], t1 = w3[pb + 2], t2 = w3[pb + 4], t3 = w3[pb + 6], t4 = w3[pb + 8], t5 = w3[pb + 10], t6 = w3[pb + 12], t7 = w3[pb + 14];
+              const t0 = w3[pb], t1 = w3[pb + 1], t2 = w3[pb + 2], t3 = w3[pb + 3], t4 = w3[pb + 4], t5 = w3[pb + 5], t6 = w3[pb + 6], t7 = w3[pb + 7];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -743,7 +760,7 @@ export function createModel(): CompiledModel {
               s06 += u0 * t6;
               s07 += u0 * t7;
               pa += 1;
-              pb += 1;
+              pb += 32;
             }
             const po = r * 32 + c;
             dz2[po] = h2[po] > 0 ? s00 : 0;
@@ -773,8 +790,8 @@ export function createModel(): CompiledModel {
             let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0, s20 = 0, s21 = 0, s22 = 0, s30 = 0, s31 = 0, s32 = 0;
             let pa = r, pb = c;
             for (let d = 0; d < n; d++) {
-              const u0 = h1[pa], u1 = h1[pa + 1], u2 = h1[pa + 2], u3 = h1[pa + 3];
-              const t0 = dz2[pb], t1 = dz2[pb + 1], t2 = dz2[pb + 2];
+              const u0 = dz2[pa], u1 = dz2[pa + 1], u2 = dz2[pa + 2], u3 = dz2[pa + 3];
+              const t0 = h1[pb], t1 = h1[pb + 1], t2 = h1[pb + 2];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -810,8 +827,8 @@ export function createModel(): CompiledModel {
             let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
             let pa = r, pb = 30;
             for (let d = 0; d < n; d++) {
-              const u0 = h1[pa], u1 = h1[pa + 1], u2 = h1[pa + 2], u3 = h1[pa + 3];
-              const t0 = dz2[pb], t1 = dz2[pb + 1];
+              const u0 = dz2[pa], u1 = dz2[pa + 1], u2 = dz2[pa + 2], u3 = dz2[pa + 3];
+              const t0 = h1[pb], t1 = h1[pb + 1];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s10 += u1 * t0;
@@ -843,10 +860,10 @@ export function createModel(): CompiledModel {
         for (let c = 0; c < 30; c += 3) {
           {
             let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0, s20 = 0, s21 = 0, s22 = 0, s30 = 0, s31 = 0, s32 = 0;
-            let pa = r * 32, pb = c * 32;
+            let pa = r * 32, pb = c;
             for (let d = 0; d < 32; d++) {
               const u0 = dz2[pa], u1 = dz2[pa + 32], u2 = dz2[pa + 64], u3 = dz2[pa + 96];
-              const t0 = w2[pb], t1 = w2[pb + 32], t2 = w2[pb + 64];
+              const t0 = w2[pb], t1 = w2[pb + 1], t2 = w2[pb + 2];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -860,7 +877,7 @@ export function createModel(): CompiledModel {
               s31 += u3 * t1;
               s32 += u3 * t2;
               pa += 1;
-              pb += 1;
+              pb += 32;
             }
             const po = r * 32 + c;
             dz1[po] = h1[po] > 0 ? s00 : 0;
@@ -880,10 +897,10 @@ export function createModel(): CompiledModel {
         {
           {
             let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
-            let pa = r * 32, pb = 960;
+            let pa = r * 32, pb = 30;
             for (let d = 0; d < 32; d++) {
               const u0 = dz2[pa], u1 = dz2[pa + 32], u2 = dz2[pa + 64], u3 = dz2[pa + 96];
-              const t0 = w2[pb], t1 = w2[pb + 32];
+              const t0 = w2[pb], t1 = w2[pb + 1];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s10 += u1 * t0;
@@ -893,7 +910,7 @@ export function createModel(): CompiledModel {
               s30 += u3 * t0;
               s31 += u3 * t1;
               pa += 1;
-              pb += 1;
+              pb += 32;
             }
             const po = r * 32 + 30;
             dz1[po] = h1[po] > 0 ? s00 : 0;
@@ -911,10 +928,10 @@ export function createModel(): CompiledModel {
         for (let c = 0; c < 32; c += 8) {
           {
             let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s04 = 0, s05 = 0, s06 = 0, s07 = 0;
-            let pa = r * 32, pb = c * 32;
+            let pa = r * 32, pb = c;
             for (let d = 0; d < 32; d++) {
               const u0 = dz2[pa];
-              const t0 = w2[pb], t1 = w2[pb + 32], t2 = w2[pb + 64], t3 = w2[pb + 96], t4 = w2[pb + 128], t5 = w2[pb + 160], t6 = w2[pb + 192], t7 = w2[pb + 224];
+              const t0 = w2[pb], t1 = w2[pb + 1], t2 = w2[pb + 2], t3 = w2[pb + 3], t4 = w2[pb + 4], t5 = w2[pb + 5], t6 = w2[pb + 6], t7 = w2[pb + 7];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -924,7 +941,7 @@ export function createModel(): CompiledModel {
               s06 += u0 * t6;
               s07 += u0 * t7;
               pa += 1;
-              pb += 1;
+              pb += 32;
             }
             const po = r * 32 + c;
             dz1[po] = h1[po] > 0 ? s00 : 0;
@@ -948,51 +965,34 @@ export function createModel(): CompiledModel {
     }
     // dw1 = matmul_tn(dz1, x)  ·  dense 32, relu (line 5)
     {
-      {
-        for (let c = 0; c < 30; c += 3) {
-          {
-            let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0;
-            let pa = 0, pb = c;
-            for (let d = 0; d < n; d++) {
-              const u0 = x[pa], u1 = x[pa + 1];
-              const t0 = dz1[pb], t1 = dz1[pb + 1], t2 = dz1[pb + 2];
-              s00 += u0 * t0;
-              s01 += u0 * t1;
-              s02 += u0 * t2;
-              s10 += u1 * t0;
-              s11 += u1 * t1;
-              s12 += u1 * t2;
-              pa += 2;
-              pb += 32;
-            }
-            const po = c;
-            dw1[po] = s00;
-            dw1[po + 1] = s01;
-            dw1[po + 2] = s02;
-            dw1[po + 32] = s10;
-            dw1[po + 33] = s11;
-            dw1[po + 34] = s12;
-          }
-        }
+      for (let r = 0; r < 32; r += 4) {
         {
           {
-            let s00 = 0, s01 = 0, s10 = 0, s11 = 0;
-            let pa = 0, pb = 30;
+            let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
+            let pa = r, pb = 0;
             for (let d = 0; d < n; d++) {
-              const u0 = x[pa], u1 = x[pa + 1];
-              const t0 = dz1[pb], t1 = dz1[pb + 1];
+              const u0 = dz1[pa], u1 = dz1[pa + 1], u2 = dz1[pa + 2], u3 = dz1[pa + 3];
+              const t0 = x[pb], t1 = x[pb + 1];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s10 += u1 * t0;
               s11 += u1 * t1;
-              pa += 2;
-              pb += 32;
+              s20 += u2 * t0;
+              s21 += u2 * t1;
+              s30 += u3 * t0;
+              s31 += u3 * t1;
+              pa += 32;
+              pb += 2;
             }
-            const po = 30;
+            const po = r * 2;
             dw1[po] = s00;
             dw1[po + 1] = s01;
-            dw1[po + 32] = s10;
-            dw1[po + 33] = s11;
+            dw1[po + 2] = s10;
+            dw1[po + 3] = s11;
+            dw1[po + 4] = s20;
+            dw1[po + 5] = s21;
+            dw1[po + 6] = s30;
+            dw1[po + 7] = s31;
           }
         }
       }

@@ -49,9 +49,9 @@ export interface CompiledModel {
 }
 
 export const layout: readonly ParamEntry[] = [
-  { name: "dense_1.weight", shape: [2, 8], offset: 0, size: 16, trainable: true },
+  { name: "dense_1.weight", shape: [8, 2], offset: 0, size: 16, trainable: true },
   { name: "dense_1.bias", shape: [8], offset: 16, size: 8, trainable: true },
-  { name: "dense_2.weight", shape: [8, 1], offset: 24, size: 8, trainable: true },
+  { name: "dense_2.weight", shape: [1, 8], offset: 24, size: 8, trainable: true },
   { name: "dense_2.bias", shape: [1], offset: 32, size: 1, trainable: true },
 ];
 
@@ -73,10 +73,10 @@ export function createModel(): CompiledModel {
   const params = new Float32Array(33);
   const grads = new Float32Array(33);
   const moments = new Float32Array(66); // optimizer state, laid out like params
-  const w1 = params.subarray(0, 16); // dense_1.weight [2, 8]
+  const w1 = params.subarray(0, 16); // dense_1.weight [8, 2]
   const b1 = params.subarray(16, 24); // dense_1.bias [8]
   const h1 = new Float32Array(128); // [n, 8]
-  const w2 = params.subarray(24, 32); // dense_2.weight [8, 1]
+  const w2 = params.subarray(24, 32); // dense_2.weight [1, 8]
   const b2 = params.subarray(32, 33); // dense_2.bias [1]
   const z2 = new Float32Array(16); // [n, 1]
   const h2 = new Float32Array(16); // [n, 1]
@@ -112,10 +112,10 @@ export function createModel(): CompiledModel {
           const q2 = b1[c + 2];
           {
             let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0, s20 = 0, s21 = 0, s22 = 0, s30 = 0, s31 = 0, s32 = 0;
-            let pa = r * 2, pb = c;
+            let pa = r * 2, pb = c * 2;
             for (let d = 0; d < 2; d++) {
               const u0 = x[pa], u1 = x[pa + 2], u2 = x[pa + 4], u3 = x[pa + 6];
-              const t0 = w1[pb], t1 = w1[pb + 1], t2 = w1[pb + 2];
+              const t0 = w1[pb], t1 = w1[pb + 2], t2 = w1[pb + 4];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -129,7 +129,7 @@ export function createModel(): CompiledModel {
               s31 += u3 * t1;
               s32 += u3 * t2;
               pa += 1;
-              pb += 8;
+              pb += 1;
             }
             const po = r * 8 + c;
             h1[po] = Math.tanh(s00 + q0);
@@ -151,10 +151,10 @@ export function createModel(): CompiledModel {
           const q1 = b1[7];
           {
             let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
-            let pa = r * 2, pb = 6;
+            let pa = r * 2, pb = 12;
             for (let d = 0; d < 2; d++) {
               const u0 = x[pa], u1 = x[pa + 2], u2 = x[pa + 4], u3 = x[pa + 6];
-              const t0 = w1[pb], t1 = w1[pb + 1];
+              const t0 = w1[pb], t1 = w1[pb + 2];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s10 += u1 * t0;
@@ -164,7 +164,7 @@ export function createModel(): CompiledModel {
               s30 += u3 * t0;
               s31 += u3 * t1;
               pa += 1;
-              pb += 8;
+              pb += 1;
             }
             const po = r * 8 + 6;
             h1[po] = Math.tanh(s00 + q0);
@@ -193,7 +193,7 @@ export function createModel(): CompiledModel {
             let pa = r * 2, pb = 0;
             for (let d = 0; d < 2; d++) {
               const u0 = x[pa];
-              const t0 = w1[pb], t1 = w1[pb + 1], t2 = w1[pb + 2], t3 = w1[pb + 3], t4 = w1[pb + 4], t5 = w1[pb + 5], t6 = w1[pb + 6], t7 = w1[pb + 7];
+              const t0 = w1[pb], t1 = w1[pb + 2], t2 = w1[pb + 4], t3 = w1[pb + 6], t4 = w1[pb + 8], t5 = w1[pb + 10], t6 = w1[pb + 12], t7 = w1[pb + 14];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -203,7 +203,7 @@ export function createModel(): CompiledModel {
               s06 += u0 * t6;
               s07 += u0 * t7;
               pa += 1;
-              pb += 8;
+              pb += 1;
             }
             const po = r * 8;
             h1[po] = Math.tanh(s00 + q0);
@@ -303,26 +303,41 @@ export function createModel(): CompiledModel {
     }
     // dw2 = matmul_tn(dz2, h1)  ·  dense 1, sigmoid (line 7)
     {
-      for (let r = 0; r < 8; r += 4) {
+      {
+        for (let c = 0; c < 6; c += 3) {
+          {
+            let s00 = 0, s01 = 0, s02 = 0;
+            let pa = 0, pb = c;
+            for (let d = 0; d < n; d++) {
+              const u0 = dz2[pa];
+              const t0 = h1[pb], t1 = h1[pb + 1], t2 = h1[pb + 2];
+              s00 += u0 * t0;
+              s01 += u0 * t1;
+              s02 += u0 * t2;
+              pa += 1;
+              pb += 8;
+            }
+            const po = c;
+            dw2[po] = s00;
+            dw2[po + 1] = s01;
+            dw2[po + 2] = s02;
+          }
+        }
         {
           {
-            let s00 = 0, s10 = 0, s20 = 0, s30 = 0;
-            let pa = r, pb = 0;
+            let s00 = 0, s01 = 0;
+            let pa = 0, pb = 6;
             for (let d = 0; d < n; d++) {
-              const u0 = h1[pa], u1 = h1[pa + 1], u2 = h1[pa + 2], u3 = h1[pa + 3];
-              const t0 = dz2[pb];
+              const u0 = dz2[pa];
+              const t0 = h1[pb], t1 = h1[pb + 1];
               s00 += u0 * t0;
-              s10 += u1 * t0;
-              s20 += u2 * t0;
-              s30 += u3 * t0;
-              pa += 8;
-              pb += 1;
+              s01 += u0 * t1;
+              pa += 1;
+              pb += 8;
             }
-            const po = r;
+            const po = 6;
             dw2[po] = s00;
-            dw2[po + 1] = s10;
-            dw2[po + 2] = s20;
-            dw2[po + 3] = s30;
+            dw2[po + 1] = s01;
           }
         }
       }
@@ -351,7 +366,7 @@ export function createModel(): CompiledModel {
               s31 += u3 * t1;
               s32 += u3 * t2;
               pa += 1;
-              pb += 1;
+              pb += 8;
             }
             const po = r * 8 + c;
             dz1[po] = s00 * (1 - h1[po] * h1[po]);
@@ -384,7 +399,7 @@ export function createModel(): CompiledModel {
               s30 += u3 * t0;
               s31 += u3 * t1;
               pa += 1;
-              pb += 1;
+              pb += 8;
             }
             const po = r * 8 + 6;
             dz1[po] = s00 * (1 - h1[po] * h1[po]);
@@ -415,7 +430,7 @@ export function createModel(): CompiledModel {
               s06 += u0 * t6;
               s07 += u0 * t7;
               pa += 1;
-              pb += 1;
+              pb += 8;
             }
             const po = r * 8;
             dz1[po] = s00 * (1 - h1[po] * h1[po]);
@@ -439,51 +454,34 @@ export function createModel(): CompiledModel {
     }
     // dw1 = matmul_tn(dz1, x)  ·  dense 8, tanh (line 6)
     {
-      {
-        for (let c = 0; c < 6; c += 3) {
-          {
-            let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0;
-            let pa = 0, pb = c;
-            for (let d = 0; d < n; d++) {
-              const u0 = x[pa], u1 = x[pa + 1];
-              const t0 = dz1[pb], t1 = dz1[pb + 1], t2 = dz1[pb + 2];
-              s00 += u0 * t0;
-              s01 += u0 * t1;
-              s02 += u0 * t2;
-              s10 += u1 * t0;
-              s11 += u1 * t1;
-              s12 += u1 * t2;
-              pa += 2;
-              pb += 8;
-            }
-            const po = c;
-            dw1[po] = s00;
-            dw1[po + 1] = s01;
-            dw1[po + 2] = s02;
-            dw1[po + 8] = s10;
-            dw1[po + 9] = s11;
-            dw1[po + 10] = s12;
-          }
-        }
+      for (let r = 0; r < 8; r += 4) {
         {
           {
-            let s00 = 0, s01 = 0, s10 = 0, s11 = 0;
-            let pa = 0, pb = 6;
+            let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
+            let pa = r, pb = 0;
             for (let d = 0; d < n; d++) {
-              const u0 = x[pa], u1 = x[pa + 1];
-              const t0 = dz1[pb], t1 = dz1[pb + 1];
+              const u0 = dz1[pa], u1 = dz1[pa + 1], u2 = dz1[pa + 2], u3 = dz1[pa + 3];
+              const t0 = x[pb], t1 = x[pb + 1];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s10 += u1 * t0;
               s11 += u1 * t1;
-              pa += 2;
-              pb += 8;
+              s20 += u2 * t0;
+              s21 += u2 * t1;
+              s30 += u3 * t0;
+              s31 += u3 * t1;
+              pa += 8;
+              pb += 2;
             }
-            const po = 6;
+            const po = r * 2;
             dw1[po] = s00;
             dw1[po + 1] = s01;
-            dw1[po + 8] = s10;
-            dw1[po + 9] = s11;
+            dw1[po + 2] = s10;
+            dw1[po + 3] = s11;
+            dw1[po + 4] = s20;
+            dw1[po + 5] = s21;
+            dw1[po + 6] = s30;
+            dw1[po + 7] = s31;
           }
         }
       }
