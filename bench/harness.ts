@@ -111,9 +111,10 @@ export interface MeasureOptions {
 export function measureTraining(t: Trainer, setup: TrainSetup, opt: OptKind, o: MeasureOptions): TrainResult {
   const steps = Math.min(setup.steps, o.maxSteps ?? setup.steps);
   t.reset(opt);
-  // Warm up for warmupSteps, or 3 s for slow systems (at least 3 steps).
+  // Warm up: at least warmupSteps and 1.5 s (V8 needs a while to optimize the large generated
+  // functions: ~0.4–1 s of background compilation on a busy machine), at most 4 s (slow systems).
   const w0 = nowMs();
-  for (let s = 0; s < o.warmupSteps && (s < 3 || nowMs() - w0 < 3000); s++) t.step(s % steps);
+  for (let s = 0; s < 3 || ((s < o.warmupSteps || nowMs() - w0 < 1500) && nowMs() - w0 < 4000); s++) t.step(s % steps);
   t.sync();
   t.reset(opt);
   collect();

@@ -48,6 +48,15 @@ export interface KernelSpec {
 
 const d = (x: Dim): string => (typeof x === "number" ? String(x) : x);
 
+/**
+ * `target = tanh(value)` through `Math.expm1`, as statements: V8's `Math.tanh` is an
+ * out-of-line call that took half of a W2 step; this form is within 2 ulp of it (exact to
+ * float64 rounding near 0, clamped where tanh is ±1 in float64).
+ */
+function storeTanh(target: string, value: string): string {
+  return `{ const x = ${value}; const e = Math.expm1(2 * x); ${target} = x > 20 ? 1 : x < -20 ? -1 : e / (e + 2); }`;
+}
+
 function epilogue(spec: KernelSpec, value: string, c: string): string {
   let v = value;
   if (spec.bias) v = `${v} + bias[${c}]`;
@@ -90,7 +99,7 @@ function tileBody(spec: KernelSpec, R: number, C: number): string {
       if (spec.accumulate) v = `C[o + ${c}] + ${v}`;
       if (spec.maskRelu) lines.push(`  C[o + ${c}] = M[o + ${c}] > 0 ? ${v} : 0;`);
       else if (spec.maskTanh) lines.push(`  { const m = M[o + ${c}]; C[o + ${c}] = (${v}) * (1 - m * m); }`);
-      else if (spec.tanh) lines.push(`  C[o + ${c}] = Math.tanh(${v});`);
+      else if (spec.tanh) lines.push(`  ${storeTanh(`C[o + ${c}]`, v)}`);
       else if (spec.relu) lines.push(`  { const v = ${v}; C[o + ${c}] = v > 0 ? v : 0; }`);
       else lines.push(`  C[o + ${c}] = ${v};`);
     }
@@ -139,7 +148,7 @@ function plain(spec: KernelSpec): string {
   const fin = (idx: string, c: string): string => {
     const v = spec.bias ? `C[${idx}] + bias[${c}]` : `C[${idx}]`;
     if (spec.relu) return `{ const v = ${v}; C[${idx}] = v > 0 ? v : 0; }`;
-    if (spec.tanh) return `C[${idx}] = Math.tanh(${v});`;
+    if (spec.tanh) return storeTanh(`C[${idx}]`, v);
     return spec.bias ? `C[${idx}] = ${v};` : "";
   };
   if (kind === "NT") {
@@ -232,7 +241,7 @@ export function gatherKernelSource(K: number, M: number, act: "relu" | "tanh" | 
     for (let q = 0; q < c; q++) {
       const v = `s${q} + bias[${j} + ${q}]`;
       if (act === "relu") L.push(`{ const v = ${v}; C[${j} + ${q}] = v > 0 ? v : 0; }`);
-      else if (act === "tanh") L.push(`C[${j} + ${q}] = Math.tanh(${v});`);
+      else if (act === "tanh") L.push(storeTanh(`C[${j} + ${q}]`, v));
       else L.push(`C[${j} + ${q}] = ${v};`);
     }
     return L.join("\n");
