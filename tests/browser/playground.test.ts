@@ -206,6 +206,32 @@ describe("playground", () => {
     await page.screenshot({ path: join(SHOTS, "4-typescript.png") });
     await page.click('.tabs button[data-tab="ir"]');
     expect(await page.textContent("#ir")).toContain("IR after autodiff");
+    await page.click('.tabs button[data-tab="run"]');
+
+    // Reset, Step (one epoch at a time), Train, Pause, Train again to the end.
+    const epochs = (): Promise<number> => page.evaluate(() => window.__nnc.history().length);
+    await page.click("#reset");
+    await page.waitForFunction(() => window.__nnc.state().ready && window.__nnc.history().length === 0);
+    await page.click("#step");
+    await page.waitForFunction(() => window.__nnc.history().length === 1 && !window.__nnc.state().running);
+    await page.click("#step");
+    await page.waitForFunction(() => window.__nnc.history().length === 2 && !window.__nnc.state().running);
+    await page.click("#train");
+    // Pause as soon as ten epochs are in (a click from the page itself, so no input latency).
+    await page.waitForFunction(() => {
+      if (window.__nnc.history().length < 10) return false;
+      document.getElementById("pause")!.click();
+      return true;
+    });
+    await page.waitForFunction(() => !window.__nnc.state().running);
+    const paused = await epochs();
+    await page.waitForTimeout(500);
+    expect(await epochs()).toBe(paused);
+    expect(paused).toBeLessThan(150);
+    expect(await page.textContent("#status")).toBe(`paused after epoch ${paused}`);
+    await page.click("#train");
+    await page.waitForFunction(() => window.__nnc.state().done);
+    expect(await epochs()).toBe(150);
     await context.close();
   });
 
@@ -291,6 +317,18 @@ describe("playground", () => {
     expect(test?.["accuracy"]).toBeGreaterThan(0.85);
     expect(await page.evaluate(() => window.__nnc.state().pictures)).toBeGreaterThan(0);
     await page.screenshot({ path: join(SHOTS, "6-csv.png") });
+
+    // Downloads: the generated module and the trained weights.
+    const [ts] = await Promise.all([page.waitForEvent("download"), page.click("#download-ts")]);
+    expect(ts.suggestedFilename()).toBe("petals.ts");
+    expect(readFileSync(await ts.path(), "utf8")).toContain("export function createModel");
+    const [weights] = await Promise.all([page.waitForEvent("download"), page.click("#download-weights")]);
+    expect(weights.suggestedFilename()).toBe("Petals.weights.json");
+    const w = JSON.parse(readFileSync(await weights.path(), "utf8")) as { format: string; params: number[]; epochs: number; preprocess: { classes: string[] } };
+    expect(w.format).toBe("nnc-weights");
+    expect(w.params).toHaveLength(2 * 16 + 16 + 16 * 3 + 3);
+    expect(w.epochs).toBe(80);
+    expect(w.preprocess.classes).toEqual(["setosa", "versicolor", "virginica"]);
     await context.close();
   });
 });
