@@ -92,6 +92,8 @@ export class Trainer {
   private batchIndex = 0;
   private epochStart = 0;
   private lastLr = 0;
+  /** Samples in the last batch (for re-evaluating it after a bad update). */
+  private lastN = 0;
 
   constructor(
     readonly model: CompiledModel,
@@ -174,18 +176,25 @@ export class Trainer {
     this.lastLr = lr;
     const loss = this.model.trainStep(this.xb, this.yb, n, lr);
     this.batchIndex++;
+    this.lastN = n;
     if (!Number.isFinite(loss)) {
-      const span = this.config.optimizerSpan;
-      this.diverged = diag(
-        "diverged",
-        span ?? { start: 0, end: 0, line: 1, column: 1, endLine: 1, endColumn: 1 },
-        [String(loss), this.epoch + 1, this.batchIndex],
-        { hint: `lower the learning rate (now ${fmt(lr)}; try ${fmt(lr / 10)}), or clip gradients with clip_norm` },
-      );
+      this.diverge(loss);
       return undefined;
     }
     this.acc.add(this.model.output(), this.yb, n, loss);
     return { epoch: this.epoch + 1, batch: this.batchIndex, batches: this.batches, samples: start + n, loss, lr };
+  }
+
+  /** Records the divergence at the current epoch and batch, with a hint about the rate. */
+  private diverge(loss: number): void {
+    const span = this.config.optimizerSpan;
+    const lr = this.lastLr;
+    this.diverged = diag(
+      "diverged",
+      span ?? { start: 0, end: 0, line: 1, column: 1, endLine: 1, endColumn: 1 },
+      [String(loss), this.epoch + 1, this.batchIndex],
+      { hint: `lower the learning rate (now ${fmt(lr)}; try ${fmt(lr / 10)}), or clip gradients with clip_norm` },
+    );
   }
 
   /** The epoch's running loss and metrics so far (allocates: call it for display, not per batch). */
@@ -196,6 +205,13 @@ export class Trainer {
   /** Validation, the epoch record, early stopping. */
   endEpoch(): EpochRecord | undefined {
     if (this.diverged) return undefined;
+    // The last update can overflow the weights while its own loss was still finite: catch it
+    // here, before anyone saves this epoch's weights as a good checkpoint.
+    if (!allFinite(this.model.params)) {
+      const next = this.lastN > 0 ? this.model.loss(this.xb, this.yb, this.lastN) : NaN;
+      this.diverge(Number.isFinite(next) ? NaN : next);
+      return undefined;
+    }
     const values: Record<string, number> = {};
     const train = this.acc.result(this.config.metrics);
     putValues(values, "", train);
@@ -315,6 +331,11 @@ function gather(
 
 function putValues(out: Record<string, number>, prefix: string, v: MetricValues): void {
   for (const [k, x] of Object.entries(v)) if (typeof x === "number") out[prefix + k] = x;
+}
+
+function allFinite(a: Floats): boolean {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i] as number)) return false;
+  return true;
 }
 
 function copyOf(a: Floats): Floats {

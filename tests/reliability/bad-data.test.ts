@@ -210,9 +210,9 @@ describe("bad states", () => {
     expect(readFileSync(join(dir, "out", "checkpoint.nnck", "keep", "x"), "utf8")).toBe("earlier");
   }, 90_000);
 
-  // fuzz-crashes.md #5 (runtime): a failed write of weights.json (or report.html) escapes as
-  // "nnc: internal error: Error: EISDIR …" instead of NN5005. Flip to `it` once fixed.
-  it.fails("weights.json that cannot be written ends with NN5005, and the checkpoint stays loadable", async () => {
+  // fuzz-crashes.md #5: a failed write of weights.json (or report.html) once escaped as
+  // "nnc: internal error: Error: EISDIR …" instead of NN5005.
+  it("weights.json that cannot be written ends with NN5005, and the checkpoint stays loadable", async () => {
     const dir = join(ROOT_DIR, "unwritable-weights");
     const out = join(dir, "out");
     mkdirSync(join(out, "weights.json"), { recursive: true });
