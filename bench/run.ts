@@ -369,6 +369,26 @@ function render(w1: TrainSetup | undefined, w2: TrainSetup | undefined, compile:
       ]),
     ),
   );
+  // Same weights, same batches: the systems that can express the same network must agree.
+  if (nnc) {
+    const checks: string[] = [];
+    const comparable = live.filter((r) => r !== nnc && r.system !== "brain" && r.system !== "probe-sparse");
+    const cmp = (what: string, mine: number | undefined, theirs: (r: Row) => number | undefined): void => {
+      if (mine === undefined) return;
+      const others = comparable.filter((r) => theirs(r) !== undefined);
+      if (!others.length) return;
+      const off = others.filter((r) => Math.abs(theirs(r)! - mine) > 0.003);
+      checks.push(
+        off.length
+          ? `${what}: nnc ${mine.toFixed(4)} DIFFERS from ${off.map((r) => `${r.system} ${theirs(r)!.toFixed(4)}`).join(", ")}`
+          : `${what}: nnc ${mine.toFixed(4)} = ${others.map((r) => r.system).join(", ")} (within 0.003)`,
+      );
+    };
+    cmp("W1 SGD accuracy", nnc.w1?.sgd?.accuracy, (r) => r.w1?.sgd?.accuracy);
+    cmp("W1 Adam accuracy", nnc.w1?.adam?.accuracy, (r) => r.w1?.adam?.accuracy);
+    cmp("W2 accuracy", nnc.w2?.accuracy, (r) => r.w2?.accuracy);
+    if (checks.length) out.push("", "Same work (same initial weights and batches):", ...checks.map((c) => `- ${c}`));
+  }
   const skipped = rows.filter((r) => r.skipped || r.errors);
   if (skipped.length) {
     out.push("");
