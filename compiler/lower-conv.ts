@@ -6,6 +6,8 @@
  *                other activations follow as their own op)
  *   maxpool2d  → maxpool2d (argmax saved for the backward pass)
  *   avgpool2d  → avgpool2d
+ *   batchnorm  → batchnorm_stats (batch or running statistics) → batchnorm (scale and shift);
+ *                γ, β trainable; running mean/variance non-trainable parameters
  *
  * Images are NHWC; an input [h, w] is an image with one channel. The shape checks (NN3xxx)
  * point at the layer: a layer fed a flat tensor, a window larger than its input, a stride that
@@ -98,15 +100,8 @@ export function lowerConvLayer(layer: Layer, k: number, cur: number, ctx: ConvCo
   }
   const origin: Origin = { text: describeConvLayer(layer), line: layer.span.line, span: layer.span };
   const shape = ctx.g.node(cur).shape;
-  if (layer.kind === "batchnorm") {
-    ctx.diagnostics.push(
-      diag("layerNotCompiled", layer.span, ["batchnorm"], {
-        hint: "the code generator does not have a training flag and non-trainable statistics yet; remove the layer for now",
-      }),
-    );
-    return cur;
-  }
   const image = imageOf(shape);
+  if (layer.kind === "batchnorm") return lowerBatchnorm(layer, k, cur, image, shape, origin, ctx);
   if (image === undefined) {
     ctx.diagnostics.push(
       diag("layerNeedsImageInput", layer.span, [layer.kind, showShape(shape.slice(1))], {
@@ -158,4 +153,22 @@ function lowerConv2d(layer: Conv2dLayer, k: number, cur: number, image: [number,
   const separate = !fold && a.kind !== "linear";
   const z = ctx.add("conv2d", inputs, separate ? preActivationName(k) : layerOutputName(k), origin, convAttrs);
   return separate ? ctx.activate(a, z) : z;
+}
+
+/** Batch normalization over the channels of an image, or the features of a flat value. */
+function lowerBatchnorm(layer: BatchNormLayer, k: number, cur: number, image: [number, number, number] | undefined, shape: IrShape, origin: Origin, ctx: ConvContext): number {
+  const c = image !== undefined ? image[2] : (shape[1] as number);
+  const p = image !== undefined ? image[0] * image[1] : 1;
+  const tensor = (what: string, init: string, trainable: boolean, name: string): number => {
+    const t = `${layer.name}.${what}`;
+    const id = ctx.g.add({ op: "param", inputs: [], shape: [c], attrs: { tensor: t, init }, name, phase: "forward", origin });
+    ctx.g.addParam({ node: id, name: t, init, fanIn: c, fanOut: c, ...(trainable ? {} : { trainable: false }) });
+    return id;
+  };
+  const gamma = tensor("gamma", "ones", true, `gamma${k}`);
+  const beta = tensor("beta", "zeros", true, `beta${k}`);
+  const mean = tensor("running_mean", "zeros", false, `mean${k}`);
+  const variance = tensor("running_var", "ones", false, `var${k}`);
+  const stats = ctx.add("batchnorm_stats", [cur, mean, variance], `stats${k}`, origin, { c, p, momentum: layer.momentum, epsilon: layer.epsilon });
+  return ctx.add("batchnorm", [cur, stats, gamma, beta], layerOutputName(k), origin, { c, p });
 }

@@ -97,8 +97,8 @@ export function windowLoops(g: Geometry, body: (p: string) => string): string {
 export function outputLoops(g: Geometry, outChannels: number, body: string): string {
   const inSize = g.h * g.w * g.c;
   const outSize = g.oh * g.ow * outChannels;
-  const y0 = g.pt > 0 ? `oy * ${g.sh} - ${g.pt}` : mul("oy", g.sh);
-  const x0 = g.pl > 0 ? `ox * ${g.sw} - ${g.pl}` : mul("ox", g.sw);
+  const y0 = g.pt > 0 ? `${mul("oy", g.sh)} - ${g.pt}` : mul("oy", g.sh);
+  const x0 = g.pl > 0 ? `${mul("ox", g.sw)} - ${g.pl}` : mul("ox", g.sw);
   return [
     `for (let r = 0; r < n; r++) {`,
     `const xs = r * ${inSize};`,

@@ -38,9 +38,11 @@ export const conv2d: OpDef = {
       const alpha = node.attrs["alpha"];
       dz = g.add("activation_grad", [dOut, node.id], { act: actName, ...(typeof alpha === "number" ? { alpha } : {}) }, `dz_${node.name}`, node.origin);
     }
-    const dx = g.needsGrad(x) ? g.add("conv2d_dx", [dz, w], { ...node.attrs, to: g.node(x).shape.join(",") }, g.gradName(x), node.origin) : undefined;
-    const dw = g.needsGrad(w) ? g.add("conv2d_dw", [dz, col], node.attrs, g.gradName(w), node.origin) : undefined;
-    const db = b !== undefined && g.needsGrad(b) ? g.add("conv2d_db", [dz], node.attrs, g.gradName(b), node.origin) : undefined;
+    // The backward ops need the geometry and the filter count, not the epilogue.
+    const { act: _act, alpha: _alpha, bias: _bias, ...attrs } = node.attrs;
+    const dx = g.needsGrad(x) ? g.add("conv2d_dx", [dz, w], { ...attrs, to: g.node(x).shape.join(",") }, g.gradName(x), node.origin) : undefined;
+    const dw = g.needsGrad(w) ? g.add("conv2d_dw", [dz, col], attrs, g.gradName(w), node.origin) : undefined;
+    const db = b !== undefined && g.needsGrad(b) ? g.add("conv2d_db", [dz], attrs, g.gradName(b), node.origin) : undefined;
     return [undefined, dx, dw, db];
   },
   emit(node, ctx) {

@@ -62,6 +62,15 @@ describe("gradients match central finite differences (float64)", () => {
     });
   }
 
+  it("batchnorm on an image, between conv and pool", () => {
+    expect(worstGradError(model("[5, 5, 2]", "conv2d 3, 3, linear, padding: same\n  batchnorm\n  activation tanh\n  maxpool2d 2, padding: same"))).toBeLessThan(TOLERANCE);
+  });
+
+  it("batchnorm on a flat value, after dense (and on the input itself)", () => {
+    expect(worstGradError(model("[6]", "dense 4, linear\n  batchnorm momentum: 0.9\n  activation sigmoid", "cross_entropy", "dense 3, softmax"))).toBeLessThan(TOLERANCE);
+    expect(worstGradError(model("[4, 4]", "batchnorm\n  conv2d 2, 3, tanh"))).toBeLessThan(TOLERANCE);
+  });
+
   it("through a regression head (mse) and a flat conv output", () => {
     expect(worstGradError(model("[4, 4, 2]", "conv2d 2, 3, tanh, padding: same", "mse", "flatten"))).toBeLessThan(TOLERANCE);
   });
@@ -196,6 +205,69 @@ describe("forward values match a plain implementation (NHWC)", () => {
       });
     }
   }
+});
+
+describe("batchnorm", () => {
+  const src = model("[3, 2, 2]", "batchnorm momentum: 0.75, epsilon: 0.001", "mse", "flatten");
+
+  it("keeps its running statistics as non-trainable parameters", () => {
+    const { model: m } = compile(src);
+    expect(m!.layout.map((e) => [e.name, e.size, e.trainable])).toEqual([
+      ["batchnorm_1.gamma", 2, true],
+      ["batchnorm_1.beta", 2, true],
+      ["batchnorm_1.running_mean", 2, false],
+      ["batchnorm_1.running_var", 2, false],
+    ]);
+    expect(Array.from(m!.params)).toEqual([1, 1, 0, 0, 0, 0, 1, 1]);
+  });
+
+  it("trains on batch statistics, moves the running ones, and infers with them", () => {
+    const { model: m } = compile(src);
+    const n = 4;
+    const x = random(n * 12, 11).map((v, i) => v + (i % 2 === 0 ? 3 : -1)); // channel means ≈ 3 and −1
+    // Training mode: every channel of the output has mean 0 and (biased) variance v / (v + ε).
+    const out = m!.forward(x, n, true);
+    for (let ch = 0; ch < 2; ch++) {
+      const vals = Array.from({ length: n * 6 }, (_, i) => out[i * 2 + ch] as number);
+      const mean = vals.reduce((a, b) => a + b, 0) / vals.length;
+      expect(Math.abs(mean)).toBeLessThan(1e-12);
+      const xs = Array.from({ length: n * 6 }, (_, i) => x[i * 2 + ch] as number);
+      const xm = xs.reduce((a, b) => a + b, 0) / xs.length;
+      const v = xs.reduce((a, b) => a + (b - xm) ** 2, 0) / xs.length;
+      const ov = vals.reduce((a, b) => a + b * b, 0) / vals.length;
+      expect(ov).toBeCloseTo(v / (v + 0.001), 12);
+      // running = 0.75·initial + 0.25·batch
+      expect(m!.params[4 + ch]).toBeCloseTo(0.25 * xm, 12);
+      expect(m!.params[6 + ch]).toBeCloseTo(0.75 + 0.25 * v, 12);
+    }
+    // Inference mode reads the running statistics and leaves them alone.
+    const before = Float64Array.from(m!.params);
+    const inf = m!.forward(x, n);
+    expect(Array.from(m!.params)).toEqual(Array.from(before));
+    for (let i = 0; i < n * 12; i++) {
+      const ch = i % 2;
+      const want = ((x[i] as number) - (before[4 + ch] as number)) / Math.sqrt((before[6 + ch] as number) + 0.001);
+      expect(inf[i]).toBeCloseTo(want, 12);
+    }
+  });
+
+  it("is left alone by the optimizer (weight decay included) and saved in the state", () => {
+    const decayed = src.replace("sgd(lr: 0.1)", "adamw(lr: 0.1, weight_decay: 0.5)");
+    const { model: m } = compile(decayed);
+    const x = random(4 * 12, 2);
+    const y = random(4 * 12, 3);
+    m!.trainStep(x, y, 4, 0.1);
+    const stats = Array.from(m!.params.subarray(4, 8));
+    for (let ch = 0; ch < 2; ch++) {
+      const xs = Array.from({ length: 24 }, (_, i) => x[i * 2 + ch] as number);
+      const xm = xs.reduce((a, b) => a + b, 0) / 24;
+      expect(stats[ch]).toBeCloseTo(0.25 * xm, 12); // exactly the statistics update, no decay
+    }
+    m!.forward(x, 4); // inference: no change
+    expect(Array.from(m!.params.subarray(4, 8))).toEqual(stats);
+    expect(Array.from(m!.grads.subarray(4, 8))).toEqual([0, 0, 0, 0]);
+    expect(Array.from(m!.getState().params.subarray(4, 8))).toEqual(stats);
+  });
 });
 
 describe("shape checks point at the layer", () => {
