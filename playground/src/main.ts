@@ -223,6 +223,7 @@ function requestFormat(): void {
 
 model.onDidChangeContent(() => {
   version++;
+  if (ready && !running && history.length > 0) setStatus(`${done ? "done" : "paused"}: the source changed, so Train starts again with it`);
   if (checkTimer !== undefined) clearTimeout(checkTimer);
   checkTimer = setTimeout(requestCheck, 100);
 });
@@ -577,7 +578,9 @@ async function restoreShare(): Promise<void> {
     return;
   }
   model.setValue(s.source);
-  ui.examples.value = EXAMPLES.find((e) => e.source === s.source)?.name ?? "";
+  const example = EXAMPLES.find((e) => e.source === s.source);
+  if (!example) ui.examples.add(new Option("Shared source", "", true, true), 0);
+  ui.examples.value = example?.name ?? "";
   if (s.seed !== undefined) ui.seed.value = String(s.seed);
   if (s.data !== "source") {
     if (s.csv) useCsv(s.data, s.csv.text, s.csv.label);

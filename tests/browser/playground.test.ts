@@ -163,6 +163,7 @@ describe("playground", () => {
     await openPlayground(page);
     await page.selectOption("#examples", "spiral");
     const before = await page.evaluate(() => window.__nnc.fingerprint());
+    const picturesBefore = await page.evaluate(() => window.__nnc.state().pictures);
     const t0 = Date.now();
     await page.click("#train");
     // Watch the boundary canvas while it trains.
@@ -189,8 +190,12 @@ describe("playground", () => {
     expect(last["accuracy"]!).toBeGreaterThan(0.9);
     expect(last["val_accuracy"]!).toBeGreaterThan(0.9);
     expect(test?.["accuracy"]).toBeGreaterThan(0.9);
-    // The heat map changed while training: several different pictures, none the blank canvas.
-    expect(seen.size).toBeGreaterThanOrEqual(3);
+    // The heat map changed while training: the page redrew it many times, the test saw
+    // different pictures between polls, and none of them was the untrained one.
+    const drawn = (await page.evaluate(() => window.__nnc.state().pictures)) - picturesBefore;
+    console.log(`boundary redrawn ${drawn} times during the run`);
+    expect(drawn).toBeGreaterThanOrEqual(10);
+    expect(seen.size).toBeGreaterThanOrEqual(2);
     expect(seen.has(before)).toBe(false);
     expect(await page.textContent("#status")).toContain("done");
     await page.screenshot({ path: join(SHOTS, "3-spiral-trained.png") });
