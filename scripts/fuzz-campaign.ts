@@ -1,13 +1,15 @@
 /**
  * The long fuzzing campaign (the suite runs a short version of the same properties):
  *
- *   npx tsx scripts/fuzz-campaign.ts --cases 300000 --programs 2000 [--seed 1] [--minutes 60]
+ *   npx tsx scripts/fuzz-campaign.ts --cases 300000 --programs 2000 --kills 100 [--seed 1] [--minutes 60]
  *
  * Front end: `--cases` inputs (mutated examples, token soups, statement soups, random text)
  * through tokenize/parse/checkSource against the contract of tests/fuzz/frontend-oracle.ts,
  * timing each one. Compiler: `--programs` random valid programs through compile, float64
  * gradient check, float32 training steps, and a strict type-check of their TypeScript.
- * Stops early after `--minutes`. Prints figures as it goes and a JSON summary at the end
+ * Crash safety: `--kills` real `nnc train` children SIGKILLed at random moments (start-up,
+ * inside and between checkpoint writes), each checked and resumed to bit-identical weights
+ * (tests/reliability/kill-loop.ts; needs `npm run build`). Stops early after `--minutes`. Prints figures as it goes and a JSON summary at the end
  * (also written to `--out`, default .nnc/fuzz-campaign.json); exits 1 if anything broke.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -18,6 +20,7 @@ import { compileCase } from "../tests/fuzz/compile-case.js";
 import { validImageProgram, validProgram } from "../tests/fuzz/program-gen.js";
 import { exampleSources, mutatedExample, randomText, statementSoup, tokenSoup } from "../tests/fuzz/text-gen.js";
 import { typeCheckModules } from "../tests/fuzz/typecheck.js";
+import { killOnce, mulberry, randomMoment, reference } from "../tests/reliability/kill-loop.js";
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -27,6 +30,7 @@ const outIndex = process.argv.indexOf("--out");
 const OUT = outIndex >= 0 ? (process.argv[outIndex + 1] as string) : ".nnc/fuzz-campaign.json";
 const CASES = option("cases", 300_000);
 const PROGRAMS = option("programs", 2000);
+const KILLS = option("kills", 0);
 const SEED = option("seed", 1);
 const DEADLINE = Date.now() + option("minutes", 24 * 60) * 60_000;
 const CHUNK = 500;
@@ -54,7 +58,30 @@ function record(kind: string, problem: string, input: string): void {
 const stats = {
   frontEnd: { cases: 0, accepted: 0, byFamily: {} as Record<string, number>, slowestMs: 0, slowestLength: 0, over1s: 0, totalMs: 0, bytes: 0 },
   programs: { cases: 0, compiled: 0, refusedBatchnorm: 0, typeChecked: 0, failed: 0 },
+  kills: { runs: 0, killed: 0, insideWrite: 0, withCheckpoint: 0, failed: 0 },
 };
+
+async function kills(): Promise<void> {
+  if (KILLS <= 0) return;
+  const { mkdtempSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const dir = mkdtempSync(join(tmpdir(), "nnc-kill-campaign-"));
+  const ref = await reference(join(dir, "ref"));
+  const rand = mulberry(SEED * 31 + 7);
+  for (let i = 0; i < KILLS && Date.now() < DEADLINE; i++) {
+    const moment = randomMoment(rand);
+    const o = await killOnce(ref, join(dir, `k${i}`), moment, 40);
+    const k = stats.kills;
+    k.runs++;
+    if (!o.finished) k.killed++;
+    if (o.temps > 0) k.insideWrite++;
+    if (o.checkpointEpoch > 0) k.withCheckpoint++;
+    if (o.problems.length > 0) k.failed++;
+    for (const p of o.problems) record("kill", p, JSON.stringify(moment));
+    if (i % 10 === 9) progress();
+  }
+}
 
 function frontEnd(): void {
   const totalWeight = Object.values(WEIGHTS).reduce((a, b) => a + b, 0);
@@ -129,6 +156,7 @@ function summary(): object {
     seed: SEED,
     frontEnd: { ...s, meanMs: s.cases ? s.totalMs / s.cases : 0, meanLength: s.cases ? s.bytes / s.cases : 0 },
     programs: stats.programs,
+    kills: stats.kills,
     failures: [...failures.values()],
   };
 }
@@ -136,7 +164,7 @@ function summary(): object {
 function progress(): void {
   const s = stats.frontEnd;
   process.stderr.write(
-    `front end ${s.cases} cases (${s.accepted} accepted, slowest ${s.slowestMs.toFixed(0)} ms), programs ${stats.programs.cases} (${stats.programs.compiled} compiled), failures ${failures.size}\n`,
+    `front end ${s.cases} cases (${s.accepted} accepted, slowest ${s.slowestMs.toFixed(0)} ms), programs ${stats.programs.cases} (${stats.programs.compiled} compiled), kills ${stats.kills.runs} (${stats.kills.killed} mid-run), failures ${failures.size}\n`,
   );
   mkdirSync(dirname(OUT), { recursive: true });
   writeFileSync(OUT, JSON.stringify(summary(), null, 2));
@@ -144,6 +172,7 @@ function progress(): void {
 
 frontEnd();
 programs();
+await kills();
 progress();
 const result = summary();
 process.stdout.write(JSON.stringify(result, null, 2) + "\n");
