@@ -10,12 +10,18 @@ import { join } from "node:path";
 import { median, nowMs } from "./harness.js";
 import { compileSource, loadCompiler } from "./systems/nnc.js";
 
+/** Loaded into the child with `--import`: prints the process's CPU time when it exits. */
+const CPU_HOOK =
+  'data:text/javascript,process.on("exit",()=>{const c=process.cpuUsage();process.stderr.write("\\nNNC_BENCH_CPU_MS="+(c.user+c.system)/1000+"\\n")})';
+
 export interface CompileTime {
   readonly example: string;
   readonly inProcessMs: number;
   /** The same over process CPU time (steadier on a shared machine). */
   readonly inProcessCpuMs: number;
   readonly coldMs: number | undefined;
+  /** CPU time of that process (user + system), read by a hook loaded with `--import`. */
+  readonly coldCpuMs: number | undefined;
   readonly params: number | undefined;
 }
 
@@ -51,21 +57,30 @@ export async function measureCompileTimes(reps: number): Promise<CompileTime[] |
         continue;
       }
       let coldMs: number | undefined;
+      let coldCpuMs: number | undefined;
       if (existsSync(cli)) {
         const cold: number[] = [];
+        const coldCpu: number[] = [];
         for (let i = 0; i < 3; i++) {
           const t0 = nowMs();
-          const r = spawnSync(process.execPath, [cli, "compile", join(dir, f), "-o", join(tmp, f.replace(/\.nn$/, ".ts"))], { encoding: "utf8" });
+          const r = spawnSync(
+            process.execPath,
+            ["--import", CPU_HOOK, cli, "compile", join(dir, f), "-o", join(tmp, f.replace(/\.nn$/, ".ts"))],
+            { encoding: "utf8" },
+          );
           const dt = nowMs() - t0;
           if (r.status !== 0) {
             process.stderr.write(`W4 cold ${f}: exit ${r.status}: ${r.stderr.split("\n").slice(0, 3).join(" ")}\n`);
             break;
           }
           cold.push(dt);
+          const m = /NNC_BENCH_CPU_MS=([\d.]+)/.exec(r.stderr);
+          if (m) coldCpu.push(Number(m[1]));
         }
         if (cold.length) coldMs = median(cold);
+        if (coldCpu.length) coldCpuMs = median(coldCpu);
       }
-      out.push({ example: f, inProcessMs: median(times), inProcessCpuMs: median(cpuTimes), coldMs, params });
+      out.push({ example: f, inProcessMs: median(times), inProcessCpuMs: median(cpuTimes), coldMs, coldCpuMs, params });
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -172,8 +172,9 @@ async function main(): Promise<void> {
   }
 
   // ── JS systems, one after another in this process ──
+  const training = w1 !== undefined || w2 !== undefined;
   for (const sys of systems) {
-    if (!wanted(sys.id)) continue;
+    if (!wanted(sys.id) || !training) continue;
     const row: Row = { system: sys.id, label: sys.label };
     rows.push(row);
     try {
@@ -220,7 +221,7 @@ async function main(): Promise<void> {
 
   // ── PyTorch, in a child process ──
   let torchInfo: { version: string; blas: string } | undefined;
-  if (wanted("torch")) {
+  if (wanted("torch") && training) {
     const row: Row = { system: "torch", label: "PyTorch, 1 thread" };
     rows.push(row);
     const missing = torchMissing();
@@ -401,13 +402,14 @@ function render(w1: TrainSetup | undefined, w2: TrainSetup | undefined, compile:
   void w2;
   if (compile) {
     out.push("");
-    out.push("W4 compile time (ms; cold = `nnc compile` in a fresh process, wall time; in-process = median after warm-up)");
+    out.push("W4 compile time (ms; cold = `nnc compile` in a fresh process, start-up and formatting included, median of 3; in-process = check + compile + load, median after warm-up)");
     out.push(
       table(
-        ["example", "cold CLI ms", "in-process ms", "in-process CPU ms", "params"],
+        ["example", "cold CLI ms", "cold CLI CPU ms", "in-process ms", "in-process CPU ms", "params"],
         compile.map((c) => [
           c.example,
           c.coldMs === undefined ? "–" : c.coldMs.toFixed(0),
+          c.coldCpuMs === undefined ? "–" : c.coldCpuMs.toFixed(0),
           c.inProcessMs.toFixed(2),
           c.inProcessCpuMs.toFixed(2),
           c.params === undefined ? "–" : String(c.params),
