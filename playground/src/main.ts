@@ -130,6 +130,14 @@ function toMarker(d: Diagnostic): monaco.editor.IMarkerData {
     startColumn: s.column,
     endLineNumber: wide ? s.endLine : s.line,
     endColumn: wide ? s.endColumn : s.column + 1,
+    relatedInformation: (d.related ?? []).map((r) => ({
+      resource: model.uri,
+      message: r.message,
+      startLineNumber: r.span.line,
+      startColumn: r.span.column,
+      endLineNumber: r.span.endLine,
+      endColumn: Math.max(r.span.endColumn, r.span.column + 1),
+    })),
   };
 }
 
