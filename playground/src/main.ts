@@ -295,6 +295,7 @@ function clearRun(): void {
   charts.reset();
   ui.progress.style.width = "0";
   ui.numbers.replaceChildren();
+  ui.summary.replaceChildren();
   const g = ui.picture.getContext("2d")!;
   g.clearRect(0, 0, ui.picture.width, ui.picture.height);
   showProblems();
@@ -544,7 +545,7 @@ ui.share.onclick = async () => {
     seed: seedValue(),
     ...(c ? { csv: { text: c.text, label: c.label } } : {}),
   });
-  history_.replaceState(null, "", hash);
+  window.history.replaceState(null, "", hash);
   const url = location.href;
   try {
     await navigator.clipboard.writeText(url);
@@ -554,7 +555,6 @@ ui.share.onclick = async () => {
   }
   ui.share.dataset["url"] = url;
 };
-const history_ = window.history;
 
 function download(name: string, text: string, type: string): void {
   const a = document.createElement("a");
