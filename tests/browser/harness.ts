@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * Browser-test harness: serves the built playground with `vite preview` on a fixed port and
  * drives Debian's chromium through playwright-core with a fresh profile. Every console error
@@ -100,11 +99,15 @@ export async function startHarness(): Promise<Harness> {
   };
 }
 
+// Page globals used by callbacks that run in the page (module-scoped: no DOM lib needed).
+declare const window: { readonly __nnc?: { state(): { checks: number } } };
+declare const document: { querySelector(selector: string): object | null };
+
 /** Waits until the page has loaded Monaco and the language worker has answered once. */
 export async function openPlayground(page: Page, url = BASE): Promise<void> {
   await page.goto(url);
   await page.waitForFunction(() => {
-    const n = (window as unknown as { __nnc?: { state(): { checks: number } } }).__nnc;
+    const n = window.__nnc;
     return n !== undefined && n.state().checks > 0 && document.querySelector(".monaco-editor .view-lines") !== null;
   });
 }

@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * The playground in headless Chromium, on the built site (`npm run build:playground` first):
  * live diagnostics, training the spiral example, the decision boundary, share links and a
@@ -40,10 +39,25 @@ interface Nnc {
   fingerprint(): string;
   tsCode(): string | undefined;
 }
-declare global {
-  interface Window {
-    __nnc: Nnc;
-  }
+// The page's globals, as used by the callbacks that run in the page (page.evaluate and
+// friends). Declared here, module-scoped, so the project's Node type check needs no DOM lib.
+interface PageElement {
+  readonly textContent: string | null;
+  readonly dataset: Record<string, string | undefined>;
+  readonly value: string;
+  click(): void;
+}
+declare const window: { readonly __nnc: Nnc };
+declare const document: {
+  getElementById(id: string): PageElement | null;
+  querySelectorAll(selector: string): ArrayLike<PageElement>;
+};
+declare const navigator: { readonly serviceWorker: { readonly controller: object | null } };
+declare class File {
+  constructor(parts: string[], name: string, options: { type: string });
+}
+declare class DataTransfer {
+  readonly items: { add(file: File): void };
 }
 
 let h: Harness;
@@ -308,7 +322,7 @@ describe("playground", () => {
     }, csv);
     await page.dispatchEvent("main", "dragenter", { dataTransfer: dt });
     await page.dispatchEvent("main", "drop", { dataTransfer: dt });
-    await page.waitForFunction(() => (document.getElementById("data") as HTMLSelectElement).value === "csv");
+    await page.waitForFunction(() => document.getElementById("data")?.value === "csv");
     expect(await page.isVisible("#label")).toBe(true);
     expect(await page.$$eval("#label option", (os) => os.map((o) => o.textContent))).toEqual(["species", "petal_length", "petal_width"]);
     await page.selectOption("#label", "species");
