@@ -31,7 +31,7 @@ export function readSource(path: string): { source: string } | { error: Diagnost
     const why = err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "it is a folder" : err.code === "EACCES" ? "permission denied" : err.message;
     return {
       error: {
-        ...diag("fileNotFound", FILE_START, [path, why], { hint: err.code === "ENOENT" ? "check the path; it is relative to the current folder" : "" }),
+        ...diag("fileNotFound", FILE_START, [path, why], err.code === "ENOENT" ? { hint: "check the path; it is relative to the current folder" } : {}),
         file: path,
       },
     };

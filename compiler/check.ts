@@ -4,7 +4,7 @@
  * Shape checks (NN3xxx) belong to `lower.ts`, which knows the shapes.
  */
 import type { Arg, Expr, Name, SourceFile, Statement } from "../grammar/ast.js";
-import { diag, hasErrors, type Diagnostic, type MessageName, type Result } from "../grammar/diagnostics.js";
+import { diag, hasErrors, sortDiagnostics, type Diagnostic, type MessageName, type Result } from "../grammar/diagnostics.js";
 import { parse } from "../grammar/index.js";
 import { FILE_START, joinSpans, type Span } from "../grammar/span.js";
 import {
@@ -51,7 +51,8 @@ import { closest, didYouMean } from "./suggest.js";
 type Bound = Map<string, { readonly expr: Expr; readonly span: Span }>;
 
 const MAX_SEED = 2 ** 32 - 1;
-const GENERATORS = new Set<string>(["xor", "circles", "spiral", "moons", "gaussian", "sine"]);
+/** Sources that make their data (every source but the file formats). */
+const GENERATORS = new Set<string>(names(SOURCES).filter((n) => !["csv", "idx", "json"].includes(n)));
 const GEN_DEFAULT_NOISE: Record<GeneratorKind, number> = {
   xor: 0.1,
   circles: 0.05,
@@ -130,7 +131,7 @@ class Checker {
             return l * r;
           case "/":
             if (r === 0) {
-              this.report("conflictingSettings", e.right.span, [`division by zero in \`${what}\``], "divide by a non-zero number");
+              this.report("divisionByZero", e.right.span, [], `\`${what}\` needs a number; divide by something other than 0`);
               return undefined;
             }
             return l / r;
@@ -265,10 +266,23 @@ class Checker {
    * Binds arguments to a callable's parameters: positional in order, then by name. Reports
    * unknown names (with a suggestion), duplicates and surplus positional arguments.
    */
-  bind(owner: Name, word: CallableWord, args: readonly Arg[], positionalLimit = word.args.length): Bound {
+  bind(owner: Name, word: CallableWord, given: readonly Arg[]): Bound {
     const params = word.args.map((p) => p.name);
+    const positionalLimit = params.length;
     const bound: Bound = new Map();
     let position = 0;
+    // `dense 64, relu he`: a name and a value without `:` that is not an argument's name is
+    // two values with the comma between them missing.
+    const args = given.flatMap((arg): Arg[] => {
+      if (arg.name === undefined || arg.colon || params.includes(arg.name.name)) return [arg];
+      const at = arg.name.span;
+      this.report("missingComma", { ...at, start: at.end, column: at.endColumn, line: at.endLine }, [], "separate arguments with `,`");
+      const first: Expr = { kind: "name", name: arg.name.name, span: at };
+      return [
+        { name: undefined, colon: false, value: first, span: at },
+        { name: undefined, colon: false, value: arg.value, span: arg.value.span },
+      ];
+    });
     for (const arg of args) {
       if (arg.name === undefined) {
         const param = position < positionalLimit ? params[position] : undefined;
@@ -358,15 +372,14 @@ function word(list: readonly CallableWord[], name: string): CallableWord {
 }
 
 /** One statement per key, with duplicates reported. */
-function uniqueStatements(ck: Checker, statements: readonly Statement[], known: readonly Word[], where: string | undefined, skip: (s: Statement) => boolean = () => false): Map<string, Statement> {
+function uniqueStatements(ck: Checker, statements: readonly Statement[], known: readonly Word[], where: string | undefined): Map<string, Statement> {
   const seen = new Map<string, Statement>();
   const knownNames = names(known);
   for (const s of statements) {
-    if (skip(s)) continue;
     const k = s.keyword.name;
     if (!knownNames.includes(k)) {
       if (where === undefined) ck.report("unknownBlock", s.keyword.span, [k], didYouMean(k, knownNames, "top-level settings"));
-      else ck.report("unknownKey", s.keyword.span, [k, where], didYouMean(k, knownNames, `settings of \`${where}\``));
+      else ck.report("unknownKey", s.keyword.span, [k, where], misplacedHint(k, where) ?? didYouMean(k, knownNames, `settings of \`${where}\``));
       continue;
     }
     const prior = seen.get(k);
@@ -379,6 +392,11 @@ function uniqueStatements(ck: Checker, statements: readonly Statement[], known: 
   return seen;
 }
 
+/** A hint for a top-level word written inside a block. */
+function misplacedHint(k: string, where: string): string | undefined {
+  return names(TOP_LEVEL).includes(k) ? `\`${k}\` is a top-level setting: move it after the \`}\` that closes \`${where}\`` : undefined;
+}
+
 function expectNoBlock(ck: Checker, s: Statement): void {
   if (s.block !== undefined) ck.report("noBlockExpected", s.block.span, [s.keyword.name]);
 }
@@ -387,7 +405,7 @@ function expectNoBlock(ck: Checker, s: Statement): void {
 function single(ck: Checker, s: Statement, wordSpec: CallableWord, need: string): Bound | undefined {
   expectNoBlock(ck, s);
   const bound = ck.bind(s.keyword, wordSpec, s.args);
-  if (bound.size === 0 && wordSpec.args.some((a) => a.default === undefined)) {
+  if (bound.size === 0) {
     ck.report("missingRequired", s.keyword.span, [s.keyword.name, need]);
     return undefined;
   }
@@ -395,8 +413,6 @@ function single(ck: Checker, s: Statement, wordSpec: CallableWord, need: string)
 }
 
 // ── model ──────────────────────────────────────────────────────────────────────
-const LAYER_DEFAULT_NAME: Record<string, string> = {};
-
 function checkModel(ck: Checker, s: Statement): Model | undefined {
   if (s.args.length > 1) ck.report("tooManyArguments", s.args[1]?.span ?? s.span, ["model", 1, ""], "write `model Name { … }`");
   const nameArg = s.args[0];
@@ -407,7 +423,7 @@ function checkModel(ck: Checker, s: Statement): Model | undefined {
     } else modelName = nameArg.value.kind === "name" ? nameArg.value.name : nameArg.value.value;
   }
   if (s.block === undefined) {
-    ck.report("blockExpected", s.keyword.span, ["model"], "e.g. `model Net { input 2; dense 1, sigmoid }` with one statement per line");
+    ck.report("blockExpected", s.keyword.span, ["model"], "write `model Net {`, then `input 2` and the layers one per line, then `}`");
     return undefined;
   }
   let input: number[] | undefined;
@@ -455,7 +471,7 @@ function checkModel(ck: Checker, s: Statement): Model | undefined {
         "unknownLayer",
         st.keyword.span,
         [k],
-        isActivation ? `\`${k}\` is an activation: write it after a layer (\`dense 64, ${k}\`) or as \`activation ${k}\`` : closest(k, [...layerWords, ...settingNames]) !== undefined ? didYouMean(k, [...layerWords, ...settingNames], "layers") : didYouMean(k, layerWords, "layers"),
+        misplacedHint(k, "model") ?? (isActivation ? `\`${k}\` is an activation: write it after a layer (\`dense 64, ${k}\`) or as \`activation ${k}\`` : closest(k, [...layerWords, ...settingNames]) !== undefined ? didYouMean(k, [...layerWords, ...settingNames], "layers") : didYouMean(k, layerWords, "layers")),
       );
       ok = false;
       continue;
@@ -463,7 +479,7 @@ function checkModel(ck: Checker, s: Statement): Model | undefined {
     expectNoBlock(ck, st);
     const n = (counters.get(k) ?? 0) + 1;
     counters.set(k, n);
-    const layer = checkLayer(ck, st, `${LAYER_DEFAULT_NAME[k] ?? k}_${n}`, defaultInit);
+    const layer = checkLayer(ck, st, `${k}_${n}`, defaultInit);
     if (layer === undefined) {
       ok = false;
       continue;
@@ -602,7 +618,8 @@ function checkLoss(ck: Checker, s: Statement): Loss | undefined {
   expectNoBlock(ck, s);
   const [first, ...rest] = s.args;
   if (first === undefined || first.name !== undefined) {
-    ck.report("missingRequired", s.keyword.span, ["loss", "a loss function"], "e.g. `loss cross_entropy` or `loss mse`");
+    const hint = first?.name !== undefined && !first.colon ? `give its settings in parentheses: \`loss ${first.name.name}(delta: 1)\`` : "e.g. `loss cross_entropy` or `loss mse`";
+    ck.report("missingRequired", s.keyword.span, ["loss", "a loss function"], hint);
     return undefined;
   }
   const c = ck.callable(first.value, LOSSES, "loss", "unknownLoss", rest);
@@ -613,11 +630,28 @@ function checkLoss(ck: Checker, s: Statement): Loss | undefined {
   return { kind: c.word.name as LossKind, delta, span: joinSpans(s.keyword.span, c.span) };
 }
 
+/** Without an `optimizer` line: `adam(lr: 0.001)` with its defaults. */
+const DEFAULT_OPTIMIZER: Optimizer = {
+  kind: "adam",
+  lr: 0.001,
+  momentum: 0,
+  nesterov: false,
+  beta1: 0.9,
+  beta2: 0.999,
+  rho: 0.9,
+  epsilon: 1e-7,
+  weightDecay: 0,
+  clipNorm: 0,
+  clipValue: 0,
+  span: FILE_START,
+};
+
 function checkOptimizer(ck: Checker, s: Statement): Optimizer | undefined {
   expectNoBlock(ck, s);
   const [first, ...rest] = s.args;
   if (first === undefined || first.name !== undefined) {
-    ck.report("missingRequired", s.keyword.span, ["optimizer", "an optimizer"], "e.g. `optimizer adam(lr: 1e-3)` or `optimizer sgd(lr: 0.1, momentum: 0.9)`");
+    const hint = first?.name !== undefined && !first.colon ? `give its settings in parentheses: \`optimizer ${first.name.name}(lr: 0.1)\`` : "e.g. `optimizer adam(lr: 1e-3)` or `optimizer sgd(lr: 0.1, momentum: 0.9)`";
+    ck.report("missingRequired", s.keyword.span, ["optimizer", "an optimizer"], hint);
     return undefined;
   }
   const c = ck.callable(first.value, OPTIMIZERS, "optimizer", "unknownOptimizer", rest);
@@ -631,12 +665,13 @@ function checkOptimizer(ck: Checker, s: Statement): Optimizer | undefined {
     if (v === undefined) ok = false;
     return v ?? dflt;
   };
-  const lr = num("lr", kind === "sgd" ? 0.01 : 0.001, 0, 10, "a number > 0 and at most 10", { loOpen: true });
-  const momentum = num("momentum", 0, 0, 1, "at least 0 and less than 1", { hiOpen: true });
-  const beta1 = num("beta1", 0.9, 0, 1, "at least 0 and less than 1", { hiOpen: true });
-  const beta2 = num("beta2", 0.999, 0, 1, "at least 0 and less than 1", { hiOpen: true });
-  const rho = num("rho", 0.9, 0, 1, "at least 0 and less than 1", { hiOpen: true });
-  const epsilon = num("epsilon", 1e-7, 0, 1, "a small number > 0", { loOpen: true });
+  const d = DEFAULT_OPTIMIZER;
+  const lr = num("lr", kind === "sgd" ? 0.01 : d.lr, 0, 10, "a number > 0 and at most 10", { loOpen: true });
+  const momentum = num("momentum", d.momentum, 0, 1, "at least 0 and less than 1", { hiOpen: true });
+  const beta1 = num("beta1", d.beta1, 0, 1, "at least 0 and less than 1", { hiOpen: true });
+  const beta2 = num("beta2", d.beta2, 0, 1, "at least 0 and less than 1", { hiOpen: true });
+  const rho = num("rho", d.rho, 0, 1, "at least 0 and less than 1", { hiOpen: true });
+  const epsilon = num("epsilon", d.epsilon, 0, 1, "a small number > 0", { loOpen: true });
   const weightDecay = num("weight_decay", kind === "adamw" ? 0.01 : 0, 0, 1, "from 0 to 1");
   const clipNorm = num("clip_norm", 0, 0, 1e9, "a number ≥ 0 (0 = off)");
   const clipValue = num("clip_value", 0, 0, 1e9, "a number ≥ 0 (0 = off)");
@@ -780,10 +815,6 @@ function checkData(ck: Checker, s: Statement): Data | undefined {
   const test = testE === undefined ? 0 : sourceOrShare(ck, testE, "test");
   const valE = value("validation", "a data source or a share")?.get("source")?.expr;
   const validation = valE === undefined ? 0 : sourceOrShare(ck, valE, "validation");
-  if (typeof test === "number" && typeof validation === "number" && test + validation >= 1 && testE !== undefined) {
-    ck.report("conflictingSettings", testE.span, [`test and validation together take ${Math.round((test + validation) * 100)}% of the data, leaving none to train on`], "lower one of them");
-    ok = false;
-  }
   const normE = value("normalize", "a method")?.get("method")?.expr;
   const normalize = normE === undefined ? "none" : ck.choice(normE, "normalize", ["standard", "minmax", "none"] as const);
   const scaleE = value("scale", "a factor")?.get("factor")?.expr;
@@ -903,6 +934,15 @@ function checkTrain(ck: Checker, s: Statement): Train | undefined {
   return { epochs, batch, schedule, warmup, earlyStop, checkpointEvery, span: s.span };
 }
 
+/** `early_stop` can only watch the loss or a metric the file asks for. */
+function checkMonitor(ck: Checker, train: Train, metrics: readonly Metric[]): void {
+  const es = train.earlyStop;
+  if (es === undefined) return;
+  const base = es.monitor.replace(/^val_/, "");
+  if (base === "loss" || metrics.some((m) => m.kind === base)) return;
+  ck.report("conflictingSettings", es.span, [`\`early_stop\` watches \`${es.monitor}\`, but \`metrics\` does not compute \`${base}\``], `add \`${base}\` to \`metrics\`, or watch \`val_loss\``);
+}
+
 // ── the file ───────────────────────────────────────────────────────────────────
 export function check(file: SourceFile): Result<Program | undefined> {
   const ck = new Checker();
@@ -916,7 +956,7 @@ export function check(file: SourceFile): Result<Program | undefined> {
   const optS = top.get("optimizer");
   const optimizer: Optimizer | undefined =
     optS === undefined
-      ? { kind: "adam", lr: 0.001, momentum: 0, nesterov: false, beta1: 0.9, beta2: 0.999, rho: 0.9, epsilon: 1e-7, weightDecay: 0, clipNorm: 0, clipValue: 0, span: FILE_START }
+      ? DEFAULT_OPTIMIZER
       : checkOptimizer(ck, optS);
   const metS = top.get("metrics");
   const metrics: Metric[] = metS === undefined ? [{ kind: "loss", span: FILE_START }] : checkMetrics(ck, metS);
@@ -924,7 +964,7 @@ export function check(file: SourceFile): Result<Program | undefined> {
   const data = dataS === undefined ? undefined : checkData(ck, dataS);
   const trainS = top.get("train");
   const train = trainS === undefined ? DEFAULT_TRAIN : checkTrain(ck, trainS);
-  for (const s of [lossS, optS, metS]) if (s !== undefined && s.block !== undefined) expectNoBlock(ck, s);
+  if (train !== undefined) checkMonitor(ck, train, metrics);
   const ds = ck.diagnostics;
   if (hasErrors(ds) || model === undefined || loss === undefined || optimizer === undefined || train === undefined || (dataS !== undefined && data === undefined)) {
     return { value: undefined, diagnostics: ds };
@@ -936,7 +976,7 @@ export function check(file: SourceFile): Result<Program | undefined> {
 export function checkSource(source: string): Result<Program | undefined> & { readonly ast: SourceFile } {
   const parsed = parse(source);
   const checked = check(parsed.value);
-  const diagnostics = [...parsed.diagnostics, ...checked.diagnostics].sort((a, b) => a.span.start - b.span.start || a.code.localeCompare(b.code));
+  const diagnostics = sortDiagnostics([...parsed.diagnostics, ...checked.diagnostics]);
   const value = hasErrors(parsed.diagnostics) ? undefined : checked.value;
   return { value, diagnostics, ast: parsed.value };
 }

@@ -104,7 +104,7 @@ export interface Statement {
   readonly keyword: Name;
   readonly args: readonly Arg[];
   readonly block: Block | undefined;
-  /** Comment lines right above the statement, without the `#`. */
+  /** Comment lines right above the statement, as written (`# …` or `// …`). */
   readonly comments: readonly string[];
   /** A comment at the end of the statement's line. */
   readonly trailingComment: string | undefined;
@@ -113,7 +113,7 @@ export interface Statement {
 
 export interface Block {
   readonly statements: readonly Statement[];
-  /** Comments after the last statement, before `}`. */
+  /** Comments after the last statement, before `}` (and one on the `}` line). */
   readonly comments: readonly string[];
   /** False when the `}` is missing (already reported). */
   readonly closed: boolean;

@@ -7,8 +7,9 @@ import type { CstElement, CstNode, IToken } from "chevrotain";
 import type { Arg, Block, Expr, Name, SourceFile, Statement } from "./ast.js";
 import { diag, type Diagnostic } from "./diagnostics.js";
 import { afterToken, tokenSpan } from "./lexer.js";
+import { printArg } from "./print.js";
 import { joinSpans, type Span } from "./span.js";
-import { MalformedNumber, RBrace, UnterminatedString } from "./tokens.js";
+import { MalformedNumber, RBrace, Semicolon, UnterminatedString } from "./tokens.js";
 
 type Children = Record<string, CstElement[] | undefined>;
 
@@ -138,6 +139,11 @@ class Builder {
         }
       } else if (item.name === "stray") {
         const ts = allTokens(item);
+        const only = ts[0];
+        if (ts.length === 1 && only !== undefined && only.tokenType === Semicolon) {
+          this.diagnostics.push(diag("semicolon", tokenSpan(only), [], { hint: "remove the `;`" }));
+          continue;
+        }
         const prev = strayRun[strayRun.length - 1];
         const t = ts[0];
         if (t !== undefined && prev !== undefined && prev.startLine !== t.startLine) flush();
@@ -157,16 +163,27 @@ class Builder {
     const comments = this.commentsBefore(kw?.startOffset ?? 0);
     const argsNode = node(c, "arguments");
     const args = argsNode === undefined ? [] : this.arguments(argsNode);
+    const colon = token(c, "colon");
+    if (colon !== undefined) {
+      const fixed = [keyword.name, args.map(printArg).join(", ")].filter((x) => x !== "").join(" ");
+      this.diagnostics.push(diag("colonAfterSetting", tokenSpan(colon), [colon.image, keyword.name], { hint: `write \`${fixed}\`` }));
+    }
+    const semicolon = token(c, "semicolon");
+    if (semicolon !== undefined) this.diagnostics.push(diag("semicolon", tokenSpan(semicolon), [], { hint: "remove the `;`" }));
     const blockNode = node(c, "block");
     const headerEnd = argsNode === undefined ? keyword.span : (spanOf(argsNode) ?? keyword.span);
     const trailingComment = blockNode === undefined ? undefined : this.commentOnLine(headerEnd.endLine, headerEnd.end);
     const block = blockNode === undefined ? undefined : this.block(blockNode, keyword.name);
     const span = spanOf(cst) ?? keyword.span;
     const trailing = trailingComment ?? (blockNode === undefined ? this.commentOnLine(span.endLine, span.end) : undefined);
+    if (block !== undefined && block.closed) {
+      const after = this.commentOnLine(block.span.endLine, block.span.end);
+      if (after !== undefined) block.comments.push(after);
+    }
     return { kind: "statement", keyword, args, block, comments, trailingComment: trailing, span };
   }
 
-  private block(cst: CstNode, owner: string): Block {
+  private block(cst: CstNode, owner: string): Block & { comments: string[] } {
     const c = cst.children;
     const open = token(c, "open");
     const close = token(c, "close");
@@ -184,6 +201,7 @@ class Builder {
     }
     return { statements, comments, closed: close !== undefined, span: spanOf(cst) ?? openSpan };
   }
+
 
   private arguments(cst: CstNode): Arg[] {
     const c = cst.children;
@@ -232,19 +250,24 @@ class Builder {
   }
 
   private expression(cst: CstNode): Expr {
-    return this.binary(cst, "term", (n) => this.term(n));
+    return this.binary(cst, (n) => this.term(n));
   }
 
   private term(cst: CstNode): Expr {
-    return this.binary(cst, "unary", (n) => this.unary(n));
+    return this.binary(cst, (n) => this.unary(n));
   }
 
-  private binary(cst: CstNode, _operandRule: string, operand: (n: CstNode) => Expr): Expr {
+  private binary(cst: CstNode, operand: (n: CstNode) => Expr): Expr {
     const c = cst.children;
     const operandNodes = nodes(c, "operands");
     if (operandNodes.length > MAX_OPERATORS) return this.tooLong(cst);
     const operands = operandNodes.map(operand);
     const operators = tokens(c, "operators").sort((a, b) => a.startOffset - b.startOffset);
+    if (operators.length >= operands.length && operators.length > 0) {
+      const op = operators[operands.length - 1] ?? operators[operators.length - 1];
+      if (op !== undefined) this.diagnostics.push(diag("expectedValue", afterToken(op), [`\`${op.image}\``], { hint: "finish the expression or remove the operator" }));
+      return { kind: "missing", span: spanOf(cst) ?? ZERO };
+    }
     let result = operands[0] ?? this.missing(cst);
     for (let i = 1; i < operands.length; i++) {
       const right = operands[i];
@@ -398,8 +421,9 @@ function startOf(e: CstElement): number {
   return spanOf(e)?.start ?? 0;
 }
 
+/** A comment as written, marker included (`# …` or `// …`), without trailing blanks. */
 function commentText(t: IToken): string {
-  return t.image.replace(/^(#|\/\/)\s?/, "").trimEnd();
+  return t.image.trimEnd();
 }
 
 export function buildAst(

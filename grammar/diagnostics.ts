@@ -64,6 +64,9 @@ export const MESSAGES = {
   nestingTooDeep: row("NN1019", "nesting too deep (more than {0} levels)"),
   singleQuoted: row("NN1020", "strings take double quotes, not single quotes"),
   expressionTooLong: row("NN1021", "expression too long (more than {0} operators)"),
+  colonAfterSetting: row("NN1022", "no `{0}` is needed after `{1}`", "warning"),
+  semicolon: row("NN1023", "statements end at the end of the line; `;` is not needed", "warning"),
+  divisionByZero: row("NN1024", "division by zero"),
 
   // ── NN2xxx names, kinds, settings ──────────────────────────────────────────
   unknownBlock: row("NN2001", "unknown top-level setting `{0}`"),

@@ -74,7 +74,7 @@ export function tokenize(source: string): LexResult {
       endColumn: (e.column ?? 1) + e.length,
     };
     const hint =
-      first === "'" ? 'strings use double quotes: "like this"' : first === ";" ? "statements end at the end of the line; remove the `;`" : undefined;
+      first === "'" ? 'strings use double quotes: "like this"' : undefined;
     diagnostics.push(diag("unexpectedCharacter", span, [showChar(first)], hint === undefined ? {} : { hint }));
   }
   const kept: IToken[] = [];

@@ -38,6 +38,7 @@ import {
   RBrace,
   RBracket,
   RParen,
+  Semicolon,
   Slash,
   Star,
   SingleQuotedString,
@@ -76,17 +77,29 @@ class NnParser extends CstParser {
     this.performSelfAnalysis();
   }
 
+  /** Offsets of the `{` that no `}` closes; set by `parseTokens` before each parse. */
+  unclosed: ReadonlySet<number> = new Set();
+  /** For each block being parsed, whether its `{` is unclosed. */
+  private readonly blocks: boolean[] = [];
+
+  reset(): void {
+    super.reset();
+    this.blocks.length = 0;
+  }
+
   /** The token before LA(1). */
   private prev(): IToken {
     return this.LA(0);
   }
 
   /**
-   * Inside a block, a top-level keyword at the start of a line (`loss`, `optimizer`,
-   * `metrics`, `model`, `data`, or `train {`) ends the block: the user forgot its `}`. The
-   * AST builder reports it.
+   * Inside a block whose `{` no `}` closes, a top-level keyword at the start of a line
+   * (`loss`, `optimizer`, `metrics`, `model`, `data`, or `train {`) ends the block: the user
+   * forgot its `}` there. The AST builder reports it. In a closed block the word is just a
+   * misplaced statement, for the checker to report.
    */
   private startsTopLevel(): boolean {
+    if (this.blocks[this.blocks.length - 1] !== true) return false; // the block has its `}`
     const t = this.LA(1);
     if (t.tokenType !== BlockKeyword || sameLine(this.prev(), t)) return false;
     return t.image !== "train" || this.LA(2).tokenType === LBrace;
@@ -104,6 +117,11 @@ class NnParser extends CstParser {
 
   public statement = this.RULE("statement", () => {
     const keyword = this.CONSUME(Identifier, { LABEL: "keyword" });
+    // `loss: mse`, `epochs = 10`: a habit from YAML and Python, reported by the AST builder
+    this.OPTION3({
+      GATE: () => sameLine(keyword, this.LA(1)) && this.LA(1).tokenType === Colon,
+      DEF: () => this.CONSUME(Colon, { LABEL: "colon" }),
+    });
     this.OPTION({
       GATE: () => sameLine(keyword, this.LA(1)) && canStartValue(this.LA(1)),
       DEF: () => this.SUBRULE(this.arguments),
@@ -112,10 +130,12 @@ class NnParser extends CstParser {
       GATE: () => this.LA(1).tokenType === LBrace,
       DEF: () => this.SUBRULE(this.block),
     });
+    this.OPTION4(() => this.CONSUME(Semicolon, { LABEL: "semicolon" }));
   });
 
   public block = this.RULE("block", () => {
-    this.CONSUME(LBrace, { LABEL: "open" });
+    const open = this.CONSUME(LBrace, { LABEL: "open" });
+    this.ACTION(() => this.blocks.push(this.unclosed.has(open.startOffset)));
     this.MANY({
       GATE: () => !this.startsTopLevel(),
       DEF: () => {
@@ -123,6 +143,7 @@ class NnParser extends CstParser {
       },
     });
     this.OPTION({ GATE: () => this.LA(1).tokenType === RBrace, DEF: () => this.CONSUME(RBrace, { LABEL: "close" }) });
+    this.ACTION(() => this.blocks.pop());
   });
 
   /** A token that cannot start a statement, kept so the AST builder can report it. */
@@ -144,6 +165,7 @@ class NnParser extends CstParser {
       { ALT: () => this.CONSUME(Star) },
       { ALT: () => this.CONSUME(Slash) },
       { ALT: () => this.CONSUME(PercentSign) },
+      { ALT: () => this.CONSUME(Semicolon) },
     ]);
   });
 
@@ -206,27 +228,38 @@ class NnParser extends CstParser {
     });
   });
 
+  /** An operator continues an expression only on its line; a missing operand is reported later. */
   public expression = this.RULE("expression", () => {
     this.SUBRULE(this.term, { LABEL: "operands" });
-    this.MANY(() => {
-      this.OR([
-        { ALT: () => this.CONSUME(Plus, { LABEL: "operators" }) },
-        { ALT: () => this.CONSUME(Minus, { LABEL: "operators" }) },
-      ]);
-      this.SUBRULE2(this.term, { LABEL: "operands" });
+    this.MANY({
+      GATE: () => sameLine(this.prev(), this.LA(1)),
+      DEF: () => {
+        this.OR([
+          { ALT: () => this.CONSUME(Plus, { LABEL: "operators" }) },
+          { ALT: () => this.CONSUME(Minus, { LABEL: "operators" }) },
+        ]);
+        this.OPTION({ GATE: () => this.operandFollows(), DEF: () => this.SUBRULE2(this.term, { LABEL: "operands" }) });
+      },
     });
   });
 
   public term = this.RULE("term", () => {
     this.SUBRULE(this.unary, { LABEL: "operands" });
-    this.MANY(() => {
-      this.OR([
-        { ALT: () => this.CONSUME(Star, { LABEL: "operators" }) },
-        { ALT: () => this.CONSUME(Slash, { LABEL: "operators" }) },
-      ]);
-      this.SUBRULE2(this.unary, { LABEL: "operands" });
+    this.MANY({
+      GATE: () => sameLine(this.prev(), this.LA(1)),
+      DEF: () => {
+        this.OR([
+          { ALT: () => this.CONSUME(Star, { LABEL: "operators" }) },
+          { ALT: () => this.CONSUME(Slash, { LABEL: "operators" }) },
+        ]);
+        this.OPTION({ GATE: () => this.operandFollows(), DEF: () => this.SUBRULE2(this.unary, { LABEL: "operands" }) });
+      },
     });
   });
+
+  private operandFollows(): boolean {
+    return sameLine(this.prev(), this.LA(1)) && canStartValue(this.LA(1));
+  }
 
   public unary = this.RULE("unary", () => {
     this.MANY(() => {
@@ -299,7 +332,18 @@ export interface ParseResult {
   readonly errors: readonly { message: string; token: IToken }[];
 }
 
+/** Offsets of every `{` that no later `}` closes. */
+function unclosedBraces(tokens: readonly IToken[]): Set<number> {
+  const open: number[] = [];
+  for (const t of tokens) {
+    if (t.tokenType === LBrace) open.push(t.startOffset);
+    else if (t.tokenType === RBrace) open.pop();
+  }
+  return new Set(open);
+}
+
 export function parseTokens(tokens: readonly IToken[]): ParseResult {
+  parser.unclosed = unclosedBraces(tokens);
   parser.input = [...tokens];
   const cst = parser.file();
   return { cst, errors: parser.errors.map((e) => ({ message: e.message, token: e.token })) };

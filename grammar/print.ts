@@ -26,7 +26,7 @@ function quote(s: string): string {
 export function printExpr(e: Expr, parentPrecedence = 0): string {
   switch (e.kind) {
     case "number":
-      return Number.isNaN(e.value) ? e.text : e.text;
+      return e.text;
     case "string":
       return quote(e.value);
     case "name":
@@ -56,7 +56,7 @@ export function printArg(a: Arg): string {
 }
 
 function printComment(text: string): string {
-  return text.length === 0 ? "#" : `# ${text}`;
+  return text;
 }
 
 function printStatements(statements: readonly Statement[], indent: string, out: string[]): void {

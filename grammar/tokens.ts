@@ -165,6 +165,8 @@ export const Minus = createToken({ name: "Minus", pattern: "-", label: "`-`" });
 export const Star = createToken({ name: "Star", pattern: "*", label: "`*`" });
 export const Slash = createToken({ name: "Slash", pattern: "/", label: "`/`" });
 export const PercentSign = createToken({ name: "PercentSign", pattern: "%", label: "`%`" });
+/** Not needed (statements end at the end of the line) but tolerated, with a warning. */
+export const Semicolon = createToken({ name: "Semicolon", pattern: ";", label: "`;`" });
 
 /** In lexer order: trivia, keywords before `Identifier`, numbers before malformed ones. */
 export const ALL_TOKENS: readonly TokenType[] = [
@@ -194,6 +196,7 @@ export const ALL_TOKENS: readonly TokenType[] = [
   Star,
   Slash,
   PercentSign,
+  Semicolon,
 ];
 
 /** How an editor should colour each token (Monaco token classes). */
@@ -223,4 +226,5 @@ export const HIGHLIGHT: Readonly<Record<string, string>> = {
   Star: "operator",
   Slash: "operator",
   PercentSign: "operator",
+  Semicolon: "delimiter",
 };

@@ -30,12 +30,12 @@ const c = (name: string, doc: string, args: readonly ArgSpec[]): CallableWord =>
 
 /** Top-level blocks and settings. */
 export const TOP_LEVEL: readonly Word[] = [
-  w("model", "The network: `model Name { input [...] ; layers… }`."),
+  w("model", "The network: `model Name {`, then `input [...]` and one layer per line, then `}`."),
   w("loss", "The loss to minimize, e.g. `loss cross_entropy`."),
   w("optimizer", "How weights are updated, e.g. `optimizer adam(lr: 1e-3)`."),
   w("metrics", "What to report while training and evaluating, e.g. `metrics accuracy, loss`."),
   w("data", "Where samples come from and how they are prepared: `data { train … }`."),
-  w("train", "Training settings: `train { epochs 10; batch 32 }`."),
+  w("train", "Training settings, one per line inside `train { … }`: `epochs 10`, `batch 32`, …"),
 ];
 
 /** Settings inside `model { … }` that are not layers. */
@@ -58,18 +58,18 @@ export const LAYERS: readonly CallableWord[] = [
     a("init", "weight initializer", "the model's `init`"),
     a("bias_init", "bias initializer", "zeros"),
     a("bias", "whether the layer has a bias", "true"),
-    a("name", "a name for the layer, used in the parameter layout"),
+    a("name", "a name for the layer, used in the parameter layout", "the kind and a number: `dense_1`, `dense_2`, …"),
   ]),
   c("dropout", "Randomly zeroes a fraction of its inputs while training (off at inference). `dropout 0.2`.", [
     a("rate", "fraction dropped, 0 ≤ rate < 1 (also as a percentage: `dropout 20%`)"),
-    a("name", "a name for the layer"),
+    a("name", "a name for the layer", "the kind and a number, e.g. `dropout_1`"),
   ]),
   c("flatten", "Reshapes its input to one dimension, e.g. [28, 28] → [784]. Free: no copy.", [
-    a("name", "a name for the layer"),
+    a("name", "a name for the layer", "the kind and a number, e.g. `dropout_1`"),
   ]),
   c("activation", "A standalone activation layer, e.g. `activation tanh`.", [
     a("activation", "the activation function"),
-    a("name", "a name for the layer"),
+    a("name", "a name for the layer", "the kind and a number, e.g. `dropout_1`"),
   ]),
   c("conv2d", "2-D convolution over an image [h, w, c]. `conv2d 32, 3, relu`.", [
     a("filters", "number of output channels"),
@@ -80,24 +80,24 @@ export const LAYERS: readonly CallableWord[] = [
     a("init", "weight initializer", "the model's `init`"),
     a("bias_init", "bias initializer", "zeros"),
     a("bias", "whether the layer has a bias", "true"),
-    a("name", "a name for the layer"),
+    a("name", "a name for the layer", "the kind and a number, e.g. `dropout_1`"),
   ]),
   c("maxpool2d", "Keeps the largest value of each window. `maxpool2d 2`.", [
     a("size", "window size: `2` or `[2, 2]`", "2"),
     a("stride", "step between windows", "the window size"),
     a("padding", "`valid` or `same`", "valid"),
-    a("name", "a name for the layer"),
+    a("name", "a name for the layer", "the kind and a number, e.g. `dropout_1`"),
   ]),
   c("avgpool2d", "Averages each window. `avgpool2d 2`.", [
     a("size", "window size: `2` or `[2, 2]`", "2"),
     a("stride", "step between windows", "the window size"),
     a("padding", "`valid` or `same`", "valid"),
-    a("name", "a name for the layer"),
+    a("name", "a name for the layer", "the kind and a number, e.g. `dropout_1`"),
   ]),
   c("batchnorm", "Normalizes each channel over the batch while training; uses running statistics at inference.", [
     a("momentum", "decay of the running mean and variance", "0.99"),
     a("epsilon", "added to the variance", "0.001"),
-    a("name", "a name for the layer"),
+    a("name", "a name for the layer", "the kind and a number, e.g. `dropout_1`"),
   ]),
 ];
 

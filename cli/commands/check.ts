@@ -1,4 +1,4 @@
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { hasErrors, type Diagnostic } from "../../grammar/diagnostics.js";
 import { loadFile, renderFor, type OutputFormat } from "../load.js";
 import { summary, toJson, wantColor } from "../render.js";
@@ -9,7 +9,7 @@ export function registerCheck(program: Command): void {
     .command("check")
     .description("check .nn files for errors without compiling them")
     .argument("<files...>", ".nn files to check")
-    .option("--format <format>", "text or json", "text")
+    .addOption(new Option("--format <format>", "how to print problems").choices(["text", "json"]).default("text"))
     .action((files: string[], opts: { format: string }) => {
       const format: OutputFormat = opts.format === "json" ? "json" : "text";
       const all: Diagnostic[] = [];

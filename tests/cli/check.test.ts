@@ -46,6 +46,12 @@ describe("nnc check", () => {
     ]);
   });
 
+  it("refuses an unknown --format", () => {
+    const r = nnc(["check", "--format", "xml", "examples/xor.nn"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("Allowed choices are text, json");
+  });
+
   it("reports a missing file without a stack trace", () => {
     const r = nnc(["check", "no/such/file.nn"]);
     expect(r.code).toBe(1);
@@ -81,6 +87,16 @@ describe("nnc fmt", () => {
     expect(r.stdout).toBe("");
     expect(r.code).toBe(0);
   });
+  it("formats the good files and reports the broken ones, exit 1", () => {
+    const dir = mkdtempSync(join(tmpdir(), "nnc-fmt-"));
+    const bad = join(dir, "bad.nn");
+    writeFileSync(bad, "model M {\n  input [2\n");
+    const r = nnc(["fmt", bad, "examples/xor.nn"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${bad}: not formatted because of syntax errors`);
+    expect(r.stdout).toBe(readFileSync("examples/xor.nn", "utf8"));
+  });
+
   it("rewrites a messy file into canonical layout, keeping comments", () => {
     const dir = mkdtempSync(join(tmpdir(), "nnc-fmt-"));
     const file = join(dir, "m.nn");

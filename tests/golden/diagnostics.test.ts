@@ -20,11 +20,13 @@ describe("golden diagnostics", () => {
       const source = readFileSync(join(dir, f), "utf8");
       const r = checkSource(source);
       const ds = r.diagnostics.map((d) => ({ ...d, file: f }));
-      expect(ds.some((d) => d.severity === "error")).toBe(true);
-      expect(r.value).toBeUndefined();
+      expect(ds.length).toBeGreaterThan(0);
+      // errors leave no program; warnings alone leave one
+      expect(r.value === undefined).toBe(ds.some((d) => d.severity === "error"));
       const text = renderDiagnostics(ds, source, { color: false });
       const goldenPath = join(dir, f.replace(/\.nn$/, ".errors.txt"));
-      if (process.env["UPDATE_GOLDEN"] === "1" || !existsSync(goldenPath)) writeFileSync(goldenPath, text);
+      if (process.env["UPDATE_GOLDEN"] === "1") writeFileSync(goldenPath, text);
+      expect(existsSync(goldenPath), `${goldenPath} is missing: run with UPDATE_GOLDEN=1 and review it`).toBe(true);
       expect(text).toBe(readFileSync(goldenPath, "utf8"));
     });
   }

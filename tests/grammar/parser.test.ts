@@ -51,6 +51,23 @@ describe("parser", () => {
     expect(problems("model M {\n  input 2\n  dense 4,\n    relu\n}\nloss mse\n")).toBe("");
   });
 
+  it("continues after a trailing comma even onto a top-level word", () => {
+    const r = checkSource("model M {\n  input 2\n  dense 1\n}\nloss mse\nmetrics accuracy,\n  loss\n");
+    expect(r.diagnostics).toEqual([]);
+    expect(r.value?.metrics.map((m) => m.kind)).toEqual(["accuracy", "loss"]);
+  });
+
+  it("reads a misplaced top-level word in a closed block as a misplaced statement, not a missing brace", () => {
+    expect(problems("model M {\n  input 2\n  dense 1\n  loss mse\n}\nloss mse\n")).toBe("NN2003 4:3 unknown layer `loss`");
+  });
+
+  it("keeps a comment on the line of a closing brace, and `##` comments as written", () => {
+    const src = "## Heading\nmodel M {\n  input 2\n  dense 1\n}  # end of model\n\nloss mse  // why\n";
+    const printed = printFile(parse(src).value);
+    expect(printed).toBe("## Heading\nmodel M {\n  input 2\n  dense 1\n  # end of model\n}\n\nloss mse  // why\n");
+    expect(printFile(parse(printed).value)).toBe(printed);
+  });
+
   it("reads named arguments with `:`, `=` or a space", () => {
     const r = checkSource(ok("dense 1") + "optimizer sgd(lr = 0.5, momentum: 0.9)\ntrain {\n  early_stop patience 4, monitor val_loss\n}\n");
     expect(r.diagnostics).toEqual([]);
@@ -73,8 +90,8 @@ describe("parser", () => {
 
   it("keeps comments of both kinds", () => {
     const f = parse("# top\nloss mse // why\n").value;
-    expect(f.statements[0]?.comments).toEqual(["top"]);
-    expect(f.statements[0]?.trailingComment).toBe("why");
+    expect(f.statements[0]?.comments).toEqual(["# top"]);
+    expect(f.statements[0]?.trailingComment).toBe("// why");
   });
 
   it("reports a missing brace at the block it belongs to, and goes on", () => {
