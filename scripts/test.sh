@@ -19,6 +19,7 @@ fi
 mkdir -p .nnc/test-results
 rm -f .nnc/test-results/*.json
 status=0
+npm run --silent typecheck || status=1
 npm run --silent build || status=1
 npx vitest run --project unit --reporter=default --reporter=json --outputFile.json=.nnc/test-results/unit.json || status=1
 npm run --silent build:playground || status=1
