@@ -10,7 +10,8 @@
  * steps in chunks of 10; the rate is the median chunk, in wall time and in this process's CPU
  * time (the second is the fairer number on a shared machine). Afterwards the test accuracy of
  * the trained weights is printed, so each row shows that it did the same work. Inference is
- * timed on batches of 64 test images.
+ * timed on batches of 64 test images. TF.js 4.22's wasm backend has no Conv2DBackpropFilter
+ * kernel, so it can only run this network forward: its row shows inference alone.
  *
  * Standalone on purpose (`bench/run.ts` belongs to the bench harness): see the end of this file
  * for how it plugs in there.
@@ -156,17 +157,28 @@ const median = (xs: number[]): number => {
   return s[Math.floor(s.length / 2)] as number;
 };
 
+/** Whether the trainer can take a step (TF.js wasm 4.22 has no Conv2DBackpropFilter kernel). */
+function canTrain(t: CnnTrainer, x: Float32Array, y: Float32Array): boolean {
+  try {
+    t.step(x, y);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function measure(t: CnnTrainer, train: Dataset, test: Dataset, steps: number, note: string): CnnRow {
   const batch = (b: number): [Float32Array, Float32Array] => {
     const s = (b * BATCH) % (train.n - BATCH);
     return [train.x.subarray(s * 784, (s + BATCH) * 784), train.y.subarray(s * 10, (s + BATCH) * 10)];
   };
   t.reset();
-  for (let b = 0; b < 3; b++) t.step(...batch(b));
+  const trains = canTrain(t, ...batch(0));
+  for (let b = 1; trains && b < 3; b++) t.step(...batch(b));
   t.reset();
   const wall: number[] = [];
   const cpu: number[] = [];
-  for (let b = 0; b < steps; b += CHUNK) {
+  for (let b = 0; trains && b < steps; b += CHUNK) {
     const m = Math.min(CHUNK, steps - b);
     const c0 = process.cpuUsage();
     const t0 = performance.now();
@@ -180,22 +192,17 @@ export function measure(t: CnnTrainer, train: Dataset, test: Dataset, steps: num
   const t0 = performance.now();
   const scores = t.predict(test.x, evalN);
   const inferRate = evalN / ((performance.now() - t0) / 1000);
+  if (!trains) return { system: t.name, note: `${note}; cannot train this network (no Conv2DBackpropFilter kernel)`, trainRate: NaN, trainCpuRate: NaN, inferRate, testAccuracy: NaN };
   return { system: t.name, note, trainRate: median(wall), trainCpuRate: median(cpu), inferRate, testAccuracy: accuracy(scores, test.labels, evalN) };
 }
 
-async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const opt = (name: string, fallback: string): string => {
-    const i = args.indexOf(name);
-    return i >= 0 && args[i + 1] !== undefined ? (args[i + 1] as string) : fallback;
-  };
-  const steps = Number(opt("--steps", "60"));
-  const systems = opt("--systems", "nnc,tfjs-cpu,tfjs-wasm").split(",");
+/**
+ * Every system of `systems` (nnc, tfjs-cpu, tfjs-wasm) on `steps` training steps; a message
+ * instead when Fashion-MNIST is not installed. Used by `main` below and by `bench/run.ts`.
+ */
+export async function measureCnn(steps: number, systems: readonly string[]): Promise<CnnRow[] | string> {
   const data = loadFashion(steps * BATCH + BATCH);
-  if (data === undefined) {
-    console.log("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): nothing to measure.");
-    return;
-  }
+  if (data === undefined) return "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): CNN skipped.";
   const { model, initial, lr } = compileCnn();
   const rows: CnnRow[] = [];
   for (const s of systems) {
@@ -210,6 +217,22 @@ async function main(): Promise<void> {
     } else throw new Error(`unknown system ${s}`);
     rows.push(measure(t, data.train, data.test, steps, note));
     t.dispose();
+  }
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const opt = (name: string, fallback: string): string => {
+    const i = args.indexOf(name);
+    return i >= 0 && args[i + 1] !== undefined ? (args[i + 1] as string) : fallback;
+  };
+  const steps = Number(opt("--steps", "60"));
+  const systems = opt("--systems", "nnc,tfjs-cpu,tfjs-wasm").split(",");
+  const rows = await measureCnn(steps, systems);
+  if (typeof rows === "string") {
+    console.log(rows);
+    return;
   }
   if (args.includes("--json")) {
     console.log(JSON.stringify({ workload: "fashion-cnn", batch: BATCH, steps, rows }, null, 2));
