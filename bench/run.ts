@@ -1,11 +1,11 @@
 /**
  * `npm run bench`: nnc against its peers, side by side, in one process (PyTorch in a child).
  *
- *   node --expose-gc dist/bench/run.js [--quick] [--only W1,W2,W3,W4] [--systems a,b,...]
+ *   node --expose-gc dist/bench/run.js [--quick] [--only W1,W2,W3,W4,CNN] [--systems a,b,...] [--cnn-cpu]
  *
  * Workloads (issue 6): W1 MLP training 784-128-64-10 on Fashion-MNIST (SGD, Adam), W2 2-16-16-1
  * tanh per-sample SGD on a spiral, W3 one-sample inference latency on the trained W1 network,
- * W4 nnc compile time. Prints a table and writes bench/results/bench-<time>.json and
+ * W4 nnc compile time, and the CNN of issue 8 (`bench/cnn.ts`). Prints a table and writes bench/results/bench-<time>.json and
  * bench/results/latest.json.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -28,6 +28,7 @@ import { probeTrainer } from "./systems/probe.js";
 import { runTorch, torchMissing, type TorchWorkload } from "./systems/torch.js";
 import { tfjsTrainer, useBackend } from "./systems/tfjs.js";
 import { measureCompileTimes, type CompileTime } from "./compile-time.js";
+import type { CnnRow } from "./cnn.js";
 
 // ── options ─────────────────────────────────────────────────────────────────────
 const argv = process.argv.slice(2);
@@ -39,7 +40,7 @@ const option = (name: string): string | undefined => {
   return a.includes("=") ? a.slice(a.indexOf("=") + 1) : argv[i + 1];
 };
 const quick = flag("quick");
-const only = new Set((option("only") ?? "W1,W2,W3,W4").toUpperCase().split(","));
+const only = new Set((option("only") ?? "W1,W2,W3,W4,CNN").toUpperCase().split(","));
 const systemsOpt = option("systems");
 const wanted = (id: string): boolean => !systemsOpt || systemsOpt.split(",").includes(id);
 
@@ -53,6 +54,8 @@ const cfg = {
   chunks: 10,
   latencyReps: quick ? 500 : 2_000,
   compileReps: quick ? 5 : 15,
+  /** CNN (issue 8): Adam steps of batch 64 per system. */
+  cnnSteps: quick ? 10 : 20,
 };
 
 // ── systems ─────────────────────────────────────────────────────────────────────
@@ -258,10 +261,28 @@ async function main(): Promise<void> {
     else compile = c;
   }
 
+  // ── CNN (issue 8): nnc and TF.js on examples/fashion-cnn.nn ──
+  let cnn: CnnRow[] | undefined;
+  let cnnNote: string | undefined;
+  if (only.has("CNN")) {
+    // TF.js cpu needs minutes for a few conv steps: only with --cnn-cpu.
+    const ids = ["nnc", "tfjs-wasm", ...(flag("cnn-cpu") ? ["tfjs-cpu"] : [])].filter(wanted);
+    try {
+      // Loaded on demand: cnn.ts imports the compiler statically.
+      const { measureCnn } = await import("./cnn.js");
+      const r = ids.length ? await measureCnn(cfg.cnnSteps, ids) : "no CNN system selected";
+      if (typeof r === "string") cnnNote = r;
+      else cnn = r;
+    } catch (e) {
+      cnnNote = `failed: ${(e as Error).message.split("\n")[0]}`;
+    }
+    if (cnnNote) log(`CNN: ${cnnNote}`);
+  }
+
   // ── report ──
   const loadEnd = loadavg()[0]!;
   const header = `nnc bench, ${started.toISOString().slice(0, 16).replace("T", " ")} UTC, ${cpu} (${cpus().length} cores), Node ${process.version}, 1-min load ${loadStart.toFixed(1)} → ${loadEnd.toFixed(1)}${quick ? ", --quick" : ""}`;
-  const table = header + "\n\n" + render(w1, w2, compile, compileNote);
+  const table = header + "\n\n" + render(w1, w2, compile, compileNote) + renderCnn(cnn, cnnNote);
   process.stdout.write(table + "\n");
   const result = {
     date: started.toISOString(),
@@ -277,6 +298,8 @@ async function main(): Promise<void> {
     rows,
     compile,
     compileNote,
+    cnn,
+    cnnNote,
     table,
   };
   const dir = join(process.cwd(), "bench", "results");
@@ -418,6 +441,28 @@ function render(w1: TrainSetup | undefined, w2: TrainSetup | undefined, compile:
     );
   } else if (compileNote) out.push(`\nW4: ${compileNote}`);
   return out.join("\n");
+}
+
+function renderCnn(cnn: CnnRow[] | undefined, note: string | undefined): string {
+  if (!cnn) return note ? `\n\nCNN: ${note}` : "";
+  const nnc = cnn.find((r) => r.system === "nnc");
+  return [
+    "",
+    "",
+    `CNN (examples/fashion-cnn.nn, Adam, batch 64, ${cfg.cnnSteps} timed steps; test accuracy on 2,048 images after them; ratio over CPU time)`,
+    table(
+      ["system", "train samples/s", "train samples/s (CPU)", "infer samples/s", "test acc", "nnc× (CPU)", "note"],
+      cnn.map((r) => [
+        r.system,
+        fmt(r.trainRate),
+        fmt(r.trainCpuRate),
+        fmt(r.inferRate),
+        r.testAccuracy.toFixed(4),
+        r === nnc ? "" : ratio(nnc?.trainCpuRate, r.trainCpuRate),
+        r.note,
+      ]),
+    ),
+  ].join("\n");
 }
 
 main().catch((e: unknown) => {
