@@ -67,6 +67,7 @@ const flatLayer: fc.Arbitrary<string> = fc.oneof(
   { weight: 5, arbitrary: fc.tuple(fc.integer({ min: 1, max: 9 }), fc.constantFrom(...HIDDEN_ACTS), fc.option(fc.constantFrom(...INITS)), fc.boolean()).map(([u, a, init, bias]) => `dense ${u}, ${a}${init ? `, init: ${init}` : ""}${bias ? "" : ", bias: false"}`) },
   { weight: 1, arbitrary: fc.constantFrom("dropout 0.3", "dropout 10%", "dropout 0") },
   { weight: 1, arbitrary: fc.constantFrom(...HIDDEN_ACTS.map((a) => `activation ${a}`)) },
+  { weight: 1, arbitrary: fc.constantFrom("batchnorm", "batchnorm momentum: 0.9, epsilon: 0.01") },
 );
 
 export interface GeneratedProgram {
