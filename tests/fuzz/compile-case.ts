@@ -57,8 +57,15 @@ export function compileCase(p: GeneratedProgram, seed: number): CompiledCase {
   const f64 = compileProgram(program, { target: "js", dtype: "float64" }).value;
   if (f64 === undefined) fail("float64 compile refused a program the float32 compile accepted");
   const mod = loadModule(f64!.code);
+  // Tiny weights (init normal/uniform, ±0.05) can put many pre-activations within 1e-6 of a
+  // relu kink, where the finite difference itself is wrong and the kink detector's floor
+  // misses it; such a coincidence belongs to one draw of inputs, a wrong gradient to all. So a
+  // failure must repeat on a second, independent draw.
   const err = gradientError(mod, seed);
-  if (!(err < 1e-6)) fail(`gradient check failed: worst relative error ${err}`);
+  if (!(err < 1e-6)) {
+    const again = gradientError(mod, seed + 7919);
+    if (!(again < 1e-6)) fail(`gradient check failed: worst relative error ${err}, and ${again} on a second draw`);
+  }
   const f32 = compileProgram(program, { target: "js" }).value;
   if (f32 === undefined) fail("float32 js compile refused");
   const m = loadModule(f32!.code).createModel();
