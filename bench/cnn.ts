@@ -52,8 +52,9 @@ export interface CnnRow {
   /** Training samples per second: wall time, and this process's CPU time. */
   readonly trainRate: number;
   readonly trainCpuRate: number;
-  /** Inference samples per second (batches of 64), wall time. */
+  /** Inference samples per second (batches of 64): wall time, and CPU time. */
   readonly inferRate: number;
+  readonly inferCpuRate: number;
   readonly testAccuracy: number;
 }
 
@@ -189,11 +190,14 @@ export function measure(t: CnnTrainer, train: Dataset, test: Dataset, steps: num
     cpu.push((m * BATCH) / ((c.user + c.system) / 1e6));
   }
   const evalN = Math.min(test.n, 2048);
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const scores = t.predict(test.x, evalN);
   const inferRate = evalN / ((performance.now() - t0) / 1000);
-  if (!trains) return { system: t.name, note: `${note}; cannot train this network (no Conv2DBackpropFilter kernel)`, trainRate: NaN, trainCpuRate: NaN, inferRate, testAccuracy: NaN };
-  return { system: t.name, note, trainRate: median(wall), trainCpuRate: median(cpu), inferRate, testAccuracy: accuracy(scores, test.labels, evalN) };
+  const c = process.cpuUsage(c0);
+  const inferCpuRate = evalN / ((c.user + c.system) / 1e6);
+  if (!trains) return { system: t.name, note: `${note}; cannot train this network (no Conv2DBackpropFilter kernel)`, trainRate: NaN, trainCpuRate: NaN, inferRate, inferCpuRate, testAccuracy: NaN };
+  return { system: t.name, note, trainRate: median(wall), trainCpuRate: median(cpu), inferRate, inferCpuRate, testAccuracy: accuracy(scores, test.labels, evalN) };
 }
 
 /**
@@ -239,10 +243,12 @@ async function main(): Promise<void> {
     return;
   }
   console.log(`fashion-cnn: ${steps} Adam steps of batch ${BATCH} on Fashion-MNIST, then 2048 test images`);
-  console.log("system      train samples/s (wall · cpu)   infer samples/s   test acc   note");
+  console.log("system      train samples/s (wall · cpu)   infer samples/s (wall · cpu)   test acc   note");
+  const rate = (x: number): string => (Number.isNaN(x) ? "—" : x.toFixed(0));
   for (const r of rows) {
+    const acc = Number.isNaN(r.testAccuracy) ? "—" : `${(100 * r.testAccuracy).toFixed(1)}%`;
     console.log(
-      `${r.system.padEnd(11)} ${r.trainRate.toFixed(0).padStart(8)} · ${r.trainCpuRate.toFixed(0).padStart(6)}              ${r.inferRate.toFixed(0).padStart(8)}        ${(100 * r.testAccuracy).toFixed(1).padStart(5)}%   ${r.note}`,
+      `${r.system.padEnd(11)} ${rate(r.trainRate).padStart(8)} · ${rate(r.trainCpuRate).padStart(6)}              ${rate(r.inferRate).padStart(8)} · ${rate(r.inferCpuRate).padStart(6)}              ${acc.padStart(6)}   ${r.note}`,
     );
   }
 }
