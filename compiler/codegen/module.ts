@@ -255,7 +255,7 @@ export function generate(graph: Graph, program: Program, options: CodegenOptions
     `};`,
     "",
   );
-  for (const h of helpers) out.push(stripTypes(h), "");
+  const helpersAt = out.length;
 
   const body: string[] = [];
   body.push(`const params = new ${F}(${paramCount});`, `const grads = new ${F}(${paramCount});`);
@@ -393,7 +393,30 @@ export function generate(graph: Graph, program: Program, options: CodegenOptions
     `};`,
   );
   out.push(`export function createModel()${T(": CompiledModel")} {\n${body.join("\n")}\n}`);
+  out.splice(helpersAt, 0, ...usedHelpers(helpers, out.join("\n")).flatMap((h) => [stripTypes(h), ""]));
   return indent(out.join("\n")) + "\n";
+}
+
+/**
+ * The helpers (`function name(…) {…}`) that the code calls, directly or through another helper,
+ * in a stable order: an activation's gradient helper is dead when nothing needs that gradient.
+ */
+function usedHelpers(candidates: ReadonlySet<string>, code: string): string[] {
+  const nameOf = (h: string): string => /function\s+([A-Za-z_$][\w$]*)/.exec(h)?.[1] ?? "";
+  const calls = (text: string, name: string): boolean => new RegExp(`\\b${name}\\(`).test(text);
+  const used = new Set<string>();
+  let frontier = code;
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const h of candidates) {
+      if (!used.has(h) && calls(frontier, nameOf(h))) {
+        used.add(h);
+        frontier += "\n" + h.slice(h.indexOf("{"));
+        changed = true;
+      }
+    }
+  }
+  return [...candidates].filter((h) => used.has(h));
 }
 
 /** The optimizer: clipping, weight decay, moments and the update, in one pass. */

@@ -71,6 +71,13 @@ export const meta: ModelMeta = {
   bytes: 35088,
 };
 
+function tanh(x: number): number {
+  if (x > 20) return 1;
+  if (x < -20) return -1;
+  const e = Math.expm1(2 * x);
+  return e / (e + 2);
+}
+
 export function createModel(): CompiledModel {
   const params = new Float32Array(1153);
   const grads = new Float32Array(1153);
@@ -139,18 +146,18 @@ export function createModel(): CompiledModel {
               pb += 1;
             }
             const po = r * 32 + c;
-            h1[po] = Math.tanh(s00 + q0);
-            h1[po + 1] = Math.tanh(s01 + q1);
-            h1[po + 2] = Math.tanh(s02 + q2);
-            h1[po + 32] = Math.tanh(s10 + q0);
-            h1[po + 33] = Math.tanh(s11 + q1);
-            h1[po + 34] = Math.tanh(s12 + q2);
-            h1[po + 64] = Math.tanh(s20 + q0);
-            h1[po + 65] = Math.tanh(s21 + q1);
-            h1[po + 66] = Math.tanh(s22 + q2);
-            h1[po + 96] = Math.tanh(s30 + q0);
-            h1[po + 97] = Math.tanh(s31 + q1);
-            h1[po + 98] = Math.tanh(s32 + q2);
+            h1[po] = tanh(s00 + q0);
+            h1[po + 1] = tanh(s01 + q1);
+            h1[po + 2] = tanh(s02 + q2);
+            h1[po + 32] = tanh(s10 + q0);
+            h1[po + 33] = tanh(s11 + q1);
+            h1[po + 34] = tanh(s12 + q2);
+            h1[po + 64] = tanh(s20 + q0);
+            h1[po + 65] = tanh(s21 + q1);
+            h1[po + 66] = tanh(s22 + q2);
+            h1[po + 96] = tanh(s30 + q0);
+            h1[po + 97] = tanh(s31 + q1);
+            h1[po + 98] = tanh(s32 + q2);
           }
         }
         {
@@ -174,14 +181,14 @@ export function createModel(): CompiledModel {
               pb += 1;
             }
             const po = r * 32 + 30;
-            h1[po] = Math.tanh(s00 + q0);
-            h1[po + 1] = Math.tanh(s01 + q1);
-            h1[po + 32] = Math.tanh(s10 + q0);
-            h1[po + 33] = Math.tanh(s11 + q1);
-            h1[po + 64] = Math.tanh(s20 + q0);
-            h1[po + 65] = Math.tanh(s21 + q1);
-            h1[po + 96] = Math.tanh(s30 + q0);
-            h1[po + 97] = Math.tanh(s31 + q1);
+            h1[po] = tanh(s00 + q0);
+            h1[po + 1] = tanh(s01 + q1);
+            h1[po + 32] = tanh(s10 + q0);
+            h1[po + 33] = tanh(s11 + q1);
+            h1[po + 64] = tanh(s20 + q0);
+            h1[po + 65] = tanh(s21 + q1);
+            h1[po + 96] = tanh(s30 + q0);
+            h1[po + 97] = tanh(s31 + q1);
           }
         }
       }
@@ -213,14 +220,14 @@ export function createModel(): CompiledModel {
               pb += 1;
             }
             const po = r * 32 + c;
-            h1[po] = Math.tanh(s00 + q0);
-            h1[po + 1] = Math.tanh(s01 + q1);
-            h1[po + 2] = Math.tanh(s02 + q2);
-            h1[po + 3] = Math.tanh(s03 + q3);
-            h1[po + 4] = Math.tanh(s04 + q4);
-            h1[po + 5] = Math.tanh(s05 + q5);
-            h1[po + 6] = Math.tanh(s06 + q6);
-            h1[po + 7] = Math.tanh(s07 + q7);
+            h1[po] = tanh(s00 + q0);
+            h1[po + 1] = tanh(s01 + q1);
+            h1[po + 2] = tanh(s02 + q2);
+            h1[po + 3] = tanh(s03 + q3);
+            h1[po + 4] = tanh(s04 + q4);
+            h1[po + 5] = tanh(s05 + q5);
+            h1[po + 6] = tanh(s06 + q6);
+            h1[po + 7] = tanh(s07 + q7);
           }
         }
       }
@@ -255,18 +262,18 @@ export function createModel(): CompiledModel {
               pb += 1;
             }
             const po = r * 32 + c;
-            h2[po] = Math.tanh(s00 + q0);
-            h2[po + 1] = Math.tanh(s01 + q1);
-            h2[po + 2] = Math.tanh(s02 + q2);
-            h2[po + 32] = Math.tanh(s10 + q0);
-            h2[po + 33] = Math.tanh(s11 + q1);
-            h2[po + 34] = Math.tanh(s12 + q2);
-            h2[po + 64] = Math.tanh(s20 + q0);
-            h2[po + 65] = Math.tanh(s21 + q1);
-            h2[po + 66] = Math.tanh(s22 + q2);
-            h2[po + 96] = Math.tanh(s30 + q0);
-            h2[po + 97] = Math.tanh(s31 + q1);
-            h2[po + 98] = Math.tanh(s32 + q2);
+            h2[po] = tanh(s00 + q0);
+            h2[po + 1] = tanh(s01 + q1);
+            h2[po + 2] = tanh(s02 + q2);
+            h2[po + 32] = tanh(s10 + q0);
+            h2[po + 33] = tanh(s11 + q1);
+            h2[po + 34] = tanh(s12 + q2);
+            h2[po + 64] = tanh(s20 + q0);
+            h2[po + 65] = tanh(s21 + q1);
+            h2[po + 66] = tanh(s22 + q2);
+            h2[po + 96] = tanh(s30 + q0);
+            h2[po + 97] = tanh(s31 + q1);
+            h2[po + 98] = tanh(s32 + q2);
           }
         }
         {
@@ -290,14 +297,14 @@ export function createModel(): CompiledModel {
               pb += 1;
             }
             const po = r * 32 + 30;
-            h2[po] = Math.tanh(s00 + q0);
-            h2[po + 1] = Math.tanh(s01 + q1);
-            h2[po + 32] = Math.tanh(s10 + q0);
-            h2[po + 33] = Math.tanh(s11 + q1);
-            h2[po + 64] = Math.tanh(s20 + q0);
-            h2[po + 65] = Math.tanh(s21 + q1);
-            h2[po + 96] = Math.tanh(s30 + q0);
-            h2[po + 97] = Math.tanh(s31 + q1);
+            h2[po] = tanh(s00 + q0);
+            h2[po + 1] = tanh(s01 + q1);
+            h2[po + 32] = tanh(s10 + q0);
+            h2[po + 33] = tanh(s11 + q1);
+            h2[po + 64] = tanh(s20 + q0);
+            h2[po + 65] = tanh(s21 + q1);
+            h2[po + 96] = tanh(s30 + q0);
+            h2[po + 97] = tanh(s31 + q1);
           }
         }
       }
@@ -329,14 +336,14 @@ export function createModel(): CompiledModel {
               pb += 1;
             }
             const po = r * 32 + c;
-            h2[po] = Math.tanh(s00 + q0);
-            h2[po + 1] = Math.tanh(s01 + q1);
-            h2[po + 2] = Math.tanh(s02 + q2);
-            h2[po + 3] = Math.tanh(s03 + q3);
-            h2[po + 4] = Math.tanh(s04 + q4);
-            h2[po + 5] = Math.tanh(s05 + q5);
-            h2[po + 6] = Math.tanh(s06 + q6);
-            h2[po + 7] = Math.tanh(s07 + q7);
+            h2[po] = tanh(s00 + q0);
+            h2[po + 1] = tanh(s01 + q1);
+            h2[po + 2] = tanh(s02 + q2);
+            h2[po + 3] = tanh(s03 + q3);
+            h2[po + 4] = tanh(s04 + q4);
+            h2[po + 5] = tanh(s05 + q5);
+            h2[po + 6] = tanh(s06 + q6);
+            h2[po + 7] = tanh(s07 + q7);
           }
         }
       }

@@ -69,6 +69,13 @@ export const meta: ModelMeta = {
   bytes: 1744,
 };
 
+function tanh(x: number): number {
+  if (x > 20) return 1;
+  if (x < -20) return -1;
+  const e = Math.expm1(2 * x);
+  return e / (e + 2);
+}
+
 export function createModel(): CompiledModel {
   const params = new Float32Array(33);
   const grads = new Float32Array(33);
@@ -132,18 +139,18 @@ export function createModel(): CompiledModel {
               pb += 1;
             }
             const po = r * 8 + c;
-            h1[po] = Math.tanh(s00 + q0);
-            h1[po + 1] = Math.tanh(s01 + q1);
-            h1[po + 2] = Math.tanh(s02 + q2);
-            h1[po + 8] = Math.tanh(s10 + q0);
-            h1[po + 9] = Math.tanh(s11 + q1);
-            h1[po + 10] = Math.tanh(s12 + q2);
-            h1[po + 16] = Math.tanh(s20 + q0);
-            h1[po + 17] = Math.tanh(s21 + q1);
-            h1[po + 18] = Math.tanh(s22 + q2);
-            h1[po + 24] = Math.tanh(s30 + q0);
-            h1[po + 25] = Math.tanh(s31 + q1);
-            h1[po + 26] = Math.tanh(s32 + q2);
+            h1[po] = tanh(s00 + q0);
+            h1[po + 1] = tanh(s01 + q1);
+            h1[po + 2] = tanh(s02 + q2);
+            h1[po + 8] = tanh(s10 + q0);
+            h1[po + 9] = tanh(s11 + q1);
+            h1[po + 10] = tanh(s12 + q2);
+            h1[po + 16] = tanh(s20 + q0);
+            h1[po + 17] = tanh(s21 + q1);
+            h1[po + 18] = tanh(s22 + q2);
+            h1[po + 24] = tanh(s30 + q0);
+            h1[po + 25] = tanh(s31 + q1);
+            h1[po + 26] = tanh(s32 + q2);
           }
         }
         {
@@ -167,14 +174,14 @@ export function createModel(): CompiledModel {
               pb += 1;
             }
             const po = r * 8 + 6;
-            h1[po] = Math.tanh(s00 + q0);
-            h1[po + 1] = Math.tanh(s01 + q1);
-            h1[po + 8] = Math.tanh(s10 + q0);
-            h1[po + 9] = Math.tanh(s11 + q1);
-            h1[po + 16] = Math.tanh(s20 + q0);
-            h1[po + 17] = Math.tanh(s21 + q1);
-            h1[po + 24] = Math.tanh(s30 + q0);
-            h1[po + 25] = Math.tanh(s31 + q1);
+            h1[po] = tanh(s00 + q0);
+            h1[po + 1] = tanh(s01 + q1);
+            h1[po + 8] = tanh(s10 + q0);
+            h1[po + 9] = tanh(s11 + q1);
+            h1[po + 16] = tanh(s20 + q0);
+            h1[po + 17] = tanh(s21 + q1);
+            h1[po + 24] = tanh(s30 + q0);
+            h1[po + 25] = tanh(s31 + q1);
           }
         }
       }
@@ -206,14 +213,14 @@ export function createModel(): CompiledModel {
               pb += 1;
             }
             const po = r * 8;
-            h1[po] = Math.tanh(s00 + q0);
-            h1[po + 1] = Math.tanh(s01 + q1);
-            h1[po + 2] = Math.tanh(s02 + q2);
-            h1[po + 3] = Math.tanh(s03 + q3);
-            h1[po + 4] = Math.tanh(s04 + q4);
-            h1[po + 5] = Math.tanh(s05 + q5);
-            h1[po + 6] = Math.tanh(s06 + q6);
-            h1[po + 7] = Math.tanh(s07 + q7);
+            h1[po] = tanh(s00 + q0);
+            h1[po + 1] = tanh(s01 + q1);
+            h1[po + 2] = tanh(s02 + q2);
+            h1[po + 3] = tanh(s03 + q3);
+            h1[po + 4] = tanh(s04 + q4);
+            h1[po + 5] = tanh(s05 + q5);
+            h1[po + 6] = tanh(s06 + q6);
+            h1[po + 7] = tanh(s07 + q7);
           }
         }
       }
