@@ -31,7 +31,7 @@ export async function measureCompileTimes(reps: number): Promise<CompileTime[] |
   if (typeof c === "string") return `skipped — ${c}`;
   const dir = join(process.cwd(), "examples");
   if (!existsSync(dir)) return "skipped — no examples/ folder";
-  const cli = join(process.cwd(), "dist", "cli", "nnc.js");
+  const cli = join(process.cwd(), "dist", "nnc.mjs"); // the bundled CLI that `npm run build` makes
   const files = readdirSync(dir).filter((f) => f.endsWith(".nn")).sort();
   const out: CompileTime[] = [];
   const tmp = mkdtempSync(join(tmpdir(), "nnc-bench-compile-"));
