@@ -162,7 +162,7 @@ export function lower(program: Program, options: LowerOptions): Result<Graph | u
         }
         diagnostics.push(
           diag("layerNotCompiled", layer.span, [layer.kind], {
-            hint: "the compiler handles dense, dropout, flatten and activation layers for now",
+            hint: "the compiler handles dense, dropout, flatten, activation, conv2d, maxpool2d, avgpool2d and batchnorm layers",
           }),
         );
         return;
