@@ -10,9 +10,10 @@ import type { Diagnostic } from "../../grammar/diagnostics.js";
 import { Charts } from "./charts.js";
 import { drawDiagram } from "./diagram.js";
 import { EXAMPLES, exampleFiles } from "./examples.js";
+import { drawFilters } from "./filters.js";
 import { LANGUAGE_ID, registerNn } from "./nn-language.js";
 import { canvasFingerprint, CLASS_COLORS, drawPicture } from "./picture.js";
-import type { CsvChoice, LangRequest, LangResponse, ModelInfo, Picture, TrainRequest, TrainResponse } from "./protocol.js";
+import type { CsvChoice, Filters, LangRequest, LangResponse, ModelInfo, Picture, TrainRequest, TrainResponse } from "./protocol.js";
 import { decodeShare, encodeShare } from "./share.js";
 
 (self as unknown as { MonacoEnvironment: monaco.Environment }).MonacoEnvironment = { getWorker: () => new EditorWorker() };
@@ -36,6 +37,9 @@ const ui = {
   problems: $("problems"),
   picture: $<HTMLCanvasElement>("picture"),
   pictureCaption: $("picture-caption"),
+  filtersCard: $("filters-card"),
+  filters: $<HTMLCanvasElement>("filters"),
+  filtersCaption: $("filters-caption"),
   status: $("status"),
   progress: $("progress-bar"),
   numbers: $("numbers"),
@@ -108,6 +112,7 @@ let startedAt = 0;
 let wantPreview = true;
 let downloadWhenFormatted = false;
 let pictureUpdates = 0;
+let filterUpdates = 0;
 const charts = new Charts($("chart-loss"), $("chart-metric"));
 
 function setNotice(text: string | undefined): void {
@@ -298,6 +303,8 @@ function clearRun(): void {
   ui.summary.replaceChildren();
   const g = ui.picture.getContext("2d")!;
   g.clearRect(0, 0, ui.picture.width, ui.picture.height);
+  ui.filtersCard.hidden = true;
+  filterUpdates = 0;
   showProblems();
   setStatus("idle");
   updateButtons();
@@ -409,10 +416,23 @@ function onTrain(m: TrainResponse): void {
       testValues = m.values;
       showNumbers();
       break;
+    case "filters":
+      showFilters(m.filters);
+      break;
     case "weights":
       download(`${info?.name ?? "model"}.weights.json`, m.text, "application/json");
       break;
   }
+}
+
+function showFilters(f: Filters): void {
+  ui.filtersCard.hidden = false;
+  const scale = drawFilters(ui.filters, f);
+  filterUpdates++;
+  const [count, kh, kw, c] = f.shape;
+  ui.filtersCaption.textContent =
+    `${count} filters of ${kh}×${kw}${c === 1 ? "" : `×${c} (a row per input channel)`} after epoch ${f.epoch}: ` +
+    `blue negative, orange positive, ±${Number(scale.toPrecision(3))} at full colour.`;
 }
 
 function showPicture(p: Picture): void {
@@ -617,5 +637,6 @@ if (import.meta.env.PROD && "serviceWorker" in navigator) {
   test: () => testValues,
   state: () => ({ running, ready, done, checks: checkId, pictures: pictureUpdates, formatted: lastCode?.formatted ?? false }),
   fingerprint: () => canvasFingerprint(ui.picture),
+  filters: () => (ui.filtersCard.hidden ? undefined : { fingerprint: canvasFingerprint(ui.filters), updates: filterUpdates }),
   tsCode: () => tsEditor?.getValue(),
 };

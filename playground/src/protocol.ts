@@ -130,4 +130,15 @@ export type TrainResponse =
   | { readonly type: "picture"; readonly picture: Picture }
   | { readonly type: "state"; readonly running: boolean; readonly epoch: number; readonly done: boolean; readonly reason: string | undefined }
   | { readonly type: "test"; readonly values: Readonly<Record<string, number>> }
-  | { readonly type: "weights"; readonly text: string };
+  | { readonly type: "weights"; readonly text: string }
+  | { readonly type: "filters"; readonly filters: Filters };
+
+/** The first convolution's filters (layout entry `conv2d_1.weight`), for the Filters view. */
+export interface Filters {
+  readonly name: string;
+  /** [F, kh, kw, c]: filter f at f·kh·kw·c, pixel (ky, kx) channel ch at (ky·kw + kx)·c + ch. */
+  readonly shape: readonly number[];
+  readonly weights: Float32Array;
+  /** Epochs finished when the snapshot was taken. */
+  readonly epoch: number;
+}

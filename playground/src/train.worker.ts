@@ -16,6 +16,9 @@ import { evaluate, predictAll } from "../../runtime/train.js";
 import { encodeWeights } from "../../runtime/weights.js";
 import type { CsvChoice, Picture, TrainRequest, TrainResponse } from "./protocol.js";
 
+/** The layout entry the Filters view shows. */
+const FILTERS = "conv2d_1.weight";
+
 const scope = self as unknown as { postMessage(m: TrainResponse, transfer?: Transferable[]): void; onmessage: ((e: MessageEvent<TrainRequest>) => void) | null };
 const post = (m: TrainResponse, transfer: Transferable[] = []): void => scope.postMessage(m, transfer);
 
@@ -130,6 +133,15 @@ async function load(m: Extract<TrainRequest, { type: "load" }>): Promise<void> {
   postState(undefined);
 }
 
+/** A copy of the first convolution's filters, when the model has one. */
+function postFilters(): void {
+  if (!session) return;
+  const e = session.model.layout.find((x) => x.name === FILTERS);
+  if (!e || e.shape.length !== 4) return;
+  const weights = Float32Array.from(session.model.params.subarray(e.offset, e.offset + e.size));
+  post({ type: "filters", filters: { name: e.name, shape: e.shape, weights, epoch: session.trainer.epoch } }, [weights.buffer]);
+}
+
 function postState(reason: string | undefined): void {
   const t = session?.trainer;
   post({ type: "state", running, epoch: t?.epoch ?? 0, done: t?.done ?? false, reason });
@@ -162,6 +174,7 @@ function picture(force = false): void {
   const now = performance.now();
   if (!force && now - lastPicture < PICTURE_MS) return;
   lastPicture = now;
+  postFilters();
   const { model, data, task } = session;
   const meta = model.meta;
   const train = data.train;
@@ -260,6 +273,7 @@ function tick(): void {
     inEpoch = false;
     const r = t.endEpoch();
     if (r) post({ type: "epoch", epoch: r.epoch, lr: r.lr, seconds: r.seconds, samplesPerSecond: r.samplesPerSecond, values: r.values });
+    postFilters();
     if (stepping) {
       running = false;
       stepping = false;
