@@ -1,7 +1,8 @@
 /** The examples menu: every `examples/*.nn` that can run in a browser, with the data files they read. */
 
 const sources = import.meta.glob<string>("../../examples/*.nn", { query: "?raw", import: "default", eager: true });
-const dataFiles = import.meta.glob<string>("../../examples/data/*.csv", { query: "?raw", import: "default", eager: true });
+// Data files are separate chunks, fetched with the first preview or Train (not in the first paint).
+const dataFiles = import.meta.glob<string>("../../examples/data/*.csv", { query: "?raw", import: "default" });
 
 export interface Example {
   readonly name: string;
@@ -23,8 +24,8 @@ export const EXAMPLES: readonly Example[] = Object.entries(sources)
   .sort((a, b) => a.name.localeCompare(b.name));
 
 /** Data files by their path relative to `examples/`, e.g. `data/iris.csv`. */
-export function exampleFiles(): Record<string, string> {
+export async function exampleFiles(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const [path, text] of Object.entries(dataFiles)) out[path.replace(/^.*\/examples\//, "")] = text;
+  await Promise.all(Object.entries(dataFiles).map(async ([path, text]) => (out[path.replace(/^.*\/examples\//, "")] = await text())));
   return out;
 }

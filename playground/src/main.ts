@@ -320,9 +320,13 @@ function load(then: "run" | "step" | undefined): void {
     setStatus(`the training worker failed: ${e.message}`, true);
     console.warn("training worker:", e.message);
   };
-  const m: TrainRequest = { type: "load", source: model.getValue(), seed: seedValue(), csv: csvChoice(), files: exampleFiles() };
+  const worker = trainWorker;
+  const request = { source: model.getValue(), seed: seedValue(), csv: csvChoice() };
   setStatus("compiling…");
-  trainWorker.postMessage(m);
+  void exampleFiles().then((files) => {
+    // A newer load (or a reset) replaced this worker meanwhile.
+    if (trainWorker === worker) worker.postMessage({ type: "load", ...request, files } satisfies TrainRequest);
+  });
 }
 
 function send(m: TrainRequest): void {
