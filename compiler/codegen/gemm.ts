@@ -31,6 +31,12 @@ export interface GemmSpec {
   readonly colSetup?: (ci: number, col: string) => string;
   /** Statement storing one result: (accumulator, output index expression, column index ci). */
   readonly store: (acc: string, o: string, ci: number) => string;
+  /**
+   * Single rows (the batch's leftover rows, and n = 1 inference) first gather the non-zero
+   * values of their row of A into these buffers and loop over those only: inputs such as
+   * images and ReLU outputs are about half zeros.
+   */
+  readonly gather?: { readonly idx: string; readonly val: string };
 }
 
 /** Main block: 4 rows × 3 columns = 12 accumulators, which fit x64's 16 vector registers. */
@@ -60,7 +66,29 @@ function sum(...terms: string[]): string {
   return rest.join(" + ");
 }
 
+/** A 1 × cw tile over the gathered non-zero entries of row r (see `GemmSpec.gather`). */
+function gatheredTile(s: GemmSpec, g: { idx: string; val: string }, cw: number, r: string, c: string): string {
+  const lines: string[] = [];
+  const accs: string[] = [];
+  for (let j = 0; j < cw; j++) accs.push(`s0${j} = 0`);
+  lines.push(`let ${accs.join(", ")};`);
+  lines.push(`const pb = ${sum(times(c, s.bC))};`);
+  const bloads: string[] = [];
+  for (let j = 0; j < cw; j++) bloads.push(`t${j} = ${s.b}[${plus("pd", j * s.bC)}]`);
+  const fmas: string[] = [];
+  for (let j = 0; j < cw; j++) fmas.push(`s0${j} += u0 * t${j};`);
+  lines.push(`for (let q = 0; q < nnz; q++) {`);
+  lines.push(`const u0 = ${g.val}[q], pd = pb + ${times(`${g.idx}[q]`, s.bD) || "0"};`);
+  lines.push(`const ${bloads.join(", ")};`);
+  lines.push(fmas.join("\n"));
+  lines.push("}");
+  lines.push(`const po = ${sum(times(r, s.oR), times(c, s.oC))};`);
+  for (let j = 0; j < cw; j++) lines.push(s.store(`s0${j}`, plus("po", j * s.oC), j));
+  return `{\n${lines.join("\n")}\n}`;
+}
+
 function tile(s: GemmSpec, rh: number, cw: number, r: string, c: string): string {
+  if (rh === 1 && s.gather !== undefined) return gatheredTile(s, s.gather, cw, r, c);
   const lines: string[] = [];
   const accs: string[] = [];
   for (let i = 0; i < rh; i++) for (let j = 0; j < cw; j++) accs.push(`s${i}${j} = 0`);
@@ -106,12 +134,30 @@ function rowBlock(s: GemmSpec, rh: number, cw: number, r: string): string {
   return out.join("\n");
 }
 
+/** The gathering loop before a single row's tiles (nothing without `gather`). */
+function gatherRow(s: GemmSpec, r: string): string {
+  const g = s.gather;
+  if (g === undefined) return "";
+  return [
+    `let nnz = 0;`,
+    `for (let d = 0, pa = ${sum(times(r, s.aR))}; d < ${s.depth}; d++, pa += ${s.aD}) {`,
+    `const a = ${s.a}[pa];`,
+    `if (a !== 0) {`,
+    `${g.idx}[nnz] = d;`,
+    `${g.val}[nnz] = a;`,
+    `nnz++;`,
+    `}`,
+    `}`,
+    "",
+  ].join("\n");
+}
+
 export function gemm(s: GemmSpec): string {
   if (s.rows === "n") {
     return [
       `let r = 0;`,
       `for (; r + ${ROWS} <= n; r += ${ROWS}) {\n${rowBlock(s, ROWS, COLS, "r")}\n}`,
-      `for (; r < n; r++) {\n${rowBlock(s, 1, TAIL_COLS, "r")}\n}`,
+      `for (; r < n; r++) {\n${gatherRow(s, "r")}${rowBlock(s, 1, TAIL_COLS, "r")}\n}`,
     ].join("\n");
   }
   const full = Math.floor(s.rows / ROWS) * ROWS;

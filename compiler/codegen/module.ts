@@ -174,7 +174,12 @@ export function generate(graph: Graph, program: Program, options: CodegenOptions
     rand: "rand",
     lossVar: "value",
     training: "training",
+    gather: (width) => {
+      gatherWidth = Math.max(gatherWidth, width);
+      return { idx: "gatherIdx", val: "gatherVal" };
+    },
   };
+  let gatherWidth = 0;
 
   const describe = (n: IrNode): string => {
     const args = n.inputs.map((i) => nodeOf(graph, i).name).join(", ");
@@ -192,6 +197,15 @@ export function generate(graph: Graph, program: Program, options: CodegenOptions
       })
       .filter((s) => s !== "")
       .join("\n");
+
+  // The forward code first: it decides whether single rows gather their non-zero inputs.
+  const forwardCode = phaseCode("forward");
+  if (gatherWidth > 0) {
+    buffers.push(
+      { name: "gatherIdx", init: `new Int32Array(${gatherWidth})`, elements: gatherWidth, comment: "positions of one input row's non-zero values" },
+      { name: "gatherVal", init: `new Float64Array(${gatherWidth})`, elements: 2 * gatherWidth, comment: "those values" },
+    );
+  }
 
   // Helpers (e.g. gelu) used by any node, emitted once.
   const helpers = new Set<string>();
@@ -289,7 +303,7 @@ export function generate(graph: Graph, program: Program, options: CodegenOptions
     `return v;`,
     `}`,
   );
-  body.push(`function run(x${T(": Floats")}, n${T(": number")}${trainingParam})${T(": void")} {`, phaseCode("forward"), `}`);
+  body.push(`function run(x${T(": Floats")}, n${T(": number")}${trainingParam})${T(": void")} {`, forwardCode, `}`);
   body.push(
     `function lossOf(y${T(": Floats")}, n${T(": number")})${T(": number")} {`,
     `if (y.length < n * ${outSize}) throw new RangeError("y holds " + y.length + " values; " + n + " samples need " + n * ${outSize});`,

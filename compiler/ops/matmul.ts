@@ -8,10 +8,22 @@ import { gemm } from "../codegen/gemm.js";
 import type { IrNode } from "../ir.js";
 import type { EmitContext } from "./types.js";
 
+/** Inputs worth gathering: the model's input (images are mostly background) and ReLU outputs. */
+function likelySparse(ctx: EmitContext, id: number): boolean {
+  let n = ctx.node(id);
+  while (n.op === "reshape") n = ctx.node(n.inputs[0] as number);
+  return n.op === "input" || n.op === "relu" || (n.op === "dense" && n.attrs["act"] === "relu");
+}
+
+/** Reductions shorter than this gain nothing from gathering. */
+const GATHER_MIN_DEPTH = 64;
+
 export function forwardGemm(node: IrNode, ctx: EmitContext, colSetup: ((ci: number, c: string) => string) | undefined, store: (acc: string, o: string, ci: number) => string): string {
   const [x, w] = node.inputs as [number, number];
   const [m, k] = ctx.node(w).shape as [number, number];
+  const gather = k >= GATHER_MIN_DEPTH && likelySparse(ctx, x) ? ctx.gather(k) : undefined;
   return gemm({
+    ...(gather !== undefined ? { gather } : {}),
     a: ctx.ref(x),
     b: ctx.ref(w),
     rows: "n",

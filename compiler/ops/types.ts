@@ -19,6 +19,11 @@ export interface EmitContext {
   readonly lossVar: string;
   /** Name of the boolean that is true in training mode (for ops with `usesTraining`). */
   readonly training: string;
+  /**
+   * Scratch buffers for the non-zero entries of one input row of `width` values (their
+   * positions and values), shared by every op that asks; allocated once by `createModel`.
+   */
+  gather(width: number): { readonly idx: string; readonly val: string };
 }
 
 /** What an adjoint rule may do: append backward nodes. */

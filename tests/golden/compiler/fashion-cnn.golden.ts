@@ -70,7 +70,7 @@ export const meta: ModelMeta = {
   loss: "cross_entropy",
   optimizer: "adam",
   dtype: "float32",
-  bytes: 28829344,
+  bytes: 28830112,
 };
 
 export function createModel(): CompiledModel {
@@ -112,6 +112,8 @@ export function createModel(): CompiledModel {
   const dz_h1 = new Float32Array(802816); // [n, 28, 28, 16]
   const dw1 = grads.subarray(0, 144); // gradient of w1
   const db1 = grads.subarray(144, 160); // gradient of b1
+  const gatherIdx = new Int32Array(64); // positions of one input row's non-zero values
+  const gatherVal = new Float64Array(64); // those values
   const outputViews: Float32Array[] = [];
   let step = 0;
   let lastN = 0;
@@ -889,6 +891,15 @@ export function createModel(): CompiledModel {
         }
       }
       for (; r < n; r++) {
+        let nnz = 0;
+        for (let d = 0, pa = r * 64; d < 64; d++, pa += 1) {
+          const a = h6[pa];
+          if (a !== 0) {
+            gatherIdx[nnz] = d;
+            gatherVal[nnz] = a;
+            nnz++;
+          }
+        }
         {
           const q0 = b7[0];
           const q1 = b7[1];
@@ -900,10 +911,10 @@ export function createModel(): CompiledModel {
           const q7 = b7[7];
           {
             let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s04 = 0, s05 = 0, s06 = 0, s07 = 0;
-            let pa = r * 64, pb = 0;
-            for (let d = 0; d < 64; d++) {
-              const u0 = h6[pa];
-              const t0 = w7[pb], t1 = w7[pb + 64], t2 = w7[pb + 128], t3 = w7[pb + 192], t4 = w7[pb + 256], t5 = w7[pb + 320], t6 = w7[pb + 384], t7 = w7[pb + 448];
+            const pb = 0;
+            for (let q = 0; q < nnz; q++) {
+              const u0 = gatherVal[q], pd = pb + gatherIdx[q];
+              const t0 = w7[pd], t1 = w7[pd + 64], t2 = w7[pd + 128], t3 = w7[pd + 192], t4 = w7[pd + 256], t5 = w7[pd + 320], t6 = w7[pd + 384], t7 = w7[pd + 448];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -912,8 +923,6 @@ export function createModel(): CompiledModel {
               s05 += u0 * t5;
               s06 += u0 * t6;
               s07 += u0 * t7;
-              pa += 1;
-              pb += 1;
             }
             const po = r * 10;
             z7[po] = s00 + q0;
@@ -931,14 +940,12 @@ export function createModel(): CompiledModel {
           const q1 = b7[9];
           {
             let s00 = 0, s01 = 0;
-            let pa = r * 64, pb = 512;
-            for (let d = 0; d < 64; d++) {
-              const u0 = h6[pa];
-              const t0 = w7[pb], t1 = w7[pb + 64];
+            const pb = 512;
+            for (let q = 0; q < nnz; q++) {
+              const u0 = gatherVal[q], pd = pb + gatherIdx[q];
+              const t0 = w7[pd], t1 = w7[pd + 64];
               s00 += u0 * t0;
               s01 += u0 * t1;
-              pa += 1;
-              pb += 1;
             }
             const po = r * 10 + 8;
             z7[po] = s00 + q0;

@@ -68,7 +68,7 @@ export const meta: ModelMeta = {
   loss: "cross_entropy",
   optimizer: "adam",
   dtype: "float32",
-  bytes: 1921696,
+  bytes: 1931104,
 };
 
 export function createModel(): CompiledModel {
@@ -96,6 +96,8 @@ export function createModel(): CompiledModel {
   const dz2 = new Float32Array(8192); // [n, 128]
   const db2 = grads.subarray(100352, 100480); // gradient of b2
   const dw2 = grads.subarray(0, 100352); // gradient of w2
+  const gatherIdx = new Int32Array(784); // positions of one input row's non-zero values
+  const gatherVal = new Float64Array(784); // those values
   const outputViews: Float32Array[] = [];
   let step = 0;
   let lastN = 0;
@@ -257,6 +259,15 @@ export function createModel(): CompiledModel {
         }
       }
       for (; r < n; r++) {
+        let nnz = 0;
+        for (let d = 0, pa = r * 784; d < 784; d++, pa += 1) {
+          const a = x[pa];
+          if (a !== 0) {
+            gatherIdx[nnz] = d;
+            gatherVal[nnz] = a;
+            nnz++;
+          }
+        }
         for (let c = 0; c < 128; c += 8) {
           const q0 = b2[c];
           const q1 = b2[c + 1];
@@ -268,10 +279,10 @@ export function createModel(): CompiledModel {
           const q7 = b2[c + 7];
           {
             let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s04 = 0, s05 = 0, s06 = 0, s07 = 0;
-            let pa = r * 784, pb = c * 784;
-            for (let d = 0; d < 784; d++) {
-              const u0 = x[pa];
-              const t0 = w2[pb], t1 = w2[pb + 784], t2 = w2[pb + 1568], t3 = w2[pb + 2352], t4 = w2[pb + 3136], t5 = w2[pb + 3920], t6 = w2[pb + 4704], t7 = w2[pb + 5488];
+            const pb = c * 784;
+            for (let q = 0; q < nnz; q++) {
+              const u0 = gatherVal[q], pd = pb + gatherIdx[q];
+              const t0 = w2[pd], t1 = w2[pd + 784], t2 = w2[pd + 1568], t3 = w2[pd + 2352], t4 = w2[pd + 3136], t5 = w2[pd + 3920], t6 = w2[pd + 4704], t7 = w2[pd + 5488];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -280,8 +291,6 @@ export function createModel(): CompiledModel {
               s05 += u0 * t5;
               s06 += u0 * t6;
               s07 += u0 * t7;
-              pa += 1;
-              pb += 1;
             }
             const po = r * 128 + c;
             {
@@ -581,6 +590,15 @@ export function createModel(): CompiledModel {
         }
       }
       for (; r < n; r++) {
+        let nnz = 0;
+        for (let d = 0, pa = r * 64; d < 64; d++, pa += 1) {
+          const a = h4[pa];
+          if (a !== 0) {
+            gatherIdx[nnz] = d;
+            gatherVal[nnz] = a;
+            nnz++;
+          }
+        }
         {
           const q0 = b5[0];
           const q1 = b5[1];
@@ -592,10 +610,10 @@ export function createModel(): CompiledModel {
           const q7 = b5[7];
           {
             let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s04 = 0, s05 = 0, s06 = 0, s07 = 0;
-            let pa = r * 64, pb = 0;
-            for (let d = 0; d < 64; d++) {
-              const u0 = h4[pa];
-              const t0 = w5[pb], t1 = w5[pb + 64], t2 = w5[pb + 128], t3 = w5[pb + 192], t4 = w5[pb + 256], t5 = w5[pb + 320], t6 = w5[pb + 384], t7 = w5[pb + 448];
+            const pb = 0;
+            for (let q = 0; q < nnz; q++) {
+              const u0 = gatherVal[q], pd = pb + gatherIdx[q];
+              const t0 = w5[pd], t1 = w5[pd + 64], t2 = w5[pd + 128], t3 = w5[pd + 192], t4 = w5[pd + 256], t5 = w5[pd + 320], t6 = w5[pd + 384], t7 = w5[pd + 448];
               s00 += u0 * t0;
               s01 += u0 * t1;
               s02 += u0 * t2;
@@ -604,8 +622,6 @@ export function createModel(): CompiledModel {
               s05 += u0 * t5;
               s06 += u0 * t6;
               s07 += u0 * t7;
-              pa += 1;
-              pb += 1;
             }
             const po = r * 10;
             z5[po] = s00 + q0;
@@ -623,14 +639,12 @@ export function createModel(): CompiledModel {
           const q1 = b5[9];
           {
             let s00 = 0, s01 = 0;
-            let pa = r * 64, pb = 512;
-            for (let d = 0; d < 64; d++) {
-              const u0 = h4[pa];
-              const t0 = w5[pb], t1 = w5[pb + 64];
+            const pb = 512;
+            for (let q = 0; q < nnz; q++) {
+              const u0 = gatherVal[q], pd = pb + gatherIdx[q];
+              const t0 = w5[pd], t1 = w5[pd + 64];
               s00 += u0 * t0;
               s01 += u0 * t1;
-              pa += 1;
-              pb += 1;
             }
             const po = r * 10 + 8;
             z5[po] = s00 + q0;
