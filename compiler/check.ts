@@ -789,21 +789,43 @@ function sourceOrShare(ck: Checker, e: Expr, what: string): DataSource | number 
   return checkDataSource(ck, e);
 }
 
-function checkData(ck: Checker, s: Statement): Data | undefined {
+/**
+ * The settings of a `data { … }` or `train { … }` block: each key at most once, known keys only.
+ * `value(k)` binds a key's arguments (undefined when absent or broken); `failed` records that
+ * some key was present but broken.
+ */
+interface Section {
+  readonly st: ReadonlyMap<string, Statement>;
+  value(k: string, need: string): Bound | undefined;
+  readonly failed: boolean;
+}
+
+function openSection(ck: Checker, s: Statement, settings: readonly CallableWord[], hint: string): Section | undefined {
+  const name = s.keyword.name;
   if (s.block === undefined) {
-    ck.report("blockExpected", s.keyword.span, ["data"], "e.g. `data { train spiral(size: 500) }`");
+    ck.report("blockExpected", s.keyword.span, [name], hint);
     return undefined;
   }
-  if (s.args.length > 0) ck.report("tooManyArguments", s.args[0]?.span ?? s.span, ["data", 0, "s"], "write `data { … }`");
-  const st = uniqueStatements(ck, s.block.statements, DATA_SETTINGS, "data");
-  let ok = true;
-  const value = (k: string, need: string): Bound | undefined => {
-    const x = st.get(k);
-    if (x === undefined) return undefined;
-    const b = single(ck, x, word(DATA_SETTINGS, k), need);
-    if (b === undefined) ok = false;
-    return b;
+  if (s.args.length > 0) ck.report("tooManyArguments", s.args[0]?.span ?? s.span, [name, 0, "s"], `write \`${name} { … }\``);
+  const st = uniqueStatements(ck, s.block.statements, settings, name);
+  const section = {
+    st,
+    failed: false,
+    value(k: string, need: string): Bound | undefined {
+      const x = st.get(k);
+      if (x === undefined) return undefined;
+      const b = single(ck, x, word(settings, k), need);
+      if (b === undefined) section.failed = true;
+      return b;
+    },
   };
+  return section;
+}
+
+function checkData(ck: Checker, s: Statement): Data | undefined {
+  const section = openSection(ck, s, DATA_SETTINGS, "e.g. `data { train spiral(size: 500) }`");
+  if (section === undefined) return undefined;
+  const { st, value } = section;
   const trainB = value("train", "a data source, e.g. `train spiral(size: 500)`");
   const trainE = trainB?.get("source")?.expr;
   if (trainE === undefined && !st.has("train")) {
@@ -837,7 +859,7 @@ function checkData(ck: Checker, s: Statement): Data | undefined {
     const sd = b.get("seed");
     if (sd !== undefined) shuffleSeed = ck.seed(sd.expr, "seed") ?? 0;
   }
-  if (!ok || train === undefined || test === undefined || validation === undefined || normalize === undefined || scale === undefined) return undefined;
+  if (section.failed || train === undefined || test === undefined || validation === undefined || normalize === undefined || scale === undefined) return undefined;
   return { train, test, validation, normalize, scale, shuffle, shuffleSeed, span: s.span };
 }
 
@@ -855,20 +877,11 @@ const DEFAULT_TRAIN: Train = {
 const MONITORABLE = /^(val_)?(loss|accuracy|mse|mae|precision|recall|f1)$/;
 
 function checkTrain(ck: Checker, s: Statement): Train | undefined {
-  if (s.block === undefined) {
-    ck.report("blockExpected", s.keyword.span, ["train"], "e.g. `train { epochs 10 }` with one setting per line");
-    return undefined;
-  }
-  if (s.args.length > 0) ck.report("tooManyArguments", s.args[0]?.span ?? s.span, ["train", 0, "s"], "write `train { … }`");
-  const st = uniqueStatements(ck, s.block.statements, TRAIN_SETTINGS, "train");
+  const section = openSection(ck, s, TRAIN_SETTINGS, "e.g. `train { epochs 10 }` with one setting per line");
+  if (section === undefined) return undefined;
+  const { st } = section;
   let ok = true;
-  const arg = (k: string, need: string): Expr | undefined => {
-    const x = st.get(k);
-    if (x === undefined) return undefined;
-    const b = single(ck, x, word(TRAIN_SETTINGS, k), need);
-    if (b === undefined) ok = false;
-    return b?.values().next().value?.expr;
-  };
+  const arg = (k: string, need: string): Expr | undefined => section.value(k, need)?.values().next().value?.expr;
   const epochsE = arg("epochs", "a count, e.g. `epochs 10`");
   const epochs = epochsE === undefined ? DEFAULT_TRAIN.epochs : ck.posInt(epochsE, "epochs", 1_000_000);
   const batchE = arg("batch", "a size, e.g. `batch 32`");
@@ -930,7 +943,7 @@ function checkTrain(ck: Checker, s: Statement): Train | undefined {
     if (patience === undefined || monitor === undefined || minDelta === undefined || restoreBest === undefined) ok = false;
     else earlyStop = { patience, monitor, minDelta, restoreBest, span: es.span };
   }
-  if (!ok || epochs === undefined || batch === undefined || warmup === undefined || checkpointEvery === undefined || schedule === undefined) return undefined;
+  if (!ok || section.failed || epochs === undefined || batch === undefined || warmup === undefined || checkpointEvery === undefined || schedule === undefined) return undefined;
   return { epochs, batch, schedule, warmup, earlyStop, checkpointEvery, span: s.span };
 }
 
