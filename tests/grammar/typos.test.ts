@@ -36,6 +36,6 @@ describe.each(examples)("typos in examples/%s", (file) => {
     expect(at, `no diagnostic at ${span.line}:${span.column}: ${JSON.stringify(r.diagnostics.map((d) => [d.code, d.span.line, d.span.column, d.message]))}`).toBeDefined();
     expect(at?.span.line).toBe(span.line);
     expect(at?.span.column).toBe(span.column);
-    expect(at?.hint).toContain(`\`${t.image}\``);
+    expect(at?.hint).toContain(`did you mean \`${t.image}\``);
   });
 });
