@@ -28,6 +28,8 @@ export interface CompileOptions {
   readonly emit?: readonly ("ir" | "fused")[];
   /** Skip fusion (tests compare fused against unfused code). Default true. */
   readonly fuse?: boolean;
+  /** "wasm": matrix products as WebAssembly SIMD kernels (float32 only). Default "js". */
+  readonly kernels?: "js" | "wasm";
 }
 
 export interface CompileOutput {
@@ -59,7 +61,7 @@ export function compileProgram(program: Program, options: CompileOptions = {}): 
   diagnostics.push(...(fused === differentiated ? [] : fused.diagnostics));
   const emit = options.emit ?? [];
   const name = program.model.name.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, " ");
-  const code = generate(fused.value, program, { target: options.target ?? "ts", dtype, maxBatch });
+  const code = generate(fused.value, program, { target: options.target ?? "ts", dtype, maxBatch, kernels: options.kernels ?? "js" });
   return {
     value: {
       code,

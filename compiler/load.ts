@@ -13,6 +13,27 @@ import type { GeneratedModule } from "./model-api.js";
 import type { Program } from "./program.js";
 import type { CompileOptions } from "./compile.js";
 import { compileProgram } from "./compile.js";
+import { Body, encodeModule } from "./codegen/wasm/encode.js";
+
+let simd: boolean | undefined;
+
+/** Whether this engine runs WebAssembly SIMD, which `kernels: "wasm"` needs (Node 16.4+, browsers since 2021). */
+export function simdSupported(): boolean {
+  if (simd === undefined) {
+    const wasm = (globalThis as { WebAssembly?: { validate(bytes: Uint8Array): boolean } }).WebAssembly;
+    try {
+      simd = wasm !== undefined && wasm.validate(encodeModule(1, [{ name: "probe", params: 0, body: new Body(0).v128Zero().drop() }]));
+    } catch {
+      simd = false;
+    }
+  }
+  return simd;
+}
+
+/** The kernels to run with when nobody asked: WebAssembly SIMD where it runs (float32 only). */
+export function defaultKernels(dtype: "float32" | "float64" = "float32"): "js" | "wasm" {
+  return dtype === "float32" && simdSupported() ? "wasm" : "js";
+}
 
 /** Evaluates JavaScript emitted by `compileProgram(…, { target: "js" })`. */
 export function loadModule(js: string): GeneratedModule {

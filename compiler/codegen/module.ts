@@ -20,11 +20,17 @@ import type { EmitContext } from "../ops/types.js";
 import { auxName, commentText, numberLiteral, stringLiteral } from "./names.js";
 import { MODEL_API_TYPES } from "./types.js";
 import { indent } from "./indent.js";
+import { WasmKernels } from "./wasm/module.js";
 
 export interface CodegenOptions {
   readonly target: "ts" | "js";
   readonly dtype: "float32" | "float64";
   readonly maxBatch: number;
+  /**
+   * "wasm": the matrix products run as WebAssembly SIMD kernels that nnc writes into the
+   * module (float32 only); "js" (default): everything is TypeScript.
+   */
+  readonly kernels?: "js" | "wasm";
 }
 
 interface Buffer {
@@ -33,6 +39,8 @@ interface Buffer {
   readonly init: string;
   readonly elements: number;
   readonly comment: string;
+  /** A view of the parameter or gradient array at this element offset. */
+  readonly view?: { readonly of: "params" | "grads"; readonly offset: number };
 }
 
 /** Number of moment arrays (each the size of `params`) an optimizer keeps. */
@@ -133,13 +141,13 @@ export function generate(graph: Graph, program: Program, options: CodegenOptions
       const off = offsets.get(n.id) as number;
       const size = shapeSize(n.shape);
       refs.set(n.id, n.name);
-      buffers.push({ name: n.name, init: `params.subarray(${off}, ${off + size})`, elements: 0, comment: `${String(n.attrs["tensor"] ?? "")} [${n.shape.join(", ")}]` });
+      buffers.push({ name: n.name, init: `params.subarray(${off}, ${off + size})`, elements: 0, view: { of: "params", offset: off }, comment: `${String(n.attrs["tensor"] ?? "")} [${n.shape.join(", ")}]` });
     } else if (gradOf.has(n.id)) {
       const p = gradOf.get(n.id) as number;
       const off = offsets.get(p) as number;
       const size = shapeSize(n.shape);
       refs.set(n.id, n.name);
-      buffers.push({ name: n.name, init: `grads.subarray(${off}, ${off + size})`, elements: 0, comment: `gradient of ${nodeOf(graph, p).name}` });
+      buffers.push({ name: n.name, init: `grads.subarray(${off}, ${off + size})`, elements: 0, view: { of: "grads", offset: off }, comment: `gradient of ${nodeOf(graph, p).name}` });
     } else if (op.alias === true) {
       refs.set(n.id, refs.get(n.inputs[0] as number) as string);
     } else if (n.shape.length === 0) {
@@ -157,6 +165,11 @@ export function generate(graph: Graph, program: Program, options: CodegenOptions
     }
   }
   const moments = momentCount(opt);
+
+  // With wasm kernels every float buffer lives in the kernels' linear memory, at an address
+  // fixed now, so the kernels can name it as a constant.
+  const wasm = options.kernels === "wasm" && options.dtype === "float32" ? new WasmKernels(buffers, paramCount, moments, maxBatch * shapeSize((graph.nodes.find((n) => n.op === "input") as IrNode).shape.slice(1))) : undefined;
+  const inputName = (graph.nodes.find((n) => n.op === "input") as IrNode).name;
 
   const ctx: EmitContext = {
     ref: (id) => {
@@ -178,6 +191,7 @@ export function generate(graph: Graph, program: Program, options: CodegenOptions
       gatherWidth = Math.max(gatherWidth, width);
       return { idx: "gatherIdx", val: "gatherVal" };
     },
+    ...(wasm !== undefined ? { kernel: (request) => wasm.request(request, inputName) } : {}),
   };
   let gatherWidth = 0;
 
@@ -199,7 +213,10 @@ export function generate(graph: Graph, program: Program, options: CodegenOptions
       .join("\n");
 
   // The forward code first: it decides whether single rows gather their non-zero inputs.
+  // All three before the module's text: they register the wasm kernels it embeds.
   const forwardCode = phaseCode("forward");
+  const lossCode = phaseCode("loss");
+  const backwardCode = phaseCode("backward");
   if (gatherWidth > 0) {
     buffers.push(
       { name: "gatherIdx", init: `new Int32Array(${gatherWidth})`, elements: gatherWidth, comment: "positions of one input row's non-zero values" },
@@ -272,9 +289,15 @@ export function generate(graph: Graph, program: Program, options: CodegenOptions
   const helpersAt = out.length;
 
   const body: string[] = [];
-  body.push(`const params = new ${F}(${paramCount});`, `const grads = new ${F}(${paramCount});`);
-  if (moments > 0) body.push(`const moments = new ${F}(${moments * paramCount}); // optimizer state, laid out like params`);
-  for (const b of buffers) body.push(`const ${b.name} = ${b.init}; // ${commentText(b.comment)}`);
+  if (wasm !== undefined) {
+    out.push(...wasm.moduleCode(ts).split("\n"), "");
+    body.push(...wasm.instanceCode(ts));
+  } else {
+    body.push(`const params = new ${F}(${paramCount});`, `const grads = new ${F}(${paramCount});`);
+    if (moments > 0) body.push(`const moments = new ${F}(${moments * paramCount}); // optimizer state, laid out like params`);
+  }
+  const declaredAt = body.length;
+  for (const b of buffers) body.push(`const ${b.name} = ${wasm?.init(b) ?? b.init}; // ${commentText(b.comment)}`);
   body.push(`const outputViews${T(`: ${F}[]`)} = [];`);
   body.push(`let step = 0;`, `let lastN = 0;`);
   if (hasDropout) {
@@ -303,18 +326,18 @@ export function generate(graph: Graph, program: Program, options: CodegenOptions
     `return v;`,
     `}`,
   );
-  body.push(`function run(x${T(": Floats")}, n${T(": number")}${trainingParam})${T(": void")} {`, forwardCode, `}`);
+  const copyInput = wasm?.copyInput(inputName, inSize) ?? "";
+  body.push(`function run(x${T(": Floats")}, n${T(": number")}${trainingParam})${T(": void")} {`, ...(copyInput !== "" ? [copyInput] : []), forwardCode, `}`);
   body.push(
     `function lossOf(y${T(": Floats")}, n${T(": number")})${T(": number")} {`,
     `if (y.length < n * ${outSize}) throw new RangeError("y holds " + y.length + " values; " + n + " samples need " + n * ${outSize});`,
     `let value = 0;`,
-    phaseCode("loss"),
+    lossCode,
     `return value;`,
     `}`,
   );
   // Parameters the backward code does not read get a leading underscore (no unused names).
-  const backwardCode = phaseCode("backward");
-  const arg = (name: string): string => (new RegExp(`\\b${name}\\b`).test(backwardCode) ? name : `_${name}`);
+  const arg = (name: string): string => (new RegExp(`\\b${name}\\b`).test(withoutComments(backwardCode)) ? name : `_${name}`);
   body.push(`function backward(${arg("x")}${T(": Floats")}, ${arg("y")}${T(": Floats")}, ${arg("n")}${T(": number")})${T(": void")} {`, backwardCode, `}`);
   const ranges: [number, number][] = [];
   for (const p of graph.params) {
@@ -406,9 +429,20 @@ export function generate(graph: Graph, program: Program, options: CodegenOptions
     `},`,
     `};`,
   );
+  if (wasm !== undefined) {
+    // Buffers that only the kernels touch need no TypeScript name.
+    const rest = withoutComments([...body.slice(0, declaredAt), ...body.slice(declaredAt + buffers.length)].join("\n"));
+    const kept = buffers.map((b, i) => (new RegExp(`(?<![.\\w$])${b.name}\\b`).test(rest) ? body[declaredAt + i] : undefined)).filter((l) => l !== undefined);
+    body.splice(declaredAt, buffers.length, ...(kept as string[]));
+  }
   out.push(`export function createModel()${T(": CompiledModel")} {\n${body.join("\n")}\n}`);
   out.splice(helpersAt, 0, ...usedHelpers(helpers, out.join("\n")).flatMap((h) => [stripTypes(h), ""]));
   return indent(out.join("\n")) + "\n";
+}
+
+/** Code without its line comments (which name buffers that the code itself may not use). */
+function withoutComments(code: string): string {
+  return code.replace(/\/\/[^\n]*/g, "");
 }
 
 /**

@@ -21,6 +21,8 @@ export const dense: OpDef = {
     const act = typeof actName === "string" && actName !== "linear" ? activationDef(actName) : undefined;
     const alpha = act !== undefined ? ctx.num(alphaOf(node.attrs)) : "";
     const setup = bias !== undefined ? (ci: number, c: string) => `const q${ci} = ${bias}[${c}];` : undefined;
+    // The wasm kernels know ReLU and no activation; others keep the TypeScript kernel.
+    const wasm = act === undefined || actName === "relu" ? { ...(bias !== undefined ? { bias } : {}), relu: actName === "relu" } : undefined;
     return forwardGemm(node, ctx, setup, (acc, o, ci) => {
       const v = bias !== undefined ? `${acc} + q${ci}` : acc;
       if (act === undefined) return `${out}[${o}] = ${v};`;
@@ -29,6 +31,6 @@ export const dense: OpDef = {
       if (/^[\w.]+\(\u0000\)$/.test(shape)) return `${out}[${o}] = ${act.fwd(v, alpha)};`;
       if (shape.split("\u0000").length === 2) return `${out}[${o}] = ${act.fwd(`(${v})`, alpha)};`;
       return `{\nconst v = ${v};\n${out}[${o}] = ${act.fwd("v", alpha)};\n}`;
-    });
+    }, wasm);
   },
 };

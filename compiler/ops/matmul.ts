@@ -6,7 +6,7 @@
 import type { OpDef } from "./types.js";
 import { gemm } from "../codegen/gemm.js";
 import type { IrNode } from "../ir.js";
-import type { EmitContext } from "./types.js";
+import type { EmitContext, KernelRequest } from "./types.js";
 
 /** Inputs worth gathering: the model's input (images are mostly background) and ReLU outputs. */
 function likelySparse(ctx: EmitContext, id: number): boolean {
@@ -18,23 +18,26 @@ function likelySparse(ctx: EmitContext, id: number): boolean {
 /** Reductions shorter than this gain nothing from gathering. */
 const GATHER_MIN_DEPTH = 64;
 
-export function forwardGemm(node: IrNode, ctx: EmitContext, colSetup: ((ci: number, c: string) => string) | undefined, store: (acc: string, o: string, ci: number) => string): string {
+/**
+ * The forward product x·wᵀ with its epilogue given twice: as code for the TypeScript kernel
+ * (`colSetup`, `store`) and, when it has one, as data for a WebAssembly kernel (`wasm`).
+ */
+export function forwardGemm(
+  node: IrNode,
+  ctx: EmitContext,
+  colSetup: ((ci: number, c: string) => string) | undefined,
+  store: (acc: string, o: string, ci: number) => string,
+  wasm: Pick<KernelRequest, "bias" | "relu"> | undefined,
+): string {
   const [x, w] = node.inputs as [number, number];
   const [m, k] = ctx.node(w).shape as [number, number];
+  const product = { a: ctx.ref(x), b: ctx.ref(w), rows: "n", cols: m, depth: k, aR: k, aD: 1, bD: 1, bC: k, oR: m, oC: 1 } as const;
+  const call = wasm !== undefined ? ctx.kernel?.({ ...product, out: ctx.ref(node.id), ...wasm }) : undefined;
+  if (call !== undefined) return call;
   const gather = k >= GATHER_MIN_DEPTH && likelySparse(ctx, x) ? ctx.gather(k) : undefined;
   return gemm({
     ...(gather !== undefined ? { gather } : {}),
-    a: ctx.ref(x),
-    b: ctx.ref(w),
-    rows: "n",
-    cols: m,
-    depth: k,
-    aR: k,
-    aD: 1,
-    bD: 1,
-    bC: k,
-    oR: m,
-    oC: 1,
+    ...product,
     ...(colSetup !== undefined ? { colSetup } : {}),
     store,
   });
@@ -54,6 +57,6 @@ export const matmul: OpDef = {
   },
   emit(node, ctx) {
     const out = ctx.ref(node.id);
-    return forwardGemm(node, ctx, undefined, (acc, o) => `${out}[${o}] = ${acc};`);
+    return forwardGemm(node, ctx, undefined, (acc, o) => `${out}[${o}] = ${acc};`, {});
   },
 };

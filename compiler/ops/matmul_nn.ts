@@ -22,18 +22,14 @@ export const matmulNn: OpDef = {
     const saved = act !== undefined ? ctx.ref(node.inputs[extra++] as number) : "";
     const mask = node.attrs["mask"] === true ? ctx.aux(node.inputs[extra++] as number, "mask") : "";
     const alpha = act !== undefined ? ctx.num(alphaOf(node.attrs)) : "";
+    const product = { a: ctx.ref(dy), b: ctx.ref(w), rows: "n", cols: k, depth: m, aR: m, aD: 1, bD: k, bC: 1, oR: k, oC: 1 } as const;
+    // The wasm kernels know the ReLU derivative and the mask; other derivatives keep the TypeScript kernel.
+    if (act === undefined || node.attrs["act"] === "relu") {
+      const call = ctx.kernel?.({ ...product, out, ...(mask ? { mask } : {}), ...(act !== undefined ? { reluGradOf: saved } : {}) });
+      if (call !== undefined) return call;
+    }
     return gemm({
-      a: ctx.ref(dy),
-      b: ctx.ref(w),
-      rows: "n",
-      cols: k,
-      depth: m,
-      aR: m,
-      aD: 1,
-      bD: k,
-      bC: 1,
-      oR: k,
-      oC: 1,
+      ...product,
       store: (acc, o) => {
         const g = mask ? `${acc} * ${mask}[${o}]` : acc;
         return `${out}[${o}] = ${act !== undefined ? act.grad(g, `${saved}[${o}]`, alpha) : g};`;

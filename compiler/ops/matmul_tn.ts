@@ -15,18 +15,11 @@ export const matmulTn: OpDef = {
     const [dy, x] = node.inputs as [number, number];
     const [m, k] = node.shape as [number, number];
     const out = ctx.ref(node.id);
+    const product = { a: ctx.ref(dy), b: ctx.ref(x), rows: m, cols: k, depth: "n", aR: 1, aD: m, bD: k, bC: 1, oR: k, oC: 1 } as const;
+    const call = ctx.kernel?.({ ...product, out });
+    if (call !== undefined) return call;
     return gemm({
-      a: ctx.ref(dy),
-      b: ctx.ref(x),
-      rows: m,
-      cols: k,
-      depth: "n",
-      aR: 1,
-      aD: m,
-      bD: k,
-      bC: 1,
-      oR: k,
-      oC: 1,
+      ...product,
       store: (acc, o) => `${out}[${o}] = ${acc};`,
     });
   },

@@ -24,6 +24,35 @@ export interface EmitContext {
    * positions and values), shared by every op that asks; allocated once by `createModel`.
    */
   gather(width: number): { readonly idx: string; readonly val: string };
+  /**
+   * With WebAssembly kernels on: registers this matrix product as a SIMD kernel and returns
+   * the statement calling it, or `undefined` when it has no wasm form (then the op emits the
+   * TypeScript kernel). Absent when the module is plain TypeScript.
+   */
+  kernel?(request: KernelRequest): string | undefined;
+}
+
+/** A matrix product for `EmitContext.kernel`: `GemmSpec`'s operands and strides, and its epilogue as data. */
+export interface KernelRequest {
+  readonly a: string;
+  readonly b: string;
+  readonly out: string;
+  readonly rows: number | "n";
+  readonly cols: number;
+  readonly depth: number | "n";
+  readonly aR: number;
+  readonly aD: number;
+  readonly bD: number;
+  readonly bC: number;
+  readonly oR: number;
+  readonly oC: number;
+  /** Buffer added per column. */
+  readonly bias?: string;
+  readonly relu?: boolean;
+  /** Buffer multiplied in, laid out like the output (a dropout mask). */
+  readonly mask?: string;
+  /** Saved ReLU output laid out like the output: the result is zeroed where it is ≤ 0. */
+  readonly reluGradOf?: string;
 }
 
 /** What an adjoint rule may do: append backward nodes. */

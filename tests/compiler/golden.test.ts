@@ -51,6 +51,11 @@ describe("golden: IR, fused IR and TypeScript of the examples", () => {
       golden(`${e.name}.ir.txt`, r.value!.ir!);
       golden(`${e.name}.fused.txt`, r.value!.fused!);
       golden(`${e.name}.golden.ts`, code);
+      // The same model with WebAssembly SIMD matrix kernels: pinned for the MLP, type-checked for all.
+      const wasm = compileProgram(program!, { target: "ts", kernels: "wasm" });
+      expect(wasm.diagnostics).toEqual([]);
+      generated.set(`${e.name}_wasm`, wasm.value!.code);
+      if (e.name === "fashion-mnist") golden(`${e.name}.wasm.golden.ts`, wasm.value!.code);
     });
   }
 });
@@ -78,7 +83,7 @@ describe("generated TypeScript type-checks standalone", () => {
   }
 
   it("under strict, noUnusedLocals/Parameters, and fits GeneratedModule", () => {
-    expect(generated.size).toBe(examples.length + Object.keys(EXTRA).length);
+    expect(generated.size).toBe(2 * examples.length + Object.keys(EXTRA).length);
     const files = new Map<string, string>();
     files.set("/gen/model-api.ts", readFileSync(join(root, "compiler", "model-api.ts"), "utf8"));
     const checks: string[] = [`import type { GeneratedModule } from "./model-api";`];

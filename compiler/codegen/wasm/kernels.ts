@@ -1,0 +1,264 @@
+/**
+ * Matrix-product kernels as WebAssembly SIMD functions, the wasm twin of `gemm.ts`:
+ *
+ *     out(r, c) = epilogue(Σ_d A(r, d) · B(d, c))
+ *
+ * with A(r, d) at a + 4·(r·aR + d·aD), B(d, c) at b + 4·(d·bD + c·bC), out(r, c) at
+ * out + 4·(r·oR + c·oC), every address a byte offset in the model's one linear memory and
+ * every size a constant except the batch `n` (the function's only parameter). Two shapes of
+ * loop cover the three products of a dense layer:
+ *
+ * - **dot** (aD = bD = 1: both operands contiguous along d, e.g. the forward x·wᵀ): a block of
+ *   rows × cols outputs, each a 4-lane accumulator of partial sums over d, 4 values of d per
+ *   step; lanes are added at the end. Needs depth % 4 = 0.
+ * - **axpy** (bC = oC = 1: B and out contiguous along c, e.g. the gradients dy·w and dyᵀ·x):
+ *   a block of rows × (4·vectors) outputs; each step splats one A value per row and multiplies
+ *   it into whole vectors of B. Needs cols % 4 = 0.
+ *
+ * The epilogue adds a bias per column, applies ReLU, multiplies by a dropout mask, or zeroes
+ * the gradient where a saved ReLU output is not positive — the same epilogues the
+ * TypeScript kernels apply, lane for lane (`v > 0 ? v : 0`, with NaN → 0).
+ */
+import { Body, type WasmFunction } from "./encode.js";
+
+export interface KernelSpec {
+  /** Export name (an identifier). */
+  readonly name: string;
+  /** Byte addresses of the operands and the output. */
+  readonly a: number;
+  readonly b: number;
+  readonly out: number;
+  readonly rows: number | "n";
+  readonly cols: number;
+  readonly depth: number | "n";
+  /** Strides in elements, as in `GemmSpec`. */
+  readonly aR: number;
+  readonly aD: number;
+  readonly bD: number;
+  readonly bC: number;
+  readonly oR: number;
+  readonly oC: number;
+  /** Byte address of a bias indexed by column. */
+  readonly bias?: number;
+  /** ReLU on the result. */
+  readonly relu?: boolean;
+  /** Byte address of a mask laid out like out: the result is multiplied by it. */
+  readonly mask?: number;
+  /** Byte address of a saved ReLU output laid out like out: the result is zeroed where it is ≤ 0. */
+  readonly reluGradOf?: number;
+}
+
+export type KernelForm = "dot" | "axpy";
+
+/** Which loop shape computes this product, or why none does (then the TypeScript kernel runs). */
+export function kernelForm(s: KernelSpec): KernelForm | string {
+  if (s.aD === 1 && s.bD === 1 && typeof s.depth === "number" && s.depth % 4 === 0) return "dot";
+  if (s.bC === 1 && s.oC === 1 && s.cols % 4 === 0 && s.bias === undefined) return "axpy";
+  return "neither operand layout is contiguous in a multiple of 4";
+}
+
+/** Block sizes: dot 2 rows × 4 columns (8 accumulators + 6 loaded vectors fit 16 registers). */
+const DOT_ROWS = 2;
+const DOT_COLS = 4;
+/** axpy: 4 rows × 2 vectors (8 columns); single rows take 4 vectors (16 columns). */
+const AXPY_ROWS = 4;
+const AXPY_VECS = 2;
+const AXPY_TAIL_VECS = 4;
+const E = 4;
+
+interface Locals {
+  readonly n: number;
+  readonly r: number;
+  readonly c: number;
+  readonly d: number;
+  readonly pa: number;
+  readonly pb: number;
+  readonly o: number;
+  readonly t: number;
+  readonly s: number;
+  readonly acc: number[];
+  readonly av: number[];
+  readonly bv: number[];
+}
+
+function locals(f: Body, accs: number, as: number, bs: number): Locals {
+  const i32 = (): number => f.local("i32");
+  const l = { n: 0, r: i32(), c: i32(), d: i32(), pa: i32(), pb: i32(), o: i32(), t: f.local("f32"), s: f.local("v128") };
+  const v = (k: number): number[] => Array.from({ length: k }, () => f.local("v128"));
+  return { ...l, acc: v(accs), av: v(as), bv: v(bs) };
+}
+
+/** `for (v = from; v < to; v += step) body` as a do-while (callers guarantee one iteration). */
+function countedLoop(f: Body, v: number, from: number, to: number | "n", step: number, body: () => void, n: number): void {
+  f.i32(from).set(v).loop();
+  body();
+  f.get(v).i32(step).i32Add().tee(v);
+  if (to === "n") f.get(n);
+  else f.i32(to);
+  f.i32LtU().brIf(0).end();
+}
+
+/** Rows in blocks of `rh`; with a run-time `n`, leftover rows one at a time. */
+function rowBlocks(f: Body, L: Locals, rows: number | "n", rh: number, block: (h: number) => void): void {
+  if (rows === "n") {
+    f.i32(0).set(L.r);
+    // while (r + rh <= n) { block; r += rh }
+    f.block().loop();
+    f.get(L.r).i32(rh).i32Add().get(L.n).i32GtU().brIf(1);
+    block(rh);
+    f.get(L.r).i32(rh).i32Add().set(L.r).br(0).end().end();
+    // while (r < n) { block(1); r++ }
+    f.block().loop();
+    f.get(L.r).get(L.n).i32GeU().brIf(1);
+    block(1);
+    f.get(L.r).i32(1).i32Add().set(L.r).br(0).end().end();
+    return;
+  }
+  const full = Math.floor(rows / rh) * rh;
+  if (full > 0) countedLoop(f, L.r, 0, full, rh, () => block(rh), L.n);
+  if (rows > full) {
+    f.i32(full).set(L.r);
+    block(rows - full);
+  }
+}
+
+/** Columns in blocks of `cw` (units of the caller's choosing), then one narrower block. */
+function colBlocks(f: Body, L: Locals, cols: number, cw: number, block: (w: number) => void): void {
+  const full = Math.floor(cols / cw) * cw;
+  if (full > 0) countedLoop(f, L.c, 0, full, cw, () => block(cw), L.n);
+  if (cols > full) {
+    f.i32(full).set(L.c);
+    block(cols - full);
+  }
+}
+
+/** local = get(x) · k (a byte offset from an index). */
+function scaled(f: Body, x: number, k: number): void {
+  f.get(x);
+  if (k !== 1) f.i32(k).i32Mul();
+}
+
+/** The epilogue on the value on the stack (f32 for dot, v128 for axpy), reading at `o + off`. */
+function epilogueVec(f: Body, s: KernelSpec, L: Locals, off: number): void {
+  if (s.mask !== undefined) f.get(L.o).v128Load(s.mask + off).f32x4Mul();
+  if (s.reluGradOf !== undefined) {
+    f.get(L.o).v128Load(s.reluGradOf + off).v128Zero().f32x4Gt().v128And();
+  }
+  if (s.relu === true) {
+    f.set(L.s).v128Zero().get(L.s).f32x4Pmax();
+  }
+}
+
+function dotKernel(s: KernelSpec): WasmFunction {
+  const f = new Body(1);
+  const L = locals(f, DOT_ROWS * DOT_COLS, DOT_ROWS, DOT_COLS);
+  const depth = s.depth as number;
+  const tile = (rh: number, cw: number): void => {
+    for (let k = 0; k < rh * cw; k++) f.v128Zero().set(L.acc[k] as number);
+    scaled(f, L.r, s.aR * E);
+    f.set(L.pa);
+    scaled(f, L.c, s.bC * E);
+    f.set(L.pb);
+    countedLoop(
+      f,
+      L.d,
+      0,
+      depth / 4,
+      1,
+      () => {
+        for (let i = 0; i < rh; i++) f.get(L.pa).v128Load(s.a + i * s.aR * E).set(L.av[i] as number);
+        for (let j = 0; j < cw; j++) f.get(L.pb).v128Load(s.b + j * s.bC * E).set(L.bv[j] as number);
+        for (let i = 0; i < rh; i++) {
+          for (let j = 0; j < cw; j++) {
+            const acc = L.acc[i * cw + j] as number;
+            f.get(acc).get(L.av[i] as number).get(L.bv[j] as number).f32x4Mul().f32x4Add().set(acc);
+          }
+        }
+        f.get(L.pa).i32(16).i32Add().set(L.pa);
+        f.get(L.pb).i32(16).i32Add().set(L.pb);
+      },
+      L.n,
+    );
+    // o = r·oR + c·oC (bytes)
+    scaled(f, L.r, s.oR * E);
+    scaled(f, L.c, s.oC * E);
+    f.i32Add().set(L.o);
+    for (let i = 0; i < rh; i++) {
+      for (let j = 0; j < cw; j++) {
+        const acc = L.acc[i * cw + j] as number;
+        const off = (i * s.oR + j * s.oC) * E;
+        f.get(L.o);
+        f.get(acc).f32x4ExtractLane(0).get(acc).f32x4ExtractLane(1).f32Add();
+        f.get(acc).f32x4ExtractLane(2).get(acc).f32x4ExtractLane(3).f32Add().f32Add();
+        if (s.bias !== undefined) {
+          scaled(f, L.c, E);
+          f.f32Load(s.bias + j * E).f32Add();
+        }
+        if (s.mask !== undefined) f.get(L.o).f32Load(s.mask + off).f32Mul();
+        if (s.reluGradOf !== undefined) {
+          // v, 0, saved > 0 → select
+          f.set(L.t).get(L.t).f32(0).get(L.o).f32Load(s.reluGradOf + off).f32(0).f32Gt().select();
+        }
+        if (s.relu === true) f.set(L.t).get(L.t).f32(0).get(L.t).f32(0).f32Gt().select();
+        f.f32Store(s.out + off);
+      }
+    }
+  };
+  rowBlocks(f, L, s.rows, DOT_ROWS, (rh) => colBlocks(f, L, s.cols, DOT_COLS, (cw) => tile(rh, cw)));
+  return { name: s.name, params: 1, body: f };
+}
+
+function axpyKernel(s: KernelSpec): WasmFunction {
+  const f = new Body(1);
+  const L = locals(f, Math.max(AXPY_ROWS * AXPY_VECS, AXPY_TAIL_VECS), 0, Math.max(AXPY_VECS, AXPY_TAIL_VECS));
+  const vectors = s.cols / 4;
+  // c counts vectors: byte offset of column c·4 is c·16 (bC = oC = 1).
+  const tile = (rh: number, cv: number): void => {
+    for (let k = 0; k < rh * cv; k++) f.v128Zero().set(L.acc[k] as number);
+    scaled(f, L.r, s.aR * E);
+    f.set(L.pa);
+    scaled(f, L.c, 16);
+    f.set(L.pb);
+    countedLoop(
+      f,
+      L.d,
+      0,
+      s.depth,
+      1,
+      () => {
+        for (let j = 0; j < cv; j++) f.get(L.pb).v128Load(s.b + j * 16).set(L.bv[j] as number);
+        for (let i = 0; i < rh; i++) {
+          f.get(L.pa).v128Load32Splat(s.a + i * s.aR * E).set(L.s);
+          for (let j = 0; j < cv; j++) {
+            const acc = L.acc[i * cv + j] as number;
+            f.get(acc).get(L.s).get(L.bv[j] as number).f32x4Mul().f32x4Add().set(acc);
+          }
+        }
+        f.get(L.pa).i32(s.aD * E).i32Add().set(L.pa);
+        f.get(L.pb).i32(s.bD * E).i32Add().set(L.pb);
+      },
+      L.n,
+    );
+    scaled(f, L.r, s.oR * E);
+    scaled(f, L.c, 16);
+    f.i32Add().set(L.o);
+    for (let i = 0; i < rh; i++) {
+      for (let j = 0; j < cv; j++) {
+        const off = i * s.oR * E + j * 16;
+        f.get(L.o).get(L.acc[i * cv + j] as number);
+        epilogueVec(f, s, L, off);
+        f.v128Store(s.out + off);
+      }
+    }
+  };
+  rowBlocks(f, L, s.rows, AXPY_ROWS, (rh) => colBlocks(f, L, vectors, rh === 1 ? AXPY_TAIL_VECS : AXPY_VECS, (cv) => tile(rh, cv)));
+  return { name: s.name, params: 1, body: f };
+}
+
+/** The function computing this product; `kernelForm(s)` must not be a reason. */
+export function kernelFunction(s: KernelSpec): WasmFunction {
+  const form = kernelForm(s);
+  if (form === "dot") return dotKernel(s);
+  if (form === "axpy") return axpyKernel(s);
+  throw new Error(`bug: no wasm kernel for ${s.name}: ${form}`);
+}

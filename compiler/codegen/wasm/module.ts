@@ -1,0 +1,179 @@
+/**
+ * The WebAssembly half of a module generated with `kernels: "wasm"`: where each float buffer
+ * lives in the kernels' linear memory, which matrix products became kernels, and the code
+ * that embeds, compiles and instantiates them.
+ *
+ * The memory is fixed in size (initial = maximum pages), so the `Float32Array` views the
+ * TypeScript side holds on it never detach. Its layout, in bytes:
+ *
+ *     params | grads | optimizer moments | activations, adjoints, masks | copy of the input
+ *
+ * each block 16-byte aligned. The input is copied in only when a kernel reads it.
+ */
+import { encodeModule, type WasmFunction } from "./encode.js";
+import { kernelForm, kernelFunction, type KernelSpec } from "./kernels.js";
+import type { KernelRequest } from "../../ops/types.js";
+
+interface BufferLike {
+  readonly name: string;
+  readonly init: string;
+  readonly elements: number;
+  readonly view?: { readonly of: "params" | "grads"; readonly offset: number };
+}
+
+const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
+const INPUT_COPY = "xIn";
+
+export class WasmKernels {
+  private readonly address = new Map<string, number>();
+  private readonly own = new Map<string, number>();
+  private readonly params: number;
+  private readonly grads: number;
+  private readonly moments: number;
+  private top = 0;
+  private inputAt: number | undefined;
+  private readonly functions: WasmFunction[] = [];
+  private readonly docs: string[] = [];
+
+  constructor(
+    buffers: readonly BufferLike[],
+    private readonly paramCount: number,
+    private readonly momentCount: number,
+    private readonly inputElements: number,
+  ) {
+    this.params = this.claim(paramCount);
+    this.grads = this.claim(paramCount);
+    this.moments = this.claim(momentCount * paramCount);
+    for (const b of buffers) {
+      if (b.view !== undefined) {
+        this.address.set(b.name, (b.view.of === "params" ? this.params : this.grads) + 4 * b.view.offset);
+      } else if (b.init.startsWith("new Float32Array(")) {
+        const at = this.claim(b.elements);
+        this.address.set(b.name, at);
+        this.own.set(b.name, b.elements);
+      }
+    }
+  }
+
+  private claim(elements: number): number {
+    const at = this.top;
+    this.top = align16(this.top + 4 * elements);
+    return at;
+  }
+
+  /** The call of a new kernel for this product, or undefined (no wasm form, or a buffer outside the memory). */
+  request(r: KernelRequest, inputName: string): string | undefined {
+    const where = (name: string): number | undefined => {
+      if (name === inputName) {
+        if (this.inputAt === undefined) this.inputAt = this.claim(this.inputElements);
+        return this.inputAt;
+      }
+      return this.address.get(name);
+    };
+    const names = [r.a, r.b, r.out, r.bias, r.mask, r.reluGradOf].filter((x): x is string => x !== undefined);
+    if (names.some((x) => x !== inputName && !this.address.has(x))) return undefined;
+    const at = (name: string | undefined): number | undefined => (name === undefined ? undefined : where(name));
+    const spec: KernelSpec = {
+      name: r.out,
+      a: at(r.a) as number,
+      b: at(r.b) as number,
+      out: at(r.out) as number,
+      rows: r.rows,
+      cols: r.cols,
+      depth: r.depth,
+      aR: r.aR,
+      aD: r.aD,
+      bD: r.bD,
+      bC: r.bC,
+      oR: r.oR,
+      oC: r.oC,
+      ...(r.bias !== undefined ? { bias: at(r.bias) as number } : {}),
+      ...(r.relu === true ? { relu: true } : {}),
+      ...(r.mask !== undefined ? { mask: at(r.mask) as number } : {}),
+      ...(r.reluGradOf !== undefined ? { reluGradOf: at(r.reluGradOf) as number } : {}),
+    };
+    const form = kernelForm(spec);
+    if (form !== "dot" && form !== "axpy") return undefined;
+    if (this.functions.some((f) => f.name === spec.name)) throw new Error(`bug: two kernels write ${spec.name}`);
+    this.functions.push(kernelFunction(spec));
+    this.docs.push(describe(r, form));
+    return `kernels.${spec.name}(n);`;
+  }
+
+  private get pages(): number {
+    return Math.max(1, Math.ceil(this.top / 65536));
+  }
+
+  /** Top-level code: the kernels' bytes, what each computes, and their one-time compilation. */
+  moduleCode(ts: boolean): string {
+    const bytes = encodeModule(this.pages, this.functions);
+    const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+    const lines: string[] = [];
+    for (let i = 0; i < hex.length; i += 96) lines.push(`  "${hex.slice(i, i + 96)}",`);
+    const out = [
+      `// The matrix products run as WebAssembly SIMD kernels that nnc wrote for this model`,
+      `// (${bytes.length} bytes, no toolchain; the text below is their binary in hex). Each is a`,
+      `// function of the batch size n; every address and every other size is a constant:`,
+      ...this.docs.map((d) => `//   ${d}`),
+      `// Everything else (softmax, loss, optimizer, …) is the TypeScript below. The model's`,
+      `// float buffers are views of the kernels' memory (${this.pages} pages of 64 KiB).`,
+    ];
+    if (ts) {
+      out.push(
+        `declare const WebAssembly: {`,
+        `Module: new (bytes: Uint8Array) => object;`,
+        `Instance: new (module: object, imports: object) => { readonly exports: unknown };`,
+        `};`,
+        `interface Kernels {`,
+        `readonly memory: { readonly buffer: ArrayBuffer };`,
+        ...this.functions.map((f) => `${f.name}(n: number): void;`),
+        `}`,
+      );
+    }
+    out.push(
+      `const kernelHex = [\n${lines.join("\n")}\n].join("");`,
+      `let kernelModule${ts ? ": object | undefined" : ""};`,
+      `function compiledKernels()${ts ? ": object" : ""} {`,
+      `if (kernelModule === undefined) {`,
+      `const bytes = new Uint8Array(kernelHex.length / 2);`,
+      `for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(kernelHex.slice(2 * i, 2 * i + 2), 16);`,
+      `kernelModule = new WebAssembly.Module(bytes);`,
+      `}`,
+      `return kernelModule;`,
+      `}`,
+    );
+    return out.join("\n");
+  }
+
+  /** The start of `createModel`: an instance with its own memory, and the arrays on it. */
+  instanceCode(ts: boolean): string[] {
+    const lines = [
+      `const kernels = new WebAssembly.Instance(compiledKernels(), {}).exports${ts ? " as Kernels" : ""};`,
+      `const heap = kernels.memory.buffer;`,
+      `const params = new Float32Array(heap, ${this.params}, ${this.paramCount});`,
+      `const grads = new Float32Array(heap, ${this.grads}, ${this.paramCount});`,
+    ];
+    if (this.momentCount > 0) lines.push(`const moments = new Float32Array(heap, ${this.moments}, ${this.momentCount * this.paramCount}); // optimizer state, laid out like params`);
+    if (this.inputAt !== undefined) lines.push(`const ${INPUT_COPY} = new Float32Array(heap, ${this.inputAt}, ${this.inputElements}); // the input, where the kernels read it`);
+    return lines;
+  }
+
+  /** A buffer's initializer: a view of the memory for the ones laid out there. */
+  init(b: BufferLike): string | undefined {
+    const elements = this.own.get(b.name);
+    return elements === undefined ? undefined : `new Float32Array(heap, ${this.address.get(b.name)}, ${elements})`;
+  }
+
+  /** First statement of `run`: the input copied into the memory, when a kernel reads it. */
+  copyInput(inputName: string, inSize: number): string {
+    if (this.inputAt === undefined) return "";
+    return `for (let i = 0; i < n * ${inSize}; i++) ${INPUT_COPY}[i] = ${inputName}[i]; // into the kernels' memory`;
+  }
+}
+
+function describe(r: KernelRequest, form: "dot" | "axpy"): string {
+  const rows = r.rows === "n" ? "n" : String(r.rows);
+  const epilogue = [r.bias !== undefined ? `+ ${r.bias}` : "", r.relu === true ? "relu" : "", r.mask !== undefined ? `× ${r.mask}` : "", r.reluGradOf !== undefined ? `where ${r.reluGradOf} > 0` : ""].filter((x) => x !== "");
+  const sum = r.depth === "n" ? "the batch" : `${r.depth}`;
+  return `${r.out}(n): ${rows}×${r.cols}, sums of ${sum} products of ${r.a} and ${r.b}${epilogue.length > 0 ? ", then " + epilogue.join(", ") : ""} (${form} loop)`;
+}

@@ -1,0 +1,185 @@
+/**
+ * The WebAssembly SIMD kernels against a plain float64 matrix product: every loop shape
+ * (dot, axpy), batch counts that leave every kind of leftover row, column counts that leave
+ * every leftover block, and each epilogue. Also the binary writer's LEB128 against known bytes.
+ */
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { encodeModule, sleb, uleb } from "../../compiler/codegen/wasm/encode.js";
+import { kernelForm, kernelFunction, type KernelSpec } from "../../compiler/codegen/wasm/kernels.js";
+
+/** The few WebAssembly declarations used here (the project's types have no DOM lib). */
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
+  validate(bytes: Uint8Array): boolean;
+};
+
+interface Case {
+  rows: number | "n";
+  cols: number;
+  depth: number | "n";
+  n: number;
+  layout: "xwT" | "dyW" | "dyTx";
+  bias: boolean;
+  relu: boolean;
+  mask: boolean;
+  reluGrad: boolean;
+}
+
+/** Lays out A, B, out and the extras in one memory; returns the spec and the float64 reference. */
+function run(c: Case, seed: number): { got: Float32Array; want: Float64Array } {
+  const n = c.n;
+  const R = c.rows === "n" ? n : c.rows;
+  const D = c.depth === "n" ? n : c.depth;
+  const C = c.cols;
+  let s = seed >>> 0;
+  const rnd = (): number => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296 - 0.5;
+  };
+  // Strides of the three products of a dense layer (see compiler/ops/matmul*.ts).
+  const st =
+    c.layout === "xwT"
+      ? { aR: D, aD: 1, bD: 1, bC: D, oR: C, oC: 1, aSize: R * D, bSize: C * D }
+      : c.layout === "dyW"
+        ? { aR: D, aD: 1, bD: C, bC: 1, oR: C, oC: 1, aSize: R * D, bSize: D * C }
+        : { aR: 1, aD: R, bD: C, bC: 1, oR: C, oC: 1, aSize: D * R, bSize: D * C };
+  const sizes = [st.aSize, st.bSize, R * C, C, R * C, R * C];
+  const offs: number[] = [];
+  let at = 64;
+  for (const z of sizes) {
+    offs.push(at);
+    at += Math.ceil((z * 4) / 16) * 16 + 16;
+  }
+  const [aAt, bAt, oAt, biasAt, maskAt, savedAt] = offs as [number, number, number, number, number, number];
+  const spec: KernelSpec = {
+    name: "k",
+    a: aAt,
+    b: bAt,
+    out: oAt,
+    rows: c.rows,
+    cols: C,
+    depth: c.depth,
+    ...st,
+    ...(c.bias ? { bias: biasAt } : {}),
+    ...(c.relu ? { relu: true } : {}),
+    ...(c.mask ? { mask: maskAt } : {}),
+    ...(c.reluGrad ? { reluGradOf: savedAt } : {}),
+  };
+  expect(["dot", "axpy"]).toContain(kernelForm(spec));
+  const bytes = encodeModule(Math.ceil(at / 65536) + 1, [kernelFunction(spec)]);
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
+  const mem = new Float32Array((inst.exports["memory"] as { buffer: ArrayBuffer }).buffer);
+  const fill = (addr: number, size: number, f: () => number): void => {
+    for (let i = 0; i < size; i++) mem[addr / 4 + i] = f();
+  };
+  fill(aAt, st.aSize, rnd);
+  fill(bAt, st.bSize, rnd);
+  fill(oAt, R * C, () => 99);
+  fill(biasAt, C, rnd);
+  fill(maskAt, R * C, () => (rnd() > 0 ? 2 : 0));
+  fill(savedAt, R * C, () => (rnd() > 0 ? 1 : 0));
+  (inst.exports["k"] as (n: number) => void)(n);
+  const want = new Float64Array(R * C);
+  for (let r = 0; r < R; r++) {
+    for (let col = 0; col < C; col++) {
+      let v = 0;
+      for (let d = 0; d < D; d++) v += (mem[aAt / 4 + r * st.aR + d * st.aD] as number) * (mem[bAt / 4 + d * st.bD + col * st.bC] as number);
+      const o = r * st.oR + col * st.oC;
+      if (c.bias) v += mem[biasAt / 4 + col] as number;
+      if (c.relu) v = v > 0 ? v : 0;
+      if (c.mask) v *= mem[maskAt / 4 + o] as number;
+      if (c.reluGrad) v = (mem[savedAt / 4 + o] as number) > 0 ? v : 0;
+      want[o] = v;
+    }
+  }
+  return { got: mem.slice(oAt / 4, oAt / 4 + R * C), want };
+}
+
+function expectClose(got: Float32Array, want: Float64Array, depth: number): void {
+  expect(got.length).toBe(want.length);
+  for (let i = 0; i < want.length; i++) {
+    const tol = 1e-6 * Math.sqrt(depth) * 4 + 1e-6;
+    if (!(Math.abs((got[i] as number) - (want[i] as number)) <= tol)) {
+      throw new Error(`element ${i}: wasm ${got[i]}, float64 ${want[i]}`);
+    }
+  }
+}
+
+describe("wasm binary writer", () => {
+  it("encodes LEB128 like the specification's examples", () => {
+    expect(uleb(624485)).toEqual([0xe5, 0x8e, 0x26]);
+    expect(uleb(0)).toEqual([0]);
+    expect(sleb(-123456)).toEqual([0xc0, 0xbb, 0x78]);
+    expect(sleb(-1)).toEqual([0x7f]);
+    expect(sleb(64)).toEqual([0xc0, 0x00]);
+  });
+
+  it("writes modules the engine validates", () => {
+    const spec: KernelSpec = { name: "fwd", a: 0, b: 4096, out: 8192, rows: "n", cols: 10, depth: 64, aR: 64, aD: 1, bD: 1, bC: 64, oR: 10, oC: 1, bias: 9000, relu: true };
+    expect(WebAssembly.validate(encodeModule(1, [kernelFunction(spec)]))).toBe(true);
+  });
+});
+
+describe("wasm SIMD kernels = float64 matrix product", () => {
+  it("forward x·wᵀ (dot form) with bias and ReLU, every leftover row and column", () => {
+    for (const n of [1, 2, 3, 5, 8]) {
+      for (const cols of [1, 3, 4, 5, 10, 13]) {
+        const { got, want } = run({ rows: "n", cols, depth: 12, n, layout: "xwT", bias: true, relu: true, mask: false, reluGrad: false }, n * 31 + cols);
+        expectClose(got, want, 12);
+      }
+    }
+  });
+
+  it("input gradient dy·w (axpy form) with mask and ReLU derivative", () => {
+    for (const n of [1, 3, 4, 6, 9]) {
+      for (const cols of [4, 8, 12, 20, 36]) {
+        const { got, want } = run({ rows: "n", cols, depth: 5, n, layout: "dyW", bias: false, relu: false, mask: true, reluGrad: true }, n * 7 + cols);
+        expectClose(got, want, 5);
+      }
+    }
+  });
+
+  it("weight gradient dyᵀ·x (axpy form, reducing over the batch)", () => {
+    for (const n of [1, 2, 7, 16]) {
+      for (const rows of [1, 3, 4, 9]) {
+        const { got, want } = run({ rows, cols: 24, depth: "n", n, layout: "dyTx", bias: false, relu: false, mask: false, reluGrad: false }, n * 13 + rows);
+        expectClose(got, want, n);
+      }
+    }
+  });
+
+  it("random shapes and epilogues", () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          n: fc.integer({ min: 1, max: 11 }),
+          r: fc.integer({ min: 1, max: 9 }),
+          c4: fc.integer({ min: 1, max: 12 }),
+          d4: fc.integer({ min: 1, max: 10 }),
+          layout: fc.constantFrom("xwT" as const, "dyW" as const, "dyTx" as const),
+          flags: fc.integer({ min: 0, max: 15 }),
+          seed: fc.integer({ min: 0, max: 1e9 }),
+        }),
+        ({ n, r, c4, d4, layout, flags, seed }) => {
+          const dot = layout === "xwT";
+          const c: Case = {
+            rows: layout === "dyTx" ? r : "n",
+            cols: dot ? c4 + (flags & 3) : c4 * 4,
+            depth: layout === "dyTx" ? "n" : d4 * (dot ? 4 : 1),
+            n,
+            layout,
+            bias: dot && (flags & 1) === 1,
+            relu: (flags & 2) === 2,
+            mask: !dot && (flags & 4) === 4,
+            reluGrad: (flags & 8) === 8,
+          };
+          const { got, want } = run(c, seed);
+          expectClose(got, want, typeof c.depth === "number" ? c.depth : n);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});

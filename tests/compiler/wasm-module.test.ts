@@ -1,0 +1,138 @@
+/**
+ * Whole modules with `kernels: "wasm"`: the SIMD kernels must change nothing but float32
+ * rounding. Each example and a set of networks that exercise every kernel epilogue (bias,
+ * ReLU, dropout mask, ReLU derivative, odd batch sizes) is trained side by side with the
+ * all-TypeScript module from the same weights; losses, gradients and weights must agree. The
+ * gradients of the wasm module are also checked against central finite differences.
+ */
+import { describe, expect, it } from "vitest";
+import { readdirSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { compileProgram } from "../../compiler/compile.js";
+import { compileToModule, defaultKernels, simdSupported } from "../../compiler/load.js";
+import type { CompiledModel } from "../../compiler/model-api.js";
+import { program, source, type NetSpec } from "./programs.js";
+
+const root = join(import.meta.dirname, "..", "..");
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+}
+
+/** A batch of n samples: inputs with some exact zeros, one-hot (or 0/1) targets. */
+function batch(m: CompiledModel, n: number, seed: number): { x: Float32Array; y: Float32Array } {
+  const r = rng(seed);
+  const x = new Float32Array(n * m.meta.inputSize).map(() => (r() < 0.3 ? 0 : r() * 2 - 1));
+  const k = m.meta.outputSize;
+  const y = new Float32Array(n * k);
+  for (let i = 0; i < n; i++) {
+    if (m.meta.loss === "cross_entropy") y[i * k + Math.floor(r() * k)] = 1;
+    else for (let j = 0; j < k; j++) y[i * k + j] = r() < 0.5 ? 1 : 0;
+  }
+  return { x, y };
+}
+
+function models(src: string): { js: CompiledModel; wasm: CompiledModel; code: string } {
+  const p = program(src);
+  const js = compileToModule(p, { kernels: "js" }).value!.createModel();
+  const wasm = compileToModule(p, { kernels: "wasm" }).value!.createModel();
+  return { js, wasm, code: compileProgram(p, { target: "js", kernels: "wasm" }).value!.code };
+}
+
+/** max |a − b| / (max |a| + tiny) */
+function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    d = Math.max(d, Math.abs((a[i] as number) - (b[i] as number)));
+    m = Math.max(m, Math.abs(a[i] as number));
+  }
+  return d / (m + 1e-12);
+}
+
+/** Trains both side by side (batches of every size up to the largest) and compares. */
+function sideBySide(js: CompiledModel, wasm: CompiledModel): void {
+  const sizes = [...new Set([js.meta.maxBatch, 1, Math.min(5, js.meta.maxBatch), Math.min(7, js.meta.maxBatch)])];
+  for (const [step, n] of sizes.entries()) {
+    const { x, y } = batch(js, n, 100 + step);
+    wasm.setState(js.getState()); // each batch size from the same weights and optimizer state
+    const lj = js.lossAndGrad(x, y, n);
+    const lw = wasm.lossAndGrad(x, y, n);
+    expect(Math.abs(lj - lw) / (Math.abs(lj) + 1e-6), `loss at n = ${n}`).toBeLessThan(1e-4);
+    expect(relDiff(js.grads, wasm.grads), `gradients at n = ${n}`).toBeLessThan(1e-4);
+    expect(relDiff(js.forward(x, n), wasm.forward(x, n)), `forward at n = ${n}`).toBeLessThan(1e-5);
+    js.trainStep(x, y, n, 0.05);
+    wasm.trainStep(x, y, n, 0.05);
+    // Adam and RMSprop divide by √v: a gradient within rounding of 0 may step either way.
+    if (js.meta.optimizer === "sgd") expect(relDiff(js.params, wasm.params), `weights after a step at n = ${n}`).toBeLessThan(1e-4);
+  }
+}
+
+const NETS: Record<string, NetSpec> = {
+  relu: { input: "12", layers: ["dense 16, relu", "dense 8, relu", "dense 4, softmax"], loss: "cross_entropy", batch: 9 },
+  dropout: { input: "8", layers: ["dense 12, relu", "dropout 0.25", "dense 20, relu", "dropout 0.5", "dense 3, softmax"], loss: "cross_entropy", batch: 6 },
+  noBias: { input: "16", layers: ["dense 8, relu, bias: false", "dense 2, sigmoid"], loss: "binary_cross_entropy", batch: 4, optimizer: "adam(lr: 0.01)" },
+  // tanh has no wasm epilogue: its layers keep the TypeScript kernel next to wasm ones.
+  mixed: { input: "4", layers: ["dense 8, tanh", "dense 12, relu", "dense 1"], loss: "mse", batch: 3 },
+};
+
+describe("kernels: wasm", () => {
+  it("runs here, and is the default for float32 only", () => {
+    expect(simdSupported()).toBe(true);
+    expect(defaultKernels("float32")).toBe("wasm");
+    expect(defaultKernels("float64")).toBe("js");
+  });
+
+  const examples = readdirSync(join(root, "examples")).filter((f) => f.endsWith(".nn"));
+  for (const f of examples) {
+    it(`${basename(f, ".nn")}: same losses, gradients and weights as the TypeScript kernels`, () => {
+      const { js, wasm } = models(readFileSync(join(root, "examples", f), "utf8"));
+      sideBySide(js, wasm);
+    });
+  }
+
+  for (const [name, spec] of Object.entries(NETS)) {
+    it(`${name}: same losses, gradients and weights as the TypeScript kernels`, () => {
+      const { js, wasm, code } = models(source(spec));
+      expect(code).toMatch(/kernels\.\w+\(n\)/);
+      sideBySide(js, wasm);
+    });
+  }
+
+  it("the MLP example's products all run as kernels (none falls back)", () => {
+    const { code } = models(readFileSync(join(root, "examples", "fashion-mnist.nn"), "utf8"));
+    expect(code.match(/kernels\.\w+\(n\);/g)?.length).toBe(8); // 3 forward, 3 weight gradients, 2 input gradients
+    expect(code).not.toMatch(/let s00 = 0/); // no TypeScript tile left
+  });
+
+  it("gradients match central finite differences (float32, through the kernels)", () => {
+    const { wasm } = models(source({ input: "8", layers: ["dense 12, relu", "dense 8, relu", "dense 4, softmax"], loss: "cross_entropy", batch: 5, seed: 3 }));
+    const n = 5;
+    const { x, y } = batch(wasm, n, 7);
+    wasm.lossAndGrad(x, y, n);
+    const g = wasm.grads.slice();
+    const p = wasm.params;
+    const r = rng(11);
+    let checked = 0;
+    for (let t = 0; t < 60; t++) {
+      const i = Math.floor(r() * p.length);
+      const old = p[i] as number;
+      const h = 1e-2;
+      p[i] = old + h;
+      const up = wasm.loss(x, y, n);
+      p[i] = old - h;
+      const down = wasm.loss(x, y, n);
+      p[i] = old;
+      const fd = (up - down) / (2 * h);
+      // ReLU kinks inside ±h make the difference quotient meaningless there; skip those.
+      if (Math.abs(fd) < 1e-4 && Math.abs(g[i] as number) < 1e-4) continue;
+      expect(Math.abs(fd - (g[i] as number)), `parameter ${i}: finite difference ${fd}, gradient ${g[i]}`).toBeLessThan(2e-3 + 0.02 * Math.abs(fd));
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(30);
+  });
+});
