@@ -111,13 +111,14 @@ export function loadWeights(model: CompiledModel, init: readonly DenseInit[]): v
   });
 }
 
-export async function nncTrainer(setup: TrainSetup, _w: "W1" | "W2"): Promise<Trainer> {
+/** `kernels`: "js" for all-TypeScript code, "wasm" for the generated WebAssembly SIMD matrix kernels. */
+export async function nncTrainer(setup: TrainSetup, _w: "W1" | "W2", kernels: "js" | "wasm" = "js"): Promise<Trainer> {
   const c = await loadCompiler();
   if (typeof c === "string") throw new Error(c);
   const f = setup.sizes[0]!, k = setup.sizes[setup.sizes.length - 1]!, B = setup.batch;
   const modules: Record<OptKind, GeneratedModule> = {
-    sgd: compileSource(c, mlpSource(setup, "sgd")),
-    adam: compileSource(c, mlpSource(setup, "adam")),
+    sgd: compileSource(c, mlpSource(setup, "sgd"), { kernels }),
+    adam: compileSource(c, mlpSource(setup, "adam"), { kernels }),
   };
   const xs: Float32Array[] = [], ys: Float32Array[] = [];
   for (let b = 0; b < setup.steps; b++) {
@@ -127,7 +128,7 @@ export async function nncTrainer(setup: TrainSetup, _w: "W1" | "W2"): Promise<Tr
   let model: CompiledModel = modules.sgd.createModel();
   let lr = setup.lr.sgd;
   return {
-    name: "nnc",
+    name: kernels === "wasm" ? "nnc-wasm" : "nnc",
     reset(opt: OptKind) {
       model = modules[opt].createModel();
       model.init(1);
