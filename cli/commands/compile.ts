@@ -1,5 +1,5 @@
 /**
- * `nnc compile FILE [-o OUT] [--target ts|js] [--emit ast|ir|fused] [--max-batch N] [--float64]`:
+ * `nnc compile FILE [-o OUT] [--target ts|js] [--emit ast|ir|fused] [--max-batch N] [--float64] [--kernels js|wasm]`:
  * writes the generated module (formatted with prettier), or prints a dump of a stage.
  */
 import type { Command } from "commander";
@@ -18,6 +18,7 @@ interface CompileFlags {
   emit?: string;
   maxBatch?: string;
   float64?: boolean;
+  kernels: string;
 }
 
 export function registerCompile(program: Command): void {
@@ -30,12 +31,15 @@ export function registerCompile(program: Command): void {
     .option("--emit <stage>", "print a stage instead: ast, ir (after autodiff) or fused")
     .option("--max-batch <n>", "largest batch the module accepts (default: the file's batch)")
     .option("--float64", "use Float64Array (for gradient checks)")
+    .option("--kernels <kind>", "js (all TypeScript) or wasm (matrix products as WebAssembly SIMD kernels nnc writes into the module)", "js")
     .action(async (file: string, flags: CompileFlags) => {
       const bad = (what: string, expected: string, got: string): never => {
         throw new CliError(renderFor([diag("badCompileOption", FILE_START, [what, expected, got])], undefined, "text", process.stderr));
       };
       if (flags.target !== "ts" && flags.target !== "js") bad("--target", "ts or js", flags.target);
       if (flags.emit !== undefined && !["ast", "ir", "fused"].includes(flags.emit)) bad("--emit", "ast, ir or fused", flags.emit);
+      if (flags.kernels !== "js" && flags.kernels !== "wasm") bad("--kernels", "js or wasm", flags.kernels);
+      if (flags.kernels === "wasm" && flags.float64 === true) bad("--kernels", "js with --float64 (the wasm kernels are float32)", flags.kernels);
       const maxBatch = flags.maxBatch === undefined ? undefined : Number(flags.maxBatch);
       const loaded = loadProgram(file);
       if (flags.emit === "ast") {
@@ -45,6 +49,7 @@ export function registerCompile(program: Command): void {
       const result = compileProgram(loaded.program, {
         target: flags.target as "ts" | "js",
         dtype: flags.float64 === true ? "float64" : "float32",
+        kernels: flags.kernels as "js" | "wasm",
         ...(maxBatch !== undefined ? { maxBatch } : {}),
         emit: flags.emit === "ir" || flags.emit === "fused" ? [flags.emit] : [],
       });

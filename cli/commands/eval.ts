@@ -8,7 +8,7 @@ import { diag } from "../../grammar/diagnostics.js";
 import { FILE_START } from "../../grammar/span.js";
 import { isClassifier } from "../../runtime/metrics.js";
 import { evaluate, fmt } from "../../runtime/train.js";
-import { failOnErrors, formatConfusion, openSession, renderRun } from "../../runtime/node/cli.js";
+import { failOnErrors, formatConfusion, KERNELS_HELP, kernelsOption, openSession, renderRun } from "../../runtime/node/cli.js";
 import { compileModel } from "../../runtime/node/model.js";
 import { readWeights } from "../../runtime/node/weights-file.js";
 import { CliError } from "../errors.js";
@@ -18,6 +18,7 @@ interface EvalOptions {
   weights: string;
   data: string;
   json?: boolean;
+  kernels?: string;
 }
 
 const SPLITS = ["test", "validation", "train"] as const;
@@ -31,6 +32,7 @@ export function registerEval(program: Command): void {
     .requiredOption("--weights <file>", "weights file written by `nnc train`")
     .option("--data <split>", "test, validation or train", "test")
     .option("--json", "print the figures as one JSON object")
+    .option("--kernels <kind>", KERNELS_HELP)
     .action(async (file: string, opts: EvalOptions) => {
       await evalCommand(file, opts);
     });
@@ -42,7 +44,7 @@ async function evalCommand(file: string, opts: EvalOptions): Promise<void> {
     throw new CliError(`nnc eval: --data must be test, validation or train, but is \`${opts.data}\``, 2);
   const split = opts.data as SplitName;
   const { program, source } = loadProgram(file, format);
-  const compiled = await compileModel(program);
+  const compiled = compileModel(program, "float32", kernelsOption(opts.kernels, "eval"));
   failOnErrors(compiled.diagnostics, file, source, format);
   const model = compiled.value!;
   const w = readWeights(opts.weights, model);

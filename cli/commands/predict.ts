@@ -16,7 +16,7 @@ import { applyPreprocess } from "../../runtime/preprocess.js";
 import { labelKind } from "../../runtime/session.js";
 import { predictAll } from "../../runtime/train.js";
 import { dataDiag } from "../../runtime/span.js";
-import { failOnErrors } from "../../runtime/node/cli.js";
+import { failOnErrors, KERNELS_HELP, kernelsOption } from "../../runtime/node/cli.js";
 import { compileModel } from "../../runtime/node/model.js";
 import { readWeights } from "../../runtime/node/weights-file.js";
 import { CliError } from "../errors.js";
@@ -26,6 +26,7 @@ interface PredictOptions {
   weights: string;
   input: string;
   format: string;
+  kernels?: string;
 }
 
 export function registerPredict(program: Command): void {
@@ -36,6 +37,7 @@ export function registerPredict(program: Command): void {
     .requiredOption("--weights <file>", "weights file written by `nnc train`")
     .requiredOption("--input <file>", "samples to predict: a CSV or JSON file, or - for stdin")
     .option("--format <format>", "csv or json", "csv")
+    .option("--kernels <kind>", KERNELS_HELP)
     .action(async (file: string, opts: PredictOptions) => {
       await predict(file, opts);
     });
@@ -45,7 +47,7 @@ async function predict(file: string, opts: PredictOptions): Promise<void> {
   if (opts.format !== "csv" && opts.format !== "json")
     throw new CliError(`nnc predict: --format must be csv or json, but is \`${opts.format}\``, 2);
   const { program, source } = loadProgram(file);
-  const compiled = await compileModel(program);
+  const compiled = compileModel(program, "float32", kernelsOption(opts.kernels, "predict"));
   failOnErrors(compiled.diagnostics, file, source);
   const model = compiled.value!;
   const w = readWeights(opts.weights, model);

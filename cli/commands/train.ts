@@ -11,7 +11,8 @@ import { encodeCheckpoint } from "../../runtime/checkpoint.js";
 import { renderReport } from "../../runtime/report.js";
 import { evaluate, fmt } from "../../runtime/train.js";
 import { encodeWeights } from "../../runtime/weights.js";
-import { failOnErrors, formatConfusion, intOption, openSession, renderRun } from "../../runtime/node/cli.js";
+import { failOnErrors, formatConfusion, intOption, KERNELS_HELP, kernelsOption, openSession, renderRun } from "../../runtime/node/cli.js";
+import { compileModel } from "../../runtime/node/model.js";
 import { readCheckpoint, removeStaleTemps, writeAtomic } from "../../runtime/node/checkpoint.js";
 import { Progress, progressMode } from "../../runtime/node/progress.js";
 import { CliError } from "../errors.js";
@@ -24,6 +25,7 @@ interface TrainOptions {
   resume?: boolean;
   quiet?: boolean;
   json?: boolean;
+  kernels?: string;
 }
 
 export const CHECKPOINT_FILE = "checkpoint.nnck";
@@ -46,6 +48,7 @@ export function registerTrain(program: Command): void {
     .option("--resume", "continue from the checkpoint in the output folder")
     .option("--quiet", "print only the final result")
     .option("--json", "print one JSON object per epoch (for scripts)")
+    .option("--kernels <kind>", KERNELS_HELP)
     .action(async (file: string, opts: TrainOptions) => {
       await train(file, opts);
     });
@@ -57,10 +60,19 @@ async function train(file: string, opts: TrainOptions): Promise<void> {
   const { program, source } = loaded;
   const epochs = intOption(opts.epochs, "--epochs", 1);
   const seed = intOption(opts.seed, "--seed", 0);
-  const session = await openSession(file, source, program, {
-    ...(epochs !== undefined ? { epochs } : {}),
-    ...(seed !== undefined ? { seed } : {}),
-  });
+  const compiled = compileModel(program, "float32", kernelsOption(opts.kernels, "train"));
+  failOnErrors(compiled.diagnostics, file, source, format);
+  const session = await openSession(
+    file,
+    source,
+    program,
+    {
+      ...(epochs !== undefined ? { epochs } : {}),
+      ...(seed !== undefined ? { seed } : {}),
+    },
+    undefined,
+    compiled.value,
+  );
   const { trainer, model, data, task, hash } = session;
   const out = opts.out ?? defaultOut(file);
   try {

@@ -14,6 +14,7 @@ import type { Preprocess } from "../preprocess.js";
 import { createSession, type RunOverrides, type Session } from "../session.js";
 import { FileReader } from "./files.js";
 import { compileModel } from "./model.js";
+import { defaultKernels, simdSupported } from "../../compiler/load.js";
 
 export type OutputFormat = "text" | "json";
 
@@ -69,6 +70,16 @@ export async function openSession(
   failOnErrors(s.diagnostics, nnPath, source);
   return s.value!;
 }
+
+/** `--kernels js|wasm` (undefined: WebAssembly SIMD where the engine runs it), or a CliError. */
+export function kernelsOption(value: string | undefined, command: string): "js" | "wasm" {
+  if (value === undefined) return defaultKernels();
+  if (value !== "js" && value !== "wasm") throw new CliError(`nnc ${command}: --kernels must be js or wasm, but is \`${value}\``, 2);
+  if (value === "wasm" && !simdSupported()) throw new CliError(`nnc ${command}: --kernels wasm needs WebAssembly SIMD, which this JavaScript engine lacks; use --kernels js`, 2);
+  return value;
+}
+
+export const KERNELS_HELP = "matrix products in wasm (WebAssembly SIMD, the default where it runs) or js";
 
 /** Parses a non-negative integer option, or throws a CliError naming it. */
 export function intOption(value: string | undefined, name: string, min = 0): number | undefined {

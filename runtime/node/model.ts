@@ -4,7 +4,7 @@
  */
 import type { CompiledModel } from "../../compiler/model-api.js";
 import type { Program } from "../../compiler/program.js";
-import { compileToModule } from "../../compiler/load.js";
+import { compileToModule, defaultKernels } from "../../compiler/load.js";
 import type { Result } from "../../grammar/diagnostics.js";
 
 /** The batch the generated code is sized for: the training batch, and at least 256 for evaluation. */
@@ -12,8 +12,9 @@ export function maxBatchFor(p: Program): number {
   return Math.max(p.train.batch, 256);
 }
 
-export function compileModel(program: Program, dtype: "float32" | "float64" = "float32"): Result<CompiledModel | undefined> {
-  const r = compileToModule(program, { maxBatch: maxBatchFor(program), dtype });
+/** `kernels`: the matrix products in WebAssembly SIMD (the default where it runs) or in TypeScript. */
+export function compileModel(program: Program, dtype: "float32" | "float64" = "float32", kernels: "js" | "wasm" = defaultKernels(dtype)): Result<CompiledModel | undefined> {
+  const r = compileToModule(program, { maxBatch: maxBatchFor(program), dtype, kernels });
   if (!r.value) return { value: undefined, diagnostics: r.diagnostics };
   return { value: r.value.createModel(), diagnostics: r.diagnostics };
 }
