@@ -5,7 +5,7 @@
  */
 import { checkSource } from "../../compiler/check.js";
 import { compileProgram } from "../../compiler/compile.js";
-import { loadModule } from "../../compiler/load.js";
+import { loadModule, defaultKernels } from "../../compiler/load.js";
 import type { CsvSource, Data, Program } from "../../compiler/program.js";
 import { diag, hasErrors, type Diagnostic, type Result } from "../../grammar/diagnostics.js";
 import { FILE_START } from "../../grammar/span.js";
@@ -103,7 +103,8 @@ async function load(m: Extract<TrainRequest, { type: "load" }>): Promise<void> {
   // A larger batch limit than training needs lets pictures and evaluation run in few calls.
   const inputSize = program.model.input.reduce((a, b) => a * b, 1);
   const maxBatch = Math.max(program.train.batch, inputSize <= 64 ? 512 : program.train.batch);
-  const compiled = compileProgram(program, { target: "js", maxBatch });
+  // The matrix products run as the WebAssembly SIMD kernels nnc writes (every browser since 2021).
+  const compiled = compileProgram(program, { target: "js", maxBatch, kernels: defaultKernels() });
   if (!compiled.value) return fail("the program does not compile", compiled.diagnostics);
   const model = loadModule(compiled.value.code).createModel();
   const made = await createSession(program, model, reader(m.files, m.csv), m.seed === undefined ? {} : { seed: m.seed });

@@ -104,6 +104,35 @@ describe("nnc train / eval / predict", () => {
     expect(Array.from(y).map((v) => (v >= 0.5 ? 1 : 0))).toEqual([0, 1, 1, 0]);
   });
 
+  it("--kernels: wasm (the default) and js train to the same accuracy, and their weights are interchangeable", async () => {
+    const d = dir();
+    writeFileSync(join(d, "s.nn"), spiralish(30));
+    const runs: Record<string, number> = {};
+    for (const k of ["wasm", "js"]) {
+      const t = await nnc("train", join(d, "s.nn"), "--out", join(d, k), "--json", "--kernels", k);
+      expect(t.code).toBe(0);
+      const done = JSON.parse(t.out.trim().split("\n").at(-1)!) as { test: { accuracy: number } };
+      runs[k] = done.test.accuracy;
+      expect(done.test.accuracy).toBeGreaterThanOrEqual(0.9);
+    }
+    expect(Math.abs(runs["wasm"]! - runs["js"]!)).toBeLessThanOrEqual(0.05);
+    // Weights trained with the wasm kernels, evaluated with the TypeScript ones: the same figure.
+    const e = await nnc("eval", join(d, "s.nn"), "--weights", join(d, "wasm", "weights.json"), "--kernels", "js");
+    expect(e.code).toBe(0);
+    expect(Number(/accuracy +([\d.]+)/.exec(e.out)![1])).toBeCloseTo(runs["wasm"]!, 3);
+
+    const bad = await nnc("train", join(d, "s.nn"), "--kernels", "gpu");
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain("--kernels must be js or wasm, but is `gpu`");
+
+    const c = await nnc("compile", join(ROOT, "examples/fashion-mnist.nn"), "--kernels", "wasm", "--target", "js");
+    expect(c.code).toBe(0);
+    const { loadModule } = await import("../../compiler/load.js");
+    const m = loadModule(c.out).createModel();
+    expect(m.forward(new Float32Array(784).fill(0.5), 1)).toHaveLength(10);
+    expect(c.out).toMatch(/kernels\.dw2\(n\);/);
+  });
+
   it("bad inputs end non-zero with the file, line and a hint", async () => {
     const d = dir();
     writeFileSync(join(d, "bad.csv"), "a,b,y\n1,2,0\n3,oops,1\n");
