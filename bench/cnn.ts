@@ -4,7 +4,7 @@
  * Fashion-MNIST, nnc side by side with TensorFlow.js (cpu and wasm backends) on the same
  * network, the same initial weights and the same batches.
  *
- *   npm run build && node dist/bench/cnn.js [--steps 60] [--systems nnc,tfjs-cpu,tfjs-wasm] [--json]
+ *   npm run build && node dist/bench/cnn.js [--steps 60] [--systems nnc,nnc-wasm,tfjs-cpu,tfjs-wasm] [--json]
  *
  * Each system: 3 warm-up steps, a reset to the shared weights, then `steps` timed training
  * steps in chunks of 10; the rate is the median chunk, in wall time and in this process's CPU
@@ -59,19 +59,19 @@ export interface CnnRow {
 }
 
 /** The compiled example: the model instance and a copy of its initial parameters. */
-export function compileCnn(): { model: CompiledModel; initial: Float32Array; lr: number } {
+export function compileCnn(kernels: "js" | "wasm" = "js"): { model: CompiledModel; initial: Float32Array; lr: number } {
   const checked = checkSource(readFileSync(CNN_EXAMPLE, "utf8"));
   if (checked.value === undefined || hasErrors(checked.diagnostics)) throw new Error(`${CNN_EXAMPLE} does not check: ${JSON.stringify(checked.diagnostics)}`);
-  const compiled = compileToModule(checked.value, { maxBatch: BATCH });
+  const compiled = compileToModule(checked.value, { maxBatch: BATCH, kernels });
   if (compiled.value === undefined) throw new Error(`${CNN_EXAMPLE} does not compile: ${JSON.stringify(compiled.diagnostics)}`);
   const model = compiled.value.createModel();
   return { model, initial: Float32Array.from(model.params), lr: checked.value.optimizer.lr };
 }
 
-function nncTrainer(model: CompiledModel, initial: Float32Array, lr: number): CnnTrainer {
+function nncTrainer(model: CompiledModel, initial: Float32Array, lr: number, name = "nnc"): CnnTrainer {
   const state = model.getState();
   return {
-    name: "nnc",
+    name,
     reset() {
       model.setState({ params: initial, optimizer: new Float32Array(state.optimizer.length), step: 0, rng: 0 });
     },
@@ -201,7 +201,7 @@ export function measure(t: CnnTrainer, train: Dataset, test: Dataset, steps: num
 }
 
 /**
- * Every system of `systems` (nnc, tfjs-cpu, tfjs-wasm) on `steps` training steps; a message
+ * Every system of `systems` (nnc, nnc-wasm, tfjs-cpu, tfjs-wasm) on `steps` training steps; a message
  * instead when Fashion-MNIST is not installed. Used by `main` below and by `bench/run.ts`.
  */
 export async function measureCnn(steps: number, systems: readonly string[]): Promise<CnnRow[] | string> {
@@ -215,6 +215,9 @@ export async function measureCnn(steps: number, systems: readonly string[]): Pro
     if (s === "nnc") {
       t = nncTrainer(model, initial, lr);
       note = `generated JS, ${model.meta.paramCount} params, ${(model.meta.bytes / 2 ** 20).toFixed(1)} MiB buffers`;
+    } else if (s === "nnc-wasm") {
+      t = nncTrainer(compileCnn("wasm").model, initial, lr, "nnc-wasm");
+      note = "generated JS + wasm SIMD kernels (conv 2, dense layers; conv 1 has K = 9)";
     } else if (s === "tfjs-cpu" || s === "tfjs-wasm") {
       note = `TF.js 4.22 ${await useBackend(s === "tfjs-cpu" ? "cpu" : "wasm")}`;
       t = tfjsTrainer(s, model, initial, lr);
@@ -232,7 +235,7 @@ async function main(): Promise<void> {
     return i >= 0 && args[i + 1] !== undefined ? (args[i + 1] as string) : fallback;
   };
   const steps = Number(opt("--steps", "60"));
-  const systems = opt("--systems", "nnc,tfjs-cpu,tfjs-wasm").split(",");
+  const systems = opt("--systems", "nnc,nnc-wasm,tfjs-cpu,tfjs-wasm").split(",");
   const rows = await measureCnn(steps, systems);
   if (typeof rows === "string") {
     console.log(rows);

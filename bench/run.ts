@@ -277,7 +277,7 @@ async function main(): Promise<void> {
   let cnnNote: string | undefined;
   if (only.has("CNN")) {
     // TF.js cpu needs minutes for a few conv steps: only with --cnn-cpu.
-    const ids = ["nnc", "tfjs-wasm", ...(flag("cnn-cpu") ? ["tfjs-cpu"] : [])].filter(wanted);
+    const ids = ["nnc", "nnc-wasm", "tfjs-wasm", ...(flag("cnn-cpu") ? ["tfjs-cpu"] : [])].filter(wanted);
     try {
       // Loaded on demand: cnn.ts imports the compiler statically.
       const { measureCnn } = await import("./cnn.js");
@@ -457,7 +457,7 @@ function render(w1: TrainSetup | undefined, w2: TrainSetup | undefined, compile:
 
 function renderCnn(cnn: CnnRow[] | undefined, note: string | undefined): string {
   if (!cnn) return note ? `\n\nCNN: ${note}` : "";
-  const nnc = cnn.find((r) => r.system === "nnc");
+  const nnc = cnn.find((r) => r.system === "nnc-wasm") ?? cnn.find((r) => r.system === "nnc");
   return [
     "",
     "",

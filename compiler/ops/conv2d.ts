@@ -55,18 +55,14 @@ export const conv2d: OpDef = {
     const actName = node.attrs["act"];
     const act = typeof actName === "string" && actName !== "linear" ? activationDef(actName) : undefined;
     const alpha = act !== undefined ? ctx.num(alphaOf(node.attrs)) : "";
+    const product = { a: ctx.ref(col), b: ctx.ref(w), rows: "n", cols: f, depth: k, aR: k, aD: 1, bD: 1, bC: k, oR: f, oC: 1 } as const;
+    // Inside `overRows`, `n` counts window rows: the wasm kernel gets that count.
+    if (act === undefined || actName === "relu") {
+      const call = ctx.kernel?.({ ...product, out, ...(bias !== undefined ? { bias } : {}), relu: actName === "relu" });
+      if (call !== undefined) return overRows(g.oh * g.ow, call);
+    }
     const code = gemm({
-      a: ctx.ref(col),
-      b: ctx.ref(w),
-      rows: "n",
-      cols: f,
-      depth: k,
-      aR: k,
-      aD: 1,
-      bD: 1,
-      bC: k,
-      oR: f,
-      oC: 1,
+      ...product,
       ...(bias !== undefined ? { colSetup: (ci: number, c: string) => `const q${ci} = ${bias}[${c}];` } : {}),
       store: (acc, o, ci) => {
         const v = bias !== undefined ? `${acc} + q${ci}` : acc;

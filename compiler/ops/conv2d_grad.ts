@@ -13,6 +13,7 @@
  */
 import type { OpDef } from "./types.js";
 import { attrNum, attrStr } from "./types.js";
+import { overRows } from "./conv2d.js";
 import { geometryOf, outputLoops, windowLoops } from "./conv-geometry.js";
 
 export const conv2dDx: OpDef = {
@@ -56,6 +57,9 @@ export const conv2dDw: OpDef = {
     const dz = ctx.ref(dzId);
     const col = ctx.ref(colId);
     const dw = ctx.ref(node.id);
+    // dw = dzᵀ·col, the batch's window rows as the reduction: a wasm kernel when one fits.
+    const call = ctx.kernel?.({ a: dz, b: col, out: dw, rows: f, cols: k, depth: "n", aR: 1, aD: f, bD: k, bC: 1, oR: k, oC: 1 });
+    if (call !== undefined) return overRows(g.oh * g.ow, call);
     return [
       `for (let i = 0; i < ${f * k}; i++) ${dw}[i] = 0;`,
       `for (let r = 0; r < n * ${g.oh * g.ow}; r++) {`,
