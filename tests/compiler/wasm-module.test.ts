@@ -109,6 +109,19 @@ describe("kernels: wasm", () => {
     expect(code).not.toMatch(/let s00 = 0/); // no TypeScript tile left
   });
 
+  it("prepareKernels() compiles the kernels asynchronously (a browser's main thread), then createModel runs", async () => {
+    const p = program(source(NETS["relu"]!));
+    const code = compileProgram(p, { target: "js", kernels: "wasm" }).value!.code;
+    const body = code.replace(/^export (const|function) /gm, "$1 ") + "\nreturn { prepareKernels, createModel };\n";
+    const mod = new Function(body)() as { prepareKernels(): Promise<void>; createModel(): CompiledModel };
+    await mod.prepareKernels();
+    await mod.prepareKernels(); // a second call is a no-op
+    const m = mod.createModel();
+    const js = compileToModule(p, { kernels: "js" }).value!.createModel();
+    const { x } = batch(m, 3, 5);
+    expect(relDiff(js.forward(x, 3), m.forward(x, 3))).toBeLessThan(1e-5);
+  });
+
   it("gradients match central finite differences (float32, through the kernels)", () => {
     const { wasm } = models(source({ input: "8", layers: ["dense 12, relu", "dense 8, relu", "dense 4, softmax"], loss: "cross_entropy", batch: 5, seed: 3 }));
     const n = 5;

@@ -86,6 +86,7 @@ export const meta: ModelMeta = {
 // float buffers are views of the kernels' memory (33 pages of 64 KiB).
 declare const WebAssembly: {
   Module: new (bytes: Uint8Array) => object;
+  compile(bytes: Uint8Array): Promise<object>;
   Instance: new (module: object, imports: object) => { readonly exports: unknown };
 };
 interface Kernels {
@@ -297,13 +298,25 @@ const kernelHex = [
   "0141046a2201418001490d000b0b",
 ].join("");
 let kernelModule: object | undefined;
+function kernelBytes(): Uint8Array {
+  const bytes = new Uint8Array(kernelHex.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(kernelHex.slice(2 * i, 2 * i + 2), 16);
+  return bytes;
+}
 function compiledKernels(): object {
-  if (kernelModule === undefined) {
-    const bytes = new Uint8Array(kernelHex.length / 2);
-    for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(kernelHex.slice(2 * i, 2 * i + 2), 16);
-    kernelModule = new WebAssembly.Module(bytes);
-  }
+  if (kernelModule === undefined) kernelModule = new WebAssembly.Module(kernelBytes());
   return kernelModule;
+}
+/**
+* Compiles the kernels off the calling thread. `createModel` compiles them itself when needed,
+* synchronously; on a browser's main thread (where Chrome compiles only modules under 4 KB
+  * synchronously) await this once before the first `createModel`.
+*/
+export function prepareKernels(): Promise<void> {
+  if (kernelModule !== undefined) return Promise.resolve();
+  return WebAssembly.compile(kernelBytes()).then((m) => {
+      kernelModule = m;
+  });
 }
 
 export function createModel(): CompiledModel {
