@@ -25,7 +25,7 @@ export interface CompileOptions {
   /** Largest batch the module accepts; default `program.train.batch`. */
   readonly maxBatch?: number;
   /** Text dumps to return alongside the code. */
-  readonly emit?: readonly ("ir" | "fused")[];
+  readonly emit?: readonly ("ir" | "fused" | "wat")[];
   /** Skip fusion (tests compare fused against unfused code). Default true. */
   readonly fuse?: boolean;
   /** "wasm": matrix products as WebAssembly SIMD kernels (float32 only). Default "js". */
@@ -38,6 +38,8 @@ export interface CompileOutput {
   readonly ir?: string;
   /** The IR after fusion (when asked for). */
   readonly fused?: string;
+  /** The wasm kernels in the WebAssembly text format (when asked for, with `kernels: "wasm"`). */
+  readonly wat?: string;
   /** The graph the code was generated from. */
   readonly graph: Graph;
 }
@@ -61,13 +63,15 @@ export function compileProgram(program: Program, options: CompileOptions = {}): 
   diagnostics.push(...(fused === differentiated ? [] : fused.diagnostics));
   const emit = options.emit ?? [];
   const name = program.model.name.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, " ");
-  const code = generate(fused.value, program, { target: options.target ?? "ts", dtype, maxBatch, kernels: options.kernels ?? "js" });
+  const generated = generate(fused.value, program, { target: options.target ?? "ts", dtype, maxBatch, kernels: options.kernels ?? "js" });
+  const code = generated.code;
   return {
     value: {
       code,
       graph: fused.value,
       ...(emit.includes("ir") ? { ir: printGraph(differentiated.value, `model ${name}: IR after autodiff`) } : {}),
       ...(emit.includes("fused") ? { fused: printGraph(fused.value, `model ${name}: IR after fusion`) } : {}),
+      ...(emit.includes("wat") && generated.wat !== undefined ? { wat: generated.wat } : {}),
     },
     diagnostics,
   };

@@ -1,5 +1,5 @@
 /**
- * `nnc compile FILE [-o OUT] [--target ts|js] [--emit ast|ir|fused] [--max-batch N] [--float64] [--kernels js|wasm]`:
+ * `nnc compile FILE [-o OUT] [--target ts|js] [--emit ast|ir|fused|wat] [--max-batch N] [--float64] [--kernels js|wasm]`:
  * writes the generated module (formatted with prettier), or prints a dump of a stage.
  */
 import type { Command } from "commander";
@@ -28,7 +28,7 @@ export function registerCompile(program: Command): void {
     .argument("<file>", "the .nn file")
     .option("-o, --output <file>", "write the module here (default: print it)")
     .option("--target <target>", "ts or js", "ts")
-    .option("--emit <stage>", "print a stage instead: ast, ir (after autodiff) or fused")
+    .option("--emit <stage>", "print a stage instead: ast, ir (after autodiff), fused, or wat (the wasm kernels, with --kernels wasm)")
     .option("--max-batch <n>", "largest batch the module accepts (default: the file's batch)")
     .option("--float64", "use Float64Array (for gradient checks)")
     .option("--kernels <kind>", "js (all TypeScript) or wasm (matrix products as WebAssembly SIMD kernels nnc writes into the module)", "js")
@@ -37,7 +37,8 @@ export function registerCompile(program: Command): void {
         throw new CliError(renderFor([diag("badCompileOption", FILE_START, [what, expected, got])], undefined, "text", process.stderr));
       };
       if (flags.target !== "ts" && flags.target !== "js") bad("--target", "ts or js", flags.target);
-      if (flags.emit !== undefined && !["ast", "ir", "fused"].includes(flags.emit)) bad("--emit", "ast, ir or fused", flags.emit);
+      if (flags.emit !== undefined && !["ast", "ir", "fused", "wat"].includes(flags.emit)) bad("--emit", "ast, ir, fused or wat", flags.emit);
+      if (flags.emit === "wat" && flags.kernels !== "wasm") bad("--emit", "wat together with --kernels wasm", flags.emit);
       if (flags.kernels !== "js" && flags.kernels !== "wasm") bad("--kernels", "js or wasm", flags.kernels);
       if (flags.kernels === "wasm" && flags.float64 === true) bad("--kernels", "js with --float64 (the wasm kernels are float32)", flags.kernels);
       const maxBatch = flags.maxBatch === undefined ? undefined : Number(flags.maxBatch);
@@ -51,15 +52,15 @@ export function registerCompile(program: Command): void {
         dtype: flags.float64 === true ? "float64" : "float32",
         kernels: flags.kernels as "js" | "wasm",
         ...(maxBatch !== undefined ? { maxBatch } : {}),
-        emit: flags.emit === "ir" || flags.emit === "fused" ? [flags.emit] : [],
+        emit: flags.emit === "ir" || flags.emit === "fused" || flags.emit === "wat" ? [flags.emit] : [],
       });
       const diagnostics = result.diagnostics.map((d) => ({ ...d, file }));
       if (result.value === undefined || hasErrors(diagnostics)) {
         throw new CliError(renderFor(diagnostics, loaded.source, "text", process.stderr));
       }
       if (diagnostics.length > 0) process.stderr.write(renderFor(diagnostics, loaded.source, "text", process.stderr));
-      if (flags.emit === "ir" || flags.emit === "fused") {
-        process.stdout.write((flags.emit === "ir" ? result.value.ir : result.value.fused) ?? "");
+      if (flags.emit === "ir" || flags.emit === "fused" || flags.emit === "wat") {
+        process.stdout.write(result.value[flags.emit] ?? "");
         return;
       }
       const code = await formatCode(result.value.code);

@@ -107,7 +107,13 @@ function initExpr(kind: string, fanIn: number, fanOut: number): { expr: string; 
   }
 }
 
-export function generate(graph: Graph, program: Program, options: CodegenOptions): string {
+/** The module's source and, with wasm kernels, the kernels in the WebAssembly text format. */
+export interface Generated {
+  readonly code: string;
+  readonly wat?: string;
+}
+
+export function generate(graph: Graph, program: Program, options: CodegenOptions): Generated {
   const ts = options.target === "ts";
   const T = (type: string): string => (ts ? type : "");
   const F = options.dtype === "float64" ? "Float64Array" : "Float32Array";
@@ -437,7 +443,8 @@ export function generate(graph: Graph, program: Program, options: CodegenOptions
   }
   out.push(`export function createModel()${T(": CompiledModel")} {\n${body.join("\n")}\n}`);
   out.splice(helpersAt, 0, ...usedHelpers(helpers, out.join("\n")).flatMap((h) => [stripTypes(h), ""]));
-  return indent(out.join("\n")) + "\n";
+  const code = indent(out.join("\n")) + "\n";
+  return wasm !== undefined ? { code, wat: wasm.wat() } : { code };
 }
 
 /** Code without its line comments (which name buffers that the code itself may not use). */

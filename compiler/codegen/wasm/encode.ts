@@ -39,134 +39,147 @@ function bytesOf(text: string): number[] {
 
 /**
  * The body of one function: locals are declared by `local(type)`, instructions appended by
- * the methods below, which mirror the text format (`i32.add` → `i32Add()`).
+ * the methods below, which mirror the text format (`i32.add` → `i32Add()`). Each instruction
+ * is recorded twice: as bytes, and as a line of the text format (`nnc compile --emit wat`).
  */
 export class Body {
   private readonly code: number[] = [];
+  private readonly text: string[] = [];
+  private depth = 1;
   private readonly locals: ValType[] = [];
-  constructor(readonly params: number) {}
+  /** Names of parameters and locals, for the text format only. */
+  private readonly names: string[];
+  constructor(
+    readonly params: number,
+    paramNames: readonly string[] = [],
+  ) {
+    this.names = Array.from({ length: params }, (_, i) => paramNames[i] ?? `p${i}`);
+  }
 
-  /** A new local of this type; its index. Parameters come first (0..params-1). */
-  local(type: ValType): number {
+  /** A new local of this type (named in the text format); its index. Parameters come first. */
+  local(type: ValType, name = `l${this.names.length}`): number {
     this.locals.push(type);
+    this.names.push(name);
     return this.params + this.locals.length - 1;
   }
-  private op(...bytes: number[]): this {
-    this.code.push(...bytes);
+  private name(i: number): string {
+    return `$${this.names[i] ?? i}`;
+  }
+  private op(text: string, ...bytes: number[]): this {
+    for (const b of bytes) this.code.push(b);
+    if (text === "end") this.depth--;
+    this.text.push("  ".repeat(this.depth) + text);
+    if (text === "block" || text === "loop" || text === "if") this.depth++;
     return this;
   }
-  private simd(op: number, ...imm: number[]): this {
-    this.code.push(0xfd, ...uleb(op), ...imm);
-    return this;
+  private simd(text: string, op: number, ...imm: number[]): this {
+    return this.op(text, 0xfd, ...uleb(op), ...imm);
   }
-  private memarg(align: number, offset: number): number[] {
-    return [...uleb(align), ...uleb(offset)];
+  private mem(name: string, prefix: number[], align: number, offset: number): this {
+    const natural = { 2: 4, 4: 16 }[align] ?? 1;
+    return this.op(`${name} offset=${offset} align=${natural}`, ...prefix, ...uleb(align), ...uleb(offset));
   }
 
   get(i: number): this {
-    return this.op(0x20, ...uleb(i));
+    return this.op(`local.get ${this.name(i)}`, 0x20, ...uleb(i));
   }
   set(i: number): this {
-    return this.op(0x21, ...uleb(i));
+    return this.op(`local.set ${this.name(i)}`, 0x21, ...uleb(i));
   }
   tee(i: number): this {
-    return this.op(0x22, ...uleb(i));
+    return this.op(`local.tee ${this.name(i)}`, 0x22, ...uleb(i));
   }
   i32(n: number): this {
-    return this.op(0x41, ...sleb(n));
+    return this.op(`i32.const ${n}`, 0x41, ...sleb(n));
   }
   f32(x: number): this {
     const b = new Uint8Array(new Float32Array([x]).buffer);
-    return this.op(0x43, ...b);
+    return this.op(`f32.const ${x}`, 0x43, ...b);
   }
   i32Add(): this {
-    return this.op(0x6a);
+    return this.op("i32.add", 0x6a);
   }
   i32Mul(): this {
-    return this.op(0x6c);
+    return this.op("i32.mul", 0x6c);
   }
   i32LtU(): this {
-    return this.op(0x49);
+    return this.op("i32.lt_u", 0x49);
   }
   i32GtU(): this {
-    return this.op(0x4b);
+    return this.op("i32.gt_u", 0x4b);
   }
   i32GeU(): this {
-    return this.op(0x4f);
+    return this.op("i32.ge_u", 0x4f);
   }
   f32Add(): this {
-    return this.op(0x92);
+    return this.op("f32.add", 0x92);
   }
   f32Mul(): this {
-    return this.op(0x94);
+    return this.op("f32.mul", 0x94);
   }
   f32Gt(): this {
-    return this.op(0x5e);
+    return this.op("f32.gt", 0x5e);
   }
   select(): this {
-    return this.op(0x1b);
+    return this.op("select", 0x1b);
   }
   drop(): this {
-    return this.op(0x1a);
+    return this.op("drop", 0x1a);
   }
   /** `block` with no result. */
   block(): this {
-    return this.op(0x02, 0x40);
+    return this.op("block", 0x02, 0x40);
   }
   /** `loop` with no result. */
   loop(): this {
-    return this.op(0x03, 0x40);
-  }
-  /** `if` with no result. */
-  if(): this {
-    return this.op(0x04, 0x40);
+    return this.op("loop", 0x03, 0x40);
   }
   end(): this {
-    return this.op(0x0b);
+    return this.op("end", 0x0b);
   }
   br(depth: number): this {
-    return this.op(0x0c, ...uleb(depth));
+    return this.op(`br ${depth}`, 0x0c, ...uleb(depth));
   }
   brIf(depth: number): this {
-    return this.op(0x0d, ...uleb(depth));
+    return this.op(`br_if ${depth}`, 0x0d, ...uleb(depth));
   }
   f32Load(offset: number): this {
-    return this.op(0x2a, ...this.memarg(2, offset));
+    return this.mem("f32.load", [0x2a], 2, offset);
   }
   f32Store(offset: number): this {
-    return this.op(0x38, ...this.memarg(2, offset));
+    return this.mem("f32.store", [0x38], 2, offset);
   }
   v128Load(offset: number): this {
-    return this.simd(0x00, ...this.memarg(4, offset));
+    return this.mem("v128.load", [0xfd, 0x00], 4, offset);
   }
   /** Load one f32 and copy it to the four lanes. */
   v128Load32Splat(offset: number): this {
-    return this.simd(0x09, ...this.memarg(2, offset));
+    return this.mem("v128.load32_splat", [0xfd, 0x09], 2, offset);
   }
   v128Store(offset: number): this {
-    return this.simd(0x0b, ...this.memarg(4, offset));
+    return this.mem("v128.store", [0xfd, 0x0b], 4, offset);
   }
   v128Zero(): this {
-    return this.simd(0x0c, ...new Array<number>(16).fill(0));
+    return this.simd("v128.const i32x4 0 0 0 0", 0x0c, ...new Array<number>(16).fill(0));
   }
   f32x4ExtractLane(lane: number): this {
-    return this.simd(0x1f, lane);
+    return this.simd(`f32x4.extract_lane ${lane}`, 0x1f, lane);
   }
   f32x4Gt(): this {
-    return this.simd(0x44);
+    return this.simd("f32x4.gt", 0x44);
   }
   v128And(): this {
-    return this.simd(0x4e);
+    return this.simd("v128.and", 0x4e);
   }
   f32x4Add(): this {
-    return this.simd(0xe4);
+    return this.simd("f32x4.add", 0xe4);
   }
   f32x4Mul(): this {
-    return this.simd(0xe6);
+    return this.simd("f32x4.mul", 0xe6);
   }
   /** Lane-wise pmax(a, b) = a < b ? b : a: with a = 0, JavaScript's `b > 0 ? b : 0`, NaN → 0. */
   f32x4Pmax(): this {
-    return this.simd(0xeb);
+    return this.simd("f32x4.pmax", 0xeb);
   }
 
   /** The encoded body: local declarations (run-length by type), code, `end`. */
@@ -181,6 +194,16 @@ export class Body {
     for (const [count, t] of groups) out.push(...uleb(count), VALTYPE[t]);
     const all = out.concat(this.code, [0x0b]);
     return uleb(all.length).concat(all);
+  }
+
+  /** The signature's parameters, the locals and the instructions in the text format. */
+  print(): { params: string; lines: string[] } {
+    const params = this.names
+      .slice(0, this.params)
+      .map((n) => ` (param $${n} i32)`)
+      .join("");
+    const locals = this.locals.map((t, i) => `  (local $${this.names[this.params + i]} ${t})`);
+    return { params, lines: [...locals, ...this.text] };
   }
 }
 
@@ -224,4 +247,15 @@ export function encodeModule(pages: number, functions: readonly WasmFunction[]):
     ...section(7, vec(exports)),
     ...section(10, vec(codes)),
   ]);
+}
+
+/** The same module in the WebAssembly text format (what `encodeModule` writes, readable). */
+export function printModule(pages: number, functions: readonly WasmFunction[]): string {
+  const out = [`(module`, `  (memory (export "memory") ${pages} ${pages})`];
+  for (const f of functions) {
+    const { params, lines } = f.body.print();
+    out.push(`  (func $${f.name} (export "${f.name}")${params}`, ...lines.map((l) => "  " + l), `  )`);
+  }
+  out.push(`)`);
+  return out.join("\n") + "\n";
 }

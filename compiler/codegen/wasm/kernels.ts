@@ -82,10 +82,10 @@ interface Locals {
 }
 
 function locals(f: Body, accs: number, as: number, bs: number): Locals {
-  const i32 = (): number => f.local("i32");
-  const l = { n: 0, r: i32(), c: i32(), d: i32(), pa: i32(), pb: i32(), o: i32(), t: f.local("f32"), s: f.local("v128") };
-  const v = (k: number): number[] => Array.from({ length: k }, () => f.local("v128"));
-  return { ...l, acc: v(accs), av: v(as), bv: v(bs) };
+  const i32 = (name: string): number => f.local("i32", name);
+  const l = { n: 0, r: i32("r"), c: i32("c"), d: i32("d"), pa: i32("pa"), pb: i32("pb"), o: i32("o"), t: f.local("f32", "t"), s: f.local("v128", "s") };
+  const v = (k: number, name: string): number[] => Array.from({ length: k }, (_, i) => f.local("v128", `${name}${i}`));
+  return { ...l, acc: v(accs, "acc"), av: v(as, "a"), bv: v(bs, "b") };
 }
 
 /** `for (v = from; v < to; v += step) body` as a do-while (callers guarantee one iteration). */
@@ -150,7 +150,7 @@ function epilogueVec(f: Body, s: KernelSpec, L: Locals, off: number): void {
 }
 
 function dotKernel(s: KernelSpec): WasmFunction {
-  const f = new Body(1);
+  const f = new Body(1, ["n"]);
   const L = locals(f, DOT_ROWS * DOT_COLS, DOT_ROWS, DOT_COLS);
   const depth = s.depth as number;
   const tile = (rh: number, cw: number): void => {
@@ -209,7 +209,7 @@ function dotKernel(s: KernelSpec): WasmFunction {
 }
 
 function axpyKernel(s: KernelSpec): WasmFunction {
-  const f = new Body(1);
+  const f = new Body(1, ["n"]);
   const L = locals(f, Math.max(AXPY_ROWS * AXPY_VECS, AXPY_TAIL_VECS), 0, Math.max(AXPY_VECS, AXPY_TAIL_VECS));
   const vectors = s.cols / 4;
   // c counts vectors: byte offset of column c·4 is c·16 (bC = oC = 1).

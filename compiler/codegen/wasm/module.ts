@@ -10,7 +10,7 @@
  *
  * each block 16-byte aligned. The input is copied in only when a kernel reads it.
  */
-import { encodeModule, type WasmFunction } from "./encode.js";
+import { encodeModule, printModule, type WasmFunction } from "./encode.js";
 import { kernelForm, kernelFunction, type KernelSpec } from "./kernels.js";
 import type { KernelRequest } from "../../ops/types.js";
 
@@ -102,6 +102,11 @@ export class WasmKernels {
 
   private get pages(): number {
     return Math.max(1, Math.ceil(this.top / 65536));
+  }
+
+  /** The kernels in the WebAssembly text format, after every kernel is registered. */
+  wat(): string {
+    return printModule(this.pages, this.functions);
   }
 
   /** Top-level code: the kernels' bytes, what each computes, and their one-time compilation. */
