@@ -22,7 +22,7 @@ export function simdSupported(): boolean {
   if (simd === undefined) {
     const wasm = (globalThis as { WebAssembly?: { validate(bytes: Uint8Array): boolean } }).WebAssembly;
     try {
-      simd = wasm !== undefined && wasm.validate(encodeModule(1, [{ name: "probe", params: 0, body: new Body(0).v128Zero().drop() }]));
+      simd = wasm !== undefined && wasm.validate(encodeModule(1, [{ name: "probe", body: new Body([]).v128Zero().drop() }]));
     } catch {
       simd = false;
     }

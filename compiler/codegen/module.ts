@@ -294,6 +294,18 @@ export function generate(graph: Graph, program: Program, options: CodegenOptions
   );
   const helpersAt = out.length;
 
+  const ranges: [number, number][] = [];
+  for (const p of graph.params) {
+    if (frozen.has(p.node)) continue;
+    const start = offsets.get(p.node) as number;
+    const end = start + shapeSize(nodeOf(graph, p.node).shape);
+    const last = ranges[ranges.length - 1];
+    if (last !== undefined && last[1] === start) last[1] = end;
+    else ranges.push([start, end]);
+  }
+  // The optimizer's loop runs as a wasm kernel when there is one for it (registered before the
+  // kernels' bytes are written below).
+  const updateCode = wasm?.update(opt, ranges, T, num) ?? updateFunction(opt, paramCount, ranges, T, num);
   const body: string[] = [];
   if (wasm !== undefined) {
     out.push(...wasm.moduleCode(ts).split("\n"), "");
@@ -345,16 +357,7 @@ export function generate(graph: Graph, program: Program, options: CodegenOptions
   // Parameters the backward code does not read get a leading underscore (no unused names).
   const arg = (name: string): string => (new RegExp(`\\b${name}\\b`).test(withoutComments(backwardCode)) ? name : `_${name}`);
   body.push(`function backward(${arg("x")}${T(": Floats")}, ${arg("y")}${T(": Floats")}, ${arg("n")}${T(": number")})${T(": void")} {`, backwardCode, `}`);
-  const ranges: [number, number][] = [];
-  for (const p of graph.params) {
-    if (frozen.has(p.node)) continue;
-    const start = offsets.get(p.node) as number;
-    const end = start + shapeSize(nodeOf(graph, p.node).shape);
-    const last = ranges[ranges.length - 1];
-    if (last !== undefined && last[1] === start) last[1] = end;
-    else ranges.push([start, end]);
-  }
-  body.push(updateFunction(opt, paramCount, ranges, T, num));
+  body.push(updateCode);
   body.push(
     `function init(${usesNormal || usesUniform || hasDropout ? "seed" : "_seed"}${T(": number")})${T(": void")} {`,
     ...(usesNormal || usesUniform

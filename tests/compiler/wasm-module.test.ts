@@ -65,10 +65,24 @@ function sideBySide(js: CompiledModel, wasm: CompiledModel): void {
     expect(Math.abs(lj - lw) / (Math.abs(lj) + 1e-6), `loss at n = ${n}`).toBeLessThan(1e-4);
     expect(relDiff(js.grads, wasm.grads), `gradients at n = ${n}`).toBeLessThan(1e-4);
     expect(relDiff(js.forward(x, n), wasm.forward(x, n)), `forward at n = ${n}`).toBeLessThan(1e-5);
+    const before = js.params.slice();
     js.trainStep(x, y, n, 0.05);
     wasm.trainStep(x, y, n, 0.05);
-    // Adam and RMSprop divide by √v: a gradient within rounding of 0 may step either way.
+    const grads = js.grads; // this step's gradient (a dropout mask was drawn again)
     if (js.meta.optimizer === "sgd") expect(relDiff(js.params, wasm.params), `weights after a step at n = ${n}`).toBeLessThan(1e-4);
+    else {
+      // Adam and RMSprop divide by √v: a gradient within rounding of 0 may step either way.
+      // Every other parameter must take the same step (gradients near ε = 1e-7 excepted: there
+      // the step depends on the gradient's last digits).
+      let gmax = 0;
+      for (const v of grads) gmax = Math.max(gmax, Math.abs(v));
+      for (let i = 0; i < before.length; i++) {
+        if (Math.abs(grads[i] as number) < Math.max(1e-2 * gmax, 1e-5)) continue;
+        const dj = (js.params[i] as number) - (before[i] as number);
+        const dw = (wasm.params[i] as number) - (before[i] as number);
+        if (!(Math.abs(dj - dw) <= 2e-3 * Math.abs(dj) + 1e-7)) throw new Error(`parameter ${i} at n = ${n}: step ${dw} with wasm kernels, ${dj} without`);
+      }
+    }
   }
 }
 
@@ -76,6 +90,13 @@ const NETS: Record<string, NetSpec> = {
   relu: { input: "12", layers: ["dense 16, relu", "dense 8, relu", "dense 4, softmax"], loss: "cross_entropy", batch: 9 },
   dropout: { input: "8", layers: ["dense 12, relu", "dropout 0.25", "dense 20, relu", "dropout 0.5", "dense 3, softmax"], loss: "cross_entropy", batch: 6 },
   noBias: { input: "16", layers: ["dense 8, relu, bias: false", "dense 2, sigmoid"], loss: "binary_cross_entropy", batch: 4, optimizer: "adam(lr: 0.01)" },
+  momentum: { input: "8", layers: ["dense 12, relu", "dense 3, softmax"], loss: "cross_entropy", batch: 5, optimizer: "sgd(lr: 0.1, momentum: 0.9, weight_decay: 0.01)" },
+  nesterov: { input: "8", layers: ["dense 12, relu", "dense 3, softmax"], loss: "cross_entropy", batch: 5, optimizer: "sgd(lr: 0.1, momentum: 0.8, nesterov: true)" },
+  adamw: { input: "8", layers: ["dense 12, relu", "dense 3, softmax"], loss: "cross_entropy", batch: 5, optimizer: "adamw(lr: 0.01, weight_decay: 0.1)" },
+  adamL2: { input: "8", layers: ["dense 12, relu", "dense 3, softmax"], loss: "cross_entropy", batch: 5, optimizer: "adam(lr: 0.01, weight_decay: 0.05)" },
+  // Clipping and RMSprop keep the TypeScript optimizer loop next to wasm matrix kernels.
+  clipped: { input: "8", layers: ["dense 12, relu", "dense 3, softmax"], loss: "cross_entropy", batch: 5, optimizer: "adam(lr: 0.01, clip_norm: 0.5)" },
+  rmsprop: { input: "8", layers: ["dense 12, relu", "dense 3, softmax"], loss: "cross_entropy", batch: 5, optimizer: "rmsprop(lr: 0.01, momentum: 0.5)" },
   // tanh has no wasm epilogue: its layers keep the TypeScript kernel next to wasm ones.
   mixed: { input: "4", layers: ["dense 8, tanh", "dense 12, relu", "dense 1"], loss: "mse", batch: 3 },
 };

@@ -49,11 +49,13 @@ export class Body {
   private readonly locals: ValType[] = [];
   /** Names of parameters and locals, for the text format only. */
   private readonly names: string[];
+  readonly params: number;
   constructor(
-    readonly params: number,
+    readonly paramTypes: readonly ValType[],
     paramNames: readonly string[] = [],
   ) {
-    this.names = Array.from({ length: params }, (_, i) => paramNames[i] ?? `p${i}`);
+    this.params = paramTypes.length;
+    this.names = paramTypes.map((_, i) => paramNames[i] ?? `p${i}`);
   }
 
   /** A new local of this type (named in the text format); its index. Parameters come first. */
@@ -117,6 +119,15 @@ export class Body {
   f32Mul(): this {
     return this.op("f32.mul", 0x94);
   }
+  f32Sub(): this {
+    return this.op("f32.sub", 0x93);
+  }
+  f32Div(): this {
+    return this.op("f32.div", 0x95);
+  }
+  f32Sqrt(): this {
+    return this.op("f32.sqrt", 0x91);
+  }
   f32Gt(): this {
     return this.op("f32.gt", 0x5e);
   }
@@ -174,6 +185,18 @@ export class Body {
   f32x4Add(): this {
     return this.simd("f32x4.add", 0xe4);
   }
+  f32x4Sub(): this {
+    return this.simd("f32x4.sub", 0xe5);
+  }
+  f32x4Div(): this {
+    return this.simd("f32x4.div", 0xe7);
+  }
+  f32x4Sqrt(): this {
+    return this.simd("f32x4.sqrt", 0xe3);
+  }
+  f32x4Splat(): this {
+    return this.simd("f32x4.splat", 0x13);
+  }
   f32x4Mul(): this {
     return this.simd("f32x4.mul", 0xe6);
   }
@@ -198,10 +221,7 @@ export class Body {
 
   /** The signature's parameters, the locals and the instructions in the text format. */
   print(): { params: string; lines: string[] } {
-    const params = this.names
-      .slice(0, this.params)
-      .map((n) => ` (param $${n} i32)`)
-      .join("");
+    const params = this.paramTypes.map((t, i) => ` (param $${this.names[i]} ${t})`).join("");
     const locals = this.locals.map((t, i) => `  (local $${this.names[this.params + i]} ${t})`);
     return { params, lines: [...locals, ...this.text] };
   }
@@ -210,8 +230,7 @@ export class Body {
 export interface WasmFunction {
   /** Export name. */
   readonly name: string;
-  /** Number of i32 parameters. */
-  readonly params: number;
+  /** Parameters and locals, instructions. */
   readonly body: Body;
 }
 
@@ -228,10 +247,11 @@ function vec(items: number[][]): number[] {
  * its buffer stay valid), exported as "memory", and the functions, exported by name.
  */
 export function encodeModule(pages: number, functions: readonly WasmFunction[]): Uint8Array {
-  // One type per distinct parameter count: (i32 × k) → ().
-  const arities = [...new Set(functions.map((f) => f.params))];
-  const types = arities.map((k) => [0x60, ...uleb(k), ...new Array<number>(k).fill(VALTYPE.i32), 0]);
-  const funcs = functions.map((f) => uleb(arities.indexOf(f.params)));
+  // One type per distinct parameter list: (params) → ().
+  const signature = (f: WasmFunction): string => f.body.paramTypes.join(",");
+  const kinds = [...new Map(functions.map((f) => [signature(f), f.body.paramTypes])).entries()];
+  const types = kinds.map(([, ps]) => [0x60, ...uleb(ps.length), ...ps.map((t) => VALTYPE[t]), 0]);
+  const funcs = functions.map((f) => uleb(kinds.findIndex(([k]) => k === signature(f))));
   const memory = [0x01, ...uleb(pages), ...uleb(pages)];
   const exportName = (s: string): number[] => [...uleb(bytesOf(s).length), ...bytesOf(s)];
   const exports = [

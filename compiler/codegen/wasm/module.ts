@@ -11,8 +11,11 @@
  * each block 16-byte aligned. The input is copied in only when a kernel reads it.
  */
 import { encodeModule, printModule, type WasmFunction } from "./encode.js";
-import { kernelForm, kernelFunction, type KernelSpec } from "./kernels.js";
+import { kernelForm, kernelFunction, updateFunction, type KernelSpec } from "./kernels.js";
 import type { KernelRequest } from "../../ops/types.js";
+import type { Optimizer } from "../../program.js";
+import { commentText } from "../names.js";
+import { describeOptimizer } from "../module.js";
 
 interface BufferLike {
   readonly name: string;
@@ -104,6 +107,42 @@ export class WasmKernels {
     return Math.max(1, Math.ceil(this.top / 65536));
   }
 
+  /**
+   * The optimizer as a wasm kernel (4 parameters per step) and the TypeScript \`update\` that
+   * computes the per-step scalars and calls it; undefined for what it does not cover
+   * (gradient clipping, RMSprop: those keep the TypeScript loop).
+   */
+  update(o: Optimizer, ranges: readonly (readonly [number, number])[], T: (t: string) => string, num: (x: number) => string): string | undefined {
+    if (o.clipNorm > 0 || o.clipValue > 0 || o.kind === "rmsprop" || ranges.length === 0) return undefined;
+    const adam = o.kind === "adam" || o.kind === "adamw";
+    const decoupled = o.kind === "adamw" && o.weightDecay > 0;
+    this.functions.push(
+      updateFunction({
+        kind: adam ? "adam" : "sgd",
+        params: this.params,
+        grads: this.grads,
+        moments: this.moments,
+        count: this.paramCount,
+        ranges,
+        momentum: o.kind === "sgd" ? o.momentum : 0,
+        nesterov: o.kind === "sgd" && o.nesterov,
+        beta1: adam ? o.beta1 : 0,
+        beta2: adam ? o.beta2 : 0,
+        epsilon: adam ? o.epsilon : 0,
+        l2: o.kind !== "adamw" ? o.weightDecay : 0,
+        decoupled,
+      }),
+    );
+    this.docs.push(`update(s0, s1, s2): ${commentText(describeOptimizer(o))} over ${ranges.map(([a, b]) => `params[${a}..${b})`).join(", ")}, 4 at a time`);
+    const lines = [`// optimizer: ${commentText(describeOptimizer(o))}, in the wasm kernel \`update\``, `function update(lr${T(": number")})${T(": void")} {`, `step++;`];
+    if (adam) {
+      lines.push(`const stepSize = lr / (1 - Math.pow(${num(o.beta1)}, step));`, `const root2 = Math.sqrt(1 - Math.pow(${num(o.beta2)}, step));`);
+      lines.push(decoupled ? `kernels.update(stepSize, root2, 1 - lr * ${num(o.weightDecay)}); // decoupled weight decay` : `kernels.update(stepSize, root2, 0);`);
+    } else lines.push(`kernels.update(lr, 0, 0);`);
+    lines.push(`}`);
+    return lines.join("\n");
+  }
+
   /** The kernels in the WebAssembly text format, after every kernel is registered. */
   wat(): string {
     return printModule(this.pages, this.functions);
@@ -132,7 +171,7 @@ export class WasmKernels {
         `};`,
         `interface Kernels {`,
         `readonly memory: { readonly buffer: ArrayBuffer };`,
-        ...this.functions.map((f) => `${f.name}(n: number): void;`),
+        ...this.functions.map((f) => `${f.name}(${f.name === "update" ? "s0: number, s1: number, s2: number" : "n: number"}): void;`),
         `}`,
       );
     }
