@@ -132,6 +132,26 @@ describe("wasm SIMD kernels = float64 matrix product", () => {
     }
   });
 
+  it("dot form with a depth that is not a multiple of 4 (vector steps, then single terms)", () => {
+    for (const depth of [1, 2, 3, 5, 9, 14]) {
+      for (const n of [1, 3]) {
+        const { got, want } = run({ rows: "n", cols: 6, depth, n, layout: "xwT", bias: true, relu: false, mask: false, reluGrad: false }, depth * 17 + n);
+        expectClose(got, want, depth);
+      }
+    }
+  });
+
+  it("axpy form with a column count that is not a multiple of 4 (vectors, then single columns)", () => {
+    for (const cols of [1, 2, 3, 6, 9, 13]) {
+      for (const n of [1, 4, 7]) {
+        const a = run({ rows: "n", cols, depth: 6, n, layout: "dyW", bias: false, relu: false, mask: true, reluGrad: true }, cols * 5 + n);
+        expectClose(a.got, a.want, 6);
+        const b = run({ rows: 5, cols, depth: "n", n, layout: "dyTx", bias: false, relu: false, mask: false, reluGrad: false }, cols * 3 + n);
+        expectClose(b.got, b.want, n);
+      }
+    }
+  });
+
   it("input gradient dy·w (axpy form) with mask and ReLU derivative", () => {
     for (const n of [1, 3, 4, 6, 9]) {
       for (const cols of [4, 8, 12, 20, 36]) {
@@ -166,8 +186,9 @@ describe("wasm SIMD kernels = float64 matrix product", () => {
           const dot = layout === "xwT";
           const c: Case = {
             rows: layout === "dyTx" ? r : "n",
-            cols: dot ? c4 + (flags & 3) : c4 * 4,
-            depth: layout === "dyTx" ? "n" : d4 * (dot ? 4 : 1),
+            // Any column count and depth: the vector loops and their leftover lanes.
+            cols: dot ? c4 + (flags & 3) : c4 * 4 - (seed % 4),
+            depth: layout === "dyTx" ? "n" : d4 * 4 - (seed % 3),
             n,
             layout,
             bias: dot && (flags & 1) === 1,

@@ -10,10 +10,10 @@
  *
  * - **dot** (aD = bD = 1: both operands contiguous along d, e.g. the forward x·wᵀ): a block of
  *   rows × cols outputs, each a 4-lane accumulator of partial sums over d, 4 values of d per
- *   step; lanes are added at the end. Needs depth % 4 = 0.
+ *   step; lanes are added at the end, then the last depth % 4 terms one by one.
  * - **axpy** (bC = oC = 1: B and out contiguous along c, e.g. the gradients dy·w and dyᵀ·x):
  *   a block of rows × (4·vectors) outputs; each step splats one A value per row and multiplies
- *   it into whole vectors of B. Needs cols % 4 = 0.
+ *   it into whole vectors of B; the last cols % 4 columns use single-value accumulators.
  *
  * The epilogue adds a bias per column, applies ReLU, multiplies by a dropout mask, or zeroes
  * the gradient where a saved ReLU output is not positive — the same epilogues the
@@ -52,9 +52,9 @@ export type KernelForm = "dot" | "axpy";
 
 /** Which loop shape computes this product, or why none does (then the TypeScript kernel runs). */
 export function kernelForm(s: KernelSpec): KernelForm | string {
-  if (s.aD === 1 && s.bD === 1 && typeof s.depth === "number" && s.depth % 4 === 0) return "dot";
-  if (s.bC === 1 && s.oC === 1 && s.cols % 4 === 0 && s.bias === undefined) return "axpy";
-  return "neither operand layout is contiguous in a multiple of 4";
+  if (s.aD === 1 && s.bD === 1 && typeof s.depth === "number") return "dot";
+  if (s.bC === 1 && s.oC === 1 && s.bias === undefined) return "axpy";
+  return "neither operand layout is contiguous";
 }
 
 /** Block sizes: dot 2 rows × 4 columns (8 accumulators + 6 loaded vectors fit 16 registers). */
@@ -79,13 +79,18 @@ interface Locals {
   readonly acc: number[];
   readonly av: number[];
   readonly bv: number[];
+  /** f32 accumulators and operands of the axpy loop's last cols % 4 columns. */
+  readonly sacc: number[];
+  readonly sb: number[];
+  readonly sa: number;
 }
 
-function locals(f: Body, accs: number, as: number, bs: number): Locals {
+function locals(f: Body, accs: number, as: number, bs: number, scalars = false): Locals {
   const i32 = (name: string): number => f.local("i32", name);
   const l = { n: 0, r: i32("r"), c: i32("c"), d: i32("d"), pa: i32("pa"), pb: i32("pb"), o: i32("o"), t: f.local("f32", "t"), s: f.local("v128", "s") };
   const v = (k: number, name: string): number[] => Array.from({ length: k }, (_, i) => f.local("v128", `${name}${i}`));
-  return { ...l, acc: v(accs, "acc"), av: v(as, "a"), bv: v(bs, "b") };
+  const sc = (k: number, name: string): number[] => Array.from({ length: k }, (_, i) => f.local("f32", `${name}${i}`));
+  return { ...l, acc: v(accs, "acc"), av: v(as, "a"), bv: v(bs, "b"), sacc: sc(scalars ? AXPY_ROWS * 3 : 0, "sacc"), sb: sc(scalars ? 3 : 0, "sb"), sa: scalars ? f.local("f32", "sa") : -1 };
 }
 
 /** `for (v = from; v < to; v += step) body` as a do-while (callers guarantee one iteration). */
@@ -153,32 +158,36 @@ function dotKernel(s: KernelSpec): WasmFunction {
   const f = new Body(["i32"], ["n"]);
   const L = locals(f, DOT_ROWS * DOT_COLS, DOT_ROWS, DOT_COLS);
   const depth = s.depth as number;
+  const quads = Math.floor(depth / 4);
+  const rest = depth % 4;
   const tile = (rh: number, cw: number): void => {
-    for (let k = 0; k < rh * cw; k++) f.v128Zero().set(L.acc[k] as number);
     scaled(f, L.r, s.aR * E);
     f.set(L.pa);
     scaled(f, L.c, s.bC * E);
     f.set(L.pb);
-    countedLoop(
-      f,
-      L.d,
-      0,
-      depth / 4,
-      1,
-      () => {
-        for (let i = 0; i < rh; i++) f.get(L.pa).v128Load(s.a + i * s.aR * E).set(L.av[i] as number);
-        for (let j = 0; j < cw; j++) f.get(L.pb).v128Load(s.b + j * s.bC * E).set(L.bv[j] as number);
-        for (let i = 0; i < rh; i++) {
-          for (let j = 0; j < cw; j++) {
-            const acc = L.acc[i * cw + j] as number;
-            f.get(acc).get(L.av[i] as number).get(L.bv[j] as number).f32x4Mul().f32x4Add().set(acc);
+    if (quads > 0) {
+      for (let k = 0; k < rh * cw; k++) f.v128Zero().set(L.acc[k] as number);
+      countedLoop(
+        f,
+        L.d,
+        0,
+        quads,
+        1,
+        () => {
+          for (let i = 0; i < rh; i++) f.get(L.pa).v128Load(s.a + i * s.aR * E).set(L.av[i] as number);
+          for (let j = 0; j < cw; j++) f.get(L.pb).v128Load(s.b + j * s.bC * E).set(L.bv[j] as number);
+          for (let i = 0; i < rh; i++) {
+            for (let j = 0; j < cw; j++) {
+              const acc = L.acc[i * cw + j] as number;
+              f.get(acc).get(L.av[i] as number).get(L.bv[j] as number).f32x4Mul().f32x4Add().set(acc);
+            }
           }
-        }
-        f.get(L.pa).i32(16).i32Add().set(L.pa);
-        f.get(L.pb).i32(16).i32Add().set(L.pb);
-      },
-      L.n,
-    );
+          f.get(L.pa).i32(16).i32Add().set(L.pa);
+          f.get(L.pb).i32(16).i32Add().set(L.pb);
+        },
+        L.n,
+      );
+    }
     // o = r·oR + c·oC (bytes)
     scaled(f, L.r, s.oR * E);
     scaled(f, L.c, s.oC * E);
@@ -188,8 +197,16 @@ function dotKernel(s: KernelSpec): WasmFunction {
         const acc = L.acc[i * cw + j] as number;
         const off = (i * s.oR + j * s.oC) * E;
         f.get(L.o);
-        f.get(acc).f32x4ExtractLane(0).get(acc).f32x4ExtractLane(1).f32Add();
-        f.get(acc).f32x4ExtractLane(2).get(acc).f32x4ExtractLane(3).f32Add().f32Add();
+        if (quads > 0) {
+          f.get(acc).f32x4ExtractLane(0).get(acc).f32x4ExtractLane(1).f32Add();
+          f.get(acc).f32x4ExtractLane(2).get(acc).f32x4ExtractLane(3).f32Add().f32Add();
+        } else f.f32(0);
+        // The last depth % 4 terms (pa, pb point just past the vector part).
+        for (let t = 0; t < rest; t++) {
+          f.get(L.pa).f32Load(s.a + i * s.aR * E + t * E);
+          f.get(L.pb).f32Load(s.b + j * s.bC * E + t * E);
+          f.f32Mul().f32Add();
+        }
         if (s.bias !== undefined) {
           scaled(f, L.c, E);
           f.f32Load(s.bias + j * E).f32Add();
@@ -210,8 +227,8 @@ function dotKernel(s: KernelSpec): WasmFunction {
 
 function axpyKernel(s: KernelSpec): WasmFunction {
   const f = new Body(["i32"], ["n"]);
-  const L = locals(f, Math.max(AXPY_ROWS * AXPY_VECS, AXPY_TAIL_VECS), 0, Math.max(AXPY_VECS, AXPY_TAIL_VECS));
-  const vectors = s.cols / 4;
+  const L = locals(f, Math.max(AXPY_ROWS * AXPY_VECS, AXPY_TAIL_VECS), 0, Math.max(AXPY_VECS, AXPY_TAIL_VECS), s.cols % 4 > 0);
+  const vectors = Math.floor(s.cols / 4);
   // c counts vectors: byte offset of column c·4 is c·16 (bC = oC = 1).
   const tile = (rh: number, cv: number): void => {
     for (let k = 0; k < rh * cv; k++) f.v128Zero().set(L.acc[k] as number);
@@ -251,7 +268,51 @@ function axpyKernel(s: KernelSpec): WasmFunction {
       }
     }
   };
-  rowBlocks(f, L, s.rows, AXPY_ROWS, (rh) => colBlocks(f, L, vectors, rh === 1 ? AXPY_TAIL_VECS : AXPY_VECS, (cv) => tile(rh, cv)));
+  // The last cols % 4 columns, one f32 accumulator per output.
+  const rc = s.cols % 4;
+  const c0 = 4 * vectors;
+  const scalarTile = (rh: number): void => {
+    for (let k = 0; k < rh * rc; k++) f.f32(0).set(L.sacc[k] as number);
+    scaled(f, L.r, s.aR * E);
+    f.set(L.pa);
+    f.i32(c0 * E).set(L.pb);
+    countedLoop(
+      f,
+      L.d,
+      0,
+      s.depth,
+      1,
+      () => {
+        for (let j = 0; j < rc; j++) f.get(L.pb).f32Load(s.b + j * E).set(L.sb[j] as number);
+        for (let i = 0; i < rh; i++) {
+          f.get(L.pa).f32Load(s.a + i * s.aR * E).set(L.sa);
+          for (let j = 0; j < rc; j++) {
+            const acc = L.sacc[i * rc + j] as number;
+            f.get(acc).get(L.sa).get(L.sb[j] as number).f32Mul().f32Add().set(acc);
+          }
+        }
+        f.get(L.pa).i32(s.aD * E).i32Add().set(L.pa);
+        f.get(L.pb).i32(s.bD * E).i32Add().set(L.pb);
+      },
+      L.n,
+    );
+    scaled(f, L.r, s.oR * E);
+    f.set(L.o);
+    for (let i = 0; i < rh; i++) {
+      for (let j = 0; j < rc; j++) {
+        const off = (i * s.oR + c0 + j) * E;
+        f.get(L.o).get(L.sacc[i * rc + j] as number);
+        if (s.mask !== undefined) f.get(L.o).f32Load(s.mask + off).f32Mul();
+        if (s.reluGradOf !== undefined) f.set(L.t).get(L.t).f32(0).get(L.o).f32Load(s.reluGradOf + off).f32(0).f32Gt().select();
+        if (s.relu === true) f.set(L.t).get(L.t).f32(0).get(L.t).f32(0).f32Gt().select();
+        f.f32Store(s.out + off);
+      }
+    }
+  };
+  rowBlocks(f, L, s.rows, AXPY_ROWS, (rh) => {
+    colBlocks(f, L, vectors, rh === 1 ? AXPY_TAIL_VECS : AXPY_VECS, (cv) => tile(rh, cv));
+    if (rc > 0) scalarTile(rh);
+  });
   return { name: s.name, body: f };
 }
 
