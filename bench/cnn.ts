@@ -217,7 +217,7 @@ export async function measureCnn(steps: number, systems: readonly string[]): Pro
       note = `generated JS, ${model.meta.paramCount} params, ${(model.meta.bytes / 2 ** 20).toFixed(1)} MiB buffers`;
     } else if (s === "nnc-wasm") {
       t = nncTrainer(compileCnn("wasm").model, initial, lr, "nnc-wasm");
-      note = "generated JS + wasm SIMD kernels (conv 2, dense layers; conv 1 has K = 9)";
+      note = "generated JS + wasm SIMD kernels (convolutions, dense layers, optimizer)";
     } else if (s === "tfjs-cpu" || s === "tfjs-wasm") {
       note = `TF.js 4.22 ${await useBackend(s === "tfjs-cpu" ? "cpu" : "wasm")}`;
       t = tfjsTrainer(s, model, initial, lr);
