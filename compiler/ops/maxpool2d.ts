@@ -26,13 +26,18 @@ export const maxpool2d: OpDef = {
     const x = ctx.ref(node.inputs[0] as number);
     const out = ctx.ref(node.id);
     const arg = ctx.aux(node.id, "argmax");
-    const step =
-      g.c === 1
-        ? `const v = ${x}[xs + p];\nif (v > ${out}[o]) {\n${out}[o] = v;\n${arg}[o] = p;\n}`
-        : `for (let ch = 0; ch < ${g.c}; ch++) {\nconst v = ${x}[xs + p + ch];\nif (v > ${out}[o + ch]) {\n${out}[o + ch] = v;\n${arg}[o + ch] = p + ch;\n}\n}`;
-    const start =
-      g.c === 1 ? `${out}[o] = -Infinity;\n${arg}[o] = 0;` : `for (let ch = 0; ch < ${g.c}; ch++) {\n${out}[o + ch] = -Infinity;\n${arg}[o + ch] = 0;\n}`;
-    return outputLoops(g, g.c, `${start}\n${windowLoops(g, () => step)}`);
+    const call = ctx.maxpoolKernel?.({ x, out, arg, ...g });
+    if (call !== undefined) return call;
+    // Per channel, the window's maximum and its position in locals; one store of each.
+    const ch = g.c === 1 ? "" : " + ch";
+    const body = [
+      `let best = -Infinity;`,
+      `let at = 0;`,
+      windowLoops(g, () => `const v = ${x}[xs + p${ch}];\nif (v > best) {\nbest = v;\nat = p${ch};\n}`),
+      `${out}[o${ch}] = best;`,
+      `${arg}[o${ch}] = at;`,
+    ].join("\n");
+    return outputLoops(g, g.c, g.c === 1 ? body : `for (let ch = 0; ch < ${g.c}; ch++) {\n${body}\n}`);
   },
 };
 

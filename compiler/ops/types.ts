@@ -30,6 +30,27 @@ export interface EmitContext {
    * TypeScript kernel). Absent when the module is plain TypeScript.
    */
   kernel?(request: KernelRequest): string | undefined;
+  /** Likewise for max pooling (channels a multiple of 4, windows inside the image). */
+  maxpoolKernel?(request: PoolRequest): string | undefined;
+}
+
+/** A max-pooling layer for `EmitContext.maxpoolKernel`: buffers and geometry (NHWC). */
+export interface PoolRequest {
+  readonly x: string;
+  readonly out: string;
+  /** Where each maximum came from, within its sample. */
+  readonly arg: string;
+  readonly h: number;
+  readonly w: number;
+  readonly c: number;
+  readonly kh: number;
+  readonly kw: number;
+  readonly sh: number;
+  readonly sw: number;
+  readonly pt: number;
+  readonly pl: number;
+  readonly oh: number;
+  readonly ow: number;
 }
 
 /** A matrix product for `EmitContext.kernel`: `GemmSpec`'s operands and strides, and its epilogue as data. */

@@ -25,6 +25,8 @@ interface Case {
   relu: boolean;
   mask: boolean;
   reluGrad: boolean;
+  /** xwT only: the kernel transposes w into scratch memory first and runs the axpy loop. */
+  transpose?: boolean;
 }
 
 /** Lays out A, B, out and the extras in one memory; returns the spec and the float64 reference. */
@@ -45,14 +47,14 @@ function run(c: Case, seed: number): { got: Float32Array; want: Float64Array } {
       : c.layout === "dyW"
         ? { aR: D, aD: 1, bD: C, bC: 1, oR: C, oC: 1, aSize: R * D, bSize: D * C }
         : { aR: 1, aD: R, bD: C, bC: 1, oR: C, oC: 1, aSize: D * R, bSize: D * C };
-  const sizes = [st.aSize, st.bSize, R * C, C, R * C, R * C];
+  const sizes = [st.aSize, st.bSize, R * C, C, R * C, R * C, st.bSize];
   const offs: number[] = [];
   let at = 64;
   for (const z of sizes) {
     offs.push(at);
     at += Math.ceil((z * 4) / 16) * 16 + 16;
   }
-  const [aAt, bAt, oAt, biasAt, maskAt, savedAt] = offs as [number, number, number, number, number, number];
+  const [aAt, bAt, oAt, biasAt, maskAt, savedAt, scratchAt] = offs as [number, number, number, number, number, number, number];
   const spec: KernelSpec = {
     name: "k",
     a: aAt,
@@ -66,6 +68,7 @@ function run(c: Case, seed: number): { got: Float32Array; want: Float64Array } {
     ...(c.relu ? { relu: true } : {}),
     ...(c.mask ? { mask: maskAt } : {}),
     ...(c.reluGrad ? { reluGradOf: savedAt } : {}),
+    ...(c.transpose === true ? { b: scratchAt, bD: C, bC: 1, transposeB: { from: bAt } } : {}),
   };
   expect(["dot", "axpy"]).toContain(kernelForm(spec));
   const bytes = encodeModule(Math.ceil(at / 65536) + 1, [kernelFunction(spec)]);
@@ -137,6 +140,17 @@ describe("wasm SIMD kernels = float64 matrix product", () => {
       for (const n of [1, 3]) {
         const { got, want } = run({ rows: "n", cols: 6, depth, n, layout: "xwT", bias: true, relu: false, mask: false, reluGrad: false }, depth * 17 + n);
         expectClose(got, want, depth);
+      }
+    }
+  });
+
+  it("short reductions: w transposed into scratch memory, then the axpy loop with bias and ReLU", () => {
+    for (const depth of [1, 2, 9, 16]) {
+      for (const cols of [4, 6, 16, 19]) {
+        for (const n of [1, 5]) {
+          const { got, want } = run({ rows: "n", cols, depth, n, layout: "xwT", bias: true, relu: true, mask: false, reluGrad: false, transpose: true }, depth * 101 + cols * 7 + n);
+          expectClose(got, want, depth);
+        }
       }
     }
   });

@@ -173,6 +173,19 @@ export class Body {
   v128Zero(): this {
     return this.simd("v128.const i32x4 0 0 0 0", 0x0c, ...new Array<number>(16).fill(0));
   }
+  /** A v128 constant of four f32 lanes. */
+  f32x4Const(lanes: readonly [number, number, number, number]): this {
+    const bytes = [...new Uint8Array(new Float32Array(lanes).buffer)];
+    const text = lanes.map((x) => (x === -Infinity ? "-inf" : x === Infinity ? "inf" : String(x))).join(" ");
+    return this.simd(`v128.const f32x4 ${text}`, 0x0c, ...bytes);
+  }
+  /** Lane bits from the first operand where the mask (third) is set, else from the second. */
+  v128Bitselect(): this {
+    return this.simd("v128.bitselect", 0x52);
+  }
+  f32ConvertI32U(): this {
+    return this.op("f32.convert_i32_u", 0xb3);
+  }
   f32x4ExtractLane(lane: number): this {
     return this.simd(`f32x4.extract_lane ${lane}`, 0x1f, lane);
   }

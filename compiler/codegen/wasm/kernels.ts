@@ -46,6 +46,12 @@ export interface KernelSpec {
   readonly mask?: number;
   /** Byte address of a saved ReLU output laid out like out: the result is zeroed where it is ≤ 0. */
   readonly reluGradOf?: number;
+  /**
+   * B is `b` transposed: the function first copies the [cols × depth] matrix at `from` into
+   * `b` as [depth × cols] (the forward of a layer with a short reduction, where the axpy loop
+   * beats the dot loop; the copy is depth·cols values per call).
+   */
+  readonly transposeB?: { readonly from: number };
 }
 
 export type KernelForm = "dot" | "axpy";
@@ -53,7 +59,7 @@ export type KernelForm = "dot" | "axpy";
 /** Which loop shape computes this product, or why none does (then the TypeScript kernel runs). */
 export function kernelForm(s: KernelSpec): KernelForm | string {
   if (s.aD === 1 && s.bD === 1 && typeof s.depth === "number") return "dot";
-  if (s.bC === 1 && s.oC === 1 && s.bias === undefined) return "axpy";
+  if (s.bC === 1 && s.oC === 1) return "axpy";
   return "neither operand layout is contiguous";
 }
 
@@ -143,8 +149,12 @@ function scaled(f: Body, x: number, k: number): void {
   if (k !== 1) f.i32(k).i32Mul();
 }
 
-/** The epilogue on the value on the stack (f32 for dot, v128 for axpy), reading at `o + off`. */
-function epilogueVec(f: Body, s: KernelSpec, L: Locals, off: number): void {
+/** The axpy epilogue on the vector on the stack, reading at `o + off` (bias: column `c` + `j`). */
+function epilogueVec(f: Body, s: KernelSpec, L: Locals, off: number, j: number): void {
+  if (s.bias !== undefined) {
+    scaled(f, L.c, 16);
+    f.v128Load(s.bias + 16 * j).f32x4Add();
+  }
   if (s.mask !== undefined) f.get(L.o).v128Load(s.mask + off).f32x4Mul();
   if (s.reluGradOf !== undefined) {
     f.get(L.o).v128Load(s.reluGradOf + off).v128Zero().f32x4Gt().v128And();
@@ -229,6 +239,38 @@ function axpyKernel(s: KernelSpec): WasmFunction {
   const f = new Body(["i32"], ["n"]);
   const L = locals(f, Math.max(AXPY_ROWS * AXPY_VECS, AXPY_TAIL_VECS), 0, Math.max(AXPY_VECS, AXPY_TAIL_VECS), s.cols % 4 > 0);
   const vectors = Math.floor(s.cols / 4);
+  if (s.transposeB !== undefined) {
+    // b[d·cols + c] = from[c·depth + d]: pa walks the source, pb the copy.
+    const depth = s.depth as number;
+    const from = s.transposeB.from;
+    countedLoop(
+      f,
+      L.c,
+      0,
+      s.cols,
+      1,
+      () => {
+        scaled(f, L.c, depth * E);
+        f.set(L.pa);
+        scaled(f, L.c, E);
+        f.set(L.pb);
+        countedLoop(
+          f,
+          L.d,
+          0,
+          depth,
+          1,
+          () => {
+            f.get(L.pb).get(L.pa).f32Load(from).f32Store(s.b);
+            f.get(L.pa).i32(E).i32Add().set(L.pa);
+            f.get(L.pb).i32(s.cols * E).i32Add().set(L.pb);
+          },
+          L.n,
+        );
+      },
+      L.n,
+    );
+  }
   // c counts vectors: byte offset of column c·4 is c·16 (bC = oC = 1).
   const tile = (rh: number, cv: number): void => {
     for (let k = 0; k < rh * cv; k++) f.v128Zero().set(L.acc[k] as number);
@@ -263,7 +305,7 @@ function axpyKernel(s: KernelSpec): WasmFunction {
       for (let j = 0; j < cv; j++) {
         const off = i * s.oR * E + j * 16;
         f.get(L.o).get(L.acc[i * cv + j] as number);
-        epilogueVec(f, s, L, off);
+        epilogueVec(f, s, L, off, j);
         f.v128Store(s.out + off);
       }
     }
@@ -302,6 +344,7 @@ function axpyKernel(s: KernelSpec): WasmFunction {
       for (let j = 0; j < rc; j++) {
         const off = (i * s.oR + c0 + j) * E;
         f.get(L.o).get(L.sacc[i * rc + j] as number);
+        if (s.bias !== undefined) f.i32(0).f32Load(s.bias + (c0 + j) * E).f32Add();
         if (s.mask !== undefined) f.get(L.o).f32Load(s.mask + off).f32Mul();
         if (s.reluGradOf !== undefined) f.set(L.t).get(L.t).f32(0).get(L.o).f32Load(s.reluGradOf + off).f32(0).f32Gt().select();
         if (s.relu === true) f.set(L.t).get(L.t).f32(0).get(L.t).f32(0).f32Gt().select();
@@ -487,4 +530,109 @@ export function updateFunction(u: UpdateSpec): WasmFunction {
     for (let e = a + 4 * vectors; e < b; e++) step(false, () => f.i32(0), 4 * e);
   }
   return { name: "update", body: f };
+}
+
+/** A max-pooling layer (NHWC, windows inside the image) for `maxpoolFunction`. */
+export interface PoolSpec {
+  readonly name: string;
+  /** Byte addresses of the input, the output and the argmax (positions within the sample, as f32). */
+  readonly x: number;
+  readonly out: number;
+  readonly arg: number;
+  readonly h: number;
+  readonly w: number;
+  readonly c: number;
+  readonly kh: number;
+  readonly kw: number;
+  readonly sh: number;
+  readonly sw: number;
+  readonly oh: number;
+  readonly ow: number;
+}
+
+/**
+ * Max pooling, 4 channels per step: each window position is one vector load, compared with
+ * the running maximum (`f32x4.gt`, so NaN never wins and the first maximum is kept, as in the
+ * TypeScript loop); `v128.bitselect` keeps the larger value and its position.
+ */
+export function maxpoolFunction(p: PoolSpec): WasmFunction {
+  const f = new Body(["i32"], ["n"]);
+  const i32 = (name: string): number => f.local("i32", name);
+  const [r, oy, ox, cv, px, po, idx] = [i32("r"), i32("oy"), i32("ox"), i32("cv"), i32("px"), i32("po"), i32("idx")];
+  const v128 = (name: string): number => f.local("v128", name);
+  const [best, at, v, m, lanes] = [v128("best"), v128("at"), v128("v"), v128("m"), v128("lanes")];
+  const inSize = p.h * p.w * p.c;
+  const outSize = p.oh * p.ow * p.c;
+  f.f32x4Const([0, 1, 2, 3]).set(lanes);
+  countedLoop(
+    f,
+    r,
+    0,
+    "n",
+    1,
+    () => {
+      countedLoop(
+        f,
+        oy,
+        0,
+        p.oh,
+        1,
+        () => {
+          countedLoop(
+            f,
+            ox,
+            0,
+            p.ow,
+            1,
+            () => {
+              // idx = (oy·sh·w + ox·sw)·c: the window's first value within the sample
+              scaled(f, oy, p.sh * p.w * p.c);
+              scaled(f, ox, p.sw * p.c);
+              f.i32Add().set(idx);
+              scaled(f, r, inSize * E);
+              f.get(idx).i32(E).i32Mul().i32Add().set(px);
+              scaled(f, r, outSize * E);
+              scaled(f, oy, p.ow * p.c * E);
+              f.i32Add();
+              scaled(f, ox, p.c * E);
+              f.i32Add().set(po);
+              countedLoop(
+                f,
+                cv,
+                0,
+                p.c / 4,
+                1,
+                () => {
+                  f.f32x4Const([-Infinity, -Infinity, -Infinity, -Infinity]).set(best);
+                  f.v128Zero().set(at);
+                  for (let ky = 0; ky < p.kh; ky++) {
+                    for (let kx = 0; kx < p.kw; kx++) {
+                      const off = (ky * p.w + kx) * p.c;
+                      f.get(px).v128Load(p.x + off * E).set(v);
+                      f.get(v).get(best).f32x4Gt().set(m);
+                      f.get(v).get(best).get(m).v128Bitselect().set(best);
+                      f.get(idx);
+                      if (off !== 0) f.i32(off).i32Add();
+                      f.f32ConvertI32U().f32x4Splat().get(lanes).f32x4Add();
+                      f.get(at).get(m).v128Bitselect().set(at);
+                    }
+                  }
+                  f.get(po).get(best).v128Store(p.out);
+                  f.get(po).get(at).v128Store(p.arg);
+                  f.get(px).i32(16).i32Add().set(px);
+                  f.get(po).i32(16).i32Add().set(po);
+                  f.get(idx).i32(4).i32Add().set(idx);
+                },
+                0,
+              );
+            },
+            0,
+          );
+        },
+        0,
+      );
+    },
+    0,
+  );
+  return { name: p.name, body: f };
 }

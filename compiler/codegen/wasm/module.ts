@@ -11,8 +11,8 @@
  * each block 16-byte aligned. The input is copied in only when a kernel reads it.
  */
 import { encodeModule, printModule, type WasmFunction } from "./encode.js";
-import { kernelForm, kernelFunction, updateFunction, type KernelSpec } from "./kernels.js";
-import type { KernelRequest } from "../../ops/types.js";
+import { kernelForm, kernelFunction, maxpoolFunction, updateFunction, type KernelSpec } from "./kernels.js";
+import type { KernelRequest, PoolRequest } from "../../ops/types.js";
 import type { Optimizer } from "../../program.js";
 import { commentText } from "../names.js";
 import { describeOptimizer } from "../module.js";
@@ -26,6 +26,8 @@ interface BufferLike {
 
 const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 const INPUT_COPY = "xIn";
+/** Reductions shorter than this run as axpy loops over a transposed copy of the second operand. */
+const SHORT_DEPTH = 32;
 
 export class WasmKernels {
   private readonly address = new Map<string, number>();
@@ -95,16 +97,36 @@ export class WasmKernels {
       ...(r.mask !== undefined ? { mask: at(r.mask) as number } : {}),
       ...(r.reluGradOf !== undefined ? { reluGradOf: at(r.reluGradOf) as number } : {}),
     };
-    const form = kernelForm(spec);
-    if (form !== "dot" && form !== "axpy") return undefined;
+    const found = kernelForm(spec);
+    if (found !== "dot" && found !== "axpy") return undefined;
+    let form: "dot" | "axpy" = found;
     if (this.functions.some((f) => f.name === spec.name)) throw new Error(`bug: two kernels write ${spec.name}`);
-    this.functions.push(kernelFunction(spec));
-    this.docs.push(describe(r, form));
+    // A short reduction leaves the dot loop little to sum per output: transpose the (small)
+    // second operand into scratch memory on each call and run the axpy loop instead.
+    let final = spec;
+    if (form === "dot" && typeof r.depth === "number" && r.depth < SHORT_DEPTH && r.cols >= 4 && r.bC === r.depth && r.oC === 1) {
+      final = { ...spec, b: this.claim(r.depth * r.cols), bD: r.cols, bC: 1, transposeB: { from: spec.b } };
+      form = "axpy";
+    }
+    this.functions.push(kernelFunction(final));
+    this.docs.push(describe(r, form) + (final.transposeB !== undefined ? `, ${r.b} transposed first` : ""));
     return `kernels.${spec.name}(n);`;
   }
 
   private get pages(): number {
     return Math.max(1, Math.ceil(this.top / 65536));
+  }
+
+  /** The call of a max-pooling kernel, or undefined (channels not a multiple of 4, padding). */
+  maxpool(r: PoolRequest, inputName: string): string | undefined {
+    const inside = r.pt === 0 && r.pl === 0 && (r.oh - 1) * r.sh + r.kh <= r.h && (r.ow - 1) * r.sw + r.kw <= r.w;
+    if (r.c % 4 !== 0 || !inside || r.x === inputName) return undefined;
+    const [x, out, arg] = [this.address.get(r.x), this.address.get(r.out), this.address.get(r.arg)];
+    if (x === undefined || out === undefined || arg === undefined) return undefined;
+    if (this.functions.some((f) => f.name === r.out)) throw new Error(`bug: two kernels write ${r.out}`);
+    this.functions.push(maxpoolFunction({ ...r, name: r.out, x, out, arg }));
+    this.docs.push(`${r.out}(n): ${r.kh}×${r.kw} max pooling of ${r.x}, stride ${r.sh}×${r.sw}, 4 channels at a time, positions in ${r.arg}`);
+    return `kernels.${r.out}(n);`;
   }
 
   /**

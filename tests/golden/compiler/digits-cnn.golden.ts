@@ -353,22 +353,22 @@ export function createModel(): CompiledModel {
             const x0 = ox * 2;
             const o = r * 128 + (oy * 4 + ox) * 8;
             for (let ch = 0; ch < 8; ch++) {
-              h2[o + ch] = -Infinity;
-              h2Argmax[o + ch] = 0;
-            }
-            for (let ky = 0; ky < 2; ky++) {
-              const iy = y0 + ky;
-              for (let kx = 0; kx < 2; kx++) {
-                const ix = x0 + kx;
-                const p = (iy * 8 + ix) * 8;
-                for (let ch = 0; ch < 8; ch++) {
+              let best = -Infinity;
+              let at = 0;
+              for (let ky = 0; ky < 2; ky++) {
+                const iy = y0 + ky;
+                for (let kx = 0; kx < 2; kx++) {
+                  const ix = x0 + kx;
+                  const p = (iy * 8 + ix) * 8;
                   const v = h1[xs + p + ch];
-                  if (v > h2[o + ch]) {
-                    h2[o + ch] = v;
-                    h2Argmax[o + ch] = p + ch;
+                  if (v > best) {
+                    best = v;
+                    at = p + ch;
                   }
                 }
               }
+              h2[o + ch] = best;
+              h2Argmax[o + ch] = at;
             }
           }
         }

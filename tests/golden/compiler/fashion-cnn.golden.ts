@@ -355,22 +355,22 @@ export function createModel(): CompiledModel {
             const x0 = ox * 2;
             const o = r * 3136 + (oy * 14 + ox) * 16;
             for (let ch = 0; ch < 16; ch++) {
-              h2[o + ch] = -Infinity;
-              h2Argmax[o + ch] = 0;
-            }
-            for (let ky = 0; ky < 2; ky++) {
-              const iy = y0 + ky;
-              for (let kx = 0; kx < 2; kx++) {
-                const ix = x0 + kx;
-                const p = (iy * 28 + ix) * 16;
-                for (let ch = 0; ch < 16; ch++) {
+              let best = -Infinity;
+              let at = 0;
+              for (let ky = 0; ky < 2; ky++) {
+                const iy = y0 + ky;
+                for (let kx = 0; kx < 2; kx++) {
+                  const ix = x0 + kx;
+                  const p = (iy * 28 + ix) * 16;
                   const v = h1[xs + p + ch];
-                  if (v > h2[o + ch]) {
-                    h2[o + ch] = v;
-                    h2Argmax[o + ch] = p + ch;
+                  if (v > best) {
+                    best = v;
+                    at = p + ch;
                   }
                 }
               }
+              h2[o + ch] = best;
+              h2Argmax[o + ch] = at;
             }
           }
         }
@@ -623,22 +623,22 @@ export function createModel(): CompiledModel {
             const x0 = ox * 2;
             const o = r * 1568 + (oy * 7 + ox) * 32;
             for (let ch = 0; ch < 32; ch++) {
-              h4[o + ch] = -Infinity;
-              h4Argmax[o + ch] = 0;
-            }
-            for (let ky = 0; ky < 2; ky++) {
-              const iy = y0 + ky;
-              for (let kx = 0; kx < 2; kx++) {
-                const ix = x0 + kx;
-                const p = (iy * 14 + ix) * 32;
-                for (let ch = 0; ch < 32; ch++) {
+              let best = -Infinity;
+              let at = 0;
+              for (let ky = 0; ky < 2; ky++) {
+                const iy = y0 + ky;
+                for (let kx = 0; kx < 2; kx++) {
+                  const ix = x0 + kx;
+                  const p = (iy * 14 + ix) * 32;
                   const v = h3[xs + p + ch];
-                  if (v > h4[o + ch]) {
-                    h4[o + ch] = v;
-                    h4Argmax[o + ch] = p + ch;
+                  if (v > best) {
+                    best = v;
+                    at = p + ch;
                   }
                 }
               }
+              h4[o + ch] = best;
+              h4Argmax[o + ch] = at;
             }
           }
         }
