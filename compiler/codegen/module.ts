@@ -197,7 +197,7 @@ export function generate(graph: Graph, program: Program, options: CodegenOptions
       gatherWidth = Math.max(gatherWidth, width);
       return { idx: "gatherIdx", val: "gatherVal" };
     },
-    ...(wasm !== undefined ? { kernel: (request) => wasm.request(request, inputName), maxpoolKernel: (request) => wasm.maxpool(request, inputName) } : {}),
+    ...(wasm !== undefined ? { kernel: (request) => wasm.request(request, inputName), maxpoolKernel: (request) => wasm.maxpool(request, inputName), im2colKernel: (request) => wasm.im2col(request) } : {}),
   };
   let gatherWidth = 0;
 

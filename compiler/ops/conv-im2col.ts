@@ -20,6 +20,8 @@ export const im2col: OpDef = {
     const g = geometryOf(node.attrs);
     const x = ctx.ref(node.inputs[0] as number);
     const col = ctx.ref(node.id);
+    const call = ctx.im2colKernel?.({ x, out: col, ...g });
+    if (call !== undefined) return call;
     const k = g.kh * g.kw * g.c;
     const pad = padded(g);
     const copy =

@@ -32,6 +32,8 @@ export interface EmitContext {
   kernel?(request: KernelRequest): string | undefined;
   /** Likewise for max pooling (channels a multiple of 4, windows inside the image). */
   maxpoolKernel?(request: PoolRequest): string | undefined;
+  /** Likewise for im2col (channels a multiple of 4). */
+  im2colKernel?(request: Omit<PoolRequest, "arg">): string | undefined;
 }
 
 /** A max-pooling layer for `EmitContext.maxpoolKernel`: buffers and geometry (NHWC). */

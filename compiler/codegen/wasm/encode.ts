@@ -101,6 +101,12 @@ export class Body {
   i32Add(): this {
     return this.op("i32.add", 0x6a);
   }
+  i32Sub(): this {
+    return this.op("i32.sub", 0x6b);
+  }
+  i32And(): this {
+    return this.op("i32.and", 0x71);
+  }
   i32Mul(): this {
     return this.op("i32.mul", 0x6c);
   }
@@ -144,6 +150,16 @@ export class Body {
   /** `loop` with no result. */
   loop(): this {
     return this.op("loop", 0x03, 0x40);
+  }
+  /** `if` with no result. */
+  if(): this {
+    return this.op("if", 0x04, 0x40);
+  }
+  else(): this {
+    this.depth--;
+    this.op("else", 0x05);
+    this.depth++;
+    return this;
   }
   end(): this {
     return this.op("end", 0x0b);

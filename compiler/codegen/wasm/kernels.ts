@@ -636,3 +636,93 @@ export function maxpoolFunction(p: PoolSpec): WasmFunction {
   );
   return { name: p.name, body: f };
 }
+
+/** A convolution's window unfolding (NHWC) for `im2colFunction`. */
+export interface Im2colSpec {
+  readonly name: string;
+  readonly x: number;
+  readonly col: number;
+  readonly h: number;
+  readonly w: number;
+  readonly c: number;
+  readonly kh: number;
+  readonly kw: number;
+  readonly sh: number;
+  readonly sw: number;
+  readonly pt: number;
+  readonly pl: number;
+  readonly oh: number;
+  readonly ow: number;
+}
+
+/**
+ * im2col with 4 channels per copy: each output pixel's row gets its window's pixels in
+ * (ky, kx, channel) order, zeros where the window hangs over the padding (one unsigned
+ * comparison per side: a negative row or column is a huge unsigned number).
+ */
+export function im2colFunction(p: Im2colSpec): WasmFunction {
+  const f = new Body(["i32"], ["n"]);
+  const i32 = (name: string): number => f.local("i32", name);
+  const [r, oy, ox, q, xs, iy0, ix0, src] = [i32("r"), i32("oy"), i32("ox"), i32("q"), i32("xs"), i32("iy0"), i32("ix0"), i32("src")];
+  const k = p.kh * p.kw * p.c;
+  const vectors = p.c / 4;
+  countedLoop(
+    f,
+    r,
+    0,
+    "n",
+    1,
+    () => {
+      scaled(f, r, p.h * p.w * p.c * E);
+      f.set(xs);
+      countedLoop(
+        f,
+        oy,
+        0,
+        p.oh,
+        1,
+        () => {
+          scaled(f, oy, p.sh);
+          f.i32(p.pt).i32Sub().set(iy0);
+          countedLoop(
+            f,
+            ox,
+            0,
+            p.ow,
+            1,
+            () => {
+              scaled(f, ox, p.sw);
+              f.i32(p.pl).i32Sub().set(ix0);
+              // q = ((r·OH + oy)·OW + ox)·K, in bytes
+              scaled(f, r, p.oh * p.ow * k * E);
+              scaled(f, oy, p.ow * k * E);
+              f.i32Add();
+              scaled(f, ox, k * E);
+              f.i32Add().set(q);
+              for (let ky = 0; ky < p.kh; ky++) {
+                for (let kx = 0; kx < p.kw; kx++) {
+                  const dst = p.col + (ky * p.kw + kx) * p.c * E;
+                  // inside = (iy0 + ky) <u h && (ix0 + kx) <u w
+                  f.get(iy0).i32(ky).i32Add().i32(p.h).i32LtU();
+                  f.get(ix0).i32(kx).i32Add().i32(p.w).i32LtU();
+                  f.i32And().if();
+                  // src = xs + ((iy0 + ky)·w + ix0 + kx)·c·4
+                  f.get(iy0).i32(ky).i32Add().i32(p.w).i32Mul().get(ix0).i32Add().i32(kx).i32Add();
+                  f.i32(p.c * E).i32Mul().get(xs).i32Add().set(src);
+                  for (let v = 0; v < vectors; v++) f.get(q).get(src).v128Load(p.x + 16 * v).v128Store(dst + 16 * v);
+                  f.else();
+                  for (let v = 0; v < vectors; v++) f.get(q).v128Zero().v128Store(dst + 16 * v);
+                  f.end();
+                }
+              }
+            },
+            0,
+          );
+        },
+        0,
+      );
+    },
+    0,
+  );
+  return { name: p.name, body: f };
+}

@@ -11,7 +11,7 @@
  * each block 16-byte aligned. The input is copied in only when a kernel reads it.
  */
 import { encodeModule, printModule, type WasmFunction } from "./encode.js";
-import { kernelForm, kernelFunction, maxpoolFunction, updateFunction, type KernelSpec } from "./kernels.js";
+import { im2colFunction, kernelForm, kernelFunction, maxpoolFunction, updateFunction, type KernelSpec } from "./kernels.js";
 import type { KernelRequest, PoolRequest } from "../../ops/types.js";
 import type { Optimizer } from "../../program.js";
 import { commentText } from "../names.js";
@@ -126,6 +126,17 @@ export class WasmKernels {
     if (this.functions.some((f) => f.name === r.out)) throw new Error(`bug: two kernels write ${r.out}`);
     this.functions.push(maxpoolFunction({ ...r, name: r.out, x, out, arg }));
     this.docs.push(`${r.out}(n): ${r.kh}×${r.kw} max pooling of ${r.x}, stride ${r.sh}×${r.sw}, 4 channels at a time, positions in ${r.arg}`);
+    return `kernels.${r.out}(n);`;
+  }
+
+  /** The call of an im2col kernel, or undefined (channels not a multiple of 4, or too wide to unroll). */
+  im2col(r: Omit<PoolRequest, "arg">): string | undefined {
+    if (r.c % 4 !== 0 || (r.kh * r.kw * r.c) / 4 > 1024) return undefined;
+    const [x, col] = [this.address.get(r.x), this.address.get(r.out)];
+    if (x === undefined || col === undefined) return undefined;
+    if (this.functions.some((f) => f.name === r.out)) throw new Error(`bug: two kernels write ${r.out}`);
+    this.functions.push(im2colFunction({ ...r, name: r.out, x, col }));
+    this.docs.push(`${r.out}(n): the ${r.kh}×${r.kw} windows of ${r.x} as rows, 4 channels per copy, zeros over the padding`);
     return `kernels.${r.out}(n);`;
   }
 
