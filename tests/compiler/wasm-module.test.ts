@@ -97,6 +97,9 @@ const NETS: Record<string, NetSpec> = {
   // Clipping and RMSprop keep the TypeScript optimizer loop next to wasm matrix kernels.
   clipped: { input: "8", layers: ["dense 12, relu", "dense 3, softmax"], loss: "cross_entropy", batch: 5, optimizer: "adam(lr: 0.01, clip_norm: 0.5)" },
   rmsprop: { input: "8", layers: ["dense 12, relu", "dense 3, softmax"], loss: "cross_entropy", batch: 5, optimizer: "rmsprop(lr: 0.01, momentum: 0.5)" },
+  // Convolution geometry: valid and same padding, strides, overlapping pooling windows, 4 and 8 channels.
+  convValid: { input: "[9, 9, 4]", layers: ["conv2d 8, 3, relu, stride: 2", "maxpool2d 2, stride: 1", "flatten", "dense 3, softmax"], loss: "cross_entropy", batch: 3, optimizer: "adam(lr: 0.01)" },
+  convSame: { input: "[7, 6, 4]", layers: ["conv2d 4, 3, relu, padding: same", "conv2d 8, 2, padding: same", "maxpool2d 3, stride: 1", "flatten", "dense 2, sigmoid"], loss: "binary_cross_entropy", batch: 4 },
   // tanh has no wasm epilogue: its layers keep the TypeScript kernel next to wasm ones.
   mixed: { input: "4", layers: ["dense 8, tanh", "dense 12, relu", "dense 1"], loss: "mse", batch: 3 },
 };
