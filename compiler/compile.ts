@@ -15,7 +15,9 @@ import { printGraph } from "./ir.js";
 import { lower } from "./lower.js";
 import { autodiff } from "./autodiff.js";
 import { fuse } from "./fuse.js";
-import { generate } from "./codegen/module.js";
+import { generate, WASM_MEMORY_LIMIT } from "./codegen/module.js";
+
+const mib = (bytes: number): string => `${Math.round(bytes / 2 ** 20)} MiB`;
 
 export interface CompileOptions {
   /** "ts" (default) for a module to read or ship; "js" to load in-process (`load.ts`). */
@@ -65,6 +67,9 @@ export function compileProgram(program: Program, options: CompileOptions = {}): 
   const name = program.model.name.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, " ");
   const generated = generate(fused.value, program, { target: options.target ?? "ts", dtype, maxBatch, kernels: options.kernels ?? "js" });
   const code = generated.code;
+  if (generated.wasmMemory !== undefined) {
+    diagnostics.push(diag("wasmMemoryTooLarge", FILE_START, [mib(generated.wasmMemory), maxBatch, mib(WASM_MEMORY_LIMIT)], { hint: "lower the batch size, or compile with the TypeScript kernels (--kernels js)" }));
+  }
   return {
     value: {
       code,

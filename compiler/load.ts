@@ -9,6 +9,8 @@
  * it works in Node, a page and a worker alike).
  */
 import type { Result } from "../grammar/diagnostics.js";
+import { diag } from "../grammar/diagnostics.js";
+import { FILE_START } from "../grammar/span.js";
 import type { GeneratedModule } from "./model-api.js";
 import type { Program } from "./program.js";
 import type { CompileOptions } from "./compile.js";
@@ -44,7 +46,10 @@ export function loadModule(js: string): GeneratedModule {
 }
 
 export function compileToModule(program: Program, options: Omit<CompileOptions, "target" | "emit"> = {}): Result<GeneratedModule | undefined> {
-  const compiled = compileProgram(program, { ...options, target: "js" });
-  if (compiled.value === undefined) return { value: undefined, diagnostics: compiled.diagnostics };
-  return { value: loadModule(compiled.value.code), diagnostics: compiled.diagnostics };
+  // A module to run here: without WebAssembly SIMD, the TypeScript kernels (and a warning).
+  const noSimd = options.kernels === "wasm" && !simdSupported();
+  const compiled = compileProgram(program, { ...options, target: "js", ...(noSimd ? { kernels: "js" } : {}) });
+  const diagnostics = noSimd ? [diag("noWasmSimd", FILE_START), ...compiled.diagnostics] : compiled.diagnostics;
+  if (compiled.value === undefined) return { value: undefined, diagnostics };
+  return { value: loadModule(compiled.value.code), diagnostics };
 }

@@ -112,6 +112,8 @@ export const MESSAGES = {
   bufferTooLarge: row("NN3011", "the model needs {0} of buffers at batch {1}; the limit is {2}"),
   layerNotCompiled: row("NN3012", "`{0}` layers are not supported by the compiler yet"),
   badCompileOption: row("NN3013", "the compile option {0} must be {1}, but is {2}"),
+  wasmMemoryTooLarge: row("NN3014", "the wasm kernels would need {0} of memory at batch {1}; the limit is {2}, so the TypeScript kernels run instead", "warning"),
+  noWasmSimd: row("NN3015", "this JavaScript engine has no WebAssembly SIMD, so the TypeScript kernels run instead", "warning"),
 
   // ── NN4xxx data ────────────────────────────────────────────────────────────
   fileNotFound: row("NN4001", "cannot read {0}: {1}"),

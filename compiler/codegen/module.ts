@@ -111,9 +111,20 @@ function initExpr(kind: string, fanIn: number, fanOut: number): { expr: string; 
 export interface Generated {
   readonly code: string;
   readonly wat?: string;
+  /** Set when wasm kernels were asked for but their memory would pass `WASM_MEMORY_LIMIT`: the code has TypeScript kernels. */
+  readonly wasmMemory?: number;
 }
 
+/** Largest memory a generated module asks the engine for (browsers on small devices refuse more). */
+export const WASM_MEMORY_LIMIT = 2 ** 31;
+
 export function generate(graph: Graph, program: Program, options: CodegenOptions): Generated {
+  const first = generateModule(graph, program, options);
+  if (first.wasmBytes === undefined || first.wasmBytes <= WASM_MEMORY_LIMIT) return { code: first.code, ...(first.wat !== undefined ? { wat: first.wat } : {}) };
+  return { code: generateModule(graph, program, { ...options, kernels: "js" }).code, wasmMemory: first.wasmBytes };
+}
+
+function generateModule(graph: Graph, program: Program, options: CodegenOptions): { code: string; wat?: string; wasmBytes?: number } {
   const ts = options.target === "ts";
   const T = (type: string): string => (ts ? type : "");
   const F = options.dtype === "float64" ? "Float64Array" : "Float32Array";
@@ -246,7 +257,8 @@ export function generate(graph: Graph, program: Program, options: CodegenOptions
   const inSize = shapeSize(inputNode.shape);
   const inputShape = program.model.input;
   const elementsTotal = buffers.reduce((a, b) => a + b.elements, 0) + 2 * paramCount + moments * paramCount;
-  const bytes = elementsTotal * bytesPer;
+  // With wasm kernels: the whole memory (it also holds the input copy and transposed weights).
+  const bytes = wasm !== undefined ? wasm.memoryBytes : elementsTotal * bytesPer;
 
   const layoutRows = graph.params.map((p) => {
     const n = nodeOf(graph, p.node);
@@ -447,7 +459,7 @@ export function generate(graph: Graph, program: Program, options: CodegenOptions
   out.push(`export function createModel()${T(": CompiledModel")} {\n${body.join("\n")}\n}`);
   out.splice(helpersAt, 0, ...usedHelpers(helpers, out.join("\n")).flatMap((h) => [stripTypes(h), ""]));
   const code = indent(out.join("\n")) + "\n";
-  return wasm !== undefined ? { code, wat: wasm.wat() } : { code };
+  return wasm !== undefined ? { code, wat: wasm.wat(), wasmBytes: wasm.memoryBytes } : { code };
 }
 
 /** Code without its line comments (which name buffers that the code itself may not use). */

@@ -58,7 +58,7 @@ export const conv2d: OpDef = {
     const product = { a: ctx.ref(col), b: ctx.ref(w), rows: "n", cols: f, depth: k, aR: k, aD: 1, bD: 1, bC: k, oR: f, oC: 1 } as const;
     // Inside `overRows`, `n` counts window rows: the wasm kernel gets that count.
     if (act === undefined || actName === "relu") {
-      const call = ctx.kernel?.({ ...product, out, ...(bias !== undefined ? { bias } : {}), relu: actName === "relu" });
+      const call = ctx.kernel?.({ ...product, out, ...(bias !== undefined ? { bias } : {}), relu: actName === "relu", rowsPerSample: g.oh * g.ow });
       if (call !== undefined) return overRows(g.oh * g.ow, call);
     }
     const code = gemm({

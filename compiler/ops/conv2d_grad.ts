@@ -58,7 +58,7 @@ export const conv2dDw: OpDef = {
     const col = ctx.ref(colId);
     const dw = ctx.ref(node.id);
     // dw = dzᵀ·col, the batch's window rows as the reduction: a wasm kernel when one fits.
-    const call = ctx.kernel?.({ a: dz, b: col, out: dw, rows: f, cols: k, depth: "n", aR: 1, aD: f, bD: k, bC: 1, oR: k, oC: 1 });
+    const call = ctx.kernel?.({ a: dz, b: col, out: dw, rows: f, cols: k, depth: "n", aR: 1, aD: f, bD: k, bC: 1, oR: k, oC: 1, rowsPerSample: g.oh * g.ow });
     if (call !== undefined) return overRows(g.oh * g.ow, call);
     return [
       `for (let i = 0; i < ${f * k}; i++) ${dw}[i] = 0;`,

@@ -76,6 +76,8 @@ export interface KernelRequest {
   readonly mask?: string;
   /** Saved ReLU output laid out like the output: the result is zeroed where it is ≤ 0. */
   readonly reluGradOf?: string;
+  /** For the description only: `n` counts this many rows per sample (a convolution's window rows). */
+  readonly rowsPerSample?: number;
 }
 
 /** What an adjoint rule may do: append backward nodes. */

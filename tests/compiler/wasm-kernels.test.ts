@@ -125,6 +125,47 @@ describe("wasm binary writer", () => {
   });
 });
 
+describe("wasm SIMD kernels write nothing but their output", () => {
+  it("every loop shape, buffers packed tight and unaligned, memory full of canaries", () => {
+    let runs = 0;
+    for (const layout of ["xwT", "dyW", "dyTx"] as const) {
+      for (const n of [1, 2, 3, 5, 9]) {
+        for (const C of [1, 3, 4, 5, 8, 13]) {
+          for (const D0 of [1, 3, 4, 7, 13]) {
+            const R = layout === "dyTx" ? D0 : n;
+            const D = layout === "dyTx" ? n : D0;
+            const st = layout === "xwT" ? { aR: D, aD: 1, bD: 1, bC: D, oR: C, oC: 1 } : layout === "dyW" ? { aR: D, aD: 1, bD: C, bC: 1, oR: C, oC: 1 } : { aR: 1, aD: R, bD: C, bC: 1, oR: C, oC: 1 };
+            // a | b | out | bias | mask | saved, from byte 12: nothing 16-byte aligned
+            const a = 12, b = a + 4 * R * D, out = b + 4 * D * C, bias = out + 4 * R * C, mask = bias + 4 * C, saved = mask + 4 * R * C, end = saved + 4 * R * C;
+            const spec: KernelSpec = {
+              name: "k",
+              a,
+              b,
+              out,
+              rows: layout === "dyTx" ? R : "n",
+              cols: C,
+              depth: layout === "dyTx" ? "n" : D,
+              ...st,
+              ...(layout === "xwT" ? { bias, relu: true } : { mask, reluGradOf: saved }),
+            };
+            const inst = new WebAssembly.Instance(new WebAssembly.Module(encodeModule(1, [kernelFunction(spec)])), {});
+            const mem = new Float32Array((inst.exports["memory"] as { buffer: ArrayBuffer }).buffer);
+            for (let i = 0; i < mem.length; i++) mem[i] = (i % 7) * 0.25 - 0.5;
+            const before = mem.slice(0, end / 4 + 64);
+            (inst.exports["k"] as (n: number) => void)(n);
+            runs++;
+            for (let i = 0; i < before.length; i++) {
+              if (i >= out / 4 && i < out / 4 + R * C) continue;
+              if (mem[i] !== before[i]) throw new Error(`${layout} n=${n} C=${C} D=${D}: element ${i} changed, outside the output ${out / 4}..${out / 4 + R * C}`);
+            }
+          }
+        }
+      }
+    }
+    expect(runs).toBe(450);
+  });
+});
+
 describe("wasm SIMD kernels = float64 matrix product", () => {
   it("forward x·wᵀ (dot form) with bias and ReLU, every leftover row and column", () => {
     for (const n of [1, 2, 3, 5, 8]) {

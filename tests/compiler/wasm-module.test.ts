@@ -83,6 +83,12 @@ function sideBySide(js: CompiledModel, wasm: CompiledModel): void {
         if (!(Math.abs(dj - dw) <= 2e-3 * Math.abs(dj) + 1e-7)) throw new Error(`parameter ${i} at n = ${n}: step ${dw} with wasm kernels, ${dj} without`);
       }
     }
+    // Moments (and batchnorm's running statistics, frozen: untouched by the update kernel).
+    const [sj, sw] = [js.getState(), wasm.getState()];
+    if (sj.optimizer.length > 0) expect(relDiff(sj.optimizer, sw.optimizer), `optimizer state after a step at n = ${n}`).toBeLessThan(1e-3);
+    for (const e of js.layout.filter((t) => !t.trainable)) {
+      expect(relDiff(js.params.subarray(e.offset, e.offset + e.size), wasm.params.subarray(e.offset, e.offset + e.size)), e.name).toBeLessThan(1e-5);
+    }
   }
 }
 
@@ -100,6 +106,10 @@ const NETS: Record<string, NetSpec> = {
   // Convolution geometry: valid and same padding, strides, overlapping pooling windows, 4 and 8 channels.
   convValid: { input: "[9, 9, 4]", layers: ["conv2d 8, 3, relu, stride: 2", "maxpool2d 2, stride: 1", "flatten", "dense 3, softmax"], loss: "cross_entropy", batch: 3, optimizer: "adam(lr: 0.01)" },
   convSame: { input: "[7, 6, 4]", layers: ["conv2d 4, 3, relu, padding: same", "conv2d 8, 2, padding: same", "maxpool2d 3, stride: 1", "flatten", "dense 2, sigmoid"], loss: "binary_cross_entropy", batch: 4 },
+  // Frozen parameters: batchnorm's running statistics are outside the update kernel's ranges.
+  // (No bias before a batchnorm: its exactly-zero gradient would make Adam's step a coin toss.)
+  batchnorm: { input: "6", layers: ["dense 8, bias: false", "batchnorm momentum: 0.9", "activation relu", "dense 3, softmax"], loss: "cross_entropy", batch: 5, optimizer: "adamw(lr: 0.01, weight_decay: 0.01)" },
+  batchnormConv: { input: "[4, 4]", layers: ["batchnorm", "conv2d 4, 3, relu", "flatten", "dense 3, softmax"], loss: "cross_entropy", batch: 5, optimizer: "sgd(lr: 0.1, momentum: 0.9)" },
   // tanh has no wasm epilogue: its layers keep the TypeScript kernel next to wasm ones.
   mixed: { input: "4", layers: ["dense 8, tanh", "dense 12, relu", "dense 1"], loss: "mse", batch: 3 },
 };
@@ -144,6 +154,20 @@ describe("kernels: wasm", () => {
     const js = compileToModule(p, { kernels: "js" }).value!.createModel();
     const { x } = batch(m, 3, 5);
     expect(relDiff(js.forward(x, 3), m.forward(x, 3))).toBeLessThan(1e-5);
+  });
+
+  it("a model whose wasm memory would pass 2 GiB gets the TypeScript kernels and an NN3014 warning", () => {
+    const p = program(source({ input: "3072", layers: ["dense 4, relu", "dense 3"], loss: "mse", batch: 8 }));
+    const big = compileProgram(p, { target: "js", kernels: "wasm", maxBatch: 200_000 });
+    expect(big.diagnostics.map((d) => `${d.code} ${d.severity}`)).toEqual(["NN3014 warning"]);
+    expect(big.diagnostics[0]!.message).toMatch(/the wasm kernels would need \d+ MiB of memory at batch 200000; the limit is 2048 MiB/);
+    expect(big.value!.code).not.toContain("WebAssembly");
+    const small = compileToModule(p, { kernels: "wasm", maxBatch: 64 });
+    expect(small.diagnostics).toEqual([]);
+    const m = small.value!.createModel();
+    // meta.bytes is the kernels' whole memory, input copy included.
+    expect(m.meta.bytes % 65536).toBe(0);
+    expect(m.meta.bytes).toBeGreaterThanOrEqual(4 * (2 * m.meta.paramCount + 64 * 3072));
   });
 
   it("gradients match central finite differences (float32, through the kernels)", () => {

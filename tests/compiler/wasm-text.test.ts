@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import initWabt from "wabt";
 import { checkSource } from "../../compiler/check.js";
+import { Body, encodeModule, printModule } from "../../compiler/codegen/wasm/encode.js";
 import { compileProgram } from "../../compiler/compile.js";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -36,4 +37,16 @@ describe("the wasm kernels' text format", () => {
       expect(Buffer.from(buffer).equals(Buffer.from(embedded(r.code)))).toBe(true);
     });
   }
+
+  it("constants print as their exact float32 values: -0, values between two floats, infinities", async () => {
+    const wabt = await initWabt();
+    const body = new Body(["f32"], ["x"]);
+    for (const c of [-0, 0.1, 1.0000000596046448, 1e-7, 3.4e38, -Infinity]) body.get(0).f32(c).f32Add().drop();
+    body.f32x4Const([-0, 0.1, Infinity, -1.0000000596046448]).drop();
+    const fn = [{ name: "f", body }];
+    const parsed = wabt.parseWat("consts.wat", printModule(1, fn), { simd: true });
+    const { buffer } = parsed.toBinary({});
+    parsed.destroy();
+    expect(Buffer.from(buffer).equals(Buffer.from(encodeModule(1, fn)))).toBe(true);
+  });
 });

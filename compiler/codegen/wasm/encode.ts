@@ -37,6 +37,15 @@ function bytesOf(text: string): number[] {
   return [...new TextEncoder().encode(text)];
 }
 
+/** The float32 value of x in the text format: exact (the f32 rounding printed), −0 and ±inf kept. */
+function f32Text(x: number): string {
+  const v = Math.fround(x);
+  if (v === Infinity) return "inf";
+  if (v === -Infinity) return "-inf";
+  if (Number.isNaN(v)) return "nan";
+  return Object.is(v, -0) ? "-0" : String(v);
+}
+
 /**
  * The body of one function: locals are declared by `local(type)`, instructions appended by
  * the methods below, which mirror the text format (`i32.add` → `i32Add()`). Each instruction
@@ -77,6 +86,7 @@ export class Body {
   private simd(text: string, op: number, ...imm: number[]): this {
     return this.op(text, 0xfd, ...uleb(op), ...imm);
   }
+  /** A load or store; `align` is log2 of the alignment promised (4 bytes for every access: tensors start at any float). */
   private mem(name: string, prefix: number[], align: number, offset: number): this {
     const natural = { 2: 4, 4: 16 }[align] ?? 1;
     return this.op(`${name} offset=${offset} align=${natural}`, ...prefix, ...uleb(align), ...uleb(offset));
@@ -96,7 +106,7 @@ export class Body {
   }
   f32(x: number): this {
     const b = new Uint8Array(new Float32Array([x]).buffer);
-    return this.op(`f32.const ${x}`, 0x43, ...b);
+    return this.op(`f32.const ${f32Text(x)}`, 0x43, ...b);
   }
   i32Add(): this {
     return this.op("i32.add", 0x6a);
@@ -177,14 +187,14 @@ export class Body {
     return this.mem("f32.store", [0x38], 2, offset);
   }
   v128Load(offset: number): this {
-    return this.mem("v128.load", [0xfd, 0x00], 4, offset);
+    return this.mem("v128.load", [0xfd, 0x00], 2, offset);
   }
   /** Load one f32 and copy it to the four lanes. */
   v128Load32Splat(offset: number): this {
     return this.mem("v128.load32_splat", [0xfd, 0x09], 2, offset);
   }
   v128Store(offset: number): this {
-    return this.mem("v128.store", [0xfd, 0x0b], 4, offset);
+    return this.mem("v128.store", [0xfd, 0x0b], 2, offset);
   }
   v128Zero(): this {
     return this.simd("v128.const i32x4 0 0 0 0", 0x0c, ...new Array<number>(16).fill(0));
@@ -192,7 +202,7 @@ export class Body {
   /** A v128 constant of four f32 lanes. */
   f32x4Const(lanes: readonly [number, number, number, number]): this {
     const bytes = [...new Uint8Array(new Float32Array(lanes).buffer)];
-    const text = lanes.map((x) => (x === -Infinity ? "-inf" : x === Infinity ? "inf" : String(x))).join(" ");
+    const text = lanes.map(f32Text).join(" ");
     return this.simd(`v128.const f32x4 ${text}`, 0x0c, ...bytes);
   }
   /** Lane bits from the first operand where the mask (third) is set, else from the second. */

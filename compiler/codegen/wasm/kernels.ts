@@ -19,7 +19,7 @@
  * the gradient where a saved ReLU output is not positive — the same epilogues the
  * TypeScript kernels apply, lane for lane (`v > 0 ? v : 0`, with NaN → 0).
  */
-import { Body, type WasmFunction } from "./encode.js";
+import { Body, type ValType, type WasmFunction } from "./encode.js";
 
 export interface KernelSpec {
   /** Export name (an identifier). */
@@ -72,6 +72,7 @@ const AXPY_VECS = 2;
 const AXPY_TAIL_VECS = 4;
 const E = 4;
 
+/** The locals of a kernel, each declared on first use (so a function declares only what it reads). */
 interface Locals {
   readonly n: number;
   readonly r: number;
@@ -82,21 +83,60 @@ interface Locals {
   readonly o: number;
   readonly t: number;
   readonly s: number;
-  readonly acc: number[];
-  readonly av: number[];
-  readonly bv: number[];
+  acc(k: number): number;
+  av(i: number): number;
+  bv(j: number): number;
   /** f32 accumulators and operands of the axpy loop's last cols % 4 columns. */
-  readonly sacc: number[];
-  readonly sb: number[];
+  sacc(k: number): number;
+  sb(j: number): number;
   readonly sa: number;
 }
 
-function locals(f: Body, accs: number, as: number, bs: number, scalars = false): Locals {
-  const i32 = (name: string): number => f.local("i32", name);
-  const l = { n: 0, r: i32("r"), c: i32("c"), d: i32("d"), pa: i32("pa"), pb: i32("pb"), o: i32("o"), t: f.local("f32", "t"), s: f.local("v128", "s") };
-  const v = (k: number, name: string): number[] => Array.from({ length: k }, (_, i) => f.local("v128", `${name}${i}`));
-  const sc = (k: number, name: string): number[] => Array.from({ length: k }, (_, i) => f.local("f32", `${name}${i}`));
-  return { ...l, acc: v(accs, "acc"), av: v(as, "a"), bv: v(bs, "b"), sacc: sc(scalars ? AXPY_ROWS * 3 : 0, "sacc"), sb: sc(scalars ? 3 : 0, "sb"), sa: scalars ? f.local("f32", "sa") : -1 };
+function locals(f: Body): Locals {
+  const made = new Map<string, number>();
+  const get = (name: string, type: ValType): number => {
+    let i = made.get(name);
+    if (i === undefined) {
+      i = f.local(type, name);
+      made.set(name, i);
+    }
+    return i;
+  };
+  return {
+    n: 0,
+    get r() {
+      return get("r", "i32");
+    },
+    get c() {
+      return get("c", "i32");
+    },
+    get d() {
+      return get("d", "i32");
+    },
+    get pa() {
+      return get("pa", "i32");
+    },
+    get pb() {
+      return get("pb", "i32");
+    },
+    get o() {
+      return get("o", "i32");
+    },
+    get t() {
+      return get("t", "f32");
+    },
+    get s() {
+      return get("s", "v128");
+    },
+    acc: (k) => get(`acc${k}`, "v128"),
+    av: (i) => get(`a${i}`, "v128"),
+    bv: (j) => get(`b${j}`, "v128"),
+    sacc: (k) => get(`sacc${k}`, "f32"),
+    sb: (j) => get(`sb${j}`, "f32"),
+    get sa() {
+      return get("sa", "f32");
+    },
+  };
 }
 
 /** `for (v = from; v < to; v += step) body` as a do-while (callers guarantee one iteration). */
@@ -166,7 +206,7 @@ function epilogueVec(f: Body, s: KernelSpec, L: Locals, off: number, j: number):
 
 function dotKernel(s: KernelSpec): WasmFunction {
   const f = new Body(["i32"], ["n"]);
-  const L = locals(f, DOT_ROWS * DOT_COLS, DOT_ROWS, DOT_COLS);
+  const L = locals(f);
   const depth = s.depth as number;
   const quads = Math.floor(depth / 4);
   const rest = depth % 4;
@@ -176,7 +216,7 @@ function dotKernel(s: KernelSpec): WasmFunction {
     scaled(f, L.c, s.bC * E);
     f.set(L.pb);
     if (quads > 0) {
-      for (let k = 0; k < rh * cw; k++) f.v128Zero().set(L.acc[k] as number);
+      for (let k = 0; k < rh * cw; k++) f.v128Zero().set(L.acc(k));
       countedLoop(
         f,
         L.d,
@@ -184,12 +224,12 @@ function dotKernel(s: KernelSpec): WasmFunction {
         quads,
         1,
         () => {
-          for (let i = 0; i < rh; i++) f.get(L.pa).v128Load(s.a + i * s.aR * E).set(L.av[i] as number);
-          for (let j = 0; j < cw; j++) f.get(L.pb).v128Load(s.b + j * s.bC * E).set(L.bv[j] as number);
+          for (let i = 0; i < rh; i++) f.get(L.pa).v128Load(s.a + i * s.aR * E).set(L.av(i));
+          for (let j = 0; j < cw; j++) f.get(L.pb).v128Load(s.b + j * s.bC * E).set(L.bv(j));
           for (let i = 0; i < rh; i++) {
             for (let j = 0; j < cw; j++) {
-              const acc = L.acc[i * cw + j] as number;
-              f.get(acc).get(L.av[i] as number).get(L.bv[j] as number).f32x4Mul().f32x4Add().set(acc);
+              const acc = L.acc(i * cw + j);
+              f.get(acc).get(L.av(i)).get(L.bv(j)).f32x4Mul().f32x4Add().set(acc);
             }
           }
           f.get(L.pa).i32(16).i32Add().set(L.pa);
@@ -204,7 +244,7 @@ function dotKernel(s: KernelSpec): WasmFunction {
     f.i32Add().set(L.o);
     for (let i = 0; i < rh; i++) {
       for (let j = 0; j < cw; j++) {
-        const acc = L.acc[i * cw + j] as number;
+        const acc = L.acc(i * cw + j);
         const off = (i * s.oR + j * s.oC) * E;
         f.get(L.o);
         if (quads > 0) {
@@ -237,7 +277,7 @@ function dotKernel(s: KernelSpec): WasmFunction {
 
 function axpyKernel(s: KernelSpec): WasmFunction {
   const f = new Body(["i32"], ["n"]);
-  const L = locals(f, Math.max(AXPY_ROWS * AXPY_VECS, AXPY_TAIL_VECS), 0, Math.max(AXPY_VECS, AXPY_TAIL_VECS), s.cols % 4 > 0);
+  const L = locals(f);
   const vectors = Math.floor(s.cols / 4);
   if (s.transposeB !== undefined) {
     // b[d·cols + c] = from[c·depth + d]: pa walks the source, pb the copy.
@@ -273,7 +313,7 @@ function axpyKernel(s: KernelSpec): WasmFunction {
   }
   // c counts vectors: byte offset of column c·4 is c·16 (bC = oC = 1).
   const tile = (rh: number, cv: number): void => {
-    for (let k = 0; k < rh * cv; k++) f.v128Zero().set(L.acc[k] as number);
+    for (let k = 0; k < rh * cv; k++) f.v128Zero().set(L.acc(k));
     scaled(f, L.r, s.aR * E);
     f.set(L.pa);
     scaled(f, L.c, 16);
@@ -285,12 +325,12 @@ function axpyKernel(s: KernelSpec): WasmFunction {
       s.depth,
       1,
       () => {
-        for (let j = 0; j < cv; j++) f.get(L.pb).v128Load(s.b + j * 16).set(L.bv[j] as number);
+        for (let j = 0; j < cv; j++) f.get(L.pb).v128Load(s.b + j * 16).set(L.bv(j));
         for (let i = 0; i < rh; i++) {
           f.get(L.pa).v128Load32Splat(s.a + i * s.aR * E).set(L.s);
           for (let j = 0; j < cv; j++) {
-            const acc = L.acc[i * cv + j] as number;
-            f.get(acc).get(L.s).get(L.bv[j] as number).f32x4Mul().f32x4Add().set(acc);
+            const acc = L.acc(i * cv + j);
+            f.get(acc).get(L.s).get(L.bv(j)).f32x4Mul().f32x4Add().set(acc);
           }
         }
         f.get(L.pa).i32(s.aD * E).i32Add().set(L.pa);
@@ -304,7 +344,7 @@ function axpyKernel(s: KernelSpec): WasmFunction {
     for (let i = 0; i < rh; i++) {
       for (let j = 0; j < cv; j++) {
         const off = i * s.oR * E + j * 16;
-        f.get(L.o).get(L.acc[i * cv + j] as number);
+        f.get(L.o).get(L.acc(i * cv + j));
         epilogueVec(f, s, L, off, j);
         f.v128Store(s.out + off);
       }
@@ -314,7 +354,7 @@ function axpyKernel(s: KernelSpec): WasmFunction {
   const rc = s.cols % 4;
   const c0 = 4 * vectors;
   const scalarTile = (rh: number): void => {
-    for (let k = 0; k < rh * rc; k++) f.f32(0).set(L.sacc[k] as number);
+    for (let k = 0; k < rh * rc; k++) f.f32(0).set(L.sacc(k));
     scaled(f, L.r, s.aR * E);
     f.set(L.pa);
     f.i32(c0 * E).set(L.pb);
@@ -325,12 +365,12 @@ function axpyKernel(s: KernelSpec): WasmFunction {
       s.depth,
       1,
       () => {
-        for (let j = 0; j < rc; j++) f.get(L.pb).f32Load(s.b + j * E).set(L.sb[j] as number);
+        for (let j = 0; j < rc; j++) f.get(L.pb).f32Load(s.b + j * E).set(L.sb(j));
         for (let i = 0; i < rh; i++) {
           f.get(L.pa).f32Load(s.a + i * s.aR * E).set(L.sa);
           for (let j = 0; j < rc; j++) {
-            const acc = L.sacc[i * rc + j] as number;
-            f.get(acc).get(L.sa).get(L.sb[j] as number).f32Mul().f32Add().set(acc);
+            const acc = L.sacc(i * rc + j);
+            f.get(acc).get(L.sa).get(L.sb(j)).f32Mul().f32Add().set(acc);
           }
         }
         f.get(L.pa).i32(s.aD * E).i32Add().set(L.pa);
@@ -343,7 +383,7 @@ function axpyKernel(s: KernelSpec): WasmFunction {
     for (let i = 0; i < rh; i++) {
       for (let j = 0; j < rc; j++) {
         const off = (i * s.oR + c0 + j) * E;
-        f.get(L.o).get(L.sacc[i * rc + j] as number);
+        f.get(L.o).get(L.sacc(i * rc + j));
         if (s.bias !== undefined) f.i32(0).f32Load(s.bias + (c0 + j) * E).f32Add();
         if (s.mask !== undefined) f.get(L.o).f32Load(s.mask + off).f32Mul();
         if (s.reluGradOf !== undefined) f.set(L.t).get(L.t).f32(0).get(L.o).f32Load(s.reluGradOf + off).f32(0).f32Gt().select();
@@ -371,7 +411,8 @@ export function kernelFunction(s: KernelSpec): WasmFunction {
  * The optimizer's update over the flat parameter array, 4 parameters per step (and up to 3
  * single ones at the end of each run of trainable tensors). Its three f32 parameters are the
  * per-step scalars the TypeScript side computes: the learning rate, or Adam's bias-corrected
- * step size and √(1 − β₂ᵗ), and AdamW's decay factor 1 − lr·wd.
+ * step size and √(1 − β₂ᵗ), and AdamW's lr·wd (not 1 − lr·wd: in float32 that would lose a
+ * small decay).
  */
 export interface UpdateSpec {
   readonly kind: "sgd" | "adam";
@@ -389,29 +430,36 @@ export interface UpdateSpec {
   readonly epsilon: number;
   /** Coefficient of the L2 term added to the gradient (0: none). */
   readonly l2: number;
-  /** AdamW: parameters scaled by the third argument (decoupled weight decay). */
+  /** AdamW: p −= (third argument) · p (decoupled weight decay). */
   readonly decoupled: boolean;
 }
 
 export function updateFunction(u: UpdateSpec): WasmFunction {
   const f = new Body(["f32", "f32", "f32"], ["s0", "s1", "s2"]);
   const i = f.local("i32", "i");
-  const g = f.local("v128", "g");
-  const m = f.local("v128", "m");
-  const v = f.local("v128", "v");
-  const gs = f.local("f32", "gs");
-  const ms = f.local("f32", "ms");
-  const vs = f.local("f32", "vs");
+  // Declared on first use: a plain SGD update needs no moment locals.
+  const lazy = (name: string, type: ValType): (() => number) => {
+    let at: number | undefined;
+    return () => (at ??= f.local(type, name));
+  };
+  const [g, m, v] = [lazy("g", "v128"), lazy("m", "v128"), lazy("v", "v128")];
+  const [gs, ms, vs] = [lazy("gs", "f32"), lazy("ms", "f32"), lazy("vs", "f32")];
   // Constants and the per-step scalars, splatted once for the vector loop.
   const values: Record<string, number> = { b1: u.beta1, c1: 1 - u.beta1, b2: u.beta2, c2: 1 - u.beta2, eps: u.epsilon, mom: u.momentum, l2: u.l2 };
+  // The constants and per-step scalars this formula reads, splatted once for the vector loop.
+  const adam = u.kind === "adam";
+  const needed = [
+    ...(adam ? ["b1", "c1", "b2", "c2", "eps", "s0", "s1"] : ["s0"]),
+    ...(u.kind === "sgd" && u.momentum > 0 ? ["mom"] : []),
+    ...(u.l2 > 0 ? ["l2"] : []),
+    ...(u.decoupled ? ["s2"] : []),
+  ];
   const splat: Record<string, number> = {};
-  for (const [name, x] of Object.entries(values)) {
-    splat[name] = f.local("v128", name);
-    f.f32(x).f32x4Splat().set(splat[name] as number);
-  }
-  for (const [k, name] of ["s0", "s1", "s2"].entries()) {
-    splat[name] = f.local("v128", `${name}x4`);
-    f.get(k).f32x4Splat().set(splat[name] as number);
+  for (const name of needed) {
+    splat[name] = f.local("v128", name.startsWith("s") ? `${name}x4` : name);
+    if (name.startsWith("s")) f.get(Number(name.slice(1)));
+    else f.f32(values[name] as number);
+    f.f32x4Splat().set(splat[name] as number);
   }
   const V = u.moments + 4 * u.count;
   /** One step over 4 parameters (vec) or 1, at the address on top of `base` plus `off`. */
@@ -441,28 +489,28 @@ export function updateFunction(u: UpdateSpec): WasmFunction {
       mul();
       add();
     }
-    f.set(G);
+    f.set(G());
     if (u.kind === "sgd" && u.momentum > 0) {
       // v = mom · v + g
       base();
       k("mom");
       load(u.moments);
       mul();
-      f.get(G);
+      f.get(G());
       add();
-      f.tee(M);
+      f.tee(M());
       store(u.moments);
       // p -= lr · v, or lr · (g + mom · v) (Nesterov)
       base();
       load(u.params);
       k("s0");
       if (u.nesterov) {
-        f.get(G);
+        f.get(G());
         k("mom");
-        f.get(M);
+        f.get(M());
         mul();
         add();
-      } else f.get(M);
+      } else f.get(M());
       mul();
       sub();
       store(u.params);
@@ -470,7 +518,7 @@ export function updateFunction(u: UpdateSpec): WasmFunction {
       base();
       load(u.params);
       k("s0");
-      f.get(G);
+      f.get(G());
       mul();
       sub();
       store(u.params);
@@ -481,34 +529,36 @@ export function updateFunction(u: UpdateSpec): WasmFunction {
       load(u.moments);
       mul();
       k("c1");
-      f.get(G);
+      f.get(G());
       mul();
       add();
-      f.tee(M);
+      f.tee(M());
       store(u.moments);
       base();
       k("b2");
       load(V);
       mul();
       k("c2");
-      f.get(G);
-      f.get(G);
+      f.get(G());
+      f.get(G());
       mul();
       mul();
       add();
-      f.tee(W);
+      f.tee(W());
       store(V);
-      // p = p (· decay) − step · m / (√v / root2 + ε)
+      // p = p (− lr·wd · p) − step · m / (√v / root2 + ε)
       base();
       load(u.params);
       if (u.decoupled) {
+        load(u.params);
         k("s2");
         mul();
+        sub();
       }
       k("s0");
-      f.get(M);
+      f.get(M());
       mul();
-      f.get(W);
+      f.get(W());
       sqrt();
       k("s1");
       div();

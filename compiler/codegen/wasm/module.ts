@@ -117,6 +117,11 @@ export class WasmKernels {
     return Math.max(1, Math.ceil(this.top / 65536));
   }
 
+  /** Bytes of the kernels' memory, once every kernel is registered. */
+  get memoryBytes(): number {
+    return this.pages * 65536;
+  }
+
   /** The call of a max-pooling kernel, or undefined (channels not a multiple of 4, padding). */
   maxpool(r: PoolRequest, inputName: string): string | undefined {
     const inside = r.pt === 0 && r.pl === 0 && (r.oh - 1) * r.sh + r.kh <= r.h && (r.ow - 1) * r.sw + r.kw <= r.w;
@@ -170,7 +175,7 @@ export class WasmKernels {
     const lines = [`// optimizer: ${commentText(describeOptimizer(o))}, in the wasm kernel \`update\``, `function update(lr${T(": number")})${T(": void")} {`, `step++;`];
     if (adam) {
       lines.push(`const stepSize = lr / (1 - Math.pow(${num(o.beta1)}, step));`, `const root2 = Math.sqrt(1 - Math.pow(${num(o.beta2)}, step));`);
-      lines.push(decoupled ? `kernels.update(stepSize, root2, 1 - lr * ${num(o.weightDecay)}); // decoupled weight decay` : `kernels.update(stepSize, root2, 0);`);
+      lines.push(decoupled ? `kernels.update(stepSize, root2, lr * ${num(o.weightDecay)}); // decoupled weight decay` : `kernels.update(stepSize, root2, 0);`);
     } else lines.push(`kernels.update(lr, 0, 0);`);
     lines.push(`}`);
     return lines.join("\n");
@@ -189,11 +194,12 @@ export class WasmKernels {
     for (let i = 0; i < hex.length; i += 96) lines.push(`  "${hex.slice(i, i + 96)}",`);
     const out = [
       `// The matrix products run as WebAssembly SIMD kernels that nnc wrote for this model`,
-      `// (${bytes.length} bytes, no toolchain; the text below is their binary in hex). Each is a`,
-      `// function of the batch size n; every address and every other size is a constant:`,
+      `// (${bytes.length} bytes, no toolchain; the text below is their binary in hex; \`nnc compile`,
+      `// --kernels wasm --emit wat\` prints them as text). Each takes the batch size n (a convolution`,
+      `// gets its window rows, n·positions); every address and every other size is a constant:`,
       ...this.docs.map((d) => `//   ${d}`),
       `// Everything else (softmax, loss, optimizer, …) is the TypeScript below. The model's`,
-      `// float buffers are views of the kernels' memory (${this.pages} pages of 64 KiB).`,
+      `// float buffers are views of the kernels' memory (${this.pages} × 64 KiB).`,
     ];
     if (ts) {
       out.push(
@@ -220,16 +226,15 @@ export class WasmKernels {
       `if (kernelModule === undefined) kernelModule = new WebAssembly.Module(kernelBytes());`,
       `return kernelModule;`,
       `}`,
-      `/**`,
-      ` * Compiles the kernels off the calling thread. \`createModel\` compiles them itself when needed,`,
-      ` * synchronously; on a browser's main thread (where Chrome compiles only modules under 4 KB`,
-      ` * synchronously) await this once before the first \`createModel\`.`,
-      ` */`,
+      `// Compiles the kernels off the calling thread. createModel compiles them itself when needed,`,
+      `// synchronously; on a browser's main thread, where Chrome compiles only modules under 4 KB`,
+      `// synchronously, await this once before the first createModel.`,
       `export function prepareKernels()${ts ? ": Promise<void>" : ""} {`,
       `if (kernelModule !== undefined) return Promise.resolve();`,
-      `return WebAssembly.compile(kernelBytes()).then((m) => {`,
-      `kernelModule = m;`,
-      `});`,
+      `return WebAssembly.compile(kernelBytes()).then(keepKernels);`,
+      `}`,
+      `function keepKernels(compiled${ts ? ": object" : ""})${ts ? ": void" : ""} {`,
+      `kernelModule = compiled;`,
       `}`,
     );
     return out.join("\n");
@@ -262,8 +267,10 @@ export class WasmKernels {
 }
 
 function describe(r: KernelRequest, form: "dot" | "axpy"): string {
-  const rows = r.rows === "n" ? "n" : String(r.rows);
+  const per = r.rowsPerSample !== undefined && r.rowsPerSample > 1 ? `n·${r.rowsPerSample}` : "n";
+  const rows = r.rows === "n" ? per : String(r.rows);
   const epilogue = [r.bias !== undefined ? `+ ${r.bias}` : "", r.relu === true ? "relu" : "", r.mask !== undefined ? `× ${r.mask}` : "", r.reluGradOf !== undefined ? `where ${r.reluGradOf} > 0` : ""].filter((x) => x !== "");
-  const sum = r.depth === "n" ? "the batch" : `${r.depth}`;
-  return `${r.out}(n): ${rows}×${r.cols}, sums of ${sum} products of ${r.a} and ${r.b}${epilogue.length > 0 ? ", then " + epilogue.join(", ") : ""} (${form} loop)`;
+  const sum = r.depth === "n" ? (per === "n" ? "over the batch of products" : `over the batch's ${per} window rows of products`) : `of ${r.depth} products`;
+  const call = per === "n" ? "(n)" : `(n·${r.rowsPerSample})`;
+  return `${r.out}${call}: ${rows}×${r.cols}, sums ${sum} of ${r.a} and ${r.b}${epilogue.length > 0 ? ", then " + epilogue.join(", ") : ""} (${form} loop)`;
 }
