@@ -38,7 +38,10 @@ export interface ModelMeta {
   readonly optimizer: string;
   /** "float32" normally; "float64" for gradient checks. */
   readonly dtype: "float32" | "float64";
-  /** Bytes held by every preallocated buffer of one instance. */
+  /**
+   * Bytes held by every preallocated buffer of one instance; with WebAssembly kernels, the
+   * size of the kernels' memory, which holds them all (and a copy of the input).
+   */
   readonly bytes: number;
 }
 
@@ -58,7 +61,11 @@ export interface ModelState {
 export interface CompiledModel {
   readonly meta: ModelMeta;
   readonly layout: readonly ParamEntry[];
-  /** All parameters, flat; views of it may be taken with `layout`. */
+  /**
+   * All parameters, flat; views of it may be taken with `layout`. With WebAssembly kernels it
+   * is a view of the kernels' memory: `params.buffer` is that whole memory and cannot be
+   * transferred (post `params.slice()` to a worker, or use `getState`).
+   */
   readonly params: Floats;
   /** Gradient of the last `lossAndGrad`/`trainStep`, laid out like `params`. */
   readonly grads: Floats;
