@@ -237,13 +237,21 @@ describe("playground", () => {
     await page.waitForFunction(() => window.__nnc.history().length === 1 && !window.__nnc.state().running);
     await page.click("#step");
     await page.waitForFunction(() => window.__nnc.history().length === 2 && !window.__nnc.state().running);
-    await page.click("#train");
-    // Pause as soon as ten epochs are in (a click from the page itself, so no input latency).
-    await page.waitForFunction(() => {
-      if (window.__nnc.history().length < 10) return false;
-      document.getElementById("pause")!.click();
-      return true;
-    });
+    // Train, and pause as soon as a new epoch is in: a click from the page itself, checked on
+    // a timer between the worker's messages (with the wasm kernels the whole run takes well
+    // under a second, and animation frames can lag that long on a busy machine).
+    await page.evaluate(
+      () =>
+        new Promise<void>((done) => {
+          const timer = setInterval(() => {
+            if (window.__nnc.history().length < 3) return;
+            clearInterval(timer);
+            document.getElementById("pause")!.click();
+            done();
+          }, 1);
+          document.getElementById("train")!.click();
+        }),
+    );
     await page.waitForFunction(() => !window.__nnc.state().running);
     const paused = await epochs();
     await page.waitForTimeout(500);

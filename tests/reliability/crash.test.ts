@@ -53,8 +53,9 @@ describe("crash safety", () => {
     // The kills were spread out: some left a checkpoint behind, not every run had finished.
     expect(outcomes.some((o) => o.checkpointEpoch > 0), JSON.stringify(outcomes)).toBe(true);
     expect(outcomes.some((o) => o.temps > 0), JSON.stringify(outcomes)).toBe(true);
-    // A loaded machine may miss a moment and let a run finish; most must be real kills.
-    expect(outcomes.filter((o) => !o.finished).length, JSON.stringify(outcomes)).toBeGreaterThanOrEqual(7);
+    // A loaded machine may miss a moment and let a run finish (a whole epoch takes milliseconds
+    // with the wasm kernels); at least half must be real kills.
+    expect(outcomes.filter((o) => !o.finished).length, JSON.stringify(outcomes)).toBeGreaterThanOrEqual(5);
   }, 240_000);
 });
 
