@@ -10,7 +10,7 @@
  * dw = dzᵀ·col (`conv2d_dw`), db = Σ dz over batch and pixels (`conv2d_db`).
  */
 import type { OpDef } from "./types.js";
-import { alphaOf, attrNum } from "./types.js";
+import { alphaOf, attrNum, kernelActivation } from "./types.js";
 import { gemm } from "../codegen/gemm.js";
 import { activationDef } from "./activations.js";
 import { geometryOf } from "./conv-geometry.js";
@@ -57,8 +57,9 @@ export const conv2d: OpDef = {
     const alpha = act !== undefined ? ctx.num(alphaOf(node.attrs)) : "";
     const product = { a: ctx.ref(col), b: ctx.ref(w), rows: "n", cols: f, depth: k, aR: k, aD: 1, bD: 1, bC: k, oR: f, oC: 1 } as const;
     // Inside `overRows`, `n` counts window rows: the wasm kernel gets that count.
-    if (act === undefined || actName === "relu") {
-      const call = ctx.kernel?.({ ...product, out, ...(bias !== undefined ? { bias } : {}), relu: actName === "relu", rowsPerSample: g.oh * g.ow });
+    const epilogue = kernelActivation(actName);
+    if (epilogue !== undefined) {
+      const call = ctx.kernel?.({ ...product, out, ...(bias !== undefined ? { bias } : {}), ...epilogue, rowsPerSample: g.oh * g.ow });
       if (call !== undefined) return overRows(g.oh * g.ow, call);
     }
     const code = gemm({

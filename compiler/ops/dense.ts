@@ -5,7 +5,7 @@
  * comes from the unfused ops it replaces.
  */
 import type { OpDef } from "./types.js";
-import { alphaOf } from "./types.js";
+import { alphaOf, kernelActivation } from "./types.js";
 import { forwardGemm } from "./matmul.js";
 import { activationDef } from "./activations.js";
 
@@ -21,8 +21,9 @@ export const dense: OpDef = {
     const act = typeof actName === "string" && actName !== "linear" ? activationDef(actName) : undefined;
     const alpha = act !== undefined ? ctx.num(alphaOf(node.attrs)) : "";
     const setup = bias !== undefined ? (ci: number, c: string) => `const q${ci} = ${bias}[${c}];` : undefined;
-    // The wasm kernels know ReLU and no activation; others keep the TypeScript kernel.
-    const wasm = act === undefined || actName === "relu" ? { ...(bias !== undefined ? { bias } : {}), relu: actName === "relu" } : undefined;
+    // The wasm kernels know ReLU, tanh and sigmoid; other activations keep the TypeScript kernel.
+    const epilogue = kernelActivation(actName);
+    const wasm = epilogue !== undefined ? { ...(bias !== undefined ? { bias } : {}), ...epilogue } : undefined;
     return forwardGemm(node, ctx, setup, (acc, o, ci) => {
       const v = bias !== undefined ? `${acc} + q${ci}` : acc;
       if (act === undefined) return `${out}[${o}] = ${v};`;

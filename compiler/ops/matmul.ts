@@ -27,7 +27,7 @@ export function forwardGemm(
   ctx: EmitContext,
   colSetup: ((ci: number, c: string) => string) | undefined,
   store: (acc: string, o: string, ci: number) => string,
-  wasm: Pick<KernelRequest, "bias" | "relu"> | undefined,
+  wasm: Pick<KernelRequest, "bias" | "relu" | "act"> | undefined,
 ): string {
   const [x, w] = node.inputs as [number, number];
   const [m, k] = ctx.node(w).shape as [number, number];

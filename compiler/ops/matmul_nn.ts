@@ -4,7 +4,7 @@
  * (attrs `act`, `alpha`, `mask`; extra inputs: the saved activation value, the dropout node).
  */
 import type { OpDef } from "./types.js";
-import { alphaOf } from "./types.js";
+import { alphaOf, kernelActivationGrad } from "./types.js";
 import { gemm } from "../codegen/gemm.js";
 import { activationDef } from "./activations.js";
 
@@ -23,9 +23,10 @@ export const matmulNn: OpDef = {
     const mask = node.attrs["mask"] === true ? ctx.aux(node.inputs[extra++] as number, "mask") : "";
     const alpha = act !== undefined ? ctx.num(alphaOf(node.attrs)) : "";
     const product = { a: ctx.ref(dy), b: ctx.ref(w), rows: "n", cols: k, depth: m, aR: m, aD: 1, bD: k, bC: 1, oR: k, oC: 1 } as const;
-    // The wasm kernels know the ReLU derivative and the mask; other derivatives keep the TypeScript kernel.
-    if (act === undefined || node.attrs["act"] === "relu") {
-      const call = ctx.kernel?.({ ...product, out, ...(mask ? { mask } : {}), ...(act !== undefined ? { reluGradOf: saved } : {}) });
+    // The wasm kernels know the mask and the ReLU, tanh and sigmoid derivatives; others keep the TypeScript kernel.
+    const epilogue = kernelActivationGrad(node.attrs["act"], saved);
+    if (epilogue !== undefined) {
+      const call = ctx.kernel?.({ ...product, out, ...(mask ? { mask } : {}), ...epilogue });
       if (call !== undefined) return call;
     }
     return gemm({

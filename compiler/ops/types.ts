@@ -56,6 +56,25 @@ export interface PoolRequest {
 }
 
 /** A matrix product for `EmitContext.kernel`: `GemmSpec`'s operands and strides, and its epilogue as data. */
+/** The activations whose forward and derivative the wasm kernels apply in their epilogue. */
+export type KernelActivation = "relu" | "tanh" | "sigmoid";
+
+/** The epilogue fields of a request for activation `act` (undefined: none; else no wasm kernel). */
+export function kernelActivation(act: unknown): Pick<KernelRequest, "relu" | "act"> | undefined {
+  if (act === undefined || act === "linear") return {};
+  if (act === "relu") return { relu: true };
+  if (act === "tanh" || act === "sigmoid") return { act };
+  return undefined;
+}
+
+/** The epilogue fields for the derivative of `act` read from `saved`. */
+export function kernelActivationGrad(act: unknown, saved: string): Pick<KernelRequest, "reluGradOf" | "actGradOf"> | undefined {
+  if (act === undefined || act === "linear") return {};
+  if (act === "relu") return { reluGradOf: saved };
+  if (act === "tanh" || act === "sigmoid") return { actGradOf: { act, saved } };
+  return undefined;
+}
+
 export interface KernelRequest {
   readonly a: string;
   readonly b: string;
@@ -76,6 +95,10 @@ export interface KernelRequest {
   readonly mask?: string;
   /** Saved ReLU output laid out like the output: the result is zeroed where it is ≤ 0. */
   readonly reluGradOf?: string;
+  /** tanh or sigmoid on the result. */
+  readonly act?: "tanh" | "sigmoid";
+  /** The result times the derivative of tanh or sigmoid, from the saved output (laid out like the output). */
+  readonly actGradOf?: { readonly act: "tanh" | "sigmoid"; readonly saved: string };
   /** For the description only: `n` counts this many rows per sample (a convolution's window rows). */
   readonly rowsPerSample?: number;
 }

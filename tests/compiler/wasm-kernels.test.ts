@@ -27,6 +27,8 @@ interface Case {
   reluGrad: boolean;
   /** xwT only: the kernel transposes w into scratch memory first and runs the axpy loop. */
   transpose?: boolean;
+  act?: "tanh" | "sigmoid";
+  actGrad?: "tanh" | "sigmoid";
 }
 
 /** Lays out A, B, out and the extras in one memory; returns the spec and the float64 reference. */
@@ -69,6 +71,8 @@ function run(c: Case, seed: number): { got: Float32Array; want: Float64Array } {
     ...(c.mask ? { mask: maskAt } : {}),
     ...(c.reluGrad ? { reluGradOf: savedAt } : {}),
     ...(c.transpose === true ? { b: scratchAt, bD: C, bC: 1, transposeB: { from: bAt } } : {}),
+    ...(c.act !== undefined ? { act: c.act } : {}),
+    ...(c.actGrad !== undefined ? { actGradOf: { act: c.actGrad, saved: savedAt } } : {}),
   };
   expect(["dot", "axpy"]).toContain(kernelForm(spec));
   const bytes = encodeModule(Math.ceil(at / 65536) + 1, [kernelFunction(spec)]);
@@ -82,7 +86,7 @@ function run(c: Case, seed: number): { got: Float32Array; want: Float64Array } {
   fill(oAt, R * C, () => 99);
   fill(biasAt, C, rnd);
   fill(maskAt, R * C, () => (rnd() > 0 ? 2 : 0));
-  fill(savedAt, R * C, () => (rnd() > 0 ? 1 : 0));
+  fill(savedAt, R * C, () => (c.actGrad === "tanh" ? rnd() * 2 : c.actGrad === "sigmoid" ? rnd() + 0.5 : rnd() > 0 ? 1 : 0));
   (inst.exports["k"] as (n: number) => void)(n);
   const want = new Float64Array(R * C);
   for (let r = 0; r < R; r++) {
@@ -94,6 +98,11 @@ function run(c: Case, seed: number): { got: Float32Array; want: Float64Array } {
       if (c.relu) v = v > 0 ? v : 0;
       if (c.mask) v *= mem[maskAt / 4 + o] as number;
       if (c.reluGrad) v = (mem[savedAt / 4 + o] as number) > 0 ? v : 0;
+      const y = mem[savedAt / 4 + o] as number;
+      if (c.actGrad === "tanh") v *= 1 - y * y;
+      if (c.actGrad === "sigmoid") v *= y * (1 - y);
+      if (c.act === "tanh") v = Math.tanh(v);
+      if (c.act === "sigmoid") v = 1 / (1 + Math.exp(-v));
       want[o] = v;
     }
   }
@@ -194,6 +203,44 @@ describe("wasm SIMD kernels = float64 matrix product", () => {
         }
       }
     }
+  });
+
+  it("tanh and sigmoid epilogues (forward, both loops) and their derivatives (axpy)", () => {
+    for (const act of ["tanh", "sigmoid"] as const) {
+      for (const [depth, transpose] of [[24, false], [40, false], [7, true]] as const) {
+        for (const cols of [3, 8, 13]) {
+          const { got, want } = run({ rows: "n", cols, depth, n: 5, layout: "xwT", bias: true, relu: false, mask: false, reluGrad: false, act, ...(transpose ? { transpose } : {}) }, depth + cols);
+          expectClose(got, want, depth);
+        }
+      }
+      for (const cols of [4, 7, 16]) {
+        const { got, want } = run({ rows: "n", cols, depth: 9, n: 6, layout: "dyW", bias: false, relu: false, mask: true, reluGrad: false, actGrad: act }, cols);
+        expectClose(got, want, 9);
+      }
+    }
+  });
+
+  it("the rational tanh is within 4 float32 ulp of Math.tanh, ±1 past the clamp, NaN kept", () => {
+    // One kernel over 1 × 4096 outputs with an identity weight: out = tanh(x).
+    const N = 4096;
+    const spec: KernelSpec = { name: "k", a: 0, b: 4 * N, out: 8 * N, rows: 1, cols: N, depth: 1, aR: N, aD: 1, bD: N, bC: 1, oR: N, oC: 1, act: "tanh" };
+    // axpy form: out[c] = a[0] · b[c]; a[0] = 1, b = the inputs.
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(encodeModule(1, [kernelFunction({ ...spec, aR: 1, aD: 1, bD: N })])), {});
+    const mem = new Float32Array((inst.exports["memory"] as { buffer: ArrayBuffer }).buffer);
+    mem[0] = 1;
+    const xs = Array.from({ length: N }, (_, i) => (i === 0 ? NaN : i === 1 ? 30 : i === 2 ? -30 : i === 3 ? 1e-30 : ((i - 2048) / 2048) * 10));
+    xs.forEach((x, i) => (mem[N + i] = x));
+    (inst.exports["k"] as (n: number) => void)(1);
+    expect(Number.isNaN(mem[2 * N])).toBe(true);
+    expect([mem[2 * N + 1], mem[2 * N + 2]]).toEqual([1, -1]);
+    let worst = 0;
+    for (let i = 3; i < N; i++) {
+      const x = Math.fround(xs[i] as number);
+      const want = Math.fround(Math.tanh(x));
+      const ulp = Math.max(Math.abs(want) * 2 ** -23, 2 ** -149);
+      worst = Math.max(worst, Math.abs((mem[2 * N + i] as number) - want) / ulp);
+    }
+    expect(worst).toBeLessThanOrEqual(4);
   });
 
   it("axpy form with a column count that is not a multiple of 4 (vectors, then single columns)", () => {

@@ -144,6 +144,12 @@ export class Body {
   f32Sqrt(): this {
     return this.op("f32.sqrt", 0x91);
   }
+  f32Min(): this {
+    return this.op("f32.min", 0x96);
+  }
+  f32Max(): this {
+    return this.op("f32.max", 0x97);
+  }
   f32Gt(): this {
     return this.op("f32.gt", 0x5e);
   }
@@ -232,6 +238,12 @@ export class Body {
   }
   f32x4Sqrt(): this {
     return this.simd("f32x4.sqrt", 0xe3);
+  }
+  f32x4Min(): this {
+    return this.simd("f32x4.min", 0xe8);
+  }
+  f32x4Max(): this {
+    return this.simd("f32x4.max", 0xe9);
   }
   f32x4Splat(): this {
     return this.simd("f32x4.splat", 0x13);

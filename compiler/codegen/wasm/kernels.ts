@@ -46,6 +46,10 @@ export interface KernelSpec {
   readonly mask?: number;
   /** Byte address of a saved ReLU output laid out like out: the result is zeroed where it is ≤ 0. */
   readonly reluGradOf?: number;
+  /** tanh or sigmoid on the result (a rational approximation, see `tanhOnStack`). */
+  readonly act?: "tanh" | "sigmoid";
+  /** The derivative of tanh (1 − y²) or sigmoid (y·(1 − y)) from the saved output y at `saved`. */
+  readonly actGradOf?: { readonly act: "tanh" | "sigmoid"; readonly saved: number };
   /**
    * B is `b` transposed: the function first copies the [cols × depth] matrix at `from` into
    * `b` as [depth × cols] (the forward of a layer with a short reduction, where the axpy loop
@@ -90,6 +94,9 @@ interface Locals {
   sacc(k: number): number;
   sb(j: number): number;
   readonly sa: number;
+  /** Scratch of the activation epilogues: v128 and f32. */
+  vt(i: number): number;
+  st(i: number): number;
 }
 
 function locals(f: Body): Locals {
@@ -133,6 +140,8 @@ function locals(f: Body): Locals {
     bv: (j) => get(`b${j}`, "v128"),
     sacc: (k) => get(`sacc${k}`, "f32"),
     sb: (j) => get(`sb${j}`, "f32"),
+    vt: (i) => get(`vt${i}`, "v128"),
+    st: (i) => get(`st${i}`, "f32"),
     get sa() {
       return get("sa", "f32");
     },
@@ -189,19 +198,152 @@ function scaled(f: Body, x: number, k: number): void {
   if (k !== 1) f.i32(k).i32Mul();
 }
 
+/** Arithmetic on 4 lanes (v128) or 1 (f32), so one epilogue serves vectors and single values. */
+interface Lanes {
+  add(): void;
+  sub(): void;
+  mul(): void;
+  div(): void;
+  min(): void;
+  max(): void;
+  gt(): void;
+  /** Push a constant. */
+  k(x: number): void;
+  /** Push the value(s) at `o + base + off`. */
+  load(base: number): void;
+  /** Pop into / push from this lanes' scratch local number i. */
+  set(i: number): void;
+  get(i: number): void;
+}
+
+function lanes(f: Body, L: Locals, vec: boolean, off: number): Lanes {
+  return vec
+    ? {
+        add: () => void f.f32x4Add(),
+        sub: () => void f.f32x4Sub(),
+        mul: () => void f.f32x4Mul(),
+        div: () => void f.f32x4Div(),
+        min: () => void f.f32x4Min(),
+        max: () => void f.f32x4Max(),
+        gt: () => void f.f32x4Gt(),
+        k: (x) => void f.f32x4Const([x, x, x, x]),
+        load: (base) => void f.get(L.o).v128Load(base + off),
+        set: (i) => void f.set(L.vt(i)),
+        get: (i) => void f.get(L.vt(i)),
+      }
+    : {
+        add: () => void f.f32Add(),
+        sub: () => void f.f32Sub(),
+        mul: () => void f.f32Mul(),
+        div: () => void f.f32Div(),
+        min: () => void f.f32Min(),
+        max: () => void f.f32Max(),
+        gt: () => void f.f32Gt(),
+        k: (x) => void f.f32(x),
+        load: (base) => void f.get(L.o).f32Load(base + off),
+        set: (i) => void f.set(L.st(i)),
+        get: (i) => void f.get(L.st(i)),
+      };
+}
+
+/**
+ * tanh of the value(s) on the stack: x·p(x²)/q(x²) with x clamped to ±7.9053111 (where
+ * float32 tanh is ±1), the odd 13/6 rational approximation that Eigen and XLA use for float32;
+ * within a few float32 ulp of Math.tanh. NaN stays NaN (min/max propagate it).
+ */
+const TANH_CLAMP = 7.90531110763549805;
+const TANH_P = [-2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11, 5.12229709037114e-8, 1.48572235717979e-5, 6.37261928875436e-4, 4.89352455891786e-3];
+const TANH_Q = [1.19825839466702e-6, 1.18534705686654e-4, 2.268434632439e-3, 4.89352518554385e-3];
+
+function tanhOnStack(x: Lanes): void {
+  x.k(TANH_CLAMP);
+  x.min();
+  x.k(-TANH_CLAMP);
+  x.max();
+  x.set(0); // x
+  x.get(0);
+  x.get(0);
+  x.mul();
+  x.set(1); // x²
+  const poly = (cs: readonly number[]): void => {
+    x.k(cs[0] as number);
+    for (const c of cs.slice(1)) {
+      x.get(1);
+      x.mul();
+      x.k(c);
+      x.add();
+    }
+  };
+  x.get(0);
+  poly(TANH_P);
+  x.mul();
+  poly(TANH_Q);
+  x.div();
+}
+
+/**
+ * Mask, activation derivative and activation on the value(s) on the stack, in the order the
+ * TypeScript epilogues apply them. `x` reads the mask and saved outputs at the output's offset.
+ */
+function activationEpilogue(f: Body, s: KernelSpec, L: Locals, x: Lanes, vec: boolean): void {
+  if (s.mask !== undefined) {
+    x.load(s.mask);
+    x.mul();
+  }
+  if (s.reluGradOf !== undefined) {
+    if (vec) {
+      x.load(s.reluGradOf);
+      f.v128Zero().f32x4Gt().v128And();
+    } else {
+      // v, 0, saved > 0 → select
+      f.set(L.t).get(L.t).f32(0);
+      x.load(s.reluGradOf);
+      f.f32(0).f32Gt().select();
+    }
+  }
+  if (s.actGradOf !== undefined) {
+    const y = s.actGradOf.saved;
+    if (s.actGradOf.act === "tanh") {
+      // g · (1 − y·y)
+      x.k(1);
+      x.load(y);
+      x.load(y);
+      x.mul();
+      x.sub();
+    } else {
+      // g · (y · (1 − y))
+      x.load(y);
+      x.k(1);
+      x.load(y);
+      x.sub();
+      x.mul();
+    }
+    x.mul();
+  }
+  if (s.relu === true) {
+    if (vec) f.set(L.s).v128Zero().get(L.s).f32x4Pmax();
+    else f.set(L.t).get(L.t).f32(0).get(L.t).f32(0).f32Gt().select();
+  }
+  if (s.act === "tanh") tanhOnStack(x);
+  if (s.act === "sigmoid") {
+    // σ(v) = 0.5 + 0.5 · tanh(v / 2)
+    x.k(0.5);
+    x.mul();
+    tanhOnStack(x);
+    x.k(0.5);
+    x.mul();
+    x.k(0.5);
+    x.add();
+  }
+}
+
 /** The axpy epilogue on the vector on the stack, reading at `o + off` (bias: column `c` + `j`). */
 function epilogueVec(f: Body, s: KernelSpec, L: Locals, off: number, j: number): void {
   if (s.bias !== undefined) {
     scaled(f, L.c, 16);
     f.v128Load(s.bias + 16 * j).f32x4Add();
   }
-  if (s.mask !== undefined) f.get(L.o).v128Load(s.mask + off).f32x4Mul();
-  if (s.reluGradOf !== undefined) {
-    f.get(L.o).v128Load(s.reluGradOf + off).v128Zero().f32x4Gt().v128And();
-  }
-  if (s.relu === true) {
-    f.set(L.s).v128Zero().get(L.s).f32x4Pmax();
-  }
+  activationEpilogue(f, s, L, lanes(f, L, true, off), true);
 }
 
 function dotKernel(s: KernelSpec): WasmFunction {
@@ -261,12 +403,7 @@ function dotKernel(s: KernelSpec): WasmFunction {
           scaled(f, L.c, E);
           f.f32Load(s.bias + j * E).f32Add();
         }
-        if (s.mask !== undefined) f.get(L.o).f32Load(s.mask + off).f32Mul();
-        if (s.reluGradOf !== undefined) {
-          // v, 0, saved > 0 → select
-          f.set(L.t).get(L.t).f32(0).get(L.o).f32Load(s.reluGradOf + off).f32(0).f32Gt().select();
-        }
-        if (s.relu === true) f.set(L.t).get(L.t).f32(0).get(L.t).f32(0).f32Gt().select();
+        activationEpilogue(f, s, L, lanes(f, L, false, off), false);
         f.f32Store(s.out + off);
       }
     }
@@ -385,9 +522,7 @@ function axpyKernel(s: KernelSpec): WasmFunction {
         const off = (i * s.oR + c0 + j) * E;
         f.get(L.o).get(L.sacc(i * rc + j));
         if (s.bias !== undefined) f.i32(0).f32Load(s.bias + (c0 + j) * E).f32Add();
-        if (s.mask !== undefined) f.get(L.o).f32Load(s.mask + off).f32Mul();
-        if (s.reluGradOf !== undefined) f.set(L.t).get(L.t).f32(0).get(L.o).f32Load(s.reluGradOf + off).f32(0).f32Gt().select();
-        if (s.relu === true) f.set(L.t).get(L.t).f32(0).get(L.t).f32(0).f32Gt().select();
+        activationEpilogue(f, s, L, lanes(f, L, false, off), false);
         f.f32Store(s.out + off);
       }
     }

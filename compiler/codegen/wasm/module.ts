@@ -75,7 +75,7 @@ export class WasmKernels {
       }
       return this.address.get(name);
     };
-    const names = [r.a, r.b, r.out, r.bias, r.mask, r.reluGradOf].filter((x): x is string => x !== undefined);
+    const names = [r.a, r.b, r.out, r.bias, r.mask, r.reluGradOf, r.actGradOf?.saved].filter((x): x is string => x !== undefined);
     if (names.some((x) => x !== inputName && !this.address.has(x))) return undefined;
     const at = (name: string | undefined): number | undefined => (name === undefined ? undefined : where(name));
     const spec: KernelSpec = {
@@ -96,6 +96,8 @@ export class WasmKernels {
       ...(r.relu === true ? { relu: true } : {}),
       ...(r.mask !== undefined ? { mask: at(r.mask) as number } : {}),
       ...(r.reluGradOf !== undefined ? { reluGradOf: at(r.reluGradOf) as number } : {}),
+      ...(r.act !== undefined ? { act: r.act } : {}),
+      ...(r.actGradOf !== undefined ? { actGradOf: { act: r.actGradOf.act, saved: at(r.actGradOf.saved) as number } } : {}),
     };
     const found = kernelForm(spec);
     if (found !== "dot" && found !== "axpy") return undefined;
@@ -269,7 +271,14 @@ export class WasmKernels {
 function describe(r: KernelRequest, form: "dot" | "axpy"): string {
   const per = r.rowsPerSample !== undefined && r.rowsPerSample > 1 ? `n·${r.rowsPerSample}` : "n";
   const rows = r.rows === "n" ? per : String(r.rows);
-  const epilogue = [r.bias !== undefined ? `+ ${r.bias}` : "", r.relu === true ? "relu" : "", r.mask !== undefined ? `× ${r.mask}` : "", r.reluGradOf !== undefined ? `where ${r.reluGradOf} > 0` : ""].filter((x) => x !== "");
+  const epilogue = [
+    r.bias !== undefined ? `+ ${r.bias}` : "",
+    r.relu === true ? "relu" : "",
+    r.act ?? "",
+    r.mask !== undefined ? `× ${r.mask}` : "",
+    r.reluGradOf !== undefined ? `where ${r.reluGradOf} > 0` : "",
+    r.actGradOf !== undefined ? `× ${r.actGradOf.act}′ from ${r.actGradOf.saved}` : "",
+  ].filter((x) => x !== "");
   const sum = r.depth === "n" ? (per === "n" ? "over the batch of products" : `over the batch's ${per} window rows of products`) : `of ${r.depth} products`;
   const call = per === "n" ? "(n)" : `(n·${r.rowsPerSample})`;
   return `${r.out}${call}: ${rows}×${r.cols}, sums ${sum} of ${r.a} and ${r.b}${epilogue.length > 0 ? ", then " + epilogue.join(", ") : ""} (${form} loop)`;
