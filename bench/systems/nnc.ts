@@ -125,13 +125,17 @@ export async function nncTrainer(setup: TrainSetup, _w: "W1" | "W2", kernels: "j
     xs.push(setup.x.subarray(b * B * f, (b + 1) * B * f));
     ys.push(setup.y.subarray(b * B * k, (b + 1) * B * k));
   }
-  let model: CompiledModel = modules.sgd.createModel();
+  // One model per optimizer, re-initialized by `reset` (not re-created: V8 specializes the
+  // generated closures to the instance it has seen, and a fresh one would be re-optimized
+  // during the timed run).
+  const models: Record<OptKind, CompiledModel> = { sgd: modules.sgd.createModel(), adam: modules.adam.createModel() };
+  let model: CompiledModel = models.sgd;
   let lr = setup.lr.sgd;
   return {
     name: kernels === "wasm" ? "nnc-wasm" : "nnc",
     reset(opt: OptKind) {
-      model = modules[opt].createModel();
-      model.init(1);
+      model = models[opt];
+      model.init(1); // zeroes the optimizer state and the step count too
       loadWeights(model, setup.init);
       lr = setup.lr[opt];
     },
