@@ -15,9 +15,8 @@
  * (see `ops/matmul*.ts`). The store is the epilogue: bias, activation, derivative, mask.
  */
 
-export interface GemmSpec {
-  readonly a: string;
-  readonly b: string;
+/** The shape of a matrix product: sizes (`n`: the run-time batch) and strides in elements. */
+export interface ProductShape {
   readonly rows: number | "n";
   readonly cols: number;
   readonly depth: number | "n";
@@ -27,6 +26,11 @@ export interface GemmSpec {
   readonly bC: number;
   readonly oR: number;
   readonly oC: number;
+}
+
+export interface GemmSpec extends ProductShape {
+  readonly a: string;
+  readonly b: string;
   /** Statements run once per column block before the rows, e.g. loading the bias: (ci, colExpr). */
   readonly colSetup?: (ci: number, col: string) => string;
   /** Statement storing one result: (accumulator, output index expression, column index ci). */

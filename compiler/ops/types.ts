@@ -3,6 +3,8 @@
  * rule, and what the backward pass reads. One op per file; `registry.ts` lists them.
  */
 import type { Attrs, IrNode, IrShape, Origin } from "../ir.js";
+import type { ProductShape } from "../codegen/gemm.js";
+import type { Geometry } from "./conv-geometry.js";
 
 /** What an op's `emit` may ask of the code generator. */
 export interface EmitContext {
@@ -37,22 +39,11 @@ export interface EmitContext {
 }
 
 /** A max-pooling layer for `EmitContext.maxpoolKernel`: buffers and geometry (NHWC). */
-export interface PoolRequest {
+export interface PoolRequest extends Geometry {
   readonly x: string;
   readonly out: string;
   /** Where each maximum came from, within its sample. */
   readonly arg: string;
-  readonly h: number;
-  readonly w: number;
-  readonly c: number;
-  readonly kh: number;
-  readonly kw: number;
-  readonly sh: number;
-  readonly sw: number;
-  readonly pt: number;
-  readonly pl: number;
-  readonly oh: number;
-  readonly ow: number;
 }
 
 /** A matrix product for `EmitContext.kernel`: `GemmSpec`'s operands and strides, and its epilogue as data. */
@@ -75,19 +66,10 @@ export function kernelActivationGrad(act: unknown, saved: string): Pick<KernelRe
   return undefined;
 }
 
-export interface KernelRequest {
+export interface KernelRequest extends ProductShape {
   readonly a: string;
   readonly b: string;
   readonly out: string;
-  readonly rows: number | "n";
-  readonly cols: number;
-  readonly depth: number | "n";
-  readonly aR: number;
-  readonly aD: number;
-  readonly bD: number;
-  readonly bC: number;
-  readonly oR: number;
-  readonly oC: number;
   /** Buffer added per column. */
   readonly bias?: string;
   readonly relu?: boolean;

@@ -20,24 +20,16 @@
  * TypeScript kernels apply, lane for lane (`v > 0 ? v : 0`, with NaN → 0).
  */
 import { Body, type ValType, type WasmFunction } from "./encode.js";
+import type { ProductShape } from "../gemm.js";
+import type { Geometry } from "../../ops/conv-geometry.js";
 
-export interface KernelSpec {
+export interface KernelSpec extends ProductShape {
   /** Export name (an identifier). */
   readonly name: string;
   /** Byte addresses of the operands and the output. */
   readonly a: number;
   readonly b: number;
   readonly out: number;
-  readonly rows: number | "n";
-  readonly cols: number;
-  readonly depth: number | "n";
-  /** Strides in elements, as in `GemmSpec`. */
-  readonly aR: number;
-  readonly aD: number;
-  readonly bD: number;
-  readonly bC: number;
-  readonly oR: number;
-  readonly oC: number;
   /** Byte address of a bias indexed by column. */
   readonly bias?: number;
   /** ReLU on the result. */
@@ -718,21 +710,12 @@ export function updateFunction(u: UpdateSpec): WasmFunction {
 }
 
 /** A max-pooling layer (NHWC, windows inside the image) for `maxpoolFunction`. */
-export interface PoolSpec {
+export interface PoolSpec extends Geometry {
   readonly name: string;
   /** Byte addresses of the input, the output and the argmax (positions within the sample, as f32). */
   readonly x: number;
   readonly out: number;
   readonly arg: number;
-  readonly h: number;
-  readonly w: number;
-  readonly c: number;
-  readonly kh: number;
-  readonly kw: number;
-  readonly sh: number;
-  readonly sw: number;
-  readonly oh: number;
-  readonly ow: number;
 }
 
 /**
@@ -822,22 +805,11 @@ export function maxpoolFunction(p: PoolSpec): WasmFunction {
   return { name: p.name, body: f };
 }
 
-/** A convolution's window unfolding (NHWC) for `im2colFunction`. */
-export interface Im2colSpec {
+/** A convolution's window unfolding (NHWC) for `im2colFunction`: byte addresses and geometry. */
+export interface Im2colSpec extends Geometry {
   readonly name: string;
   readonly x: number;
   readonly col: number;
-  readonly h: number;
-  readonly w: number;
-  readonly c: number;
-  readonly kh: number;
-  readonly kw: number;
-  readonly sh: number;
-  readonly sw: number;
-  readonly pt: number;
-  readonly pl: number;
-  readonly oh: number;
-  readonly ow: number;
 }
 
 /**
