@@ -185,7 +185,7 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
 
   // With wasm kernels every float buffer lives in the kernels' linear memory, at an address
   // fixed now, so the kernels can name it as a constant.
-  const wasm = options.kernels === "wasm" && options.dtype === "float32" ? new WasmKernels(buffers, paramCount, moments, maxBatch * shapeSize((graph.nodes.find((n) => n.op === "input") as IrNode).shape.slice(1))) : undefined;
+  const wasm = options.kernels === "wasm" && options.dtype === "float32" ? new WasmKernels(buffers, paramCount, moments, maxBatch * shapeSize((graph.nodes.find((n) => n.op === "input") as IrNode).shape.slice(1)), maxBatch) : undefined;
   const inputName = (graph.nodes.find((n) => n.op === "input") as IrNode).name;
 
   const ctx: EmitContext = {
@@ -208,7 +208,7 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
       gatherWidth = Math.max(gatherWidth, width);
       return { idx: "gatherIdx", val: "gatherVal" };
     },
-    ...(wasm !== undefined ? { kernel: (request) => wasm.request(request, inputName), maxpoolKernel: (request) => wasm.maxpool(request, inputName), im2colKernel: (request) => wasm.im2col(request) } : {}),
+    ...(wasm !== undefined ? { kernel: (request) => wasm.request(request, inputName), maxpoolKernel: (request) => wasm.maxpool(request, inputName), im2colKernel: (request) => wasm.im2col(request), convDxKernel: (request) => wasm.convDx(request) } : {}),
   };
   let gatherWidth = 0;
 

@@ -32,6 +32,8 @@ export const conv2dDx: OpDef = {
     const dz = ctx.ref(dzId);
     const w = ctx.ref(wId);
     const dx = ctx.ref(node.id);
+    const call = ctx.convDxKernel?.({ ...g, dz, weights: w, dx, f });
+    if (call !== undefined) return call;
     const add =
       g.c === 1
         ? `${dx}[xs + p] += a * ${w}[wf + ky * ${g.kw} + kx];`

@@ -36,6 +36,18 @@ export interface EmitContext {
   maxpoolKernel?(request: PoolRequest): string | undefined;
   /** Likewise for im2col (channels a multiple of 4). */
   im2colKernel?(request: Omit<PoolRequest, "arg">): string | undefined;
+  /** Likewise for a convolution's input gradient (input channels a multiple of 4). */
+  convDxKernel?(request: ConvDxRequest): string | undefined;
+}
+
+/** A convolution's input gradient for `EmitContext.convDxKernel`: dz [n, OH, OW, F], w [F, KH, KW, C] → dx. */
+export interface ConvDxRequest extends Geometry {
+  readonly dz: string;
+  /** The filters (not `w`: that is the image width). */
+  readonly weights: string;
+  readonly dx: string;
+  /** Filters. */
+  readonly f: number;
 }
 
 /** A max-pooling layer for `EmitContext.maxpoolKernel`: buffers and geometry (NHWC). */

@@ -883,3 +883,81 @@ export function im2colFunction(p: Im2colSpec): WasmFunction {
   );
   return { name: p.name, body: f };
 }
+
+/**
+ * The adjoint of im2col (col2im): x = 0, then each row of col is added back onto the window of
+ * the image it came from, 4 channels per step; overlapping windows sum. With the product
+ * dcol = dz·w before it, this is a convolution's input gradient.
+ */
+export function col2imFunction(p: Im2colSpec): WasmFunction {
+  const f = new Body(["i32"], ["n"]);
+  const i32 = (name: string): number => f.local("i32", name);
+  const [r, oy, ox, q, xs, iy0, ix0, src] = [i32("r"), i32("oy"), i32("ox"), i32("q"), i32("xs"), i32("iy0"), i32("ix0"), i32("src")];
+  const k = p.kh * p.kw * p.c;
+  const vectors = p.c / 4;
+  // x = 0 over the n samples, 4 values per store
+  f.i32(0).set(src);
+  f.block().loop();
+  f.get(src);
+  scaled(f, 0, p.h * p.w * p.c * E);
+  f.i32GeU().brIf(1);
+  f.get(src).v128Zero().v128Store(p.x);
+  f.get(src).i32(16).i32Add().set(src).br(0).end().end();
+  countedLoop(
+    f,
+    r,
+    0,
+    "n",
+    1,
+    () => {
+      scaled(f, r, p.h * p.w * p.c * E);
+      f.set(xs);
+      countedLoop(
+        f,
+        oy,
+        0,
+        p.oh,
+        1,
+        () => {
+          scaled(f, oy, p.sh);
+          f.i32(p.pt).i32Sub().set(iy0);
+          countedLoop(
+            f,
+            ox,
+            0,
+            p.ow,
+            1,
+            () => {
+              scaled(f, ox, p.sw);
+              f.i32(p.pl).i32Sub().set(ix0);
+              // q = ((r·OH + oy)·OW + ox)·K, in bytes
+              scaled(f, r, p.oh * p.ow * k * E);
+              scaled(f, oy, p.ow * k * E);
+              f.i32Add();
+              scaled(f, ox, k * E);
+              f.i32Add().set(q);
+              for (let ky = 0; ky < p.kh; ky++) {
+                for (let kx = 0; kx < p.kw; kx++) {
+                  const dst = p.col + (ky * p.kw + kx) * p.c * E;
+                  // inside = (iy0 + ky) <u h && (ix0 + kx) <u w
+                  f.get(iy0).i32(ky).i32Add().i32(p.h).i32LtU();
+                  f.get(ix0).i32(kx).i32Add().i32(p.w).i32LtU();
+                  f.i32And().if();
+                  // src = xs + ((iy0 + ky)·w + ix0 + kx)·c·4;  x[src] += col[q + dst]
+                  f.get(iy0).i32(ky).i32Add().i32(p.w).i32Mul().get(ix0).i32Add().i32(kx).i32Add();
+                  f.i32(p.c * E).i32Mul().get(xs).i32Add().set(src);
+                  for (let v = 0; v < vectors; v++) f.get(src).get(src).v128Load(p.x + 16 * v).get(q).v128Load(dst + 16 * v).f32x4Add().v128Store(p.x + 16 * v);
+                  f.end();
+                }
+              }
+            },
+            0,
+          );
+        },
+        0,
+      );
+    },
+    0,
+  );
+  return { name: p.name, body: f };
+}

@@ -11,8 +11,8 @@
  * each block 16-byte aligned. The input is copied in only when a kernel reads it.
  */
 import { encodeModule, printModule, type WasmFunction } from "./encode.js";
-import { im2colFunction, kernelForm, kernelFunction, maxpoolFunction, updateFunction, type KernelSpec } from "./kernels.js";
-import type { KernelRequest, PoolRequest } from "../../ops/types.js";
+import { col2imFunction, im2colFunction, kernelForm, kernelFunction, maxpoolFunction, updateFunction, type KernelSpec } from "./kernels.js";
+import type { ConvDxRequest, KernelRequest, PoolRequest } from "../../ops/types.js";
 import type { Optimizer } from "../../program.js";
 import { commentText } from "../names.js";
 import { describeOptimizer } from "../module.js";
@@ -45,6 +45,7 @@ export class WasmKernels {
     private readonly paramCount: number,
     private readonly momentCount: number,
     private readonly inputElements: number,
+    private readonly maxBatch: number,
   ) {
     this.params = this.claim(paramCount);
     this.grads = this.claim(paramCount);
@@ -145,6 +146,27 @@ export class WasmKernels {
     this.functions.push(im2colFunction({ ...r, name: r.out, x, col }));
     this.docs.push(`${r.out}(n): the ${r.kh}×${r.kw} windows of ${r.x} as rows, 4 channels per copy, zeros over the padding`);
     return `kernels.${r.out}(n);`;
+  }
+
+  /**
+   * A convolution's input gradient as two kernels: dcol = dz·w (the axpy loop, into scratch
+   * memory for the batch's window rows), then col2im adds each row back onto its window.
+   */
+  convDx(r: ConvDxRequest): string | undefined {
+    if (r.c % 4 !== 0) return undefined;
+    const [dz, w, dx] = [this.address.get(r.dz), this.address.get(r.weights), this.address.get(r.dx)];
+    if (dz === undefined || w === undefined || dx === undefined) return undefined;
+    if (this.functions.some((f) => f.name === r.dx)) throw new Error(`bug: two kernels write ${r.dx}`);
+    const positions = r.oh * r.ow;
+    const k = r.kh * r.kw * r.c;
+    const dcol = this.claim(this.maxBatch * positions * k);
+    const cols = `${r.dx}Cols`;
+    this.functions.push(kernelFunction({ name: cols, a: dz, b: w, out: dcol, rows: "n", cols: k, depth: r.f, aR: r.f, aD: 1, bD: k, bC: 1, oR: k, oC: 1 }));
+    this.docs.push(`${cols}(n·${positions}): n·${positions}×${k}, sums of ${r.f} products of ${r.dz} and ${r.weights}, into scratch memory (axpy loop)`);
+    const { h, w: width, c, kh, kw, sh, sw, pt, pl, oh, ow } = r;
+    this.functions.push(col2imFunction({ h, w: width, c, kh, kw, sh, sw, pt, pl, oh, ow, name: r.dx, x: dx, col: dcol }));
+    this.docs.push(`${r.dx}(n): ${cols}'s rows added back onto their ${r.kh}×${r.kw} windows, 4 channels per step`);
+    return `{\nconst rows = n * ${positions};\nkernels.${cols}(rows);\n}\nkernels.${r.dx}(n);`;
   }
 
   /**
