@@ -106,6 +106,8 @@ const NETS: Record<string, NetSpec> = {
   // Convolution geometry: valid and same padding, strides, overlapping pooling windows, 4 and 8 channels.
   convValid: { input: "[9, 9, 4]", layers: ["conv2d 8, 3, relu, stride: 2", "maxpool2d 2, stride: 1", "flatten", "dense 3, softmax"], loss: "cross_entropy", batch: 3, optimizer: "adam(lr: 0.01)" },
   convSame: { input: "[7, 6, 4]", layers: ["conv2d 4, 3, relu, padding: same", "conv2d 8, 2, padding: same", "maxpool2d 3, stride: 1", "flatten", "dense 2, sigmoid"], loss: "binary_cross_entropy", batch: 4 },
+  // A convolution's input gradient through a strided, unpadded second convolution (col2im).
+  convStride: { input: "[9, 9, 4]", layers: ["conv2d 4, 3, relu, padding: same", "conv2d 8, 3, tanh, stride: 2", "flatten", "dense 3, softmax"], loss: "cross_entropy", batch: 3, optimizer: "adam(lr: 0.01)" },
   // Frozen parameters: batchnorm's running statistics are outside the update kernel's ranges.
   // (No bias before a batchnorm: its exactly-zero gradient would make Adam's step a coin toss.)
   batchnorm: { input: "6", layers: ["dense 8, bias: false", "batchnorm momentum: 0.9", "activation relu", "dense 3, softmax"], loss: "cross_entropy", batch: 5, optimizer: "adamw(lr: 0.01, weight_decay: 0.01)" },
