@@ -59,14 +59,15 @@ export interface PoolRequest extends Geometry {
 }
 
 /** A matrix product for `EmitContext.kernel`: `GemmSpec`'s operands and strides, and its epilogue as data. */
-/** The activations whose forward and derivative the wasm kernels apply in their epilogue. */
-export type KernelActivation = "relu" | "tanh" | "sigmoid";
-
-/** The epilogue fields of a request for activation `act` (undefined: none; else no wasm kernel). */
+/**
+ * The epilogue fields of a request for activation `act` ({} for none), or undefined when the
+ * wasm kernels do not apply it (then the TypeScript kernel runs). Sigmoid is not among them:
+ * from tanh it would lose its relative precision for negative inputs (0 below −15.8).
+ */
 export function kernelActivation(act: unknown): Pick<KernelRequest, "relu" | "act"> | undefined {
   if (act === undefined || act === "linear") return {};
   if (act === "relu") return { relu: true };
-  if (act === "tanh" || act === "sigmoid") return { act };
+  if (act === "tanh") return { act };
   return undefined;
 }
 
@@ -89,8 +90,8 @@ export interface KernelRequest extends ProductShape {
   readonly mask?: string;
   /** Saved ReLU output laid out like the output: the result is zeroed where it is ≤ 0. */
   readonly reluGradOf?: string;
-  /** tanh or sigmoid on the result. */
-  readonly act?: "tanh" | "sigmoid";
+  /** tanh on the result. */
+  readonly act?: "tanh";
   /** The result times the derivative of tanh or sigmoid, from the saved output (laid out like the output). */
   readonly actGradOf?: { readonly act: "tanh" | "sigmoid"; readonly saved: string };
   /** For the description only: `n` counts this many rows per sample (a convolution's window rows). */

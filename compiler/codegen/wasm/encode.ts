@@ -144,6 +144,12 @@ export class Body {
   f32Sqrt(): this {
     return this.op("f32.sqrt", 0x91);
   }
+  f32Abs(): this {
+    return this.op("f32.abs", 0x8b);
+  }
+  f32Lt(): this {
+    return this.op("f32.lt", 0x5d);
+  }
   f32Min(): this {
     return this.op("f32.min", 0x96);
   }
@@ -238,6 +244,12 @@ export class Body {
   }
   f32x4Sqrt(): this {
     return this.simd("f32x4.sqrt", 0xe3);
+  }
+  f32x4Abs(): this {
+    return this.simd("f32x4.abs", 0xe0);
+  }
+  f32x4Lt(): this {
+    return this.simd("f32x4.lt", 0x43);
   }
   f32x4Min(): this {
     return this.simd("f32x4.min", 0xe8);

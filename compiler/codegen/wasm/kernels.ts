@@ -38,8 +38,8 @@ export interface KernelSpec extends ProductShape {
   readonly mask?: number;
   /** Byte address of a saved ReLU output laid out like out: the result is zeroed where it is ≤ 0. */
   readonly reluGradOf?: number;
-  /** tanh or sigmoid on the result (a rational approximation, see `tanhOnStack`). */
-  readonly act?: "tanh" | "sigmoid";
+  /** tanh on the result (a rational approximation, see `tanhOnStack`). */
+  readonly act?: "tanh";
   /** The derivative of tanh (1 − y²) or sigmoid (y·(1 − y)) from the saved output y at `saved`. */
   readonly actGradOf?: { readonly act: "tanh" | "sigmoid"; readonly saved: number };
   /**
@@ -89,6 +89,7 @@ interface Locals {
   /** Scratch of the activation epilogues: v128 and f32. */
   vt(i: number): number;
   st(i: number): number;
+  readonly ti: number;
 }
 
 function locals(f: Body): Locals {
@@ -134,6 +135,9 @@ function locals(f: Body): Locals {
     sb: (j) => get(`sb${j}`, "f32"),
     vt: (i) => get(`vt${i}`, "v128"),
     st: (i) => get(`st${i}`, "f32"),
+    get ti() {
+      return get("ti", "i32");
+    },
     get sa() {
       return get("sa", "f32");
     },
@@ -206,6 +210,10 @@ interface Lanes {
   /** Pop into / push from this lanes' scratch local number i. */
   set(i: number): void;
   get(i: number): void;
+  /** [v] → [v, |v| < limit] (a lane mask, or an i32 for one value). */
+  tinyMask(limit: number): void;
+  /** [a, b, mask] → mask ? b : a, per lane. */
+  pick(): void;
 }
 
 function lanes(f: Body, L: Locals, vec: boolean, off: number): Lanes {
@@ -222,6 +230,9 @@ function lanes(f: Body, L: Locals, vec: boolean, off: number): Lanes {
         load: (base) => void f.get(L.o).v128Load(base + off),
         set: (i) => void f.set(L.vt(i)),
         get: (i) => void f.get(L.vt(i)),
+        tinyMask: (limit) => void f.get(L.vt(0)).f32x4Abs().f32x4Const([limit, limit, limit, limit]).f32x4Lt(),
+        // bitselect(b, a, mask) = mask ? b : a: [a, b, mask] needs b first, so swap through a scratch local.
+        pick: () => void f.set(L.vt(2)).set(L.vt(3)).set(L.vt(4)).get(L.vt(3)).get(L.vt(4)).get(L.vt(2)).v128Bitselect(),
       }
     : {
         add: () => void f.f32Add(),
@@ -235,13 +246,18 @@ function lanes(f: Body, L: Locals, vec: boolean, off: number): Lanes {
         load: (base) => void f.get(L.o).f32Load(base + off),
         set: (i) => void f.set(L.st(i)),
         get: (i) => void f.get(L.st(i)),
+        tinyMask: (limit) => void f.get(L.st(0)).f32Abs().f32(limit).f32Lt(),
+        // select(x, y, c) = c ? x : y: [a, b, c] → c ? b : a means swapping a and b first.
+        pick: () => void f.set(L.ti).set(L.st(3)).set(L.st(4)).get(L.st(3)).get(L.st(4)).get(L.ti).select(),
       };
 }
 
 /**
- * tanh of the value(s) on the stack: x·p(x²)/q(x²) with x clamped to ±7.9053111 (where
- * float32 tanh is ±1), the odd 13/6 rational approximation that Eigen and XLA use for float32;
- * within a few float32 ulp of Math.tanh. NaN stays NaN (min/max propagate it).
+ * tanh of the value(s) on the stack: x·p(x²)/q(x²) with x clamped to ±7.9053111 (where the
+ * approximation reaches ±1), the odd 13/6 rational function that Eigen and XLA use for
+ * float32, and x itself where |x| < 0.0004 (as Eigen does: exact there, and no underflow of
+ * x·p for tiny x). Within 8 float32 ulp (4.2e-7) of Math.tanh; NaN stays NaN (min/max
+ * propagate it).
  */
 const TANH_CLAMP = 7.90531110763549805;
 const TANH_P = [-2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11, 5.12229709037114e-8, 1.48572235717979e-5, 6.37261928875436e-4, 4.89352455891786e-3];
@@ -271,7 +287,13 @@ function tanhOnStack(x: Lanes): void {
   x.mul();
   poly(TANH_Q);
   x.div();
+  // |x| < 0.0004: x itself
+  x.get(0);
+  x.tinyMask(TANH_TINY);
+  x.pick();
 }
+
+const TANH_TINY = 0.0004;
 
 /**
  * Mask, activation derivative and activation on the value(s) on the stack, in the order the
@@ -317,16 +339,6 @@ function activationEpilogue(f: Body, s: KernelSpec, L: Locals, x: Lanes, vec: bo
     else f.set(L.t).get(L.t).f32(0).get(L.t).f32(0).f32Gt().select();
   }
   if (s.act === "tanh") tanhOnStack(x);
-  if (s.act === "sigmoid") {
-    // σ(v) = 0.5 + 0.5 · tanh(v / 2)
-    x.k(0.5);
-    x.mul();
-    tanhOnStack(x);
-    x.k(0.5);
-    x.mul();
-    x.k(0.5);
-    x.add();
-  }
 }
 
 /** The axpy epilogue on the vector on the stack, reading at `o + off` (bias: column `c` + `j`). */
