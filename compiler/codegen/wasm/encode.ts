@@ -56,7 +56,7 @@ export class Body {
   private readonly text: string[] = [];
   private depth = 1;
   private readonly locals: ValType[] = [];
-  /** Names of parameters and locals, for the text format only. */
+  /** Names of parameters and locals, for the text format (and the kernels' TypeScript declarations). */
   private readonly names: string[];
   readonly params: number;
   constructor(
@@ -72,6 +72,9 @@ export class Body {
     this.locals.push(type);
     this.names.push(name);
     return this.params + this.locals.length - 1;
+  }
+  get paramNames(): readonly string[] {
+    return this.names.slice(0, this.params);
   }
   private name(i: number): string {
     return `$${this.names[i] ?? i}`;

@@ -61,6 +61,13 @@ export class WasmKernels {
     }
   }
 
+  /** Adds a kernel and its line in the module's comment; one kernel per output buffer. */
+  private register(fn: WasmFunction, doc: string): void {
+    if (this.functions.some((g) => g.name === fn.name)) throw new Error(`bug: two kernels write ${fn.name}`);
+    this.functions.push(fn);
+    this.docs.push(doc);
+  }
+
   private claim(elements: number): number {
     const at = this.top;
     this.top = align16(this.top + 4 * elements);
@@ -69,51 +76,35 @@ export class WasmKernels {
 
   /** The call of a new kernel for this product, or undefined (no wasm form, or a buffer outside the memory). */
   request(r: KernelRequest, inputName: string): string | undefined {
-    const where = (name: string): number | undefined => {
-      if (name === inputName) {
-        if (this.inputAt === undefined) this.inputAt = this.claim(this.inputElements);
-        return this.inputAt;
-      }
-      return this.address.get(name);
-    };
-    const names = [r.a, r.b, r.out, r.bias, r.mask, r.reluGradOf, r.actGradOf?.saved].filter((x): x is string => x !== undefined);
+    const { a, b, out, bias, relu, mask, reluGradOf, act, actGradOf, rowsPerSample: _rows, ...shape } = r;
+    const names = [a, b, out, bias, mask, reluGradOf, actGradOf?.saved].filter((x): x is string => x !== undefined);
     if (names.some((x) => x !== inputName && !this.address.has(x))) return undefined;
-    const at = (name: string | undefined): number | undefined => (name === undefined ? undefined : where(name));
+    const at = (name: string): number => {
+      if (name !== inputName) return this.address.get(name) as number;
+      if (this.inputAt === undefined) this.inputAt = this.claim(this.inputElements);
+      return this.inputAt;
+    };
     const spec: KernelSpec = {
-      name: r.out,
-      a: at(r.a) as number,
-      b: at(r.b) as number,
-      out: at(r.out) as number,
-      rows: r.rows,
-      cols: r.cols,
-      depth: r.depth,
-      aR: r.aR,
-      aD: r.aD,
-      bD: r.bD,
-      bC: r.bC,
-      oR: r.oR,
-      oC: r.oC,
-      ...(r.bias !== undefined ? { bias: at(r.bias) as number } : {}),
-      ...(r.relu === true ? { relu: true } : {}),
-      ...(r.mask !== undefined ? { mask: at(r.mask) as number } : {}),
-      ...(r.reluGradOf !== undefined ? { reluGradOf: at(r.reluGradOf) as number } : {}),
-      ...(r.act !== undefined ? { act: r.act } : {}),
-      ...(r.actGradOf !== undefined ? { actGradOf: { act: r.actGradOf.act, saved: at(r.actGradOf.saved) as number } } : {}),
+      ...shape,
+      name: out,
+      a: at(a),
+      b: at(b),
+      out: at(out),
+      ...(bias !== undefined ? { bias: at(bias) } : {}),
+      ...(relu === true ? { relu: true } : {}),
+      ...(mask !== undefined ? { mask: at(mask) } : {}),
+      ...(reluGradOf !== undefined ? { reluGradOf: at(reluGradOf) } : {}),
+      ...(act !== undefined ? { act } : {}),
+      ...(actGradOf !== undefined ? { actGradOf: { act: actGradOf.act, saved: at(actGradOf.saved) } } : {}),
     };
     const found = kernelForm(spec);
     if (found !== "dot" && found !== "axpy") return undefined;
-    let form: "dot" | "axpy" = found;
-    if (this.functions.some((f) => f.name === spec.name)) throw new Error(`bug: two kernels write ${spec.name}`);
     // A short reduction leaves the dot loop little to sum per output: transpose the (small)
     // second operand into scratch memory on each call and run the axpy loop instead.
-    let final = spec;
-    if (form === "dot" && typeof r.depth === "number" && r.depth < SHORT_DEPTH && r.cols >= 4 && r.bC === r.depth && r.oC === 1) {
-      final = { ...spec, b: this.claim(r.depth * r.cols), bD: r.cols, bC: 1, transposeB: { from: spec.b } };
-      form = "axpy";
-    }
-    this.functions.push(kernelFunction(final));
-    this.docs.push(describe(r, form) + (final.transposeB !== undefined ? `, ${r.b} transposed first` : ""));
-    return `kernels.${spec.name}(n);`;
+    const transpose = found === "dot" && typeof r.depth === "number" && r.depth < SHORT_DEPTH && r.cols >= 4 && r.bC === r.depth && r.oC === 1;
+    const final: KernelSpec = transpose ? { ...spec, b: this.claim((r.depth as number) * r.cols), bD: r.cols, bC: 1, transposeB: { from: spec.b } } : spec;
+    this.register(kernelFunction(final), describe(r, transpose ? "axpy" : found) + (transpose ? `, ${b} transposed first` : ""));
+    return `kernels.${out}(n);`;
   }
 
   private get pages(): number {
@@ -131,9 +122,7 @@ export class WasmKernels {
     if (r.c % 4 !== 0 || !inside || r.x === inputName) return undefined;
     const [x, out, arg] = [this.address.get(r.x), this.address.get(r.out), this.address.get(r.arg)];
     if (x === undefined || out === undefined || arg === undefined) return undefined;
-    if (this.functions.some((f) => f.name === r.out)) throw new Error(`bug: two kernels write ${r.out}`);
-    this.functions.push(maxpoolFunction({ ...r, name: r.out, x, out, arg }));
-    this.docs.push(`${r.out}(n): ${r.kh}×${r.kw} max pooling of ${r.x}, stride ${r.sh}×${r.sw}, 4 channels at a time, positions in ${r.arg}`);
+    this.register(maxpoolFunction({ ...r, name: r.out, x, out, arg }), `${r.out}(n): ${r.kh}×${r.kw} max pooling of ${r.x}, stride ${r.sh}×${r.sw}, 4 channels at a time, positions in ${r.arg}`);
     return `kernels.${r.out}(n);`;
   }
 
@@ -142,9 +131,7 @@ export class WasmKernels {
     if (r.c % 4 !== 0 || (r.kh * r.kw * r.c) / 4 > 1024) return undefined;
     const [x, col] = [this.address.get(r.x), this.address.get(r.out)];
     if (x === undefined || col === undefined) return undefined;
-    if (this.functions.some((f) => f.name === r.out)) throw new Error(`bug: two kernels write ${r.out}`);
-    this.functions.push(im2colFunction({ ...r, name: r.out, x, col }));
-    this.docs.push(`${r.out}(n): the ${r.kh}×${r.kw} windows of ${r.x} as rows, 4 channels per copy, zeros over the padding`);
+    this.register(im2colFunction({ ...r, name: r.out, x, col }), `${r.out}(n): the ${r.kh}×${r.kw} windows of ${r.x} as rows, 4 channels per copy, zeros over the padding`);
     return `kernels.${r.out}(n);`;
   }
 
@@ -156,16 +143,19 @@ export class WasmKernels {
     if (r.c % 4 !== 0) return undefined;
     const [dz, w, dx] = [this.address.get(r.dz), this.address.get(r.weights), this.address.get(r.dx)];
     if (dz === undefined || w === undefined || dx === undefined) return undefined;
-    if (this.functions.some((f) => f.name === r.dx)) throw new Error(`bug: two kernels write ${r.dx}`);
     const positions = r.oh * r.ow;
     const k = r.kh * r.kw * r.c;
     const dcol = this.claim(this.maxBatch * positions * k);
     const cols = `${r.dx}Cols`;
-    this.functions.push(kernelFunction({ name: cols, a: dz, b: w, out: dcol, rows: "n", cols: k, depth: r.f, aR: r.f, aD: 1, bD: k, bC: 1, oR: k, oC: 1 }));
-    this.docs.push(`${cols}(n·${positions}): n·${positions}×${k}, sums of ${r.f} products of ${r.dz} and ${r.weights}, into scratch memory (axpy loop)`);
+    this.register(
+      kernelFunction({ name: cols, a: dz, b: w, out: dcol, rows: "n", cols: k, depth: r.f, aR: r.f, aD: 1, bD: k, bC: 1, oR: k, oC: 1 }),
+      `${cols}(n·${positions}): n·${positions}×${k}, sums of ${r.f} products of ${r.dz} and ${r.weights}, into scratch memory (axpy loop)`,
+    );
     const { h, w: width, c, kh, kw, sh, sw, pt, pl, oh, ow } = r;
-    this.functions.push(col2imFunction({ h, w: width, c, kh, kw, sh, sw, pt, pl, oh, ow, name: r.dx, x: dx, col: dcol }));
-    this.docs.push(`${r.dx}(n): ${cols}'s rows added back onto their ${r.kh}×${r.kw} windows, 4 channels per step`);
+    this.register(
+      col2imFunction({ h, w: width, c, kh, kw, sh, sw, pt, pl, oh, ow, name: r.dx, x: dx, col: dcol }),
+      `${r.dx}(n): ${cols}'s rows added back onto their ${r.kh}×${r.kw} windows, 4 channels per step`,
+    );
     return `{\nconst rows = n * ${positions};\nkernels.${cols}(rows);\n}\nkernels.${r.dx}(n);`;
   }
 
@@ -178,7 +168,7 @@ export class WasmKernels {
     if (o.clipNorm > 0 || o.clipValue > 0 || o.kind === "rmsprop" || ranges.length === 0) return undefined;
     const adam = o.kind === "adam" || o.kind === "adamw";
     const decoupled = o.kind === "adamw" && o.weightDecay > 0;
-    this.functions.push(
+    this.register(
       updateFunction({
         kind: adam ? "adam" : "sgd",
         params: this.params,
@@ -194,8 +184,8 @@ export class WasmKernels {
         l2: o.kind !== "adamw" ? o.weightDecay : 0,
         decoupled,
       }),
+      `update(s0, s1, s2): ${commentText(describeOptimizer(o))} over ${ranges.map(([a, b]) => `params[${a}..${b})`).join(", ")}, 4 at a time`,
     );
-    this.docs.push(`update(s0, s1, s2): ${commentText(describeOptimizer(o))} over ${ranges.map(([a, b]) => `params[${a}..${b})`).join(", ")}, 4 at a time`);
     const lines = [`// optimizer: ${commentText(describeOptimizer(o))}, in the wasm kernel \`update\``, `function update(lr${T(": number")})${T(": void")} {`, `step++;`];
     if (adam) {
       lines.push(`const stepSize = lr / (1 - Math.pow(${num(o.beta1)}, step));`, `const root2 = Math.sqrt(1 - Math.pow(${num(o.beta2)}, step));`);
@@ -234,7 +224,7 @@ export class WasmKernels {
         `};`,
         `interface Kernels {`,
         `readonly memory: { readonly buffer: ArrayBuffer };`,
-        ...this.functions.map((f) => `${f.name}(${f.name === "update" ? "s0: number, s1: number, s2: number" : "n: number"}): void;`),
+        ...this.functions.map((f) => `${f.name}(${f.body.paramNames.map((p) => `${p}: number`).join(", ")}): void;`),
         `}`,
       );
     }
