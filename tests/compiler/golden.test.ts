@@ -8,10 +8,10 @@
 import { describe, expect, it } from "vitest";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import ts from "typescript";
 import { checkSource } from "../../compiler/check.js";
 import { compileProgram } from "../../compiler/compile.js";
 import { program, source } from "./programs.js";
+import { typeCheckModules } from "../fuzz/typecheck.js";
 
 const root = join(import.meta.dirname, "..", "..");
 const goldenDir = join(root, "tests", "golden", "compiler");
@@ -84,45 +84,7 @@ describe("generated TypeScript type-checks standalone", () => {
 
   it("under strict, noUnusedLocals/Parameters, and fits GeneratedModule", () => {
     expect(generated.size).toBe(2 * examples.length + Object.keys(EXTRA).length);
-    const files = new Map<string, string>();
-    files.set("/gen/model-api.ts", readFileSync(join(root, "compiler", "model-api.ts"), "utf8"));
-    const checks: string[] = [`import type { GeneratedModule } from "./model-api";`];
-    for (const [name, code] of generated) {
-      const id = name.replace(/[^A-Za-z0-9]/g, "_");
-      files.set(`/gen/${id}.ts`, code);
-      checks.push(`import * as ${id} from "./${id}";`, `export const check_${id}: GeneratedModule = ${id};`);
-    }
-    files.set("/gen/check.ts", checks.join("\n") + "\n");
-    const options: ts.CompilerOptions = {
-      strict: true,
-      noUnusedLocals: true,
-      noUnusedParameters: true,
-      noImplicitReturns: true,
-      noEmit: true,
-      target: ts.ScriptTarget.ES2022,
-      module: ts.ModuleKind.ES2022,
-      moduleResolution: ts.ModuleResolutionKind.Bundler,
-      lib: ["lib.es2022.d.ts"],
-      types: [],
-      skipLibCheck: true,
-    };
-    const host = ts.createCompilerHost(options);
-    const getSourceFile = host.getSourceFile.bind(host);
-    host.getSourceFile = (name, lang, onError, create) => {
-      const text = files.get(name);
-      return text !== undefined ? ts.createSourceFile(name, text, lang) : getSourceFile(name, lang, onError, create);
-    };
-    const fileExists = host.fileExists.bind(host);
-    host.fileExists = (name) => files.has(name) || fileExists(name);
-    const directoryExists = host.directoryExists?.bind(host);
-    host.directoryExists = (dir) => dir === "/gen" || (directoryExists?.(dir) ?? false);
-    const readFile = host.readFile.bind(host);
-    host.readFile = (name) => files.get(name) ?? readFile(name);
-    const prog = ts.createProgram([...files.keys()], options, host);
-    const errors = ts.getPreEmitDiagnostics(prog).map((d) => {
-      const where = d.file && d.start !== undefined ? `${d.file.fileName}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}` : "";
-      return `${where} ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`;
-    });
+    const errors = typeCheckModules(generated);
     expect(errors).toEqual([]);
   });
 });

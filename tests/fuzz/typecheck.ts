@@ -4,15 +4,21 @@ import { join } from "node:path";
 import ts from "typescript";
 import { ROOT } from "./text-gen.js";
 
-/** Type-checks generated modules together, each against the GeneratedModule contract. */
-export function typeCheckModules(codes: readonly string[]): string[] {
+/**
+ * Type-checks generated modules together, each on its own under `strict` and `noUnused*` and
+ * against the GeneratedModule contract. Modules are named (errors read `/gen/<name>.ts:<line>`),
+ * or numbered when given as a list. Returns the errors.
+ */
+export function typeCheckModules(modules: readonly string[] | ReadonlyMap<string, string>): string[] {
+  const named = Array.isArray(modules) ? modules.map((code, i) => [`m${i}`, code] as const) : [...(modules as ReadonlyMap<string, string>)];
   const files = new Map<string, string>();
   files.set("/gen/model-api.ts", readFileSync(join(ROOT, "compiler", "model-api.ts"), "utf8"));
   const checks = [`import type { GeneratedModule } from "./model-api";`];
-  codes.forEach((code, i) => {
-    files.set(`/gen/m${i}.ts`, code);
-    checks.push(`import * as m${i} from "./m${i}";`, `export const check${i}: GeneratedModule = m${i};`);
-  });
+  for (const [name, code] of named) {
+    const id = name.replace(/[^A-Za-z0-9]/g, "_");
+    files.set(`/gen/${id}.ts`, code);
+    checks.push(`import * as ${id} from "./${id}";`, `export const check_${id}: GeneratedModule = ${id};`);
+  }
   files.set("/gen/check.ts", checks.join("\n") + "\n");
   const options: ts.CompilerOptions = {
     strict: true,
