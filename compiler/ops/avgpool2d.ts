@@ -4,7 +4,7 @@
  * TensorFlow does). Adjoint: `avgpool2d_grad` spreads each gradient evenly over its window.
  */
 import type { OpDef } from "./types.js";
-import { attrStr } from "./types.js";
+import { shapeOfTo, toShape } from "./types.js";
 import type { Geometry } from "./conv-geometry.js";
 import { geometryOf, outputLoops, padded, windowLoops } from "./conv-geometry.js";
 
@@ -29,7 +29,7 @@ export const avgpool2d: OpDef = {
   adjoint(node, dOut, g) {
     if (dOut === undefined) throw new Error("bug: avgpool2d as loss");
     const x = node.inputs[0] as number;
-    return [g.add("avgpool2d_grad", [dOut], { ...node.attrs, to: g.node(x).shape.join(",") }, g.gradName(x), node.origin)];
+    return [g.add("avgpool2d_grad", [dOut], { ...node.attrs, to: toShape(g.node(x).shape) }, g.gradName(x), node.origin)];
   },
   emit(node, ctx) {
     const g = geometryOf(node.attrs);
@@ -48,10 +48,7 @@ export const avgpool2d: OpDef = {
 export const avgpool2dGrad: OpDef = {
   name: "avgpool2d_grad",
   doc: "dy spread evenly over each window: [n, OH, OW, C] → [n, H, W, C]",
-  shape: (_inputs, attrs) =>
-    attrStr(attrs, "to")
-      .split(",")
-      .map((d) => (d === "n" ? "n" : Number(d))),
+  shape: (_inputs, attrs) => shapeOfTo(attrs),
   saves: [],
   emit(node, ctx) {
     const g = geometryOf(node.attrs);

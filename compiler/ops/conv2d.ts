@@ -10,7 +10,7 @@
  * dw = dzᵀ·col (`conv2d_dw`), db = Σ dz over batch and pixels (`conv2d_db`).
  */
 import type { OpDef } from "./types.js";
-import { alphaOf, attrNum, kernelActivation } from "./types.js";
+import { alphaOf, attrNum, kernelActivation, toShape } from "./types.js";
 import { gemm } from "../codegen/gemm.js";
 import { activationDef } from "./activations.js";
 import { geometryOf } from "./conv-geometry.js";
@@ -40,7 +40,7 @@ export const conv2d: OpDef = {
     }
     // The backward ops need the geometry and the filter count, not the epilogue.
     const { act: _act, alpha: _alpha, bias: _bias, ...attrs } = node.attrs;
-    const dx = g.needsGrad(x) ? g.add("conv2d_dx", [dz, w], { ...attrs, to: g.node(x).shape.join(",") }, g.gradName(x), node.origin) : undefined;
+    const dx = g.needsGrad(x) ? g.add("conv2d_dx", [dz, w], { ...attrs, to: toShape(g.node(x).shape) }, g.gradName(x), node.origin) : undefined;
     const dw = g.needsGrad(w) ? g.add("conv2d_dw", [dz, col], attrs, g.gradName(w), node.origin) : undefined;
     const db = b !== undefined && g.needsGrad(b) ? g.add("conv2d_db", [dz], attrs, g.gradName(b), node.origin) : undefined;
     return [undefined, dx, dw, db];

@@ -12,17 +12,14 @@
  * accumulator [F, K] stays in the L1 cache while col streams through once.
  */
 import type { OpDef } from "./types.js";
-import { attrNum, attrStr } from "./types.js";
+import { attrNum, shapeOfTo } from "./types.js";
 import { overRows } from "./conv2d.js";
 import { geometryOf, outputLoops, windowLoops } from "./conv-geometry.js";
 
 export const conv2dDx: OpDef = {
   name: "conv2d_dx",
   doc: "transposed convolution of dz with w: [n, OH, OW, F] → [n, H, W, C]",
-  shape: (_inputs, attrs) =>
-    attrStr(attrs, "to")
-      .split(",")
-      .map((d) => (d === "n" ? "n" : Number(d))),
+  shape: (_inputs, attrs) => shapeOfTo(attrs),
   saves: [],
   emit(node, ctx) {
     const g = geometryOf(node.attrs);

@@ -4,7 +4,7 @@
  * adjoint `maxpool2d_grad` routes each output gradient to the one input it came from.
  */
 import type { OpDef } from "./types.js";
-import { attrStr } from "./types.js";
+import { shapeOfTo, toShape } from "./types.js";
 import { geometryOf, outputLoops, windowLoops } from "./conv-geometry.js";
 
 export const maxpool2d: OpDef = {
@@ -19,7 +19,7 @@ export const maxpool2d: OpDef = {
   adjoint(node, dOut, g) {
     if (dOut === undefined) throw new Error("bug: maxpool2d as loss");
     const x = node.inputs[0] as number;
-    return [g.add("maxpool2d_grad", [dOut, node.id], { ...node.attrs, to: g.node(x).shape.join(",") }, g.gradName(x), node.origin)];
+    return [g.add("maxpool2d_grad", [dOut, node.id], { ...node.attrs, to: toShape(g.node(x).shape) }, g.gradName(x), node.origin)];
   },
   emit(node, ctx) {
     const g = geometryOf(node.attrs);
@@ -44,10 +44,7 @@ export const maxpool2d: OpDef = {
 export const maxpool2dGrad: OpDef = {
   name: "maxpool2d_grad",
   doc: "dy routed to each window's argmax: [n, OH, OW, C] → [n, H, W, C]",
-  shape: (_inputs, attrs) =>
-    attrStr(attrs, "to")
-      .split(",")
-      .map((d) => (d === "n" ? "n" : Number(d))),
+  shape: (_inputs, attrs) => shapeOfTo(attrs),
   saves: [],
   emit(node, ctx) {
     const g = geometryOf(node.attrs);

@@ -165,6 +165,18 @@ export function alphaOf(attrs: Attrs): number {
   return typeof v === "number" ? v : 0;
 }
 
+/** The `to` attribute of an op whose output takes another node's shape (reshape, the adjoints of pools and convolutions). */
+export function toShape(shape: IrShape): string {
+  return shape.join(",");
+}
+
+/** The shape a `to` attribute names (see `toShape`). */
+export function shapeOfTo(attrs: Attrs): IrShape {
+  return attrStr(attrs, "to")
+    .split(",")
+    .map((d) => (d === "n" ? "n" : Number(d)));
+}
+
 export function attrStr(attrs: Attrs, key: string): string {
   const v = attrs[key];
   if (typeof v !== "string") throw new Error(`bug: attribute ${key} is not a string`);
