@@ -46,6 +46,16 @@ export class Rng {
   }
 }
 
+/**
+ * `next` of a generator whose state starts at `state` as given (no seed mixing): the plain
+ * mulberry32 stream, for tools that want a `() => number`.
+ */
+export function streamFrom(state: number): () => number {
+  const r = new Rng(0);
+  r.state = state >>> 0;
+  return () => r.next();
+}
+
 /** Mixes a seed (any finite number) into a 32-bit state, so nearby seeds give unrelated streams. */
 export function seedState(seed: number): number {
   let h = (Math.floor(Math.abs(seed)) ^ 0x9e3779b9) >>> 0;

@@ -20,7 +20,8 @@ import { compileCase } from "../tests/fuzz/compile-case.js";
 import { validImageProgram, validProgram } from "../tests/fuzz/program-gen.js";
 import { exampleSources, mutatedExample, randomText, statementSoup, tokenSoup } from "../tests/fuzz/text-gen.js";
 import { typeCheckModules } from "../tests/fuzz/typecheck.js";
-import { killOnce, mulberry, randomMoment, reference } from "../tests/reliability/kill-loop.js";
+import { killOnce, randomMoment, reference } from "../tests/reliability/kill-loop.js";
+import { streamFrom } from "../runtime/rng.js";
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -68,7 +69,7 @@ async function kills(): Promise<void> {
   const { join } = await import("node:path");
   const dir = mkdtempSync(join(tmpdir(), "nnc-kill-campaign-"));
   const ref = await reference(join(dir, "ref"));
-  const rand = mulberry(SEED * 31 + 7);
+  const rand = streamFrom(SEED * 31 + 7);
   for (let i = 0; i < KILLS && Date.now() < DEADLINE; i++) {
     const moment = randomMoment(rand);
     const o = await killOnce(ref, join(dir, `k${i}`), moment, 40);

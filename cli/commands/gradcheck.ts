@@ -12,6 +12,7 @@ import { compileToModule } from "../../compiler/load.js";
 import { hasErrors } from "../../grammar/diagnostics.js";
 import { CliError } from "../errors.js";
 import { loadProgram, renderFor } from "../load.js";
+import { streamFrom } from "../../runtime/rng.js";
 
 export interface TensorCheck {
   readonly name: string;
@@ -37,16 +38,6 @@ export interface GradcheckResult {
   readonly worst: number;
 }
 
-function mulberry(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    let t = (s = (s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Random labels that fit the loss: one-hot rows, 0/1 values, or regression targets. */
 export function randomLabels(loss: string, n: number, outputs: number, rand: () => number): Float64Array {
   const y = new Float64Array(n * outputs);
@@ -58,7 +49,7 @@ export function randomLabels(loss: string, n: number, outputs: number, rand: () 
 }
 
 export function gradcheck(mod: GeneratedModule, options: GradcheckOptions = {}): GradcheckResult {
-  const rand = mulberry(options.seed ?? 1);
+  const rand = streamFrom(options.seed ?? 1);
   const model = mod.createModel();
   model.init(options.seed ?? 1);
   const meta = model.meta;

@@ -14,7 +14,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { decodeCheckpoint } from "../../runtime/checkpoint.js";
 import { expectOneClearError, pool, run } from "./cli-child.js";
-import { killOnce, mulberry, randomMoment, reference, type Reference } from "./kill-loop.js";
+import { killOnce, randomMoment, reference, type Reference } from "./kill-loop.js";
+import { streamFrom } from "../../runtime/rng.js";
 
 const DIR = mkdtempSync(join(tmpdir(), "nnc-crash-"));
 let ref: Reference | undefined;
@@ -44,7 +45,7 @@ describe("determinism", () => {
 describe("crash safety", () => {
   it("10 SIGKILLs at random moments: the checkpoint always loads, and resuming ends bit-identical", async () => {
     const r = await getRef();
-    const rand = mulberry(2026);
+    const rand = streamFrom(2026);
     // Kills land during start-up, inside checkpoint writes, and between them.
     const moments = Array.from({ length: 10 }, () => randomMoment(rand));
     const outcomes = await pool(moments.map((m, i) => () => killOnce(r, join(DIR, `kill${i}`), m, 40)), 2);

@@ -33,17 +33,6 @@ train {
 }
 `;
 
-/** Deterministic pseudo-random numbers in [0, 1). */
-export function mulberry(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    let t = (s = (s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface KillOutcome {
   readonly delayMs: number;
   /** The child had finished before the kill landed. */
