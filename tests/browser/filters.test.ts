@@ -5,8 +5,8 @@
  * Screenshot: tests/browser/screenshots/7-digits-filters.png.
  */
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { openPlayground, SHOTS, startHarness, type Harness } from "./harness.js";
+import { describe, expect, it } from "vitest";
+import { openPlayground, SHOTS, useHarness } from "./harness.js";
 
 /** digits-cnn must finish training within this many seconds of pressing Train. */
 const DIGITS_SECONDS = 60;
@@ -28,16 +28,7 @@ interface PageElement {
 declare const window: { readonly __nnc: Nnc };
 declare const document: { getElementById(id: string): PageElement | null; querySelector(selector: string): PageElement | null };
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
-afterEach(() => {
-  expect(h.errors).toEqual([]);
-});
+const h = useHarness();
 
 describe("filters view", () => {
   it(`trains digits-cnn above 90% test accuracy within ${DIGITS_SECONDS} s and redraws its conv2d_1 filters`, async () => {

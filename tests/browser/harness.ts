@@ -8,6 +8,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, expect } from "vitest";
 
 export const PORT = 4179;
 export const BASE = `http://127.0.0.1:${PORT}/`;
@@ -47,7 +48,25 @@ async function waitForServer(url: string, ms: number): Promise<void> {
   }
 }
 
-export async function startHarness(): Promise<Harness> {
+/**
+ * One harness for a test file: started before its tests, closed after them, and every test
+ * fails on any console error, page error or request that left the origin.
+ */
+export function useHarness(): Pick<Harness, "newPage"> {
+  let h: Harness | undefined;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+  afterEach(() => {
+    expect(h?.errors).toEqual([]);
+  });
+  return { newPage: () => (h as Harness).newPage() };
+}
+
+async function startHarness(): Promise<Harness> {
   mkdirSync(SHOTS, { recursive: true });
   const vite = join(ROOT, "node_modules/vite/bin/vite.js");
   const server: ChildProcess = spawn(process.execPath, [vite, "preview", "playground", "--host", "127.0.0.1", "--port", String(PORT), "--strictPort"], {

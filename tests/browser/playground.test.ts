@@ -8,11 +8,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { renderDiagnostic } from "../../cli/render.js";
 import { checkSource } from "../../compiler/check.js";
 import { compileProgram } from "../../compiler/compile.js";
-import { openPlayground, SHOTS, startHarness, type Harness } from "./harness.js";
+import { openPlayground, SHOTS, useHarness } from "./harness.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SPIRAL = readFileSync(join(ROOT, "examples/spiral.nn"), "utf8");
@@ -60,16 +60,7 @@ declare class DataTransfer {
   readonly items: { add(file: File): void };
 }
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
-afterEach(() => {
-  expect(h.errors).toEqual([]);
-});
+const h = useHarness();
 
 /** Selects [line, fromCol, toCol) in the editor and types over it with the keyboard. */
 async function typeOver(page: Page, line: number, from: number, to: number, text: string): Promise<void> {
