@@ -69,29 +69,24 @@ interface SystemDef {
   readonly maxSteps?: (w: "W1" | "W2", setup: TrainSetup) => number;
 }
 
+/** nnc compiled in-process, with one kind of kernels. */
+function nncSystem(id: string, label: string, kernels: "js" | "wasm", note: string): SystemDef {
+  return {
+    id,
+    label,
+    opts: ["sgd", "adam"],
+    async prepare() {
+      const s = await nncStatus();
+      if (s) throw new Error(s);
+      return note;
+    },
+    create: (setup, w) => nncTrainer(setup, w, kernels),
+  };
+}
+
 const systems: SystemDef[] = [
-  {
-    id: "nnc",
-    label: "nnc (generated TypeScript)",
-    opts: ["sgd", "adam"],
-    async prepare() {
-      const s = await nncStatus();
-      if (s) throw new Error(s);
-      return "compiled in-process from a .nn source";
-    },
-    create: (setup, w) => nncTrainer(setup, w, "js"),
-  },
-  {
-    id: "nnc-wasm",
-    label: "nnc (TypeScript + generated wasm SIMD kernels)",
-    opts: ["sgd", "adam"],
-    async prepare() {
-      const s = await nncStatus();
-      if (s) throw new Error(s);
-      return "compiled in-process with kernels: wasm";
-    },
-    create: (setup, w) => nncTrainer(setup, w, "wasm"),
-  },
+  nncSystem("nnc", "nnc (generated TypeScript)", "js", "compiled in-process from a .nn source"),
+  nncSystem("nnc-wasm", "nnc (TypeScript + generated wasm SIMD kernels)", "wasm", "compiled in-process with kernels: wasm"),
   { id: "probe-tiled", label: "specialized JS, register-tiled (probe)", opts: ["sgd", "adam"], create: (s) => probeTrainer(s, [4, 3], "probe-tiled", s.batch === 1 ? 2 : 8) },
   {
     id: "probe-sparse",
