@@ -1,12 +1,9 @@
 /**
  * Stage 1: the checked `Program` → IR (forward graph + loss), with the shape and setting
- * checks that need shapes (NN3xxx). Every problem is reported, not only the first: after an
- * error, lowering carries on with a plausible shape so later layers are still checked.
- *
- *   dense    → matmul (+ bias_add) (+ activation)
- *   dropout  → dropout (nothing when rate is 0)
- *   flatten  → reshape (free: same buffer)
- *   activation layer → the activation
+ * checks that need shapes (NN3xxx). Each layer lowers itself (`layers/<kind>.ts`); this file
+ * lends it a `LowerContext`, then checks the output against the loss and the model against the
+ * limits. Every problem is reported, not only the first: after an error, lowering carries on
+ * with a plausible shape so later layers are still checked.
  */
 import type { Diagnostic, Result } from "../grammar/diagnostics.js";
 import { diag, hasErrors } from "../grammar/diagnostics.js";
@@ -14,17 +11,9 @@ import type { Activation, Layer, Program } from "./program.js";
 import type { Graph, IrShape, Origin } from "./ir.js";
 import { GraphBuilder, shapeSize, showShape } from "./ir.js";
 import { opDef, isElementwiseActivation } from "./ops/registry.js";
-import { isConvFamily, lowerConvLayer } from "./lower-conv.js";
-import {
-  biasName,
-  INPUT_NAME,
-  LABEL_NAME,
-  layerOutputName,
-  LOSS_NAME,
-  matmulName,
-  preActivationName,
-  weightName,
-} from "./codegen/names.js";
+import { layerDef } from "./layers/index.js";
+import type { LowerContext } from "./layers/types.js";
+import { INPUT_NAME, LABEL_NAME, layerOutputName, LOSS_NAME } from "./codegen/names.js";
 
 export interface LowerOptions {
   /** Largest batch the generated code accepts. */
@@ -37,26 +26,9 @@ export const MAX_PARAMS = 50_000_000;
 /** Above this many bytes of preallocated buffers a model is refused (NN3011). */
 export const MAX_BUFFER_BYTES = 1 << 30;
 
-function describeActivation(a: Activation): string {
-  if (a.kind === "leaky_relu" || a.kind === "elu") return `${a.kind}(${a.alpha})`;
-  return a.kind;
-}
-
 /** A one-line description of a layer for comments and dumps (user text: sanitized later). */
 export function describeLayer(layer: Layer): string {
-  const named = layer.named ? ` ${layer.name}` : "";
-  switch (layer.kind) {
-    case "dense":
-      return `dense${named} ${layer.units}, ${describeActivation(layer.activation)}`;
-    case "dropout":
-      return `dropout${named} ${layer.rate}`;
-    case "flatten":
-      return `flatten${named}`;
-    case "activation":
-      return `activation${named} ${describeActivation(layer.activation)}`;
-    default:
-      return `${layer.kind}${named}`;
-  }
+  return layerDef(layer.kind).describe(layer);
 }
 
 function formatBytes(b: number): string {
@@ -95,78 +67,32 @@ export function lower(program: Program, options: LowerOptions): Result<Graph | u
   let cur = g.add({ op: "input", inputs: [], shape: inputShape, name: INPUT_NAME, phase: "forward", origin: undefined });
 
   const last = model.layers.length - 1;
-  const activate = (a: Activation, k: number, layerIndex: number, origin: Origin, value: number, isFinal: boolean): number => {
-    if (a.kind === "linear") return value;
-    const name = isFinal ? layerOutputName(k) : preActivationName(k);
-    if (a.kind === "softmax") {
-      if (layerIndex !== last) {
-        diagnostics.push(
-          diag("softmaxNotLast", a.span, [], {
-            hint: "use `relu` (or another elementwise activation) here and `softmax` only on the output layer",
-          }),
-        );
-      }
-      return add("softmax", [value], name, origin);
-    }
-    if (!isElementwiseActivation(a.kind)) throw new Error(`bug: unknown activation ${a.kind}`);
-    return add(a.kind, [value], name, origin, a.kind === "leaky_relu" || a.kind === "elu" ? { alpha: a.alpha } : {});
-  };
-
   model.layers.forEach((layer, index) => {
     const k = index + 1;
     const origin: Origin = { text: describeLayer(layer), line: layer.span.line, span: layer.span };
-    const shape = g.node(cur).shape;
-    switch (layer.kind) {
-      case "dense": {
-        if (shape.length !== 2) {
-          diagnostics.push(
-            diag("layerNeedsFlatInput", layer.span, ["dense", showShape(shape.slice(1))], {
-              hint: "add a `flatten` layer before it",
-            }),
-          );
-          cur = add("reshape", [cur], `flat${k}`, origin, { to: `n,${shapeSize(shape)}` });
+    const ctx: LowerContext = {
+      k,
+      add: (op, inputs, name, attrs) => add(op, [...inputs], name, origin, attrs),
+      param(tensor, shape, init, name, fan, trainable = true) {
+        const id = g.add({ op: "param", inputs: [], shape, attrs: { tensor: `${layer.name}.${tensor}`, init }, name, phase: "forward", origin });
+        g.addParam({ node: id, name: `${layer.name}.${tensor}`, init, fanIn: fan.in, fanOut: fan.out, ...(trainable ? {} : { trainable: false }) });
+        return id;
+      },
+      activate(a: Activation, value: number): number {
+        if (a.kind === "linear") return value;
+        if (a.kind === "softmax") {
+          if (index !== last) {
+            diagnostics.push(diag("softmaxNotLast", a.span, [], { hint: "use `relu` (or another elementwise activation) here and `softmax` only on the output layer" }));
+          }
+          return add("softmax", [value], layerOutputName(k), origin);
         }
-        if (!(Number.isInteger(layer.units) && layer.units >= 1)) {
-          diagnostics.push(diag("emptyOutput", layer.span, ["dense", `[${layer.units}]`], { hint: "give the layer at least 1 unit" }));
-          return;
-        }
-        const fanIn = shapeSize(g.node(cur).shape);
-        const units = layer.units;
-        const w = g.add({ op: "param", inputs: [], shape: [units, fanIn], attrs: { tensor: `${layer.name}.weight`, init: layer.init }, name: weightName(k), phase: "forward", origin });
-        g.addParam({ node: w, name: `${layer.name}.weight`, init: layer.init, fanIn, fanOut: units });
-        let b: number | undefined;
-        if (layer.useBias) {
-          b = g.add({ op: "param", inputs: [], shape: [units], attrs: { tensor: `${layer.name}.bias`, init: layer.biasInit }, name: biasName(k), phase: "forward", origin });
-          g.addParam({ node: b, name: `${layer.name}.bias`, init: layer.biasInit, fanIn, fanOut: units });
-        }
-        const linear = layer.activation.kind === "linear";
-        const mmName = b !== undefined ? matmulName(k) : linear ? layerOutputName(k) : preActivationName(k);
-        let v = add("matmul", [cur, w], mmName, origin);
-        if (b !== undefined) v = add("bias_add", [v, b], linear ? layerOutputName(k) : preActivationName(k), origin);
-        cur = activate(layer.activation, k, index, origin, v, true);
-        return;
-      }
-      case "dropout":
-        if (layer.rate > 0) cur = add("dropout", [cur], layerOutputName(k), origin, { rate: layer.rate });
-        return;
-      case "flatten":
-        if (shape.length > 2) cur = add("reshape", [cur], layerOutputName(k), origin, { to: `n,${shapeSize(shape)}` });
-        return;
-      case "activation":
-        cur = activate(layer.activation, k, index, origin, cur, true);
-        return;
-      default:
-        if (isConvFamily(layer)) {
-          cur = lowerConvLayer(layer, k, cur, { g, diagnostics, add, activate: (a, v) => activate(a, k, index, origin, v, true) });
-          return;
-        }
-        diagnostics.push(
-          diag("layerNotCompiled", layer.span, [layer.kind], {
-            hint: "the compiler handles dense, dropout, flatten, activation, conv2d, maxpool2d, avgpool2d and batchnorm layers",
-          }),
-        );
-        return;
-    }
+        if (!isElementwiseActivation(a.kind)) throw new Error(`bug: unknown activation ${a.kind}`);
+        return add(a.kind, [value], layerOutputName(k), origin, a.kind === "leaky_relu" || a.kind === "elu" ? { alpha: a.alpha } : {});
+      },
+      node: (id) => g.node(id),
+      report: (name, args, hint) => diagnostics.push(diag(name, layer.span, args, { hint })),
+    };
+    cur = layerDef(layer.kind).lower(layer, cur, ctx);
   });
 
   // ── output against loss ──

@@ -6,26 +6,13 @@
  * span of the text it came from, so later stages can point back at the source.
  */
 import type { Span } from "../grammar/span.js";
+import type { ActivationValue } from "./schema.js";
 
 export type Shape = readonly number[];
 
 // ── activations ────────────────────────────────────────────────────────────────
-export type ActivationKind =
-  | "linear"
-  | "sigmoid"
-  | "tanh"
-  | "relu"
-  | "leaky_relu"
-  | "elu"
-  | "gelu"
-  | "softmax";
-
-export interface Activation {
-  readonly kind: ActivationKind;
-  /** Slope for x < 0 (`leaky_relu`, default 0.01) or scale of the negative part (`elu`, default 1). */
-  readonly alpha: number;
-  readonly span: Span;
-}
+/** An activation as written (`relu`, `leaky_relu(alpha: 0.2)`); its kind is a word of `ACTIVATIONS`. */
+export type Activation = ActivationValue;
 
 // ── initializers ───────────────────────────────────────────────────────────────
 export type InitializerKind =
@@ -40,78 +27,25 @@ export type InitializerKind =
   | "ones";
 
 // ── layers ─────────────────────────────────────────────────────────────────────
-interface LayerBase {
+/**
+ * What every checked layer has. Each layer kind extends it with its own settings, in its one
+ * definition under `layers/` (`DenseLayer` in `layers/dense.ts`, …).
+ */
+export interface LayerBase {
+  /** A word of the layer registry (`layers/index.ts`). */
+  readonly kind: string;
   /** The name the user gave, or a generated one such as `dense_2`. */
   readonly name: string;
   /** True when the name came from the file. */
   readonly named: boolean;
   readonly span: Span;
+  /** The activation applied to the layer's output, for layers that have one. */
+  readonly activation?: Activation;
 }
 
-export interface DenseLayer extends LayerBase {
-  readonly kind: "dense";
-  readonly units: number;
-  readonly activation: Activation;
-  readonly init: InitializerKind;
-  readonly biasInit: InitializerKind;
-  readonly useBias: boolean;
-}
-
-export interface DropoutLayer extends LayerBase {
-  readonly kind: "dropout";
-  /** Fraction of units dropped while training, in [0, 1). */
-  readonly rate: number;
-}
-
-export interface FlattenLayer extends LayerBase {
-  readonly kind: "flatten";
-}
-
-export interface ActivationLayer extends LayerBase {
-  readonly kind: "activation";
-  readonly activation: Activation;
-}
+export type Layer = LayerBase;
 
 export type Padding = "same" | "valid";
-
-export interface Conv2dLayer extends LayerBase {
-  readonly kind: "conv2d";
-  readonly filters: number;
-  /** [height, width] */
-  readonly kernel: readonly [number, number];
-  readonly stride: readonly [number, number];
-  readonly padding: Padding;
-  readonly activation: Activation;
-  readonly init: InitializerKind;
-  readonly biasInit: InitializerKind;
-  readonly useBias: boolean;
-}
-
-export interface Pool2dLayer extends LayerBase {
-  readonly kind: "maxpool2d" | "avgpool2d";
-  readonly size: readonly [number, number];
-  /** Defaults to the pool size. */
-  readonly stride: readonly [number, number];
-  readonly padding: Padding;
-}
-
-export interface BatchNormLayer extends LayerBase {
-  readonly kind: "batchnorm";
-  /** Running-statistics momentum (Keras' default 0.99). */
-  readonly momentum: number;
-  readonly epsilon: number;
-}
-
-export type Layer =
-  | DenseLayer
-  | DropoutLayer
-  | FlattenLayer
-  | ActivationLayer
-  | Conv2dLayer
-  | Pool2dLayer
-  | BatchNormLayer;
-
-export type LayerKind = Layer["kind"];
 
 export interface Model {
   readonly name: string;
@@ -135,28 +69,19 @@ export interface Loss {
 }
 
 // ── optimizer ──────────────────────────────────────────────────────────────────
-export type OptimizerKind = "sgd" | "adam" | "adamw" | "rmsprop";
-
+/** A checked optimizer: its kind is a word of the optimizer registry (`optimizers/index.ts`). */
 export interface Optimizer {
-  readonly kind: OptimizerKind;
+  readonly kind: string;
   /** Base learning rate; a schedule scales it per step. */
   readonly lr: number;
-  /** sgd: momentum (default 0); rmsprop: momentum (default 0). */
-  readonly momentum: number;
-  /** sgd: Nesterov momentum. */
-  readonly nesterov: boolean;
-  /** adam/adamw: first and second moment decay. */
-  readonly beta1: number;
-  readonly beta2: number;
-  /** rmsprop: decay of the squared-gradient average (default 0.9). */
-  readonly rho: number;
-  readonly epsilon: number;
-  /** L2 penalty added to the gradient (sgd, adam, rmsprop) or decoupled decay (adamw, default 0.01). */
+  /** L2 penalty added to the gradient, or decoupled decay (as the optimizer's definition says). */
   readonly weightDecay: number;
   /** Clip the global gradient norm to this value; 0 = off. */
   readonly clipNorm: number;
   /** Clip every gradient element to [-v, v]; 0 = off. */
   readonly clipValue: number;
+  /** The optimizer's own settings by argument name (`momentum`, `beta1`, …), defaults filled in. */
+  readonly settings: Readonly<Record<string, number | boolean>>;
   readonly span: Span;
 }
 

@@ -1,5 +1,5 @@
 /** "Did you mean …?" for misspelled names. */
-import { ALIASES } from "../grammar/vocabulary.js";
+import { ALIASES } from "./vocabulary.js";
 
 /** Optimal string alignment distance (Levenshtein plus adjacent swaps), capped for speed. */
 export function editDistance(a: string, b: string, cap = 4): number {

@@ -105,7 +105,6 @@ export const MESSAGES = {
   strideMismatch: row("NN3004", "stride {0} does not divide the input {1} evenly"),
   lossOutputMismatch: row("NN3005", "`{0}` does not fit the model's output: {1}"),
   softmaxNotLast: row("NN3006", "`softmax` is only supported on the last layer", "error"),
-  labelShapeMismatch: row("NN3007", "labels of shape {0} do not match the output shape {1}"),
   emptyOutput: row("NN3008", "`{0}` produces an empty output of shape {1}"),
   tooManyParameters: row("NN3009", "the model has {0} parameters; the limit is {1}"),
   inputShapeInvalid: row("NN3010", "the input shape {0} is not supported: {1}"),
@@ -114,6 +113,7 @@ export const MESSAGES = {
   badCompileOption: row("NN3013", "the compile option {0} must be {1}, but is {2}"),
   wasmMemoryTooLarge: row("NN3014", "the wasm kernels would need {0} of memory at batch {1}; the limit is {2}, so the TypeScript kernels run instead", "warning"),
   noWasmSimd: row("NN3015", "this JavaScript engine has no WebAssembly SIMD, so the TypeScript kernels run instead", "warning"),
+  optimizerNotInWasm: row("NN3016", "`{0}` has no wasm kernel: its update runs in TypeScript", "info"),
 
   // ── NN4xxx data ────────────────────────────────────────────────────────────
   fileNotFound: row("NN4001", "cannot read {0}: {1}"),

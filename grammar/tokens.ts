@@ -1,28 +1,11 @@
 /**
  * The token vocabulary: one module for the lexer, the parser and editor highlighting.
  *
- * Keywords are tokens of their own (so an editor can colour them) but belong to the
- * `Identifier` category, so the parser accepts any of them wherever a name may stand: the
- * grammar stays small and the checker decides what a word means in its place.
+ * The block keywords are tokens of their own but belong to the `Identifier` category, so the
+ * parser accepts them wherever a name may stand: the grammar stays small and the checker
+ * decides what a word means in its place.
  */
 import { createToken, Lexer, type TokenType } from "chevrotain";
-import {
-  ACTIVATIONS,
-  CONSTANTS,
-  DATA_SETTINGS,
-  INITIALIZERS,
-  LAYERS,
-  LOSSES,
-  METRICS,
-  MODEL_SETTINGS,
-  OPTIMIZERS,
-  SCHEDULES,
-  SOURCES,
-  TOP_LEVEL,
-  TRAIN_SETTINGS,
-  names,
-  type Word,
-} from "./vocabulary.js";
 
 // ── trivia ─────────────────────────────────────────────────────────────────────
 export const WhiteSpace = createToken({
@@ -53,29 +36,16 @@ function keywordToken(name: string, words: readonly string[]): TokenType {
   });
 }
 
-const taken = new Set<string>();
-function claim(words: readonly Word[]): string[] {
-  const fresh = names(words).filter((n) => !taken.has(n));
-  for (const n of fresh) taken.add(n);
-  return fresh;
-}
+/**
+ * The words that open a top-level statement: the only keywords the syntax needs (a statement
+ * starting with one on a new line starts a new statement). Every other word of the language
+ * (layers, activations, settings, …) is an `Identifier` here: what it means is the checker's
+ * business (`compiler/vocabulary.ts`), and editors colour it from the same vocabulary.
+ */
+export const BLOCK_WORDS = ["model", "loss", "optimizer", "metrics", "data", "train"] as const;
+export type BlockWord = (typeof BLOCK_WORDS)[number];
 
-/** `model`, `data`, `train`, `loss`, `optimizer`, `metrics`. */
-export const BlockKeyword = keywordToken("BlockKeyword", claim(TOP_LEVEL));
-/** Settings inside blocks: `input`, `epochs`, `batch`, … */
-export const SettingKeyword = keywordToken(
-  "SettingKeyword",
-  claim([...MODEL_SETTINGS, ...DATA_SETTINGS, ...TRAIN_SETTINGS]),
-);
-/** `dense`, `conv2d`, … */
-export const LayerKeyword = keywordToken("LayerKeyword", claim(LAYERS));
-/** Activations, losses, optimizers, initializers, data sources, schedules, metrics. */
-export const FunctionName = keywordToken(
-  "FunctionName",
-  claim([...ACTIVATIONS, ...LOSSES, ...OPTIMIZERS, ...INITIALIZERS, ...SOURCES, ...SCHEDULES, ...METRICS]),
-);
-/** `true`, `false`, `same`, `valid`, … */
-export const Constant = keywordToken("Constant", claim(CONSTANTS));
+export const BlockKeyword = keywordToken("BlockKeyword", BLOCK_WORDS);
 
 // ── literals ───────────────────────────────────────────────────────────────────
 /** 12, 0.5, .5, 1e-3, 2.5E+4 — not followed by a letter, digit, `_` or `.`. */
@@ -173,10 +143,6 @@ export const ALL_TOKENS: readonly TokenType[] = [
   WhiteSpace,
   Comment,
   BlockKeyword,
-  SettingKeyword,
-  LayerKeyword,
-  FunctionName,
-  Constant,
   Identifier,
   NumberLiteral,
   MalformedNumber,
@@ -203,10 +169,6 @@ export const ALL_TOKENS: readonly TokenType[] = [
 export const HIGHLIGHT: Readonly<Record<string, string>> = {
   Comment: "comment",
   BlockKeyword: "keyword",
-  SettingKeyword: "keyword.setting",
-  LayerKeyword: "type",
-  FunctionName: "predefined",
-  Constant: "constant",
   Identifier: "identifier",
   NumberLiteral: "number",
   MalformedNumber: "invalid",

@@ -40,9 +40,3 @@ export function subset(d: Dataset, indices: ArrayLike<number>): Dataset {
   }
   return { ...d, n, x, y, ...(origin ? { origin } : {}) };
 }
-
-/** Human-readable position of sample i, e.g. `line 12` or `record 40`. */
-export function describeOrigin(d: Dataset, i: number): string {
-  if (!d.origin) return `sample ${i + 1}`;
-  return d.originKind === "record" ? `record ${d.origin[i]}` : `line ${d.origin[i]}`;
-}

@@ -23,7 +23,7 @@ export function taskOf(loss: LossKind, outputSize: number, lastActivation: strin
 
 export function taskOfProgram(p: Program, outputSize: number): Task {
   let act = "linear";
-  for (const l of p.model.layers) if ("activation" in l) act = l.activation.kind;
+  for (const l of p.model.layers) if (l.activation !== undefined) act = l.activation.kind;
   return taskOf(p.loss.kind, outputSize, act);
 }
 

@@ -72,10 +72,3 @@ export function applyPreprocess(p: Preprocess, x: Float32Array, features: number
     }
   }
 }
-
-/** Class indices → one-hot rows of width k. */
-export function oneHot(labels: ArrayLike<number>, k: number): Float32Array {
-  const out = new Float32Array(labels.length * k);
-  for (let i = 0; i < labels.length; i++) out[i * k + labels[i]!] = 1;
-  return out;
-}

@@ -26,7 +26,7 @@ import {
   TRAIN_SETTINGS,
   type CallableWord,
   type Word,
-} from "../grammar/vocabulary.js";
+} from "../compiler/vocabulary.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 

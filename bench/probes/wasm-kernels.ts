@@ -10,7 +10,7 @@ declare const WebAssembly: {
   Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
 };
 import { encodeModule } from "../../compiler/codegen/wasm/encode.js";
-import { kernelFunction, type KernelSpec } from "../../compiler/codegen/wasm/kernels.js";
+import { kernelFunction, type KernelSpec } from "../../compiler/codegen/wasm/products.js";
 const n = 64;
 const specs: [string, KernelSpec, number][] = [];
 let at = 0;

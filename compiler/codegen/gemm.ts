@@ -1,7 +1,7 @@
 /**
- * The register-tiled matrix product every matmul op emits:
+ * The register-tiled matrix product of the TypeScript target, rendered from a `Product`:
  *
- *     out(r, c) = store(Σ_d A(r, d) · B(d, c))
+ *     out(r, c) = epilogue(Σ_d A(r, d) · B(d, c))
  *
  * with A(r, d) = a[r·aR + d·aD] (loaded into u0..u3), B(d, c) = b[d·bD + c·bC] (into t0..t7),
  * and out(r, c) at r·oR + c·oC. A block of 4 rows × 3 columns is held in 12 local
@@ -9,11 +9,14 @@
  * multiply-adds (the bench helper's probes: 4×3 beats 4×4, whose 16 accumulators spill).
  * Leftover batch rows use 1 × 8 blocks, which is also the n = 1 inference path.
  *
- * Rows may be the batch `n` (a run-time count) or a constant; columns are always constant,
- * so column blocks and the remainder block are unrolled at compile time. Each matmul picks
- * strides so that its inner loop reads both operands with constant offsets
- * (see `ops/matmul*.ts`). The store is the epilogue: bias, activation, derivative, mask.
+ * Rows may be the batch `n` (a run-time count, times `rowsPerSample` for a convolution's
+ * window rows) or a constant; columns are always constant, so column blocks and the remainder
+ * block are unrolled at compile time. Each product picks strides so that its inner loop reads
+ * both operands with constant offsets (`ts/products.ts`, `productOf`). The epilogue is data
+ * (bias, activation, dropout mask, activation derivative), rendered here into each store; the
+ * WebAssembly kernels map the same data onto theirs (`wasm/products.ts`).
  */
+import { activationCode, storeActivated } from "./ts/activations.js";
 
 /** The shape of a matrix product: sizes (`n`: the run-time batch) and strides in elements. */
 export interface ProductShape {
@@ -28,18 +31,86 @@ export interface ProductShape {
   readonly oC: number;
 }
 
-export interface GemmSpec extends ProductShape {
+/** An activation in an epilogue: its kind (`ops/activations.ts`) and its `alpha` (0 when it has none). */
+export interface EpilogueActivation {
+  readonly kind: string;
+  readonly alpha: number;
+}
+
+/** A forward product's epilogue: the sum plus a bias per column, then an activation. */
+export interface ForwardEpilogue {
+  readonly kind: "forward";
+  /** Buffer indexed by column. */
+  readonly bias?: string;
+  readonly act?: EpilogueActivation;
+}
+
+/** An input gradient's epilogue: the sum times a dropout mask, then times an activation's derivative. */
+export interface GradientEpilogue {
+  readonly kind: "gradient";
+  /** Buffer laid out like the output. */
+  readonly mask?: string;
+  /** The derivative of `kind` at the saved value (laid out like the output; the output or the input of that activation). */
+  readonly actGrad?: EpilogueActivation & { readonly saved: string };
+}
+
+export type Epilogue = ForwardEpilogue | GradientEpilogue;
+
+/** A matrix product as one typed request: operand and output buffers, shape and strides, epilogue as data. */
+export interface Product extends ProductShape {
   readonly a: string;
   readonly b: string;
-  /** Statements run once per column block before the rows, e.g. loading the bias: (ci, colExpr). */
-  readonly colSetup?: (ci: number, col: string) => string;
-  /** Statement storing one result: (accumulator, output index expression, column index ci). */
-  readonly store: (acc: string, o: string, ci: number) => string;
+  readonly out: string;
+  /** A `"n"` rows or depth counts n × this many rows (a convolution's output pixels per sample); 1 when absent. */
+  readonly rowsPerSample?: number;
+  readonly epilogue: Epilogue;
+}
+
+/** What rendering a product may need besides the product: literals, and where single rows gather their non-zero inputs. */
+export interface GemmOptions {
+  readonly num: (x: number) => string;
   /**
    * Single rows (the batch's leftover rows, and n = 1 inference) first gather the non-zero
    * values of their row of A into these buffers and loop over those only: inputs such as
    * images and ReLU outputs are about half zeros.
    */
+  readonly gather?: { readonly idx: string; readonly val: string };
+}
+
+/** The statements computing `p` in TypeScript. */
+export function gemm(p: Product, options: GemmOptions): string {
+  const e = p.epilogue;
+  const per = p.rowsPerSample ?? 1;
+  const count = per === 1 ? "n" : "rows";
+  const code = tiles({
+    ...p,
+    count,
+    ...(options.gather !== undefined ? { gather: options.gather } : {}),
+    ...(e.kind === "forward" && e.bias !== undefined ? { colSetup: (ci: number, c: string) => `const q${ci} = ${e.bias}[${c}];` } : {}),
+    store: (acc, o, ci) => {
+      const target = `${p.out}[${o}]`;
+      if (e.kind === "forward") {
+        const v = e.bias !== undefined ? `${acc} + q${ci}` : acc;
+        return e.act === undefined ? `${target} = ${v};` : storeActivated(target, v, e.act.kind, options.num(e.act.alpha));
+      }
+      const g = e.mask !== undefined ? `${acc} * ${e.mask}[${o}]` : acc;
+      const d = e.actGrad;
+      return `${target} = ${d !== undefined ? activationCode(d.kind).grad(g, `${d.saved}[${o}]`, options.num(d.alpha)) : g};`;
+    },
+  });
+  return per === 1 ? code : `const rows = n * ${per};\n${code}`;
+}
+
+/** A product with its epilogue as code, for the tile writers below. */
+interface Tiles extends ProductShape {
+  readonly a: string;
+  readonly b: string;
+  /** The run-time count that a `"n"` rows or depth stands for (`n`, or `rows`). */
+  readonly count: string;
+  /** Statements run once per column block before the rows, e.g. loading the bias: (ci, colExpr). */
+  readonly colSetup?: (ci: number, col: string) => string;
+  /** Statement storing one result: (accumulator, output index expression, column index ci). */
+  readonly store: (acc: string, o: string, ci: number) => string;
   readonly gather?: { readonly idx: string; readonly val: string };
 }
 
@@ -70,8 +141,8 @@ function sum(...terms: string[]): string {
   return rest.join(" + ");
 }
 
-/** A 1 × cw tile over the gathered non-zero entries of row r (see `GemmSpec.gather`). */
-function gatheredTile(s: GemmSpec, g: { idx: string; val: string }, cw: number, r: string, c: string): string {
+/** A 1 × cw tile over the gathered non-zero entries of row r (see `GemmOptions.gather`). */
+function gatheredTile(s: Tiles, g: { idx: string; val: string }, cw: number, r: string, c: string): string {
   const lines: string[] = [];
   const accs: string[] = [];
   for (let j = 0; j < cw; j++) accs.push(`s0${j} = 0`);
@@ -91,7 +162,7 @@ function gatheredTile(s: GemmSpec, g: { idx: string; val: string }, cw: number, 
   return `{\n${lines.join("\n")}\n}`;
 }
 
-function tile(s: GemmSpec, rh: number, cw: number, r: string, c: string): string {
+function tile(s: Tiles, rh: number, cw: number, r: string, c: string): string {
   if (rh === 1 && s.gather !== undefined) return gatheredTile(s, s.gather, cw, r, c);
   const lines: string[] = [];
   const accs: string[] = [];
@@ -104,7 +175,7 @@ function tile(s: GemmSpec, rh: number, cw: number, r: string, c: string): string
   for (let j = 0; j < cw; j++) bloads.push(`t${j} = ${s.b}[${plus("pb", j * s.bC)}]`);
   const fmas: string[] = [];
   for (let i = 0; i < rh; i++) for (let j = 0; j < cw; j++) fmas.push(`s${i}${j} += u${i} * t${j};`);
-  lines.push(`for (let d = 0; d < ${s.depth}; d++) {`);
+  lines.push(`for (let d = 0; d < ${depthOf(s)}; d++) {`);
   lines.push(`const ${loads.join(", ")};`);
   lines.push(`const ${bloads.join(", ")};`);
   lines.push(fmas.join("\n"));
@@ -119,7 +190,7 @@ function tile(s: GemmSpec, rh: number, cw: number, r: string, c: string): string
 }
 
 /** The tiles of one block of rows (height rh, column blocks of cw) at row expression r. */
-function rowBlock(s: GemmSpec, rh: number, cw: number, r: string): string {
+function rowBlock(s: Tiles, rh: number, cw: number, r: string): string {
   const out: string[] = [];
   const width = Math.min(cw, s.cols);
   const full = Math.floor(s.cols / width) * width;
@@ -139,12 +210,12 @@ function rowBlock(s: GemmSpec, rh: number, cw: number, r: string): string {
 }
 
 /** The gathering loop before a single row's tiles (nothing without `gather`). */
-function gatherRow(s: GemmSpec, r: string): string {
+function gatherRow(s: Tiles, r: string): string {
   const g = s.gather;
   if (g === undefined) return "";
   return [
     `let nnz = 0;`,
-    `for (let d = 0, pa = ${sum(times(r, s.aR))}; d < ${s.depth}; d++, pa += ${s.aD}) {`,
+    `for (let d = 0, pa = ${sum(times(r, s.aR))}; d < ${depthOf(s)}; d++, pa += ${s.aD}) {`,
     `const a = ${s.a}[pa];`,
     `if (a !== 0) {`,
     `${g.idx}[nnz] = d;`,
@@ -156,12 +227,17 @@ function gatherRow(s: GemmSpec, r: string): string {
   ].join("\n");
 }
 
-export function gemm(s: GemmSpec): string {
+/** The reduction's length as code. */
+function depthOf(s: Tiles): string {
+  return s.depth === "n" ? s.count : String(s.depth);
+}
+
+function tiles(s: Tiles): string {
   if (s.rows === "n") {
     return [
       `let r = 0;`,
-      `for (; r + ${ROWS} <= n; r += ${ROWS}) {\n${rowBlock(s, ROWS, COLS, "r")}\n}`,
-      `for (; r < n; r++) {\n${gatherRow(s, "r")}${rowBlock(s, 1, TAIL_COLS, "r")}\n}`,
+      `for (; r + ${ROWS} <= ${s.count}; r += ${ROWS}) {\n${rowBlock(s, ROWS, COLS, "r")}\n}`,
+      `for (; r < ${s.count}; r++) {\n${gatherRow(s, "r")}${rowBlock(s, 1, TAIL_COLS, "r")}\n}`,
     ].join("\n");
   }
   const full = Math.floor(s.rows / ROWS) * ROWS;

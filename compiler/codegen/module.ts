@@ -5,7 +5,11 @@
  * literal, and `trainStep` allocates nothing.
  *
  * Layout of the generated `createModel`:
- *   buffers (params/grads views, activations, adjoints, masks, optimizer moments)
+ *   buffers                 params, grads and optimizer moments; one arena per element type
+ *                           and the views the buffer plan (`buffers.ts`) places in it:
+ *                           activations, adjoints, masks, scratch, sharing memory where
+ *                           their lifetimes do not overlap (with wasm kernels, all float32
+ *                           buffers are views of the kernels' memory: `wasm/module.ts`)
  *   run(x, n[, training])   forward nodes, in graph order
  *   lossOf(y, n)            the loss node
  *   backward(x, y, n)       backward nodes, writing parameter gradients into `grads`
@@ -14,13 +18,20 @@
  */
 import type { Graph, IrNode } from "../ir.js";
 import { isBatched, nodeOf, shapeSize } from "../ir.js";
-import type { Optimizer, Program } from "../program.js";
-import { activationDef, isElementwiseActivation, opDef } from "../ops/registry.js";
-import type { EmitContext } from "../ops/types.js";
-import { auxName, commentText, numberLiteral, stringLiteral } from "./names.js";
+import type { Program } from "../program.js";
+import { describeOptimizer, momentCount, optimizerDef } from "../optimizers/index.js";
+import { updateFunction } from "./update.js";
+import { isElementwiseActivation, opDef } from "../ops/registry.js";
+import type { EmitContext } from "./ts/context.js";
+import { activationCode as activationDef } from "./ts/activations.js";
+import { lowerTs } from "./ts/lowering.js";
+import { lowerWasm, type Kernels } from "./wasm/lowering.js";
+import { commentText, numberLiteral, stringLiteral } from "./names.js";
 import { MODEL_API_TYPES } from "./types.js";
 import { indent } from "./indent.js";
 import { WasmKernels } from "./wasm/module.js";
+import { ELEMENT_BYTES, RUN_START, planBuffers, storagePlan, type BufferPlan, type ElementType, type NodeAccess, type PlannedBuffer, type ScratchRequest, type Storage, type StoragePlan } from "./buffers.js";
+import { initFunction } from "./init.js";
 
 export interface CodegenOptions {
   readonly target: "ts" | "js";
@@ -31,80 +42,8 @@ export interface CodegenOptions {
    * module (float32 only); "js" (default): everything is TypeScript.
    */
   readonly kernels?: "js" | "wasm";
-}
-
-interface Buffer {
-  readonly name: string;
-  /** `new Float32Array(…)` or `params.subarray(…)`. */
-  readonly init: string;
-  readonly elements: number;
-  readonly comment: string;
-  /** A view of the parameter or gradient array at this element offset. */
-  readonly view?: { readonly of: "params" | "grads"; readonly offset: number };
-}
-
-/** Number of moment arrays (each the size of `params`) an optimizer keeps. */
-export function momentCount(o: Optimizer): number {
-  switch (o.kind) {
-    case "sgd":
-      return o.momentum > 0 ? 1 : 0;
-    case "adam":
-    case "adamw":
-      return 2;
-    case "rmsprop":
-      return o.momentum > 0 ? 2 : 1;
-  }
-}
-
-export function describeOptimizer(o: Optimizer): string {
-  const parts: string[] = [`lr ${o.lr}`];
-  if (o.kind === "sgd" && o.momentum > 0) parts.push(`momentum ${o.momentum}${o.nesterov ? ", nesterov" : ""}`);
-  if (o.kind === "adam" || o.kind === "adamw") parts.push(`beta1 ${o.beta1}`, `beta2 ${o.beta2}`, `epsilon ${o.epsilon}`);
-  if (o.kind === "rmsprop") parts.push(`rho ${o.rho}`, `epsilon ${o.epsilon}`, ...(o.momentum > 0 ? [`momentum ${o.momentum}`] : []));
-  if (o.weightDecay > 0) parts.push(`weight_decay ${o.weightDecay}`);
-  if (o.clipNorm > 0) parts.push(`clip_norm ${o.clipNorm}`);
-  if (o.clipValue > 0) parts.push(`clip_value ${o.clipValue}`);
-  return `${o.kind}(${parts.join(", ")})`;
-}
-
-const INIT_DOC: Record<string, string> = {
-  he: "normal, std √(2 / fan_in)",
-  he_uniform: "uniform, limit √(6 / fan_in)",
-  xavier: "uniform, limit √(6 / (fan_in + fan_out))",
-  xavier_normal: "normal, std √(2 / (fan_in + fan_out))",
-  lecun: "normal, std √(1 / fan_in)",
-  normal: "normal, std 0.05",
-  uniform: "uniform, limit 0.05",
-  zeros: "0",
-  ones: "1",
-};
-
-/** The draw expression of one initializer (`normal()`/`uniform()` are helpers of `init`). */
-function initExpr(kind: string, fanIn: number, fanOut: number): { expr: string; uses: "normal" | "uniform" | "none" } {
-  const n = (std: number): { expr: string; uses: "normal" } => ({ expr: `normal() * ${numberLiteral(std)}`, uses: "normal" });
-  const u = (limit: number): { expr: string; uses: "uniform" } => ({ expr: `(2 * next() - 1) * ${numberLiteral(limit)}`, uses: "uniform" });
-  switch (kind) {
-    case "he":
-      return n(Math.sqrt(2 / fanIn));
-    case "he_uniform":
-      return u(Math.sqrt(6 / fanIn));
-    case "xavier":
-      return u(Math.sqrt(6 / (fanIn + fanOut)));
-    case "xavier_normal":
-      return n(Math.sqrt(2 / (fanIn + fanOut)));
-    case "lecun":
-      return n(Math.sqrt(1 / fanIn));
-    case "normal":
-      return n(0.05);
-    case "uniform":
-      return u(0.05);
-    case "zeros":
-      return { expr: "0", uses: "none" };
-    case "ones":
-      return { expr: "1", uses: "none" };
-    default:
-      throw new Error(`bug: unknown initializer ${kind}`);
-  }
+  /** False: every buffer gets memory of its own, no sharing (tests compare the two). Default true. */
+  readonly shareBuffers?: boolean;
 }
 
 /** The module's source and, with wasm kernels, the kernels in the WebAssembly text format. */
@@ -113,6 +52,8 @@ export interface Generated {
   readonly wat?: string;
   /** Set when wasm kernels were asked for but their memory would pass `WASM_MEMORY_LIMIT`: the code has TypeScript kernels. */
   readonly wasmMemory?: number;
+  /** Where the module keeps every value (`buffers.ts`). */
+  readonly plan: BufferPlan;
 }
 
 /** Largest memory a generated module asks the engine for (browsers on small devices refuse more). */
@@ -120,84 +61,75 @@ export const WASM_MEMORY_LIMIT = 2 ** 31;
 
 export function generate(graph: Graph, program: Program, options: CodegenOptions): Generated {
   const first = generateModule(graph, program, options);
-  if (first.wasmBytes === undefined || first.wasmBytes <= WASM_MEMORY_LIMIT) return { code: first.code, ...(first.wat !== undefined ? { wat: first.wat } : {}) };
-  return { code: generateModule(graph, program, { ...options, kernels: "js" }).code, wasmMemory: first.wasmBytes };
+  if (first.wasmBytes === undefined || first.wasmBytes <= WASM_MEMORY_LIMIT) return { code: first.code, plan: first.plan, ...(first.wat !== undefined ? { wat: first.wat } : {}) };
+  const js = generateModule(graph, program, { ...options, kernels: "js" });
+  return { code: js.code, plan: js.plan, wasmMemory: first.wasmBytes };
 }
 
-function generateModule(graph: Graph, program: Program, options: CodegenOptions): { code: string; wat?: string; wasmBytes?: number } {
+/** The typed array of each element type, and the name of its arena in `createModel`. */
+const ARRAY: Readonly<Record<ElementType, string>> = { float32: "Float32Array", float64: "Float64Array", int32: "Int32Array" };
+const ARENA: Readonly<Record<ElementType, string>> = { float32: "arenaF32", float64: "arenaF64", int32: "arenaI32" };
+
+/** What one node's code touched, while it is emitted (`NodeAccess`, plus whether it became wasm kernel calls). */
+interface Recording extends NodeAccess {
+  readonly values: Set<number>;
+  readonly aux: Set<string>;
+  readonly scratch: ScratchRequest[];
+  /** Its code is calls of wasm kernels, which read their buffers at constant addresses, not by name. */
+  kernel: boolean;
+  /** It emitted any code. */
+  code: boolean;
+}
+
+function generateModule(graph: Graph, program: Program, options: CodegenOptions): { code: string; plan: BufferPlan; wat?: string; wasmBytes?: number } {
   const ts = options.target === "ts";
   const T = (type: string): string => (ts ? type : "");
-  const F = options.dtype === "float64" ? "Float64Array" : "Float32Array";
-  const bytesPer = options.dtype === "float64" ? 8 : 4;
+  const F = ARRAY[options.dtype];
+  const bytesPer = ELEMENT_BYTES[options.dtype];
   const maxBatch = options.maxBatch;
   const opt = program.optimizer;
   const num = numberLiteral;
 
-  // ── parameters: one flat array, laid out in graph order ──
-  const offsets = new Map<number, number>();
-  let paramCount = 0;
-  for (const p of graph.params) {
-    offsets.set(p.node, paramCount);
-    paramCount += shapeSize(nodeOf(graph, p.node).shape);
-  }
-  const gradOf = new Map<number, number>();
-  for (const [p, d] of graph.grads) gradOf.set(d, p);
-
-  // ── buffers and references ──
-  const refs = new Map<number, string>();
-  const buffers: Buffer[] = [];
-  const auxRefs = new Map<string, string>();
+  // ── where every value lives (names now; lifetimes and offsets after the code is emitted) ──
+  const storage = storagePlan(graph, maxBatch, options.dtype);
+  const paramCount = storage.paramCount;
+  const offsets = storage.paramOffsets;
   const hasDropout = graph.nodes.some((n) => n.op === "dropout");
   const usesTraining = graph.nodes.some((n) => opDef(n.op).usesTraining === true);
   const frozen = new Set(graph.params.filter((p) => p.trainable === false).map((p) => p.node));
-  for (const n of graph.nodes) {
-    const op = opDef(n.op);
-    if (n.op === "input" || n.op === "label") {
-      refs.set(n.id, n.name);
-    } else if (n.op === "param") {
-      const off = offsets.get(n.id) as number;
-      const size = shapeSize(n.shape);
-      refs.set(n.id, n.name);
-      buffers.push({ name: n.name, init: `params.subarray(${off}, ${off + size})`, elements: 0, view: { of: "params", offset: off }, comment: `${String(n.attrs["tensor"] ?? "")} [${n.shape.join(", ")}]` });
-    } else if (gradOf.has(n.id)) {
-      const p = gradOf.get(n.id) as number;
-      const off = offsets.get(p) as number;
-      const size = shapeSize(n.shape);
-      refs.set(n.id, n.name);
-      buffers.push({ name: n.name, init: `grads.subarray(${off}, ${off + size})`, elements: 0, view: { of: "grads", offset: off }, comment: `gradient of ${nodeOf(graph, p).name}` });
-    } else if (op.alias === true) {
-      refs.set(n.id, refs.get(n.inputs[0] as number) as string);
-    } else if (n.shape.length === 0) {
-      refs.set(n.id, "value");
-    } else {
-      const elements = (isBatched(n.shape) ? maxBatch : 1) * shapeSize(n.shape);
-      refs.set(n.id, n.name);
-      buffers.push({ name: n.name, init: `new ${F}(${elements})`, elements, comment: `[${n.shape.join(", ")}]` });
-    }
-    for (const what of op.auxBuffers ?? []) {
-      const name = auxName(n.name, what);
-      const elements = (isBatched(n.shape) ? maxBatch : 1) * shapeSize(n.shape);
-      auxRefs.set(`${n.id}:${what}`, name);
-      buffers.push({ name, init: `new ${F}(${elements})`, elements, comment: `${what} of ${n.name}` });
-    }
-  }
   const moments = momentCount(opt);
+  const inputNode = graph.nodes.find((n) => n.op === "input") as IrNode;
+  const labelNode = graph.nodes.find((n) => n.op === "label");
+  const inputName = storage.name(inputNode.id);
+  const inSize = shapeSize(inputNode.shape);
 
   // With wasm kernels every float buffer lives in the kernels' linear memory, at an address
-  // fixed now, so the kernels can name it as a constant.
-  const wasm = options.kernels === "wasm" && options.dtype === "float32" ? new WasmKernels(buffers, paramCount, moments, maxBatch * shapeSize((graph.nodes.find((n) => n.op === "input") as IrNode).shape.slice(1)), maxBatch) : undefined;
-  const inputName = (graph.nodes.find((n) => n.op === "input") as IrNode).name;
+  // fixed once the plan is placed, so the kernels can name it as a constant.
+  const wasm = options.kernels === "wasm" && options.dtype === "float32" ? new WasmKernels(storage, moments, { name: inputName, elements: maxBatch * inSize }, maxBatch) : undefined;
 
+  // Each node's code is emitted through this context, which records what it touches: the
+  // plan's lifetimes come from these records, not from the text.
+  const access = new Map<number, Recording>();
+  let current: Recording | undefined;
+  const recording = (): Recording => {
+    if (current === undefined) throw new Error("bug: the emit context used outside a node's emit");
+    return current;
+  };
+  const viaKernel = (call: string | undefined): string | undefined => {
+    const r = recording();
+    r.scratch.push(...(wasm?.drain() ?? []));
+    if (call !== undefined) r.kernel = true;
+    return call;
+  };
   const ctx: EmitContext = {
     ref: (id) => {
-      const r = refs.get(id);
-      if (r === undefined) throw new Error(`bug: no buffer for node ${id}`);
-      return r;
+      recording().values.add(id);
+      return storage.name(id);
     },
     aux: (id, what) => {
-      const r = auxRefs.get(`${id}:${what}`);
-      if (r === undefined) throw new Error(`bug: no ${what} buffer for node ${id}`);
-      return r;
+      const name = storage.auxName(id, what);
+      recording().aux.add(`${id}:${what}`);
+      return name;
     },
     num,
     node: (id) => nodeOf(graph, id),
@@ -205,12 +137,22 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
     lossVar: "value",
     training: "training",
     gather: (width) => {
-      gatherWidth = Math.max(gatherWidth, width);
+      recording().scratch.push(
+        { name: "gatherIdx", elements: width, type: "int32", comment: "positions of one input row's non-zero values" },
+        { name: "gatherVal", elements: width, type: "float64", comment: "those values" },
+      );
       return { idx: "gatherIdx", val: "gatherVal" };
     },
-    ...(wasm !== undefined ? { kernel: (request) => wasm.request(request, inputName), maxpoolKernel: (request) => wasm.maxpool(request, inputName), im2colKernel: (request) => wasm.im2col(request), convDxKernel: (request) => wasm.convDx(request) } : {}),
   };
-  let gatherWidth = 0;
+  const kernels: Kernels | undefined =
+    wasm !== undefined
+      ? {
+          request: (request) => viaKernel(wasm.request(request)),
+          maxpool: (request) => viaKernel(wasm.maxpool(request)),
+          im2col: (request) => viaKernel(wasm.im2col(request)),
+          convDx: (request) => viaKernel(wasm.convDx(request)),
+        }
+      : undefined;
 
   const describe = (n: IrNode): string => {
     const args = n.inputs.map((i) => nodeOf(graph, i).name).join(", ");
@@ -219,13 +161,18 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
     const from = n.origin !== undefined ? `  ·  ${commentText(n.origin.text)} (line ${n.origin.line})` : "";
     return `// ${head}${extra}${n.attrs["mask"] === true ? " and dropout mask" : ""}${from}`;
   };
+  const emitNode = (n: IrNode): string => {
+    current = { values: new Set(), aux: new Set(), scratch: [], kernel: false, code: false };
+    const body = (kernels !== undefined ? lowerWasm(n, ctx, kernels) : undefined) ?? lowerTs(n, ctx);
+    current.code = body !== "";
+    access.set(n.id, current);
+    current = undefined;
+    return body === "" ? "" : `${describe(n)}\n{\n${body}\n}`;
+  };
   const phaseCode = (phase: IrNode["phase"]): string =>
     graph.nodes
       .filter((n) => n.phase === phase)
-      .map((n) => {
-        const body = opDef(n.op).emit(n, ctx);
-        return body === "" ? "" : `${describe(n)}\n{\n${body}\n}`;
-      })
+      .map(emitNode)
       .filter((s) => s !== "")
       .join("\n");
 
@@ -234,12 +181,7 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
   const forwardCode = phaseCode("forward");
   const lossCode = phaseCode("loss");
   const backwardCode = phaseCode("backward");
-  if (gatherWidth > 0) {
-    buffers.push(
-      { name: "gatherIdx", init: `new Int32Array(${gatherWidth})`, elements: gatherWidth, comment: "positions of one input row's non-zero values" },
-      { name: "gatherVal", init: `new Float64Array(${gatherWidth})`, elements: 2 * gatherWidth, comment: "those values" },
-    );
-  }
+  const plan = planBuffers(graph, storage, access, wasm?.inputCopy !== undefined ? [wasm.inputCopy] : [], options.shareBuffers !== false);
 
   // Helpers (e.g. gelu) used by any node, emitted once.
   const helpers = new Set<string>();
@@ -253,12 +195,8 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
   // ── the pieces of the module ──
   const output = nodeOf(graph, graph.output);
   const outSize = shapeSize(output.shape);
-  const inputNode = graph.nodes.find((n) => n.op === "input") as IrNode;
-  const inSize = shapeSize(inputNode.shape);
+  const outputName = storage.name(graph.output);
   const inputShape = program.model.input;
-  const elementsTotal = buffers.reduce((a, b) => a + b.elements, 0) + 2 * paramCount + moments * paramCount;
-  // With wasm kernels: the whole memory (it also holds the input copy and transposed weights).
-  const bytes = wasm !== undefined ? wasm.memoryBytes : elementsTotal * bytesPer;
 
   const layoutRows = graph.params.map((p) => {
     const n = nodeOf(graph, p.node);
@@ -266,18 +204,24 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
     return `{ name: ${stringLiteral(p.name)}, shape: [${n.shape.join(", ")}], offset: ${offsets.get(p.node)}, size: ${size}, trainable: ${p.trainable !== false} },`;
   });
 
-  const initLines: string[] = [];
-  let usesNormal = false;
-  let usesUniform = false;
+  const ranges: [number, number][] = [];
   for (const p of graph.params) {
-    const n = nodeOf(graph, p.node);
-    const e = initExpr(p.init, p.fanIn, p.fanOut);
-    if (e.uses === "normal") usesNormal = true;
-    if (e.uses === "uniform") usesUniform = true;
-    initLines.push(`// ${commentText(p.name)}: ${p.init} (${INIT_DOC[p.init] ?? p.init})`);
-    if (e.uses === "none") initLines.push(`${n.name}.fill(${e.expr});`);
-    else initLines.push(`for (let i = 0; i < ${shapeSize(n.shape)}; i++) ${n.name}[i] = ${e.expr};`);
+    if (frozen.has(p.node)) continue;
+    const start = offsets.get(p.node) as number;
+    const end = start + shapeSize(nodeOf(graph, p.node).shape);
+    const last = ranges[ranges.length - 1];
+    if (last !== undefined && last[1] === start) last[1] = end;
+    else ranges.push([start, end]);
   }
+  // The optimizer's loop runs as a wasm kernel when there is one for it (registered before the
+  // kernels are built, once the plan is placed).
+  const noKernel = wasm !== undefined && optimizerDef(opt.kind).wasm === undefined ? ` — in TypeScript: ${opt.kind} has no wasm kernel` : "";
+  const updateCode = wasm?.update(opt, ranges, T, num) ?? updateFunction(opt, paramCount, ranges, T, num, noKernel);
+  wasm?.place(plan);
+  const declared = declarations(graph, storage, plan, access, wasm);
+  // The real total: params, grads and moments (with wasm kernels: the whole memory, which also
+  // holds the float32 arena) and every arena the TypeScript side allocates.
+  const bytes = (wasm !== undefined ? wasm.memoryBytes : (2 + moments) * paramCount * bytesPer) + declared.bytes;
 
   const trainingParam = usesTraining ? `, training${T(": boolean")}` : "";
   const runCall = (training: string): string => `run(x, n${usesTraining ? `, ${training}` : ""});`;
@@ -306,18 +250,6 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
   );
   const helpersAt = out.length;
 
-  const ranges: [number, number][] = [];
-  for (const p of graph.params) {
-    if (frozen.has(p.node)) continue;
-    const start = offsets.get(p.node) as number;
-    const end = start + shapeSize(nodeOf(graph, p.node).shape);
-    const last = ranges[ranges.length - 1];
-    if (last !== undefined && last[1] === start) last[1] = end;
-    else ranges.push([start, end]);
-  }
-  // The optimizer's loop runs as a wasm kernel when there is one for it (registered before the
-  // kernels' bytes are written below).
-  const updateCode = wasm?.update(opt, ranges, T, num) ?? updateFunction(opt, paramCount, ranges, T, num);
   const body: string[] = [];
   if (wasm !== undefined) {
     out.push(...wasm.moduleCode(ts).split("\n"), "");
@@ -326,8 +258,7 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
     body.push(`const params = new ${F}(${paramCount});`, `const grads = new ${F}(${paramCount});`);
     if (moments > 0) body.push(`const moments = new ${F}(${moments * paramCount}); // optimizer state, laid out like params`);
   }
-  const declaredAt = body.length;
-  for (const b of buffers) body.push(`const ${b.name} = ${wasm?.init(b) ?? b.init}; // ${commentText(b.comment)}`);
+  body.push(...declared.lines);
   body.push(`const outputViews${T(`: ${F}[]`)} = [];`);
   body.push(`let step = 0;`, `let lastN = 0;`);
   if (hasDropout) {
@@ -350,13 +281,13 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
     `function outputView(n${T(": number")})${T(`: ${F}`)} {`,
     `let v = outputViews[n];`,
     `if (v === undefined) {`,
-    `v = ${ctx.ref(graph.output)}.subarray(0, n * ${outSize});`,
+    `v = ${outputName}.subarray(0, n * ${outSize});`,
     `outputViews[n] = v;`,
     `}`,
     `return v;`,
     `}`,
   );
-  const copyInput = wasm?.copyInput(inputName, inSize) ?? "";
+  const copyInput = wasm?.copyInput(inSize) ?? "";
   body.push(`function run(x${T(": Floats")}, n${T(": number")}${trainingParam})${T(": void")} {`, ...(copyInput !== "" ? [copyInput] : []), forwardCode, `}`);
   body.push(
     `function lossOf(y${T(": Floats")}, n${T(": number")})${T(": number")} {`,
@@ -366,31 +297,22 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
     `return value;`,
     `}`,
   );
-  // Parameters the backward code does not read get a leading underscore (no unused names).
-  const arg = (name: string): string => (new RegExp(`\\b${name}\\b`).test(withoutComments(backwardCode)) ? name : `_${name}`);
-  body.push(`function backward(${arg("x")}${T(": Floats")}, ${arg("y")}${T(": Floats")}, ${arg("n")}${T(": number")})${T(": void")} {`, backwardCode, `}`);
+  // Parameters the backward code does not read get a leading underscore (no unused names):
+  // x and y are read when a backward node's TypeScript code asked for them (a wasm kernel reads
+  // the input's copy instead), n when a backward node with code has a batched value to loop over.
+  const backwardNodes = graph.nodes.filter((n) => n.phase === "backward");
+  const readsInCode = (id: number | undefined): boolean =>
+    id !== undefined &&
+    backwardNodes.some((n) => {
+      const a = access.get(n.id);
+      return a !== undefined && !a.kernel && [...a.values].some((v) => storage.root(v) === id);
+    });
+  const batched = (n: IrNode): boolean => isBatched(n.shape) || n.inputs.some((i) => isBatched(nodeOf(graph, i).shape));
+  const readsN = backwardNodes.some((n) => access.get(n.id)?.code === true && batched(n));
+  const arg = (name: string, used: boolean): string => (used ? name : `_${name}`);
+  body.push(`function backward(${arg("x", readsInCode(inputNode.id))}${T(": Floats")}, ${arg("y", readsInCode(labelNode?.id))}${T(": Floats")}, ${arg("n", readsN)}${T(": number")})${T(": void")} {`, backwardCode, `}`);
   body.push(updateCode);
-  body.push(
-    `function init(${usesNormal || usesUniform || hasDropout ? "seed" : "_seed"}${T(": number")})${T(": void")} {`,
-    ...(usesNormal || usesUniform
-      ? [
-          `let s = seed >>> 0;`,
-          `const next = ()${T(": number")} => {`,
-          `let t = (s = (s + 0x6d2b79f5) >>> 0);`,
-          `t = Math.imul(t ^ (t >>> 15), t | 1);`,
-          `t ^= t + Math.imul(t ^ (t >>> 7), t | 61);`,
-          `return ((t ^ (t >>> 14)) >>> 0) / 4294967296;`,
-          `};`,
-        ]
-      : []),
-    ...(usesNormal ? [`const normal = ()${T(": number")} => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());`] : []),
-    ...initLines,
-    ...(moments > 0 ? [`moments.fill(0);`] : []),
-    `grads.fill(0);`,
-    `step = 0;`,
-    ...(hasDropout ? [`rngState[0] = (seed ^ 0x5bd1e995) >>> 0;`] : []),
-    `}`,
-  );
+  body.push(...initFunction(graph, { moments: moments > 0, dropout: hasDropout, T }));
   body.push(
     `init(${program.model.seed >>> 0});`,
     `return {`,
@@ -409,7 +331,7 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
     `checkBatch(x, n);`,
     runCall("false"),
     `lastN = n;`,
-    `return ${ctx.ref(graph.output)}.slice(0, n * ${outSize});`,
+    `return ${outputName}.slice(0, n * ${outSize});`,
     `},`,
     `loss(x${T(": Floats")}, y${T(": Floats")}, n${T(": number")})${T(": number")} {`,
     `checkBatch(x, n);`,
@@ -450,26 +372,85 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
     `},`,
     `};`,
   );
-  if (wasm !== undefined) {
-    // Buffers that only the kernels touch need no TypeScript name.
-    const rest = withoutComments([...body.slice(0, declaredAt), ...body.slice(declaredAt + buffers.length)].join("\n"));
-    const kept = buffers.map((b, i) => (new RegExp(`(?<![.\\w$])${b.name}\\b`).test(rest) ? body[declaredAt + i] : undefined)).filter((l) => l !== undefined);
-    body.splice(declaredAt, buffers.length, ...(kept as string[]));
-  }
   out.push(`export function createModel()${T(": CompiledModel")} {\n${body.join("\n")}\n}`);
   out.splice(helpersAt, 0, ...usedHelpers(helpers, out.join("\n")).flatMap((h) => [stripTypes(h), ""]));
   const code = indent(out.join("\n")) + "\n";
-  return wasm !== undefined ? { code, wat: wasm.wat(), wasmBytes: wasm.memoryBytes } : { code };
+  return wasm !== undefined ? { code, plan, wat: wasm.wat(), wasmBytes: wasm.memoryBytes } : { code, plan };
 }
 
-/** Code without its line comments (which name buffers that the code itself may not use). */
-function withoutComments(code: string): string {
-  return code.replace(/\/\/[^\n]*/g, "");
+/**
+ * The `const` declarations of `createModel`, in graph order: parameter and gradient views of
+ * `params`/`grads`, the plan's buffers as views of the arena of their element type (a buffer
+ * alone in its arena is its own array), and the scratch; with the bytes of the arenas the
+ * TypeScript side allocates (with wasm kernels the float32 arena is the kernels' memory).
+ *
+ * With wasm kernels, a buffer only the kernels touch gets no TypeScript name. Declared are the
+ * parameters (`init` fills them), the output (`forward`, `predict`, `output()`) and whatever
+ * a node's TypeScript code asked the emit context for: a node whose emit got a kernel call
+ * back reads its buffers through the kernel, at constant addresses.
+ */
+function declarations(graph: Graph, storage: StoragePlan, plan: BufferPlan, access: ReadonlyMap<number, Recording>, wasm: WasmKernels | undefined): { lines: string[]; bytes: number } {
+  let declared = (_name: string): boolean => true;
+  if (wasm !== undefined) {
+    const names = new Set<string>([storage.name(graph.output), ...graph.params.map((p) => storage.name(p.node))]);
+    for (const a of access.values()) {
+      if (a.kernel) continue;
+      for (const id of a.values) names.add(storage.name(id));
+      for (const key of a.aux) {
+        const [owner, what] = key.split(":") as [string, string];
+        names.add(storage.auxName(Number(owner), what));
+      }
+      for (const r of a.scratch) names.add(r.name);
+    }
+    declared = (name) => names.has(name);
+  }
+  const onHeap = (type: ElementType): boolean => wasm === undefined || type !== "float32";
+  const stepName = (step: number): string => (step === RUN_START ? "the start of run" : nodeOf(graph, plan.schedule[step] as number).name);
+  const lifetime = (b: PlannedBuffer): string => {
+    if (b.what === "output") return "the output, never shared";
+    return b.first === b.last ? `live in ${stepName(b.first)} only` : `live from ${stepName(b.first)} to ${stepName(b.last)}`;
+  };
+  const arenaOf = new Map(plan.arenas.map((a) => [a.type, a]));
+  const view = (b: PlannedBuffer): string => {
+    if (!onHeap(b.type)) return (wasm as WasmKernels).view(b.name, b.elements);
+    if (arenaOf.get(b.type)?.buffers === 1) return `new ${ARRAY[b.type]}(${b.elements})`;
+    return `${ARENA[b.type]}.subarray(${b.offset}, ${b.offset + b.elements})`;
+  };
+  const views: string[] = [];
+  const add = (b: PlannedBuffer | undefined): void => {
+    if (b !== undefined && declared(b.name)) views.push(`const ${b.name} = ${view(b)}; // ${commentText(b.comment)} · ${lifetime(b)}`);
+  };
+  const byNode = new Map<number, PlannedBuffer[]>();
+  for (const b of plan.buffers) if (b.node !== undefined) byNode.set(b.node, [...(byNode.get(b.node) ?? []), b]);
+  for (const n of graph.nodes) {
+    const s = storage.storage[n.id] as Storage;
+    if (s.kind === "param" && declared(n.name)) views.push(`const ${n.name} = params.subarray(${s.offset}, ${s.offset + s.elements}); // ${commentText(`${String(n.attrs["tensor"] ?? "")} [${n.shape.join(", ")}]`)}`);
+    else if (s.kind === "grad" && declared(n.name)) views.push(`const ${n.name} = grads.subarray(${s.offset}, ${s.offset + s.elements}); // gradient of ${nodeOf(graph, s.param).name}`);
+    for (const b of byNode.get(n.id) ?? []) add(b);
+  }
+  for (const b of plan.buffers) if (b.what === "scratch") add(b);
+
+  // An arena is allocated when a view of it is declared; one holding a single buffer is that buffer.
+  const lines: string[] = [];
+  let bytes = 0;
+  for (const a of plan.arenas) {
+    if (!onHeap(a.type) || !plan.buffers.some((b) => b.type === a.type && declared(b.name))) continue;
+    bytes += a.elements * ELEMENT_BYTES[a.type];
+    if (a.buffers === 1) continue;
+    const unshared = plan.buffers.filter((b) => b.type === a.type).reduce((t, b) => t + b.elements, 0);
+    lines.push(`const ${ARENA[a.type]} = new ${ARRAY[a.type]}(${a.elements}); // ${a.buffers} buffers (${unshared} values), sharing memory where their lifetimes do not overlap`);
+  }
+  return { lines: [...lines, ...views], bytes };
 }
 
 /**
  * The helpers (`function name(…) {…}`) that the code calls, directly or through another helper,
  * in a stable order: an activation's gradient helper is dead when nothing needs that gradient.
+ *
+ * This one stays a search of the text (it decides which functions to emit, not which buffers
+ * exist): an activation lists its helpers as one set (`ActivationCode.helpers`), not per use —
+ * forward or derivative — and a wasm kernel that takes over a forward takes its call with it,
+ * so only the emitted code knows which are called. Helper names are fixed words, never buffers.
  */
 function usedHelpers(candidates: ReadonlySet<string>, code: string): string[] {
   const nameOf = (h: string): string => /function\s+([A-Za-z_$][\w$]*)/.exec(h)?.[1] ?? "";
@@ -487,56 +468,4 @@ function usedHelpers(candidates: ReadonlySet<string>, code: string): string[] {
     }
   }
   return [...candidates].filter((h) => used.has(h));
-}
-
-/** The optimizer: clipping, weight decay, moments and the update, in one pass. */
-function updateFunction(o: Optimizer, count: number, ranges: readonly [number, number][], T: (t: string) => string, num: (x: number) => string): string {
-  const pre: string[] = [`step++;`];
-  const loop: string[] = [];
-  if (o.clipNorm > 0) {
-    pre.push(
-      `let squares = 0;`,
-      ...ranges.map(([a, b]) => `for (let i = ${a}; i < ${b}; i++) squares += grads[i] * grads[i];`),
-      `const norm = Math.sqrt(squares);`,
-      `const clip = norm > ${num(o.clipNorm)} ? ${num(o.clipNorm)} / norm : 1; // global norm clipping`,
-    );
-  }
-  const reassigned = o.clipValue > 0 || (o.weightDecay > 0 && o.kind !== "adamw");
-  loop.push(`${reassigned ? "let" : "const"} g = grads[i]${o.clipNorm > 0 ? " * clip" : ""};`);
-  if (o.clipValue > 0) loop.push(`g = g > ${num(o.clipValue)} ? ${num(o.clipValue)} : g < -${num(o.clipValue)} ? -${num(o.clipValue)} : g;`);
-  const l2 = o.weightDecay > 0 && o.kind !== "adamw";
-  if (l2) loop.push(`g += ${num(o.weightDecay)} * params[i]; // L2 weight decay`);
-  switch (o.kind) {
-    case "sgd":
-      if (o.momentum > 0) {
-        loop.push(`const v = (moments[i] = ${num(o.momentum)} * moments[i] + g);`);
-        loop.push(o.nesterov ? `params[i] -= lr * (g + ${num(o.momentum)} * v);` : `params[i] -= lr * v;`);
-      } else loop.push(`params[i] -= lr * g;`);
-      break;
-    case "adam":
-    case "adamw":
-      pre.push(
-        `const stepSize = lr / (1 - Math.pow(${num(o.beta1)}, step));`,
-        `const root2 = Math.sqrt(1 - Math.pow(${num(o.beta2)}, step));`,
-      );
-      if (o.kind === "adamw" && o.weightDecay > 0) pre.push(`const decay = 1 - lr * ${num(o.weightDecay)}; // decoupled weight decay`);
-      loop.push(
-        `const m = (moments[i] = ${num(o.beta1)} * moments[i] + (1 - ${num(o.beta1)}) * g);`,
-        `const v = (moments[i + ${count}] = ${num(o.beta2)} * moments[i + ${count}] + (1 - ${num(o.beta2)}) * g * g);`,
-      );
-      if (o.kind === "adamw" && o.weightDecay > 0) loop.push(`params[i] = params[i] * decay - stepSize * m / (Math.sqrt(v) / root2 + ${num(o.epsilon)});`);
-      else loop.push(`params[i] -= stepSize * m / (Math.sqrt(v) / root2 + ${num(o.epsilon)});`);
-      break;
-    case "rmsprop":
-      loop.push(`const v = (moments[i] = ${num(o.rho)} * moments[i] + (1 - ${num(o.rho)}) * g * g);`);
-      if (o.momentum > 0) {
-        loop.push(`const b = (moments[i + ${count}] = ${num(o.momentum)} * moments[i + ${count}] + g / (Math.sqrt(v) + ${num(o.epsilon)}));`);
-        loop.push(`params[i] -= lr * b;`);
-      } else loop.push(`params[i] -= (lr * g) / (Math.sqrt(v) + ${num(o.epsilon)});`);
-      break;
-  }
-  // One loop per run of trainable tensors (all of them, for dense models).
-  const loops = ranges.flatMap(([a, b]) => [`for (let i = ${a}; i < ${b}; i++) {`, ...loop, `}`]);
-  if (ranges.length === 0) return `// optimizer: nothing to train\nfunction update(_lr${T(": number")})${T(": void")} {\nstep++;\n}`;
-  return [`// optimizer: ${commentText(describeOptimizer(o))}`, `function update(lr${T(": number")})${T(": void")} {`, ...pre, ...loops, `}`].join("\n");
 }

@@ -22,22 +22,6 @@ export const gradName = (name: string): string => `d${name}`;
 /** An extra buffer of a value: `h2` + `mask` → `h2Mask`. */
 export const auxName = (name: string, what: string): string => `${name}${what.charAt(0).toUpperCase()}${what.slice(1)}`;
 
-const RESERVED = new Set(
-  (
-    "break case catch class const continue debugger default delete do else enum export extends false finally for " +
-    "function if import in instanceof new null return super switch this throw true try typeof var void while with " +
-    "yield let static implements interface package private protected public await arguments eval undefined NaN Infinity"
-  ).split(" "),
-);
-
-/** Any text → a harmless identifier (`x"; process.exit(1); //` → `x__process_exit_1_____`). */
-export function identifier(text: string): string {
-  let id = text.replace(/[^A-Za-z0-9_]/g, "_");
-  if (id === "" || /^[0-9]/.test(id)) id = "_" + id;
-  if (RESERVED.has(id)) id = id + "_";
-  return id;
-}
-
 /**
  * Any text → a string literal that parses back to exactly that text, with every character
  * that could end the literal, a line or a script element escaped (quotes, backslashes,

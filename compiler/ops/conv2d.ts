@@ -1,25 +1,22 @@
 /**
- * conv2d(col, x, w[, b]): a convolution as one tiled matrix product over the windows that
- * `im2col` unfolded from the image x — col [n, OH·OW, K] times wᵀ, w [F, KH, KW, C] (one
- * filter per row, K = KH·KW·C contiguous values), giving [n, OH, OW, F] in NHWC. The bias is
- * loaded per block of filters and the activation (when its derivative reads the output)
- * applied in the tile's epilogue, so the pre-activation never goes to memory.
+ * conv2d(col, x, w[, b]): a convolution as one matrix product over the windows that `im2col`
+ * unfolded from the image x — col [n, OH·OW, K] times wᵀ, w [F, KH, KW, C] (one filter per
+ * row, K = KH·KW·C contiguous values), giving [n, OH, OW, F] in NHWC — with the bias and the
+ * activation (when its derivative reads the output; attributes `bias`, `act`, `alpha`) applied
+ * to each sum before it is stored, so the pre-activation never goes to memory.
  *
- * Adjoint: dz = act′ ⊙ dy (`activation_grad`), then dx straight onto the image
- * (`conv2d_dx`, so the window rows' gradient is never stored and `im2col` needs no adjoint),
- * dw = dzᵀ·col (`conv2d_dw`), db = Σ dz over batch and pixels (`conv2d_db`).
+ * Adjoint: dz = act′ ⊙ dy (`activation_grad`), then, over the output gradient dz [n, OH, OW, F]:
+ *
+ *   conv2d_dx(dz, w)     each dz value times its filter, added onto the window it came from
+ *                        → dx [n, H, W, C] (a transposed convolution; overlaps sum), straight
+ *                        onto the image, so the window rows' gradient is never stored and
+ *                        `im2col` needs no adjoint
+ *   conv2d_dw(dz, col)   dzᵀ·col → [F, KH, KW, C], summed over batch and pixels
+ *   conv2d_db(dz)        Σ dz over batch and pixels → [F]
  */
 import type { OpDef } from "./types.js";
-import { alphaOf, attrNum, kernelActivation, toShape } from "./types.js";
-import { gemm } from "../codegen/gemm.js";
-import { activationDef } from "./activations.js";
-import { geometryOf } from "./conv-geometry.js";
-
-/** `body` with the batch count `n` replaced by the number of rows `n · rows` of a 3-D value. */
-export function overRows(rows: number, body: string): string {
-  if (rows === 1) return body;
-  return `const rows = n * ${rows};\n{\nconst n = rows;\n${body}\n}`;
-}
+import { attrNum, shapeOfTo, toShape } from "./types.js";
+import { geometryOf } from "./conv_geometry.js";
 
 export const conv2d: OpDef = {
   name: "conv2d",
@@ -28,7 +25,6 @@ export const conv2d: OpDef = {
     const g = geometryOf(attrs);
     return [inputs[0]?.[0] ?? "n", g.oh, g.ow, attrNum(attrs, "f")];
   },
-  saves: [0, 2, "out"],
   adjoint(node, dOut, g) {
     if (dOut === undefined) throw new Error("bug: conv2d as loss");
     const [col, x, w, b] = node.inputs as [number, number, number, number | undefined];
@@ -45,32 +41,25 @@ export const conv2d: OpDef = {
     const db = b !== undefined && g.needsGrad(b) ? g.add("conv2d_db", [dz], attrs, g.gradName(b), node.origin) : undefined;
     return [undefined, dx, dw, db];
   },
-  emit(node, ctx) {
-    const g = geometryOf(node.attrs);
-    const f = attrNum(node.attrs, "f");
-    const k = g.kh * g.kw * g.c;
-    const [col, , w, b] = node.inputs as [number, number, number, number | undefined];
-    const out = ctx.ref(node.id);
-    const bias = b !== undefined ? ctx.ref(b) : undefined;
-    const actName = node.attrs["act"];
-    const act = typeof actName === "string" && actName !== "linear" ? activationDef(actName) : undefined;
-    const alpha = act !== undefined ? ctx.num(alphaOf(node.attrs)) : "";
-    const product = { a: ctx.ref(col), b: ctx.ref(w), rows: "n", cols: f, depth: k, aR: k, aD: 1, bD: 1, bC: k, oR: f, oC: 1 } as const;
-    // Inside `overRows`, `n` counts window rows: the wasm kernel gets that count.
-    const epilogue = kernelActivation(actName);
-    if (epilogue !== undefined) {
-      const call = ctx.kernel?.({ ...product, out, ...(bias !== undefined ? { bias } : {}), ...epilogue, rowsPerSample: g.oh * g.ow });
-      if (call !== undefined) return overRows(g.oh * g.ow, call);
-    }
-    const code = gemm({
-      ...product,
-      ...(bias !== undefined ? { colSetup: (ci: number, c: string) => `const q${ci} = ${bias}[${c}];` } : {}),
-      store: (acc, o, ci) => {
-        const v = bias !== undefined ? `${acc} + q${ci}` : acc;
-        if (act === undefined) return `${out}[${o}] = ${v};`;
-        return `{\nconst v = ${v};\n${out}[${o}] = ${act.fwd("v", alpha)};\n}`;
-      },
-    });
-    return overRows(g.oh * g.ow, code);
+};
+
+export const conv2dDx: OpDef = {
+  name: "conv2d_dx",
+  doc: "transposed convolution of dz with w: [n, OH, OW, F] → [n, H, W, C]",
+  shape: (_inputs, attrs) => shapeOfTo(attrs),
+};
+
+export const conv2dDw: OpDef = {
+  name: "conv2d_dw",
+  doc: "dzᵀ·col: [n, OH·OW, F]ᵀ × [n, OH·OW, K] → [F, KH, KW, C]",
+  shape: (_inputs, attrs) => {
+    const g = geometryOf(attrs);
+    return [attrNum(attrs, "f"), g.kh, g.kw, g.c];
   },
+};
+
+export const conv2dDb: OpDef = {
+  name: "conv2d_db",
+  doc: "Σ dz over batch and pixels: [n, OH, OW, F] → [F]",
+  shape: (_inputs, attrs) => [attrNum(attrs, "f")],
 };

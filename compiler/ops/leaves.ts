@@ -1,6 +1,6 @@
 /**
  * Leaves of the graph: the input batch `x`, the labels `y`, and parameters (views into the flat
- * parameter array). They compute nothing.
+ * parameter array). They compute nothing; each node carries its own shape.
  */
 import type { OpDef } from "./types.js";
 
@@ -10,8 +10,6 @@ const leaf = (name: string, doc: string): OpDef => ({
   shape: () => {
     throw new Error(`bug: ${name} nodes carry their own shape`);
   },
-  saves: [],
-  emit: () => "",
 });
 
 export const input = leaf("input", "the input batch, n × inputSize");

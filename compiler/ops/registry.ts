@@ -1,82 +1,113 @@
 /**
- * Every op, by name. Adding an op = one file in this folder + one line here (+ one gradient
- * check in `tests/compiler`). The convolutional family (issue 8) joins the same way.
+ * Every op, by name. An op is what it computes — its shape rule, its adjoint and a few flags
+ * (`types.ts`) — never code: each target lowers it in its own table (`codegen/ts/lowering.ts`,
+ * `codegen/wasm/lowering.ts`), and `tests/compiler/targets.test.ts` fails when a table lacks
+ * an op listed here. Adding an op = its definition in this folder + one line here + its
+ * lowering in each target + one gradient check in `tests/compiler`.
+ *
+ * File names in this folder are snake_case. A file is named after the op it defines, and also
+ * holds the backward ops that only its adjoint appends (`matmul.ts`: matmul, matmul_nn,
+ * matmul_tn); ops declared together from one table, or sharing rules, are named after their
+ * family (`activations.ts`, `losses.ts`, `elementwise.ts`, `reduce.ts`, `layout.ts`); the rest
+ * is named after what it holds (`types.ts`, `conv_geometry.ts`, this registry).
  */
 import type { OpDef } from "./types.js";
 import { input, label, param } from "./leaves.js";
-import { matmul } from "./matmul.js";
-import { matmulNn } from "./matmul_nn.js";
-import { matmulTn } from "./matmul_tn.js";
-import { biasAdd } from "./bias_add.js";
-import { sumRows } from "./sum_rows.js";
+import { matmul, matmulNn, matmulTn } from "./matmul.js";
+import { biasAdd, sumRows } from "./bias_add.js";
 import { dense } from "./dense.js";
-import { relu } from "./relu.js";
-import { leakyRelu } from "./leaky_relu.js";
-import { elu } from "./elu.js";
-import { sigmoid } from "./sigmoid.js";
-import { tanh } from "./tanh.js";
-import { gelu } from "./gelu.js";
-import { activationGrad } from "./activation_grad.js";
-import { softmax } from "./softmax.js";
-import { softmaxGrad } from "./softmax_grad.js";
-import { dropout } from "./dropout.js";
-import { dropoutGrad } from "./dropout_grad.js";
+import { ACTIVATION_OPS, activationGrad } from "./activations.js";
+import { softmax, softmaxGrad } from "./softmax.js";
+import { dropout, dropoutGrad } from "./dropout.js";
 import { reshape } from "./reshape.js";
-import { add } from "./add.js";
-import { mse } from "./mse.js";
-import { mae } from "./mae.js";
-import { huber } from "./huber.js";
-import { binaryCrossEntropy } from "./binary_cross_entropy.js";
-import { crossEntropy } from "./cross_entropy.js";
-import { lossGrad } from "./loss_grad.js";
-import { softmaxCrossEntropy } from "./softmax_cross_entropy.js";
-import { softmaxCrossEntropyGrad } from "./softmax_cross_entropy_grad.js";
-import { sigmoidBce } from "./sigmoid_bce.js";
-import { sigmoidBceGrad } from "./sigmoid_bce_grad.js";
-import { CONV_OPS } from "./conv-ops.js";
+import { LOSS_OPS, lossGrad } from "./losses.js";
+import { softmaxCrossEntropy, softmaxCrossEntropyGrad } from "./softmax_cross_entropy.js";
+import { sigmoidBce, sigmoidBceGrad } from "./sigmoid_bce.js";
+import { im2col } from "./im2col.js";
+import { conv2d, conv2dDb, conv2dDw, conv2dDx } from "./conv2d.js";
+import { maxpool2d, maxpool2dGrad } from "./maxpool2d.js";
+import { avgpool2d, avgpool2dGrad } from "./avgpool2d.js";
+import { batchnorm, batchnormDbeta, batchnormDgamma, batchnormDx, batchnormStats } from "./batchnorm.js";
+import { add, constant, div, exp, log, mul, neg, rsqrt, sub } from "./elementwise.js";
+import { broadcast, mean, sum, sumTo } from "./reduce.js";
+import { concat, slice, sliceGrad, transpose } from "./layout.js";
+import { gather, scatterAdd } from "./gather.js";
 
 const OPS: readonly OpDef[] = [
+  // leaves and aliases
   input,
   label,
   param,
+  reshape,
+  // dense layers
   matmul,
   matmulNn,
   matmulTn,
   biasAdd,
   sumRows,
   dense,
-  relu,
-  leakyRelu,
-  elu,
-  sigmoid,
-  tanh,
-  gelu,
+  ...ACTIVATION_OPS,
   activationGrad,
   softmax,
   softmaxGrad,
   dropout,
   dropoutGrad,
-  reshape,
-  add,
-  mse,
-  mae,
-  huber,
-  binaryCrossEntropy,
-  crossEntropy,
+  // losses, and the fused ones computed from the logits
+  ...LOSS_OPS,
   lossGrad,
   softmaxCrossEntropy,
   softmaxCrossEntropyGrad,
   sigmoidBce,
   sigmoidBceGrad,
-  ...CONV_OPS,
+  // the convolutional family
+  im2col,
+  conv2d,
+  conv2dDx,
+  conv2dDw,
+  conv2dDb,
+  maxpool2d,
+  maxpool2dGrad,
+  avgpool2d,
+  avgpool2dGrad,
+  batchnormStats,
+  batchnorm,
+  batchnormDgamma,
+  batchnormDbeta,
+  batchnormDx,
+  // primitives: layers written from these need no gradient rule of their own (autodiff also sums adjoints with `add`)
+  add,
+  sub,
+  mul,
+  div,
+  constant,
+  neg,
+  exp,
+  log,
+  rsqrt,
+  sum,
+  mean,
+  broadcast,
+  sumTo,
+  concat,
+  slice,
+  sliceGrad,
+  transpose,
+  gather,
+  scatterAdd,
 ];
 
-const BY_NAME = new Map(OPS.map((o) => [o.name, o]));
+const BY_NAME: ReadonlyMap<string, OpDef> = new Map(OPS.map((o) => [o.name, o]));
+if (BY_NAME.size !== OPS.length) throw new Error("bug: two ops share a name");
 
 export function opDef(name: string): OpDef {
   const op = BY_NAME.get(name);
   if (op === undefined) throw new Error(`bug: unknown op ${name}`);
   return op;
+}
+
+/** Every op, in the order above (for the targets' coverage tests). */
+export function allOps(): readonly OpDef[] {
+  return OPS;
 }
 
 export { activationDef, isElementwiseActivation } from "./activations.js";

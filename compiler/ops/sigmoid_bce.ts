@@ -1,26 +1,21 @@
 /**
- * sigmoid_bce(z, t): binary cross-entropy of sigmoid(z) from the logits,
- * max(z, 0) − z·t + log(1 + e^−|z|), exact for any z. Made by `fuse.ts`.
+ * The fused sigmoid + binary cross-entropy, made by `fuse.ts` from
+ * binary_cross_entropy(sigmoid(z)):
+ *
+ *   sigmoid_bce(z, t)        max(z, 0) − z·t + log(1 + e^−|z|) from the logits (exact for any
+ *                            z), the mean over the batch and the outputs
+ *   sigmoid_bce_grad(p, t)   (p − t) / (n·outputs)
  */
 import type { OpDef } from "./types.js";
-import { batchCount, perRow } from "./types.js";
-import { meanDivisor } from "./loss.js";
 
 export const sigmoidBce: OpDef = {
   name: "sigmoid_bce",
   doc: "mean binary cross-entropy of sigmoid(z), from the logits",
   shape: () => [],
-  saves: [],
-  emit(node, ctx) {
-    const [zi, yi] = node.inputs as [number, number];
-    const m = perRow(ctx.node(zi));
-    return [
-      `let total = 0;`,
-      `for (let i = 0; i < ${batchCount(m)}; i++) {`,
-      `const z = ${ctx.ref(zi)}[i];`,
-      `total += (z > 0 ? z : 0) - z * ${ctx.ref(yi)}[i] + Math.log1p(Math.exp(-Math.abs(z)));`,
-      `}`,
-      `${ctx.lossVar} = total / ${meanDivisor("all", m)};`,
-    ].join("\n");
-  },
+};
+
+export const sigmoidBceGrad: OpDef = {
+  name: "sigmoid_bce_grad",
+  doc: "(p − t) / (n·outputs)",
+  shape: (inputs) => inputs[0] ?? [],
 };

@@ -1,32 +1,21 @@
 /**
- * softmax_cross_entropy(z, t): cross-entropy of softmax(z) computed from the logits with
- * log-sum-exp, −Σ t·(z − max − log Σ e^(z − max)), exact for any logits. Made by `fuse.ts`.
+ * The fused softmax + cross-entropy, made by `fuse.ts` from cross_entropy(softmax(z)):
+ *
+ *   softmax_cross_entropy(z, t)        −Σ t·(z − max − log Σ e^(z − max)) per row (log-sum-exp,
+ *                                      exact for any logits), the mean over the batch
+ *   softmax_cross_entropy_grad(p, t)   the logits' gradient (p·Σt − t) / n: (p − t) / n for
+ *                                      one-hot labels
  */
 import type { OpDef } from "./types.js";
-import { perRow } from "./types.js";
 
 export const softmaxCrossEntropy: OpDef = {
   name: "softmax_cross_entropy",
   doc: "mean cross-entropy of softmax(z), by log-sum-exp",
   shape: () => [],
-  saves: [],
-  emit(node, ctx) {
-    const [zi, yi] = node.inputs as [number, number];
-    const m = perRow(ctx.node(zi));
-    const z = ctx.ref(zi);
-    const y = ctx.ref(yi);
-    return [
-      `let total = 0;`,
-      `for (let r = 0; r < n; r++) {`,
-      `const o = r * ${m};`,
-      `let max = ${z}[o];`,
-      `for (let j = 1; j < ${m}; j++) if (${z}[o + j] > max) max = ${z}[o + j];`,
-      `let sum = 0;`,
-      `for (let j = 0; j < ${m}; j++) sum += Math.exp(${z}[o + j] - max);`,
-      `const lse = max + Math.log(sum);`,
-      `for (let j = 0; j < ${m}; j++) total += ${y}[o + j] * (lse - ${z}[o + j]);`,
-      `}`,
-      `${ctx.lossVar} = total / n;`,
-    ].join("\n");
-  },
+};
+
+export const softmaxCrossEntropyGrad: OpDef = {
+  name: "softmax_cross_entropy_grad",
+  doc: "(p − t) / n, the fused softmax + cross-entropy gradient",
+  shape: (inputs) => inputs[0] ?? [],
 };

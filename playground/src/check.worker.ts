@@ -7,6 +7,7 @@ import { checkSource } from "../../compiler/check.js";
 import { compileProgram } from "../../compiler/compile.js";
 import { shapeSize, type Graph } from "../../compiler/ir.js";
 import type { Program } from "../../compiler/program.js";
+import { layerDef } from "../../compiler/layers/index.js";
 import type { Diagnostic } from "../../grammar/diagnostics.js";
 import type { DiagramLayer, LangRequest, LangResponse } from "./protocol.js";
 
@@ -17,7 +18,7 @@ const codes = new Map<number, string>();
 
 function diagram(program: Program, graph: Graph): DiagramLayer[] {
   const out: DiagramLayer[] = [
-    { label: "input", kind: "input", shape: program.model.input, params: 0, line: program.model.inputSpan.line },
+    { label: "input", kind: "input", color: "#38bdf8", connects: "local", shape: program.model.input, params: 0, line: program.model.inputSpan.line },
   ];
   const forward = graph.nodes.filter((n) => n.phase === "forward");
   for (const layer of program.model.layers) {
@@ -27,7 +28,8 @@ function diagram(program: Program, graph: Graph): DiagramLayer[] {
     const shape = lastNode ? lastNode.shape.filter((d): d is number => d !== "n") : [];
     let params = 0;
     for (const p of graph.params) if (p.name.startsWith(layer.name + ".")) params += shapeSize(graph.nodes[p.node]!.shape);
-    out.push({ label: lastNode?.origin?.text ?? layer.kind, kind: layer.kind, shape, params, line });
+    const { color, connects } = layerDef(layer.kind).diagram;
+    out.push({ label: lastNode?.origin?.text ?? layer.kind, kind: layer.kind, color, connects, shape, params, line });
   }
   return out;
 }

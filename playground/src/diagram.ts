@@ -1,4 +1,4 @@
-/** The network diagram, drawn from the compiled IR: one column per layer, with its output shape and parameters. */
+/** The network diagram, drawn from the compiled IR: one column per layer, with its output shape and parameters; colours and connections come from each layer's definition. */
 import type { DiagramLayer } from "./protocol.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -10,18 +10,6 @@ function el<K extends keyof SVGElementTagNameMap>(name: K, attrs: Record<string,
   if (text !== undefined) e.textContent = text;
   return e;
 }
-
-const COLORS: Record<string, string> = {
-  input: "#38bdf8",
-  dense: "#f472b6",
-  conv2d: "#a78bfa",
-  maxpool2d: "#94a3b8",
-  avgpool2d: "#94a3b8",
-  dropout: "#cbd5e1",
-  flatten: "#cbd5e1",
-  activation: "#facc15",
-  batchnorm: "#34d399",
-};
 
 export function drawDiagram(host: HTMLElement, layers: readonly DiagramLayer[]): void {
   host.replaceChildren();
@@ -41,7 +29,7 @@ export function drawDiagram(host: HTMLElement, layers: readonly DiagramLayer[]):
   // Edges first, under the nodes.
   for (let i = 1; i < columns.length; i++) {
     const a = columns[i - 1]!, b = columns[i]!;
-    const dense = b.l.kind === "dense";
+    const dense = b.l.connects === "all";
     const as = a.ys.length > 0 ? a.ys : [top + area / 2];
     const bs = b.ys.length > 0 ? b.ys : [top + area / 2];
     for (const y1 of as)
@@ -50,7 +38,7 @@ export function drawDiagram(host: HTMLElement, layers: readonly DiagramLayer[]):
       }
   }
   for (const c of columns) {
-    const color = COLORS[c.l.kind] ?? "#94a3b8";
+    const color = c.l.color;
     if (c.shown > 0) {
       c.ys.forEach((y, k) => {
         if (c.units > MAX_DOTS && k === MAX_DOTS - 2) {

@@ -1,7 +1,9 @@
 /**
- * The `.nn` language for Monaco, derived from the grammar: highlighting runs the real lexer
- * (`grammar/lexer.ts`) and colours each token by `HIGHLIGHT`, completion and hover read
- * `grammar/vocabulary.ts`. Nothing here lists a keyword of its own.
+ * The `.nn` language for Monaco, derived from the grammar and the vocabulary: highlighting runs
+ * the real lexer (`grammar/lexer.ts`), colours each token by `HIGHLIGHT` and each word by what
+ * it is in `compiler/vocabulary.ts` (a layer, a setting, a function, a constant); completion
+ * and hover read the same vocabulary, so argument values come from each layer's and
+ * optimizer's schema. Nothing here lists a keyword or an argument of its own.
  */
 import type * as Monaco from "monaco-editor/editor";
 import type { IToken } from "chevrotain";
@@ -23,9 +25,10 @@ import {
   SOURCES,
   TOP_LEVEL,
   TRAIN_SETTINGS,
+  argValues,
   type CallableWord,
   type Word,
-} from "../../grammar/vocabulary.js";
+} from "../../compiler/vocabulary.js";
 
 export const LANGUAGE_ID = "nn";
 
@@ -50,9 +53,25 @@ const BLOCK_STATEMENTS: Readonly<Record<string, readonly CallableWord[]>> = {
 };
 const byName = (ws: readonly Word[]): ReadonlyMap<string, Word> => new Map(ws.map((w) => [w.name, w]));
 const INIT_WORDS = INITIALIZERS;
-const NORMALIZE_WORDS = CONSTANTS.filter((c) => ["standard", "minmax", "none"].includes(c.name));
-const PADDING_WORDS = CONSTANTS.filter((c) => ["same", "valid"].includes(c.name));
-const BOOL_WORDS = CONSTANTS.filter((c) => ["true", "false"].includes(c.name));
+const CONSTANT_WORDS = byName(CONSTANTS);
+/** The constants among `names`, documented. */
+const constants = (names: readonly string[]): Word[] => names.map((n) => CONSTANT_WORDS.get(n) ?? { name: n, doc: "" });
+const NORMALIZE_WORDS = constants(argValues(DATA_SETTINGS, "normalize", "method"));
+const BOOL_WORDS = constants(["true", "false"]);
+
+/** How the editor colours a word that the lexer sees as a plain identifier. */
+const WORD_CLASS: ReadonlyMap<string, string> = new Map([
+  ...[...MODEL_SETTINGS, ...DATA_SETTINGS, ...TRAIN_SETTINGS].map((w) => [w.name, "keyword.setting"] as const),
+  ...LAYERS.map((w) => [w.name, "type"] as const),
+  ...[...ACTIVATIONS, ...LOSSES, ...OPTIMIZERS, ...INITIALIZERS, ...SOURCES, ...SCHEDULES, ...METRICS].map((w) => [w.name, "predefined"] as const),
+  ...CONSTANTS.map((w) => [w.name, "constant"] as const),
+]);
+
+/** The Monaco token class of a lexed token. */
+export function tokenClass(t: IToken): string {
+  if (t.tokenType.name === "Identifier") return WORD_CLASS.get(t.image) ?? HIGHLIGHT["Identifier"] ?? "";
+  return HIGHLIGHT[t.tokenType.name] ?? "";
+}
 
 /** Where the cursor is: enclosing blocks, the call whose parentheses it is in, the statement so far. */
 interface Place {
@@ -103,11 +122,13 @@ function placeOf(textBefore: string): Place {
   return { block: blocks[blocks.length - 1], call: calls[calls.length - 1], argName, statement };
 }
 
-function valuesForArg(arg: string): Offer | undefined {
+/** The values of argument `arg` of `owner` (a layer, optimizer, … or undefined when unknown). */
+function valuesForArg(arg: string, owner: CallableWord | undefined): Offer | undefined {
+  const spec = owner?.args.find((a) => a.name === arg);
+  if (spec?.values !== undefined) return { words: constants(spec.values), kind: "constant" };
   if (arg === "activation") return { words: ACTIVATIONS, kind: "function" };
   if (arg === "init" || arg === "bias_init" || arg === "initializer") return { words: INIT_WORDS, kind: "function" };
-  if (arg === "padding") return { words: PADDING_WORDS, kind: "constant" };
-  if (arg === "bias" || arg === "nesterov" || arg === "restore_best" || arg === "header" || arg === "enabled") return { words: BOOL_WORDS, kind: "constant" };
+  if (arg === "restore_best" || arg === "header" || arg === "enabled") return { words: BOOL_WORDS, kind: "constant" };
   if (arg === "monitor") return { words: METRICS.map((m) => ({ name: `val_${m.name}`, doc: `${m.doc} (validation)` })).concat(METRICS), kind: "constant" };
   return undefined;
 }
@@ -120,7 +141,9 @@ function argsOffer(w: CallableWord): Offer {
 export function offersAt(textBefore: string): Offer[] {
   const p = placeOf(textBefore);
   if (p.argName !== undefined) {
-    const v = valuesForArg(p.argName);
+    const head = p.statement[0]?.image;
+    const owner = p.call !== undefined ? CALLS.get(p.call) : p.block === "model" && head !== undefined ? LAYERS.find((l) => l.name === head) : undefined;
+    const v = valuesForArg(p.argName, owner);
     if (v) return [v];
   }
   if (p.call !== undefined) {
@@ -225,7 +248,7 @@ export function registerNn(monaco: typeof Monaco): void {
       let at = 0;
       for (const t of all) {
         if (t.startOffset > at) tokens.push({ startIndex: at, scopes: "" });
-        tokens.push({ startIndex: t.startOffset, scopes: HIGHLIGHT[t.tokenType.name] ?? "" });
+        tokens.push({ startIndex: t.startOffset, scopes: tokenClass(t) });
         at = (t.endOffset ?? t.startOffset) + 1;
       }
       if (at < line.length) tokens.push({ startIndex: at, scopes: "" });

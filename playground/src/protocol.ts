@@ -18,6 +18,9 @@ export interface DiagramLayer {
   /** e.g. `dense 32, relu` or `input`. */
   readonly label: string;
   readonly kind: string;
+  /** From the layer's definition (`compiler/layers/`): its colour, and whether every unit reads every input. */
+  readonly color: string;
+  readonly connects: "all" | "local";
   /** Output shape of the layer, without the batch dimension. */
   readonly shape: readonly number[];
   readonly params: number;

@@ -15,7 +15,7 @@ import type { CompiledModel } from "../../compiler/model-api.js";
 import type { Diagnostic } from "../../grammar/diagnostics.js";
 import { hasErrors } from "../../grammar/diagnostics.js";
 import { gradcheck } from "../../cli/commands/gradcheck.js";
-import { axis } from "../../compiler/ops/conv-geometry.js";
+import { axis } from "../../compiler/ops/conv_geometry.js";
 
 const TOLERANCE = 1e-6;
 

@@ -8,7 +8,7 @@ import { randomLabels } from "../../cli/commands/gradcheck.js";
 import { compileNet } from "./programs.js";
 
 interface Opt {
-  kind: "sgd" | "adam" | "adamw" | "rmsprop";
+  kind: "sgd" | "adam" | "adamw" | "rmsprop" | "adagrad" | "lion";
   momentum?: number;
   nesterov?: boolean;
   beta1?: number;
@@ -36,7 +36,7 @@ function source(o: Opt): string {
 
 /** The reference: one step on plain arrays. */
 function reference(o: Opt) {
-  const eps = o.epsilon ?? 1e-7;
+  const eps = o.epsilon ?? (o.kind === "adagrad" ? 1e-10 : 1e-7);
   const wd = o.weightDecay ?? (o.kind === "adamw" ? 0.01 : 0);
   let m: number[] = [];
   let v: number[] = [];
@@ -49,7 +49,7 @@ function reference(o: Opt) {
       if (norm > o.clipNorm) g = g.map((x) => (x * o.clipNorm!) / norm);
     }
     if (o.clipValue) g = g.map((x) => Math.min(o.clipValue!, Math.max(-o.clipValue!, x)));
-    if (wd > 0 && o.kind !== "adamw") g = g.map((x, i) => x + wd * p[i]!);
+    if (wd > 0 && o.kind !== "adamw" && o.kind !== "lion") g = g.map((x, i) => x + wd * p[i]!);
     if (m.length === 0) {
       m = g.map(() => 0);
       v = g.map(() => 0);
@@ -82,6 +82,17 @@ function reference(o: Opt) {
           m[i] = mu * m[i]! + gi / (Math.sqrt(v[i]!) + eps);
           return w - lr * m[i]!;
         }
+        case "adagrad": {
+          v[i] = v[i]! + gi * gi;
+          return w - (lr * gi) / (Math.sqrt(v[i]!) + eps);
+        }
+        case "lion": {
+          const b1 = o.beta1 ?? 0.9;
+          const b2 = o.beta2 ?? 0.99;
+          const c = b1 * m[i]! + (1 - b1) * gi;
+          m[i] = b2 * m[i]! + (1 - b2) * gi;
+          return w * (1 - lr * wd) - lr * Math.sign(c);
+        }
       }
     });
   };
@@ -99,6 +110,10 @@ const CASES: Opt[] = [
   { kind: "rmsprop", rho: 0.8, momentum: 0.5 },
   { kind: "sgd", clipValue: 0.01 },
   { kind: "adam", clipNorm: 0.05, clipValue: 0.02 },
+  { kind: "adagrad" },
+  { kind: "adagrad", epsilon: 1e-6, weightDecay: 0.05, clipNorm: 0.3 },
+  { kind: "lion" },
+  { kind: "lion", beta1: 0.8, beta2: 0.95, weightDecay: 0.1 },
 ];
 
 describe("optimizer updates match a reference implementation", () => {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { encodeModule, sleb, uleb } from "../../compiler/codegen/wasm/encode.js";
-import { kernelForm, kernelFunction, type KernelSpec } from "../../compiler/codegen/wasm/kernels.js";
+import { kernelForm, kernelFunction, type KernelSpec } from "../../compiler/codegen/wasm/products.js";
 
 /** The few WebAssembly declarations used here (the project's types have no DOM lib). */
 declare const WebAssembly: {

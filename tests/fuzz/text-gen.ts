@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
-import { ALIASES, ALL_WORDS, LAYERS, OPTIMIZERS, SOURCES } from "../../grammar/vocabulary.js";
+import { ALIASES, ALL_WORDS, LAYERS, OPTIMIZERS, SOURCES } from "../../compiler/vocabulary.js";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
 

@@ -1,12 +1,13 @@
 /**
  * Golden diagnostics: each broken file in `golden/diagnostics/` has its exact rendered
- * diagnostics checked in beside it (`*.errors.txt`). Refresh with `UPDATE_GOLDEN=1`.
+ * diagnostics checked in beside it (`*.errors.txt`); `expect-golden.ts` has the policy.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkSource } from "../../compiler/check.js";
 import { renderDiagnostics } from "../../cli/render.js";
+import { expectGolden } from "./expect-golden.js";
 
 const dir = join(import.meta.dirname, "diagnostics");
 const files = readdirSync(dir).filter((f) => f.endsWith(".nn")).sort();
@@ -24,10 +25,7 @@ describe("golden diagnostics", () => {
       // errors leave no program; warnings alone leave one
       expect(r.value === undefined).toBe(ds.some((d) => d.severity === "error"));
       const text = renderDiagnostics(ds, source, { color: false });
-      const goldenPath = join(dir, f.replace(/\.nn$/, ".errors.txt"));
-      if (process.env["UPDATE_GOLDEN"] === "1") writeFileSync(goldenPath, text);
-      expect(existsSync(goldenPath), `${goldenPath} is missing: run with UPDATE_GOLDEN=1 and review it`).toBe(true);
-      expect(text).toBe(readFileSync(goldenPath, "utf8"));
+      expectGolden(join(dir, f.replace(/\.nn$/, ".errors.txt")), text);
     });
   }
 });

@@ -71,7 +71,7 @@ describe("parser", () => {
   it("reads named arguments with `:`, `=` or a space", () => {
     const r = checkSource(ok("dense 1") + "optimizer sgd(lr = 0.5, momentum: 0.9)\ntrain {\n  early_stop patience 4, monitor val_loss\n}\n");
     expect(r.diagnostics).toEqual([]);
-    expect(r.value?.optimizer).toMatchObject({ kind: "sgd", lr: 0.5, momentum: 0.9 });
+    expect(r.value?.optimizer).toMatchObject({ kind: "sgd", lr: 0.5, settings: { momentum: 0.9 } });
     expect(r.value?.train.earlyStop).toMatchObject({ patience: 4, monitor: "val_loss" });
   });
 

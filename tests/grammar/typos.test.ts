@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkSource } from "../../compiler/check.js";
 import { tokenize, tokenSpan } from "../../grammar/lexer.js";
-import { ALL_WORDS } from "../../grammar/vocabulary.js";
+import { ALL_WORDS } from "../../compiler/vocabulary.js";
 
 const dir = join(import.meta.dirname, "../../examples");
 const examples = readdirSync(dir).filter((f) => f.endsWith(".nn"));

@@ -63,6 +63,12 @@ describe("examples reach their targets", () => {
     expect(test.accuracy).toBeGreaterThanOrEqual(0.93);
   });
 
+  it("digits-mlp (layernorm, lion): at least 95% test accuracy on the 8×8 digits", async () => {
+    const { test, s } = await trained("digits-mlp");
+    expect(s.data.test!.n).toBe(359);
+    expect(test.accuracy).toBeGreaterThanOrEqual(0.95);
+  });
+
   it("sine: test MSE below 0.01 (noise floor 0.0025)", async () => {
     const { test } = await trained("sine");
     expect(test.mse).toBeLessThan(0.01);

@@ -68,36 +68,37 @@ export const meta: ModelMeta = {
   loss: "cross_entropy",
   optimizer: "adam",
   dtype: "float32",
-  bytes: 1931104,
+  bytes: 1895776,
 };
 
 export function createModel(): CompiledModel {
   const params = new Float32Array(109386);
   const grads = new Float32Array(109386);
   const moments = new Float32Array(218772); // optimizer state, laid out like params
+  const arenaF32 = new Float32Array(34048); // 9 buffers (42880 values), sharing memory where their lifetimes do not overlap
   const w2 = params.subarray(0, 100352); // dense_1.weight [128, 784]
   const b2 = params.subarray(100352, 100480); // dense_1.bias [128]
-  const h2 = new Float32Array(8192); // [n, 128]
-  const h3 = new Float32Array(8192); // [n, 128]
-  const h3Mask = new Float32Array(8192); // mask of h3
+  const h2 = arenaF32.subarray(0, 8192); // [n, 128] · live from h2 to dz2
+  const h3 = arenaF32.subarray(8192, 16384); // [n, 128] · live from h3 to dw4
+  const h3Mask = arenaF32.subarray(16384, 24576); // mask of h3 · live from h3 to dz2
   const w4 = params.subarray(100480, 108672); // dense_2.weight [64, 128]
   const b4 = params.subarray(108672, 108736); // dense_2.bias [64]
-  const h4 = new Float32Array(4096); // [n, 64]
+  const h4 = arenaF32.subarray(24576, 28672); // [n, 64] · live from h4 to dz4
   const w5 = params.subarray(108736, 109376); // dense_3.weight [10, 64]
   const b5 = params.subarray(109376, 109386); // dense_3.bias [10]
-  const z5 = new Float32Array(640); // [n, 10]
-  const h5 = new Float32Array(640); // [n, 10]
-  const dz5 = new Float32Array(640); // [n, 10]
+  const z5 = arenaF32.subarray(28672, 29312); // [n, 10] · live from z5 to loss
+  const h5 = arenaF32.subarray(32768, 33408); // [n, 10] · the output, never shared
+  const dz5 = arenaF32.subarray(33408, 34048); // [n, 10] · live from dz5 to dz4
   const db5 = grads.subarray(109376, 109386); // gradient of b5
   const dw5 = grads.subarray(108736, 109376); // gradient of w5
-  const dz4 = new Float32Array(4096); // [n, 64]
+  const dz4 = arenaF32.subarray(28672, 32768); // [n, 64] · live from dz4 to dz2
   const db4 = grads.subarray(108672, 108736); // gradient of b4
   const dw4 = grads.subarray(100480, 108672); // gradient of w4
-  const dz2 = new Float32Array(8192); // [n, 128]
+  const dz2 = arenaF32.subarray(8192, 16384); // [n, 128] · live from dz2 to dw2
   const db2 = grads.subarray(100352, 100480); // gradient of b2
   const dw2 = grads.subarray(0, 100352); // gradient of w2
-  const gatherIdx = new Int32Array(784); // positions of one input row's non-zero values
-  const gatherVal = new Float64Array(784); // those values
+  const gatherIdx = new Int32Array(784); // positions of one input row's non-zero values · live from h2 to z5
+  const gatherVal = new Float64Array(784); // those values · live from h2 to z5
   const outputViews: Float32Array[] = [];
   let step = 0;
   let lastN = 0;

@@ -66,24 +66,25 @@ export const meta: ModelMeta = {
   loss: "cross_entropy",
   optimizer: "adam",
   dtype: "float32",
-  bytes: 4720,
+  bytes: 4528,
 };
 
 export function createModel(): CompiledModel {
   const params = new Float32Array(131);
   const grads = new Float32Array(131);
   const moments = new Float32Array(262); // optimizer state, laid out like params
+  const arenaF32 = new Float32Array(608); // 5 buffers (656 values), sharing memory where their lifetimes do not overlap
   const w1 = params.subarray(0, 64); // dense_1.weight [16, 4]
   const b1 = params.subarray(64, 80); // dense_1.bias [16]
-  const h1 = new Float32Array(256); // [n, 16]
+  const h1 = arenaF32.subarray(0, 256); // [n, 16] · live from h1 to dz1
   const w2 = params.subarray(80, 128); // dense_2.weight [3, 16]
   const b2 = params.subarray(128, 131); // dense_2.bias [3]
-  const z2 = new Float32Array(48); // [n, 3]
-  const h2 = new Float32Array(48); // [n, 3]
-  const dz2 = new Float32Array(48); // [n, 3]
+  const z2 = arenaF32.subarray(256, 304); // [n, 3] · live from z2 to loss
+  const h2 = arenaF32.subarray(512, 560); // [n, 3] · the output, never shared
+  const dz2 = arenaF32.subarray(560, 608); // [n, 3] · live from dz2 to dz1
   const db2 = grads.subarray(128, 131); // gradient of b2
   const dw2 = grads.subarray(80, 128); // gradient of w2
-  const dz1 = new Float32Array(256); // [n, 16]
+  const dz1 = arenaF32.subarray(256, 512); // [n, 16] · live from dz1 to dw1
   const db1 = grads.subarray(64, 80); // gradient of b1
   const dw1 = grads.subarray(0, 64); // gradient of w1
   const outputViews: Float32Array[] = [];

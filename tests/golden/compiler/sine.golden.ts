@@ -68,7 +68,7 @@ export const meta: ModelMeta = {
   loss: "mse",
   optimizer: "adam",
   dtype: "float32",
-  bytes: 35088,
+  bytes: 30992,
 };
 
 function tanh(x: number): number {
@@ -82,22 +82,23 @@ export function createModel(): CompiledModel {
   const params = new Float32Array(1153);
   const grads = new Float32Array(1153);
   const moments = new Float32Array(2306); // optimizer state, laid out like params
+  const arenaF32 = new Float32Array(3136); // 6 buffers (4160 values), sharing memory where their lifetimes do not overlap
   const w1 = params.subarray(0, 32); // dense_1.weight [32, 1]
   const b1 = params.subarray(32, 64); // dense_1.bias [32]
-  const h1 = new Float32Array(1024); // [n, 32]
+  const h1 = arenaF32.subarray(0, 1024); // [n, 32] · live from h1 to dz1
   const w2 = params.subarray(64, 1088); // dense_2.weight [32, 32]
   const b2 = params.subarray(1088, 1120); // dense_2.bias [32]
-  const h2 = new Float32Array(1024); // [n, 32]
+  const h2 = arenaF32.subarray(1024, 2048); // [n, 32] · live from h2 to dz2
   const w3 = params.subarray(1120, 1152); // dense_3.weight [1, 32]
   const b3 = params.subarray(1152, 1153); // dense_3.bias [1]
-  const h3 = new Float32Array(32); // [n, 1]
-  const dh3 = new Float32Array(32); // [n, 1]
+  const h3 = arenaF32.subarray(3072, 3104); // [n, 1] · the output, never shared
+  const dh3 = arenaF32.subarray(3104, 3136); // [n, 1] · live from dh3 to dz2
   const db3 = grads.subarray(1152, 1153); // gradient of b3
   const dw3 = grads.subarray(1120, 1152); // gradient of w3
-  const dz2 = new Float32Array(1024); // [n, 32]
+  const dz2 = arenaF32.subarray(2048, 3072); // [n, 32] · live from dz2 to dz1
   const db2 = grads.subarray(1088, 1120); // gradient of b2
   const dw2 = grads.subarray(64, 1088); // gradient of w2
-  const dz1 = new Float32Array(1024); // [n, 32]
+  const dz1 = arenaF32.subarray(1024, 2048); // [n, 32] · live from dz1 to dw1
   const db1 = grads.subarray(32, 64); // gradient of b1
   const dw1 = grads.subarray(0, 32); // gradient of w1
   const outputViews: Float32Array[] = [];

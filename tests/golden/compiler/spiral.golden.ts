@@ -68,30 +68,31 @@ export const meta: ModelMeta = {
   loss: "cross_entropy",
   optimizer: "adam",
   dtype: "float32",
-  bytes: 36640,
+  bytes: 32288,
 };
 
 export function createModel(): CompiledModel {
   const params = new Float32Array(1218);
   const grads = new Float32Array(1218);
   const moments = new Float32Array(2436); // optimizer state, laid out like params
+  const arenaF32 = new Float32Array(3200); // 7 buffers (4288 values), sharing memory where their lifetimes do not overlap
   const w1 = params.subarray(0, 64); // dense_1.weight [32, 2]
   const b1 = params.subarray(64, 96); // dense_1.bias [32]
-  const h1 = new Float32Array(1024); // [n, 32]
+  const h1 = arenaF32.subarray(0, 1024); // [n, 32] · live from h1 to dz1
   const w2 = params.subarray(96, 1120); // dense_2.weight [32, 32]
   const b2 = params.subarray(1120, 1152); // dense_2.bias [32]
-  const h2 = new Float32Array(1024); // [n, 32]
+  const h2 = arenaF32.subarray(1024, 2048); // [n, 32] · live from h2 to dz2
   const w3 = params.subarray(1152, 1216); // dense_3.weight [2, 32]
   const b3 = params.subarray(1216, 1218); // dense_3.bias [2]
-  const z3 = new Float32Array(64); // [n, 2]
-  const h3 = new Float32Array(64); // [n, 2]
-  const dz3 = new Float32Array(64); // [n, 2]
+  const z3 = arenaF32.subarray(2048, 2112); // [n, 2] · live from z3 to loss
+  const h3 = arenaF32.subarray(3072, 3136); // [n, 2] · the output, never shared
+  const dz3 = arenaF32.subarray(3136, 3200); // [n, 2] · live from dz3 to dz2
   const db3 = grads.subarray(1216, 1218); // gradient of b3
   const dw3 = grads.subarray(1152, 1216); // gradient of w3
-  const dz2 = new Float32Array(1024); // [n, 32]
+  const dz2 = arenaF32.subarray(2048, 3072); // [n, 32] · live from dz2 to dz1
   const db2 = grads.subarray(1120, 1152); // gradient of b2
   const dw2 = grads.subarray(96, 1120); // gradient of w2
-  const dz1 = new Float32Array(1024); // [n, 32]
+  const dz1 = arenaF32.subarray(1024, 2048); // [n, 32] · live from dz1 to dw1
   const db1 = grads.subarray(64, 96); // gradient of b1
   const dw1 = grads.subarray(0, 64); // gradient of w1
   const outputViews: Float32Array[] = [];

@@ -66,7 +66,7 @@ export const meta: ModelMeta = {
   loss: "binary_cross_entropy",
   optimizer: "adam",
   dtype: "float32",
-  bytes: 1744,
+  bytes: 1680,
 };
 
 function tanh(x: number): number {
@@ -80,17 +80,18 @@ export function createModel(): CompiledModel {
   const params = new Float32Array(33);
   const grads = new Float32Array(33);
   const moments = new Float32Array(66); // optimizer state, laid out like params
+  const arenaF32 = new Float32Array(288); // 5 buffers (304 values), sharing memory where their lifetimes do not overlap
   const w1 = params.subarray(0, 16); // dense_1.weight [8, 2]
   const b1 = params.subarray(16, 24); // dense_1.bias [8]
-  const h1 = new Float32Array(128); // [n, 8]
+  const h1 = arenaF32.subarray(0, 128); // [n, 8] · live from h1 to dz1
   const w2 = params.subarray(24, 32); // dense_2.weight [1, 8]
   const b2 = params.subarray(32, 33); // dense_2.bias [1]
-  const z2 = new Float32Array(16); // [n, 1]
-  const h2 = new Float32Array(16); // [n, 1]
-  const dz2 = new Float32Array(16); // [n, 1]
+  const z2 = arenaF32.subarray(128, 144); // [n, 1] · live from z2 to loss
+  const h2 = arenaF32.subarray(256, 272); // [n, 1] · the output, never shared
+  const dz2 = arenaF32.subarray(272, 288); // [n, 1] · live from dz2 to dz1
   const db2 = grads.subarray(32, 33); // gradient of b2
   const dw2 = grads.subarray(24, 32); // gradient of w2
-  const dz1 = new Float32Array(128); // [n, 8]
+  const dz1 = arenaF32.subarray(128, 256); // [n, 8] · live from dz1 to dw1
   const db1 = grads.subarray(16, 24); // gradient of b1
   const dw1 = grads.subarray(0, 16); // gradient of w1
   const outputViews: Float32Array[] = [];

@@ -1,0 +1,21 @@
+/** Command-line options shared by `nnc train`, `eval` and `predict`, parsed or refused with a CliError. */
+import { defaultKernels, simdSupported } from "../compiler/load.js";
+import { CliError } from "./errors.js";
+
+/** `--kernels js|wasm` (undefined: WebAssembly SIMD where the engine runs it), or a CliError. */
+export function kernelsOption(value: string | undefined, command: string): "js" | "wasm" {
+  if (value === undefined) return defaultKernels();
+  if (value !== "js" && value !== "wasm") throw new CliError(`nnc ${command}: --kernels must be js or wasm, but is \`${value}\``, 2);
+  if (value === "wasm" && !simdSupported()) throw new CliError(`nnc ${command}: --kernels wasm needs WebAssembly SIMD, which this JavaScript engine lacks; use --kernels js`, 2);
+  return value;
+}
+
+export const KERNELS_HELP = "matrix products in wasm (WebAssembly SIMD, the default where it runs) or js";
+
+/** Parses a non-negative integer option, or throws a CliError naming it. */
+export function intOption(value: string | undefined, name: string, min = 0): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new CliError(`nnc: ${name} must be a whole number ≥ ${min}, but is \`${value}\``, 2);
+  return n;
+}

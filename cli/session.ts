@@ -1,0 +1,81 @@
+/**
+ * What `nnc train`, `eval` and `predict` share around a run: opening a session from a `.nn`
+ * path, rendering run and data diagnostics (a code frame from the `.nn` file or the data file
+ * when there is a line to show), and the confusion matrix they print.
+ */
+import { readFileSync } from "node:fs";
+import { dirname } from "node:path";
+import type { CompiledModel } from "../compiler/model-api.js";
+import type { Program } from "../compiler/program.js";
+import { hasErrors, type Diagnostic } from "../grammar/diagnostics.js";
+import type { Preprocess } from "../runtime/preprocess.js";
+import { createSession, type RunOverrides, type Session } from "../runtime/session.js";
+import { FileReader } from "../runtime/node/files.js";
+import { compileModel } from "../runtime/node/model.js";
+import { CliError } from "./errors.js";
+import { renderDiagnostic, renderPlain, toJson, wantColor } from "./render.js";
+
+export type OutputFormat = "text" | "json";
+
+/** Renders diagnostics of a run: `.nn` problems against its source, data problems against the data file's line. */
+export function renderRun(ds: readonly Diagnostic[], nnPath: string, nnSource: string, format: OutputFormat = "text"): string {
+  if (format === "json") return ds.map((d) => JSON.stringify(toJson(d.file === undefined ? { ...d, file: nnPath } : d))).join("\n") + "\n";
+  const color = wantColor(process.stderr);
+  const texts = new Map<string, string | undefined>();
+  const textOf = (file: string): string | undefined => {
+    if (!texts.has(file)) {
+      try {
+        const t = readFileSync(file);
+        // Only frame text files; binary (IDX) files get a plain line.
+        texts.set(file, t.includes(0) ? undefined : t.toString("utf8"));
+      } catch {
+        texts.set(file, undefined);
+      }
+    }
+    return texts.get(file);
+  };
+  return ds
+    .map((d) => {
+      if (d.file === undefined) return renderDiagnostic({ ...d, file: nnPath }, nnSource, { color });
+      const text = d.span.line > 1 || d.span.column > 1 ? textOf(d.file) : undefined;
+      return text !== undefined ? renderDiagnostic(d, text, { color }) : renderPlain(d, { color });
+    })
+    .join("\n");
+}
+
+/** Throws a rendered CliError when `ds` holds errors; prints warnings. */
+export function failOnErrors(ds: readonly Diagnostic[], nnPath: string, nnSource: string, format: OutputFormat = "text"): void {
+  if (hasErrors(ds)) throw new CliError(renderRun(ds, nnPath, nnSource, format));
+  const warnings = ds.filter((d) => d.severity !== "error");
+  if (warnings.length > 0) process.stderr.write(renderRun(warnings, nnPath, nnSource, format));
+}
+
+/** Compiles the model and prepares its data; any problem ends in a CliError. */
+export async function openSession(
+  nnPath: string,
+  source: string,
+  program: Program,
+  overrides: RunOverrides = {},
+  fixed?: Preprocess,
+  model?: CompiledModel,
+): Promise<Session> {
+  let m = model;
+  if (!m) {
+    const compiled = await compileModel(program);
+    failOnErrors(compiled.diagnostics, nnPath, source);
+    m = compiled.value!;
+  }
+  const s = await createSession(program, m, new FileReader(dirname(nnPath)), overrides, fixed);
+  failOnErrors(s.diagnostics, nnPath, source);
+  return s.value!;
+}
+
+/** A confusion matrix as aligned text (rows: true class, columns: predicted). */
+export function formatConfusion(c: readonly (readonly number[])[], classes?: readonly string[]): string {
+  const names = c.map((_, i) => classes?.[i] ?? String(i));
+  const width = Math.max(6, ...names.map((s) => s.length), ...c.flat().map((x) => String(x).length));
+  const lines = ["confusion matrix (rows: true class, columns: predicted)"];
+  lines.push(" ".repeat(width + 3) + names.map((s) => s.padStart(width)).join(" "));
+  c.forEach((row, i) => lines.push(`  ${names[i]!.padEnd(width)} ${row.map((x) => String(x).padStart(width)).join(" ")}`));
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,126 @@
+/**
+ * The `data { … }` block: the training source (a generator or a file format), the test and
+ * validation splits (a source or a share), normalization, scale and shuffling.
+ */
+import type { Expr, Statement } from "../../grammar/ast.js";
+import { DATA_SETTINGS, SOURCES, argValues, names } from "../vocabulary.js";
+import type { CsvSource, Data, DataSource, GeneratorKind, Normalization } from "../program.js";
+import { expectNoBlock, openSection, word, type Checker } from "./checker.js";
+
+/** Sources that make their data (every source but the file formats). */
+const GENERATORS = new Set<string>(names(SOURCES).filter((n) => !["csv", "idx", "json"].includes(n)));
+const GEN_DEFAULT_NOISE: Record<GeneratorKind, number> = {
+  xor: 0.1,
+  circles: 0.05,
+  spiral: 0.1,
+  moons: 0.1,
+  gaussian: 0.5,
+  sine: 0.05,
+};
+
+function checkDataSource(ck: Checker, e: Expr): DataSource | undefined {
+  const c = ck.callable(e, SOURCES, "data source", "unknownSource");
+  if (c === undefined) return undefined;
+  const get = (k: string): Expr | undefined => c.args.get(k)?.expr;
+  const name = c.word.name;
+  const span = c.span;
+  if (GENERATORS.has(name)) {
+    const g = name as GeneratorKind;
+    const size = get("size") === undefined ? 1000 : ck.posInt(get("size") as Expr, "size", 10_000_000);
+    const noise = get("noise") === undefined ? GEN_DEFAULT_NOISE[g] : ck.ranged(get("noise") as Expr, "noise", 0, 100, "a number ≥ 0");
+    const seed = get("seed") === undefined ? 1 : ck.seed(get("seed") as Expr, "seed");
+    const classes = get("classes") === undefined ? 2 : ck.ranged(get("classes") as Expr, "classes", 2, 100, "a whole number from 2 to 100", { int: true });
+    if (size === undefined || noise === undefined || seed === undefined || classes === undefined) return undefined;
+    return { kind: "generator", generator: g, size, noise, seed, classes, span };
+  }
+  if (name === "csv") {
+    const pathExpr = get("path");
+    if (pathExpr === undefined) {
+      ck.report("missingRequired", span, ["csv", "a file path"], 'e.g. `csv("data/iris.csv", label: species)`');
+      return undefined;
+    }
+    const path = ck.path(pathExpr, "path");
+    const label = get("label") === undefined ? undefined : ck.column(get("label") as Expr, "label");
+    const features = get("features") === undefined ? undefined : ck.columns(get("features") as Expr, "features");
+    const categorical = get("categorical") === undefined ? [] : ck.columns(get("categorical") as Expr, "categorical");
+    const header = get("header") === undefined ? true : ck.bool(get("header") as Expr, "header");
+    const missing = get("missing") === undefined ? "error" : ck.choice(get("missing") as Expr, "missing", argValues(SOURCES, "csv", "missing") as readonly CsvSource["missing"][]);
+    const delimiter = get("delimiter") === undefined ? "," : ck.text(get("delimiter") as Expr, "delimiter");
+    if (delimiter !== undefined && delimiter.length !== 1) {
+      ck.report("outOfRange", (get("delimiter") as Expr).span, ["delimiter", "a single character", `"${delimiter}"`]);
+      return undefined;
+    }
+    if (path === undefined || categorical === undefined || header === undefined || missing === undefined || delimiter === undefined) return undefined;
+    return { kind: "csv", path, header, label, features, categorical, missing, delimiter, span };
+  }
+  if (name === "idx") {
+    const imagesExpr = get("images");
+    const labelsExpr = get("labels");
+    if (imagesExpr === undefined || labelsExpr === undefined) {
+      ck.report("missingRequired", span, ["idx", "an images file and a labels file"], 'e.g. `idx("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")`');
+      return undefined;
+    }
+    const images = ck.path(imagesExpr, "images");
+    const labels = ck.path(labelsExpr, "labels");
+    const limit = get("limit") === undefined ? 0 : ck.nonNegInt(get("limit") as Expr, "limit");
+    if (images === undefined || labels === undefined || limit === undefined) return undefined;
+    return { kind: "idx", images, labels, limit, span };
+  }
+  const pathExpr = get("path");
+  if (pathExpr === undefined) {
+    ck.report("missingRequired", span, ["json", "a file path"], 'e.g. `json("data/points.json")`');
+    return undefined;
+  }
+  const path = ck.path(pathExpr, "path");
+  return path === undefined ? undefined : { kind: "json", path, span };
+}
+
+/** A source or a percentage of the training data. */
+function sourceOrShare(ck: Checker, e: Expr, what: string): DataSource | number | undefined {
+  if (e.kind === "percent" || e.kind === "number" || e.kind === "binary" || e.kind === "paren") {
+    const v = ck.ranged(e, what, 0, 1, "a share from 0% to less than 100%", { hiOpen: true });
+    return v;
+  }
+  return checkDataSource(ck, e);
+}
+
+export function checkData(ck: Checker, s: Statement): Data | undefined {
+  const section = openSection(ck, s, DATA_SETTINGS, "e.g. `data { train spiral(size: 500) }`");
+  if (section === undefined) return undefined;
+  const { st, value } = section;
+  const trainB = value("train", "a data source, e.g. `train spiral(size: 500)`");
+  const trainE = trainB?.get("source")?.expr;
+  if (trainE === undefined && !st.has("train")) {
+    ck.report("missingRequired", s.keyword.span, ["data", "a `train` source"], 'e.g. `train csv("data.csv")` or `train spiral(size: 500)`');
+    return undefined;
+  }
+  const train = trainE === undefined ? undefined : checkDataSource(ck, trainE);
+  const testE = value("test", "a data source or a share")?.get("source")?.expr;
+  const test = testE === undefined ? 0 : sourceOrShare(ck, testE, "test");
+  const valE = value("validation", "a data source or a share")?.get("source")?.expr;
+  const validation = valE === undefined ? 0 : sourceOrShare(ck, valE, "validation");
+  const normE = value("normalize", "a method")?.get("method")?.expr;
+  const normalize = normE === undefined ? "none" : ck.choice(normE, "normalize", argValues(DATA_SETTINGS, "normalize", "method") as readonly Normalization[]);
+  const scaleE = value("scale", "a factor")?.get("factor")?.expr;
+  let scale: number | undefined = 1;
+  if (scaleE !== undefined) {
+    scale = ck.number(scaleE, "scale");
+    if (scale === 0) {
+      ck.report("outOfRange", scaleE.span, ["scale", "a non-zero number", "0"]);
+      scale = undefined;
+    }
+  }
+  let shuffle = true;
+  let shuffleSeed = 0;
+  const sh = st.get("shuffle");
+  if (sh !== undefined) {
+    expectNoBlock(ck, sh);
+    const b = ck.bind(sh.keyword, word(DATA_SETTINGS, "shuffle"), sh.args);
+    const en = b.get("enabled");
+    if (en !== undefined) shuffle = ck.bool(en.expr, "shuffle") ?? true;
+    const sd = b.get("seed");
+    if (sd !== undefined) shuffleSeed = ck.seed(sd.expr, "seed") ?? 0;
+  }
+  if (section.failed || train === undefined || test === undefined || validation === undefined || normalize === undefined || scale === undefined) return undefined;
+  return { train, test, validation, normalize, scale, shuffle, shuffleSeed, span: s.span };
+}

@@ -1,0 +1,100 @@
+/**
+ * The `train { … }` block: epochs, batch, the learning-rate schedule and warm-up, early
+ * stopping (and that it watches a metric the file computes), checkpoints.
+ */
+import type { Expr, Statement } from "../../grammar/ast.js";
+import { SCHEDULES, TRAIN_SETTINGS } from "../vocabulary.js";
+import type { EarlyStop, Metric, Schedule, Train } from "../program.js";
+import { expectNoBlock, openSection, word, type Checker } from "./checker.js";
+
+export const DEFAULT_TRAIN: Train = {
+  epochs: 10,
+  batch: 32,
+  schedule: { kind: "constant", span: undefined },
+  warmup: 0,
+  earlyStop: undefined,
+  checkpointEvery: 0,
+  span: undefined,
+};
+
+const MONITORABLE = /^(val_)?(loss|accuracy|mse|mae|precision|recall|f1)$/;
+
+export function checkTrain(ck: Checker, s: Statement): Train | undefined {
+  const section = openSection(ck, s, TRAIN_SETTINGS, "e.g. `train { epochs 10 }` with one setting per line");
+  if (section === undefined) return undefined;
+  const { st } = section;
+  let ok = true;
+  const arg = (k: string, need: string): Expr | undefined => section.value(k, need)?.values().next().value?.expr;
+  const epochsE = arg("epochs", "a count, e.g. `epochs 10`");
+  const epochs = epochsE === undefined ? DEFAULT_TRAIN.epochs : ck.posInt(epochsE, "epochs", 1_000_000);
+  const batchE = arg("batch", "a size, e.g. `batch 32`");
+  const batch = batchE === undefined ? DEFAULT_TRAIN.batch : ck.posInt(batchE, "batch", 65_536);
+  const warmE = arg("warmup", "a number of epochs");
+  const warmup = warmE === undefined ? 0 : ck.nonNegInt(warmE, "warmup", 1_000_000);
+  const ckE = arg("checkpoint", "a number of epochs, e.g. `checkpoint every 1`");
+  const checkpointEvery = ckE === undefined ? 0 : ck.nonNegInt(ckE, "checkpoint every", 1_000_000);
+  let schedule: Schedule | undefined = DEFAULT_TRAIN.schedule;
+  const schedE = arg("schedule", "a schedule, e.g. `schedule cosine`");
+  if (schedE !== undefined) {
+    const c = ck.callable(schedE, SCHEDULES, "schedule", "unknownOption");
+    if (c === undefined) schedule = undefined;
+    else {
+      const g = (k: string): Expr | undefined => c.args.get(k)?.expr;
+      switch (c.word.name) {
+        case "constant":
+          schedule = { kind: "constant", span: c.span };
+          break;
+        case "step": {
+          const every = g("every") === undefined ? 10 : ck.posInt(g("every") as Expr, "every");
+          const gamma = g("gamma") === undefined ? 0.5 : ck.ranged(g("gamma") as Expr, "gamma", 0, 1, "a number > 0 and at most 1", { loOpen: true });
+          schedule = every === undefined || gamma === undefined ? undefined : { kind: "step", every, gamma, span: c.span };
+          break;
+        }
+        case "exponential": {
+          const gamma = g("gamma") === undefined ? 0.95 : ck.ranged(g("gamma") as Expr, "gamma", 0, 1, "a number > 0 and at most 1", { loOpen: true });
+          schedule = gamma === undefined ? undefined : { kind: "exponential", gamma, span: c.span };
+          break;
+        }
+        case "cosine": {
+          const minLr = g("min_lr") === undefined ? 0 : ck.ranged(g("min_lr") as Expr, "min_lr", 0, 10, "a number ≥ 0");
+          schedule = minLr === undefined ? undefined : { kind: "cosine", minLr, span: c.span };
+          break;
+        }
+      }
+    }
+  }
+  let earlyStop: EarlyStop | undefined;
+  const es = st.get("early_stop");
+  if (es !== undefined) {
+    expectNoBlock(ck, es);
+    const b = ck.bind(es.keyword, word(TRAIN_SETTINGS, "early_stop"), es.args);
+    const p = b.get("patience");
+    const patience = p === undefined ? 5 : ck.posInt(p.expr, "patience", 1_000_000);
+    const m = b.get("monitor");
+    let monitor: string | undefined = "val_loss";
+    if (m !== undefined) {
+      monitor = ck.text(m.expr, "monitor");
+      if (monitor !== undefined && !MONITORABLE.test(monitor)) {
+        ck.report("unknownOption", m.expr.span, [monitor, "monitor"], "monitor a metric such as `val_loss`, `val_accuracy`, `loss` or `accuracy`");
+        monitor = undefined;
+      }
+    }
+    const d = b.get("min_delta");
+    const minDelta = d === undefined ? 0 : ck.ranged(d.expr, "min_delta", 0, 1e9, "a number ≥ 0");
+    const r = b.get("restore_best");
+    const restoreBest = r === undefined ? true : ck.bool(r.expr, "restore_best");
+    if (patience === undefined || monitor === undefined || minDelta === undefined || restoreBest === undefined) ok = false;
+    else earlyStop = { patience, monitor, minDelta, restoreBest, span: es.span };
+  }
+  if (!ok || section.failed || epochs === undefined || batch === undefined || warmup === undefined || checkpointEvery === undefined || schedule === undefined) return undefined;
+  return { epochs, batch, schedule, warmup, earlyStop, checkpointEvery, span: s.span };
+}
+
+/** `early_stop` can only watch the loss or a metric the file asks for. */
+export function checkMonitor(ck: Checker, train: Train, metrics: readonly Metric[]): void {
+  const es = train.earlyStop;
+  if (es === undefined) return;
+  const base = es.monitor.replace(/^val_/, "");
+  if (base === "loss" || metrics.some((m) => m.kind === base)) return;
+  ck.report("conflictingSettings", es.span, [`\`early_stop\` watches \`${es.monitor}\`, but \`metrics\` does not compute \`${base}\``], `add \`${base}\` to \`metrics\`, or watch \`val_loss\``);
+}

@@ -1,0 +1,153 @@
+/**
+ * TypeScript lowerings of the losses (`ops/losses.ts`): each loss's per-element term and its
+ * derivative as code, the mean that makes the scalar (`value = total / n…`), `loss_grad`, and
+ * the fused pairs computed from the logits (`softmax_cross_entropy`, `sigmoid_bce` and their
+ * gradients).
+ */
+import { attrStr } from "../../ops/types.js";
+import { LOSS_KINDS, lossDef } from "../../ops/losses.js";
+import type { TsLowering } from "./context.js";
+import { batchCount, eachElement, perRow } from "./loops.js";
+
+interface LossCode {
+  /** The term of one element, from the prediction `p`, the target `t` and `delta`. */
+  term(p: string, t: string, delta: string): string;
+  /** d term / d p. */
+  grad(p: string, t: string, delta: string): string;
+}
+
+const clip = (p: string): string => `Math.min(Math.max(${p}, 1e-7), 1 - 1e-7)`;
+
+const CODE: ReadonlyMap<string, LossCode> = new Map(
+  Object.entries({
+    mse: {
+      term: (p, t) => `(${p} - ${t}) * (${p} - ${t})`,
+      grad: (p, t) => `2 * (${p} - ${t})`,
+    },
+    // The derivative is 0 exactly at p = t.
+    mae: {
+      term: (p, t) => `Math.abs(${p} - ${t})`,
+      grad: (p, t) => `${p} > ${t} ? 1 : ${p} < ${t} ? -1 : 0`,
+    },
+    huber: {
+      term: (p, t, d) => `Math.abs(${p} - ${t}) <= ${d} ? 0.5 * (${p} - ${t}) * (${p} - ${t}) : ${d} * (Math.abs(${p} - ${t}) - 0.5 * ${d})`,
+      grad: (p, t, d) => `${p} - ${t} > ${d} ? ${d} : ${p} - ${t} < -${d} ? -${d} : ${p} - ${t}`,
+    },
+    // Logs clipped at 1e-7.
+    binary_cross_entropy: {
+      term: (p, t) => `-(${t} * Math.log(${clip(p)}) + (1 - ${t}) * Math.log(1 - ${clip(p)}))`,
+      grad: (p, t) => `(${clip(p)} - ${t}) / (${clip(p)} * (1 - ${clip(p)}))`,
+    },
+    cross_entropy: {
+      term: (p, t) => `-${t} * Math.log(Math.max(${p}, 1e-7))`,
+      grad: (p, t) => `-${t} / Math.max(${p}, 1e-7)`,
+    },
+  } satisfies Record<string, LossCode>),
+);
+
+/** The losses this target has code for (`targets.test.ts` checks it is every one). */
+export const LOSS_CODE_KINDS: readonly string[] = [...CODE.keys()];
+
+function lossCode(kind: string): LossCode {
+  const c = CODE.get(kind);
+  if (c === undefined) throw new Error(`bug: the TypeScript target has no code for loss ${kind}`);
+  return c;
+}
+
+/** The divisor of a loss over `m` outputs per sample, as code. */
+function meanDivisor(mean: "all" | "rows", m: number): string {
+  return mean === "all" && m !== 1 ? `(n * ${m})` : "n";
+}
+
+/** `delta` of huber (1 for the others, which ignore it). */
+const deltaOf = (attrs: Readonly<Record<string, unknown>>): number => (typeof attrs["delta"] === "number" ? attrs["delta"] : 1);
+
+const loss =
+  (kind: string): TsLowering =>
+  (node, ctx) => {
+    const code = lossCode(kind);
+    const [p, y] = node.inputs as [number, number];
+    const m = perRow(ctx.node(p));
+    const delta = ctx.num(deltaOf(node.attrs));
+    return [
+      `let total = 0;`,
+      `for (let i = 0; i < ${batchCount(m)}; i++) {`,
+      `const p = ${ctx.ref(p)}[i], t = ${ctx.ref(y)}[i];`,
+      `total += ${code.term("p", "t", delta)};`,
+      `}`,
+      `${ctx.lossVar} = total / ${meanDivisor(lossDef(kind).mean, m)};`,
+    ].join("\n");
+  };
+
+export const LOSSES: Readonly<Record<string, TsLowering>> = {
+  ...Object.fromEntries(LOSS_KINDS.map((kind) => [kind, loss(kind)])),
+
+  loss_grad(node, ctx) {
+    const kind = attrStr(node.attrs, "loss");
+    const [p, y] = node.inputs as [number, number];
+    const m = perRow(node);
+    return [
+      `const scale = 1 / ${meanDivisor(lossDef(kind).mean, m)};`,
+      `for (let i = 0; i < ${batchCount(m)}; i++) {`,
+      `const p = ${ctx.ref(p)}[i], t = ${ctx.ref(y)}[i];`,
+      `${ctx.ref(node.id)}[i] = (${lossCode(kind).grad("p", "t", ctx.num(deltaOf(node.attrs)))}) * scale;`,
+      `}`,
+    ].join("\n");
+  },
+
+  // −Σ t·(z − max − log Σ e^(z − max)) per row: exact for any logits.
+  softmax_cross_entropy(node, ctx) {
+    const [zi, yi] = node.inputs as [number, number];
+    const m = perRow(ctx.node(zi));
+    const z = ctx.ref(zi);
+    const y = ctx.ref(yi);
+    return [
+      `let total = 0;`,
+      `for (let r = 0; r < n; r++) {`,
+      `const o = r * ${m};`,
+      `let max = ${z}[o];`,
+      `for (let j = 1; j < ${m}; j++) if (${z}[o + j] > max) max = ${z}[o + j];`,
+      `let sum = 0;`,
+      `for (let j = 0; j < ${m}; j++) sum += Math.exp(${z}[o + j] - max);`,
+      `const lse = max + Math.log(sum);`,
+      `for (let j = 0; j < ${m}; j++) total += ${y}[o + j] * (lse - ${z}[o + j]);`,
+      `}`,
+      `${ctx.lossVar} = total / n;`,
+    ].join("\n");
+  },
+
+  // (p·Σt − t) / n: (p − t) / n for one-hot labels.
+  softmax_cross_entropy_grad(node, ctx) {
+    const m = perRow(node);
+    const [p, y] = node.inputs.map((i) => ctx.ref(i)) as [string, string];
+    const dz = ctx.ref(node.id);
+    return [
+      `const scale = 1 / n;`,
+      `for (let r = 0; r < n; r++) {`,
+      `const o = r * ${m};`,
+      `let sumT = 0;`,
+      `for (let j = 0; j < ${m}; j++) sumT += ${y}[o + j];`,
+      `for (let j = 0; j < ${m}; j++) ${dz}[o + j] = (${p}[o + j] * sumT - ${y}[o + j]) * scale;`,
+      `}`,
+    ].join("\n");
+  },
+
+  // max(z, 0) − z·t + log(1 + e^−|z|): exact for any z.
+  sigmoid_bce(node, ctx) {
+    const [zi, yi] = node.inputs as [number, number];
+    const m = perRow(ctx.node(zi));
+    return [
+      `let total = 0;`,
+      `for (let i = 0; i < ${batchCount(m)}; i++) {`,
+      `const z = ${ctx.ref(zi)}[i];`,
+      `total += (z > 0 ? z : 0) - z * ${ctx.ref(yi)}[i] + Math.log1p(Math.exp(-Math.abs(z)));`,
+      `}`,
+      `${ctx.lossVar} = total / ${meanDivisor("all", m)};`,
+    ].join("\n");
+  },
+
+  sigmoid_bce_grad(node, ctx) {
+    const [p, y] = node.inputs.map((i) => ctx.ref(i)) as [string, string];
+    return `const scale = 1 / ${meanDivisor("all", perRow(node))};\n${eachElement(node, `${ctx.ref(node.id)}[i] = (${p}[i] - ${y}[i]) * scale;`)}`;
+  },
+};

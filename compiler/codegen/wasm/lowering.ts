@@ -1,0 +1,157 @@
+/**
+ * The WebAssembly target's lowering table (`kernels: "wasm"`): op name → the call of a SIMD
+ * kernel, for the ops that have kernels — the matrix products, max pooling, im2col and a
+ * convolution's input gradient. A lowering returns undefined when these settings have no
+ * kernel (an epilogue the kernels lack, channels not a multiple of 4, a buffer outside the
+ * memory, …): then the node gets its TypeScript lowering (`ts/lowering.ts`). Every other op is
+ * named in `TS_FALLBACK`: an op in neither list is a bug, never a silent fallback
+ * (`tests/compiler/targets.test.ts` checks both lists against the registry).
+ *
+ * The kernels are `WasmKernels` (`module.ts`), which register each kernel and return its call;
+ * the requests they take are declared here and in `products.ts`.
+ */
+import type { IrNode } from "../../ir.js";
+import type { Geometry } from "../../ops/conv_geometry.js";
+import { geometryOf } from "../../ops/conv_geometry.js";
+import { attrNum } from "../../ops/types.js";
+import type { EmitContext } from "../ts/context.js";
+import { productOf } from "../ts/products.js";
+import { kernelRequest, type KernelRequest } from "./products.js";
+
+export type { KernelRequest } from "./products.js";
+
+/** A max-pooling layer for `WasmKernels.maxpool`: buffers and geometry (NHWC). */
+export interface PoolRequest extends Geometry {
+  readonly x: string;
+  readonly out: string;
+  /** Where each maximum came from, within its sample. */
+  readonly arg: string;
+}
+
+/** A convolution's input gradient for `WasmKernels.convDx`: dz [n, OH, OW, F], w [F, KH, KW, C] → dx. */
+export interface ConvDxRequest extends Geometry {
+  readonly dz: string;
+  /** The filters (not `w`: that is the image width). */
+  readonly weights: string;
+  readonly dx: string;
+  /** Filters. */
+  readonly f: number;
+}
+
+/** What the lowerings ask of the kernels: each registers a kernel and returns its call, or returns undefined. */
+export interface Kernels {
+  request(r: KernelRequest): string | undefined;
+  maxpool(r: PoolRequest): string | undefined;
+  im2col(r: Omit<PoolRequest, "arg">): string | undefined;
+  convDx(r: ConvDxRequest): string | undefined;
+}
+
+/** The wasm lowering of one op: the statements calling its kernels, or undefined for "use the TypeScript lowering". */
+export type WasmLowering = (node: IrNode, ctx: EmitContext, kernels: Kernels) => string | undefined;
+
+/**
+ * `call` (which passes the batch `n`) run with `n` counting a convolution's window rows, n ×
+ * `perSample`. `WasmKernels.request` writes its calls with `n`; once it writes the row count
+ * itself (it has `rowsPerSample`), this rebinding goes.
+ */
+function overRows(perSample: number | undefined, call: string): string {
+  if (perSample === undefined || perSample === 1) return call;
+  return `const rows = n * ${perSample};\n{\nconst n = rows;\n${call}\n}`;
+}
+
+/** A matrix product as one kernel, when the kernels have its epilogue. */
+const product: WasmLowering = (node, ctx, kernels) => {
+  const r = kernelRequest(productOf(node, ctx));
+  const call = r !== undefined ? kernels.request(r) : undefined;
+  return call !== undefined ? overRows(r?.rowsPerSample, call) : undefined;
+};
+
+export const WASM_LOWERINGS: ReadonlyMap<string, WasmLowering> = new Map<string, WasmLowering>([
+  ["matmul", product],
+  ["dense", product],
+  ["matmul_nn", product],
+  ["matmul_tn", product],
+  ["conv2d", product],
+  ["conv2d_dw", product],
+  ["maxpool2d", (node, ctx, kernels) => kernels.maxpool({ x: ctx.ref(node.inputs[0] as number), out: ctx.ref(node.id), arg: ctx.aux(node.id, "argmax"), ...geometryOf(node.attrs) })],
+  ["im2col", (node, ctx, kernels) => kernels.im2col({ x: ctx.ref(node.inputs[0] as number), out: ctx.ref(node.id), ...geometryOf(node.attrs) })],
+  [
+    "conv2d_dx",
+    (node, ctx, kernels) => {
+      const [dz, w] = node.inputs as [number, number];
+      return kernels.convDx({ ...geometryOf(node.attrs), dz: ctx.ref(dz), weights: ctx.ref(w), dx: ctx.ref(node.id), f: attrNum(node.attrs, "f") });
+    },
+  ],
+]);
+
+/** The ops without kernels, by name: lowered to TypeScript in a wasm module too. */
+export const TS_FALLBACK: ReadonlySet<string> = new Set([
+  // leaves and aliases: no code
+  "input",
+  "label",
+  "param",
+  "reshape",
+  // elementwise: memory-bound loops, as fast in TypeScript
+  "relu",
+  "leaky_relu",
+  "elu",
+  "sigmoid",
+  "tanh",
+  "gelu",
+  "activation_grad",
+  "bias_add",
+  "dropout",
+  "dropout_grad",
+  "add",
+  "sub",
+  "mul",
+  "div",
+  "constant",
+  "neg",
+  "exp",
+  "log",
+  "rsqrt",
+  // rows, losses and reductions
+  "softmax",
+  "softmax_grad",
+  "mse",
+  "mae",
+  "huber",
+  "binary_cross_entropy",
+  "cross_entropy",
+  "loss_grad",
+  "softmax_cross_entropy",
+  "softmax_cross_entropy_grad",
+  "sigmoid_bce",
+  "sigmoid_bce_grad",
+  "sum_rows",
+  "sum",
+  "mean",
+  "broadcast",
+  "sum_to",
+  // the rest of the convolution family
+  "conv2d_db",
+  "maxpool2d_grad",
+  "avgpool2d",
+  "avgpool2d_grad",
+  "batchnorm_stats",
+  "batchnorm",
+  "batchnorm_dgamma",
+  "batchnorm_dbeta",
+  "batchnorm_dx",
+  // layout and lookups
+  "concat",
+  "slice",
+  "slice_grad",
+  "transpose",
+  "gather",
+  "scatter_add",
+]);
+
+/** The kernel call computing `node`, or undefined when it runs as TypeScript (no kernel for the op, or for these settings). */
+export function lowerWasm(node: IrNode, ctx: EmitContext, kernels: Kernels): string | undefined {
+  const lower = WASM_LOWERINGS.get(node.op);
+  if (lower !== undefined) return lower(node, ctx, kernels);
+  if (TS_FALLBACK.has(node.op)) return undefined;
+  throw new Error(`bug: the wasm target neither lowers op ${node.op} nor lists it as a TypeScript fallback`);
+}

@@ -1,0 +1,77 @@
+/**
+ * `conv2d filters, kernel, act`: a 2-D convolution over an NHWC image, filters stored
+ * [F, KH, KW, C] (TensorFlow's HWIO transposed so each filter is one contiguous row).
+ * Lowers to im2col (a free reshape for a 1×1, stride-1 kernel) → conv2d, with the bias and an
+ * activation whose derivative reads its output in the product's epilogue; other activations
+ * follow as their own op. Cross-correlation, as every framework computes it.
+ */
+import type { Activation, InitializerKind, LayerBase, Padding } from "../program.js";
+import { activationDef, isElementwiseActivation } from "../ops/registry.js";
+import { geometryAttrs } from "../ops/conv_geometry.js";
+import { biasName, layerOutputName, preActivationName, weightName } from "../codegen/names.js";
+import { activationArg, arg, biasArg, biasInitArg, describeActivation, initArg, namedPart, paddingArg, weighted } from "./common.js";
+import { imageInput, pair, strideArg, windowGeometry } from "./image.js";
+import { defineLayer } from "./types.js";
+
+export interface Conv2dLayer extends LayerBase {
+  readonly kind: "conv2d";
+  readonly filters: number;
+  /** [height, width] */
+  readonly kernel: readonly [number, number];
+  readonly stride: readonly [number, number];
+  readonly padding: Padding;
+  readonly activation: Activation;
+  readonly init: InitializerKind;
+  readonly biasInit: InitializerKind;
+  readonly useBias: boolean;
+}
+
+export const conv2d = defineLayer<Conv2dLayer>({
+  word: "conv2d",
+  doc: "2-D convolution over an image [h, w, c]. `conv2d 32, 3, relu`.",
+  args: [
+    arg.required(arg.int("filters", "number of output channels", 1, 4096), "a filter count"),
+    arg.required(arg.pair("kernel", "kernel size: `3` or `[3, 5]`"), "a kernel size"),
+    activationArg,
+    strideArg,
+    paddingArg,
+    initArg,
+    biasInitArg,
+    biasArg,
+  ],
+  usage: "e.g. `conv2d 32, 3, relu`",
+  build: (a, ctx) => ({ ...ctx.base, kind: "conv2d", filters: a.num("filters"), kernel: a.pair("kernel"), stride: a.pair("stride"), padding: a.str("padding") as Padding, ...weighted(a, ctx) }),
+  describe: (l) => `conv2d${namedPart(l)} ${l.filters}, ${pair(l.kernel)}, stride ${pair(l.stride)}, ${l.padding}, ${describeActivation(l.activation)}`,
+  lower(layer, input, ctx) {
+    const image = imageInput("conv2d", input, ctx);
+    if (image === undefined) return input;
+    const geo = windowGeometry("kernel", image, layer.kernel, layer.stride, layer.padding, ctx);
+    if (geo === undefined) return input;
+    const k = ctx.k;
+    const f = layer.filters;
+    const [kh, kw] = layer.kernel;
+    const c = geo.c;
+    const attrs = geometryAttrs(geo);
+
+    // The windows as rows; a 1×1 kernel with stride 1 reads the image as it is.
+    const identity = kh === 1 && kw === 1 && geo.sh === 1 && geo.sw === 1 && geo.pt === 0 && geo.pl === 0;
+    const col = identity ? ctx.add("reshape", [input], `col${k}`, { to: `n,${geo.h * geo.w},${c}` }) : ctx.add("im2col", [input], `col${k}`, attrs);
+
+    const fan = { in: kh * kw * c, out: f * kh * kw };
+    const inputs = [col, input, ctx.param("weight", [f, kh, kw, c], layer.init, weightName(k), fan)];
+    if (layer.useBias) inputs.push(ctx.param("bias", [f], layer.biasInit, biasName(k), fan));
+
+    // Fold the activation into the epilogue when its derivative needs only the output.
+    const a = layer.activation;
+    const fold = isElementwiseActivation(a.kind) && activationDef(a.kind).uses === "out";
+    const convAttrs: Record<string, number | string | boolean> = { ...attrs, f, bias: layer.useBias };
+    if (fold) {
+      convAttrs["act"] = a.kind;
+      if (a.kind === "leaky_relu" || a.kind === "elu") convAttrs["alpha"] = a.alpha;
+    }
+    const separate = !fold && a.kind !== "linear";
+    const z = ctx.add("conv2d", inputs, separate ? preActivationName(k) : layerOutputName(k), convAttrs);
+    return separate ? ctx.activate(a, z) : z;
+  },
+  diagram: { color: "#a78bfa", connects: "local" },
+});
