@@ -1,10 +1,14 @@
 /**
  * Reading and checking a `.nn` file for any command. A missing file or a file with errors
  * ends in a `CliError` carrying the rendered diagnostics; warnings are printed to stderr.
+ * `staticCheck` adds the lowering's shape checks (NN3xxx) for `nnc check`.
  */
 import { readFileSync } from "node:fs";
 import { checkSource } from "../compiler/check.js";
+import { nodeOf, shapeSize, type Graph } from "../compiler/ir.js";
+import { lower } from "../compiler/lower.js";
 import type { Program } from "../compiler/program.js";
+import type { ModelShape } from "../runtime/prepare.js";
 import { diag, hasErrors, type Diagnostic } from "../grammar/diagnostics.js";
 import type { SourceFile } from "../grammar/ast.js";
 import { FILE_START } from "../grammar/span.js";
@@ -42,9 +46,39 @@ export function readSource(path: string): { source: string } | { error: Diagnost
 export function loadFile(path: string): LoadedFile | { error: Diagnostic } {
   const read = readSource(path);
   if ("error" in read) return read;
-  const r = checkSource(read.source);
+  return loadText(path, read.source);
+}
+
+/** Parse and check the text of a file named `path`. */
+export function loadText(path: string, source: string): LoadedFile {
+  const r = checkSource(source);
   const diagnostics = r.diagnostics.map((d) => ({ ...d, file: path }));
-  return { path, source: read.source, ast: r.ast, program: r.value, diagnostics };
+  return { path, source, ast: r.ast, program: r.value, diagnostics };
+}
+
+export interface StaticCheck extends LoadedFile {
+  /** The lowered forward graph, when the program checks and lowers without errors. */
+  readonly graph: Graph | undefined;
+}
+
+/**
+ * Every static check of a file: the front end's (NN1xxx, NN2xxx) and, when those pass, the
+ * shape and limit checks of the lowering (NN3xxx), the very code `nnc compile` runs first
+ * (`compileProgram` → `lower`), with the file's own batch as `compile`'s default
+ * `--max-batch`. No code is generated. (`compileProgram` also refuses a `--max-batch` outside
+ * 1…1,000,000, which a file's batch cannot be: the checker bounds it to 65,536.)
+ */
+export function staticCheck(loaded: LoadedFile): StaticCheck {
+  if (loaded.program === undefined || hasErrors(loaded.diagnostics)) return { ...loaded, graph: undefined };
+  const lowered = lower(loaded.program, { maxBatch: loaded.program.train.batch, dtype: "float32" });
+  const diagnostics = [...loaded.diagnostics, ...lowered.diagnostics.map((d) => ({ ...d, file: loaded.path }))];
+  return { ...loaded, diagnostics, graph: hasErrors(diagnostics) ? undefined : lowered.value };
+}
+
+/** The sizes a run's data must fit, from the lowered graph (as the compiled model's `meta` gives them). */
+export function modelShape(program: Program, graph: Graph): ModelShape {
+  const input = program.model.input;
+  return { inputShape: input, inputSize: input.reduce((a, b) => a * b, 1), outputSize: shapeSize(nodeOf(graph, graph.output).shape) };
 }
 
 export function renderFor(ds: readonly Diagnostic[], source: string | undefined, format: OutputFormat, stream: { isTTY?: boolean }): string {

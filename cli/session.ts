@@ -7,9 +7,10 @@ import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { CompiledModel } from "../compiler/model-api.js";
 import type { Program } from "../compiler/program.js";
-import { hasErrors, type Diagnostic } from "../grammar/diagnostics.js";
+import { hasErrors, type Diagnostic, type Result } from "../grammar/diagnostics.js";
 import type { Preprocess } from "../runtime/preprocess.js";
-import { createSession, type RunOverrides, type Session } from "../runtime/session.js";
+import { createSession, openData, type OpenedData, type RunOverrides, type Session } from "../runtime/session.js";
+import type { ModelShape } from "../runtime/prepare.js";
 import { FileReader } from "../runtime/node/files.js";
 import { compileModel } from "../runtime/node/model.js";
 import { CliError } from "./errors.js";
@@ -68,6 +69,15 @@ export async function openSession(
   const s = await createSession(program, m, new FileReader(dirname(nnPath)), overrides, fixed);
   failOnErrors(s.diagnostics, nnPath, source);
   return s.value!;
+}
+
+/**
+ * Opens a file's data exactly as `nnc train` does before its first epoch (`openData`: paths,
+ * columns, labels, features against the input, labels against the output, preprocessing),
+ * for a model of the given shape, without compiling or training. For `nnc check --data`.
+ */
+export function checkData(nnPath: string, program: Program, shape: ModelShape): Promise<Result<OpenedData | undefined>> {
+  return openData(program, shape, new FileReader(dirname(nnPath)));
 }
 
 /** A confusion matrix as aligned text (rows: true class, columns: predicted). */

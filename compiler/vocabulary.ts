@@ -187,7 +187,7 @@ export const TRAIN_SETTINGS: readonly CallableWord[] = [
     a("patience", "epochs without improvement before stopping", "5"),
     a("monitor", "the metric watched, e.g. val_loss, val_accuracy, loss", "val_loss (loss without validation data)"),
     a("min_delta", "the smallest change that counts as improvement", "0"),
-    a("restore_best", "go back to the best weights when stopping", "true"),
+    a("restore_best", "keep the best epoch's weights at the end of the run, stopped early or not", "true"),
   ]),
   c("checkpoint", "Save a checkpoint every N epochs: `checkpoint every 1`.", [a("every", "epochs between checkpoints", "0 (end only)")]),
 ];

@@ -81,7 +81,13 @@ export function prepareData(
     return { value: undefined, diagnostics };
   }
 
-  for (const d of [train, validation, test]) if (d) checkFeatures(d, shape, span, diagnostics);
+  // Held-out fractions share their file with the training split: one message per file.
+  const checked = new Set<string>();
+  for (const d of [train, validation, test]) {
+    if (!d || checked.has(`${d.file ?? ""}\u0000${d.features}`)) continue;
+    checked.add(`${d.file ?? ""}\u0000${d.features}`);
+    checkFeatures(d, shape, span, diagnostics, loaded.csv);
+  }
   if (diagnostics.length > 0) return { value: undefined, diagnostics };
 
   const classes = train.classes;
@@ -120,13 +126,23 @@ function recordNote(d: Dataset, i: number): string {
   return d.origin && d.originKind === "record" ? ` (record ${d.origin[i]})` : "";
 }
 
-function checkFeatures(d: Dataset, shape: ModelShape, span: Span, out: Diagnostic[]): void {
+function checkFeatures(d: Dataset, shape: ModelShape, span: Span, out: Diagnostic[], csv?: CsvSchema): void {
   if (d.features === shape.inputSize) return;
+  const from = d.featureNames && csv ? csvFeatures(csv) : undefined;
   out.push(
     dataDiag(d.file, "dataShapeMismatch", d.file === undefined ? span : FILE_START,
       [d.features, `[${shape.inputShape.join(", ")}]`, shape.inputSize],
-      "choose the feature columns that match the model's `input`, or change the input shape"),
+      `${from ? `${from}; ` : ""}choose the feature columns that match the model's \`input\`, or change the input shape`),
   );
+}
+
+/** How a CSV's columns become features: "2 numeric columns (a, b) and `color` one-hot as 3 (blue, green, red)". */
+function csvFeatures(csv: CsvSchema): string {
+  const list = (xs: readonly string[]): string => (xs.length > 6 ? `${xs.slice(0, 5).join(", ")}, …` : xs.join(", "));
+  const numeric = csv.featureColumns.filter((c) => csv.categories[c] === undefined);
+  const parts = numeric.length > 0 ? [`${numeric.length} numeric column${numeric.length === 1 ? "" : "s"} (${list(numeric)})`] : [];
+  for (const [c, cats] of Object.entries(csv.categories)) parts.push(`\`${c}\` one-hot as ${cats.length} (${list(cats)})`);
+  return `the features are ${parts.join(" and ")}`;
 }
 
 /** Labels → targets of the output's width, or undefined after reporting problems into `out`. */

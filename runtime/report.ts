@@ -11,6 +11,8 @@ export interface ReportInput {
   readonly summary: Readonly<Record<string, string | number>>;
   readonly confusion?: readonly (readonly number[])[];
   readonly classes?: readonly string[];
+  /** The epoch whose weights early stopping kept: marked on every chart. */
+  readonly best?: { readonly epoch: number; readonly label: string };
 }
 
 const W = 480;
@@ -22,7 +24,7 @@ export function renderReport(r: ReportInput): string {
   for (const h of r.history) for (const k of Object.keys(h.values)) keys.add(k.replace(/^val_/, ""));
   const charts = [...keys]
     .sort((a, b) => (a === "loss" ? -1 : b === "loss" ? 1 : a.localeCompare(b)))
-    .map((k) => chart(k, r.history));
+    .map((k) => chart(k, r.history, r.best));
   const rows = Object.entries(r.summary)
     .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(typeof v === "number" ? num(v) : v)}</td></tr>`)
     .join("");
@@ -42,7 +44,7 @@ ${r.confusion ? confusionTable(r.confusion, r.classes) : ""}
 `;
 }
 
-function chart(key: string, history: readonly EpochRecord[]): string {
+function chart(key: string, history: readonly EpochRecord[], best?: ReportInput["best"]): string {
   const series = [
     { name: key, color: "#1f77b4", pts: history.map((h) => [h.epoch, h.values[key]] as const) },
     { name: `val_${key}`, color: "#ff7f0e", pts: history.map((h) => [h.epoch, h.values[`val_${key}`]] as const) },
@@ -72,6 +74,11 @@ function chart(key: string, history: readonly EpochRecord[]): string {
       return `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"/>`;
     })
     .join("");
+  const mark =
+    best && best.epoch >= x0 && best.epoch <= x1
+      ? `<line x1="${px(best.epoch).toFixed(1)}" x2="${px(best.epoch).toFixed(1)}" y1="${PAD.t}" y2="${H - PAD.b}" stroke="#2ca02c" stroke-dasharray="4 3"/>` +
+        `<text x="${(px(best.epoch) + 4).toFixed(1)}" y="${PAD.t + 10}">${esc(`${best.label} (epoch ${best.epoch})`)}</text>`
+      : "";
   const legend = series
     .map((s, i) => `<rect x="${PAD.l + 8 + i * 120}" y="8" width="12" height="3" fill="${s.color}"/>` +
       `<text x="${PAD.l + 24 + i * 120}" y="13">${esc(s.name)}</text>`)
@@ -80,7 +87,7 @@ function chart(key: string, history: readonly EpochRecord[]): string {
 <rect width="${W}" height="${H}" fill="#fff" stroke="#ddd"/>${grid}
 <line x1="${PAD.l}" x2="${W - PAD.r}" y1="${H - PAD.b}" y2="${H - PAD.b}" stroke="#888"/>
 <text x="${PAD.l}" y="${H - 12}">epoch ${x0}</text><text x="${W - PAD.r}" y="${H - 12}" text-anchor="end">epoch ${x1}</text>
-${lines}${legend}</svg>`;
+${mark}${lines}${legend}</svg>`;
 }
 
 function confusionTable(c: readonly (readonly number[])[], classes?: readonly string[]): string {

@@ -9,7 +9,7 @@ import { FILE_START } from "../grammar/span.js";
 import { canonicalJson, fnv64 } from "./hash.js";
 import { loadData, type SourceReader } from "./load.js";
 import { taskOfProgram, type Task } from "./metrics.js";
-import { prepareData, type PreparedData } from "./prepare.js";
+import { prepareData, type ModelShape, type PreparedData } from "./prepare.js";
 import type { Preprocess } from "./preprocess.js";
 import { Trainer, type TrainConfig } from "./train.js";
 
@@ -58,6 +58,36 @@ export interface Session {
   readonly hash: string;
 }
 
+/** The data of a run, loaded and prepared for a model of this shape, and the task it trains. */
+export interface OpenedData {
+  readonly task: Task;
+  readonly data: PreparedData;
+}
+
+/**
+ * What a run does with its data before the first epoch: load every source the `data` block
+ * names, split, check the features against the input and the labels against the output,
+ * preprocess. `nnc train` (through `createSession`) and `nnc check --data` both call it; the
+ * shape is the compiled model's `meta` or, without compiling, the lowered graph's.
+ */
+export async function openData(
+  program: Program,
+  shape: ModelShape,
+  reader: SourceReader,
+  /** Preprocessing saved with the weights, instead of fitting it again. */
+  fixed?: Preprocess,
+): Promise<Result<OpenedData | undefined>> {
+  if (!program.data) {
+    return { value: undefined, diagnostics: [diag("noData", FILE_START, ["train on"], { hint: "add a `data { train … }` block" })] };
+  }
+  const task = taskOfProgram(program, shape.outputSize);
+  const loaded = await loadData(program.data, reader, labelKind(program.loss.kind));
+  if (!loaded.value) return { value: undefined, diagnostics: loaded.diagnostics };
+  const prepared = prepareData(program.data, loaded.value, shape, task, program.data.span, fixed);
+  const diagnostics = [...loaded.diagnostics, ...prepared.diagnostics];
+  return { value: prepared.value ? { task, data: prepared.value } : undefined, diagnostics };
+}
+
 /** Loads and prepares the data, and builds a trainer (not yet initialized: call `init` or `restore`). */
 export async function createSession(
   program: Program,
@@ -67,17 +97,12 @@ export async function createSession(
   /** Preprocessing saved with the weights, instead of fitting it again. */
   fixed?: Preprocess,
 ): Promise<Result<Session | undefined>> {
-  if (!program.data) {
-    return { value: undefined, diagnostics: [diag("noData", FILE_START, ["train on"], { hint: "add a `data { train … }` block" })] };
-  }
-  const task = taskOfProgram(program, model.meta.outputSize);
-  const loaded = await loadData(program.data, reader, labelKind(program.loss.kind));
-  if (!loaded.value) return { value: undefined, diagnostics: loaded.diagnostics };
-  const prepared = prepareData(program.data, loaded.value, model.meta, task, program.data.span, fixed);
-  if (!prepared.value) return { value: undefined, diagnostics: [...loaded.diagnostics, ...prepared.diagnostics] };
-  const trainer = new Trainer(model, prepared.value, trainConfig(program, task, overrides));
+  const opened = await openData(program, model.meta, reader, fixed);
+  if (!opened.value) return { value: undefined, diagnostics: opened.diagnostics };
+  const { task, data } = opened.value;
+  const trainer = new Trainer(model, data, trainConfig(program, task, overrides));
   return {
-    value: { program, model, task, data: prepared.value, trainer, hash: modelHash(program) },
-    diagnostics: [...loaded.diagnostics, ...prepared.diagnostics],
+    value: { program, model, task, data, trainer, hash: modelHash(program) },
+    diagnostics: opened.diagnostics,
   };
 }

@@ -1,7 +1,8 @@
 /**
  * The training loop: seeded per-epoch shuffling, mini-batches through the generated
  * `trainStep` (the last partial batch included), the learning-rate plan, validation, early
- * stopping with best-weights restore, and a divergence guard. Browser-safe and synchronous;
+ * stopping with best weights (kept whenever `early_stop` monitors a metric, restored when the
+ * run ends, stopped early or not), and a divergence guard. Browser-safe and synchronous;
  * drive it epoch by epoch (`runEpoch`) or batch by batch (`beginEpoch` / `step` / `endEpoch`)
  * so a CLI can draw progress and a worker can post charts between batches.
  *
@@ -50,6 +51,19 @@ export interface BestWeights {
   readonly params: Floats;
 }
 
+/** Where the weights a finished run leaves come from: the best epoch's, or the last one's. */
+export interface FinalWeights {
+  /** The metric early stopping monitored (`val_loss`, or `loss` without a validation split). */
+  readonly monitor: string;
+  /** Its best value, and the (1-based) epoch that reached it. */
+  readonly bestValue: number;
+  readonly bestEpoch: number;
+  /** The epoch whose weights the model holds: `bestEpoch` when restored, else the last. */
+  readonly epoch: number;
+  /** The best weights replaced the last epoch's (`restore_best true`, the default). */
+  readonly restored: boolean;
+}
+
 /** Everything needed to continue a run exactly. */
 export interface TrainerState {
   /** Completed epochs. */
@@ -82,6 +96,11 @@ export class Trainer {
   diverged: Diagnostic | undefined;
   /** Why the run ended early, for the summary line. */
   stopReason: string | undefined;
+  /**
+   * The last epoch's weights while the model holds the restored best ones (after the run
+   * ended): what a checkpoint saves, so `--resume --epochs N` continues from where training was.
+   */
+  private trained: Floats | undefined;
 
   private readonly xb: Floats;
   private readonly yb: Floats;
@@ -129,30 +148,54 @@ export class Trainer {
 
   /** A fresh start: seeded initialization. */
   init(): void {
+    this.trained = undefined;
     this.model.init(this.config.seed);
   }
 
-  /** Continues from a saved state. */
+  /** Continues from a saved state; a state of a run that already ended gets its best weights back. */
   restore(s: TrainerState): void {
     this.model.setState(s.model);
+    this.trained = undefined;
     this.epoch = s.epoch;
     this.history.length = 0;
     this.history.push(...s.history);
     this.best = s.best;
     this.wait = s.wait;
     this.stopped = s.stopped;
+    if (this.done) this.finish();
   }
 
-  /** A snapshot (copies) of everything needed to continue. */
+  /** A snapshot (copies) of everything needed to continue: the trained weights, not the restored best ones. */
   state(): TrainerState {
+    const model = this.model.getState();
     return {
       epoch: this.epoch,
-      model: this.model.getState(),
+      model: this.trained ? { ...model, params: copyOf(this.trained) } : model,
       history: [...this.history],
       best: this.best,
       wait: this.wait,
       stopped: this.stopped,
     };
+  }
+
+  /**
+   * Where the model's weights come from once the run has ended: the best epoch of the
+   * monitored metric (restored, or only reported with `restore_best false`). Undefined while
+   * running, and for runs without `early_stop` or without a finite monitored value.
+   */
+  finalWeights(): FinalWeights | undefined {
+    const es = this.config.earlyStop;
+    const monitor = this.monitorName();
+    if (!this.done || this.diverged || !es || monitor === undefined || !this.best) return undefined;
+    const restored = es.restoreBest;
+    return { monitor, bestValue: this.best.value, bestEpoch: this.best.epoch, epoch: restored ? this.best.epoch : this.epoch, restored };
+  }
+
+  /** At the end of a run: the best weights replace the last epoch's (`restore_best`), once. */
+  private finish(): void {
+    if (this.trained || !this.best || !this.config.earlyStop?.restoreBest) return;
+    this.trained = copyOf(this.model.params);
+    this.model.params.set(this.best.params);
   }
 
   beginEpoch(): void {
@@ -230,6 +273,7 @@ export class Trainer {
     this.history.push(record);
     this.epoch++;
     this.watch(record);
+    if (this.done) this.finish();
     return record;
   }
 
@@ -271,7 +315,6 @@ export class Trainer {
       if (this.wait >= es.patience) {
         this.stopped = true;
         this.stopReason = `early stop: ${name} did not improve for ${es.patience} epochs (best ${fmt(this.best.value)} at epoch ${this.best.epoch})`;
-        if (es.restoreBest) this.model.params.set(this.best.params);
       }
     }
   }

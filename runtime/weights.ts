@@ -31,11 +31,23 @@ export interface WeightsFile {
   readonly preprocess: Preprocess;
   /** Epochs trained. */
   readonly epochs: number;
+  /**
+   * With early stopping: the monitored metric's best value and epoch, and whether `params` are
+   * that epoch's (restored) rather than the last epoch's.
+   */
+  readonly best?: BestEpoch;
   /** Every parameter, flat, in `layout` order (also batchnorm statistics). */
   readonly params: readonly number[];
 }
 
-export function encodeWeights(model: CompiledModel, preprocess: Preprocess, task: Task, epochs: number): string {
+export interface BestEpoch {
+  readonly monitor: string;
+  readonly value: number;
+  readonly epoch: number;
+  readonly restored: boolean;
+}
+
+export function encodeWeights(model: CompiledModel, preprocess: Preprocess, task: Task, epochs: number, best?: BestEpoch): string {
   const w: WeightsFile = {
     format: WEIGHTS_FORMAT,
     version: WEIGHTS_VERSION,
@@ -46,6 +58,7 @@ export function encodeWeights(model: CompiledModel, preprocess: Preprocess, task
     layout: model.layout.map(({ name, shape, offset, size }) => ({ name, shape, offset, size })),
     preprocess,
     epochs,
+    ...(best ? { best } : {}),
     params: Array.from(model.params),
   };
   // One parameter array per line keeps the file diff-able and quick to parse.

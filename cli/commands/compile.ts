@@ -4,15 +4,16 @@
  */
 import type { Command } from "commander";
 import { writeFileSync } from "node:fs";
-import { compileProgram } from "../../compiler/compile.js";
+import { compileProgram, type CompileOutput } from "../../compiler/compile.js";
+import type { Program } from "../../compiler/program.js";
 import { formatCode } from "../../compiler/format.js";
 import { dumpAst } from "../../grammar/print.js";
-import { diag, hasErrors } from "../../grammar/diagnostics.js";
+import { diag, hasErrors, type Result } from "../../grammar/diagnostics.js";
 import { FILE_START } from "../../grammar/span.js";
 import { CliError } from "../errors.js";
 import { loadProgram, renderFor } from "../load.js";
 
-interface CompileFlags {
+export interface CompileFlags {
   output?: string;
   target: string;
   emit?: string;
@@ -21,17 +22,33 @@ interface CompileFlags {
   kernels: string;
 }
 
+/** The flags' defaults, as `nnc compile FILE` runs with none given. */
+export const DEFAULT_COMPILE_FLAGS: CompileFlags = { target: "ts", kernels: "js" };
+
+/** Compiles a checked program as `nnc compile` does with these flags; diagnostics carry `file`. */
+export function compileChecked(file: string, program: Program, flags: CompileFlags): Result<CompileOutput | undefined> {
+  const maxBatch = flags.maxBatch === undefined ? undefined : Number(flags.maxBatch);
+  const result = compileProgram(program, {
+    target: flags.target as "ts" | "js",
+    dtype: flags.float64 === true ? "float64" : "float32",
+    kernels: flags.kernels as "js" | "wasm",
+    ...(maxBatch !== undefined ? { maxBatch } : {}),
+    emit: flags.emit === "ir" || flags.emit === "fused" || flags.emit === "wat" ? [flags.emit] : [],
+  });
+  return { value: result.value, diagnostics: result.diagnostics.map((d) => ({ ...d, file })) };
+}
+
 export function registerCompile(program: Command): void {
   program
     .command("compile")
     .description("compile a .nn file to a standalone TypeScript (or JavaScript) module")
     .argument("<file>", "the .nn file")
     .option("-o, --output <file>", "write the module here (default: print it)")
-    .option("--target <target>", "ts or js", "ts")
+    .option("--target <target>", "ts or js", DEFAULT_COMPILE_FLAGS.target)
     .option("--emit <stage>", "print a stage instead: ast, ir (after autodiff), fused, or wat (the wasm kernels, with --kernels wasm)")
     .option("--max-batch <n>", "largest batch the module accepts (default: the file's batch)")
     .option("--float64", "use Float64Array (for gradient checks)")
-    .option("--kernels <kind>", "js (all TypeScript) or wasm (matrix products as WebAssembly SIMD kernels nnc writes into the module)", "js")
+    .option("--kernels <kind>", "js (all TypeScript) or wasm (matrix products as WebAssembly SIMD kernels nnc writes into the module)", DEFAULT_COMPILE_FLAGS.kernels)
     .action(async (file: string, flags: CompileFlags) => {
       const bad = (what: string, expected: string, got: string): never => {
         throw new CliError(renderFor([diag("badCompileOption", FILE_START, [what, expected, got])], undefined, "text", process.stderr));
@@ -41,20 +58,13 @@ export function registerCompile(program: Command): void {
       if (flags.emit === "wat" && flags.kernels !== "wasm") bad("--emit", "wat together with --kernels wasm", flags.emit);
       if (flags.kernels !== "js" && flags.kernels !== "wasm") bad("--kernels", "js or wasm", flags.kernels);
       if (flags.kernels === "wasm" && flags.float64 === true) bad("--kernels", "js with --float64 (the wasm kernels are float32)", flags.kernels);
-      const maxBatch = flags.maxBatch === undefined ? undefined : Number(flags.maxBatch);
       const loaded = loadProgram(file);
       if (flags.emit === "ast") {
         process.stdout.write(dumpAst(loaded.ast));
         return;
       }
-      const result = compileProgram(loaded.program, {
-        target: flags.target as "ts" | "js",
-        dtype: flags.float64 === true ? "float64" : "float32",
-        kernels: flags.kernels as "js" | "wasm",
-        ...(maxBatch !== undefined ? { maxBatch } : {}),
-        emit: flags.emit === "ir" || flags.emit === "fused" || flags.emit === "wat" ? [flags.emit] : [],
-      });
-      const diagnostics = result.diagnostics.map((d) => ({ ...d, file }));
+      const result = compileChecked(file, loaded.program, flags);
+      const diagnostics = result.diagnostics;
       if (result.value === undefined || hasErrors(diagnostics)) {
         throw new CliError(renderFor(diagnostics, loaded.source, "text", process.stderr));
       }

@@ -9,7 +9,7 @@ import { diag } from "../../grammar/diagnostics.js";
 import { FILE_START } from "../../grammar/span.js";
 import { encodeCheckpoint } from "../../runtime/checkpoint.js";
 import { renderReport } from "../../runtime/report.js";
-import { evaluate, fmt } from "../../runtime/train.js";
+import { evaluate, fmt, type FinalWeights } from "../../runtime/train.js";
 import { encodeWeights } from "../../runtime/weights.js";
 import { failOnErrors, formatConfusion, openSession, renderRun } from "../session.js";
 import { intOption, KERNELS_HELP, kernelsOption } from "../options.js";
@@ -132,9 +132,13 @@ async function train(file: string, opts: TrainOptions): Promise<void> {
     throw new CliError(renderRun([{ ...d, hint: `${d.hint ?? ""}${kept}` }], file, source, format));
   }
 
-  // Results: weights, test figures, report.
+  // Results: weights (the best epoch's when early stopping kept them), test figures, report.
+  const final = trainer.finalWeights();
+  if (final) progress.note(describeFinal(final, trainer.epoch));
+  const best = final ? { monitor: final.monitor, value: final.bestValue, epoch: final.bestEpoch, restored: final.restored } : undefined;
+  const weightsEpoch = final?.epoch ?? trainer.epoch;
   const weightsPath = join(out, WEIGHTS_FILE);
-  write(weightsPath, () => encodeWeights(model, data.preprocess, task, trainer.epoch));
+  write(weightsPath, () => encodeWeights(model, data.preprocess, task, trainer.epoch, best));
   const metrics = program.metrics.map((m) => m.kind);
   const wantConfusion = task.kind === "multiclass" || task.kind === "binary";
   const test = data.test ? evaluate(model, data.test, task, wantConfusion ? [...metrics, "confusion_matrix"] : metrics) : undefined;
@@ -144,8 +148,12 @@ async function train(file: string, opts: TrainOptions): Promise<void> {
     parameters: model.meta.paramCount,
     epochs: trainer.epoch,
     ...(trainer.stopReason ? { stopped: trainer.stopReason } : {}),
+    ...(final ? { "best epoch": `${final.bestEpoch} (${final.monitor} ${fmt(final.bestValue)})` } : {}),
+    "weights from": final?.restored ? `epoch ${weightsEpoch} (the best, restored)` : `epoch ${weightsEpoch} (the last)`,
   };
-  if (last) for (const [k, v] of Object.entries(last.values)) summary[`final ${k}`] = v;
+  const kept = final?.restored && final.bestEpoch !== trainer.epoch ? trainer.history.find((h) => h.epoch === final.bestEpoch) : undefined;
+  if (kept) for (const [k, v] of Object.entries(kept.values)) summary[`epoch ${kept.epoch} ${k} (the weights)`] = v;
+  if (last) for (const [k, v] of Object.entries(last.values)) summary[`${kept ? "last epoch" : "final"} ${k}`] = v;
   if (test) for (const [k, v] of Object.entries(test)) if (typeof v === "number") summary[`test ${k}`] = v;
   const reportPath = join(out, REPORT_FILE);
   write(reportPath, () =>
@@ -155,13 +163,14 @@ async function train(file: string, opts: TrainOptions): Promise<void> {
       summary,
       ...(test?.confusion ? { confusion: test.confusion } : {}),
       ...(data.preprocess.classes ? { classes: data.preprocess.classes } : {}),
+      ...(final ? { best: { epoch: final.bestEpoch, label: `best ${final.monitor}` } } : {}),
     }),
   );
 
   if (opts.json) {
     const testValues = test ? Object.fromEntries(Object.entries(test).filter(([, v]) => typeof v === "number")) : undefined;
     process.stdout.write(
-      JSON.stringify({ event: "done", epochs: trainer.epoch, ...(testValues ? { test: testValues } : {}), ...(test?.confusion ? { confusion: test.confusion } : {}), weights: weightsPath, checkpoint: ckptPath, report: reportPath }) + "\n",
+      JSON.stringify({ event: "done", epochs: trainer.epoch, weightsEpoch, ...(best ? { best } : {}), ...(testValues ? { test: testValues } : {}), ...(test?.confusion ? { confusion: test.confusion } : {}), weights: weightsPath, checkpoint: ckptPath, report: reportPath }) + "\n",
     );
     return;
   }
@@ -175,6 +184,14 @@ async function train(file: string, opts: TrainOptions): Promise<void> {
   if (!opts.quiet) {
     process.stdout.write(`weights ${rel(weightsPath)}  checkpoint ${rel(ckptPath)}  report ${rel(reportPath)}\n`);
   }
+}
+
+/** The line that says which epoch the saved weights come from. */
+export function describeFinal(f: FinalWeights, last: number): string {
+  const best = `best ${f.monitor} ${fmt(f.bestValue)} at epoch ${f.bestEpoch}`;
+  if (!f.restored) return `${best}; the weights are the last epoch's (${last}): restore_best is false`;
+  if (f.bestEpoch === last) return `${best}, the last: the weights are that epoch's`;
+  return `${best}: the weights are that epoch's, restored (training ran to epoch ${last})`;
 }
 
 function rel(p: string): string {

@@ -8,28 +8,13 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { main } from "../../cli/nnc.js";
 import { decodeCheckpoint } from "../../runtime/checkpoint.js";
+import { nncInProcess } from "../cli/in-process.js";
 import { CLI, ensureBuilt } from "../cli/run-cli.js";
 import { ROOT } from "./helpers.js";
 
-
 /** Runs the CLI in-process; returns the exit code and what it printed. */
-async function nnc(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const o = vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  const before = process.exitCode;
-  try {
-    const code = await main(args);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-    process.exitCode = before;
-  }
-}
+const nnc = nncInProcess;
 
 afterEach(() => vi.restoreAllMocks());
 
