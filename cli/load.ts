@@ -25,10 +25,29 @@ export interface LoadedFile {
   readonly diagnostics: readonly Diagnostic[];
 }
 
-/** Reads a file as text; a missing or unreadable file is a diagnostic, not an exception. */
-export function readSource(path: string): { source: string } | { error: Diagnostic } {
+/**
+ * Reads a file as text; a missing or unreadable file is a diagnostic, not an exception.
+ * `strictUtf8`: a file that is not valid UTF-8 is refused (NN4016) instead of read with U+FFFD
+ * in place of the bad bytes (for `nnc fmt`, which must not rewrite bytes it did not mean to).
+ */
+export function readSource(path: string, opts: { strictUtf8?: boolean } = {}): { source: string } | { error: Diagnostic } {
   try {
     const buf = readFileSync(path);
+    const bad = opts.strictUtf8 ? firstInvalidUtf8(buf) : -1;
+    if (bad >= 0) {
+      const lineStart = buf.lastIndexOf(0x0a, bad - 1) + 1;
+      const line = buf.subarray(0, bad).reduce((n, b) => n + (b === 0x0a ? 1 : 0), 1);
+      const column = buf.subarray(lineStart, bad).toString("utf8").length + 1;
+      const byte = `0x${buf[bad]!.toString(16).toUpperCase().padStart(2, "0")}`;
+      return {
+        error: {
+          ...diag("notUtf8", FILE_START, [path, `byte ${byte} at line ${line}, column ${column} does not start a UTF-8 character`], {
+            hint: "nnc reads .nn files as UTF-8: convert the file (for Latin-1, `iconv -f latin1 -t utf-8`) or remove the byte; the file was not changed",
+          }),
+          file: path,
+        },
+      };
+    }
     return { source: buf.toString("utf8") };
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
@@ -40,6 +59,38 @@ export function readSource(path: string): { source: string } | { error: Diagnost
       },
     };
   }
+}
+
+/** The offset of the first byte that is not part of a well-formed UTF-8 character, or -1. */
+export function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    // Length and the allowed range of the second byte (no overlong forms, no surrogates, ≤ U+10FFFF).
+    let n: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) n = 2;
+    else if (c >= 0xe0 && c <= 0xef) {
+      n = 3;
+      if (c === 0xe0) lo = 0xa0;
+      if (c === 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      n = 4;
+      if (c === 0xf0) lo = 0x90;
+      if (c === 0xf4) hi = 0x8f;
+    } else return i;
+    if (i + n > b.length) return i;
+    const second = b[i + 1]!;
+    if (second < lo || second > hi) return i;
+    for (let k = 2; k < n; k++) if ((b[i + k]! & 0xc0) !== 0x80) return i;
+    i += n;
+  }
+  return -1;
 }
 
 /** Parse and check one file, without printing. */

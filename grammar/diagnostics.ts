@@ -131,6 +131,7 @@ export const MESSAGES = {
   recordCountMismatch: row("NN4013", "{0} holds {1} records, but {2} holds {3}"),
   labelWidthMismatch: row("NN4014", "labels have {0} values per sample, but the model's output needs {1}"),
   noSplit: row("NN4015", "the data block declares no {0} split"),
+  notUtf8: row("NN4016", "{0} is not UTF-8 text: {1}"),
 
   // ── NN5xxx runs, checkpoints, weights ──────────────────────────────────────
   diverged: row("NN5001", "training diverged: the loss became {0} at epoch {1}, batch {2}"),
@@ -139,6 +140,12 @@ export const MESSAGES = {
   weightsMismatch: row("NN5004", "the weights file {0} does not fit this model: {1}"),
   cannotWrite: row("NN5005", "cannot write {0}: {1}"),
   noCheckpoint: row("NN5006", "no checkpoint to resume in {0}; starting from the beginning", "warning"),
+  outputInUse: row("NN5007", "the output folder {0} is in use: {1}"),
+  staleLock: row("NN5008", "took over the lock of {0}: {1}", "warning"),
+  checkpointOtherRun: row("NN5009", "the checkpoint {0} belongs to another run: {1}"),
+  lowSpace: row("NN5010", "{0} has {1} free, and this run writes about {2} there", "warning"),
+  interrupted: row("NN5011", "interrupted by {0} {1}; the run so far is saved in {2}", "warning"),
+  stoppedUnsaved: row("NN5012", "stopped at once by a second {0}: {1}", "warning"),
 } as const satisfies Record<string, MessageRow>;
 
 export type MessageName = keyof typeof MESSAGES;

@@ -35,3 +35,27 @@ export function canonicalJson(value: unknown): string {
     return v;
   });
 }
+
+/**
+ * A 64-bit fingerprint of float arrays (their bits and lengths), as 16 hex digits: two
+ * multiply-xorshift lanes over 32-bit words, fast enough for a whole data set (tens of
+ * millions of values in well under a second). Not cryptographic.
+ */
+export function hashFloats(arrays: readonly Float32Array[]): string {
+  let h1 = 0x9e3779b9;
+  let h2 = 0x85ebca6b;
+  for (const a of arrays) {
+    const w = new Uint32Array(a.buffer, a.byteOffset, a.length);
+    h1 = Math.imul(h1 ^ a.length, 0x01000193);
+    h2 = Math.imul(h2 ^ a.length, 0x5bd1e995);
+    for (let i = 0; i < w.length; i++) {
+      const x = w[i]!;
+      h1 = Math.imul(h1 ^ x, 0x01000193);
+      h2 = Math.imul(h2 ^ x, 0x5bd1e995);
+      h2 ^= h2 >>> 15;
+    }
+  }
+  h1 ^= h2 >>> 13;
+  h1 = Math.imul(h1, 0xc2b2ae35);
+  return (h2 >>> 0).toString(16).padStart(8, "0") + ((h1 ^ (h1 >>> 16)) >>> 0).toString(16).padStart(8, "0");
+}

@@ -48,6 +48,17 @@ export interface MetricValues {
   confusion?: number[][];
 }
 
+/** The running sums of a `MetricAccumulator` (confusion as [index, count] pairs of its non-zero cells). */
+export interface AccumulatorState {
+  readonly n: number;
+  readonly lossSum: number;
+  readonly correct: number;
+  readonly elements: number;
+  readonly sqErr: number;
+  readonly absErr: number;
+  readonly confusion: readonly (readonly [number, number])[];
+}
+
 /** "Higher is better" for accuracy-like metrics, "lower" for losses and errors. */
 export function metricMode(name: string): "max" | "min" {
   const base = name.replace(/^val_/, "");
@@ -110,6 +121,26 @@ export class MetricAccumulator {
 
   get count(): number {
     return this.n;
+  }
+
+  /** The sums so far, exactly (a checkpoint taken in the middle of an epoch keeps them). */
+  save(): AccumulatorState {
+    const confusion: [number, number][] = [];
+    for (let i = 0; i < this.confusion.length; i++) if (this.confusion[i] !== 0) confusion.push([i, this.confusion[i]!]);
+    return { n: this.n, lossSum: this.lossSum, correct: this.correct, elements: this.elements, sqErr: this.sqErr, absErr: this.absErr, confusion };
+  }
+
+  /** Continues from saved sums; false (and unchanged) when they do not fit this accumulator. */
+  load(s: AccumulatorState): boolean {
+    const nums = [s.n, s.lossSum, s.correct, s.elements, s.sqErr, s.absErr];
+    if (!nums.every((x) => typeof x === "number" && Number.isFinite(x)) || !Array.isArray(s.confusion)) return false;
+    for (const e of s.confusion) {
+      if (!Array.isArray(e) || !Number.isInteger(e[0]) || e[0] < 0 || e[0] >= this.confusion.length || typeof e[1] !== "number") return false;
+    }
+    this.reset();
+    ({ n: this.n, lossSum: this.lossSum, correct: this.correct, elements: this.elements, sqErr: this.sqErr, absErr: this.absErr } = s);
+    for (const [i, c] of s.confusion) this.confusion[i] = c;
+    return true;
   }
 
   /** The values of `wanted` (plus the loss). */

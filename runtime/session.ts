@@ -6,7 +6,8 @@ import type { CompiledModel } from "../compiler/model-api.js";
 import type { LossKind, Program } from "../compiler/program.js";
 import { diag, type Result } from "../grammar/diagnostics.js";
 import { FILE_START } from "../grammar/span.js";
-import { canonicalJson, fnv64 } from "./hash.js";
+import type { RunIdentity } from "./checkpoint.js";
+import { canonicalJson, fnv64, hashFloats } from "./hash.js";
 import { loadData, type SourceReader } from "./load.js";
 import { taskOfProgram, type Task } from "./metrics.js";
 import { prepareData, type ModelShape, type PreparedData } from "./prepare.js";
@@ -23,6 +24,17 @@ export function labelKind(loss: LossKind): "class" | "value" {
  */
 export function modelHash(p: Program): string {
   return fnv64(canonicalJson({ model: p.model, loss: p.loss, optimizer: p.optimizer }));
+}
+
+/** The seeds and data of a run, as a checkpoint records them. */
+export function runIdentity(config: TrainConfig, data: PreparedData): RunIdentity {
+  const v = data.validation;
+  return {
+    seed: config.seed,
+    shuffleSeed: config.shuffleSeed,
+    data: hashFloats(v ? [data.train.x, data.train.y, v.x, v.y] : [data.train.x, data.train.y]),
+    samples: { train: data.train.n, validation: v?.n ?? 0 },
+  };
 }
 
 export interface RunOverrides {

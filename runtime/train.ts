@@ -13,7 +13,7 @@ import type { CompiledModel, Floats, ModelState } from "../compiler/model-api.js
 import type { EarlyStop, MetricKind, Schedule } from "../compiler/program.js";
 import { diag, type Diagnostic } from "../grammar/diagnostics.js";
 import type { Span } from "../grammar/span.js";
-import { MetricAccumulator, metricMode, type MetricValues, type Task } from "./metrics.js";
+import { MetricAccumulator, metricMode, type AccumulatorState, type MetricValues, type Task } from "./metrics.js";
 import type { PreparedData, Split } from "./prepare.js";
 import { deriveSeed, Rng } from "./rng.js";
 import { learningRate, type LrPlan } from "./schedule.js";
@@ -64,6 +64,22 @@ export interface FinalWeights {
   readonly restored: boolean;
 }
 
+/**
+ * Where a run stopped inside an epoch (a checkpoint taken on Ctrl-C): the batches of epoch
+ * `epoch + 1` already trained, and that epoch's running sums, so the epoch ends exactly as an
+ * uninterrupted one (its shuffle order and learning rates are functions of epoch and batch).
+ */
+export interface EpochPosition {
+  readonly batch: number;
+  /** Batches per epoch when it stopped (another batch size would not continue the same run). */
+  readonly batches: number;
+  /** The learning rate of the last batch trained. */
+  readonly lr: number;
+  /** Seconds the epoch had run (for its timing only). */
+  readonly seconds: number;
+  readonly running: AccumulatorState;
+}
+
 /** Everything needed to continue a run exactly. */
 export interface TrainerState {
   /** Completed epochs. */
@@ -74,6 +90,8 @@ export interface TrainerState {
   /** Epochs without improvement of the monitored metric. */
   readonly wait: number;
   readonly stopped: boolean;
+  /** Set when the run stopped in the middle of an epoch. */
+  readonly position?: EpochPosition;
 }
 
 export interface BatchInfo {
@@ -113,6 +131,10 @@ export class Trainer {
   private lastLr = 0;
   /** Samples in the last batch (for re-evaluating it after a bad update). */
   private lastN = 0;
+  /** Between `beginEpoch` and `endEpoch`. */
+  private inEpoch = false;
+  /** A mid-epoch position from `restore`, taken up by the next `beginEpoch`. */
+  private pending: EpochPosition | undefined;
 
   constructor(
     readonly model: CompiledModel,
@@ -162,7 +184,14 @@ export class Trainer {
     this.best = s.best;
     this.wait = s.wait;
     this.stopped = s.stopped;
+    this.inEpoch = false;
+    this.pending = s.position && s.position.batch > 0 ? s.position : undefined;
     if (this.done) this.finish();
+  }
+
+  /** Batches of the current epoch trained so far (after `restore`, those the checkpoint had trained). */
+  get batchesDone(): number {
+    return this.inEpoch ? this.batchIndex : (this.pending?.batch ?? 0);
   }
 
   /** A snapshot (copies) of everything needed to continue: the trained weights, not the restored best ones. */
@@ -175,6 +204,11 @@ export class Trainer {
       best: this.best,
       wait: this.wait,
       stopped: this.stopped,
+      ...(this.inEpoch && this.batchIndex > 0 && !this.diverged
+        ? { position: { batch: this.batchIndex, batches: this.batches, lr: this.lastLr, seconds: (this.now() - this.epochStart) / 1000, running: this.acc.save() } }
+        : this.pending
+          ? { position: this.pending }
+          : {}),
     };
   }
 
@@ -205,6 +239,16 @@ export class Trainer {
     this.batchIndex = 0;
     this.acc.reset();
     this.epochStart = this.now();
+    this.inEpoch = true;
+    const p = this.pending;
+    this.pending = undefined;
+    if (p) {
+      // Sums that do not fit (a hand-edited checkpoint) only cost this epoch's figures, not its weights.
+      this.acc.load(p.running);
+      this.batchIndex = Math.min(p.batch, this.batches);
+      this.lastLr = p.lr;
+      this.epochStart -= p.seconds * 1000;
+    }
   }
 
   /** One mini-batch. Returns undefined when the epoch has no batches left or the loss diverged. */
@@ -247,6 +291,7 @@ export class Trainer {
 
   /** Validation, the epoch record, early stopping. */
   endEpoch(): EpochRecord | undefined {
+    this.inEpoch = false;
     if (this.diverged) return undefined;
     // The last update can overflow the weights while its own loss was still finite: catch it
     // here, before anyone saves this epoch's weights as a good checkpoint.

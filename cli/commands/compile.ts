@@ -3,13 +3,13 @@
  * writes the generated module (formatted with prettier), or prints a dump of a stage.
  */
 import type { Command } from "commander";
-import { writeFileSync } from "node:fs";
 import { compileProgram, type CompileOutput } from "../../compiler/compile.js";
 import type { Program } from "../../compiler/program.js";
 import { formatCode } from "../../compiler/format.js";
 import { dumpAst } from "../../grammar/print.js";
 import { diag, hasErrors, type Result } from "../../grammar/diagnostics.js";
 import { FILE_START } from "../../grammar/span.js";
+import { writeFileAtomic } from "../../runtime/node/atomic.js";
 import { CliError } from "../errors.js";
 import { loadProgram, renderFor } from "../load.js";
 
@@ -78,11 +78,8 @@ export function registerCompile(program: Command): void {
         process.stdout.write(code);
         return;
       }
-      try {
-        writeFileSync(flags.output, code);
-      } catch (e) {
-        throw new CliError(renderFor([diag("cannotWrite", FILE_START, [flags.output, (e as Error).message])], undefined, "text", process.stderr));
-      }
+      const failed = writeFileAtomic(flags.output, code);
+      if (failed) throw new CliError(renderFor([failed], undefined, "text", process.stderr));
       process.stderr.write(`wrote ${flags.output}\n`);
     });
 }

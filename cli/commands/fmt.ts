@@ -1,11 +1,16 @@
 import type { Command } from "commander";
-import { writeFileSync } from "node:fs";
 import { hasErrors } from "../../grammar/diagnostics.js";
 import { parse } from "../../grammar/index.js";
 import { printFile } from "../../grammar/print.js";
+import { writeFileAtomic } from "../../runtime/node/atomic.js";
 import { readSource, renderFor } from "../load.js";
 
-/** `nnc fmt FILE...`: canonical layout. Skips (and reports) files with syntax errors rather than lose text. */
+/**
+ * `nnc fmt FILE...`: canonical layout. Changes only the layout: a file with syntax errors, or
+ * that is not UTF-8, is reported and left alone rather than lose text; a byte-order mark and
+ * CRLF line ends are kept. `--write` replaces each file atomically (`writeFileAtomic`): a full
+ * disk or a read-only folder is one message, and the file stays as it was.
+ */
 export function registerFmt(program: Command): void {
   program
     .command("fmt")
@@ -17,7 +22,7 @@ export function registerFmt(program: Command): void {
       let unformatted = 0;
       let broken = 0;
       for (const file of files) {
-        const read = readSource(file);
+        const read = readSource(file, { strictUtf8: true });
         if ("error" in read) {
           process.stderr.write(renderFor([{ ...read.error, file }], undefined, "text", process.stderr));
           broken++;
@@ -30,16 +35,30 @@ export function registerFmt(program: Command): void {
           broken++;
           continue;
         }
-        const text = printFile(parsed.value);
+        const text = keepEncoding(read.source, printFile(parsed.value));
         if (opts.check === true) {
           if (text !== read.source) {
             unformatted++;
             process.stdout.write(`${file}: not formatted\n`);
           }
         } else if (opts.write === true) {
-          if (text !== read.source) writeFileSync(file, text);
+          if (text === read.source) continue;
+          // A linked source file is rewritten where it lives; the link stays.
+          const failed = writeFileAtomic(file, text, { followLink: true });
+          if (failed) {
+            process.stderr.write(renderFor([failed], undefined, "text", process.stderr));
+            broken++;
+          }
         } else process.stdout.write(text);
       }
       process.exitCode = unformatted > 0 || broken > 0 ? 1 : 0;
     });
+}
+
+/** The printed text with the source's byte-order mark and CRLF line ends, when it had them. */
+export function keepEncoding(source: string, printed: string): string {
+  const bom = source.startsWith("\ufeff") && !printed.startsWith("\ufeff") ? "\ufeff" : "";
+  const firstEnd = source.search(/\r?\n/);
+  const crlf = firstEnd >= 0 && source[firstEnd] === "\r";
+  return bom + (crlf ? printed.replace(/\r?\n/g, "\r\n") : printed);
 }

@@ -3,18 +3,23 @@
  * (`--resume` continues bit-for-bit), a weights file, a test evaluation and an HTML report.
  */
 import type { Command } from "commander";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { basename, extname, join, relative } from "node:path";
-import { diag } from "../../grammar/diagnostics.js";
+import type { CompiledModel } from "../../compiler/model-api.js";
+import type { Program } from "../../compiler/program.js";
+import { diag, type Diagnostic } from "../../grammar/diagnostics.js";
 import { FILE_START } from "../../grammar/span.js";
-import { encodeCheckpoint } from "../../runtime/checkpoint.js";
+import { encodeCheckpoint, type RunIdentity } from "../../runtime/checkpoint.js";
+import { runIdentity } from "../../runtime/session.js";
 import { renderReport } from "../../runtime/report.js";
 import { evaluate, fmt, type FinalWeights } from "../../runtime/train.js";
 import { encodeWeights } from "../../runtime/weights.js";
 import { failOnErrors, formatConfusion, openSession, renderRun } from "../session.js";
 import { intOption, KERNELS_HELP, kernelsOption } from "../options.js";
 import { compileModel } from "../../runtime/node/model.js";
-import { readCheckpoint, removeStaleTemps, writeAtomic } from "../../runtime/node/checkpoint.js";
+import { readCheckpoint } from "../../runtime/node/checkpoint.js";
+import { exitCodeOf, Interrupts, shellLine } from "../../runtime/node/interrupt.js";
+import { RunOutput, type SpaceNeeds } from "../../runtime/node/output.js";
 import { Progress, progressMode } from "../../runtime/node/progress.js";
 import { CliError } from "../errors.js";
 import { loadProgram } from "../load.js";
@@ -32,6 +37,8 @@ interface TrainOptions {
 export const CHECKPOINT_FILE = "checkpoint.nnck";
 export const WEIGHTS_FILE = "weights.json";
 export const REPORT_FILE = "report.html";
+/** Every file a run writes in its output folder. */
+const RUN_FILES = [CHECKPOINT_FILE, WEIGHTS_FILE, REPORT_FILE];
 
 /** Default output folder: `runs/<name of the .nn file>` under the working directory. */
 export function defaultOut(file: string): string {
@@ -63,82 +70,171 @@ async function train(file: string, opts: TrainOptions): Promise<void> {
   const seed = intOption(opts.seed, "--seed", 0);
   const compiled = compileModel(program, "float32", kernelsOption(opts.kernels, "train"));
   failOnErrors(compiled.diagnostics, file, source, format);
+  const out = opts.out ?? defaultOut(file);
+  const again = (...extra: string[]): string =>
+    shellLine([
+      "nnc", "train", file, "--out", out, ...extra,
+      ...(epochs !== undefined ? ["--epochs", String(epochs)] : []),
+      ...(seed !== undefined ? ["--seed", String(seed)] : []),
+      ...(opts.kernels !== undefined ? ["--kernels", opts.kernels] : []),
+    ]);
+  // Before any data is read: the folder exists, is this run's alone, and can hold a checkpoint.
+  const opened = RunOutput.open(out, RUN_FILES, spaceNeeds(program, compiled.value!, epochs), shellLine(["nnc", ...process.argv.slice(2)]));
+  failOnErrors(opened.diagnostics, file, source, format);
+  const output = opened.value!;
+  try {
+    await trainInto(output, { file, source, program, model: compiled.value!, format, opts, again, ...(epochs !== undefined ? { epochs } : {}), ...(seed !== undefined ? { seed } : {}) });
+  } finally {
+    output.release();
+  }
+}
+
+interface Run {
+  readonly file: string;
+  readonly source: string;
+  readonly program: Program;
+  readonly model: CompiledModel;
+  readonly format: "text" | "json";
+  readonly opts: TrainOptions;
+  readonly epochs?: number;
+  readonly seed?: number;
+  /** This command line again, with `extra` (e.g. --resume). */
+  readonly again: (...extra: string[]) => string;
+}
+
+async function trainInto(output: RunOutput, run: Run): Promise<void> {
+  const { file, source, program, format, opts } = run;
   const session = await openSession(
     file,
     source,
     program,
     {
-      ...(epochs !== undefined ? { epochs } : {}),
-      ...(seed !== undefined ? { seed } : {}),
+      ...(run.epochs !== undefined ? { epochs: run.epochs } : {}),
+      ...(run.seed !== undefined ? { seed: run.seed } : {}),
     },
     undefined,
-    compiled.value,
+    run.model,
   );
   const { trainer, model, data, task, hash } = session;
-  const out = opts.out ?? defaultOut(file);
-  try {
-    mkdirSync(out, { recursive: true });
-  } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
-    throw new CliError(renderRun([{ ...diag("cannotWrite", FILE_START, [out, why]), file: out }], file, source, format));
-  }
-  removeStaleTemps(out);
-  const ckptPath = join(out, CHECKPOINT_FILE);
+  const out = output.dir;
+  const ckptPath = output.path(CHECKPOINT_FILE);
   const progress = new Progress(progressMode(opts, process.stderr), trainer.config.epochs, trainer.batches);
+  const fail = (d: Diagnostic): never => {
+    throw new CliError(renderRun([d], file, source, format));
+  };
+  let identity: RunIdentity | undefined;
+  const runId = (): RunIdentity => (identity ??= runIdentity(trainer.config, data));
 
+  /** What a checkpoint on disk holds, for the messages of an interrupted run. */
+  let saved: string | undefined;
   if (opts.resume && existsSync(ckptPath)) {
-    const c = readCheckpoint(ckptPath, ckptPath, hash, model.params.length);
+    const c = readCheckpoint(ckptPath, ckptPath, hash, model.params.length, {
+      identity: runId,
+      batches: trainer.batches,
+      epochs: trainer.config.epochs,
+      fileSeeds: { seed: program.model.seed, shuffleSeed: program.data?.shuffleSeed ?? 0 },
+    });
     failOnErrors(c.diagnostics, file, source, format);
     trainer.restore(c.value!.state);
-    progress.note(`resuming from ${ckptPath} after epoch ${trainer.epoch}`);
+    const inside = trainer.batchesDone > 0 ? `in epoch ${trainer.epoch + 1}, after batch ${trainer.batchesDone} of ${trainer.batches}` : `after epoch ${trainer.epoch}`;
+    saved = `the checkpoint it resumed from (${inside})`;
+    progress.note(`resuming from ${ckptPath} ${inside}`);
   } else {
     if (opts.resume) failOnErrors([{ ...diag("noCheckpoint", FILE_START, [out]), file: out }], file, source, format);
     trainer.init();
   }
 
-  /** Writes a file of the run; a failure is NN5005, not a crash. */
-  const write = (path: string, content: () => Uint8Array | string): void => {
-    try {
-      writeAtomic(path, content());
-    } catch (e) {
-      const why = e instanceof Error ? e.message : String(e);
-      throw new CliError(
-        renderRun([{ ...diag("cannotWrite", FILE_START, [path, why], { hint: "check that the --out folder is writable and the name is not taken by a folder" }), file: path }], file, source, format),
-      );
-    }
+  const save = (): void => {
+    const d = output.write(CHECKPOINT_FILE, encodeCheckpoint(trainer.state(), hash, model.meta.name, data.preprocess, runId()));
+    if (d) fail(d);
   };
-  const save = (): void => write(ckptPath, () => encodeCheckpoint(trainer.state(), hash, model.meta.name, data.preprocess));
+  // Ctrl-C / SIGTERM: the first finishes the batch, saves and exits 130 / 143. From then on a
+  // signal has its default action again, so a second one ends the process at once (even in the
+  // middle of the checkpoint write, which leaves the previous checkpoint whole); two that arrive
+  // together during a long batch are handled here.
+  const stop = new Interrupts(
+    (sig) => {
+      progress.restoreTerminal();
+      const key = sig === "SIGINT" ? "Ctrl-C" : sig;
+      if (!opts.json) process.stderr.write(`${key}: stopping after this batch to save a checkpoint (${key} again stops at once, without saving)\n`);
+    },
+    (sig) => {
+      progress.restoreTerminal();
+      const what = saved ? `the batches since ${saved} are lost` : "no checkpoint was written";
+      const hint = saved ? `resume with: ${run.again("--resume")}` : `start again with: ${run.again()}`;
+      process.stderr.write(renderRun([{ ...diag("stoppedUnsaved", FILE_START, [sig, what], { hint }), file: out }], file, source, format));
+      output.release();
+      process.exit(exitCodeOf(sig));
+    },
+  );
   const every = program.train.checkpointEvery;
   let lastCheckpoint = trainer.epoch;
-  while (!trainer.done) {
-    progress.beginEpoch(trainer.epoch + 1);
-    trainer.beginEpoch();
-    const t0 = performance.now();
-    for (let b = trainer.step(); b; b = trainer.step()) {
-      progress.batch(b, b.samples / Math.max(1e-9, (performance.now() - t0) / 1000), () => trainer.running());
+  let interrupted: string | undefined;
+  stop.install();
+  try {
+    while (!trainer.done) {
+      progress.beginEpoch(trainer.epoch + 1, trainer.batchesDone);
+      trainer.beginEpoch();
+      const t0 = performance.now();
+      for (let b = trainer.step(); b; b = trainer.step()) {
+        progress.batch(b, b.samples / Math.max(1e-9, (performance.now() - t0) / 1000), () => trainer.running());
+        const turn = stop.poll();
+        if (turn) await turn;
+        if (stop.requested && b.batch < b.batches) break;
+      }
+      if (stop.requested) stop.uninstall();
+      if (stop.requested && !trainer.diverged && trainer.batchesDone < trainer.batches) {
+        interrupted = `in epoch ${trainer.epoch + 1}, after batch ${trainer.batchesDone} of ${trainer.batches}`;
+        save();
+        break;
+      }
+      const record = trainer.endEpoch();
+      if (!record) break;
+      progress.epoch(record, trainer.stopReason);
+      const due = (every > 0 && trainer.epoch % every === 0) || trainer.done;
+      if (due) save();
+      // A signal that came during the epoch's end or its checkpoint write stops the run here.
+      await stop.poll(0);
+      if (stop.requested && !trainer.done) {
+        stop.uninstall();
+        if (!due) save();
+        interrupted = `after epoch ${trainer.epoch}`;
+      }
+      if (due || interrupted !== undefined) {
+        lastCheckpoint = trainer.epoch;
+        saved = `the checkpoint of epoch ${trainer.epoch}`;
+      }
+      if (interrupted !== undefined) break;
     }
-    const record = trainer.endEpoch();
-    if (!record) break;
-    progress.epoch(record, trainer.stopReason);
-    if ((every > 0 && trainer.epoch % every === 0) || trainer.done) {
-      save();
-      lastCheckpoint = trainer.epoch;
-    }
+  } finally {
+    stop.uninstall();
+    progress.restoreTerminal();
   }
-  progress.stop();
+  if (interrupted !== undefined && stop.requested) {
+    const sig = stop.requested;
+    const resume = run.again("--resume");
+    if (opts.json) process.stdout.write(JSON.stringify({ event: "interrupted", signal: sig, epoch: trainer.epoch, batch: trainer.batchesDone, batches: trainer.batches, checkpoint: ckptPath, resume }) + "\n");
+    throw new CliError(renderRun([{ ...diag("interrupted", FILE_START, [sig, interrupted, ckptPath], { hint: `resume with: ${resume}` }), file: out }], file, source, format), exitCodeOf(sig));
+  }
   if (trainer.diverged) {
     const kept = lastCheckpoint > 0 ? `; the last good checkpoint (epoch ${lastCheckpoint}) is kept in ${ckptPath}` : "";
     const d = trainer.diverged;
     throw new CliError(renderRun([{ ...d, hint: `${d.hint ?? ""}${kept}` }], file, source, format));
   }
 
+  /** The run is in the checkpoint: a failed write of its results can be redone from it. */
+  const write = (name: string, content: () => Uint8Array | string): void => {
+    const d = output.write(name, content(), `The trained run is in ${ckptPath}: once ${out} can be written, \`${run.again("--resume")}\` writes the weights and report again`);
+    if (d) fail(d);
+  };
+
   // Results: weights (the best epoch's when early stopping kept them), test figures, report.
   const final = trainer.finalWeights();
   if (final) progress.note(describeFinal(final, trainer.epoch));
   const best = final ? { monitor: final.monitor, value: final.bestValue, epoch: final.bestEpoch, restored: final.restored } : undefined;
   const weightsEpoch = final?.epoch ?? trainer.epoch;
-  const weightsPath = join(out, WEIGHTS_FILE);
-  write(weightsPath, () => encodeWeights(model, data.preprocess, task, trainer.epoch, best));
+  const weightsPath = output.path(WEIGHTS_FILE);
+  write(WEIGHTS_FILE, () => encodeWeights(model, data.preprocess, task, trainer.epoch, best));
   const metrics = program.metrics.map((m) => m.kind);
   const wantConfusion = task.kind === "multiclass" || task.kind === "binary";
   const test = data.test ? evaluate(model, data.test, task, wantConfusion ? [...metrics, "confusion_matrix"] : metrics) : undefined;
@@ -155,8 +251,8 @@ async function train(file: string, opts: TrainOptions): Promise<void> {
   if (kept) for (const [k, v] of Object.entries(kept.values)) summary[`epoch ${kept.epoch} ${k} (the weights)`] = v;
   if (last) for (const [k, v] of Object.entries(last.values)) summary[`${kept ? "last epoch" : "final"} ${k}`] = v;
   if (test) for (const [k, v] of Object.entries(test)) if (typeof v === "number") summary[`test ${k}`] = v;
-  const reportPath = join(out, REPORT_FILE);
-  write(reportPath, () =>
+  const reportPath = output.path(REPORT_FILE);
+  write(REPORT_FILE, () =>
     renderReport({
       title: `nnc train ${basename(file)} — ${model.meta.name}`,
       history: trainer.history,
@@ -192,6 +288,22 @@ export function describeFinal(f: FinalWeights, last: number): string {
   if (!f.restored) return `${best}; the weights are the last epoch's (${last}): restore_best is false`;
   if (f.bestEpoch === last) return `${best}, the last: the weights are that epoch's`;
   return `${best}: the weights are that epoch's, restored (training ran to epoch ${last})`;
+}
+
+/**
+ * What the run will write, for the free-space check before training: one checkpoint (a lower
+ * bound: its arrays), and everything (the checkpoint with its history, the weights as JSON
+ * text, the report), roughly.
+ */
+function spaceNeeds(program: Program, model: CompiledModel, epochs: number | undefined): SpaceNeeds {
+  const el = model.meta.dtype === "float64" ? 8 : 4;
+  const p = model.params.length;
+  const arrays = p + model.getState().optimizer.length + (program.train.earlyStop ? p : 0);
+  const checkpoint = 512 + arrays * el;
+  const e = epochs ?? program.train.epochs;
+  const weights = 4096 + p * 14 + model.layout.length * 128 + model.meta.inputSize * 48;
+  const report = 32768 + e * 600;
+  return { checkpoint, total: checkpoint + e * 300 + model.meta.inputSize * 48 + weights + report };
 }
 
 function rel(p: string): string {

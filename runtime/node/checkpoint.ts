@@ -1,65 +1,28 @@
 /**
- * Writing files so that a crash at any moment leaves either the old or the new file, never a
- * torn one: write a temporary file, fsync it, rename it over the target, fsync the folder.
+ * Reading a checkpoint for `--resume` and checking that it belongs to this run: the same
+ * model (NN5002), intact (NN5003), the same seeds and data (NN5009). Checkpoints are written
+ * like every other file, through `writeFileAtomic` (atomic.ts).
  */
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { readFileSync } from "node:fs";
 import { diag, type Diagnostic, type Result } from "../../grammar/diagnostics.js";
 import { FILE_START } from "../../grammar/span.js";
-import { decodeCheckpoint, type Checkpoint } from "../checkpoint.js";
+import { decodeCheckpoint, runMismatch, type Checkpoint, type RunIdentity } from "../checkpoint.js";
 
-/** For the crash test: sleep this long half-way through writing a checkpoint. */
-const DELAY_ENV = "NNC_CHECKPOINT_WRITE_DELAY_MS";
-
-export function writeAtomic(path: string, data: Uint8Array | string): void {
-  const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}`);
-  const fd = openSync(tmp, "w");
-  try {
-    try {
-      const half = bytes.length >> 1;
-      writeAll(fd, bytes.subarray(0, half));
-      const delay = Number(process.env[DELAY_ENV] ?? 0);
-      if (delay > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, delay);
-      writeAll(fd, bytes.subarray(half));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true }); // the old file, if any, is untouched
-    throw e;
-  }
-  try {
-    const dfd = openSync(dir, "r");
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
-  } catch {
-    // some file systems cannot fsync a folder; the rename is still atomic
-  }
-}
-
-function writeAll(fd: number, b: Uint8Array): void {
-  let off = 0;
-  while (off < b.length) off += writeSync(fd, b, off, b.length - off);
-}
-
-/** Removes temporary files left by a run that was killed while writing. */
-export function removeStaleTemps(dir: string): void {
-  try {
-    for (const f of readdirSync(dir)) if (/^\..*\.tmp-\d+$/.test(f)) rmSync(join(dir, f), { force: true });
-  } catch {
-    // no folder yet
-  }
-}
-
-/** Reads and verifies a checkpoint; refuses one written for another model (NN5002). */
-export function readCheckpoint(path: string, shown: string, hash: string, paramCount?: number): Result<Checkpoint | undefined> {
+/** Reads and verifies a checkpoint; refuses one written for another model (NN5002) or another run (NN5009). */
+export function readCheckpoint(
+  path: string,
+  shown: string,
+  hash: string,
+  paramCount?: number,
+  /** The run about to continue it: its seeds and data, and its batches per epoch. */
+  run?: {
+    readonly identity: () => RunIdentity;
+    readonly batches: number;
+    /** The epochs the run is to train in all. */
+    readonly epochs?: number;
+    readonly fileSeeds?: { readonly seed: number; readonly shuffleSeed: number };
+  },
+): Result<Checkpoint | undefined> {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
@@ -81,6 +44,21 @@ export function readCheckpoint(path: string, shown: string, hash: string, paramC
     return fail(
       diag("checkpointCorrupt", FILE_START, [shown, `it holds ${c.state.model.params.length} parameters, the model has ${paramCount}`], {
         hint: "it was written by another version of nnc; delete it to start over",
+      }),
+    );
+  const mismatch = run ? runMismatch(c.header.run, run.identity(), run.fileSeeds) : undefined;
+  if (mismatch) return fail(diag("checkpointOtherRun", FILE_START, [shown, mismatch.why], { hint: mismatch.hint }));
+  const pos = c.state.position;
+  if (run && pos && pos.batches !== run.batches)
+    return fail(
+      diag("checkpointOtherRun", FILE_START, [shown, `it stopped after batch ${pos.batch} of ${pos.batches} in epoch ${c.state.epoch + 1}, and this run has ${run.batches} batches per epoch`], {
+        hint: "restore the batch size it was trained with, or choose another --out (or delete the checkpoint) to start over",
+      }),
+    );
+  if (run?.epochs !== undefined && pos && pos.batch > 0 && run.epochs <= c.state.epoch)
+    return fail(
+      diag("checkpointOtherRun", FILE_START, [shown, `it stopped inside epoch ${c.state.epoch + 1}, and this run ends after epoch ${run.epochs}`], {
+        hint: `resume with --epochs ${c.state.epoch + 1} or more (or without --epochs)`,
       }),
     );
   return { value: c, diagnostics: [] };

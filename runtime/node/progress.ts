@@ -2,6 +2,11 @@
  * What `nnc train` prints while it runs: a progress bar per epoch on a terminal (cli-progress,
  * on stderr), a summary line per epoch (stdout), plain lines when not a terminal, nothing with
  * `--quiet`, one JSON object per epoch with `--json`.
+ *
+ * The bar hides the cursor and turns line wrapping off while it draws (cli-progress's
+ * `hideCursor` and `linewrap: false`); `restoreTerminal` turns both back on. It runs on
+ * Ctrl-C / SIGTERM (the train command calls it), and by itself when the process exits while a
+ * bar is on screen (an error, an internal error).
  */
 import cliProgress from "cli-progress";
 import type { MetricValues } from "../metrics.js";
@@ -21,6 +26,7 @@ export class Progress {
   private runStart = Date.now();
   private epochsDone = 0;
   private lastDraw = 0;
+  private readonly onExit = (): void => this.restoreTerminal();
 
   constructor(
     readonly mode: ProgressMode,
@@ -30,9 +36,12 @@ export class Progress {
     private readonly err: NodeJS.WritableStream = process.stderr,
   ) {}
 
-  beginEpoch(epoch: number): void {
+  /** `done`: batches of this epoch already trained (a run resumed inside an epoch). */
+  beginEpoch(epoch: number, done = 0): void {
     this.lastDraw = 0;
     if (this.mode !== "bar") return;
+    this.stop();
+    process.once("exit", this.onExit);
     this.bar = new cliProgress.SingleBar(
       {
         format: `epoch ${epoch}/${this.epochs} [{bar}] {value}/{total} batches | loss {loss}{metrics} | {rate} samples/s | ETA {eta_formatted}`,
@@ -44,7 +53,7 @@ export class Progress {
       },
       cliProgress.Presets.shades_classic,
     );
-    this.bar.start(this.batches, 0, { loss: "-", metrics: "", rate: "-" });
+    this.bar.start(this.batches, done, { loss: "-", metrics: "", rate: "-" });
   }
 
   /** After each batch; redraws at most every 100 ms. `running` gives the epoch's metrics so far. */
@@ -64,8 +73,7 @@ export class Progress {
   }
 
   epoch(r: EpochRecord, note?: string): void {
-    this.bar?.stop();
-    this.bar = undefined;
+    this.stop();
     this.epochsDone++;
     if (this.mode === "json") {
       this.out.write(JSON.stringify({ event: "epoch", epoch: r.epoch, epochs: this.epochs, lr: r.lr, seconds: r.seconds, samplesPerSecond: r.samplesPerSecond, ...r.values }) + "\n");
@@ -92,6 +100,17 @@ export class Progress {
   stop(): void {
     this.bar?.stop();
     this.bar = undefined;
+    process.removeListener("exit", this.onExit);
+  }
+
+  /**
+   * Takes the bar off the screen and gives the terminal back its cursor and line wrapping
+   * (ESC[?25h, ESC[?7h), even if the bar was cut off half-way. Safe to call at any time.
+   */
+  restoreTerminal(): void {
+    const had = this.bar !== undefined;
+    this.stop();
+    if (this.mode === "bar" && had && (this.err as { isTTY?: boolean }).isTTY) this.err.write("\x1b[?25h\x1b[?7h");
   }
 }
 
