@@ -9,21 +9,22 @@
 import type { Result } from "../grammar/diagnostics.js";
 import type { Attrs, Graph, IrNode, Origin } from "./ir.js";
 import { GraphBuilder, nodeOf } from "./ir.js";
-import { opDef } from "./ops/registry.js";
+import { hasNoGradient, opDef } from "./ops/registry.js";
 import type { AdjointBuilder } from "./ops/types.js";
 import { gradName } from "./codegen/names.js";
 
 export function autodiff(graph: Graph): Result<Graph> {
   const g = new GraphBuilder();
   for (const n of graph.nodes) {
-    g.add({ op: n.op, inputs: n.inputs, shape: n.shape, attrs: n.attrs, name: n.name, phase: n.phase, origin: n.origin });
+    g.add({ op: n.op, inputs: n.inputs, shape: n.shape, attrs: n.attrs, name: n.name, phase: n.phase, origin: n.origin, dtype: n.dtype });
   }
   for (const p of graph.params) g.addParam(p);
 
-  // Which values depend on a parameter (and so need an adjoint).
+  // Which values depend on a parameter (and so need an adjoint); a dropout mask or integer
+  // positions do not, whatever they read (`OpDef.noGradient`).
   const frozen = new Set(graph.params.filter((p) => p.trainable === false).map((p) => p.node));
   const needs = graph.nodes.map(() => false);
-  for (const n of graph.nodes) needs[n.id] = n.op === "param" ? !frozen.has(n.id) : n.inputs.some((i) => needs[i]);
+  for (const n of graph.nodes) needs[n.id] = n.op === "param" ? !frozen.has(n.id) : !hasNoGradient(n.op) && n.inputs.some((i) => needs[i]);
 
   const taken = new Set(graph.nodes.map((n) => n.name));
   const unique = (name: string): string => {
@@ -39,7 +40,7 @@ export function autodiff(graph: Graph): Result<Graph> {
         inputs.map((i) => g.node(i).shape),
         attrs,
       );
-      return g.add({ op, inputs, shape, attrs, name: unique(name), phase: "backward", origin });
+      return g.add({ op, inputs, shape, attrs, name: unique(name), phase: "backward", origin, dtype: opDef(op).dtype });
     },
     node: (id) => g.node(id),
     needsGrad: (id) => needs[id] === true,

@@ -8,8 +8,9 @@
  *                 binary_cross_entropy(sigmoid(z)) likewise → sigmoid_bce / sigmoid_bce_grad.
  *   2. forward:   act(bias_add(matmul(x, w), b)) → dense(x, w, b): bias and activation in the
  *                 matmul's epilogue (when the pre-activation is read nowhere else).
- *   3. backward:  activation_grad(dropout_grad(matmul_nn(dy, w)), h) → matmul_nn with an
- *                 epilogue that applies the dropout mask and the activation's derivative.
+ *   3. backward:  activation_grad(mul(matmul_nn(dy, w), mask), h), mask a dropout_mask →
+ *                 matmul_nn(dy, w, h, mask) with an epilogue that applies the dropout mask and
+ *                 the activation's derivative (or the mask alone, without an activation).
  *
  * The optimizer update is not IR: the code generator emits it as one fused pass over the
  * flat parameter array (clipping, decay, moments and update in the same loop).
@@ -18,6 +19,7 @@ import type { Result } from "../grammar/diagnostics.js";
 import type { Attrs, Graph, IrNode } from "./ir.js";
 import { GraphBuilder, nodeOf, useCounts } from "./ir.js";
 import { isElementwiseActivation } from "./ops/registry.js";
+import { sameShape } from "./ops/elementwise.js";
 
 interface Replacement {
   readonly op: string;
@@ -61,6 +63,7 @@ export function rewrite(graph: Graph, replace: ReadonlyMap<number, Replacement>)
         name: n.name,
         phase: n.phase,
         origin: n.origin,
+        dtype: n.dtype,
       }),
     );
   }
@@ -141,6 +144,19 @@ function fuseDense(graph: Graph): Graph {
   return rewrite(graph, replace);
 }
 
+/** `mul(v, mask)` or `mul(mask, v)` with a dropout mask of the same shape: the other operand and the mask. */
+function maskedValue(n: IrNode, node: (i: number) => IrNode): { value: number; mask: number } | undefined {
+  if (n.op !== "mul") return undefined;
+  const [a, b] = n.inputs as [number, number];
+  for (const [value, mask] of [
+    [a, b],
+    [b, a],
+  ] as const) {
+    if (node(mask).op === "dropout_mask" && sameShape(node(mask).shape, n.shape) && sameShape(node(value).shape, n.shape)) return { value, mask };
+  }
+  return undefined;
+}
+
 /** Rule 3: the dropout mask and activation derivative in the input-gradient matmul's epilogue. */
 function fuseBackward(graph: Graph): Graph {
   const u = uses(graph);
@@ -151,28 +167,31 @@ function fuseBackward(graph: Graph): Graph {
   for (const ag of graph.nodes) {
     if (ag.op !== "activation_grad") continue;
     let g = node(ag.inputs[0] as number);
-    let dropoutNode: number | undefined;
-    if (g.op === "dropout_grad" && u[g.id] === 1) {
-      dropoutNode = g.inputs[1] as number;
+    let mask: number | undefined;
+    const masked = u[g.id] === 1 ? maskedValue(g, node) : undefined;
+    if (masked !== undefined) {
+      mask = masked.mask;
       fusedMask.add(g.id);
-      g = node(g.inputs[0] as number);
+      g = node(masked.value);
     }
     if (!plainMatmulNn(g)) {
-      if (dropoutNode !== undefined) fusedMask.delete(ag.inputs[0] as number);
+      if (mask !== undefined) fusedMask.delete(ag.inputs[0] as number);
       continue;
     }
     const inputs = [...g.inputs, ag.inputs[1] as number];
-    if (dropoutNode !== undefined) inputs.push(dropoutNode);
+    if (mask !== undefined) inputs.push(mask);
     replace.set(ag.id, {
       op: "matmul_nn",
       inputs,
-      attrs: { ...ag.attrs, ...(dropoutNode !== undefined ? { mask: true } : {}) },
+      attrs: { ...ag.attrs, ...(mask !== undefined ? { mask: true } : {}) },
     });
   }
-  for (const dg of graph.nodes) {
-    if (dg.op !== "dropout_grad" || fusedMask.has(dg.id)) continue;
-    const g = node(dg.inputs[0] as number);
-    if (plainMatmulNn(g)) replace.set(dg.id, { op: "matmul_nn", inputs: [...g.inputs, dg.inputs[1] as number], attrs: { mask: true } });
+  for (const m of graph.nodes) {
+    if (m.phase !== "backward" || fusedMask.has(m.id)) continue;
+    const masked = maskedValue(m, node);
+    if (masked === undefined) continue;
+    const g = node(masked.value);
+    if (plainMatmulNn(g)) replace.set(m.id, { op: "matmul_nn", inputs: [...g.inputs, masked.mask], attrs: { mask: true } });
   }
   return rewrite(graph, replace);
 }

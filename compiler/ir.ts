@@ -6,6 +6,10 @@
  * topological order; `inputs` refer to earlier nodes by id. Passes never mutate a graph: they
  * build a new one with `GraphBuilder` (ids are re-numbered densely).
  *
+ * A value holds numbers of the model's float type (float32 or float64, chosen at code
+ * generation) unless its node says otherwise: `dtype: "i32"` marks integer values (a max pool's
+ * positions), which are never differentiated.
+ *
  * Every node belongs to a phase, which decides the generated function it lands in:
  *   forward   — depends on the input only (`forward`, `predict`)
  *   loss      — the scalar loss (needs the labels)
@@ -18,6 +22,8 @@ export type IrShape = readonly Dim[];
 export type AttrValue = number | string | boolean;
 export type Attrs = Readonly<Record<string, AttrValue>>;
 export type Phase = "forward" | "loss" | "backward";
+/** An element type other than the model's float type. */
+export type ElementKind = "i32";
 
 /** Where a node came from in the `.nn` file (for comments and diagnostics). */
 export interface Origin {
@@ -37,6 +43,8 @@ export interface IrNode {
   readonly name: string;
   readonly phase: Phase;
   readonly origin: Origin | undefined;
+  /** Integer values; absent for the model's float type. */
+  readonly dtype?: ElementKind;
 }
 
 /** A trainable tensor: its node, where it lives in the flat array, how it is initialized. */
@@ -84,6 +92,7 @@ export interface NodeSpec {
   readonly name: string;
   readonly phase: Phase;
   readonly origin?: Origin | undefined;
+  readonly dtype?: ElementKind | undefined;
 }
 
 /** Builds a graph by appending nodes; `finish` freezes it. */
@@ -104,6 +113,7 @@ export class GraphBuilder {
       name: spec.name,
       phase: spec.phase,
       origin: spec.origin,
+      ...(spec.dtype !== undefined ? { dtype: spec.dtype } : {}),
     });
     this.nodes.push(node);
     return node.id;
@@ -157,6 +167,7 @@ function showAttr(v: AttrValue): string {
  * Stable, readable text of a graph (`nnc compile --emit ir|fused`, golden tests):
  *
  *     %h1 : [n,128] = dense %x, %w1, %b1  act="relu"   ; dense 128, relu (line 4)
+ *     %argmax2 : [n,14,14,16] i32 = maxpool2d_argmax %h1  …   (an integer value: its type follows the shape)
  */
 export function printGraph(graph: Graph, title: string): string {
   const lines: string[] = [`; ${title}`];
@@ -171,7 +182,7 @@ export function printGraph(graph: Graph, title: string): string {
       .sort()
       .map((k) => `${k}=${showAttr(n.attrs[k] as AttrValue)}`);
     const args = n.inputs.map(ref).join(", ");
-    let text = `  %${n.name} : ${showShape(n.shape)} = ${n.op}${args ? " " + args : ""}`;
+    let text = `  %${n.name} : ${showShape(n.shape)}${n.dtype !== undefined ? ` ${n.dtype}` : ""} = ${n.op}${args ? " " + args : ""}`;
     if (attrs.length > 0) text += "  " + attrs.join(" ");
     if (n.origin !== undefined) text += `   ; ${oneLine(n.origin.text)} (line ${n.origin.line})`;
     lines.push(text);

@@ -51,6 +51,7 @@ export function lower(program: Program, options: LowerOptions): Result<Graph | u
       name,
       phase: "forward",
       origin,
+      dtype: opDef(op).dtype,
     });
 
   // ── input ──

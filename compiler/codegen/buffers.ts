@@ -2,40 +2,52 @@
  * Buffer planning: where every value of the graph lives in the generated module, decided from
  * the graph's typed values and from what each node's code reads (recorded through the
  * `EmitContext` while it is emitted), never from the emitted text. Both emitters read the
- * plan: the TypeScript module (one typed array per element type, views at the planned
- * offsets) and the wasm kernels' memory layout (`wasm/module.ts`: addresses).
+ * plan: the TypeScript module (one `ArrayBuffer`, typed views at the planned offsets) and the
+ * wasm kernels' memory layout (`wasm/module.ts`: the same arena, inside the kernels' memory).
  *
  * Two steps, around code emission:
  *
  *   storagePlan(graph)   before: each node's storage — a view of `params` or `grads`, an alias
  *                        of another node (reshape), the loss scalar, the `x`/`y` arguments, or
- *                        a buffer of its own — and each op's aux buffers (`OpDef.auxBuffers`:
- *                        a dropout mask, a max-pool argmax), with element counts and types.
- *                        Names do not depend on offsets, so the ops emit their code from this.
- *   planBuffers(…)       after: each buffer's lifetime over the schedule and its offset in the
- *                        arena of its element type; buffers whose lifetimes do not overlap
- *                        share memory (greedy first fit, largest first).
+ *                        a buffer of its own, with its element count and type (the model's
+ *                        float type, or int32 for an integer value such as a max pool's
+ *                        positions). Names do not depend on offsets, so the ops emit their
+ *                        code from this.
+ *   planBuffers(…)       after: each buffer's lifetime over the schedule and its byte offset in
+ *                        the one arena; buffers whose lifetimes do not overlap share memory,
+ *                        whatever their element types (greedy first fit, the best of a few
+ *                        orders).
+ *
+ * An elementwise op (`OpDef.inPlace`) may write its output over an input that it is the last to
+ * read (same shape and type): the two buffers are one slot, the output's lifetime starting in
+ * the step where the input's ends (`PlannedBuffer.inPlaceOf`).
+ *
+ * Besides the values, a node's code may ask for scratch memory of its own (`EmitContext.scratch`:
+ * a convolution's unfolded windows, a product's gathered row, a wasm kernel's transposed
+ * operand), named after the node (`h1Windows`): a planned buffer that lives in that node's step
+ * alone, so the scratch of every convolution shares the same bytes. One scratch buffer is
+ * asked for by name from several steps: the wasm input copy (`xIn`), live from the start of
+ * `run` to the last kernel that reads it.
  *
  * The schedule is the order the module runs the nodes in: forward nodes in graph order (`run`),
  * then loss nodes (`lossOf`), then backward nodes (`backward`); every entry point that reaches
- * a later phase runs the earlier ones first in the same call. A buffer lives from the node
- * that writes it to the last node that reads it (itself or, for a reshape's buffer, through
- * any alias of it). Two buffers share memory only when one's last step comes strictly before
- * the other's first, so a node's output never shares with its own inputs (no op is assumed
- * to be safe in place). Never shared: parameter and gradient views (they are `params` and
- * `grads`), and the model's output (`forward`/`predict`/`output()` hand out views of it that
- * must stay valid after the call).
+ * a later phase runs the earlier ones first in the same call. A buffer lives from its node's
+ * step (or the first step that touches it, if earlier) to the last step that touches it (for a
+ * reshape's buffer, through any alias of it). Two buffers share memory only when one's last
+ * step comes strictly before the other's first, so a node's output never shares with its own
+ * inputs (no op is assumed to be safe in place). Never shared: parameter and gradient views
+ * (they are `params` and `grads`), and the model's output (`forward`/`predict`/`output()` hand
+ * out views of it that must stay valid after the call).
  *
- * "Reads" are what a node's emitter asked the `EmitContext` for (`ref`, `aux`, `gather`, and the
+ * "Touches" are what a node's emitter asked the `EmitContext` for (`ref`, `scratch`, and the
  * wasm kernels' scratch), recorded while it emits — the only way a buffer's name reaches code.
- * That is the node's inputs as a rule, but sharper: a max-pool gradient reads the pool's
- * argmax, not its output, and a convolution reads its im2col rows, not the image (which stays
- * an input for its adjoint), so those values die earlier than the graph's edges say.
+ * That is the node's inputs as a rule, but sharper: a dropout mask is read by the backward
+ * product that applies it, and a max pool's positions are written by the pool's own pass (its
+ * argmax node has no code), so lifetimes follow the code, not only the graph's edges.
  */
 import type { Graph, IrNode } from "../ir.js";
 import { isBatched, nodeOf, shapeSize } from "../ir.js";
 import { opDef } from "../ops/registry.js";
-import { auxName } from "./names.js";
 
 export type ElementType = "float32" | "float64" | "int32";
 
@@ -61,25 +73,16 @@ export type Storage =
   /** A buffer of its own (an activation, a loss-phase value or an adjoint), `maxBatch` rows when batched. */
   | { readonly kind: "buffer"; readonly elements: number; readonly type: ElementType };
 
-/** An extra buffer an op declares (`OpDef.auxBuffers`), the size of its owner's output. */
-export interface AuxBuffer {
-  readonly owner: number;
-  readonly what: string;
-  readonly name: string;
-  readonly elements: number;
-  readonly type: ElementType;
-}
-
 export interface StoragePlan {
   readonly paramCount: number;
   /** Element offset of each parameter node in `params` (and of its gradient in `grads`). */
   readonly paramOffsets: ReadonlyMap<number, number>;
   /** By node id. */
   readonly storage: readonly Storage[];
-  readonly aux: readonly AuxBuffer[];
+  /** The model's float type: values and most scratch. */
+  readonly float: ElementType;
   /** The identifier holding a node's values (`x`, `y`, `value`, its own name or its alias target's). */
   name(id: number): string;
-  auxName(owner: number, what: string): string;
   /** The node whose storage `id` uses (itself unless it is an alias). */
   root(id: number): number;
 }
@@ -95,8 +98,6 @@ export function storagePlan(graph: Graph, maxBatch: number, dtype: "float32" | "
   for (const [p, d] of graph.grads) gradOf.set(d, p);
   const rows = (n: IrNode): number => (isBatched(n.shape) ? maxBatch : 1) * shapeSize(n.shape);
   const storage: Storage[] = [];
-  const aux: AuxBuffer[] = [];
-  const auxByKey = new Map<string, AuxBuffer>();
   for (const n of graph.nodes) {
     const op = opDef(n.op);
     let s: Storage;
@@ -111,13 +112,8 @@ export function storagePlan(graph: Graph, maxBatch: number, dtype: "float32" | "
       const target = storage[of] as Storage;
       s = { kind: "alias", of: target.kind === "alias" ? target.of : of };
     } else if (n.shape.length === 0) s = { kind: "loss" };
-    else s = { kind: "buffer", elements: rows(n), type: dtype };
+    else s = { kind: "buffer", elements: rows(n), type: n.dtype === "i32" ? "int32" : dtype };
     storage.push(s);
-    for (const what of op.auxBuffers ?? []) {
-      const b: AuxBuffer = { owner: n.id, what, name: auxName(n.name, what), elements: rows(n), type: dtype };
-      aux.push(b);
-      auxByKey.set(`${n.id}:${what}`, b);
-    }
   }
   const root = (id: number): number => {
     const s = storage[id];
@@ -128,24 +124,22 @@ export function storagePlan(graph: Graph, maxBatch: number, dtype: "float32" | "
     paramCount,
     paramOffsets,
     storage,
-    aux,
+    float: dtype,
     root,
     name: (id) => {
       const r = root(id);
       const s = storage[r] as Storage;
       return s.kind === "loss" ? "value" : nodeOf(graph, r).name;
     },
-    auxName: (owner, what) => {
-      const b = auxByKey.get(`${owner}:${what}`);
-      if (b === undefined) throw new Error(`bug: no ${what} buffer for node ${owner}`);
-      return b.name;
-    },
   };
 }
 
-/** Memory a node's code asks for beyond the graph's values (gather lists, a kernel's transposed operand). */
+/** Memory a node's code asks for beyond the graph's values (a convolution's windows, gather lists, a kernel's transposed operand). */
 export interface ScratchRequest {
-  /** Requests with the same name are one buffer: the largest size, live from the first request to the last. */
+  /**
+   * A node's own scratch is named after it (`h1Windows`) and lives in its step alone. Requests
+   * with the same name are one buffer: the largest size, live from the first request to the last.
+   */
   readonly name: string;
   readonly elements: number;
   readonly type: ElementType;
@@ -156,8 +150,6 @@ export interface ScratchRequest {
 export interface NodeAccess {
   /** Nodes whose values it reads or writes (`EmitContext.ref`; its own output included). */
   readonly values: ReadonlySet<number>;
-  /** Aux buffers it reads or writes, as `owner:what` (`EmitContext.aux`). */
-  readonly aux: ReadonlySet<string>;
   readonly scratch: readonly ScratchRequest[];
 }
 
@@ -166,24 +158,19 @@ export const RUN_START = -1;
 
 export interface PlannedBuffer {
   readonly name: string;
-  readonly what: "value" | "output" | "aux" | "scratch";
-  /** value/output: its node; aux: its owner; scratch: undefined. */
+  readonly what: "value" | "output" | "scratch";
+  /** value/output: its node; scratch: undefined. */
   readonly node: number | undefined;
   readonly type: ElementType;
   readonly elements: number;
   /** First and last step it is live (positions in `schedule`; `RUN_START` before the first); the output: ±Infinity. */
   readonly first: number;
   readonly last: number;
-  /** Element offset in the arena of its type, a multiple of 16 bytes. */
+  /** Byte offset in the arena, a multiple of 16. */
   readonly offset: number;
   readonly comment: string;
-}
-
-export interface Arena {
-  readonly type: ElementType;
-  /** Elements: the end of its last buffer. */
-  readonly elements: number;
-  readonly buffers: number;
+  /** The buffer whose bytes this one takes over in its first step (an elementwise op writing over an input it reads last: `OpDef.inPlace`). */
+  readonly inPlaceOf?: string;
 }
 
 export interface BufferPlan {
@@ -191,8 +178,7 @@ export interface BufferPlan {
   readonly schedule: readonly number[];
   /** Every buffer that is not a parameter or gradient view, in declaration order. */
   readonly buffers: readonly PlannedBuffer[];
-  readonly arenas: readonly Arena[];
-  /** Bytes of all arenas. */
+  /** Bytes of the arena: the end of its last buffer. */
   readonly bytes: number;
   /** Bytes the same buffers would take without sharing. */
   readonly unsharedBytes: number;
@@ -216,9 +202,8 @@ export function planBuffers(graph: Graph, storage: StoragePlan, access: Readonly
   schedule.forEach((id, i) => step.set(id, i));
   const at = (id: number): number => step.get(id) as number;
 
-  // Last step each buffer is touched: values by their root node, aux buffers by owner:what.
-  const lastValue = new Map<number, number>();
-  const lastAux = new Map<string, number>();
+  // First and last step each value is touched (by its root node), and each scratch name.
+  const touched = new Map<number, [number, number]>();
   const scratch = new Map<string, { request: ScratchRequest; first: number; last: number }>();
   const touchScratch = (r: ScratchRequest, s: number): void => {
     const seen = scratch.get(r.name);
@@ -235,36 +220,29 @@ export function planBuffers(graph: Graph, storage: StoragePlan, access: Readonly
     const s = at(id);
     for (const v of a.values) {
       const r = storage.root(v);
-      lastValue.set(r, Math.max(lastValue.get(r) ?? s, s));
+      const seen = touched.get(r);
+      touched.set(r, seen === undefined ? [s, s] : [Math.min(seen[0], s), Math.max(seen[1], s)]);
     }
-    for (const key of a.aux) lastAux.set(key, Math.max(lastAux.get(key) ?? s, s));
     for (const r of a.scratch) touchScratch(r, s);
   }
 
   const output = storage.root(graph.output);
-  const auxOf = new Map<number, AuxBuffer[]>();
-  for (const b of storage.aux) auxOf.set(b.owner, [...(auxOf.get(b.owner) ?? []), b]);
-  const wanted: Omit<PlannedBuffer, "offset">[] = [];
+  const wanted: Wanted[] = [];
   for (const n of graph.nodes) {
     const s = storage.storage[n.id] as Storage;
-    if (s.kind === "buffer") {
-      const pinned = n.id === output;
-      const first = at(n.id);
-      wanted.push({
-        name: n.name,
-        what: pinned ? "output" : "value",
-        node: n.id,
-        type: s.type,
-        elements: s.elements,
-        first: pinned ? -Infinity : first,
-        last: pinned ? Infinity : Math.max(first, lastValue.get(n.id) ?? first),
-        comment: `[${n.shape.join(", ")}]`,
-      });
-    }
-    for (const b of auxOf.get(n.id) ?? []) {
-      const first = at(n.id);
-      wanted.push({ name: b.name, what: "aux", node: n.id, type: b.type, elements: b.elements, first, last: Math.max(first, lastAux.get(`${n.id}:${b.what}`) ?? first), comment: `${b.what} of ${n.name}` });
-    }
+    if (s.kind !== "buffer") continue;
+    const pinned = n.id === output;
+    const [first, last] = touched.get(n.id) ?? [at(n.id), at(n.id)];
+    wanted.push({
+      name: n.name,
+      what: pinned ? "output" : "value",
+      node: n.id,
+      type: s.type,
+      elements: s.elements,
+      first: pinned ? -Infinity : Math.min(first, at(n.id)),
+      last: pinned ? Infinity : Math.max(last, at(n.id)),
+      comment: `[${n.shape.join(", ")}]${s.type === "int32" ? " int32" : ""}`,
+    });
   }
   for (const { request, first, last } of scratch.values()) {
     wanted.push({ name: request.name, what: "scratch", node: undefined, type: request.type, elements: request.elements, first, last, comment: request.comment });
@@ -275,24 +253,63 @@ export function planBuffers(graph: Graph, storage: StoragePlan, access: Readonly
     names.add(b.name);
   }
 
-  const offsets = new Map<string, number>();
-  const arenas: Arena[] = [];
-  for (const type of ["float32", "float64", "int32"] as const) {
-    const mine = wanted.filter((b) => b.type === type);
-    if (mine.length === 0) continue;
-    const align = ALIGN_BYTES / ELEMENT_BYTES[type];
-    const placed = firstFit(mine, align, share);
-    for (const [name, off] of placed.offsets) offsets.set(name, off);
-    arenas.push({ type, elements: placed.elements, buffers: mine.length });
-  }
-  const buffers = wanted.map((b) => ({ ...b, offset: offsets.get(b.name) as number }));
+  // Elementwise ops may write over an input they read last (`OpDef.inPlace`): such a chain of
+  // buffers is one slot, live from its first member's first step to its last member's last.
+  const slots = share ? inPlaceChains(graph, storage, wanted, at) : wanted.map((b) => [b]);
+  const slotItems = slots.map((members) => ({ ...(members[0] as Wanted), first: Math.min(...members.map((m) => m.first)), last: Math.max(...members.map((m) => m.last)) }));
+  const placed = firstFit(slotItems, share);
+  const offsetOf = new Map<string, number>();
+  const inPlaceOf = new Map<string, string>();
+  slots.forEach((members) => {
+    const offset = placed.offsets.get((members[0] as Wanted).name) as number;
+    members.forEach((m, k) => {
+      offsetOf.set(m.name, offset);
+      if (k > 0) inPlaceOf.set(m.name, (members[k - 1] as Wanted).name);
+    });
+  });
+  const buffers = wanted.map((b) => {
+    const over = inPlaceOf.get(b.name);
+    return { ...b, offset: offsetOf.get(b.name) as number, ...(over !== undefined ? { inPlaceOf: over } : {}) };
+  });
   return {
     schedule,
     buffers,
-    arenas,
-    bytes: arenas.reduce((t, a) => t + a.elements * ELEMENT_BYTES[a.type], 0),
-    unsharedBytes: wanted.reduce((t, b) => t + b.elements * ELEMENT_BYTES[b.type], 0),
+    bytes: placed.bytes,
+    unsharedBytes: wanted.reduce((t, b) => t + bytesOf(b), 0),
   };
+}
+
+/**
+ * The buffers grouped into slots: each value written by an `inPlace` op joins the slot of a
+ * same-shaped input (same type and size, not the output) whose last step is this node's —
+ * the op reads each element of it before writing that element of its own output — when no
+ * other node has taken that slot over already. Every other buffer is a slot of its own.
+ */
+function inPlaceChains(graph: Graph, storage: StoragePlan, wanted: readonly Wanted[], at: (id: number) => number): Wanted[][] {
+  const byNode = new Map<number, Wanted>();
+  for (const b of wanted) if (b.what === "value" && b.node !== undefined) byNode.set(b.node, b);
+  const slotOf = new Map<Wanted, Wanted[]>();
+  for (const b of wanted) slotOf.set(b, [b]);
+  const order = [...byNode.values()].sort((a, b) => a.first - b.first);
+  for (const b of order) {
+    const n = nodeOf(graph, b.node as number);
+    if (opDef(n.op).inPlace !== true) continue;
+    for (const i of n.inputs) {
+      const donor = byNode.get(storage.root(i));
+      if (donor === undefined || donor === b || donor.type !== b.type || donor.elements !== b.elements) continue;
+      if (!sameDims(nodeOf(graph, i).shape, n.shape) || donor.last !== at(n.id)) continue;
+      const slot = slotOf.get(donor) as Wanted[];
+      if (slot[slot.length - 1] !== donor) continue;
+      slot.push(b);
+      slotOf.set(b, slot);
+      break;
+    }
+  }
+  return [...new Set(slotOf.values())];
+}
+
+function sameDims(a: readonly (number | "n")[], b: readonly (number | "n")[]): boolean {
+  return a.length === b.length && a.every((d, k) => d === b[k]);
 }
 
 /** Whether two buffers are live at a common step (and so may not share memory). */
@@ -300,19 +317,48 @@ export function overlaps(a: Pick<PlannedBuffer, "first" | "last">, b: Pick<Plann
   return a.first <= b.last && b.first <= a.last;
 }
 
+function bytesOf(b: Pick<PlannedBuffer, "elements" | "type">): number {
+  return b.elements * ELEMENT_BYTES[b.type];
+}
+
+type Wanted = Omit<PlannedBuffer, "offset">;
+
+const byName = (a: Wanted, b: Wanted): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+const span = (b: Wanted): number => (b.last === Infinity ? Number.MAX_SAFE_INTEGER : b.last - b.first + 1);
+
 /**
- * Greedy interval allocation: largest first (then earliest, then by name, for a stable
- * result), each at the lowest aligned offset where it fits beside every buffer already placed
- * whose lifetime overlaps its own.
+ * The orders first fit tries (the smallest arena wins; ties go to the earlier order): largest
+ * first, then earliest; longest-lived first; the largest size × lifetime first; earliest
+ * first. Each ends by name, for a stable result.
  */
-function firstFit(items: readonly Omit<PlannedBuffer, "offset">[], align: number, share: boolean): { offsets: Map<string, number>; elements: number } {
-  const up = (x: number): number => Math.ceil(x / align) * align;
-  const order = [...items].sort((a, b) => b.elements - a.elements || a.first - b.first || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const placed: { item: Omit<PlannedBuffer, "offset">; offset: number; end: number }[] = [];
+const ORDERS: readonly ((a: Wanted, b: Wanted) => number)[] = [
+  (a, b) => bytesOf(b) - bytesOf(a) || a.first - b.first || byName(a, b),
+  (a, b) => span(b) - span(a) || bytesOf(b) - bytesOf(a) || byName(a, b),
+  (a, b) => bytesOf(b) * span(b) - bytesOf(a) * span(a) || byName(a, b),
+  (a, b) => a.first - b.first || bytesOf(b) - bytesOf(a) || byName(a, b),
+];
+
+/**
+ * Greedy interval allocation in bytes: each buffer, in a given order, at the lowest
+ * 16-byte-aligned offset where it fits beside every buffer already placed whose lifetime
+ * overlaps its own. No order is best for every graph, so a few are tried (`ORDERS`).
+ */
+function firstFit(items: readonly Wanted[], share: boolean): { offsets: Map<string, number>; bytes: number } {
+  let best: { offsets: Map<string, number>; bytes: number } | undefined;
+  for (const order of share ? ORDERS : ORDERS.slice(0, 1)) {
+    const placed = placeInOrder([...items].sort(order), share);
+    if (best === undefined || placed.bytes < best.bytes) best = placed;
+  }
+  return best as { offsets: Map<string, number>; bytes: number };
+}
+
+function placeInOrder(order: readonly Wanted[], share: boolean): { offsets: Map<string, number>; bytes: number } {
+  const up = (x: number): number => Math.ceil(x / ALIGN_BYTES) * ALIGN_BYTES;
+  const placed: { item: Wanted; offset: number; end: number }[] = [];
   const offsets = new Map<string, number>();
   let top = 0;
   for (const item of order) {
-    const size = up(item.elements);
+    const size = up(bytesOf(item));
     const busy = placed.filter((p) => !share || overlaps(p.item, item)).sort((a, b) => a.offset - b.offset);
     let offset = 0;
     for (const p of busy) {
@@ -321,7 +367,7 @@ function firstFit(items: readonly Omit<PlannedBuffer, "offset">[], align: number
     }
     placed.push({ item, offset, end: offset + size });
     offsets.set(item.name, offset);
-    top = Math.max(top, offset + item.elements);
+    top = Math.max(top, offset + bytesOf(item));
   }
-  return { offsets, elements: top };
+  return { offsets, bytes: top };
 }

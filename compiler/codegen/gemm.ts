@@ -9,9 +9,10 @@
  * multiply-adds (the bench helper's probes: 4×3 beats 4×4, whose 16 accumulators spill).
  * Leftover batch rows use 1 × 8 blocks, which is also the n = 1 inference path.
  *
- * Rows may be the batch `n` (a run-time count, times `rowsPerSample` for a convolution's
- * window rows) or a constant; columns are always constant, so column blocks and the remainder
- * block are unrolled at compile time. Each product picks strides so that its inner loop reads
+ * Rows may be the batch `n` (a run-time count, times `rowsPerSample` for a pointwise
+ * convolution's pixels) or a constant; columns are always constant, so column blocks and the
+ * remainder block are unrolled at compile time. A convolution's product covers one sample's
+ * windows inside a loop over the samples (`sample`): its operands are shifted by the sample. Each product picks strides so that its inner loop reads
  * both operands with constant offsets (`ts/products.ts`, `productOf`). The epilogue is data
  * (bias, activation, dropout mask, activation derivative), rendered here into each store; the
  * WebAssembly kernels map the same data onto theirs (`wasm/products.ts`).
@@ -63,8 +64,19 @@ export interface Product extends ProductShape {
   readonly out: string;
   /** A `"n"` rows or depth counts n × this many rows (a convolution's output pixels per sample); 1 when absent. */
   readonly rowsPerSample?: number;
+  /**
+   * The product of one sample, run inside a loop over the samples that the caller writes (its
+   * index: `SAMPLE`): A and the output start this many elements further on per sample (0 when
+   * absent). The rows and the depth are then constants.
+   */
+  readonly sample?: { readonly a?: number; readonly out?: number };
+  /** Add each result to the output instead of storing it (a sum over samples; no bias, no activation). */
+  readonly accumulate?: boolean;
   readonly epilogue: Epilogue;
 }
+
+/** The sample index of a per-sample product (`Product.sample`), in the code that loops over the samples. */
+export const SAMPLE = "sample";
 
 /** What rendering a product may need besides the product: literals, and where single rows gather their non-zero inputs. */
 export interface GemmOptions {
@@ -85,10 +97,16 @@ export function gemm(p: Product, options: GemmOptions): string {
   const code = tiles({
     ...p,
     count,
+    aBase: p.sample?.a !== undefined ? times(SAMPLE, p.sample.a) : "",
+    oBase: p.sample?.out !== undefined ? times(SAMPLE, p.sample.out) : "",
     ...(options.gather !== undefined ? { gather: options.gather } : {}),
     ...(e.kind === "forward" && e.bias !== undefined ? { colSetup: (ci: number, c: string) => `const q${ci} = ${e.bias}[${c}];` } : {}),
     store: (acc, o, ci) => {
       const target = `${p.out}[${o}]`;
+      if (p.accumulate === true) {
+        if (e.kind !== "forward" || e.bias !== undefined || e.act !== undefined) throw new Error("bug: an accumulating product with an epilogue");
+        return `${target} += ${acc};`;
+      }
       if (e.kind === "forward") {
         const v = e.bias !== undefined ? `${acc} + q${ci}` : acc;
         return e.act === undefined ? `${target} = ${v};` : storeActivated(target, v, e.act.kind, options.num(e.act.alpha));
@@ -107,6 +125,9 @@ interface Tiles extends ProductShape {
   readonly b: string;
   /** The run-time count that a `"n"` rows or depth stands for (`n`, or `rows`). */
   readonly count: string;
+  /** Element offsets added to every index of A and of the output ("" for none). */
+  readonly aBase: string;
+  readonly oBase: string;
   /** Statements run once per column block before the rows, e.g. loading the bias: (ci, colExpr). */
   readonly colSetup?: (ci: number, col: string) => string;
   /** Statement storing one result: (accumulator, output index expression, column index ci). */
@@ -157,7 +178,7 @@ function gatheredTile(s: Tiles, g: { idx: string; val: string }, cw: number, r: 
   lines.push(`const ${bloads.join(", ")};`);
   lines.push(fmas.join("\n"));
   lines.push("}");
-  lines.push(`const po = ${sum(times(r, s.oR), times(c, s.oC))};`);
+  lines.push(`const po = ${sum(s.oBase, times(r, s.oR), times(c, s.oC))};`);
   for (let j = 0; j < cw; j++) lines.push(s.store(`s0${j}`, plus("po", j * s.oC), j));
   return `{\n${lines.join("\n")}\n}`;
 }
@@ -168,7 +189,7 @@ function tile(s: Tiles, rh: number, cw: number, r: string, c: string): string {
   const accs: string[] = [];
   for (let i = 0; i < rh; i++) for (let j = 0; j < cw; j++) accs.push(`s${i}${j} = 0`);
   lines.push(`let ${accs.join(", ")};`);
-  lines.push(`let pa = ${sum(times(r, s.aR))}, pb = ${sum(times(c, s.bC))};`);
+  lines.push(`let pa = ${sum(s.aBase, times(r, s.aR))}, pb = ${sum(times(c, s.bC))};`);
   const loads: string[] = [];
   for (let i = 0; i < rh; i++) loads.push(`u${i} = ${s.a}[${plus("pa", i * s.aR)}]`);
   const bloads: string[] = [];
@@ -181,7 +202,7 @@ function tile(s: Tiles, rh: number, cw: number, r: string, c: string): string {
   lines.push(fmas.join("\n"));
   lines.push(`pa += ${s.aD};`, `pb += ${s.bD};`);
   lines.push("}");
-  const base = sum(times(r, s.oR), times(c, s.oC));
+  const base = sum(s.oBase, times(r, s.oR), times(c, s.oC));
   lines.push(`const po = ${base};`);
   for (let i = 0; i < rh; i++) {
     for (let j = 0; j < cw; j++) lines.push(s.store(`s${i}${j}`, plus("po", i * s.oR + j * s.oC), j));
@@ -215,7 +236,7 @@ function gatherRow(s: Tiles, r: string): string {
   if (g === undefined) return "";
   return [
     `let nnz = 0;`,
-    `for (let d = 0, pa = ${sum(times(r, s.aR))}; d < ${depthOf(s)}; d++, pa += ${s.aD}) {`,
+    `for (let d = 0, pa = ${sum(s.aBase, times(r, s.aR))}; d < ${depthOf(s)}; d++, pa += ${s.aD}) {`,
     `const a = ${s.a}[pa];`,
     `if (a !== 0) {`,
     `${g.idx}[nnz] = d;`,

@@ -5,11 +5,11 @@
  * literal, and `trainStep` allocates nothing.
  *
  * Layout of the generated `createModel`:
- *   buffers                 params, grads and optimizer moments; one arena per element type
- *                           and the views the buffer plan (`buffers.ts`) places in it:
- *                           activations, adjoints, masks, scratch, sharing memory where
- *                           their lifetimes do not overlap (with wasm kernels, all float32
- *                           buffers are views of the kernels' memory: `wasm/module.ts`)
+ *   buffers                 params, grads and optimizer moments; one arena (an ArrayBuffer)
+ *                           and the typed views the buffer plan (`buffers.ts`) places in it:
+ *                           activations, adjoints, masks, positions, scratch, sharing memory
+ *                           where their lifetimes do not overlap (with wasm kernels, the arena
+ *                           is inside the kernels' memory: `wasm/module.ts`)
  *   run(x, n[, training])   forward nodes, in graph order
  *   lossOf(y, n)            the loss node
  *   backward(x, y, n)       backward nodes, writing parameter gradients into `grads`
@@ -22,11 +22,11 @@ import type { Program } from "../program.js";
 import { describeOptimizer, momentCount, optimizerDef } from "../optimizers/index.js";
 import { updateFunction } from "./update.js";
 import { isElementwiseActivation, opDef } from "../ops/registry.js";
-import type { EmitContext } from "./ts/context.js";
+import type { EmitContext, ScratchType } from "./ts/context.js";
 import { activationCode as activationDef } from "./ts/activations.js";
 import { lowerTs } from "./ts/lowering.js";
 import { lowerWasm, type Kernels } from "./wasm/lowering.js";
-import { commentText, numberLiteral, stringLiteral } from "./names.js";
+import { commentText, numberLiteral, scratchName, stringLiteral } from "./names.js";
 import { MODEL_API_TYPES } from "./types.js";
 import { indent } from "./indent.js";
 import { WasmKernels } from "./wasm/module.js";
@@ -66,14 +66,15 @@ export function generate(graph: Graph, program: Program, options: CodegenOptions
   return { code: js.code, plan: js.plan, wasmMemory: first.wasmBytes };
 }
 
-/** The typed array of each element type, and the name of its arena in `createModel`. */
+/** The typed array of each element type. */
 const ARRAY: Readonly<Record<ElementType, string>> = { float32: "Float32Array", float64: "Float64Array", int32: "Int32Array" };
-const ARENA: Readonly<Record<ElementType, string>> = { float32: "arenaF32", float64: "arenaF64", int32: "arenaI32" };
+/** The arena's name in `createModel` (without wasm kernels). */
+const ARENA = "arena";
 
 /** What one node's code touched, while it is emitted (`NodeAccess`, plus whether it became wasm kernel calls). */
 interface Recording extends NodeAccess {
+  readonly node: IrNode;
   readonly values: Set<number>;
-  readonly aux: Set<string>;
   readonly scratch: ScratchRequest[];
   /** Its code is calls of wasm kernels, which read their buffers at constant addresses, not by name. */
   kernel: boolean;
@@ -94,7 +95,7 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
   const storage = storagePlan(graph, maxBatch, options.dtype);
   const paramCount = storage.paramCount;
   const offsets = storage.paramOffsets;
-  const hasDropout = graph.nodes.some((n) => n.op === "dropout");
+  const hasDropout = graph.nodes.some((n) => n.op === "dropout_mask");
   const usesTraining = graph.nodes.some((n) => opDef(n.op).usesTraining === true);
   const frozen = new Set(graph.params.filter((p) => p.trainable === false).map((p) => p.node));
   const moments = momentCount(opt);
@@ -103,9 +104,9 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
   const inputName = storage.name(inputNode.id);
   const inSize = shapeSize(inputNode.shape);
 
-  // With wasm kernels every float buffer lives in the kernels' linear memory, at an address
-  // fixed once the plan is placed, so the kernels can name it as a constant.
-  const wasm = options.kernels === "wasm" && options.dtype === "float32" ? new WasmKernels(storage, moments, { name: inputName, elements: maxBatch * inSize }, maxBatch) : undefined;
+  // With wasm kernels every buffer of the plan lives in the kernels' linear memory, at an
+  // address fixed once the plan is placed, so the kernels can name it as a constant.
+  const wasm = options.kernels === "wasm" && options.dtype === "float32" ? new WasmKernels(storage, moments, { name: inputName, elements: maxBatch * inSize }) : undefined;
 
   // Each node's code is emitted through this context, which records what it touches: the
   // plan's lifetimes come from these records, not from the text.
@@ -121,35 +122,34 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
     if (call !== undefined) r.kernel = true;
     return call;
   };
+  const readers: IrNode[][] = graph.nodes.map(() => []);
+  for (const n of graph.nodes) for (const i of n.inputs) readers[i]?.push(n);
+  const scratchTypes: Readonly<Record<ScratchType, ElementType>> = { float: options.dtype, float64: "float64", int32: "int32" };
   const ctx: EmitContext = {
     ref: (id) => {
       recording().values.add(id);
       return storage.name(id);
     },
-    aux: (id, what) => {
-      const name = storage.auxName(id, what);
-      recording().aux.add(`${id}:${what}`);
+    scratch: (role, elements, comment, type = "float") => {
+      const r = recording();
+      const name = scratchName(r.node.name, role);
+      r.scratch.push({ name, elements, type: scratchTypes[type], comment });
+      wasm?.planned.add(name);
       return name;
     },
     num,
     node: (id) => nodeOf(graph, id),
+    readers: (id) => readers[id] ?? [],
     rand: "rand",
     lossVar: "value",
     training: "training",
-    gather: (width) => {
-      recording().scratch.push(
-        { name: "gatherIdx", elements: width, type: "int32", comment: "positions of one input row's non-zero values" },
-        { name: "gatherVal", elements: width, type: "float64", comment: "those values" },
-      );
-      return { idx: "gatherIdx", val: "gatherVal" };
-    },
   };
   const kernels: Kernels | undefined =
     wasm !== undefined
       ? {
           request: (request) => viaKernel(wasm.request(request)),
+          conv: (request) => viaKernel(wasm.conv(request)),
           maxpool: (request) => viaKernel(wasm.maxpool(request)),
-          im2col: (request) => viaKernel(wasm.im2col(request)),
           convDx: (request) => viaKernel(wasm.convDx(request)),
         }
       : undefined;
@@ -162,7 +162,7 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
     return `// ${head}${extra}${n.attrs["mask"] === true ? " and dropout mask" : ""}${from}`;
   };
   const emitNode = (n: IrNode): string => {
-    current = { values: new Set(), aux: new Set(), scratch: [], kernel: false, code: false };
+    current = { node: n, values: new Set(), scratch: [], kernel: false, code: false };
     const body = (kernels !== undefined ? lowerWasm(n, ctx, kernels) : undefined) ?? lowerTs(n, ctx);
     current.code = body !== "";
     access.set(n.id, current);
@@ -219,8 +219,8 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
   const updateCode = wasm?.update(opt, ranges, T, num) ?? updateFunction(opt, paramCount, ranges, T, num, noKernel);
   wasm?.place(plan);
   const declared = declarations(graph, storage, plan, access, wasm);
-  // The real total: params, grads and moments (with wasm kernels: the whole memory, which also
-  // holds the float32 arena) and every arena the TypeScript side allocates.
+  // The real total: params, grads and moments and the arena (with wasm kernels: the whole
+  // memory, which holds them all).
   const bytes = (wasm !== undefined ? wasm.memoryBytes : (2 + moments) * paramCount * bytesPer) + declared.bytes;
 
   const trainingParam = usesTraining ? `, training${T(": boolean")}` : "";
@@ -380,9 +380,9 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
 
 /**
  * The `const` declarations of `createModel`, in graph order: parameter and gradient views of
- * `params`/`grads`, the plan's buffers as views of the arena of their element type (a buffer
- * alone in its arena is its own array), and the scratch; with the bytes of the arenas the
- * TypeScript side allocates (with wasm kernels the float32 arena is the kernels' memory).
+ * `params`/`grads`, the plan's buffers as typed views of the arena at their planned byte
+ * offsets (a buffer alone in the plan is its own array), and the scratch; with the bytes the
+ * TypeScript side allocates (with wasm kernels, none: the arena is in the kernels' memory).
  *
  * With wasm kernels, a buffer only the kernels touch gets no TypeScript name. Declared are the
  * parameters (`init` fills them), the output (`forward`, `predict`, `output()`) and whatever
@@ -396,25 +396,20 @@ function declarations(graph: Graph, storage: StoragePlan, plan: BufferPlan, acce
     for (const a of access.values()) {
       if (a.kernel) continue;
       for (const id of a.values) names.add(storage.name(id));
-      for (const key of a.aux) {
-        const [owner, what] = key.split(":") as [string, string];
-        names.add(storage.auxName(Number(owner), what));
-      }
       for (const r of a.scratch) names.add(r.name);
     }
     declared = (name) => names.has(name);
   }
-  const onHeap = (type: ElementType): boolean => wasm === undefined || type !== "float32";
   const stepName = (step: number): string => (step === RUN_START ? "the start of run" : nodeOf(graph, plan.schedule[step] as number).name);
   const lifetime = (b: PlannedBuffer): string => {
     if (b.what === "output") return "the output, never shared";
     return b.first === b.last ? `live in ${stepName(b.first)} only` : `live from ${stepName(b.first)} to ${stepName(b.last)}`;
   };
-  const arenaOf = new Map(plan.arenas.map((a) => [a.type, a]));
+  const alone = plan.buffers.length === 1;
   const view = (b: PlannedBuffer): string => {
-    if (!onHeap(b.type)) return (wasm as WasmKernels).view(b.name, b.elements);
-    if (arenaOf.get(b.type)?.buffers === 1) return `new ${ARRAY[b.type]}(${b.elements})`;
-    return `${ARENA[b.type]}.subarray(${b.offset}, ${b.offset + b.elements})`;
+    if (wasm !== undefined) return wasm.view(b.name, b.type, b.elements);
+    if (alone) return `new ${ARRAY[b.type]}(${b.elements})`;
+    return `new ${ARRAY[b.type]}(${ARENA}, ${b.offset}, ${b.elements})`;
   };
   const views: string[] = [];
   const add = (b: PlannedBuffer | undefined): void => {
@@ -430,17 +425,11 @@ function declarations(graph: Graph, storage: StoragePlan, plan: BufferPlan, acce
   }
   for (const b of plan.buffers) if (b.what === "scratch") add(b);
 
-  // An arena is allocated when a view of it is declared; one holding a single buffer is that buffer.
-  const lines: string[] = [];
-  let bytes = 0;
-  for (const a of plan.arenas) {
-    if (!onHeap(a.type) || !plan.buffers.some((b) => b.type === a.type && declared(b.name))) continue;
-    bytes += a.elements * ELEMENT_BYTES[a.type];
-    if (a.buffers === 1) continue;
-    const unshared = plan.buffers.filter((b) => b.type === a.type).reduce((t, b) => t + b.elements, 0);
-    lines.push(`const ${ARENA[a.type]} = new ${ARRAY[a.type]}(${a.elements}); // ${a.buffers} buffers (${unshared} values), sharing memory where their lifetimes do not overlap`);
-  }
-  return { lines: [...lines, ...views], bytes };
+  // The arena is allocated when a view of it is declared; a plan of one buffer is that buffer.
+  if (wasm !== undefined || !plan.buffers.some((b) => declared(b.name))) return { lines: views, bytes: 0 };
+  if (alone) return { lines: views, bytes: plan.bytes };
+  const line = `const ${ARENA} = new ArrayBuffer(${plan.bytes}); // ${plan.buffers.length} buffers (${plan.unsharedBytes} bytes), sharing memory where their lifetimes do not overlap`;
+  return { lines: [line, ...views], bytes: plan.bytes };
 }
 
 /**

@@ -14,13 +14,17 @@ export const matmulName = (k: number): string => `mm${k}`;
 export const preActivationName = (k: number): string => `z${k}`;
 /** The value layer k hands to the next one. */
 export const layerOutputName = (k: number): string => `h${k}`;
+/** The dropout mask of layer k. */
+export const maskName = (k: number): string => `mask${k}`;
+/** The positions of layer k's maxima (max pooling). */
+export const argmaxName = (k: number): string => `argmax${k}`;
 export const INPUT_NAME = "x";
 export const LABEL_NAME = "y";
 export const LOSS_NAME = "loss";
 /** The adjoint of a value: `h2` → `dh2`. */
 export const gradName = (name: string): string => `d${name}`;
-/** An extra buffer of a value: `h2` + `mask` → `h2Mask`. */
-export const auxName = (name: string, what: string): string => `${name}${what.charAt(0).toUpperCase()}${what.slice(1)}`;
+/** Scratch memory of one node's code, by role: `h2` + `windows` → `h2Windows`. */
+export const scratchName = (name: string, role: string): string => `${name}${role.charAt(0).toUpperCase()}${role.slice(1)}`;
 
 /**
  * Any text → a string literal that parses back to exactly that text, with every character

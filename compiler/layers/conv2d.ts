@@ -1,9 +1,11 @@
 /**
  * `conv2d filters, kernel, act`: a 2-D convolution over an NHWC image, filters stored
  * [F, KH, KW, C] (TensorFlow's HWIO transposed so each filter is one contiguous row).
- * Lowers to im2col (a free reshape for a 1×1, stride-1 kernel) → conv2d, with the bias and an
- * activation whose derivative reads its output in the product's epilogue; other activations
- * follow as their own op. Cross-correlation, as every framework computes it.
+ * Lowers to one semantic op, `conv2d(x, w[, b])`, with the bias and an activation whose
+ * derivative reads its output in the op's epilogue; other activations follow as their own op.
+ * How the windows are read (unfolded into rows in scratch memory, one sample at a time, or
+ * the image itself for a 1×1, stride-1, unpadded kernel) is each target's choice, not the
+ * IR's. Cross-correlation, as every framework computes it.
  */
 import type { Activation, InitializerKind, LayerBase, Padding } from "../program.js";
 import { activationDef, isElementwiseActivation } from "../ops/registry.js";
@@ -53,12 +55,8 @@ export const conv2d = defineLayer<Conv2dLayer>({
     const c = geo.c;
     const attrs = geometryAttrs(geo);
 
-    // The windows as rows; a 1×1 kernel with stride 1 reads the image as it is.
-    const identity = kh === 1 && kw === 1 && geo.sh === 1 && geo.sw === 1 && geo.pt === 0 && geo.pl === 0;
-    const col = identity ? ctx.add("reshape", [input], `col${k}`, { to: `n,${geo.h * geo.w},${c}` }) : ctx.add("im2col", [input], `col${k}`, attrs);
-
     const fan = { in: kh * kw * c, out: f * kh * kw };
-    const inputs = [col, input, ctx.param("weight", [f, kh, kw, c], layer.init, weightName(k), fan)];
+    const inputs = [input, ctx.param("weight", [f, kh, kw, c], layer.init, weightName(k), fan)];
     if (layer.useBias) inputs.push(ctx.param("bias", [f], layer.biasInit, biasName(k), fan));
 
     // Fold the activation into the epilogue when its derivative needs only the output.

@@ -1,10 +1,11 @@
 /**
  * `dropout rate`: while training, zeroes each value with probability `rate` and scales the kept
  * ones by 1/(1 − rate) (inverted dropout, as PyTorch and Keras); the identity at inference.
- * Nothing is lowered when the rate is 0.
+ * Lowers to `mul(x, dropout_mask(x))`: the mask is a value of the graph, and the backward pass
+ * is `mul`'s. Nothing is lowered when the rate is 0.
  */
 import type { LayerBase } from "../program.js";
-import { layerOutputName } from "../codegen/names.js";
+import { layerOutputName, maskName } from "../codegen/names.js";
 import { arg, namedPart } from "./common.js";
 import { defineLayer } from "./types.js";
 
@@ -21,6 +22,10 @@ export const dropout = defineLayer<DropoutLayer>({
   usage: "e.g. `dropout 0.2` or `dropout 20%`",
   build: (a, ctx) => ({ ...ctx.base, kind: "dropout", rate: a.num("rate") }),
   describe: (l) => `dropout${namedPart(l)} ${l.rate}`,
-  lower: (layer, input, ctx) => (layer.rate > 0 ? ctx.add("dropout", [input], layerOutputName(ctx.k), { rate: layer.rate }) : input),
+  lower(layer, input, ctx) {
+    if (layer.rate === 0) return input;
+    const mask = ctx.add("dropout_mask", [input], maskName(ctx.k), { rate: layer.rate });
+    return ctx.add("mul", [input, mask], layerOutputName(ctx.k));
+  },
   diagram: { color: "#cbd5e1", connects: "local" },
 });

@@ -2,11 +2,12 @@
  * `maxpool2d size` and `avgpool2d size`: the largest value or the mean of each window, per
  * channel. Stride defaults to the window (Keras and PyTorch); `same` padding as TensorFlow,
  * where the average counts only the pixels inside the image (Keras' `count_include_pad`-free
- * behaviour). Max pooling keeps each maximum's position for its backward pass.
+ * behaviour). Max pooling lowers to `maxpool2d_argmax(x)` (each maximum's position, an i32
+ * value the backward pass reads) and `maxpool2d(x, argmax)`; average pooling to `avgpool2d(x)`.
  */
 import type { LayerBase, Padding } from "../program.js";
 import { geometryAttrs } from "../ops/conv_geometry.js";
-import { layerOutputName } from "../codegen/names.js";
+import { argmaxName, layerOutputName } from "../codegen/names.js";
 import { arg, namedPart, paddingArg } from "./common.js";
 import { imageInput, pair, windowGeometry } from "./image.js";
 import { defineLayer, type LayerDef } from "./types.js";
@@ -34,7 +35,11 @@ function pool(word: "maxpool2d" | "avgpool2d", doc: string): LayerDef {
       const image = imageInput(word, input, ctx);
       if (image === undefined) return input;
       const g = windowGeometry("pool", image, layer.size, layer.stride, layer.padding, ctx);
-      return g === undefined ? input : ctx.add(word, [input], layerOutputName(ctx.k), geometryAttrs(g));
+      if (g === undefined) return input;
+      const attrs = geometryAttrs(g);
+      if (word === "avgpool2d") return ctx.add(word, [input], layerOutputName(ctx.k), attrs);
+      const argmax = ctx.add("maxpool2d_argmax", [input], argmaxName(ctx.k), attrs);
+      return ctx.add(word, [input, argmax], layerOutputName(ctx.k), attrs);
     },
     diagram: { color: "#94a3b8", connects: "local" },
   });

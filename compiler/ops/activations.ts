@@ -46,6 +46,7 @@ function activationOp(def: ActivationDef): OpDef {
     name: def.kind,
     doc: `elementwise ${def.kind}: ${def.doc}`,
     shape: (inputs) => inputs[0] ?? [],
+    inPlace: true,
     adjoint(node, dOut, g) {
       if (dOut === undefined) throw new Error("bug: activation as loss");
       const saved = def.uses === "out" ? node.id : (node.inputs[0] as number);
@@ -62,4 +63,5 @@ export const activationGrad: OpDef = {
   name: "activation_grad",
   doc: "dL/dx of an activation from dL/dy and the saved value",
   shape: (inputs) => inputs[0] ?? [],
+  inPlace: true,
 };

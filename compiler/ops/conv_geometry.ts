@@ -1,7 +1,7 @@
 /**
- * The geometry shared by the convolution family (conv2d, the pools, im2col) and how it is
- * computed and stored: sizes are attributes of the node, so every emitted loop bound and offset
- * is a literal (the loops themselves are the targets': `codegen/ts/conv.ts`). Layout is NHWC:
+ * The geometry shared by the convolution family (conv2d and its adjoints, the pools) and how it
+ * is computed and stored: sizes are attributes of the node, so every emitted loop bound and
+ * offset is a literal (the loops themselves are the targets': `codegen/ts/conv.ts`). Layout is NHWC:
  * sample r, row y, column x, channel ch lives at `r·H·W·C + (y·W + x)·C + ch`.
  *
  * Padding follows TensorFlow: `valid` uses no padding (out = ⌊(in − k) / s⌋ + 1); `same` gives
@@ -62,4 +62,12 @@ export function geometryOf(attrs: Attrs): Geometry {
 /** Whether some window reaches outside the input (then loops need bounds checks). */
 export function padded(g: Geometry): boolean {
   return g.pt > 0 || g.pl > 0 || (g.oh - 1) * g.sh + g.kh > g.h + g.pt || (g.ow - 1) * g.sw + g.kw > g.w + g.pl;
+}
+
+/**
+ * Whether each window is one pixel, in order (a 1×1 kernel, stride 1, no padding): the image
+ * [n, H, W, C] is then its own window rows [n·H·W, C], and a convolution needs no unfolding.
+ */
+export function pointwise(g: Geometry): boolean {
+  return g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.pt === 0 && g.pl === 0 && g.oh === g.h && g.ow === g.w;
 }

@@ -94,6 +94,7 @@ function lossRoot(op: string): never {
  */
 export const add: OpDef = {
   name: "add",
+  inPlace: true,
   doc: "a + b (broadcast)",
   shape: binaryShape("add"),
   adjoint(node, dOut, g) {
@@ -106,6 +107,7 @@ export const add: OpDef = {
 /** sub(a, b) = a − b. Adjoint: da = dy, db = −dy, each summed back to its input's shape. */
 export const sub: OpDef = {
   name: "sub",
+  inPlace: true,
   doc: "a − b (broadcast)",
   shape: binaryShape("sub"),
   adjoint(node, dOut, g) {
@@ -121,6 +123,7 @@ export const sub: OpDef = {
 /** mul(a, b) = a · b. Adjoint: da = dy·b, db = dy·a, each summed back to its input's shape. */
 export const mul: OpDef = {
   name: "mul",
+  inPlace: true,
   doc: "a · b (broadcast)",
   shape: binaryShape("mul"),
   adjoint(node, dOut, g) {
@@ -142,6 +145,7 @@ export const mul: OpDef = {
 /** div(a, b) = a / b. Adjoint: da = dy / b, db = −dy·a/b² = −(dy·y)/b from the saved output y. */
 export const div: OpDef = {
   name: "div",
+  inPlace: true,
   doc: "a / b (broadcast)",
   shape: binaryShape("div"),
   adjoint(node, dOut, g) {
@@ -185,6 +189,7 @@ const same: OpDef["shape"] = (inputs) => inputs[0] ?? [];
 /** neg(x) = −x. Adjoint: −dy. */
 export const neg: OpDef = {
   name: "neg",
+  inPlace: true,
   doc: "−x",
   shape: same,
   adjoint(node, dOut, g) {
@@ -197,6 +202,7 @@ export const neg: OpDef = {
 /** exp(x). Adjoint: dy·y from the saved output. */
 export const exp: OpDef = {
   name: "exp",
+  inPlace: true,
   doc: "eˣ",
   shape: same,
   adjoint(node, dOut, g) {
@@ -209,6 +215,7 @@ export const exp: OpDef = {
 /** log(x), the natural logarithm. Adjoint: dy / x from the saved input. */
 export const log: OpDef = {
   name: "log",
+  inPlace: true,
   doc: "ln x",
   shape: same,
   adjoint(node, dOut, g) {
@@ -221,6 +228,7 @@ export const log: OpDef = {
 /** rsqrt(x) = 1/√x. Adjoint: −½·dy·y³, computed as −½·(dy·y)/x (y³ = y/x), from the saved input and output. */
 export const rsqrt: OpDef = {
   name: "rsqrt",
+  inPlace: true,
   doc: "1/√x",
   shape: same,
   adjoint(node, dOut, g) {

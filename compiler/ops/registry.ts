@@ -18,14 +18,13 @@ import { biasAdd, sumRows } from "./bias_add.js";
 import { dense } from "./dense.js";
 import { ACTIVATION_OPS, activationGrad } from "./activations.js";
 import { softmax, softmaxGrad } from "./softmax.js";
-import { dropout, dropoutGrad } from "./dropout.js";
+import { dropoutMask } from "./dropout.js";
 import { reshape } from "./reshape.js";
 import { LOSS_OPS, lossGrad } from "./losses.js";
 import { softmaxCrossEntropy, softmaxCrossEntropyGrad } from "./softmax_cross_entropy.js";
 import { sigmoidBce, sigmoidBceGrad } from "./sigmoid_bce.js";
-import { im2col } from "./im2col.js";
 import { conv2d, conv2dDb, conv2dDw, conv2dDx } from "./conv2d.js";
-import { maxpool2d, maxpool2dGrad } from "./maxpool2d.js";
+import { maxpool2d, maxpool2dArgmax, maxpool2dGrad } from "./maxpool2d.js";
 import { avgpool2d, avgpool2dGrad } from "./avgpool2d.js";
 import { batchnorm, batchnormDbeta, batchnormDgamma, batchnormDx, batchnormStats } from "./batchnorm.js";
 import { add, constant, div, exp, log, mul, neg, rsqrt, sub } from "./elementwise.js";
@@ -50,8 +49,7 @@ const OPS: readonly OpDef[] = [
   activationGrad,
   softmax,
   softmaxGrad,
-  dropout,
-  dropoutGrad,
+  dropoutMask,
   // losses, and the fused ones computed from the logits
   ...LOSS_OPS,
   lossGrad,
@@ -60,11 +58,11 @@ const OPS: readonly OpDef[] = [
   sigmoidBce,
   sigmoidBceGrad,
   // the convolutional family
-  im2col,
   conv2d,
   conv2dDx,
   conv2dDw,
   conv2dDb,
+  maxpool2dArgmax,
   maxpool2d,
   maxpool2dGrad,
   avgpool2d,
@@ -111,4 +109,11 @@ export function allOps(): readonly OpDef[] {
 }
 
 export { activationDef, isElementwiseActivation } from "./activations.js";
+export { poolComputesArgmax } from "./maxpool2d.js";
+
+/** Whether autodiff treats the op's output as a constant (`OpDef.noGradient`, or an integer value). */
+export function hasNoGradient(name: string): boolean {
+  const op = opDef(name);
+  return op.noGradient === true || op.dtype !== undefined;
+}
 export { lossDef } from "./losses.js";

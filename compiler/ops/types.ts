@@ -4,7 +4,7 @@
  * An op says what it computes, never how: each target lowers it in its own table
  * (`codegen/ts/lowering.ts`, `codegen/wasm/lowering.ts`).
  */
-import type { Attrs, IrNode, IrShape, Origin } from "../ir.js";
+import type { Attrs, ElementKind, IrNode, IrShape, Origin } from "../ir.js";
 
 /** What an adjoint rule may do: append backward nodes. */
 export interface AdjointBuilder {
@@ -29,8 +29,20 @@ export interface OpDef {
   adjoint?(node: IrNode, dOut: number | undefined, g: AdjointBuilder): readonly (number | undefined)[];
   /** The output shares its input's buffer (reshape): no code, no memory. */
   readonly alias?: boolean;
-  /** Extra buffers, same size as the output (e.g. "mask"). */
-  readonly auxBuffers?: readonly string[];
+  /** The output's element type when it is not the model's float type (a max pool's positions: "i32"). */
+  readonly dtype?: ElementKind;
+  /**
+   * The output carries no gradient back to its inputs (a random dropout mask, integer
+   * positions): autodiff treats it as a constant, and no adjoint reaches it. Implied by `dtype`.
+   */
+  readonly noGradient?: boolean;
+  /**
+   * Elementwise: element i of the output is computed from element i of each input that has the
+   * output's shape (others broadcast), read before element i is written. The buffer plan may
+   * then give the output the bytes of such an input that no later node reads, and every
+   * target's lowering must keep to this (the TypeScript loops do; no wasm kernel lowers these).
+   */
+  readonly inPlace?: boolean;
   /** The forward code reads the training flag (dropout; batchnorm's batch statistics). */
   readonly usesTraining?: boolean;
 }
@@ -64,8 +76,3 @@ export function shapeOfTo(attrs: Attrs): IrShape {
     .split(",")
     .map((d) => (d === "n" ? "n" : Number(d)));
 }
-
-// Transitional: `codegen/wasm/module.ts` imports the kernel requests from here. They belong to
-// the WebAssembly target; once that file imports them from `codegen/wasm/lowering.ts`, this
-// line goes.
-export type { ConvDxRequest, KernelRequest, PoolRequest } from "../codegen/wasm/lowering.js";

@@ -47,8 +47,8 @@ function recordingKernels(): { kernels: Kernels; log: string[] } {
     log,
     kernels: {
       request: accept("request", (r: { out: string }) => r.out),
+      conv: accept("conv", (r: { product: { out: string } }) => r.product.out),
       maxpool: accept("maxpool", (r: { out: string }) => r.out),
-      im2col: accept("im2col", (r: { out: string }) => r.out),
       convDx: accept("convDx", (r: { dx: string }) => r.dx),
     },
   };

@@ -6,7 +6,7 @@
  */
 import { GraphBuilder, type Attrs, type Graph, type IrNode, type IrShape } from "../../compiler/ir.js";
 import { opDef } from "../../compiler/ops/registry.js";
-import { auxName, numberLiteral } from "../../compiler/codegen/names.js";
+import { numberLiteral, scratchName } from "../../compiler/codegen/names.js";
 
 export interface OpSample {
   /** The op under test. */
@@ -39,12 +39,14 @@ const POOL = geo(4, 4, 4, 2, 2, 0, 2, 2);
 /** 5×5×2 image, 2×2 windows, stride 2, `same`: 3×3 outputs, the last row and column padded. */
 const AVG = geo(5, 5, 2, 2, 2, 0, 3, 3);
 
-const conv = (b: Builder, act: string, bias: boolean): void => {
-  const x = b.input(["n", 5, 5, 2]);
-  const col = b.op("im2col", [x], CONV, "col1");
-  const w = b.param([3, 3, 3, 2], "w1");
-  const inputs = bias ? [col, x, w, b.param([3], "b1")] : [col, x, w];
-  b.op("conv2d", inputs, { ...CONV, f: 3, act, bias }, "h1");
+/** 4×4×2 image, a 1×1 kernel: the image is its own window rows. */
+const POINTWISE = geo(4, 4, 2, 1, 1, 0, 4, 4);
+
+const conv = (b: Builder, act: string, bias: boolean, g: Record<string, number> = CONV): void => {
+  const x = b.input(["n", g["h"]!, g["w"]!, g["c"]!]);
+  const w = b.param([3, g["kh"]!, g["kw"]!, g["c"]!], "w1");
+  const inputs = bias ? [x, w, b.param([3], "b1")] : [x, w];
+  b.op("conv2d", inputs, { ...g, f: 3, act, bias }, "h1");
 };
 
 const activation = (op: string, attrs: Attrs = {}): Build => (b) => void b.op(op, [b.input(["n", 5])], attrs, "h1");
@@ -68,8 +70,8 @@ const SAMPLES: readonly (readonly [string, Build])[] = [
     "matmul_nn-fused",
     (b) => {
       const h = b.param(["n", 4], "h1");
-      const drop = b.op("dropout", [h], { rate: 0.5 }, "h2");
-      b.op("matmul_nn", [b.param(["n", 5], "dz3"), b.param([5, 4], "w3"), h, drop], { act: "relu", mask: true }, "dz1");
+      const mask = b.op("dropout_mask", [h], { rate: 0.5 }, "mask2");
+      b.op("matmul_nn", [b.param(["n", 5], "dz3"), b.param([5, 4], "w3"), h, mask], { act: "relu", mask: true }, "dz1");
     },
   ],
   ["matmul_nn-elu", (b) => void b.op("matmul_nn", [b.param(["n", 5], "dz2"), b.param([5, 4], "w2"), b.param(["n", 4], "h1")], { act: "elu", alpha: 1 }, "dz1")],
@@ -86,14 +88,7 @@ const SAMPLES: readonly (readonly [string, Build])[] = [
   ["activation_grad", (b) => void b.op("activation_grad", [b.param(["n", 5], "dh1"), b.param(["n", 5], "h1")], { act: "leaky_relu", alpha: 0.2 }, "dz1")],
   ["softmax", activation("softmax")],
   ["softmax_grad", (b) => void b.op("softmax_grad", [b.param(["n", 5], "dh1"), b.param(["n", 5], "h1")], {}, "dz1")],
-  ["dropout", (b) => void b.op("dropout", [b.input(["n", 5])], { rate: 0.25 }, "h1")],
-  [
-    "dropout_grad",
-    (b) => {
-      const drop = b.op("dropout", [b.param(["n", 5], "h1")], { rate: 0.25 }, "h2");
-      b.op("dropout_grad", [b.param(["n", 5], "dh2"), drop], {}, "dh1");
-    },
-  ],
+  ["dropout_mask", (b) => void b.op("dropout_mask", [b.input(["n", 5])], { rate: 0.25 }, "mask1")],
   // losses
   ["mse", loss("mse")],
   ["mae", loss("mae")],
@@ -106,20 +101,25 @@ const SAMPLES: readonly (readonly [string, Build])[] = [
   ["sigmoid_bce", loss("sigmoid_bce")],
   ["sigmoid_bce_grad", (b) => void b.op("sigmoid_bce_grad", [b.param(["n", 3], "h2"), b.label(["n", 3])], {}, "dz2")],
   // convolutions and pools
-  ["im2col", (b) => void b.op("im2col", [b.input(["n", 5, 5, 2])], CONV, "col1")],
   ["conv2d", (b) => conv(b, "relu", true)],
   ["conv2d-sigmoid", (b) => conv(b, "sigmoid", false)],
+  ["conv2d-pointwise", (b) => conv(b, "relu", true, POINTWISE)],
   ["conv2d_dx", (b) => void b.op("conv2d_dx", [b.param(["n", 5, 5, 3], "dz1"), b.param([3, 3, 3, 2], "w1")], { ...CONV, f: 3, to: "n,5,5,2" }, "dx")],
-  ["conv2d_dw", (b) => void b.op("conv2d_dw", [b.param(["n", 5, 5, 3], "dz1"), b.param(["n", 25, 18], "col1")], { ...CONV, f: 3 }, "dw1")],
+  ["conv2d_dw", (b) => void b.op("conv2d_dw", [b.param(["n", 5, 5, 3], "dz1"), b.input(["n", 5, 5, 2])], { ...CONV, f: 3 }, "dw1")],
+  ["conv2d_dw-pointwise", (b) => void b.op("conv2d_dw", [b.param(["n", 4, 4, 3], "dz1"), b.input(["n", 4, 4, 2])], { ...POINTWISE, f: 3 }, "dw1")],
   ["conv2d_db", (b) => void b.op("conv2d_db", [b.param(["n", 5, 5, 3], "dz1")], { ...CONV, f: 3 }, "db1")],
-  ["maxpool2d", (b) => void b.op("maxpool2d", [b.param(["n", 4, 4, 4], "h1")], POOL, "h2")],
+  // The positions alone (a pool computing them itself gives them no code: the next sample).
+  ["maxpool2d_argmax", (b) => void b.op("maxpool2d_argmax", [b.param(["n", 4, 4, 4], "h1")], POOL, "argmax2")],
   [
-    "maxpool2d_grad",
+    "maxpool2d",
     (b) => {
-      const pool = b.op("maxpool2d", [b.param(["n", 4, 4, 4], "h1")], POOL, "h2");
-      b.op("maxpool2d_grad", [b.param(["n", 2, 2, 4], "dh2"), pool], { ...POOL, to: "n,4,4,4" }, "dh1");
+      const h = b.param(["n", 4, 4, 4], "h1");
+      b.op("maxpool2d", [h, b.op("maxpool2d_argmax", [h], POOL, "argmax2")], POOL, "h2");
     },
   ],
+  // Positions computed elsewhere: the values are read at them.
+  ["maxpool2d-gather", (b) => void b.op("maxpool2d", [b.param(["n", 4, 4, 4], "h1"), b.param(["n", 2, 2, 4], "argmax2")], POOL, "h2")],
+  ["maxpool2d_grad", (b) => void b.op("maxpool2d_grad", [b.param(["n", 2, 2, 4], "dh2"), b.param(["n", 2, 2, 4], "argmax2")], { ...POOL, to: "n,4,4,4" }, "dh1")],
   ["avgpool2d", (b) => void b.op("avgpool2d", [b.param(["n", 5, 5, 2], "h1")], AVG, "h2")],
   ["avgpool2d_grad", (b) => void b.op("avgpool2d_grad", [b.param(["n", 3, 3, 2], "dh2")], { ...AVG, to: "n,5,5,2" }, "dh1")],
   // batch normalization
@@ -138,6 +138,14 @@ const SAMPLES: readonly (readonly [string, Build])[] = [
   ["add", (b) => void b.op("add", [b.input(["n", 3, 4]), b.param([4], "p1")], {}, "v1")],
   ["sub", (b) => void b.op("sub", [b.input(["n", 4]), b.param(["n", 4], "p1")], {}, "v1")],
   ["mul", (b) => void b.op("mul", [b.input(["n", 3, 4]), b.param([3, 1], "p1")], {}, "v1")],
+  // By a dropout mask (the dropout layer): a copy at inference, where the mask is not computed.
+  [
+    "mul-dropout",
+    (b) => {
+      const x = b.input(["n", 5]);
+      b.op("mul", [x, b.op("dropout_mask", [x], { rate: 0.25 }, "mask1")], {}, "h1");
+    },
+  ],
   ["div", (b) => void b.op("div", [b.input(["n", 4]), b.op("constant", [], { value: 4 }, "c1")], {}, "v1")],
   ["constant", (b) => void b.op("constant", [], { value: 0.5 }, "c1")],
   ["neg", unary("neg")],
@@ -169,7 +177,7 @@ function build(id: string, f: Build): OpSample {
         inputs.map((i) => g.node(i).shape),
         attrs,
       );
-      return g.add({ op, inputs, shape, attrs, name, phase: "forward" });
+      return g.add({ op, inputs, shape, attrs, name, phase: "forward", dtype: opDef(op).dtype });
     },
   };
   f(b);
@@ -186,8 +194,8 @@ export function opSamples(): OpSample[] {
 
 /**
  * The fields of the emission context for a sample's graph: every node's buffer is its name
- * (a loss writes `value`), extra buffers are `<name><What>`, the names of the generator's
- * locals as `module.ts` gives them.
+ * (a loss writes `value`), scratch memory is `<node><Role>` (the sample's node: the last one),
+ * the names of the generator's locals as `module.ts` gives them.
  */
 export function sampleContext(graph: Graph) {
   const node = (id: number): IrNode => {
@@ -195,14 +203,15 @@ export function sampleContext(graph: Graph) {
     if (n === undefined) throw new Error(`no node ${id}`);
     return n;
   };
+  const last = graph.nodes[graph.nodes.length - 1] as IrNode;
   return {
     ref: (id: number): string => (node(id).shape.length === 0 ? "value" : node(id).name),
-    aux: (id: number, what: string): string => auxName(node(id).name, what),
+    scratch: (role: string): string => scratchName(last.name, role),
     num: numberLiteral,
     node,
+    readers: (id: number): IrNode[] => graph.nodes.filter((n) => n.inputs.includes(id)),
     rand: "rand",
     lossVar: "value",
     training: "training",
-    gather: (_width: number) => ({ idx: "gatherIdx", val: "gatherVal" }),
   };
 }

@@ -114,6 +114,10 @@ const NETS: Record<string, NetSpec> = {
   convSame: { input: "[7, 6, 4]", layers: ["conv2d 4, 3, relu, padding: same", "conv2d 8, 2, padding: same", "maxpool2d 3, stride: 1", "flatten", "dense 2, sigmoid"], loss: "binary_cross_entropy", batch: 4 },
   // A convolution's input gradient through a strided, unpadded second convolution (col2im).
   convStride: { input: "[9, 9, 4]", layers: ["conv2d 4, 3, relu, padding: same", "conv2d 8, 3, tanh, stride: 2", "flatten", "dense 3, softmax"], loss: "cross_entropy", batch: 3, optimizer: "adam(lr: 0.01)" },
+  // Pointwise (1×1) convolutions read their image as rows (the first one: the input's copy), then the kernel's row count is n·pixels.
+  pointwise: { input: "[5, 5, 4]", layers: ["conv2d 8, 1, relu", "conv2d 4, 1, tanh", "conv2d 4, 3, relu, padding: same", "flatten", "dense 3, softmax"], loss: "cross_entropy", batch: 3, optimizer: "adam(lr: 0.01)" },
+  // Channels not a multiple of 4: the windows are unfolded and folded back 4 channels at a time, the rest one by one.
+  convOddChannels: { input: "[7, 7, 3]", layers: ["conv2d 5, 3, relu, padding: same", "conv2d 6, 3, relu, stride: 2", "maxpool2d 3", "flatten", "dense 3, softmax"], loss: "cross_entropy", batch: 3, optimizer: "adam(lr: 0.01)" },
   // Frozen parameters: batchnorm's running statistics are outside the update kernel's ranges.
   // (No bias before a batchnorm: its exactly-zero gradient would make Adam's step a coin toss.)
   batchnorm: { input: "6", layers: ["dense 8, bias: false", "batchnorm momentum: 0.9", "activation relu", "dense 3, softmax"], loss: "cross_entropy", batch: 5, optimizer: "adamw(lr: 0.01, weight_decay: 0.01)" },
@@ -151,6 +155,15 @@ describe("kernels: wasm", () => {
     const { js, wasm } = models(source(NETS["tanhWide"]!));
     // 1 − y² at y ≈ ±1 is all rounding: the gradients are compared loosely here.
     sideBySide(js, wasm, { weightScale: 30, gradTol: 5e-2 });
+  });
+
+  it("convolutions run as one kernel each, over the batch (a pointwise one over its n·pixels rows)", () => {
+    const { code } = models(source(NETS["pointwise"]!));
+    expect(code).toMatch(/kernels\.h1\(n \* 25\);/);
+    expect(code).toMatch(/kernels\.h3\(n\);/);
+    expect(code).not.toMatch(/let s00 = 0/); // no TypeScript tile left
+    const odd = models(source(NETS["convOddChannels"]!)).code;
+    for (const k of ["h1", "h2", "dw1", "dw2", "dh1"]) expect(odd, k).toMatch(new RegExp(`kernels\\.${k}\\(n\\);`));
   });
 
   it("the MLP example's products all run as kernels (none falls back)", () => {

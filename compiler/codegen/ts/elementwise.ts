@@ -1,8 +1,8 @@
 /**
  * TypeScript lowerings of the elementwise ops: the activations and their shared backward
- * (`activation_grad`), bias_add, dropout and its backward, and the broadcasting primitives
- * (add, sub, mul, div, constant, neg, exp, log, rsqrt). Same-shape operands give one flat
- * loop; broadcast operands a strided nest (`loops.ts`).
+ * (`activation_grad`), bias_add, the dropout mask, and the broadcasting primitives (add, sub,
+ * mul, div, constant, neg, exp, log, rsqrt). Same-shape operands give one flat loop; broadcast
+ * operands a strided nest (`loops.ts`).
  */
 import { alphaOf, attrNum, attrStr } from "../../ops/types.js";
 import { sameShape } from "../../ops/elementwise.js";
@@ -54,24 +54,24 @@ export const ELEMENTWISE: Readonly<Record<string, TsLowering>> = {
     return `for (let r = 0; r < n; r++) {\nfor (let j = 0; j < ${m}; j++) ${out}[r * ${m} + j] = ${ctx.ref(z)}[r * ${m} + j] + ${ctx.ref(b)}[j];\n}`;
   },
 
-  // Training: each value kept with probability 1 − rate and scaled by 1/(1 − rate), the mask saved; inference: a copy.
-  dropout(node, ctx) {
+  // Training: 0 with probability rate, else 1/(1 − rate), one draw per element in order.
+  // Inference: nothing — the mask is all ones, and the mul reading it copies instead.
+  dropout_mask(node, ctx) {
     const rate = attrNum(node.attrs, "rate");
-    const h = ctx.ref(node.inputs[0] as number);
-    const out = ctx.ref(node.id);
-    const mask = ctx.aux(node.id, "mask");
-    const train = eachElement(node, `const m = ${ctx.rand}() < ${ctx.num(rate)} ? 0 : ${ctx.num(1 / (1 - rate))};\n${mask}[i] = m;\n${out}[i] = ${h}[i] * m;`);
-    return `if (${ctx.training}) {\n${train}\n} else {\n${eachElement(node, `${out}[i] = ${h}[i];`)}\n}`;
-  },
-
-  dropout_grad(node, ctx) {
-    const [dy, d] = node.inputs as [number, number];
-    return eachElement(node, `${ctx.ref(node.id)}[i] = ${ctx.ref(dy)}[i] * ${ctx.aux(d, "mask")}[i];`);
+    const mask = ctx.ref(node.id);
+    return `if (${ctx.training}) {\n${eachElement(node, `${mask}[i] = ${ctx.rand}() < ${ctx.num(rate)} ? 0 : ${ctx.num(1 / (1 - rate))};`)}\n}`;
   },
 
   add: binary((a, b) => `${a} + ${b}`),
   sub: binary((a, b) => `${a} - ${b}`),
-  mul: binary((a, b) => `${a} * ${b}`),
+  mul(node, ctx) {
+    const product = binary((a, b) => `${a} * ${b}`)(node, ctx);
+    // A dropout mask is computed in training only (at inference it is all ones): copy then.
+    const [a, b] = node.inputs as [number, number];
+    const other = ctx.node(b).op === "dropout_mask" ? a : ctx.node(a).op === "dropout_mask" ? b : undefined;
+    if (other === undefined || node.phase !== "forward" || !sameShape(ctx.node(other).shape, node.shape)) return product;
+    return `if (${ctx.training}) {\n${product}\n} else {\n${eachElement(node, `${ctx.ref(node.id)}[i] = ${readAt(ctx, other, "i")};`)}\n}`;
+  },
   div: binary((a, b) => `${a} / ${b}`),
   // Fills its own one-element buffer (the binary ops paste the literal instead).
   constant: (node, ctx) => `${ctx.ref(node.id)}[0] = ${ctx.num(attrNum(node.attrs, "value"))};`,

@@ -2,7 +2,8 @@
  * The matrix products as one typed request each (`productOf`: operands, shape and strides,
  * epilogue as data, built once from the node and used by every target), and their TypeScript
  * lowerings: matmul, dense, matmul_nn, matmul_tn, rendered by the tiled `gemm`. conv2d and
- * conv2d_dw are products too (`conv.ts` lowers them).
+ * conv2d_dw are products too, over one sample's unfolded windows at a time (`conv.ts` lowers
+ * conv2d with it; the wasm target's `conv.ts` both).
  *
  * Strides are chosen so the inner loop reads both operands with constant offsets:
  *
@@ -13,9 +14,9 @@
  */
 import type { IrNode } from "../../ir.js";
 import { alphaOf, attrNum } from "../../ops/types.js";
-import { geometryOf } from "../../ops/conv_geometry.js";
+import { geometryOf, pointwise } from "../../ops/conv_geometry.js";
 import { gemm, type EpilogueActivation, type Product } from "../gemm.js";
-import type { EmitContext, TsLowering } from "./context.js";
+import { gatherScratch, type EmitContext, type TsLowering } from "./context.js";
 
 /** The activation an op applies in its epilogue (`act` attribute), none for "linear". */
 function activationOf(node: IrNode): EpilogueActivation | undefined {
@@ -42,13 +43,13 @@ export function productOf(node: IrNode, ctx: EmitContext): Product {
       return { ...forwardShape(node, ctx), epilogue: { kind: "forward", ...(bias !== undefined ? { bias } : {}), ...(act !== undefined ? { act } : {}) } };
     }
     case "matmul_nn": {
-      // matmul_nn(dy, w[, saved][, dropout node]): dy [n, M]·w [M, K], times the mask and act′(saved).
+      // matmul_nn(dy, w[, saved][, dropout mask]): dy [n, M]·w [M, K], times the mask and act′(saved).
       const [dy, w] = node.inputs as [number, number];
       const [m, k] = ctx.node(w).shape as [number, number];
       let extra = 2;
       const act = activationOf(node);
       const actGrad = act !== undefined ? { ...act, saved: ctx.ref(node.inputs[extra++] as number) } : undefined;
-      const mask = node.attrs["mask"] === true ? ctx.aux(node.inputs[extra++] as number, "mask") : undefined;
+      const mask = node.attrs["mask"] === true ? ctx.ref(node.inputs[extra++] as number) : undefined;
       return {
         a: ctx.ref(dy),
         b: ctx.ref(w),
@@ -72,18 +73,19 @@ export function productOf(node: IrNode, ctx: EmitContext): Product {
       return { a: ctx.ref(dy), b: ctx.ref(x), out: ctx.ref(node.id), rows: m, cols: k, depth: "n", aR: 1, aD: m, bD: k, bC: 1, oR: k, oC: 1, epilogue: { kind: "forward" } };
     }
     case "conv2d": {
-      // conv2d(col, x, w[, b]): the window rows col [n·OH·OW, K] times wᵀ, w [F, K].
+      // conv2d(x, w[, b]): each sample's windows as rows, [OH·OW, K], times wᵀ, w [F, K] —
+      // unfolded into scratch one sample at a time, or the image itself when pointwise.
       const g = geometryOf(node.attrs);
       const f = attrNum(node.attrs, "f");
       const k = g.kh * g.kw * g.c;
-      const [col, , w, b] = node.inputs as [number, number, number, number | undefined];
+      const positions = g.oh * g.ow;
+      const [x, w, b] = node.inputs as [number, number, number | undefined];
       const act = activationOf(node);
+      const rows = pointwise(g) ? { a: ctx.ref(x), rows: "n" as const, rowsPerSample: positions } : { a: windowsOf(node, ctx), rows: positions, sample: { out: positions * f } };
       return {
-        a: ctx.ref(col),
+        ...rows,
         b: ctx.ref(w),
         out: ctx.ref(node.id),
-        rows: "n",
-        rowsPerSample: g.oh * g.ow,
         cols: f,
         depth: k,
         aR: k,
@@ -96,16 +98,26 @@ export function productOf(node: IrNode, ctx: EmitContext): Product {
       };
     }
     case "conv2d_dw": {
-      // conv2d_dw(dz, col) = dzᵀ·col [F, K], the batch's window rows as the reduction.
+      // conv2d_dw(dz, x) = Σ dzᵀ·windows [F, K]: over one sample's windows at a time (added
+      // up), or over the batch's pixels at once when pointwise. (The wasm kernels' form: the
+      // TypeScript lowering reads the windows in place, `conv.ts`.)
       const g = geometryOf(node.attrs);
       const f = attrNum(node.attrs, "f");
       const k = g.kh * g.kw * g.c;
-      const [dz, col] = node.inputs as [number, number];
-      return { a: ctx.ref(dz), b: ctx.ref(col), out: ctx.ref(node.id), rows: f, cols: k, depth: "n", rowsPerSample: g.oh * g.ow, aR: 1, aD: f, bD: k, bC: 1, oR: k, oC: 1, epilogue: { kind: "forward" } };
+      const positions = g.oh * g.ow;
+      const [dz, x] = node.inputs as [number, number];
+      const depth = pointwise(g) ? { b: ctx.ref(x), depth: "n" as const, rowsPerSample: positions } : { b: windowsOf(node, ctx), depth: positions, sample: { a: positions * f }, accumulate: true };
+      return { ...depth, a: ctx.ref(dz), out: ctx.ref(node.id), rows: f, cols: k, aR: 1, aD: f, bD: k, bC: 1, oR: k, oC: 1, epilogue: { kind: "forward" } };
     }
     default:
       throw new Error(`bug: ${node.op} is not a matrix product`);
   }
+}
+
+/** The scratch that one sample's windows are unfolded into ([OH·OW, K]) for a conv2d or conv2d_dw node. */
+export function windowsOf(node: IrNode, ctx: EmitContext): string {
+  const g = geometryOf(node.attrs);
+  return ctx.scratch("windows", g.oh * g.ow * g.kh * g.kw * g.c, `one sample's ${g.kh}×${g.kw} windows as rows, for ${node.name}`);
 }
 
 /** Inputs worth gathering: the model's input (images are mostly background) and ReLU outputs. */
@@ -122,7 +134,7 @@ const GATHER_MIN_DEPTH = 64;
 const forward: TsLowering = (node, ctx) => {
   const p = productOf(node, ctx);
   const sparse = typeof p.depth === "number" && p.depth >= GATHER_MIN_DEPTH && likelySparse(ctx, node.inputs[0] as number);
-  return gemm(p, { num: ctx.num, ...(sparse ? { gather: ctx.gather(p.depth as number) } : {}) });
+  return gemm(p, { num: ctx.num, ...(sparse ? { gather: gatherScratch(ctx, p.depth as number) } : {}) });
 };
 
 /** Any other product, as it is. */

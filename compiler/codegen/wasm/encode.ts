@@ -67,10 +67,12 @@ export class Body {
     this.names = paramTypes.map((_, i) => paramNames[i] ?? `p${i}`);
   }
 
-  /** A new local of this type (named in the text format); its index. Parameters come first. */
+  /** A new local of this type (named in the text format, a number appended if the name is taken); its index. Parameters come first. */
   local(type: ValType, name = `l${this.names.length}`): number {
+    let unique = name;
+    for (let k = 2; this.names.includes(unique); k++) unique = `${name}${k}`;
     this.locals.push(type);
-    this.names.push(name);
+    this.names.push(unique);
     return this.params + this.locals.length - 1;
   }
   get paramNames(): readonly string[] {
@@ -224,8 +226,16 @@ export class Body {
   v128Bitselect(): this {
     return this.simd("v128.bitselect", 0x52);
   }
-  f32ConvertI32U(): this {
-    return this.op("f32.convert_i32_u", 0xb3);
+  /** A v128 constant of four i32 lanes. */
+  i32x4Const(lanes: readonly [number, number, number, number]): this {
+    const bytes = [...new Uint8Array(new Int32Array(lanes).buffer)];
+    return this.simd(`v128.const i32x4 ${lanes.join(" ")}`, 0x0c, ...bytes);
+  }
+  i32x4Splat(): this {
+    return this.simd("i32x4.splat", 0x11);
+  }
+  i32x4Add(): this {
+    return this.simd("i32x4.add", 0xae);
   }
   f32x4ExtractLane(lane: number): this {
     return this.simd(`f32x4.extract_lane ${lane}`, 0x1f, lane);

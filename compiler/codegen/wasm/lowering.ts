@@ -1,8 +1,9 @@
 /**
  * The WebAssembly target's lowering table (`kernels: "wasm"`): op name → the call of a SIMD
- * kernel, for the ops that have kernels — the matrix products, max pooling, im2col and a
+ * kernel, for the ops that have kernels — the matrix products, the convolutions (each
+ * unfolding its windows itself, one sample at a time: `conv.ts`), max pooling and a
  * convolution's input gradient. A lowering returns undefined when these settings have no
- * kernel (an epilogue the kernels lack, channels not a multiple of 4, a buffer outside the
+ * kernel (an epilogue the kernels lack, windows too wide to unroll, a buffer outside the
  * memory, …): then the node gets its TypeScript lowering (`ts/lowering.ts`). Every other op is
  * named in `TS_FALLBACK`: an op in neither list is a bug, never a silent fallback
  * (`tests/compiler/targets.test.ts` checks both lists against the registry).
@@ -12,8 +13,9 @@
  */
 import type { IrNode } from "../../ir.js";
 import type { Geometry } from "../../ops/conv_geometry.js";
-import { geometryOf } from "../../ops/conv_geometry.js";
+import { geometryOf, pointwise } from "../../ops/conv_geometry.js";
 import { attrNum } from "../../ops/types.js";
+import { poolComputesArgmax } from "../../ops/registry.js";
 import type { EmitContext } from "../ts/context.js";
 import { productOf } from "../ts/products.js";
 import { kernelRequest, type KernelRequest } from "./products.js";
@@ -24,8 +26,19 @@ export type { KernelRequest } from "./products.js";
 export interface PoolRequest extends Geometry {
   readonly x: string;
   readonly out: string;
-  /** Where each maximum came from, within its sample. */
+  /** Where each maximum came from, within its sample (an int32 buffer). */
   readonly arg: string;
+}
+
+/**
+ * A convolution's product over one sample's windows at a time, for `WasmKernels.conv`: the
+ * kernel unfolds each sample's windows of `image` into `windows` (scratch), then runs
+ * `product` — one sample's, reading `windows` as A (conv2d) or B (conv2d_dw).
+ */
+export interface ConvRequest extends Geometry {
+  readonly image: string;
+  readonly windows: string;
+  readonly product: KernelRequest;
 }
 
 /** A convolution's input gradient for `WasmKernels.convDx`: dz [n, OH, OW, F], w [F, KH, KW, C] → dx. */
@@ -41,29 +54,33 @@ export interface ConvDxRequest extends Geometry {
 /** What the lowerings ask of the kernels: each registers a kernel and returns its call, or returns undefined. */
 export interface Kernels {
   request(r: KernelRequest): string | undefined;
+  conv(r: ConvRequest): string | undefined;
   maxpool(r: PoolRequest): string | undefined;
-  im2col(r: Omit<PoolRequest, "arg">): string | undefined;
   convDx(r: ConvDxRequest): string | undefined;
 }
 
 /** The wasm lowering of one op: the statements calling its kernels, or undefined for "use the TypeScript lowering". */
 export type WasmLowering = (node: IrNode, ctx: EmitContext, kernels: Kernels) => string | undefined;
 
-/**
- * `call` (which passes the batch `n`) run with `n` counting a convolution's window rows, n ×
- * `perSample`. `WasmKernels.request` writes its calls with `n`; once it writes the row count
- * itself (it has `rowsPerSample`), this rebinding goes.
- */
-function overRows(perSample: number | undefined, call: string): string {
-  if (perSample === undefined || perSample === 1) return call;
-  return `const rows = n * ${perSample};\n{\nconst n = rows;\n${call}\n}`;
-}
-
 /** A matrix product as one kernel, when the kernels have its epilogue. */
 const product: WasmLowering = (node, ctx, kernels) => {
   const r = kernelRequest(productOf(node, ctx));
-  const call = r !== undefined ? kernels.request(r) : undefined;
-  return call !== undefined ? overRows(r?.rowsPerSample, call) : undefined;
+  return r !== undefined ? kernels.request(r) : undefined;
+};
+
+/**
+ * conv2d and conv2d_dw: one kernel that unfolds each sample's windows and runs the product
+ * over them; a pointwise kernel reads the image as its rows, a plain product.
+ */
+const convolution: WasmLowering = (node, ctx, kernels) => {
+  const g = geometryOf(node.attrs);
+  const p = productOf(node, ctx);
+  const r = kernelRequest(p);
+  if (r === undefined) return undefined;
+  if (pointwise(g)) return kernels.request(r);
+  const forward = node.op === "conv2d";
+  const image = node.inputs[forward ? 0 : 1] as number;
+  return kernels.conv({ ...g, image: ctx.ref(image), windows: forward ? p.a : p.b, product: r });
 };
 
 export const WASM_LOWERINGS: ReadonlyMap<string, WasmLowering> = new Map<string, WasmLowering>([
@@ -71,10 +88,17 @@ export const WASM_LOWERINGS: ReadonlyMap<string, WasmLowering> = new Map<string,
   ["dense", product],
   ["matmul_nn", product],
   ["matmul_tn", product],
-  ["conv2d", product],
-  ["conv2d_dw", product],
-  ["maxpool2d", (node, ctx, kernels) => kernels.maxpool({ x: ctx.ref(node.inputs[0] as number), out: ctx.ref(node.id), arg: ctx.aux(node.id, "argmax"), ...geometryOf(node.attrs) })],
-  ["im2col", (node, ctx, kernels) => kernels.im2col({ x: ctx.ref(node.inputs[0] as number), out: ctx.ref(node.id), ...geometryOf(node.attrs) })],
+  ["conv2d", convolution],
+  ["conv2d_dw", convolution],
+  [
+    // The kernel writes the positions with the maxima, so only a pool that computes its argmax input.
+    "maxpool2d",
+    (node, ctx, kernels) => {
+      if (!poolComputesArgmax(node, ctx.node)) return undefined;
+      const [x, argmax] = node.inputs as [number, number];
+      return kernels.maxpool({ x: ctx.ref(x), out: ctx.ref(node.id), arg: ctx.ref(argmax), ...geometryOf(node.attrs) });
+    },
+  ],
   [
     "conv2d_dx",
     (node, ctx, kernels) => {
@@ -100,8 +124,7 @@ export const TS_FALLBACK: ReadonlySet<string> = new Set([
   "gelu",
   "activation_grad",
   "bias_add",
-  "dropout",
-  "dropout_grad",
+  "dropout_mask",
   "add",
   "sub",
   "mul",
@@ -131,6 +154,8 @@ export const TS_FALLBACK: ReadonlySet<string> = new Set([
   "sum_to",
   // the rest of the convolution family
   "conv2d_db",
+  // no code of its own when the pool after it computes both (the wasm max-pool kernel does)
+  "maxpool2d_argmax",
   "maxpool2d_grad",
   "avgpool2d",
   "avgpool2d_grad",

@@ -1,31 +1,35 @@
 /**
- * The WebAssembly half of a module generated with `kernels: "wasm"`: where each float buffer
- * lives in the kernels' linear memory, which matrix products became kernels, and the code
- * that embeds, compiles and instantiates them.
+ * The WebAssembly half of a module generated with `kernels: "wasm"`: where each buffer lives
+ * in the kernels' linear memory, which ops became kernels, and the code that embeds, compiles
+ * and instantiates them.
  *
- * The memory is fixed in size (initial = maximum pages), so the `Float32Array` views the
+ * The memory is fixed in size (initial = maximum pages), so the typed-array views the
  * TypeScript side holds on it never detach. Its layout, in bytes:
  *
- *     params | grads | optimizer moments | the float32 arena of the buffer plan
+ *     params | grads | optimizer moments | the arena of the buffer plan
  *
- * each block 16-byte aligned. The arena (`../buffers.ts`) holds activations, adjoints, masks,
- * the kernels' scratch memory and, when a kernel reads it, a copy of the input, at planned
- * offsets: buffers whose lifetimes do not overlap share bytes. Kernels are registered while
- * the ops emit their code (by buffer name: the scratch they need joins the plan as the
- * current node's) and built, with every address a constant, once the plan is placed.
+ * each block 16-byte aligned. The arena (`../buffers.ts`) holds every other buffer of the
+ * model — activations, adjoints, masks, a max pool's int32 positions, scratch memory (a
+ * convolution's unfolded windows, a transposed operand, gather lists) and, when a kernel reads
+ * it, a copy of the input — at planned offsets: buffers whose lifetimes do not overlap share
+ * bytes. Kernels are registered while the ops emit their code (by buffer name: the scratch
+ * they need joins the plan as the current node's) and built, with every address a constant,
+ * once the plan is placed.
  */
 import { encodeModule, printModule, type WasmFunction } from "./encode.js";
 import { kernelForm, kernelFunction, type KernelSpec } from "./products.js";
 import { updateFunction } from "./update.js";
 import { maxpoolFunction } from "./pooling.js";
-import { col2imFunction, im2colFunction } from "./im2col.js";
-import type { ConvDxRequest, KernelRequest, PoolRequest } from "../../ops/types.js";
+import { unfoldable } from "./im2col.js";
+import { convDxFunction, convFunction } from "./conv.js";
+import type { ConvDxRequest, ConvRequest, KernelRequest, PoolRequest } from "./lowering.js";
 import type { Optimizer } from "../../program.js";
 import { commentText } from "../names.js";
 import { describeOptimizer, optimizerDef } from "../../optimizers/index.js";
-import type { BufferPlan, ScratchRequest, StoragePlan } from "../buffers.js";
+import type { BufferPlan, ElementType, ScratchRequest, StoragePlan } from "../buffers.js";
 
 const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
+const VIEW: Readonly<Record<ElementType, string>> = { float32: "Float32Array", float64: "Float64Array", int32: "Int32Array" };
 const INPUT_COPY = "xIn";
 /** Reductions shorter than this run as axpy loops over a transposed copy of the second operand. */
 const SHORT_DEPTH = 32;
@@ -36,8 +40,8 @@ type At = (name: string) => number;
 export class WasmKernels {
   /** Byte addresses of parameter and gradient views, fixed from the start. */
   private readonly views = new Map<string, number>();
-  /** Names of the float buffers the plan will place in the memory. */
-  private readonly planned = new Set<string>();
+  /** Names of the buffers the plan will place in the memory (values; scratch is added as the ops ask for it). */
+  readonly planned = new Set<string>();
   private readonly paramCount: number;
   private readonly params: number;
   private readonly grads: number;
@@ -56,7 +60,6 @@ export class WasmKernels {
     storage: StoragePlan,
     private readonly momentCount: number,
     private readonly input: { readonly name: string; readonly elements: number },
-    private readonly maxBatch: number,
   ) {
     this.paramCount = storage.paramCount;
     this.params = 0;
@@ -65,9 +68,8 @@ export class WasmKernels {
     this.arenaAt = this.moments + align16(4 * momentCount * this.paramCount);
     storage.storage.forEach((s, id) => {
       if (s.kind === "param" || s.kind === "grad") this.views.set(storage.name(id), (s.kind === "param" ? this.params : this.grads) + 4 * s.offset);
-      else if (s.kind === "buffer" && s.type === "float32") this.planned.add(storage.name(id));
+      else if (s.kind === "buffer") this.planned.add(storage.name(id));
     });
-    for (const b of storage.aux) if (b.type === "float32") this.planned.add(b.name);
   }
 
   /** Adds a kernel and its line in the module's comment; one kernel per output buffer. */
@@ -80,6 +82,7 @@ export class WasmKernels {
   /** Memory that the kernel being registered needs while it runs, placed by the buffer plan. */
   private claim(name: string, elements: number, comment: string): string {
     this.scratch.push({ name, elements, type: "float32", comment });
+    this.planned.add(name);
     return name;
   }
 
@@ -110,12 +113,11 @@ export class WasmKernels {
     return this.inputRead ? { name: INPUT_COPY, elements: this.input.elements, type: "float32", comment: "the input, where the kernels read it" } : undefined;
   }
 
-  /** Fixes every address from the plan (the float32 arena after params, grads and moments) and builds the kernels. */
+  /** Fixes every address from the plan (the arena after params, grads and moments) and builds the kernels. */
   place(plan: BufferPlan): void {
     const address = new Map(this.views);
-    for (const b of plan.buffers) if (b.type === "float32") address.set(b.name, this.arenaAt + 4 * b.offset);
-    const arena = plan.arenas.find((a) => a.type === "float32");
-    this.top = this.arenaAt + 4 * (arena?.elements ?? 0);
+    for (const b of plan.buffers) address.set(b.name, this.arenaAt + b.offset);
+    this.top = this.arenaAt + plan.bytes;
     this.address = address;
     const at = (name: string): number => {
       const a = address.get(name);
@@ -125,9 +127,13 @@ export class WasmKernels {
     this.functions = this.pending.map((p) => p.build(at));
   }
 
-  /** The call of a new kernel for this product, or undefined (no wasm form, or a buffer outside the memory). */
-  request(r: KernelRequest): string | undefined {
-    const { a, b, out, bias, relu, mask, reluGradOf, act, actGradOf, rowsPerSample: _rows, ...shape } = r;
+  /**
+   * A product's kernel spec once the plan is placed, and how it is described; undefined when
+   * it has no wasm form or reads a buffer outside the memory. Claims the scratch its
+   * transposed operand needs, so call it only when the kernel will be registered.
+   */
+  private product(r: KernelRequest): { build: (at: At) => KernelSpec; /** What it computes, after `name(n): `. */ doc: string } | undefined {
+    const { a, b, out, bias, relu, mask, reluGradOf, act, actGradOf, rowsPerSample: _rows, sample, accumulate, ...shape } = r;
     const names = [a, b, out, bias, mask, reluGradOf, actGradOf?.saved].filter((x): x is string => x !== undefined);
     if (!names.every((x) => this.inMemory(x))) return undefined;
     // The form depends on the strides only; addresses are filled in once the plan is placed.
@@ -138,27 +144,50 @@ export class WasmKernels {
     // second operand into scratch memory on each call and run the axpy loop instead.
     const transpose = form === "dot" && typeof r.depth === "number" && r.depth < SHORT_DEPTH && r.cols >= 4 && r.bC === r.depth && r.oC === 1;
     const bT = transpose ? this.claim(`${b}ᵀ for ${out}`, (r.depth as number) * r.cols, `${b} transposed, for the kernel ${out}`) : undefined;
+    const build = (at: At): KernelSpec => {
+      const spec: KernelSpec = {
+        ...shape,
+        name: out,
+        a: at(ra as string),
+        b: at(rb as string),
+        out: at(out),
+        ...(rBias !== undefined ? { bias: at(rBias) } : {}),
+        ...(relu === true ? { relu: true } : {}),
+        ...(rMask !== undefined ? { mask: at(rMask) } : {}),
+        ...(rRelu !== undefined ? { reluGradOf: at(rRelu) } : {}),
+        ...(act !== undefined ? { act } : {}),
+        ...(actGradOf !== undefined && rSaved !== undefined ? { actGradOf: { act: actGradOf.act, saved: at(rSaved) } } : {}),
+        ...(sample !== undefined ? { sample } : {}),
+        ...(accumulate === true ? { accumulate } : {}),
+      };
+      return bT !== undefined ? { ...spec, b: at(bT), bD: r.cols, bC: 1, transposeB: { from: spec.b } } : spec;
+    };
+    return { build, doc: describe(r, transpose ? "axpy" : form) + (transpose ? `, ${b} transposed first` : "") };
+  }
+
+  /** The call of a new kernel for this product (with its row count: n, or n·pixels for a pointwise convolution), or undefined (no wasm form, or a buffer outside the memory). */
+  request(r: KernelRequest): string | undefined {
+    if (r.sample !== undefined || r.accumulate === true) throw new Error(`bug: ${r.out} is one sample's product: a convolution kernel runs it`);
+    const p = this.product(r);
+    if (p === undefined) return undefined;
+    this.register(r.out, (at) => kernelFunction(p.build(at)), `${r.out}(${r.rowsPerSample !== undefined && r.rowsPerSample > 1 ? `n·${r.rowsPerSample}` : "n"}): ${p.doc}`);
+    return `kernels.${r.out}(${rowCount(r)});`;
+  }
+
+  /** The call of a convolution kernel (conv2d or conv2d_dw: each sample's windows unfolded, then the product), or undefined. */
+  conv(r: ConvRequest): string | undefined {
+    const { image, windows, product, ...g } = r;
+    if (!unfoldable(g) || !this.inMemory(image) || !this.inMemory(windows)) return undefined;
+    const p = this.product(product);
+    if (p === undefined) return undefined;
+    const x = this.operand(image);
+    const name = product.out;
     this.register(
-      out,
-      (at) => {
-        const spec: KernelSpec = {
-          ...shape,
-          name: out,
-          a: at(ra as string),
-          b: at(rb as string),
-          out: at(out),
-          ...(rBias !== undefined ? { bias: at(rBias) } : {}),
-          ...(relu === true ? { relu: true } : {}),
-          ...(rMask !== undefined ? { mask: at(rMask) } : {}),
-          ...(rRelu !== undefined ? { reluGradOf: at(rRelu) } : {}),
-          ...(act !== undefined ? { act } : {}),
-          ...(actGradOf !== undefined && rSaved !== undefined ? { actGradOf: { act: actGradOf.act, saved: at(rSaved) } } : {}),
-        };
-        return kernelFunction(bT !== undefined ? { ...spec, b: at(bT), bD: r.cols, bC: 1, transposeB: { from: spec.b } } : spec);
-      },
-      describe(r, transpose ? "axpy" : form) + (transpose ? `, ${b} transposed first` : ""),
+      name,
+      (at) => convFunction({ name, windows: { ...g, x: at(x), col: at(windows) }, product: p.build(at) }),
+      `${name}(n): per sample, the ${g.kh}×${g.kw} windows of ${image} unfolded into ${windows}, then ${p.doc}${product.accumulate === true ? ", added up over the batch" : ""}`,
     );
-    return `kernels.${out}(n);`;
+    return `kernels.${name}(n);`;
   }
 
   private get pages(): number {
@@ -171,7 +200,7 @@ export class WasmKernels {
     return this.pages * 65536;
   }
 
-  /** Whether a pooling or im2col kernel can name this buffer (not the input: those read it in TypeScript). */
+  /** Whether a pooling kernel can name this buffer (not the input: a pool never reads it). */
   private laidOut(name: string): boolean {
     return this.views.has(name) || this.planned.has(name);
   }
@@ -184,35 +213,25 @@ export class WasmKernels {
     return `kernels.${r.out}(n);`;
   }
 
-  /** The call of an im2col kernel, or undefined (channels not a multiple of 4, or too wide to unroll). */
-  im2col(r: Omit<PoolRequest, "arg">): string | undefined {
-    if (r.c % 4 !== 0 || (r.kh * r.kw * r.c) / 4 > 1024 || ![r.x, r.out].every((x) => this.laidOut(x))) return undefined;
-    this.register(r.out, (at) => im2colFunction({ ...r, name: r.out, x: at(r.x), col: at(r.out) }), `${r.out}(n): the ${r.kh}×${r.kw} windows of ${r.x} as rows, 4 channels per copy, zeros over the padding`);
-    return `kernels.${r.out}(n);`;
-  }
-
   /**
-   * A convolution's input gradient as two kernels: dcol = dz·w (the axpy loop, into scratch
-   * memory for the batch's window rows), then col2im adds each row back onto its window.
+   * A convolution's input gradient as one kernel, per sample: dz·w (the axpy loop) into
+   * scratch memory for the sample's window rows, then col2im adds each row back onto its window.
    */
   convDx(r: ConvDxRequest): string | undefined {
-    if (r.c % 4 !== 0 || ![r.dz, r.weights, r.dx].every((x) => this.laidOut(x))) return undefined;
+    if (!unfoldable(r) || ![r.dz, r.weights, r.dx].every((x) => this.inMemory(x))) return undefined;
     const positions = r.oh * r.ow;
     const k = r.kh * r.kw * r.c;
-    const cols = `${r.dx}Cols`;
-    const dcol = this.claim(cols, this.maxBatch * positions * k, `the window rows of ${r.dx}, for the kernel ${cols}`);
+    const { dz, weights, dx, f, ...g } = r;
+    const cols = this.claim(`${dx}Windows`, positions * k, `one sample's window rows of ${dx}, for its kernel`);
+    const product: KernelRequest = { a: dz, b: weights, out: cols, rows: positions, cols: k, depth: f, aR: f, aD: 1, bD: k, bC: 1, oR: k, oC: 1, sample: { a: positions * f } };
+    const p = this.product(product);
+    if (p === undefined) throw new Error(`bug: no kernel for ${dx}'s window rows`);
     this.register(
-      cols,
-      (at) => kernelFunction({ name: cols, a: at(r.dz), b: at(r.weights), out: at(dcol), rows: "n", cols: k, depth: r.f, aR: r.f, aD: 1, bD: k, bC: 1, oR: k, oC: 1 }),
-      `${cols}(n·${positions}): n·${positions}×${k}, sums of ${r.f} products of ${r.dz} and ${r.weights}, into scratch memory (axpy loop)`,
+      dx,
+      (at) => convDxFunction({ name: dx, windows: { ...g, x: at(dx), col: at(cols) }, product: p.build(at) }),
+      `${dx}(n): per sample, ${positions}×${k} sums of ${f} products of ${dz} and ${weights} into ${cols} (axpy loop), then its rows added back onto their ${r.kh}×${r.kw} windows`,
     );
-    const { h, w: width, c, kh, kw, sh, sw, pt, pl, oh, ow } = r;
-    this.register(
-      r.dx,
-      (at) => col2imFunction({ h, w: width, c, kh, kw, sh, sw, pt, pl, oh, ow, name: r.dx, x: at(r.dx), col: at(dcol) }),
-      `${r.dx}(n): ${cols}'s rows added back onto their ${r.kh}×${r.kw} windows, 4 channels per step`,
-    );
-    return `{\nconst rows = n * ${positions};\nkernels.${cols}(rows);\n}\nkernels.${r.dx}(n);`;
+    return `kernels.${dx}(n);`;
   }
 
   /**
@@ -264,11 +283,11 @@ export class WasmKernels {
     const out = [
       `// The matrix products run as WebAssembly SIMD kernels that nnc wrote for this model`,
       `// (${bytes.length} bytes, no toolchain; the text below is their binary in hex; \`nnc compile`,
-      `// --kernels wasm --emit wat\` prints them as text). Each takes the batch size n (a convolution`,
-      `// gets its window rows, n·positions); every address and every other size is a constant:`,
+      `// --kernels wasm --emit wat\` prints them as text). Each takes the batch size n (a pointwise`,
+      `// convolution's product: its pixels, n·positions); every address and every other size is a constant:`,
       ...this.docs.map((d) => `//   ${d}`),
       `// Everything else (softmax, loss, optimizer, …) is the TypeScript below. The model's`,
-      `// float buffers are views of the kernels' memory (${this.pages} × 64 KiB).`,
+      `// buffers are views of the kernels' memory (${this.pages} × 64 KiB).`,
     ];
     if (ts) {
       out.push(
@@ -318,15 +337,15 @@ export class WasmKernels {
       `const grads = new Float32Array(heap, ${this.grads}, ${this.paramCount});`,
     ];
     if (this.momentCount > 0) lines.push(`const moments = new Float32Array(heap, ${this.moments}, ${this.momentCount * this.paramCount}); // optimizer state, laid out like params`);
-    if (this.inputRead) lines.push(`const ${INPUT_COPY} = ${this.view(INPUT_COPY, this.input.elements)}; // the input, where the kernels read it`);
+    if (this.inputRead) lines.push(`const ${INPUT_COPY} = ${this.view(INPUT_COPY, "float32", this.input.elements)}; // the input, where the kernels read it`);
     return lines;
   }
 
-  /** A float32 buffer of the plan as a view of the memory. */
-  view(name: string, elements: number): string {
+  /** A buffer of the plan as a view of the memory. */
+  view(name: string, type: ElementType, elements: number): string {
     const at = this.address?.get(name);
     if (at === undefined) throw new Error(`bug: ${name} has no address in the wasm memory`);
-    return `new Float32Array(heap, ${at}, ${elements})`;
+    return `new ${VIEW[type]}(heap, ${at}, ${elements})`;
   }
 
   /** First statement of `run`: the input copied into the memory, when a kernel reads it. */
@@ -336,6 +355,12 @@ export class WasmKernels {
   }
 }
 
+/** The argument of a product kernel's call: the batch n, or n·pixels for a pointwise convolution. */
+function rowCount(r: KernelRequest): string {
+  return r.rowsPerSample !== undefined && r.rowsPerSample > 1 ? `n * ${r.rowsPerSample}` : "n";
+}
+
+/** What a product kernel computes (its description after `name(n): `). */
 function describe(r: KernelRequest, form: "dot" | "axpy"): string {
   const per = r.rowsPerSample !== undefined && r.rowsPerSample > 1 ? `n·${r.rowsPerSample}` : "n";
   const rows = r.rows === "n" ? per : String(r.rows);
@@ -347,7 +372,6 @@ function describe(r: KernelRequest, form: "dot" | "axpy"): string {
     r.reluGradOf !== undefined ? `where ${r.reluGradOf} > 0` : "",
     r.actGradOf !== undefined ? `× ${r.actGradOf.act}′ from ${r.actGradOf.saved}` : "",
   ].filter((x) => x !== "");
-  const sum = r.depth === "n" ? (per === "n" ? "over the batch of products" : `over the batch's ${per} window rows of products`) : `of ${r.depth} products`;
-  const call = per === "n" ? "(n)" : `(n·${r.rowsPerSample})`;
-  return `${r.out}${call}: ${rows}×${r.cols}, sums ${sum} of ${r.a} and ${r.b}${epilogue.length > 0 ? ", then " + epilogue.join(", ") : ""} (${form} loop)`;
+  const sum = r.depth === "n" ? (per === "n" ? "over the batch of products" : `over the batch's ${per} pixels of products`) : `of ${r.depth} products`;
+  return `${rows}×${r.cols}, sums ${sum} of ${r.a} and ${r.b}${epilogue.length > 0 ? ", then " + epilogue.join(", ") : ""} (${form} loop)`;
 }

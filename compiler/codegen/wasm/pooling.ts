@@ -9,7 +9,7 @@ import { countedLoop, E, scaled } from "./loops.js";
 /** A max-pooling layer (NHWC, windows inside the image) for `maxpoolFunction`. */
 export interface PoolSpec extends Geometry {
   readonly name: string;
-  /** Byte addresses of the input, the output and the argmax (positions within the sample, as f32). */
+  /** Byte addresses of the input, the output and the argmax (positions within the sample, i32). */
   readonly x: number;
   readonly out: number;
   readonly arg: number;
@@ -28,7 +28,7 @@ export function maxpoolFunction(p: PoolSpec): WasmFunction {
   const [best, at, v, m, lanes] = [v128("best"), v128("at"), v128("v"), v128("m"), v128("lanes")];
   const inSize = p.h * p.w * p.c;
   const outSize = p.oh * p.ow * p.c;
-  f.f32x4Const([0, 1, 2, 3]).set(lanes);
+  f.i32x4Const([0, 1, 2, 3]).set(lanes);
   countedLoop(
     f,
     r,
@@ -78,7 +78,7 @@ export function maxpoolFunction(p: PoolSpec): WasmFunction {
                       f.get(v).get(best).get(m).v128Bitselect().set(best);
                       f.get(idx);
                       if (off !== 0) f.i32(off).i32Add();
-                      f.f32ConvertI32U().f32x4Splat().get(lanes).f32x4Add();
+                      f.i32x4Splat().get(lanes).i32x4Add();
                       f.get(at).get(m).v128Bitselect().set(at);
                     }
                   }

@@ -50,6 +50,13 @@ export interface KernelSpec extends ProductShape {
    * beats the dot loop; the copy is depth·cols values per call).
    */
   readonly transposeB?: { readonly from: number };
+  /**
+   * The product of one sample inside a loop over the samples (`productInto`): A and the
+   * output (and everything laid out like it) start this many elements further on per sample.
+   */
+  readonly sample?: { readonly a?: number; readonly out?: number };
+  /** Add each result to the output instead of storing it (a sum over samples; no epilogue). */
+  readonly accumulate?: boolean;
 }
 
 /** A matrix product for `WasmKernels.request`: `KernelSpec` with buffer names for addresses. */
@@ -68,8 +75,11 @@ export interface KernelRequest extends ProductShape {
   readonly act?: "tanh";
   /** The result times the derivative of tanh or sigmoid, from the saved output (laid out like the output). */
   readonly actGradOf?: { readonly act: "tanh" | "sigmoid"; readonly saved: string };
-  /** For the description only: `n` counts this many rows per sample (a convolution's window rows). */
+  /** A `"n"` rows or depth counts n × this many rows (a pointwise convolution's pixels): the kernel is called with that count. */
   readonly rowsPerSample?: number;
+  /** One sample's product, run by a convolution kernel for each sample (`KernelSpec.sample`). */
+  readonly sample?: { readonly a?: number; readonly out?: number };
+  readonly accumulate?: boolean;
 }
 
 /**
@@ -94,8 +104,8 @@ function activationDerivative(d: (EpilogueActivation & { readonly saved: string 
 
 /** The kernel request of a product, or undefined when the kernels lack its epilogue (then the TypeScript lowering runs). */
 export function kernelRequest(p: Product): KernelRequest | undefined {
-  const { epilogue: e, rowsPerSample, ...product } = p;
-  const rows = rowsPerSample !== undefined ? { rowsPerSample } : {};
+  const { epilogue: e, rowsPerSample, sample, accumulate, ...product } = p;
+  const rows = { ...(rowsPerSample !== undefined ? { rowsPerSample } : {}), ...(sample !== undefined ? { sample } : {}), ...(accumulate === true ? { accumulate } : {}) };
   if (e.kind === "forward") {
     const act = forwardActivation(e.act);
     return act === undefined ? undefined : { ...product, ...(e.bias !== undefined ? { bias: e.bias } : {}), ...act, ...rows };
@@ -219,14 +229,31 @@ function epilogueVec(f: Body, s: KernelSpec, L: Locals, off: number, j: number):
   activationEpilogue(f, s, L, lanes(f, L, true, off), true);
 }
 
-function dotKernel(s: KernelSpec): WasmFunction {
-  const f = new Body(["i32"], ["n"]);
-  const L = locals(f);
+/** Byte shifts (locals) added to A's and the output's addresses: one sample's product in a convolution kernel. */
+interface Shifts {
+  readonly a: number | undefined;
+  readonly out: number | undefined;
+}
+
+/** `local.get shift; i32.add` when there is a shift. */
+function shifted(f: Body, shift: number | undefined): void {
+  if (shift !== undefined) f.get(shift).i32Add();
+}
+
+/** Adds the output's current value (at `o + out + off`) to the result on the stack, for an accumulating product. */
+function accumulated(f: Body, s: KernelSpec, L: Locals, off: number, vec: boolean): void {
+  if (s.accumulate !== true) return;
+  if (vec) f.get(L.o).v128Load(s.out + off).f32x4Add();
+  else f.get(L.o).f32Load(s.out + off).f32Add();
+}
+
+function dotInto(f: Body, L: Locals, s: KernelSpec, shift: Shifts): void {
   const depth = s.depth as number;
   const quads = Math.floor(depth / 4);
   const rest = depth % 4;
   const tile = (rh: number, cw: number): void => {
     scaled(f, L.r, s.aR * E);
+    shifted(f, shift.a);
     f.set(L.pa);
     scaled(f, L.c, s.bC * E);
     f.set(L.pb);
@@ -256,7 +283,9 @@ function dotKernel(s: KernelSpec): WasmFunction {
     // o = r·oR + c·oC (bytes)
     scaled(f, L.r, s.oR * E);
     scaled(f, L.c, s.oC * E);
-    f.i32Add().set(L.o);
+    f.i32Add();
+    shifted(f, shift.out);
+    f.set(L.o);
     for (let i = 0; i < rh; i++) {
       for (let j = 0; j < cw; j++) {
         const acc = L.acc(i * cw + j);
@@ -277,18 +306,16 @@ function dotKernel(s: KernelSpec): WasmFunction {
           f.f32Load(s.bias + j * E).f32Add();
         }
         activationEpilogue(f, s, L, lanes(f, L, false, off), false);
+        accumulated(f, s, L, off, false);
         f.f32Store(s.out + off);
       }
     }
   };
   rowBlocks(f, L, s.rows, DOT_ROWS, (rh) => colBlocks(f, L, s.cols, DOT_COLS, (cw) => tile(rh, cw)));
-  return { name: s.name, body: f };
 }
 
-function axpyKernel(s: KernelSpec): WasmFunction {
-  const f = new Body(["i32"], ["n"]);
-  const L = locals(f);
-  const vectors = Math.floor(s.cols / 4);
+/** The transposed copy of B that `transposeB` asks for (once per call, before any product). */
+export function transposeInto(f: Body, L: Locals, s: KernelSpec): void {
   if (s.transposeB !== undefined) {
     // b[d·cols + c] = from[c·depth + d]: pa walks the source, pb the copy.
     const depth = s.depth as number;
@@ -321,10 +348,15 @@ function axpyKernel(s: KernelSpec): WasmFunction {
       L.n,
     );
   }
+}
+
+function axpyInto(f: Body, L: Locals, s: KernelSpec, shift: Shifts): void {
+  const vectors = Math.floor(s.cols / 4);
   // c counts vectors: byte offset of column c·4 is c·16 (bC = oC = 1).
   const tile = (rh: number, cv: number): void => {
     for (let k = 0; k < rh * cv; k++) f.v128Zero().set(L.acc(k));
     scaled(f, L.r, s.aR * E);
+    shifted(f, shift.a);
     f.set(L.pa);
     scaled(f, L.c, 16);
     f.set(L.pb);
@@ -350,12 +382,15 @@ function axpyKernel(s: KernelSpec): WasmFunction {
     );
     scaled(f, L.r, s.oR * E);
     scaled(f, L.c, 16);
-    f.i32Add().set(L.o);
+    f.i32Add();
+    shifted(f, shift.out);
+    f.set(L.o);
     for (let i = 0; i < rh; i++) {
       for (let j = 0; j < cv; j++) {
         const off = i * s.oR * E + j * 16;
         f.get(L.o).get(L.acc(i * cv + j));
         epilogueVec(f, s, L, off, j);
+        accumulated(f, s, L, off, true);
         f.v128Store(s.out + off);
       }
     }
@@ -366,6 +401,7 @@ function axpyKernel(s: KernelSpec): WasmFunction {
   const scalarTile = (rh: number): void => {
     for (let k = 0; k < rh * rc; k++) f.f32(0).set(L.sacc(k));
     scaled(f, L.r, s.aR * E);
+    shifted(f, shift.a);
     f.set(L.pa);
     f.i32(c0 * E).set(L.pb);
     countedLoop(
@@ -389,6 +425,7 @@ function axpyKernel(s: KernelSpec): WasmFunction {
       L.n,
     );
     scaled(f, L.r, s.oR * E);
+    shifted(f, shift.out);
     f.set(L.o);
     for (let i = 0; i < rh; i++) {
       for (let j = 0; j < rc; j++) {
@@ -396,6 +433,7 @@ function axpyKernel(s: KernelSpec): WasmFunction {
         f.get(L.o).get(L.sacc(i * rc + j));
         if (s.bias !== undefined) f.i32(0).f32Load(s.bias + (c0 + j) * E).f32Add();
         activationEpilogue(f, s, L, lanes(f, L, false, off), false);
+        accumulated(f, s, L, off, false);
         f.f32Store(s.out + off);
       }
     }
@@ -404,13 +442,37 @@ function axpyKernel(s: KernelSpec): WasmFunction {
     colBlocks(f, L, vectors, rh === 1 ? AXPY_TAIL_VECS : AXPY_VECS, (cv) => tile(rh, cv));
     if (rc > 0) scalarTile(rh);
   });
-  return { name: s.name, body: f };
 }
 
-/** The function computing this product; `kernelForm(s)` must not be a reason. */
-export function kernelFunction(s: KernelSpec): WasmFunction {
+/**
+ * The product's loops written into `f` (its transposed B, if any, must be made first:
+ * `transposeInto`). With `sample` (a local holding the sample index) the operands are shifted
+ * by `KernelSpec.sample`; the rows and depth are then constants.
+ */
+export function productInto(f: Body, L: Locals, s: KernelSpec, sample?: number): void {
   const form = kernelForm(s);
-  if (form === "dot") return dotKernel(s);
-  if (form === "axpy") return axpyKernel(s);
-  throw new Error(`bug: no wasm kernel for ${s.name}: ${form}`);
+  if (form !== "dot" && form !== "axpy") throw new Error(`bug: no wasm kernel for ${s.name}: ${form}`);
+  const shift = (elements: number | undefined, name: string): number | undefined => {
+    if (elements === undefined || elements === 0) return undefined;
+    if (sample === undefined) throw new Error(`bug: ${s.name} is one sample's product, outside a loop over the samples`);
+    const local = f.local("i32", name);
+    scaled(f, sample, elements * E);
+    f.set(local);
+    return local;
+  };
+  const shifts: Shifts = { a: shift(s.sample?.a, "aShift"), out: shift(s.sample?.out, "outShift") };
+  if (s.accumulate === true && (s.bias !== undefined || s.relu === true || s.mask !== undefined || s.reluGradOf !== undefined || s.act !== undefined || s.actGradOf !== undefined)) {
+    throw new Error(`bug: ${s.name} accumulates and has an epilogue`);
+  }
+  if (form === "dot") dotInto(f, L, s, shifts);
+  else axpyInto(f, L, s, shifts);
+}
+
+/** The function computing this product (called with the row count); `kernelForm(s)` must not be a reason. */
+export function kernelFunction(s: KernelSpec): WasmFunction {
+  const f = new Body(["i32"], ["n"]);
+  const L = locals(f);
+  transposeInto(f, L, s);
+  productInto(f, L, s);
+  return { name: s.name, body: f };
 }

@@ -66,32 +66,32 @@ export const meta: ModelMeta = {
   loss: "cross_entropy",
   optimizer: "adam",
   dtype: "float32",
-  bytes: 293536,
+  bytes: 187040,
 };
 
 export function createModel(): CompiledModel {
   const params = new Float32Array(1370);
   const grads = new Float32Array(1370);
   const moments = new Float32Array(2740); // optimizer state, laid out like params
-  const arenaF32 = new Float32Array(67904); // 10 buffers (80832 values), sharing memory where their lifetimes do not overlap
-  const col1 = arenaF32.subarray(0, 18432); // [n, 64, 9] · live from col1 to dw1
+  const arena = new ArrayBuffer(165120); // 10 buffers (251904 bytes), sharing memory where their lifetimes do not overlap
   const w1 = params.subarray(0, 72); // conv2d_1.weight [8, 3, 3, 1]
   const b1 = params.subarray(72, 80); // conv2d_1.bias [8]
-  const h1 = arenaF32.subarray(18432, 34816); // [n, 8, 8, 8] · live from h1 to dz_h1
-  const h2 = arenaF32.subarray(34816, 38912); // [n, 4, 4, 8] · live from h2 to dw4
-  const h2Argmax = arenaF32.subarray(51200, 55296); // argmax of h2 · live from h2 to dh1
+  const h1 = new Float32Array(arena, 0, 16384); // [n, 8, 8, 8] · live from h1 to dz_h1
+  const argmax2 = new Int32Array(arena, 131072, 4096); // [n, 4, 4, 8] int32 · live from argmax2 to dh1
+  const h2 = new Float32Array(arena, 65536, 4096); // [n, 4, 4, 8] · live from h2 to dw4
   const w4 = params.subarray(80, 1360); // dense_1.weight [10, 128]
   const b4 = params.subarray(1360, 1370); // dense_1.bias [10]
-  const z4 = arenaF32.subarray(38912, 39232); // [n, 10] · live from z4 to loss
-  const h4 = arenaF32.subarray(67584, 67904); // [n, 10] · the output, never shared
-  const dz4 = arenaF32.subarray(38912, 39232); // [n, 10] · live from dz4 to dw4
+  const z4 = new Float32Array(arena, 81920, 320); // [n, 10] · live from z4 to loss
+  const h4 = new Float32Array(arena, 163840, 320); // [n, 10] · the output, never shared
+  const dz4 = new Float32Array(arena, 81920, 320); // [n, 10] · live from dz4 to dw4
   const db4 = grads.subarray(1360, 1370); // gradient of b4
-  const dh3 = arenaF32.subarray(55296, 59392); // [n, 128] · live from dh3 to dh1
+  const dh3 = new Float32Array(arena, 147456, 4096); // [n, 128] · live from dh3 to dh1
   const dw4 = grads.subarray(80, 1360); // gradient of w4
-  const dh1 = arenaF32.subarray(34816, 51200); // [n, 8, 8, 8] · live from dh1 to dz_h1
-  const dz_h1 = arenaF32.subarray(51200, 67584); // [n, 8, 8, 8] · live from dz_h1 to db1
+  const dh1 = new Float32Array(arena, 65536, 16384); // [n, 8, 8, 8] · live from dh1 to dz_h1
+  const dz_h1 = new Float32Array(arena, 65536, 16384); // [n, 8, 8, 8] · live from dz_h1 to db1
   const dw1 = grads.subarray(0, 72); // gradient of w1
   const db1 = grads.subarray(72, 80); // gradient of b1
+  const h1Windows = new Float32Array(arena, 65536, 576); // one sample's 3×3 windows as rows, for h1 · live in h1 only
   const outputViews: Float32Array[] = [];
   let step = 0;
   let lastN = 0;
@@ -108,240 +108,175 @@ export function createModel(): CompiledModel {
     return v;
   }
   function run(x: Floats, n: number): void {
-    // col1 = im2col(x)  ·  conv2d 8, 3×3, stride 1×1, same, relu (line 6)
+    // h1 = conv2d(x, w1, b1) with relu  ·  conv2d 8, 3×3, stride 1×1, same, relu (line 6)
     {
-      for (let r = 0; r < n; r++) {
-        const xs = r * 64;
-        for (let oy = 0; oy < 8; oy++) {
-          const y0 = oy - 1;
-          for (let ox = 0; ox < 8; ox++) {
-            const x0 = ox - 1;
-            const o = r * 576 + (oy * 8 + ox) * 9;
-            let q = o;
-            for (let ky = 0; ky < 3; ky++) {
-              const iy = y0 + ky;
-              if (iy < 0 || iy >= 8) {
-                for (let j = 0; j < 3; j++) col1[q + j] = 0;
-                q += 3;
-                continue;
-              }
-              for (let kx = 0; kx < 3; kx++) {
-                const ix = x0 + kx;
-                if (ix < 0 || ix >= 8) {
-                  for (let ch = 0; ch < 1; ch++) col1[q + ch] = 0;
-                  q += 1;
+      for (let sample = 0; sample < n; sample++) {
+        {
+          const xs = sample * 64;
+          for (let oy = 0; oy < 8; oy++) {
+            const y0 = oy - 1;
+            for (let ox = 0; ox < 8; ox++) {
+              const x0 = ox - 1;
+              let q = (oy * 8 + ox) * 9;
+              for (let ky = 0; ky < 3; ky++) {
+                const iy = y0 + ky;
+                if (iy < 0 || iy >= 8) {
+                  for (let j = 0; j < 3; j++) h1Windows[q + j] = 0;
+                  q += 3;
                   continue;
                 }
-                col1[q] = x[xs + iy * 8 + ix];
-                q += 1;
+                for (let kx = 0; kx < 3; kx++) {
+                  const ix = x0 + kx;
+                  if (ix < 0 || ix >= 8) {
+                    for (let ch = 0; ch < 1; ch++) h1Windows[q + ch] = 0;
+                    q += 1;
+                    continue;
+                  }
+                  h1Windows[q] = x[xs + iy * 8 + ix];
+                  q += 1;
+                }
+              }
+            }
+          }
+        }
+        {
+          for (let r = 0; r < 64; r += 4) {
+            for (let c = 0; c < 6; c += 3) {
+              const q0 = b1[c];
+              const q1 = b1[c + 1];
+              const q2 = b1[c + 2];
+              {
+                let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0, s20 = 0, s21 = 0, s22 = 0, s30 = 0, s31 = 0, s32 = 0;
+                let pa = r * 9, pb = c * 9;
+                for (let d = 0; d < 9; d++) {
+                  const u0 = h1Windows[pa], u1 = h1Windows[pa + 9], u2 = h1Windows[pa + 18], u3 = h1Windows[pa + 27];
+                  const t0 = w1[pb], t1 = w1[pb + 9], t2 = w1[pb + 18];
+                  s00 += u0 * t0;
+                  s01 += u0 * t1;
+                  s02 += u0 * t2;
+                  s10 += u1 * t0;
+                  s11 += u1 * t1;
+                  s12 += u1 * t2;
+                  s20 += u2 * t0;
+                  s21 += u2 * t1;
+                  s22 += u2 * t2;
+                  s30 += u3 * t0;
+                  s31 += u3 * t1;
+                  s32 += u3 * t2;
+                  pa += 1;
+                  pb += 1;
+                }
+                const po = sample * 512 + r * 8 + c;
+                {
+                  const v = s00 + q0;
+                  h1[po] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s01 + q1;
+                  h1[po + 1] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s02 + q2;
+                  h1[po + 2] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s10 + q0;
+                  h1[po + 8] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s11 + q1;
+                  h1[po + 9] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s12 + q2;
+                  h1[po + 10] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s20 + q0;
+                  h1[po + 16] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s21 + q1;
+                  h1[po + 17] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s22 + q2;
+                  h1[po + 18] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s30 + q0;
+                  h1[po + 24] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s31 + q1;
+                  h1[po + 25] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s32 + q2;
+                  h1[po + 26] = v > 0 ? v : 0;
+                }
+              }
+            }
+            {
+              const q0 = b1[6];
+              const q1 = b1[7];
+              {
+                let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
+                let pa = r * 9, pb = 54;
+                for (let d = 0; d < 9; d++) {
+                  const u0 = h1Windows[pa], u1 = h1Windows[pa + 9], u2 = h1Windows[pa + 18], u3 = h1Windows[pa + 27];
+                  const t0 = w1[pb], t1 = w1[pb + 9];
+                  s00 += u0 * t0;
+                  s01 += u0 * t1;
+                  s10 += u1 * t0;
+                  s11 += u1 * t1;
+                  s20 += u2 * t0;
+                  s21 += u2 * t1;
+                  s30 += u3 * t0;
+                  s31 += u3 * t1;
+                  pa += 1;
+                  pb += 1;
+                }
+                const po = sample * 512 + r * 8 + 6;
+                {
+                  const v = s00 + q0;
+                  h1[po] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s01 + q1;
+                  h1[po + 1] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s10 + q0;
+                  h1[po + 8] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s11 + q1;
+                  h1[po + 9] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s20 + q0;
+                  h1[po + 16] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s21 + q1;
+                  h1[po + 17] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s30 + q0;
+                  h1[po + 24] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s31 + q1;
+                  h1[po + 25] = v > 0 ? v : 0;
+                }
               }
             }
           }
         }
       }
     }
-    // h1 = conv2d(col1, x, w1, b1) with relu  ·  conv2d 8, 3×3, stride 1×1, same, relu (line 6)
-    {
-      const rows = n * 64;
-      let r = 0;
-      for (; r + 4 <= rows; r += 4) {
-        for (let c = 0; c < 6; c += 3) {
-          const q0 = b1[c];
-          const q1 = b1[c + 1];
-          const q2 = b1[c + 2];
-          {
-            let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0, s20 = 0, s21 = 0, s22 = 0, s30 = 0, s31 = 0, s32 = 0;
-            let pa = r * 9, pb = c * 9;
-            for (let d = 0; d < 9; d++) {
-              const u0 = col1[pa], u1 = col1[pa + 9], u2 = col1[pa + 18], u3 = col1[pa + 27];
-              const t0 = w1[pb], t1 = w1[pb + 9], t2 = w1[pb + 18];
-              s00 += u0 * t0;
-              s01 += u0 * t1;
-              s02 += u0 * t2;
-              s10 += u1 * t0;
-              s11 += u1 * t1;
-              s12 += u1 * t2;
-              s20 += u2 * t0;
-              s21 += u2 * t1;
-              s22 += u2 * t2;
-              s30 += u3 * t0;
-              s31 += u3 * t1;
-              s32 += u3 * t2;
-              pa += 1;
-              pb += 1;
-            }
-            const po = r * 8 + c;
-            {
-              const v = s00 + q0;
-              h1[po] = v > 0 ? v : 0;
-            }
-            {
-              const v = s01 + q1;
-              h1[po + 1] = v > 0 ? v : 0;
-            }
-            {
-              const v = s02 + q2;
-              h1[po + 2] = v > 0 ? v : 0;
-            }
-            {
-              const v = s10 + q0;
-              h1[po + 8] = v > 0 ? v : 0;
-            }
-            {
-              const v = s11 + q1;
-              h1[po + 9] = v > 0 ? v : 0;
-            }
-            {
-              const v = s12 + q2;
-              h1[po + 10] = v > 0 ? v : 0;
-            }
-            {
-              const v = s20 + q0;
-              h1[po + 16] = v > 0 ? v : 0;
-            }
-            {
-              const v = s21 + q1;
-              h1[po + 17] = v > 0 ? v : 0;
-            }
-            {
-              const v = s22 + q2;
-              h1[po + 18] = v > 0 ? v : 0;
-            }
-            {
-              const v = s30 + q0;
-              h1[po + 24] = v > 0 ? v : 0;
-            }
-            {
-              const v = s31 + q1;
-              h1[po + 25] = v > 0 ? v : 0;
-            }
-            {
-              const v = s32 + q2;
-              h1[po + 26] = v > 0 ? v : 0;
-            }
-          }
-        }
-        {
-          const q0 = b1[6];
-          const q1 = b1[7];
-          {
-            let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
-            let pa = r * 9, pb = 54;
-            for (let d = 0; d < 9; d++) {
-              const u0 = col1[pa], u1 = col1[pa + 9], u2 = col1[pa + 18], u3 = col1[pa + 27];
-              const t0 = w1[pb], t1 = w1[pb + 9];
-              s00 += u0 * t0;
-              s01 += u0 * t1;
-              s10 += u1 * t0;
-              s11 += u1 * t1;
-              s20 += u2 * t0;
-              s21 += u2 * t1;
-              s30 += u3 * t0;
-              s31 += u3 * t1;
-              pa += 1;
-              pb += 1;
-            }
-            const po = r * 8 + 6;
-            {
-              const v = s00 + q0;
-              h1[po] = v > 0 ? v : 0;
-            }
-            {
-              const v = s01 + q1;
-              h1[po + 1] = v > 0 ? v : 0;
-            }
-            {
-              const v = s10 + q0;
-              h1[po + 8] = v > 0 ? v : 0;
-            }
-            {
-              const v = s11 + q1;
-              h1[po + 9] = v > 0 ? v : 0;
-            }
-            {
-              const v = s20 + q0;
-              h1[po + 16] = v > 0 ? v : 0;
-            }
-            {
-              const v = s21 + q1;
-              h1[po + 17] = v > 0 ? v : 0;
-            }
-            {
-              const v = s30 + q0;
-              h1[po + 24] = v > 0 ? v : 0;
-            }
-            {
-              const v = s31 + q1;
-              h1[po + 25] = v > 0 ? v : 0;
-            }
-          }
-        }
-      }
-      for (; r < rows; r++) {
-        {
-          const q0 = b1[0];
-          const q1 = b1[1];
-          const q2 = b1[2];
-          const q3 = b1[3];
-          const q4 = b1[4];
-          const q5 = b1[5];
-          const q6 = b1[6];
-          const q7 = b1[7];
-          {
-            let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s04 = 0, s05 = 0, s06 = 0, s07 = 0;
-            let pa = r * 9, pb = 0;
-            for (let d = 0; d < 9; d++) {
-              const u0 = col1[pa];
-              const t0 = w1[pb], t1 = w1[pb + 9], t2 = w1[pb + 18], t3 = w1[pb + 27], t4 = w1[pb + 36], t5 = w1[pb + 45], t6 = w1[pb + 54], t7 = w1[pb + 63];
-              s00 += u0 * t0;
-              s01 += u0 * t1;
-              s02 += u0 * t2;
-              s03 += u0 * t3;
-              s04 += u0 * t4;
-              s05 += u0 * t5;
-              s06 += u0 * t6;
-              s07 += u0 * t7;
-              pa += 1;
-              pb += 1;
-            }
-            const po = r * 8;
-            {
-              const v = s00 + q0;
-              h1[po] = v > 0 ? v : 0;
-            }
-            {
-              const v = s01 + q1;
-              h1[po + 1] = v > 0 ? v : 0;
-            }
-            {
-              const v = s02 + q2;
-              h1[po + 2] = v > 0 ? v : 0;
-            }
-            {
-              const v = s03 + q3;
-              h1[po + 3] = v > 0 ? v : 0;
-            }
-            {
-              const v = s04 + q4;
-              h1[po + 4] = v > 0 ? v : 0;
-            }
-            {
-              const v = s05 + q5;
-              h1[po + 5] = v > 0 ? v : 0;
-            }
-            {
-              const v = s06 + q6;
-              h1[po + 6] = v > 0 ? v : 0;
-            }
-            {
-              const v = s07 + q7;
-              h1[po + 7] = v > 0 ? v : 0;
-            }
-          }
-        }
-      }
-    }
-    // h2 = maxpool2d(h1)  ·  maxpool2d 2×2, stride 2×2, valid (line 7)
+    // h2 = maxpool2d(h1, argmax2)  ·  maxpool2d 2×2, stride 2×2, valid (line 7)
     {
       for (let r = 0; r < n; r++) {
         const xs = r * 512;
@@ -366,7 +301,7 @@ export function createModel(): CompiledModel {
                 }
               }
               h2[o + ch] = best;
-              h2Argmax[o + ch] = at;
+              argmax2[o + ch] = at;
             }
           }
         }
@@ -533,7 +468,7 @@ export function createModel(): CompiledModel {
     }
     return value;
   }
-  function backward(_x: Floats, y: Floats, n: number): void {
+  function backward(x: Floats, y: Floats, n: number): void {
     // dz4 = softmax_cross_entropy_grad(h4, y)  ·  dense 10, softmax (line 9)
     {
       const scale = 1 / n;
@@ -773,13 +708,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dh1 = maxpool2d_grad(dh2, h2)  ·  maxpool2d 2×2, stride 2×2, valid (line 7)
+    // dh1 = maxpool2d_grad(dh2, argmax2)  ·  maxpool2d 2×2, stride 2×2, valid (line 7)
     {
       for (let i = 0; i < n * 512; i++) dh1[i] = 0;
       for (let r = 0; r < n; r++) {
         const xs = r * 512;
         const os = r * 128;
-        for (let j = 0; j < 128; j++) dh1[xs + h2Argmax[os + j]] += dh3[os + j];
+        for (let j = 0; j < 128; j++) dh1[xs + argmax2[os + j]] += dh3[os + j];
       }
     }
     // dz_h1 = activation_grad(dh1, h1) with relu  ·  conv2d 8, 3×3, stride 1×1, same, relu (line 6)
@@ -788,17 +723,32 @@ export function createModel(): CompiledModel {
         dz_h1[i] = h1[i] > 0 ? dh1[i] : 0;
       }
     }
-    // dw1 = conv2d_dw(dz_h1, col1)  ·  conv2d 8, 3×3, stride 1×1, same, relu (line 6)
+    // dw1 = conv2d_dw(dz_h1, x)  ·  conv2d 8, 3×3, stride 1×1, same, relu (line 6)
     {
       for (let i = 0; i < 72; i++) dw1[i] = 0;
-      for (let r = 0; r < n * 64; r++) {
-        const zr = r * 8;
-        const cr = r * 9;
-        for (let j = 0; j < 8; j++) {
-          const a = dz_h1[zr + j];
-          if (a === 0) continue;
-          const wf = j * 9;
-          for (let i = 0; i < 9; i++) dw1[wf + i] += a * col1[cr + i];
+      for (let r = 0; r < n; r++) {
+        const xs = r * 64;
+        for (let oy = 0; oy < 8; oy++) {
+          const y0 = oy - 1;
+          for (let ox = 0; ox < 8; ox++) {
+            const x0 = ox - 1;
+            const o = r * 512 + (oy * 8 + ox) * 8;
+            for (let j = 0; j < 8; j++) {
+              const a = dz_h1[o + j];
+              if (a === 0) continue;
+              const wf = j * 9;
+              for (let ky = 0; ky < 3; ky++) {
+                const iy = y0 + ky;
+                if (iy < 0 || iy >= 8) continue;
+                for (let kx = 0; kx < 3; kx++) {
+                  const ix = x0 + kx;
+                  if (ix < 0 || ix >= 8) continue;
+                  const p = (iy * 8 + ix) * 1;
+                  dw1[wf + ky * 3 + kx] += a * x[xs + p];
+                }
+              }
+            }
+          }
         }
       }
     }

@@ -69,69 +69,71 @@ export const meta: ModelMeta = {
   loss: "cross_entropy",
   optimizer: "lion",
   dtype: "float32",
-  bytes: 122872,
+  bytes: 118008,
 };
 
 export function createModel(): CompiledModel {
   const params = new Float32Array(6634);
   const grads = new Float32Array(6634);
   const moments = new Float32Array(6634); // optimizer state, laid out like params
-  const arenaF32 = new Float32Array(10624); // 39 buffers (40260 values), sharing memory where their lifetimes do not overlap
+  const arena = new ArrayBuffer(38400); // 43 buffers (162576 bytes), sharing memory where their lifetimes do not overlap
   const w1 = params.subarray(0, 4096); // dense_1.weight [64, 64]
-  const h1 = arenaF32.subarray(0, 2048); // [n, 64] · live from h1 to ln2_centered
-  const ln2_mean = arenaF32.subarray(4096, 4128); // [n, 1] · live from ln2_mean to ln2_centered
-  const ln2_centered = arenaF32.subarray(2048, 4096); // [n, 64] · live from ln2_centered to dln2_centered_2
-  const ln2_squares = arenaF32.subarray(0, 2048); // [n, 64] · live from ln2_squares to ln2_var
-  const ln2_var = arenaF32.subarray(4096, 4128); // [n, 1] · live from ln2_var to ln2_varEps
-  const ln2_eps = arenaF32.subarray(0, 1); // [1] · live in ln2_eps only
-  const ln2_varEps = arenaF32.subarray(10560, 10592); // [n, 1] · live from ln2_varEps to dln2_varEpsQ
-  const ln2_invstd = arenaF32.subarray(10592, 10624); // [n, 1] · live from ln2_invstd to dln2_varEpsDyY
-  const ln2_xhat = arenaF32.subarray(0, 2048); // [n, 64] · live from ln2_xhat to dgamma2Full
+  const h1 = new Float32Array(arena, 0, 2048); // [n, 64] · live from h1 to ln2_centered
+  const ln2_mean = new Float32Array(arena, 8192, 32); // [n, 1] · live from ln2_mean to ln2_centered
+  const ln2_centered = new Float32Array(arena, 0, 2048); // [n, 64] · live from ln2_centered to dln2_centered_2
+  const ln2_squares = new Float32Array(arena, 8192, 2048); // [n, 64] · live from ln2_squares to ln2_var
+  const ln2_var = new Float32Array(arena, 38144, 32); // [n, 1] · live from ln2_var to ln2_varEps
+  const ln2_eps = new Float32Array(arena, 8192, 1); // [1] · live in ln2_eps only
+  const ln2_varEps = new Float32Array(arena, 38144, 32); // [n, 1] · live from ln2_varEps to dln2_varEpsQ
+  const ln2_invstd = new Float32Array(arena, 38272, 32); // [n, 1] · live from ln2_invstd to dln2_varEpsDyY
+  const ln2_xhat = new Float32Array(arena, 8192, 2048); // [n, 64] · live from ln2_xhat to dgamma2Full
   const gamma2 = params.subarray(4096, 4160); // layernorm_1.gamma [64]
   const beta2 = params.subarray(4160, 4224); // layernorm_1.beta [64]
-  const ln2_scaled = arenaF32.subarray(4096, 6144); // [n, 64] · live from ln2_scaled to h2
-  const h2 = arenaF32.subarray(6144, 8192); // [n, 64] · live from h2 to h3
-  const h3 = arenaF32.subarray(4096, 6144); // [n, 64] · live from h3 to dh2
+  const ln2_scaled = new Float32Array(arena, 16384, 2048); // [n, 64] · live from ln2_scaled to h2
+  const h2 = new Float32Array(arena, 16384, 2048); // [n, 64] · live from h2 to h3
+  const h3 = new Float32Array(arena, 16384, 2048); // [n, 64] · live from h3 to dh2
   const w4 = params.subarray(4224, 6272); // dense_2.weight [32, 64]
   const b4 = params.subarray(6272, 6304); // dense_2.bias [32]
-  const h4 = arenaF32.subarray(6144, 7168); // [n, 32] · live from h4 to dz4
+  const h4 = new Float32Array(arena, 24576, 1024); // [n, 32] · live from h4 to dz4
   const w5 = params.subarray(6304, 6624); // dense_3.weight [10, 32]
   const b5 = params.subarray(6624, 6634); // dense_3.bias [10]
-  const z5 = arenaF32.subarray(7168, 7488); // [n, 10] · live from z5 to loss
-  const h5 = arenaF32.subarray(10240, 10560); // [n, 10] · the output, never shared
-  const dz5 = arenaF32.subarray(7168, 7488); // [n, 10] · live from dz5 to dz4
+  const z5 = new Float32Array(arena, 28672, 320); // [n, 10] · live from z5 to loss
+  const h5 = new Float32Array(arena, 36864, 320); // [n, 10] · the output, never shared
+  const dz5 = new Float32Array(arena, 28672, 320); // [n, 10] · live from dz5 to dz4
   const db5 = grads.subarray(6624, 6634); // gradient of b5
   const dw5 = grads.subarray(6304, 6624); // gradient of w5
-  const dz4 = arenaF32.subarray(8192, 9216); // [n, 32] · live from dz4 to dh2
+  const dz4 = new Float32Array(arena, 32768, 1024); // [n, 32] · live from dz4 to dh2
   const db4 = grads.subarray(6272, 6304); // gradient of b4
   const dw4 = grads.subarray(4224, 6272); // gradient of w4
-  const dh2 = arenaF32.subarray(6144, 8192); // [n, 64] · live from dh2 to dgamma2Full
+  const dh2 = new Float32Array(arena, 24576, 2048); // [n, 64] · live from dh2 to dgamma2Full
   const dbeta2 = grads.subarray(4160, 4224); // gradient of beta2
-  const dln2_xhat = arenaF32.subarray(4096, 6144); // [n, 64] · live from dln2_xhat to dln2_invstdFull
-  const dgamma2Full = arenaF32.subarray(8192, 10240); // [n, 64] · live from dgamma2Full to dgamma2
+  const dln2_xhat = new Float32Array(arena, 16384, 2048); // [n, 64] · live from dln2_xhat to dln2_invstdFull
+  const dgamma2Full = new Float32Array(arena, 24576, 2048); // [n, 64] · live from dgamma2Full to dgamma2
   const dgamma2 = grads.subarray(4096, 4160); // gradient of gamma2
-  const dln2_centered = arenaF32.subarray(0, 2048); // [n, 64] · live from dln2_centered to dln2_centered_3
-  const dln2_invstdFull = arenaF32.subarray(6144, 8192); // [n, 64] · live from dln2_invstdFull to dln2_invstd
-  const dln2_invstd = arenaF32.subarray(4096, 4128); // [n, 1] · live from dln2_invstd to dln2_varEpsDyY
-  const dln2_varEpsDyY = arenaF32.subarray(4128, 4160); // [n, 1] · live from dln2_varEpsDyY to dln2_varEpsQ
-  const dln2_varEpsQ = arenaF32.subarray(4096, 4128); // [n, 1] · live from dln2_varEpsQ to dln2_varEps
-  const dln2_varEpsHalf = arenaF32.subarray(4128, 4129); // [1] · live in dln2_varEpsHalf only
-  const dln2_varEps = arenaF32.subarray(4128, 4160); // [n, 1] · live from dln2_varEps to dln2_squaresMean
-  const dln2_squaresCount = arenaF32.subarray(4096, 4097); // [1] · live in dln2_squaresCount only
-  const dln2_squaresMean = arenaF32.subarray(6144, 6176); // [n, 1] · live from dln2_squaresMean to dln2_squares
-  const dln2_squares = arenaF32.subarray(4096, 6144); // [n, 64] · live from dln2_squares to dln2_centered_2
-  const dln2_centered_2 = arenaF32.subarray(6144, 8192); // [n, 64] · live from dln2_centered_2 to dln2_centered_4
-  const dln2_centered_3 = arenaF32.subarray(2048, 4096); // [n, 64] · live from dln2_centered_3 to dln2_centered_4
-  const dln2_centered_4 = arenaF32.subarray(0, 2048); // [n, 64] · live from dln2_centered_4 to dh1_2
-  const dln2_meanSum = arenaF32.subarray(2048, 2080); // [n, 1] · live from dln2_meanSum to dln2_mean
-  const dln2_mean = arenaF32.subarray(2080, 2112); // [n, 1] · live from dln2_mean to dh1Mean
-  const dh1Count = arenaF32.subarray(2048, 2049); // [1] · live in dh1Count only
-  const dh1Mean = arenaF32.subarray(4096, 4128); // [n, 1] · live from dh1Mean to dh1
-  const dh1 = arenaF32.subarray(2048, 4096); // [n, 64] · live from dh1 to dh1_2
-  const dh1_2 = arenaF32.subarray(4096, 6144); // [n, 64] · live from dh1_2 to dw1
+  const dln2_centered = new Float32Array(arena, 8192, 2048); // [n, 64] · live from dln2_centered to dln2_centered_3
+  const dln2_invstdFull = new Float32Array(arena, 16384, 2048); // [n, 64] · live from dln2_invstdFull to dln2_invstd
+  const dln2_invstd = new Float32Array(arena, 24576, 32); // [n, 1] · live from dln2_invstd to dln2_varEpsDyY
+  const dln2_varEpsDyY = new Float32Array(arena, 24576, 32); // [n, 1] · live from dln2_varEpsDyY to dln2_varEpsQ
+  const dln2_varEpsQ = new Float32Array(arena, 24576, 32); // [n, 1] · live from dln2_varEpsQ to dln2_varEps
+  const dln2_varEpsHalf = new Float32Array(arena, 16384, 1); // [1] · live in dln2_varEpsHalf only
+  const dln2_varEps = new Float32Array(arena, 24576, 32); // [n, 1] · live from dln2_varEps to dln2_squaresMean
+  const dln2_squaresCount = new Float32Array(arena, 16384, 1); // [1] · live in dln2_squaresCount only
+  const dln2_squaresMean = new Float32Array(arena, 24576, 32); // [n, 1] · live from dln2_squaresMean to dln2_squares
+  const dln2_squares = new Float32Array(arena, 16384, 2048); // [n, 64] · live from dln2_squares to dln2_centered_2
+  const dln2_centered_2 = new Float32Array(arena, 16384, 2048); // [n, 64] · live from dln2_centered_2 to dln2_centered_4
+  const dln2_centered_3 = new Float32Array(arena, 8192, 2048); // [n, 64] · live from dln2_centered_3 to dln2_centered_4
+  const dln2_centered_4 = new Float32Array(arena, 8192, 2048); // [n, 64] · live from dln2_centered_4 to dh1_2
+  const dln2_meanSum = new Float32Array(arena, 16384, 32); // [n, 1] · live from dln2_meanSum to dln2_mean
+  const dln2_mean = new Float32Array(arena, 16384, 32); // [n, 1] · live from dln2_mean to dh1Mean
+  const dh1Count = new Float32Array(arena, 0, 1); // [1] · live in dh1Count only
+  const dh1Mean = new Float32Array(arena, 16384, 32); // [n, 1] · live from dh1Mean to dh1
+  const dh1 = new Float32Array(arena, 0, 2048); // [n, 64] · live from dh1 to dh1_2
+  const dh1_2 = new Float32Array(arena, 8192, 2048); // [n, 64] · live from dh1_2 to dw1
   const dw1 = grads.subarray(0, 4096); // gradient of w1
-  const gatherIdx = new Int32Array(64); // positions of one input row's non-zero values · live from h1 to h4
-  const gatherVal = new Float64Array(64); // those values · live from h1 to h4
+  const h1GatherIdx = new Int32Array(arena, 8704, 64); // positions of one input row's non-zero values · live in h1 only
+  const h1GatherVal = new Float64Array(arena, 8192, 64); // those values · live in h1 only
+  const h4GatherIdx = new Int32Array(arena, 29184, 64); // positions of one input row's non-zero values · live in h4 only
+  const h4GatherVal = new Float64Array(arena, 28672, 64); // those values · live in h4 only
   const outputViews: Float32Array[] = [];
   let step = 0;
   let lastN = 0;
@@ -216,8 +218,8 @@ export function createModel(): CompiledModel {
         for (let d = 0, pa = r * 64; d < 64; d++, pa += 1) {
           const a = x[pa];
           if (a !== 0) {
-            gatherIdx[nnz] = d;
-            gatherVal[nnz] = a;
+            h1GatherIdx[nnz] = d;
+            h1GatherVal[nnz] = a;
             nnz++;
           }
         }
@@ -226,7 +228,7 @@ export function createModel(): CompiledModel {
             let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s04 = 0, s05 = 0, s06 = 0, s07 = 0;
             const pb = c * 64;
             for (let q = 0; q < nnz; q++) {
-              const u0 = gatherVal[q], pd = pb + gatherIdx[q];
+              const u0 = h1GatherVal[q], pd = pb + h1GatherIdx[q];
               const t0 = w1[pd], t1 = w1[pd + 64], t2 = w1[pd + 128], t3 = w1[pd + 192], t4 = w1[pd + 256], t5 = w1[pd + 320], t6 = w1[pd + 384], t7 = w1[pd + 448];
               s00 += u0 * t0;
               s01 += u0 * t1;
@@ -480,8 +482,8 @@ export function createModel(): CompiledModel {
         for (let d = 0, pa = r * 64; d < 64; d++, pa += 1) {
           const a = h3[pa];
           if (a !== 0) {
-            gatherIdx[nnz] = d;
-            gatherVal[nnz] = a;
+            h4GatherIdx[nnz] = d;
+            h4GatherVal[nnz] = a;
             nnz++;
           }
         }
@@ -498,7 +500,7 @@ export function createModel(): CompiledModel {
             let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s04 = 0, s05 = 0, s06 = 0, s07 = 0;
             const pb = c * 64;
             for (let q = 0; q < nnz; q++) {
-              const u0 = gatherVal[q], pd = pb + gatherIdx[q];
+              const u0 = h4GatherVal[q], pd = pb + h4GatherIdx[q];
               const t0 = w4[pd], t1 = w4[pd + 64], t2 = w4[pd + 128], t3 = w4[pd + 192], t4 = w4[pd + 256], t5 = w4[pd + 320], t6 = w4[pd + 384], t7 = w4[pd + 448];
               s00 += u0 * t0;
               s01 += u0 * t1;

@@ -70,51 +70,51 @@ export const meta: ModelMeta = {
   loss: "cross_entropy",
   optimizer: "adam",
   dtype: "float32",
-  bytes: 19559840,
+  bytes: 10527392,
 };
 
 export function createModel(): CompiledModel {
   const params = new Float32Array(105866);
   const grads = new Float32Array(105866);
   const moments = new Float32Array(211732); // optimizer state, laid out like params
-  const arenaF32 = new Float32Array(4466304); // 19 buffers (6783872 values), sharing memory where their lifetimes do not overlap
-  const col1 = arenaF32.subarray(2609152, 3060736); // [n, 784, 9] · live from col1 to dw1
+  const arena = new ArrayBuffer(8833536); // 21 buffers (18245696 bytes), sharing memory where their lifetimes do not overlap
   const w1 = params.subarray(0, 144); // conv2d_1.weight [16, 3, 3, 1]
   const b1 = params.subarray(144, 160); // conv2d_1.bias [16]
-  const h1 = arenaF32.subarray(1806336, 2609152); // [n, 28, 28, 16] · live from h1 to dz_h1
-  const h2 = arenaF32.subarray(3060736, 3261440); // [n, 14, 14, 16] · live from h2 to col3
-  const h2Argmax = arenaF32.subarray(4264960, 4465664); // argmax of h2 · live from h2 to dh1
-  const col3 = arenaF32.subarray(0, 1806336); // [n, 196, 144] · live from col3 to dw3
+  const h1 = new Float32Array(arena, 0, 802816); // [n, 28, 28, 16] · live from h1 to dz_h1
+  const argmax2 = new Int32Array(arena, 6422528, 200704); // [n, 14, 14, 16] int32 · live from argmax2 to dh1
+  const h2 = new Float32Array(arena, 7225344, 200704); // [n, 14, 14, 16] · live from h2 to dw3
   const w3 = params.subarray(160, 4768); // conv2d_2.weight [32, 3, 3, 16]
   const b3 = params.subarray(4768, 4800); // conv2d_2.bias [32]
-  const h3 = arenaF32.subarray(3060736, 3462144); // [n, 14, 14, 32] · live from h3 to dz_h3
-  const h4 = arenaF32.subarray(3462144, 3562496); // [n, 7, 7, 32] · live from h4 to dw6
-  const h4Argmax = arenaF32.subarray(3863552, 3963904); // argmax of h4 · live from h4 to dh3
+  const h3 = new Float32Array(arena, 3211264, 401408); // [n, 14, 14, 32] · live from h3 to dz_h3
+  const argmax4 = new Int32Array(arena, 8028160, 100352); // [n, 7, 7, 32] int32 · live from argmax4 to dh3
+  const h4 = new Float32Array(arena, 4816896, 100352); // [n, 7, 7, 32] · live from h4 to dw6
   const w6 = params.subarray(4800, 105152); // dense_1.weight [64, 1568]
   const b6 = params.subarray(105152, 105216); // dense_1.bias [64]
-  const h6 = arenaF32.subarray(3562496, 3566592); // [n, 64] · live from h6 to dz6
+  const h6 = new Float32Array(arena, 5218304, 4096); // [n, 64] · live from h6 to dz6
   const w7 = params.subarray(105216, 105856); // dense_2.weight [10, 64]
   const b7 = params.subarray(105856, 105866); // dense_2.bias [10]
-  const z7 = arenaF32.subarray(3566592, 3567232); // [n, 10] · live from z7 to loss
-  const h7 = arenaF32.subarray(4465664, 4466304); // [n, 10] · the output, never shared
-  const dz7 = arenaF32.subarray(3570688, 3571328); // [n, 10] · live from dz7 to dz6
+  const z7 = new Float32Array(arena, 5234688, 640); // [n, 10] · live from z7 to loss
+  const h7 = new Float32Array(arena, 8830976, 640); // [n, 10] · the output, never shared
+  const dz7 = new Float32Array(arena, 5251072, 640); // [n, 10] · live from dz7 to dz6
   const db7 = grads.subarray(105856, 105866); // gradient of b7
   const dw7 = grads.subarray(105216, 105856); // gradient of w7
-  const dz6 = arenaF32.subarray(3566592, 3570688); // [n, 64] · live from dz6 to dw6
+  const dz6 = new Float32Array(arena, 5234688, 4096); // [n, 64] · live from dz6 to dw6
   const db6 = grads.subarray(105152, 105216); // gradient of b6
-  const dh5 = arenaF32.subarray(3963904, 4064256); // [n, 1568] · live from dh5 to dh3
+  const dh5 = new Float32Array(arena, 8429568, 100352); // [n, 1568] · live from dh5 to dh3
   const dw6 = grads.subarray(4800, 105152); // gradient of w6
-  const dh3 = arenaF32.subarray(3462144, 3863552); // [n, 14, 14, 32] · live from dh3 to dz_h3
-  const dz_h3 = arenaF32.subarray(3863552, 4264960); // [n, 14, 14, 32] · live from dz_h3 to db3
-  const dh2 = arenaF32.subarray(3060736, 3261440); // [n, 14, 14, 16] · live from dh2 to dh1
+  const dh3 = new Float32Array(arena, 4816896, 401408); // [n, 14, 14, 32] · live from dh3 to dz_h3
+  const dz_h3 = new Float32Array(arena, 4816896, 401408); // [n, 14, 14, 32] · live from dz_h3 to db3
+  const dh2 = new Float32Array(arena, 8028160, 200704); // [n, 14, 14, 16] · live from dh2 to dh1
   const dw3 = grads.subarray(160, 4768); // gradient of w3
   const db3 = grads.subarray(4768, 4800); // gradient of b3
-  const dh1 = arenaF32.subarray(0, 802816); // [n, 28, 28, 16] · live from dh1 to dz_h1
-  const dz_h1 = arenaF32.subarray(802816, 1605632); // [n, 28, 28, 16] · live from dz_h1 to db1
+  const dh1 = new Float32Array(arena, 3211264, 802816); // [n, 28, 28, 16] · live from dh1 to dz_h1
+  const dz_h1 = new Float32Array(arena, 3211264, 802816); // [n, 28, 28, 16] · live from dz_h1 to db1
   const dw1 = grads.subarray(0, 144); // gradient of w1
   const db1 = grads.subarray(144, 160); // gradient of b1
-  const gatherIdx = new Int32Array(64); // positions of one input row's non-zero values · live in z7 only
-  const gatherVal = new Float64Array(64); // those values · live in z7 only
+  const h1Windows = new Float32Array(arena, 3211264, 7056); // one sample's 3×3 windows as rows, for h1 · live in h1 only
+  const h3Windows = new Float32Array(arena, 4816896, 28224); // one sample's 3×3 windows as rows, for h3 · live in h3 only
+  const z7GatherIdx = new Int32Array(arena, 5237760, 64); // positions of one input row's non-zero values · live in z7 only
+  const z7GatherVal = new Float64Array(arena, 5237248, 64); // those values · live in z7 only
   const outputViews: Float32Array[] = [];
   let step = 0;
   let lastN = 0;
@@ -131,219 +131,154 @@ export function createModel(): CompiledModel {
     return v;
   }
   function run(x: Floats, n: number): void {
-    // col1 = im2col(x)  ·  conv2d 16, 3×3, stride 1×1, same, relu (line 7)
+    // h1 = conv2d(x, w1, b1) with relu  ·  conv2d 16, 3×3, stride 1×1, same, relu (line 7)
     {
-      for (let r = 0; r < n; r++) {
-        const xs = r * 784;
-        for (let oy = 0; oy < 28; oy++) {
-          const y0 = oy - 1;
-          for (let ox = 0; ox < 28; ox++) {
-            const x0 = ox - 1;
-            const o = r * 7056 + (oy * 28 + ox) * 9;
-            let q = o;
-            for (let ky = 0; ky < 3; ky++) {
-              const iy = y0 + ky;
-              if (iy < 0 || iy >= 28) {
-                for (let j = 0; j < 3; j++) col1[q + j] = 0;
-                q += 3;
-                continue;
-              }
-              for (let kx = 0; kx < 3; kx++) {
-                const ix = x0 + kx;
-                if (ix < 0 || ix >= 28) {
-                  for (let ch = 0; ch < 1; ch++) col1[q + ch] = 0;
-                  q += 1;
+      for (let sample = 0; sample < n; sample++) {
+        {
+          const xs = sample * 784;
+          for (let oy = 0; oy < 28; oy++) {
+            const y0 = oy - 1;
+            for (let ox = 0; ox < 28; ox++) {
+              const x0 = ox - 1;
+              let q = (oy * 28 + ox) * 9;
+              for (let ky = 0; ky < 3; ky++) {
+                const iy = y0 + ky;
+                if (iy < 0 || iy >= 28) {
+                  for (let j = 0; j < 3; j++) h1Windows[q + j] = 0;
+                  q += 3;
                   continue;
                 }
-                col1[q] = x[xs + iy * 28 + ix];
-                q += 1;
+                for (let kx = 0; kx < 3; kx++) {
+                  const ix = x0 + kx;
+                  if (ix < 0 || ix >= 28) {
+                    for (let ch = 0; ch < 1; ch++) h1Windows[q + ch] = 0;
+                    q += 1;
+                    continue;
+                  }
+                  h1Windows[q] = x[xs + iy * 28 + ix];
+                  q += 1;
+                }
               }
-            }
-          }
-        }
-      }
-    }
-    // h1 = conv2d(col1, x, w1, b1) with relu  ·  conv2d 16, 3×3, stride 1×1, same, relu (line 7)
-    {
-      const rows = n * 784;
-      let r = 0;
-      for (; r + 4 <= rows; r += 4) {
-        for (let c = 0; c < 15; c += 3) {
-          const q0 = b1[c];
-          const q1 = b1[c + 1];
-          const q2 = b1[c + 2];
-          {
-            let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0, s20 = 0, s21 = 0, s22 = 0, s30 = 0, s31 = 0, s32 = 0;
-            let pa = r * 9, pb = c * 9;
-            for (let d = 0; d < 9; d++) {
-              const u0 = col1[pa], u1 = col1[pa + 9], u2 = col1[pa + 18], u3 = col1[pa + 27];
-              const t0 = w1[pb], t1 = w1[pb + 9], t2 = w1[pb + 18];
-              s00 += u0 * t0;
-              s01 += u0 * t1;
-              s02 += u0 * t2;
-              s10 += u1 * t0;
-              s11 += u1 * t1;
-              s12 += u1 * t2;
-              s20 += u2 * t0;
-              s21 += u2 * t1;
-              s22 += u2 * t2;
-              s30 += u3 * t0;
-              s31 += u3 * t1;
-              s32 += u3 * t2;
-              pa += 1;
-              pb += 1;
-            }
-            const po = r * 16 + c;
-            {
-              const v = s00 + q0;
-              h1[po] = v > 0 ? v : 0;
-            }
-            {
-              const v = s01 + q1;
-              h1[po + 1] = v > 0 ? v : 0;
-            }
-            {
-              const v = s02 + q2;
-              h1[po + 2] = v > 0 ? v : 0;
-            }
-            {
-              const v = s10 + q0;
-              h1[po + 16] = v > 0 ? v : 0;
-            }
-            {
-              const v = s11 + q1;
-              h1[po + 17] = v > 0 ? v : 0;
-            }
-            {
-              const v = s12 + q2;
-              h1[po + 18] = v > 0 ? v : 0;
-            }
-            {
-              const v = s20 + q0;
-              h1[po + 32] = v > 0 ? v : 0;
-            }
-            {
-              const v = s21 + q1;
-              h1[po + 33] = v > 0 ? v : 0;
-            }
-            {
-              const v = s22 + q2;
-              h1[po + 34] = v > 0 ? v : 0;
-            }
-            {
-              const v = s30 + q0;
-              h1[po + 48] = v > 0 ? v : 0;
-            }
-            {
-              const v = s31 + q1;
-              h1[po + 49] = v > 0 ? v : 0;
-            }
-            {
-              const v = s32 + q2;
-              h1[po + 50] = v > 0 ? v : 0;
             }
           }
         }
         {
-          const q0 = b1[15];
-          {
-            let s00 = 0, s10 = 0, s20 = 0, s30 = 0;
-            let pa = r * 9, pb = 135;
-            for (let d = 0; d < 9; d++) {
-              const u0 = col1[pa], u1 = col1[pa + 9], u2 = col1[pa + 18], u3 = col1[pa + 27];
-              const t0 = w1[pb];
-              s00 += u0 * t0;
-              s10 += u1 * t0;
-              s20 += u2 * t0;
-              s30 += u3 * t0;
-              pa += 1;
-              pb += 1;
-            }
-            const po = r * 16 + 15;
-            {
-              const v = s00 + q0;
-              h1[po] = v > 0 ? v : 0;
-            }
-            {
-              const v = s10 + q0;
-              h1[po + 16] = v > 0 ? v : 0;
-            }
-            {
-              const v = s20 + q0;
-              h1[po + 32] = v > 0 ? v : 0;
-            }
-            {
-              const v = s30 + q0;
-              h1[po + 48] = v > 0 ? v : 0;
-            }
-          }
-        }
-      }
-      for (; r < rows; r++) {
-        for (let c = 0; c < 16; c += 8) {
-          const q0 = b1[c];
-          const q1 = b1[c + 1];
-          const q2 = b1[c + 2];
-          const q3 = b1[c + 3];
-          const q4 = b1[c + 4];
-          const q5 = b1[c + 5];
-          const q6 = b1[c + 6];
-          const q7 = b1[c + 7];
-          {
-            let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s04 = 0, s05 = 0, s06 = 0, s07 = 0;
-            let pa = r * 9, pb = c * 9;
-            for (let d = 0; d < 9; d++) {
-              const u0 = col1[pa];
-              const t0 = w1[pb], t1 = w1[pb + 9], t2 = w1[pb + 18], t3 = w1[pb + 27], t4 = w1[pb + 36], t5 = w1[pb + 45], t6 = w1[pb + 54], t7 = w1[pb + 63];
-              s00 += u0 * t0;
-              s01 += u0 * t1;
-              s02 += u0 * t2;
-              s03 += u0 * t3;
-              s04 += u0 * t4;
-              s05 += u0 * t5;
-              s06 += u0 * t6;
-              s07 += u0 * t7;
-              pa += 1;
-              pb += 1;
-            }
-            const po = r * 16 + c;
-            {
-              const v = s00 + q0;
-              h1[po] = v > 0 ? v : 0;
-            }
-            {
-              const v = s01 + q1;
-              h1[po + 1] = v > 0 ? v : 0;
-            }
-            {
-              const v = s02 + q2;
-              h1[po + 2] = v > 0 ? v : 0;
-            }
-            {
-              const v = s03 + q3;
-              h1[po + 3] = v > 0 ? v : 0;
-            }
-            {
-              const v = s04 + q4;
-              h1[po + 4] = v > 0 ? v : 0;
+          for (let r = 0; r < 784; r += 4) {
+            for (let c = 0; c < 15; c += 3) {
+              const q0 = b1[c];
+              const q1 = b1[c + 1];
+              const q2 = b1[c + 2];
+              {
+                let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0, s20 = 0, s21 = 0, s22 = 0, s30 = 0, s31 = 0, s32 = 0;
+                let pa = r * 9, pb = c * 9;
+                for (let d = 0; d < 9; d++) {
+                  const u0 = h1Windows[pa], u1 = h1Windows[pa + 9], u2 = h1Windows[pa + 18], u3 = h1Windows[pa + 27];
+                  const t0 = w1[pb], t1 = w1[pb + 9], t2 = w1[pb + 18];
+                  s00 += u0 * t0;
+                  s01 += u0 * t1;
+                  s02 += u0 * t2;
+                  s10 += u1 * t0;
+                  s11 += u1 * t1;
+                  s12 += u1 * t2;
+                  s20 += u2 * t0;
+                  s21 += u2 * t1;
+                  s22 += u2 * t2;
+                  s30 += u3 * t0;
+                  s31 += u3 * t1;
+                  s32 += u3 * t2;
+                  pa += 1;
+                  pb += 1;
+                }
+                const po = sample * 12544 + r * 16 + c;
+                {
+                  const v = s00 + q0;
+                  h1[po] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s01 + q1;
+                  h1[po + 1] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s02 + q2;
+                  h1[po + 2] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s10 + q0;
+                  h1[po + 16] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s11 + q1;
+                  h1[po + 17] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s12 + q2;
+                  h1[po + 18] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s20 + q0;
+                  h1[po + 32] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s21 + q1;
+                  h1[po + 33] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s22 + q2;
+                  h1[po + 34] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s30 + q0;
+                  h1[po + 48] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s31 + q1;
+                  h1[po + 49] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s32 + q2;
+                  h1[po + 50] = v > 0 ? v : 0;
+                }
+              }
             }
             {
-              const v = s05 + q5;
-              h1[po + 5] = v > 0 ? v : 0;
-            }
-            {
-              const v = s06 + q6;
-              h1[po + 6] = v > 0 ? v : 0;
-            }
-            {
-              const v = s07 + q7;
-              h1[po + 7] = v > 0 ? v : 0;
+              const q0 = b1[15];
+              {
+                let s00 = 0, s10 = 0, s20 = 0, s30 = 0;
+                let pa = r * 9, pb = 135;
+                for (let d = 0; d < 9; d++) {
+                  const u0 = h1Windows[pa], u1 = h1Windows[pa + 9], u2 = h1Windows[pa + 18], u3 = h1Windows[pa + 27];
+                  const t0 = w1[pb];
+                  s00 += u0 * t0;
+                  s10 += u1 * t0;
+                  s20 += u2 * t0;
+                  s30 += u3 * t0;
+                  pa += 1;
+                  pb += 1;
+                }
+                const po = sample * 12544 + r * 16 + 15;
+                {
+                  const v = s00 + q0;
+                  h1[po] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s10 + q0;
+                  h1[po + 16] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s20 + q0;
+                  h1[po + 32] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s30 + q0;
+                  h1[po + 48] = v > 0 ? v : 0;
+                }
+              }
             }
           }
         }
       }
     }
-    // h2 = maxpool2d(h1)  ·  maxpool2d 2×2, stride 2×2, valid (line 8)
+    // h2 = maxpool2d(h1, argmax2)  ·  maxpool2d 2×2, stride 2×2, valid (line 8)
     {
       for (let r = 0; r < n; r++) {
         const xs = r * 12544;
@@ -368,247 +303,182 @@ export function createModel(): CompiledModel {
                 }
               }
               h2[o + ch] = best;
-              h2Argmax[o + ch] = at;
+              argmax2[o + ch] = at;
             }
           }
         }
       }
     }
-    // col3 = im2col(h2)  ·  conv2d 32, 3×3, stride 1×1, same, relu (line 9)
+    // h3 = conv2d(h2, w3, b3) with relu  ·  conv2d 32, 3×3, stride 1×1, same, relu (line 9)
     {
-      for (let r = 0; r < n; r++) {
-        const xs = r * 3136;
-        for (let oy = 0; oy < 14; oy++) {
-          const y0 = oy - 1;
-          for (let ox = 0; ox < 14; ox++) {
-            const x0 = ox - 1;
-            const o = r * 28224 + (oy * 14 + ox) * 144;
-            let q = o;
-            for (let ky = 0; ky < 3; ky++) {
-              const iy = y0 + ky;
-              if (iy < 0 || iy >= 14) {
-                for (let j = 0; j < 48; j++) col3[q + j] = 0;
-                q += 48;
-                continue;
-              }
-              for (let kx = 0; kx < 3; kx++) {
-                const ix = x0 + kx;
-                if (ix < 0 || ix >= 14) {
-                  for (let ch = 0; ch < 16; ch++) col3[q + ch] = 0;
-                  q += 16;
+      for (let sample = 0; sample < n; sample++) {
+        {
+          const xs = sample * 3136;
+          for (let oy = 0; oy < 14; oy++) {
+            const y0 = oy - 1;
+            for (let ox = 0; ox < 14; ox++) {
+              const x0 = ox - 1;
+              let q = (oy * 14 + ox) * 144;
+              for (let ky = 0; ky < 3; ky++) {
+                const iy = y0 + ky;
+                if (iy < 0 || iy >= 14) {
+                  for (let j = 0; j < 48; j++) h3Windows[q + j] = 0;
+                  q += 48;
                   continue;
                 }
-                const p = xs + (iy * 14 + ix) * 16;
-                for (let ch = 0; ch < 16; ch++) col3[q + ch] = h2[p + ch];
-                q += 16;
+                for (let kx = 0; kx < 3; kx++) {
+                  const ix = x0 + kx;
+                  if (ix < 0 || ix >= 14) {
+                    for (let ch = 0; ch < 16; ch++) h3Windows[q + ch] = 0;
+                    q += 16;
+                    continue;
+                  }
+                  const p = xs + (iy * 14 + ix) * 16;
+                  for (let ch = 0; ch < 16; ch++) h3Windows[q + ch] = h2[p + ch];
+                  q += 16;
+                }
               }
-            }
-          }
-        }
-      }
-    }
-    // h3 = conv2d(col3, h2, w3, b3) with relu  ·  conv2d 32, 3×3, stride 1×1, same, relu (line 9)
-    {
-      const rows = n * 196;
-      let r = 0;
-      for (; r + 4 <= rows; r += 4) {
-        for (let c = 0; c < 30; c += 3) {
-          const q0 = b3[c];
-          const q1 = b3[c + 1];
-          const q2 = b3[c + 2];
-          {
-            let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0, s20 = 0, s21 = 0, s22 = 0, s30 = 0, s31 = 0, s32 = 0;
-            let pa = r * 144, pb = c * 144;
-            for (let d = 0; d < 144; d++) {
-              const u0 = col3[pa], u1 = col3[pa + 144], u2 = col3[pa + 288], u3 = col3[pa + 432];
-              const t0 = w3[pb], t1 = w3[pb + 144], t2 = w3[pb + 288];
-              s00 += u0 * t0;
-              s01 += u0 * t1;
-              s02 += u0 * t2;
-              s10 += u1 * t0;
-              s11 += u1 * t1;
-              s12 += u1 * t2;
-              s20 += u2 * t0;
-              s21 += u2 * t1;
-              s22 += u2 * t2;
-              s30 += u3 * t0;
-              s31 += u3 * t1;
-              s32 += u3 * t2;
-              pa += 1;
-              pb += 1;
-            }
-            const po = r * 32 + c;
-            {
-              const v = s00 + q0;
-              h3[po] = v > 0 ? v : 0;
-            }
-            {
-              const v = s01 + q1;
-              h3[po + 1] = v > 0 ? v : 0;
-            }
-            {
-              const v = s02 + q2;
-              h3[po + 2] = v > 0 ? v : 0;
-            }
-            {
-              const v = s10 + q0;
-              h3[po + 32] = v > 0 ? v : 0;
-            }
-            {
-              const v = s11 + q1;
-              h3[po + 33] = v > 0 ? v : 0;
-            }
-            {
-              const v = s12 + q2;
-              h3[po + 34] = v > 0 ? v : 0;
-            }
-            {
-              const v = s20 + q0;
-              h3[po + 64] = v > 0 ? v : 0;
-            }
-            {
-              const v = s21 + q1;
-              h3[po + 65] = v > 0 ? v : 0;
-            }
-            {
-              const v = s22 + q2;
-              h3[po + 66] = v > 0 ? v : 0;
-            }
-            {
-              const v = s30 + q0;
-              h3[po + 96] = v > 0 ? v : 0;
-            }
-            {
-              const v = s31 + q1;
-              h3[po + 97] = v > 0 ? v : 0;
-            }
-            {
-              const v = s32 + q2;
-              h3[po + 98] = v > 0 ? v : 0;
             }
           }
         }
         {
-          const q0 = b3[30];
-          const q1 = b3[31];
-          {
-            let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
-            let pa = r * 144, pb = 4320;
-            for (let d = 0; d < 144; d++) {
-              const u0 = col3[pa], u1 = col3[pa + 144], u2 = col3[pa + 288], u3 = col3[pa + 432];
-              const t0 = w3[pb], t1 = w3[pb + 144];
-              s00 += u0 * t0;
-              s01 += u0 * t1;
-              s10 += u1 * t0;
-              s11 += u1 * t1;
-              s20 += u2 * t0;
-              s21 += u2 * t1;
-              s30 += u3 * t0;
-              s31 += u3 * t1;
-              pa += 1;
-              pb += 1;
-            }
-            const po = r * 32 + 30;
-            {
-              const v = s00 + q0;
-              h3[po] = v > 0 ? v : 0;
-            }
-            {
-              const v = s01 + q1;
-              h3[po + 1] = v > 0 ? v : 0;
-            }
-            {
-              const v = s10 + q0;
-              h3[po + 32] = v > 0 ? v : 0;
-            }
-            {
-              const v = s11 + q1;
-              h3[po + 33] = v > 0 ? v : 0;
-            }
-            {
-              const v = s20 + q0;
-              h3[po + 64] = v > 0 ? v : 0;
-            }
-            {
-              const v = s21 + q1;
-              h3[po + 65] = v > 0 ? v : 0;
-            }
-            {
-              const v = s30 + q0;
-              h3[po + 96] = v > 0 ? v : 0;
-            }
-            {
-              const v = s31 + q1;
-              h3[po + 97] = v > 0 ? v : 0;
-            }
-          }
-        }
-      }
-      for (; r < rows; r++) {
-        for (let c = 0; c < 32; c += 8) {
-          const q0 = b3[c];
-          const q1 = b3[c + 1];
-          const q2 = b3[c + 2];
-          const q3 = b3[c + 3];
-          const q4 = b3[c + 4];
-          const q5 = b3[c + 5];
-          const q6 = b3[c + 6];
-          const q7 = b3[c + 7];
-          {
-            let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s04 = 0, s05 = 0, s06 = 0, s07 = 0;
-            let pa = r * 144, pb = c * 144;
-            for (let d = 0; d < 144; d++) {
-              const u0 = col3[pa];
-              const t0 = w3[pb], t1 = w3[pb + 144], t2 = w3[pb + 288], t3 = w3[pb + 432], t4 = w3[pb + 576], t5 = w3[pb + 720], t6 = w3[pb + 864], t7 = w3[pb + 1008];
-              s00 += u0 * t0;
-              s01 += u0 * t1;
-              s02 += u0 * t2;
-              s03 += u0 * t3;
-              s04 += u0 * t4;
-              s05 += u0 * t5;
-              s06 += u0 * t6;
-              s07 += u0 * t7;
-              pa += 1;
-              pb += 1;
-            }
-            const po = r * 32 + c;
-            {
-              const v = s00 + q0;
-              h3[po] = v > 0 ? v : 0;
+          for (let r = 0; r < 196; r += 4) {
+            for (let c = 0; c < 30; c += 3) {
+              const q0 = b3[c];
+              const q1 = b3[c + 1];
+              const q2 = b3[c + 2];
+              {
+                let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0, s20 = 0, s21 = 0, s22 = 0, s30 = 0, s31 = 0, s32 = 0;
+                let pa = r * 144, pb = c * 144;
+                for (let d = 0; d < 144; d++) {
+                  const u0 = h3Windows[pa], u1 = h3Windows[pa + 144], u2 = h3Windows[pa + 288], u3 = h3Windows[pa + 432];
+                  const t0 = w3[pb], t1 = w3[pb + 144], t2 = w3[pb + 288];
+                  s00 += u0 * t0;
+                  s01 += u0 * t1;
+                  s02 += u0 * t2;
+                  s10 += u1 * t0;
+                  s11 += u1 * t1;
+                  s12 += u1 * t2;
+                  s20 += u2 * t0;
+                  s21 += u2 * t1;
+                  s22 += u2 * t2;
+                  s30 += u3 * t0;
+                  s31 += u3 * t1;
+                  s32 += u3 * t2;
+                  pa += 1;
+                  pb += 1;
+                }
+                const po = sample * 6272 + r * 32 + c;
+                {
+                  const v = s00 + q0;
+                  h3[po] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s01 + q1;
+                  h3[po + 1] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s02 + q2;
+                  h3[po + 2] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s10 + q0;
+                  h3[po + 32] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s11 + q1;
+                  h3[po + 33] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s12 + q2;
+                  h3[po + 34] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s20 + q0;
+                  h3[po + 64] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s21 + q1;
+                  h3[po + 65] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s22 + q2;
+                  h3[po + 66] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s30 + q0;
+                  h3[po + 96] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s31 + q1;
+                  h3[po + 97] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s32 + q2;
+                  h3[po + 98] = v > 0 ? v : 0;
+                }
+              }
             }
             {
-              const v = s01 + q1;
-              h3[po + 1] = v > 0 ? v : 0;
-            }
-            {
-              const v = s02 + q2;
-              h3[po + 2] = v > 0 ? v : 0;
-            }
-            {
-              const v = s03 + q3;
-              h3[po + 3] = v > 0 ? v : 0;
-            }
-            {
-              const v = s04 + q4;
-              h3[po + 4] = v > 0 ? v : 0;
-            }
-            {
-              const v = s05 + q5;
-              h3[po + 5] = v > 0 ? v : 0;
-            }
-            {
-              const v = s06 + q6;
-              h3[po + 6] = v > 0 ? v : 0;
-            }
-            {
-              const v = s07 + q7;
-              h3[po + 7] = v > 0 ? v : 0;
+              const q0 = b3[30];
+              const q1 = b3[31];
+              {
+                let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
+                let pa = r * 144, pb = 4320;
+                for (let d = 0; d < 144; d++) {
+                  const u0 = h3Windows[pa], u1 = h3Windows[pa + 144], u2 = h3Windows[pa + 288], u3 = h3Windows[pa + 432];
+                  const t0 = w3[pb], t1 = w3[pb + 144];
+                  s00 += u0 * t0;
+                  s01 += u0 * t1;
+                  s10 += u1 * t0;
+                  s11 += u1 * t1;
+                  s20 += u2 * t0;
+                  s21 += u2 * t1;
+                  s30 += u3 * t0;
+                  s31 += u3 * t1;
+                  pa += 1;
+                  pb += 1;
+                }
+                const po = sample * 6272 + r * 32 + 30;
+                {
+                  const v = s00 + q0;
+                  h3[po] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s01 + q1;
+                  h3[po + 1] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s10 + q0;
+                  h3[po + 32] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s11 + q1;
+                  h3[po + 33] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s20 + q0;
+                  h3[po + 64] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s21 + q1;
+                  h3[po + 65] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s30 + q0;
+                  h3[po + 96] = v > 0 ? v : 0;
+                }
+                {
+                  const v = s31 + q1;
+                  h3[po + 97] = v > 0 ? v : 0;
+                }
+              }
             }
           }
         }
       }
     }
-    // h4 = maxpool2d(h3)  ·  maxpool2d 2×2, stride 2×2, valid (line 10)
+    // h4 = maxpool2d(h3, argmax4)  ·  maxpool2d 2×2, stride 2×2, valid (line 10)
     {
       for (let r = 0; r < n; r++) {
         const xs = r * 6272;
@@ -633,7 +503,7 @@ export function createModel(): CompiledModel {
                 }
               }
               h4[o + ch] = best;
-              h4Argmax[o + ch] = at;
+              argmax4[o + ch] = at;
             }
           }
         }
@@ -890,8 +760,8 @@ export function createModel(): CompiledModel {
         for (let d = 0, pa = r * 64; d < 64; d++, pa += 1) {
           const a = h6[pa];
           if (a !== 0) {
-            gatherIdx[nnz] = d;
-            gatherVal[nnz] = a;
+            z7GatherIdx[nnz] = d;
+            z7GatherVal[nnz] = a;
             nnz++;
           }
         }
@@ -908,7 +778,7 @@ export function createModel(): CompiledModel {
             let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s04 = 0, s05 = 0, s06 = 0, s07 = 0;
             const pb = 0;
             for (let q = 0; q < nnz; q++) {
-              const u0 = gatherVal[q], pd = pb + gatherIdx[q];
+              const u0 = z7GatherVal[q], pd = pb + z7GatherIdx[q];
               const t0 = w7[pd], t1 = w7[pd + 64], t2 = w7[pd + 128], t3 = w7[pd + 192], t4 = w7[pd + 256], t5 = w7[pd + 320], t6 = w7[pd + 384], t7 = w7[pd + 448];
               s00 += u0 * t0;
               s01 += u0 * t1;
@@ -937,7 +807,7 @@ export function createModel(): CompiledModel {
             let s00 = 0, s01 = 0;
             const pb = 512;
             for (let q = 0; q < nnz; q++) {
-              const u0 = gatherVal[q], pd = pb + gatherIdx[q];
+              const u0 = z7GatherVal[q], pd = pb + z7GatherIdx[q];
               const t0 = w7[pd], t1 = w7[pd + 64];
               s00 += u0 * t0;
               s01 += u0 * t1;
@@ -984,7 +854,7 @@ export function createModel(): CompiledModel {
     }
     return value;
   }
-  function backward(_x: Floats, y: Floats, n: number): void {
+  function backward(x: Floats, y: Floats, n: number): void {
     // dz7 = softmax_cross_entropy_grad(h7, y)  ·  dense 10, softmax (line 13)
     {
       const scale = 1 / n;
@@ -1385,13 +1255,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dh3 = maxpool2d_grad(dh4, h4)  ·  maxpool2d 2×2, stride 2×2, valid (line 10)
+    // dh3 = maxpool2d_grad(dh4, argmax4)  ·  maxpool2d 2×2, stride 2×2, valid (line 10)
     {
       for (let i = 0; i < n * 6272; i++) dh3[i] = 0;
       for (let r = 0; r < n; r++) {
         const xs = r * 6272;
         const os = r * 1568;
-        for (let j = 0; j < 1568; j++) dh3[xs + h4Argmax[os + j]] += dh5[os + j];
+        for (let j = 0; j < 1568; j++) dh3[xs + argmax4[os + j]] += dh5[os + j];
       }
     }
     // dz_h3 = activation_grad(dh3, h3) with relu  ·  conv2d 32, 3×3, stride 1×1, same, relu (line 9)
@@ -1430,17 +1300,33 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dw3 = conv2d_dw(dz_h3, col3)  ·  conv2d 32, 3×3, stride 1×1, same, relu (line 9)
+    // dw3 = conv2d_dw(dz_h3, h2)  ·  conv2d 32, 3×3, stride 1×1, same, relu (line 9)
     {
       for (let i = 0; i < 4608; i++) dw3[i] = 0;
-      for (let r = 0; r < n * 196; r++) {
-        const zr = r * 32;
-        const cr = r * 144;
-        for (let j = 0; j < 32; j++) {
-          const a = dz_h3[zr + j];
-          if (a === 0) continue;
-          const wf = j * 144;
-          for (let i = 0; i < 144; i++) dw3[wf + i] += a * col3[cr + i];
+      for (let r = 0; r < n; r++) {
+        const xs = r * 3136;
+        for (let oy = 0; oy < 14; oy++) {
+          const y0 = oy - 1;
+          for (let ox = 0; ox < 14; ox++) {
+            const x0 = ox - 1;
+            const o = r * 6272 + (oy * 14 + ox) * 32;
+            for (let j = 0; j < 32; j++) {
+              const a = dz_h3[o + j];
+              if (a === 0) continue;
+              const wf = j * 144;
+              for (let ky = 0; ky < 3; ky++) {
+                const iy = y0 + ky;
+                if (iy < 0 || iy >= 14) continue;
+                for (let kx = 0; kx < 3; kx++) {
+                  const ix = x0 + kx;
+                  if (ix < 0 || ix >= 14) continue;
+                  const p = (iy * 14 + ix) * 16;
+                  const q = wf + (ky * 3 + kx) * 16;
+                  for (let ch = 0; ch < 16; ch++) dw3[q + ch] += a * h2[xs + p + ch];
+                }
+              }
+            }
+          }
         }
       }
     }
@@ -1451,13 +1337,13 @@ export function createModel(): CompiledModel {
         for (let j = 0; j < 32; j++) db3[j] += dz_h3[i + j];
       }
     }
-    // dh1 = maxpool2d_grad(dh2, h2)  ·  maxpool2d 2×2, stride 2×2, valid (line 8)
+    // dh1 = maxpool2d_grad(dh2, argmax2)  ·  maxpool2d 2×2, stride 2×2, valid (line 8)
     {
       for (let i = 0; i < n * 12544; i++) dh1[i] = 0;
       for (let r = 0; r < n; r++) {
         const xs = r * 12544;
         const os = r * 3136;
-        for (let j = 0; j < 3136; j++) dh1[xs + h2Argmax[os + j]] += dh2[os + j];
+        for (let j = 0; j < 3136; j++) dh1[xs + argmax2[os + j]] += dh2[os + j];
       }
     }
     // dz_h1 = activation_grad(dh1, h1) with relu  ·  conv2d 16, 3×3, stride 1×1, same, relu (line 7)
@@ -1466,17 +1352,32 @@ export function createModel(): CompiledModel {
         dz_h1[i] = h1[i] > 0 ? dh1[i] : 0;
       }
     }
-    // dw1 = conv2d_dw(dz_h1, col1)  ·  conv2d 16, 3×3, stride 1×1, same, relu (line 7)
+    // dw1 = conv2d_dw(dz_h1, x)  ·  conv2d 16, 3×3, stride 1×1, same, relu (line 7)
     {
       for (let i = 0; i < 144; i++) dw1[i] = 0;
-      for (let r = 0; r < n * 784; r++) {
-        const zr = r * 16;
-        const cr = r * 9;
-        for (let j = 0; j < 16; j++) {
-          const a = dz_h1[zr + j];
-          if (a === 0) continue;
-          const wf = j * 9;
-          for (let i = 0; i < 9; i++) dw1[wf + i] += a * col1[cr + i];
+      for (let r = 0; r < n; r++) {
+        const xs = r * 784;
+        for (let oy = 0; oy < 28; oy++) {
+          const y0 = oy - 1;
+          for (let ox = 0; ox < 28; ox++) {
+            const x0 = ox - 1;
+            const o = r * 12544 + (oy * 28 + ox) * 16;
+            for (let j = 0; j < 16; j++) {
+              const a = dz_h1[o + j];
+              if (a === 0) continue;
+              const wf = j * 9;
+              for (let ky = 0; ky < 3; ky++) {
+                const iy = y0 + ky;
+                if (iy < 0 || iy >= 28) continue;
+                for (let kx = 0; kx < 3; kx++) {
+                  const ix = x0 + kx;
+                  if (ix < 0 || ix >= 28) continue;
+                  const p = (iy * 28 + ix) * 1;
+                  dw1[wf + ky * 3 + kx] += a * x[xs + p];
+                }
+              }
+            }
+          }
         }
       }
     }

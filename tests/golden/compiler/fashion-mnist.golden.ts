@@ -68,37 +68,39 @@ export const meta: ModelMeta = {
   loss: "cross_entropy",
   optimizer: "adam",
   dtype: "float32",
-  bytes: 1895776,
+  bytes: 1886368,
 };
 
 export function createModel(): CompiledModel {
   const params = new Float32Array(109386);
   const grads = new Float32Array(109386);
   const moments = new Float32Array(218772); // optimizer state, laid out like params
-  const arenaF32 = new Float32Array(34048); // 9 buffers (42880 values), sharing memory where their lifetimes do not overlap
+  const arena = new ArrayBuffer(136192); // 13 buffers (181696 bytes), sharing memory where their lifetimes do not overlap
   const w2 = params.subarray(0, 100352); // dense_1.weight [128, 784]
   const b2 = params.subarray(100352, 100480); // dense_1.bias [128]
-  const h2 = arenaF32.subarray(0, 8192); // [n, 128] · live from h2 to dz2
-  const h3 = arenaF32.subarray(8192, 16384); // [n, 128] · live from h3 to dw4
-  const h3Mask = arenaF32.subarray(16384, 24576); // mask of h3 · live from h3 to dz2
+  const h2 = new Float32Array(arena, 0, 8192); // [n, 128] · live from h2 to dz2
+  const mask3 = new Float32Array(arena, 32768, 8192); // [n, 128] · live from mask3 to dz2
+  const h3 = new Float32Array(arena, 65536, 8192); // [n, 128] · live from h3 to dw4
   const w4 = params.subarray(100480, 108672); // dense_2.weight [64, 128]
   const b4 = params.subarray(108672, 108736); // dense_2.bias [64]
-  const h4 = arenaF32.subarray(24576, 28672); // [n, 64] · live from h4 to dz4
+  const h4 = new Float32Array(arena, 98304, 4096); // [n, 64] · live from h4 to dz4
   const w5 = params.subarray(108736, 109376); // dense_3.weight [10, 64]
   const b5 = params.subarray(109376, 109386); // dense_3.bias [10]
-  const z5 = arenaF32.subarray(28672, 29312); // [n, 10] · live from z5 to loss
-  const h5 = arenaF32.subarray(32768, 33408); // [n, 10] · the output, never shared
-  const dz5 = arenaF32.subarray(33408, 34048); // [n, 10] · live from dz5 to dz4
+  const z5 = new Float32Array(arena, 114688, 640); // [n, 10] · live from z5 to loss
+  const h5 = new Float32Array(arena, 131072, 640); // [n, 10] · the output, never shared
+  const dz5 = new Float32Array(arena, 133632, 640); // [n, 10] · live from dz5 to dz4
   const db5 = grads.subarray(109376, 109386); // gradient of b5
   const dw5 = grads.subarray(108736, 109376); // gradient of w5
-  const dz4 = arenaF32.subarray(28672, 32768); // [n, 64] · live from dz4 to dz2
+  const dz4 = new Float32Array(arena, 114688, 4096); // [n, 64] · live from dz4 to dz2
   const db4 = grads.subarray(108672, 108736); // gradient of b4
   const dw4 = grads.subarray(100480, 108672); // gradient of w4
-  const dz2 = arenaF32.subarray(8192, 16384); // [n, 128] · live from dz2 to dw2
+  const dz2 = new Float32Array(arena, 65536, 8192); // [n, 128] · live from dz2 to dw2
   const db2 = grads.subarray(100352, 100480); // gradient of b2
   const dw2 = grads.subarray(0, 100352); // gradient of w2
-  const gatherIdx = new Int32Array(784); // positions of one input row's non-zero values · live from h2 to z5
-  const gatherVal = new Float64Array(784); // those values · live from h2 to z5
+  const h2GatherIdx = new Int32Array(arena, 39040, 784); // positions of one input row's non-zero values · live in h2 only
+  const h2GatherVal = new Float64Array(arena, 32768, 784); // those values · live in h2 only
+  const z5GatherIdx = new Int32Array(arena, 117760, 64); // positions of one input row's non-zero values · live in z5 only
+  const z5GatherVal = new Float64Array(arena, 117248, 64); // those values · live in z5 only
   const outputViews: Float32Array[] = [];
   let step = 0;
   let lastN = 0;
@@ -264,8 +266,8 @@ export function createModel(): CompiledModel {
         for (let d = 0, pa = r * 784; d < 784; d++, pa += 1) {
           const a = x[pa];
           if (a !== 0) {
-            gatherIdx[nnz] = d;
-            gatherVal[nnz] = a;
+            h2GatherIdx[nnz] = d;
+            h2GatherVal[nnz] = a;
             nnz++;
           }
         }
@@ -282,7 +284,7 @@ export function createModel(): CompiledModel {
             let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s04 = 0, s05 = 0, s06 = 0, s07 = 0;
             const pb = c * 784;
             for (let q = 0; q < nnz; q++) {
-              const u0 = gatherVal[q], pd = pb + gatherIdx[q];
+              const u0 = h2GatherVal[q], pd = pb + h2GatherIdx[q];
               const t0 = w2[pd], t1 = w2[pd + 784], t2 = w2[pd + 1568], t3 = w2[pd + 2352], t4 = w2[pd + 3136], t5 = w2[pd + 3920], t6 = w2[pd + 4704], t7 = w2[pd + 5488];
               s00 += u0 * t0;
               s01 += u0 * t1;
@@ -330,13 +332,19 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // h3 = dropout(h2)  ·  dropout 0.2 (line 8)
+    // mask3 = dropout_mask(h2)  ·  dropout 0.2 (line 8)
     {
       if (training) {
         for (let i = 0; i < n * 128; i++) {
-          const m = rand() < 0.2 ? 0 : 1.25;
-          h3Mask[i] = m;
-          h3[i] = h2[i] * m;
+          mask3[i] = rand() < 0.2 ? 0 : 1.25;
+        }
+      }
+    }
+    // h3 = mul(h2, mask3)  ·  dropout 0.2 (line 8)
+    {
+      if (training) {
+        for (let i = 0; i < n * 128; i++) {
+          h3[i] = h2[i] * mask3[i];
         }
       } else {
         for (let i = 0; i < n * 128; i++) {
@@ -595,8 +603,8 @@ export function createModel(): CompiledModel {
         for (let d = 0, pa = r * 64; d < 64; d++, pa += 1) {
           const a = h4[pa];
           if (a !== 0) {
-            gatherIdx[nnz] = d;
-            gatherVal[nnz] = a;
+            z5GatherIdx[nnz] = d;
+            z5GatherVal[nnz] = a;
             nnz++;
           }
         }
@@ -613,7 +621,7 @@ export function createModel(): CompiledModel {
             let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s04 = 0, s05 = 0, s06 = 0, s07 = 0;
             const pb = 0;
             for (let q = 0; q < nnz; q++) {
-              const u0 = gatherVal[q], pd = pb + gatherIdx[q];
+              const u0 = z5GatherVal[q], pd = pb + z5GatherIdx[q];
               const t0 = w5[pd], t1 = w5[pd + 64], t2 = w5[pd + 128], t3 = w5[pd + 192], t4 = w5[pd + 256], t5 = w5[pd + 320], t6 = w5[pd + 384], t7 = w5[pd + 448];
               s00 += u0 * t0;
               s01 += u0 * t1;
@@ -642,7 +650,7 @@ export function createModel(): CompiledModel {
             let s00 = 0, s01 = 0;
             const pb = 512;
             for (let q = 0; q < nnz; q++) {
-              const u0 = gatherVal[q], pd = pb + gatherIdx[q];
+              const u0 = z5GatherVal[q], pd = pb + z5GatherIdx[q];
               const t0 = w5[pd], t1 = w5[pd + 64];
               s00 += u0 * t0;
               s01 += u0 * t1;
@@ -987,7 +995,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dz2 = matmul_nn(dz4, w4, h2, h3) with relu and dropout mask  ·  dense 128, relu (line 7)
+    // dz2 = matmul_nn(dz4, w4, h2, mask3) with relu and dropout mask  ·  dense 128, relu (line 7)
     {
       let r = 0;
       for (; r + 4 <= n; r += 4) {
@@ -1014,18 +1022,18 @@ export function createModel(): CompiledModel {
               pb += 128;
             }
             const po = r * 128 + c;
-            dz2[po] = h2[po] > 0 ? s00 * h3Mask[po] : 0;
-            dz2[po + 1] = h2[po + 1] > 0 ? s01 * h3Mask[po + 1] : 0;
-            dz2[po + 2] = h2[po + 2] > 0 ? s02 * h3Mask[po + 2] : 0;
-            dz2[po + 128] = h2[po + 128] > 0 ? s10 * h3Mask[po + 128] : 0;
-            dz2[po + 129] = h2[po + 129] > 0 ? s11 * h3Mask[po + 129] : 0;
-            dz2[po + 130] = h2[po + 130] > 0 ? s12 * h3Mask[po + 130] : 0;
-            dz2[po + 256] = h2[po + 256] > 0 ? s20 * h3Mask[po + 256] : 0;
-            dz2[po + 257] = h2[po + 257] > 0 ? s21 * h3Mask[po + 257] : 0;
-            dz2[po + 258] = h2[po + 258] > 0 ? s22 * h3Mask[po + 258] : 0;
-            dz2[po + 384] = h2[po + 384] > 0 ? s30 * h3Mask[po + 384] : 0;
-            dz2[po + 385] = h2[po + 385] > 0 ? s31 * h3Mask[po + 385] : 0;
-            dz2[po + 386] = h2[po + 386] > 0 ? s32 * h3Mask[po + 386] : 0;
+            dz2[po] = h2[po] > 0 ? s00 * mask3[po] : 0;
+            dz2[po + 1] = h2[po + 1] > 0 ? s01 * mask3[po + 1] : 0;
+            dz2[po + 2] = h2[po + 2] > 0 ? s02 * mask3[po + 2] : 0;
+            dz2[po + 128] = h2[po + 128] > 0 ? s10 * mask3[po + 128] : 0;
+            dz2[po + 129] = h2[po + 129] > 0 ? s11 * mask3[po + 129] : 0;
+            dz2[po + 130] = h2[po + 130] > 0 ? s12 * mask3[po + 130] : 0;
+            dz2[po + 256] = h2[po + 256] > 0 ? s20 * mask3[po + 256] : 0;
+            dz2[po + 257] = h2[po + 257] > 0 ? s21 * mask3[po + 257] : 0;
+            dz2[po + 258] = h2[po + 258] > 0 ? s22 * mask3[po + 258] : 0;
+            dz2[po + 384] = h2[po + 384] > 0 ? s30 * mask3[po + 384] : 0;
+            dz2[po + 385] = h2[po + 385] > 0 ? s31 * mask3[po + 385] : 0;
+            dz2[po + 386] = h2[po + 386] > 0 ? s32 * mask3[po + 386] : 0;
           }
         }
         {
@@ -1047,14 +1055,14 @@ export function createModel(): CompiledModel {
               pb += 128;
             }
             const po = r * 128 + 126;
-            dz2[po] = h2[po] > 0 ? s00 * h3Mask[po] : 0;
-            dz2[po + 1] = h2[po + 1] > 0 ? s01 * h3Mask[po + 1] : 0;
-            dz2[po + 128] = h2[po + 128] > 0 ? s10 * h3Mask[po + 128] : 0;
-            dz2[po + 129] = h2[po + 129] > 0 ? s11 * h3Mask[po + 129] : 0;
-            dz2[po + 256] = h2[po + 256] > 0 ? s20 * h3Mask[po + 256] : 0;
-            dz2[po + 257] = h2[po + 257] > 0 ? s21 * h3Mask[po + 257] : 0;
-            dz2[po + 384] = h2[po + 384] > 0 ? s30 * h3Mask[po + 384] : 0;
-            dz2[po + 385] = h2[po + 385] > 0 ? s31 * h3Mask[po + 385] : 0;
+            dz2[po] = h2[po] > 0 ? s00 * mask3[po] : 0;
+            dz2[po + 1] = h2[po + 1] > 0 ? s01 * mask3[po + 1] : 0;
+            dz2[po + 128] = h2[po + 128] > 0 ? s10 * mask3[po + 128] : 0;
+            dz2[po + 129] = h2[po + 129] > 0 ? s11 * mask3[po + 129] : 0;
+            dz2[po + 256] = h2[po + 256] > 0 ? s20 * mask3[po + 256] : 0;
+            dz2[po + 257] = h2[po + 257] > 0 ? s21 * mask3[po + 257] : 0;
+            dz2[po + 384] = h2[po + 384] > 0 ? s30 * mask3[po + 384] : 0;
+            dz2[po + 385] = h2[po + 385] > 0 ? s31 * mask3[po + 385] : 0;
           }
         }
       }
@@ -1078,14 +1086,14 @@ export function createModel(): CompiledModel {
               pb += 128;
             }
             const po = r * 128 + c;
-            dz2[po] = h2[po] > 0 ? s00 * h3Mask[po] : 0;
-            dz2[po + 1] = h2[po + 1] > 0 ? s01 * h3Mask[po + 1] : 0;
-            dz2[po + 2] = h2[po + 2] > 0 ? s02 * h3Mask[po + 2] : 0;
-            dz2[po + 3] = h2[po + 3] > 0 ? s03 * h3Mask[po + 3] : 0;
-            dz2[po + 4] = h2[po + 4] > 0 ? s04 * h3Mask[po + 4] : 0;
-            dz2[po + 5] = h2[po + 5] > 0 ? s05 * h3Mask[po + 5] : 0;
-            dz2[po + 6] = h2[po + 6] > 0 ? s06 * h3Mask[po + 6] : 0;
-            dz2[po + 7] = h2[po + 7] > 0 ? s07 * h3Mask[po + 7] : 0;
+            dz2[po] = h2[po] > 0 ? s00 * mask3[po] : 0;
+            dz2[po + 1] = h2[po + 1] > 0 ? s01 * mask3[po + 1] : 0;
+            dz2[po + 2] = h2[po + 2] > 0 ? s02 * mask3[po + 2] : 0;
+            dz2[po + 3] = h2[po + 3] > 0 ? s03 * mask3[po + 3] : 0;
+            dz2[po + 4] = h2[po + 4] > 0 ? s04 * mask3[po + 4] : 0;
+            dz2[po + 5] = h2[po + 5] > 0 ? s05 * mask3[po + 5] : 0;
+            dz2[po + 6] = h2[po + 6] > 0 ? s06 * mask3[po + 6] : 0;
+            dz2[po + 7] = h2[po + 7] > 0 ? s07 * mask3[po + 7] : 0;
           }
         }
       }
