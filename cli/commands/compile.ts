@@ -9,6 +9,7 @@ import { formatCode } from "../../compiler/format.js";
 import { dumpAst } from "../../grammar/print.js";
 import { diag, hasErrors, type Result } from "../../grammar/diagnostics.js";
 import { FILE_START } from "../../grammar/span.js";
+import { statSync } from "node:fs";
 import { writeFileAtomic } from "../../runtime/node/atomic.js";
 import { CliError } from "../errors.js";
 import { loadProgram, renderFor } from "../load.js";
@@ -58,6 +59,7 @@ export function registerCompile(program: Command): void {
       if (flags.emit === "wat" && flags.kernels !== "wasm") bad("--emit", "wat together with --kernels wasm", flags.emit);
       if (flags.kernels !== "js" && flags.kernels !== "wasm") bad("--kernels", "js or wasm", flags.kernels);
       if (flags.kernels === "wasm" && flags.float64 === true) bad("--kernels", "js with --float64 (the wasm kernels are float32)", flags.kernels);
+      if (flags.output !== undefined && sameFile(file, flags.output)) bad("--output", "a file other than the .nn source (it would be overwritten)", flags.output);
       const loaded = loadProgram(file);
       if (flags.emit === "ast") {
         process.stdout.write(dumpAst(loaded.ast));
@@ -82,4 +84,14 @@ export function registerCompile(program: Command): void {
       if (failed) throw new CliError(renderFor([failed], undefined, "text", process.stderr));
       process.stderr.write(`wrote ${flags.output}\n`);
     });
+}
+
+/** Whether two paths name the same existing file (through links, `./` and case of the path as written). */
+function sameFile(a: string, b: string): boolean {
+  try {
+    const [x, y] = [statSync(a), statSync(b)];
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
 }
