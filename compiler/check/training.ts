@@ -26,12 +26,11 @@ export function checkLoss(ck: Checker, s: Statement): Loss | undefined {
   return { kind: c.word.name as LossKind, delta, span: joinSpans(s.keyword.span, c.span) };
 }
 
-const COMMON = new Set(["lr", "weight_decay", "clip_norm", "clip_value"]);
-
 /** The checked optimizer from its arguments' values (given or default). */
 function optimizerOf(word: string, value: (name: string) => number | boolean, span: Span): Optimizer {
   const settings: Record<string, number | boolean> = {};
-  for (const a of optimizerArgs(optimizerDef(word))) if (!COMMON.has(a.name)) settings[a.name] = value(a.name);
+  // The optimizer's own arguments; `lr` and the ones every optimizer takes have fields of their own.
+  for (const a of optimizerDef(word).args) if (a.name !== "lr") settings[a.name] = value(a.name);
   const num = (name: string): number => value(name) as number;
   return { kind: word, lr: num("lr"), weightDecay: num("weight_decay"), clipNorm: num("clip_norm"), clipValue: num("clip_value"), settings, span };
 }

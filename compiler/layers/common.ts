@@ -3,7 +3,7 @@
  * written once with their defaults), the default initializer rule, and the activation's
  * description in generated comments.
  */
-import { arg, type ArgSchema, type BoundArgs } from "../schema.js";
+import { arg, type BoundArgs } from "../schema.js";
 import type { Activation, InitializerKind } from "../program.js";
 import type { BuildContext } from "./types.js";
 
@@ -17,7 +17,7 @@ export const paddingArg = arg.choice("padding", "`valid` (no padding) or `same` 
 const RELU_FAMILY = new Set(["relu", "leaky_relu", "elu", "gelu"]);
 
 /** The weight initializer: the layer's `init`, else the model's, else by activation. */
-export function weightInit(a: BoundArgs, act: Activation, ctx: BuildContext): InitializerKind {
+function weightInit(a: BoundArgs, act: Activation, ctx: BuildContext): InitializerKind {
   return a.maybe<InitializerKind>("init") ?? ctx.defaultInit ?? (RELU_FAMILY.has(act.kind) ? "he" : "xavier");
 }
 
@@ -37,5 +37,5 @@ export function namedPart(layer: { readonly named: boolean; readonly name: strin
   return layer.named ? ` ${layer.name}` : "";
 }
 
-/** The schema helper for `arg` re-exported, so a layer file needs one import for its arguments. */
-export { arg, type ArgSchema };
+/** The schema helper `arg` re-exported, so a layer file needs one import for its arguments. */
+export { arg };

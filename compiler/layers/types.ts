@@ -7,7 +7,7 @@
  */
 import type { MessageName } from "../../grammar/diagnostics.js";
 import type { Span } from "../../grammar/span.js";
-import type { Attrs, IrNode, IrShape } from "../ir.js";
+import type { Attrs, IrNode } from "../ir.js";
 import type { Activation, InitializerKind, LayerBase } from "../program.js";
 import type { ArgSchema, BoundArgs } from "../schema.js";
 
@@ -57,9 +57,4 @@ export interface LayerDef<L extends LayerBase = LayerBase> {
 /** Registers a layer kind (the cast erases its own layer type for the registry's list). */
 export function defineLayer<L extends LayerBase>(def: LayerDef<L>): LayerDef {
   return def as unknown as LayerDef;
-}
-
-/** Shapes without the batch dimension, for messages: `[28,28]`. */
-export function sampleShape(shape: IrShape): IrShape {
-  return shape.slice(1);
 }
