@@ -129,7 +129,7 @@ export const SOURCES: readonly CallableWord[] = [
     a("label", "the label column (name or 0-based index)", "the last column"),
     a("features", "feature columns, e.g. `[sepal_length, petal_width]`", "every other column"),
     a("categorical", "feature columns to one-hot encode", "[]"),
-    a("header", "whether the first row names the columns", "true"),
+    oneOf("header", "whether the first row names the columns", ["true", "false"], "true"),
     oneOf("missing", "`error`, `drop`, `mean` or `zero` for empty/NA cells", ["error", "drop", "mean", "zero"], "error"),
     a("delimiter", "the separator", "\",\""),
   ]),
@@ -167,7 +167,7 @@ export const DATA_SETTINGS: readonly CallableWord[] = [
     a("factor", "the multiplier", "1"),
   ]),
   c("shuffle", "Shuffle the training data every epoch: `shuffle seed 42`, or `shuffle false`.", [
-    a("enabled", "true or false", "true"),
+    oneOf("enabled", "true or false", ["true", "false"], "true"),
     a("seed", "seed of the shuffle", "0"),
   ]),
 ];
@@ -187,7 +187,7 @@ export const TRAIN_SETTINGS: readonly CallableWord[] = [
     a("patience", "epochs without improvement before stopping", "5"),
     a("monitor", "the metric watched, e.g. val_loss, val_accuracy, loss", "val_loss (loss without validation data)"),
     a("min_delta", "the smallest change that counts as improvement", "0"),
-    a("restore_best", "keep the best epoch's weights at the end of the run, stopped early or not", "true"),
+    oneOf("restore_best", "keep the best epoch's weights at the end of the run, stopped early or not", ["true", "false"], "true"),
   ]),
   c("checkpoint", "Save a checkpoint every N epochs: `checkpoint every 1`.", [a("every", "epochs between checkpoints", "0 (end only)")]),
 ];

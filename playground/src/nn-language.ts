@@ -128,7 +128,6 @@ function valuesForArg(arg: string, owner: CallableWord | undefined): Offer | und
   if (spec?.values !== undefined) return { words: constants(spec.values), kind: "constant" };
   if (arg === "activation") return { words: ACTIVATIONS, kind: "function" };
   if (arg === "init" || arg === "bias_init" || arg === "initializer") return { words: INIT_WORDS, kind: "function" };
-  if (arg === "restore_best" || arg === "header" || arg === "enabled") return { words: BOOL_WORDS, kind: "constant" };
   if (arg === "monitor") return { words: METRICS.map((m) => ({ name: `val_${m.name}`, doc: `${m.doc} (validation)` })).concat(METRICS), kind: "constant" };
   return undefined;
 }
@@ -142,7 +141,7 @@ export function offersAt(textBefore: string): Offer[] {
   const p = placeOf(textBefore);
   if (p.argName !== undefined) {
     const head = p.statement[0]?.image;
-    const owner = p.call !== undefined ? CALLS.get(p.call) : p.block === "model" && head !== undefined ? LAYERS.find((l) => l.name === head) : undefined;
+    const owner = p.call !== undefined ? CALLS.get(p.call) : p.block !== undefined && head !== undefined ? BLOCK_STATEMENTS[p.block]?.find((w) => w.name === head) : undefined;
     const v = valuesForArg(p.argName, owner);
     if (v) return [v];
   }
