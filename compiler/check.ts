@@ -13,16 +13,18 @@ import { TOP_LEVEL } from "./vocabulary.js";
 import type { Metric, Optimizer, Program } from "./program.js";
 import { Checker, uniqueStatements } from "./check/checker.js";
 import { checkModel } from "./check/model.js";
+import { checkBlocks } from "./check/graph.js";
 import { checkLoss, checkMetrics, checkOptimizer, DEFAULT_OPTIMIZER } from "./check/training.js";
 import { checkData } from "./check/data.js";
 import { checkMonitor, checkTrain, DEFAULT_TRAIN } from "./check/train.js";
 
 export function check(file: SourceFile): Result<Program | undefined> {
   const ck = new Checker();
-  const top = uniqueStatements(ck, file.statements, TOP_LEVEL, undefined);
+  const blocks = checkBlocks(ck, file.statements.filter((s) => s.keyword.name === "block"));
+  const top = uniqueStatements(ck, file.statements.filter((s) => s.keyword.name !== "block"), TOP_LEVEL, undefined);
   const modelS = top.get("model");
   const lossS = top.get("loss");
-  const model = modelS === undefined ? undefined : checkModel(ck, modelS);
+  const model = modelS === undefined ? undefined : checkModel(ck, modelS, blocks);
   if (modelS === undefined) ck.report("missingBlock", FILE_START, ["model"], "start with e.g. `model Net {` … `}`");
   const loss = lossS === undefined ? undefined : checkLoss(ck, lossS);
   if (lossS === undefined) ck.report("missingBlock", FILE_START, ["loss"], "add e.g. `loss cross_entropy` (classes) or `loss mse` (regression)");

@@ -7,13 +7,14 @@
  */
 import type { Diagnostic, Result } from "../grammar/diagnostics.js";
 import { diag, hasErrors } from "../grammar/diagnostics.js";
-import type { Activation, Layer, Program } from "./program.js";
+import type { Span } from "../grammar/span.js";
+import type { Activation, Layer, ModelInput, Program } from "./program.js";
 import type { Graph, IrShape, Origin } from "./ir.js";
 import { GraphBuilder, shapeSize, showShape } from "./ir.js";
 import { opDef, isElementwiseActivation } from "./ops/registry.js";
 import { layerDef } from "./layers/index.js";
 import type { LowerContext } from "./layers/types.js";
-import { INPUT_NAME, LABEL_NAME, layerOutputName, LOSS_NAME } from "./codegen/names.js";
+import { INPUT_NAME, inputName, inputSliceName, LABEL_NAME, layerOutputName, LOSS_NAME } from "./codegen/names.js";
 
 export interface LowerOptions {
   /** Largest batch the generated code accepts. */
@@ -54,26 +55,48 @@ export function lower(program: Program, options: LowerOptions): Result<Graph | u
       dtype: opDef(op).dtype,
     });
 
-  // ── input ──
-  const input = model.input;
-  const inputOk = input.length >= 1 && input.length <= 3 && input.every((d) => Number.isInteger(d) && d > 0);
-  if (!inputOk) {
-    diagnostics.push(
-      diag("inputShapeInvalid", model.inputSpan, [showShape(input), "1 to 3 sizes, each a whole number ≥ 1"], {
-        hint: "write e.g. `input [784]`, `input [28, 28]` or `input [28, 28, 1]`",
-      }),
-    );
-  }
-  const inputShape: IrShape = ["n", ...(inputOk ? input : [Math.max(1, shapeSize(input.filter((d) => d > 0)))])];
-  let cur = g.add({ op: "input", inputs: [], shape: inputShape, name: INPUT_NAME, phase: "forward", origin: undefined });
+  // ── inputs: one `input` node; with several inputs, each is a slice of its columns ──
+  const shapes = model.inputs.map((inp) => {
+    const ok = inp.shape.length >= 1 && inp.shape.length <= 3 && inp.shape.every((d) => Number.isInteger(d) && d > 0);
+    if (!ok) {
+      diagnostics.push(
+        diag("inputShapeInvalid", inp.span, [showShape(inp.shape), "1 to 3 sizes, each a whole number ≥ 1"], {
+          hint: "write e.g. `input [784]`, `input [28, 28]` or `input [28, 28, 1]`",
+        }),
+      );
+    }
+    return ok ? inp.shape : [Math.max(1, shapeSize(inp.shape.filter((d) => d > 0)))];
+  });
+  const packed: IrShape = ["n", ...(shapes.length === 1 ? (shapes[0] as readonly number[]) : [shapes.reduce((t, sh) => t + shapeSize(sh), 0)])];
+  const x = g.add({ op: "input", inputs: [], shape: packed, name: INPUT_NAME, phase: "forward", origin: undefined });
+  const values: number[] = [];
+  let offset = 0;
+  shapes.forEach((shape, i) => {
+    if (shapes.length === 1) {
+      values.push(x);
+      return;
+    }
+    const size = shapeSize(shape);
+    const origin: Origin = { text: `input ${showShape(shape)}`, line: (model.inputs[i] as ModelInput).span.line, span: (model.inputs[i] as ModelInput).span };
+    const cols = add("slice", [x], inputSliceName(i + 1, shape.length > 1), origin, { axis: 1, start: offset, end: offset + size });
+    values.push(shape.length > 1 ? add("reshape", [cols], inputName(i + 1), origin, { to: ["n", ...shape].join(",") }) : cols);
+    offset += size;
+  });
+  const spans: Span[] = [...model.inputs.map((inp) => inp.span), ...model.nodes.map((nd) => nd.layer.span)];
 
-  const last = model.layers.length - 1;
-  model.layers.forEach((layer, index) => {
+  // ── layers, each after the values it takes ──
+  model.nodes.forEach((gn, index) => {
+    const layer = gn.layer;
     const k = index + 1;
     const origin: Origin = { text: describeLayer(layer), line: layer.span.line, span: layer.span };
+    const via = gn.via.map((span) => ({ message: "in the block used here", span }));
+    const isOutput = model.inputs.length + index === model.output;
+    const inputs = gn.inputs.map((v) => values[v] as number);
     const ctx: LowerContext = {
       k,
-      add: (op, inputs, name, attrs) => add(op, [...inputs], name, origin, attrs),
+      inputs,
+      inputSpans: gn.inputs.map((v) => spans[v] as Span),
+      add: (op, ins, name, attrs) => add(op, [...ins], name, origin, attrs),
       param(tensor, shape, init, name, fan, trainable = true) {
         const id = g.add({ op: "param", inputs: [], shape, attrs: { tensor: `${layer.name}.${tensor}`, init }, name, phase: "forward", origin });
         g.addParam({ node: id, name: `${layer.name}.${tensor}`, init, fanIn: fan.in, fanOut: fan.out, ...(trainable ? {} : { trainable: false }) });
@@ -82,7 +105,7 @@ export function lower(program: Program, options: LowerOptions): Result<Graph | u
       activate(a: Activation, value: number): number {
         if (a.kind === "linear") return value;
         if (a.kind === "softmax") {
-          if (index !== last) {
+          if (!isOutput) {
             diagnostics.push(diag("softmaxNotLast", a.span, [], { hint: "use `relu` (or another elementwise activation) here and `softmax` only on the output layer" }));
           }
           return add("softmax", [value], layerOutputName(k), origin);
@@ -91,10 +114,11 @@ export function lower(program: Program, options: LowerOptions): Result<Graph | u
         return add(a.kind, [value], layerOutputName(k), origin, a.kind === "leaky_relu" || a.kind === "elu" ? { alpha: a.alpha } : {});
       },
       node: (id) => g.node(id),
-      report: (name, args, hint) => diagnostics.push(diag(name, layer.span, args, { hint })),
+      report: (name, args, hint, related) => diagnostics.push(diag(name, layer.span, args, { hint, related: [...(related ?? []), ...via] })),
     };
-    cur = layerDef(layer.kind).lower(layer, cur, ctx);
+    values.push(layerDef(layer.kind).lower(layer, inputs[0] as number, ctx));
   });
+  const cur = values[model.output] as number;
 
   // ── output against loss ──
   const out = g.node(cur);

@@ -43,7 +43,23 @@ export interface ModelMeta {
    * size of the kernels' memory, which holds them all (and a copy of the input).
    */
   readonly bytes: number;
+  /** With several named inputs: where each sits in a packed row of `x` (absent with one input). */
+  readonly inputs?: readonly InputEntry[];
 }
+
+/** One of several named inputs: its values sit at [offset, offset + size) of each packed row of `x`. */
+export interface InputEntry {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly offset: number;
+  readonly size: number;
+}
+
+/**
+ * What the methods take as `x`: n rows of `inputSize` values (with several inputs, each row
+ * holds them side by side, as `meta.inputs` says), or, with several inputs, each by name.
+ */
+export type Inputs = Floats | { readonly [name: string]: Floats };
 
 export type Floats = Float32Array | Float64Array;
 
@@ -78,26 +94,26 @@ export interface CompiledModel {
    * `training` (dropout on, batchnorm on batch statistics). Returns a view of the output
    * buffer, n × outputSize, valid until the next call.
    */
-  forward(x: Floats, n: number, training?: boolean): Floats;
+  forward(x: Inputs, n: number, training?: boolean): Floats;
 
   /** `forward` that returns its own copy. */
-  predict(x: Floats, n: number): Floats;
+  predict(x: Inputs, n: number): Floats;
 
   /**
    * Mean loss over `n` samples, in inference mode. `y` is n × outputSize: one-hot rows for
    * `cross_entropy`, 0/1 for `binary_cross_entropy`, target values for regression losses.
    */
-  loss(x: Floats, y: Floats, n: number): number;
+  loss(x: Inputs, y: Floats, n: number): number;
 
   /** Mean loss in training mode, and its gradient into `grads`. */
-  lossAndGrad(x: Floats, y: Floats, n: number): number;
+  lossAndGrad(x: Inputs, y: Floats, n: number): number;
 
   /**
    * One optimizer step at learning rate `lr`: forward, backward, clipping, update.
    * Returns the batch's mean loss (before the update). Afterwards `output()` holds the
    * batch's predictions from this step's forward pass.
    */
-  trainStep(x: Floats, y: Floats, n: number, lr: number): number;
+  trainStep(x: Inputs, y: Floats, n: number, lr: number): number;
 
   /** View of the last forward pass's output, n × outputSize of that call. */
   output(): Floats;

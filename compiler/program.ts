@@ -47,12 +47,41 @@ export type Layer = LayerBase;
 
 export type Padding = "same" | "valid";
 
+/** A named input of the model: `image = input [28, 28]`. */
+export interface ModelInput {
+  /** The name given, or undefined for a model's one unnamed `input`. */
+  readonly name: string | undefined;
+  /** Shape of one sample, without the batch dimension: [features], [h, w] or [h, w, c]. */
+  readonly shape: Shape;
+  readonly span: Span;
+}
+
+/**
+ * One layer of the graph and the values it takes. Values are numbered: the model's inputs
+ * first (0 … inputs − 1), then each node's output in order (node i makes value inputs + i).
+ */
+export interface GraphNode {
+  readonly layer: Layer;
+  readonly inputs: readonly number[];
+  /** The uses of the blocks this layer was expanded from, outermost first (for messages). */
+  readonly via: readonly Span[];
+}
+
 export interface Model {
   readonly name: string;
-  /** Shape of one sample, without the batch dimension: [features], [h, w] or [h, w, c]. */
+  readonly inputs: readonly ModelInput[];
+  /**
+   * Shape of one sample as the generated code takes it: the one input's shape, or with several
+   * inputs [total], each input's values side by side in the order declared.
+   */
   readonly input: Shape;
   readonly inputSpan: Span;
+  /** The layers in order, each after the values it takes. */
+  readonly nodes: readonly GraphNode[];
+  /** `nodes`' layers. */
   readonly layers: readonly Layer[];
+  /** The value the model outputs: its last statement's. */
+  readonly output: number;
   /** Seed of the weight initializers. */
   readonly seed: number;
   readonly span: Span;

@@ -46,6 +46,7 @@ function fromSchema(a: ArgSchema): ArgSpec {
 
 const BLOCK_DOCS: Readonly<Record<BlockWord, string>> = {
   model: "The network: `model Name {`, then `input [...]` and one layer per line, then `}`.",
+  block: "A reusable part of a model: `block residual(width) {`, its layers one per line, then `}`; used as a layer (`residual 64`).",
   loss: "The loss to minimize, e.g. `loss cross_entropy`.",
   optimizer: "How weights are updated, e.g. `optimizer adam(lr: 1e-3)`.",
   metrics: "What to report while training and evaluating, e.g. `metrics accuracy, loss`.",
@@ -58,9 +59,10 @@ export const TOP_LEVEL: readonly Word[] = BLOCK_WORDS.map((name) => w(name, BLOC
 
 /** Settings inside `model { … }` that are not layers. */
 export const MODEL_SETTINGS: readonly CallableWord[] = [
-  c("input", "Shape of one sample: `input 2`, `input [28, 28]` or `input [32, 32, 3]`.", [
+  c("input", "Shape of one sample: `input 2`, `input [28, 28]` or `input [32, 32, 3]`; several inputs are named: `image = input [28, 28]`.", [
     a("shape", "a feature count or a list of dimensions"),
   ]),
+  c("repeat", "The layers of its block, N times in a row: `repeat 3 { residual 64 }`.", [a("count", "how many times")]),
   c("seed", "Seed of the weight initializers; the same seed gives the same initial weights.", [
     a("value", "a whole number", "0"),
   ]),

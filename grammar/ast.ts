@@ -101,6 +101,10 @@ export interface Arg {
 
 export interface Statement {
   readonly kind: "statement";
+  /** `skip = …`: the name the statement's value is given (graph bodies only). */
+  readonly target: Name | undefined;
+  /** `a, b -> …`: the values the statement takes, when not the one before it (graph bodies only). */
+  readonly sources: readonly Name[];
   readonly keyword: Name;
   readonly args: readonly Arg[];
   readonly block: Block | undefined;

@@ -160,7 +160,11 @@ class Builder {
     const c = cst.children;
     const kw = token(c, "keyword");
     const keyword: Name = kw === undefined ? { name: "", span: spanOf(cst) ?? ZERO } : { name: kw.image, span: tokenSpan(kw) };
-    const comments = this.commentsBefore(kw?.startOffset ?? 0);
+    const targetTok = token(c, "target");
+    const target: Name | undefined = targetTok === undefined ? undefined : { name: targetTok.image, span: tokenSpan(targetTok) };
+    const sources: Name[] = tokens(c, "sources").map((t) => ({ name: t.image, span: tokenSpan(t) }));
+    const first = targetTok ?? tokens(c, "sources")[0] ?? kw;
+    const comments = this.commentsBefore(first?.startOffset ?? 0);
     const argsNode = node(c, "arguments");
     const args = argsNode === undefined ? [] : this.arguments(argsNode);
     const colon = token(c, "colon");
@@ -180,7 +184,7 @@ class Builder {
       const after = this.commentOnLine(block.span.endLine, block.span.end);
       if (after !== undefined) block.comments.push(after);
     }
-    return { kind: "statement", keyword, args, block, comments, trailingComment: trailing, span };
+    return { kind: "statement", target, sources, keyword, args, block, comments, trailingComment: trailing, span };
   }
 
   private block(cst: CstNode, owner: string): Block & { comments: string[] } {

@@ -97,6 +97,23 @@ export const MESSAGES = {
   conflictingSettings: row("NN2026", "{0}"),
   ignoredSetting: row("NN2027", "{0}", "warning"),
   badName: row("NN2028", "`{0}` is not a valid layer name"),
+  // graphs: named values, merges, blocks
+  unknownValue: row("NN2030", "no value is named `{0}`"),
+  valueUsedBeforeDefined: row("NN2031", "`{0}` is used before it is defined (line {1}): a value can only take earlier values, so the graph cannot have a cycle"),
+  duplicateValueName: row("NN2032", "two values are named `{0}`"),
+  unusedValue: row("NN2033", "the value `{0}` is never used", "warning"),
+  unusedOutput: row("NN2034", "the output of `{0}` is never used", "warning"),
+  unusedInput: row("NN2035", "the input `{0}` is never used", "warning"),
+  tooManySources: row("NN2036", "`{0}` takes one value, but is given {1}"),
+  mergeNeedsValues: row("NN2037", "`{0}` merges two or more values, but is given {1}"),
+  inputNeedsName: row("NN2038", "a model with several inputs must name each of them"),
+  blockRecursive: row("NN2039", "the block `{0}` uses itself"),
+  blockInputCount: row("NN2040", "the block `{0}` takes {1} value{2}, but is given {3}"),
+  unusedBlockParam: row("NN2041", "the block parameter `{0}` is never used", "warning"),
+  unusedBlock: row("NN2042", "the block `{0}` is never used", "warning"),
+  graphTooLarge: row("NN2043", "the model has more than {0} layers once its blocks and repeats are expanded"),
+  notInBlock: row("NN2044", "`{0}` belongs in the model, not in a block"),
+  badBlockHeader: row("NN2045", "a block is declared as `block name(parameters) { … }`"),
 
   // ── NN3xxx shapes ──────────────────────────────────────────────────────────
   layerNeedsFlatInput: row("NN3001", "`{0}` needs a flat input, but gets shape {1}"),
@@ -114,6 +131,7 @@ export const MESSAGES = {
   wasmMemoryTooLarge: row("NN3014", "the wasm kernels would need {0} of memory at batch {1}; the limit is {2}, so the TypeScript kernels run instead", "warning"),
   noWasmSimd: row("NN3015", "this JavaScript engine has no WebAssembly SIMD, so the TypeScript kernels run instead", "warning"),
   optimizerNotInWasm: row("NN3016", "`{0}` has no wasm kernel: its update runs in TypeScript", "info"),
+  mergeShapeMismatch: row("NN3017", "`{0}` cannot merge {1}"),
 
   // ── NN4xxx data ────────────────────────────────────────────────────────────
   fileNotFound: row("NN4001", "cannot read {0}: {1}"),

@@ -2,7 +2,9 @@
  * Tokens → CST. The grammar has no actions; `build-ast.ts` turns its CST into the AST.
  *
  *   file       := (statement | "}" | stray)*
- *   statement  := Identifier arguments? block?        arguments start on the keyword's line
+ *   statement  := (Identifier "=")? (Identifier ("," Identifier)* "->")? Identifier arguments? block?
+ *                                                    `skip = a, b -> concat` in a graph body;
+ *                                                    arguments start on the keyword's line
  *   block      := "{" (statement | stray)* "}"?       a missing "}" is reported, not fatal
  *   arguments  := argument ("," argument?)*           a line may end in "," to continue
  *   argument   := Identifier ":" expression           lr: 1e-3   (or lr = 1e-3)
@@ -24,8 +26,10 @@ import { CstParser, EOF, type CstNode, type IToken, type TokenType } from "chevr
 import {
   ALL_TOKENS,
   BlockKeyword,
+  Arrow,
   Colon,
   Comma,
+  Equals,
   Identifier,
   LBrace,
   LBracket,
@@ -63,6 +67,11 @@ function isIdentifier(t: IToken): boolean {
   return t.tokenType === Identifier || (t.tokenType.CATEGORIES?.includes(Identifier) ?? false);
 }
 
+/** `:` or `=` (an `Equals` is a `Colon` by category). */
+function isColon(t: IToken): boolean {
+  return t.tokenType === Colon || t.tokenType === Equals;
+}
+
 function canStartValue(t: IToken): boolean {
   return VALUE_START.has(t.tokenType) || isIdentifier(t);
 }
@@ -81,10 +90,38 @@ class NnParser extends CstParser {
   unclosed: ReadonlySet<number> = new Set();
   /** For each block being parsed, whether its `{` is unclosed. */
   private readonly blocks: boolean[] = [];
+  /** For each block being parsed, the keyword of the statement that owns it. */
+  private readonly owners: string[] = [];
 
   reset(): void {
     super.reset();
     this.blocks.length = 0;
+    this.owners.length = 0;
+  }
+
+  /** Inside the body of a `model`, a `block` or a `repeat`, where values can be named. */
+  private inGraphBody(): boolean {
+    const owner = this.owners[this.owners.length - 1];
+    return owner === "model" || owner === "block" || owner === "repeat";
+  }
+
+  /** `name = word …` on one line, in a graph body. */
+  private assignmentAhead(): boolean {
+    const [a, eq, w] = [this.LA(1), this.LA(2), this.LA(3)];
+    return this.inGraphBody() && isIdentifier(a) && eq.tokenType === Equals && sameLine(a, eq) && sameLine(eq, w) && isIdentifier(w);
+  }
+
+  /** `a, b -> word …` on one line, in a graph body. */
+  private arrowAhead(): boolean {
+    if (!this.inGraphBody()) return false;
+    for (let k = 1; k < 64; k += 2) {
+      const name = this.LA(k);
+      const next = this.LA(k + 1);
+      if (!isIdentifier(name) || !sameLine(name, next)) return false;
+      if (next.tokenType === Arrow) return true;
+      if (next.tokenType !== Comma) return false;
+    }
+    return false;
   }
 
   /** The token before LA(1). */
@@ -116,10 +153,28 @@ class NnParser extends CstParser {
   });
 
   public statement = this.RULE("statement", () => {
+    this.OPTION5({
+      GATE: () => this.assignmentAhead(),
+      DEF: () => {
+        this.CONSUME2(Identifier, { LABEL: "target" });
+        this.CONSUME(Equals, { LABEL: "assign" });
+      },
+    });
+    this.OPTION6({
+      GATE: () => this.arrowAhead(),
+      DEF: () => {
+        this.CONSUME3(Identifier, { LABEL: "sources" });
+        this.MANY(() => {
+          this.CONSUME(Comma);
+          this.CONSUME4(Identifier, { LABEL: "sources" });
+        });
+        this.CONSUME(Arrow, { LABEL: "arrow" });
+      },
+    });
     const keyword = this.CONSUME(Identifier, { LABEL: "keyword" });
     // `loss: mse`, `epochs = 10`: a habit from YAML and Python, reported by the AST builder
     this.OPTION3({
-      GATE: () => sameLine(keyword, this.LA(1)) && this.LA(1).tokenType === Colon,
+      GATE: () => sameLine(keyword, this.LA(1)) && isColon(this.LA(1)),
       DEF: () => this.CONSUME(Colon, { LABEL: "colon" }),
     });
     this.OPTION({
@@ -128,7 +183,11 @@ class NnParser extends CstParser {
     });
     this.OPTION2({
       GATE: () => this.LA(1).tokenType === LBrace,
-      DEF: () => this.SUBRULE(this.block),
+      DEF: () => {
+        this.ACTION(() => this.owners.push(keyword.image));
+        this.SUBRULE(this.block);
+        this.ACTION(() => this.owners.pop());
+      },
     });
     this.OPTION4(() => this.CONSUME(Semicolon, { LABEL: "semicolon" }));
   });
@@ -160,6 +219,7 @@ class NnParser extends CstParser {
       { ALT: () => this.CONSUME(LBrace) },
       { ALT: () => this.CONSUME(Comma) },
       { ALT: () => this.CONSUME(Colon) },
+      { ALT: () => this.CONSUME(Arrow) },
       { ALT: () => this.CONSUME(Plus) },
       { ALT: () => this.CONSUME(Minus) },
       { ALT: () => this.CONSUME(Star) },
@@ -205,7 +265,7 @@ class NnParser extends CstParser {
       IGNORE_AMBIGUITIES: true,
       DEF: [
         {
-          GATE: () => isIdentifier(this.LA(1)) && this.LA(2).tokenType === Colon,
+          GATE: () => isIdentifier(this.LA(1)) && isColon(this.LA(2)),
           ALT: () => {
             this.CONSUME(Identifier, { LABEL: "name" });
             this.CONSUME(Colon);

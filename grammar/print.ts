@@ -59,14 +59,28 @@ function printComment(text: string): string {
   return text;
 }
 
+/**
+ * What comes before the arguments. A plain statement's keyword is padded so that the arguments
+ * of a run of settings line up; in a graph body, names are padded so that the `=` line up
+ * (`image = input [28, 28]` / `side  = input [4]`).
+ */
+function printHead(s: Statement, targetWidth = 0): string {
+  const target = s.target === undefined ? "" : `${s.target.name.padEnd(targetWidth)} = `;
+  const sources = s.sources.length === 0 ? "" : `${s.sources.map((x) => x.name).join(", ")} -> `;
+  return target + sources + s.keyword.name;
+}
+
+const plain = (s: Statement): boolean => s.target === undefined && s.sources.length === 0;
+
 function printStatements(statements: readonly Statement[], indent: string, out: string[]): void {
-  const width = Math.max(0, ...statements.filter((s) => s.args.length > 0 && s.block === undefined).map((s) => s.keyword.name.length));
+  const width = Math.max(0, ...statements.filter((s) => s.args.length > 0 && s.block === undefined && plain(s)).map((s) => s.keyword.name.length));
+  const targetWidth = Math.max(0, ...statements.map((s) => s.target?.name.length ?? 0));
   statements.forEach((s, i) => {
     if (s.block !== undefined && i > 0) out.push("");
     for (const c of s.comments) out.push(indent + printComment(c));
     const args = s.args.map(printArg).join(", ");
-    let head = s.keyword.name;
-    if (args.length > 0) head = s.block === undefined ? `${head.padEnd(width)} ${args}` : `${head} ${args}`;
+    let head = printHead(s, targetWidth);
+    if (args.length > 0) head = s.block === undefined && plain(s) ? `${head.padEnd(width)} ${args}` : `${head} ${args}`;
     if (s.block === undefined) {
       out.push(indent + head + (s.trailingComment === undefined ? "" : `  ${printComment(s.trailingComment)}`));
       const next = statements[i + 1];
@@ -128,7 +142,7 @@ export function dumpAst(f: SourceFile): string {
   const walk = (statements: readonly Statement[], indent: string): void => {
     for (const s of statements) {
       const args = s.args.length === 0 ? "" : ` ${s.args.map(dumpArg).join(", ")}`;
-      out.push(`${indent}${s.keyword.name}${args}  @${s.span.line}:${s.span.column}`);
+      out.push(`${indent}${printHead(s)}${args}  @${s.span.line}:${s.span.column}`);
       if (s.block !== undefined) walk(s.block.statements, indent + "  ");
     }
   };

@@ -42,7 +42,7 @@ function keywordToken(name: string, words: readonly string[]): TokenType {
  * (layers, activations, settings, …) is an `Identifier` here: what it means is the checker's
  * business (`compiler/vocabulary.ts`), and editors colour it from the same vocabulary.
  */
-export const BLOCK_WORDS = ["model", "loss", "optimizer", "metrics", "data", "train"] as const;
+export const BLOCK_WORDS = ["model", "block", "loss", "optimizer", "metrics", "data", "train"] as const;
 export type BlockWord = (typeof BLOCK_WORDS)[number];
 
 export const BlockKeyword = keywordToken("BlockKeyword", BLOCK_WORDS);
@@ -128,8 +128,12 @@ export const RParen = createToken({ name: "RParen", pattern: ")", label: "`)`" }
 export const LBracket = createToken({ name: "LBracket", pattern: "[", label: "`[`" });
 export const RBracket = createToken({ name: "RBracket", pattern: "]", label: "`]`" });
 export const Comma = createToken({ name: "Comma", pattern: ",", label: "`,`" });
-/** `lr: 0.1` and, for Python hands, `lr = 0.1`. */
-export const Colon = createToken({ name: "Colon", pattern: /[:=]/, label: "`:`" });
+/** `lr: 0.1` and, for Python hands, `lr = 0.1` (an `Equals` is a `Colon` to the argument rule). */
+export const Colon = createToken({ name: "Colon", pattern: ":", label: "`:`" });
+/** `skip = dense 64` names a value in a graph body; elsewhere it is a `:` (`lr = 0.1`). */
+export const Equals = createToken({ name: "Equals", pattern: "=", label: "`=`", categories: [Colon] });
+/** `side -> dense 16`: the values a statement takes, when not the one before it. */
+export const Arrow = createToken({ name: "Arrow", pattern: "->", label: "`->`" });
 export const Plus = createToken({ name: "Plus", pattern: "+", label: "`+`" });
 export const Minus = createToken({ name: "Minus", pattern: "-", label: "`-`" });
 export const Star = createToken({ name: "Star", pattern: "*", label: "`*`" });
@@ -157,7 +161,9 @@ export const ALL_TOKENS: readonly TokenType[] = [
   RBracket,
   Comma,
   Colon,
+  Equals,
   Plus,
+  Arrow,
   Minus,
   Star,
   Slash,
@@ -183,6 +189,8 @@ export const HIGHLIGHT: Readonly<Record<string, string>> = {
   RBracket: "delimiter.square",
   Comma: "delimiter",
   Colon: "delimiter",
+  Equals: "operator",
+  Arrow: "operator",
   Plus: "operator",
   Minus: "operator",
   Star: "operator",

@@ -42,9 +42,18 @@ export function describeExpr(e: Expr): string {
 
 export class Checker {
   readonly diagnostics: Diagnostic[] = [];
+  /** The uses of the blocks being expanded, outermost first: a problem inside one points at them too. */
+  via: readonly Span[] = [];
+  /** Problems already reported (a block's body is checked at every use, but says each once). */
+  private readonly seen = new Set<string>();
 
   report(name: MessageName, span: Span, args: readonly (string | number)[] = [], hint?: string, related?: { message: string; span: Span }[]): void {
-    this.diagnostics.push(diag(name, span, args, { ...(hint === undefined ? {} : { hint }), ...(related === undefined ? {} : { related }) }));
+    const all = [...(related ?? []), ...this.via.map((at) => ({ message: "in the block used here", span: at }))];
+    const d = diag(name, span, args, { ...(hint === undefined ? {} : { hint }), ...(all.length === 0 ? {} : { related: all }) });
+    const key = `${d.code}@${span.start}:${span.end}:${d.message}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.diagnostics.push(d);
   }
 
   // ── values ─────────────────────────────────────────────────────────────────

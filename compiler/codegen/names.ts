@@ -19,6 +19,9 @@ export const maskName = (k: number): string => `mask${k}`;
 /** The positions of layer k's maxima (max pooling). */
 export const argmaxName = (k: number): string => `argmax${k}`;
 export const INPUT_NAME = "x";
+/** The i-th of several inputs (1-based), cut from `x`'s columns (and reshaped, for images). */
+export const inputName = (i: number): string => `in${i}`;
+export const inputSliceName = (i: number, reshaped: boolean): string => (reshaped ? `in${i}Flat` : inputName(i));
 export const LABEL_NAME = "y";
 export const LOSS_NAME = "loss";
 /** The adjoint of a value: `h2` → `dh2`. */

@@ -49,3 +49,25 @@ export interface CompiledModel {
   getState(): ModelState;
   setState(state: ModelState): void;
 }`;
+
+
+/**
+ * The types of a module with several named inputs: `meta.inputs` says where each input's values
+ * sit in a packed row, and every method that takes `x` also takes the inputs by name.
+ */
+export function namedInputTypes(): string {
+  return MODEL_API_TYPES.replace("  readonly bytes: number;\n}", "  readonly bytes: number;\n  readonly inputs: readonly InputEntry[];\n}")
+    .replace(/\bx: Floats\b/g, "x: Floats | Inputs")
+    .concat(`
+
+/** One named input: its values sit at [offset, offset + size) of each packed row of \`x\`. */
+export interface InputEntry {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly offset: number;
+  readonly size: number;
+}
+
+/** Each input by name, n × its size, row-major (or \`x\` already packed: n × inputSize). */
+export type Inputs = { readonly [name: string]: Floats };`);
+}

@@ -13,8 +13,9 @@ import { conv2d } from "./conv2d.js";
 import { avgpool2d, maxpool2d } from "./pooling.js";
 import { batchnorm } from "./batchnorm.js";
 import { layernorm } from "./layernorm.js";
+import { add, concat } from "./merge.js";
 
-export const LAYER_DEFS: readonly LayerDef[] = [dense, dropout, flatten, activation, conv2d, maxpool2d, avgpool2d, batchnorm, layernorm];
+export const LAYER_DEFS: readonly LayerDef[] = [dense, dropout, flatten, activation, conv2d, maxpool2d, avgpool2d, batchnorm, layernorm, add, concat];
 
 const BY_WORD = new Map(LAYER_DEFS.map((d) => [d.word, d]));
 

@@ -24,6 +24,10 @@ export interface BuildContext {
 export interface LowerContext {
   /** The layer's position in the model (1-based): generated names are numbered by it (`w3`, `h3`). */
   readonly k: number;
+  /** Every value the layer takes (the first is `lower`'s `input`); merges take several. */
+  readonly inputs: readonly number[];
+  /** Where each of `inputs` was made (for messages that point at both branches of a merge). */
+  readonly inputSpans: readonly Span[];
   /** Appends a forward node of this layer; its shape comes from the op's rule. */
   add(op: string, inputs: readonly number[], name: string, attrs?: Attrs): number;
   /** Appends a parameter tensor `<layer>.<tensor>` of this layer. */
@@ -31,8 +35,8 @@ export interface LowerContext {
   /** Applies an activation as its own op, named as the layer's output (with the softmax-last check). */
   activate(a: Activation, value: number): number;
   node(id: number): IrNode;
-  /** Reports a shape problem (NN3xxx) at the layer. */
-  report(name: MessageName, args: readonly (string | number)[], hint: string): void;
+  /** Reports a shape problem (NN3xxx) at the layer (and at `related` places). */
+  report(name: MessageName, args: readonly (string | number)[], hint: string, related?: readonly { readonly message: string; readonly span: Span }[]): void;
 }
 
 export interface LayerDef<L extends LayerBase = LayerBase> {
@@ -44,6 +48,8 @@ export interface LayerDef<L extends LayerBase = LayerBase> {
   readonly args: readonly ArgSchema[];
   /** The hint when a required argument is missing: "e.g. `dense 64, relu`". */
   readonly usage: string;
+  /** A merge: its positional arguments name the values it takes (`add skip`), resolved by the model checker. */
+  readonly merge?: true;
   /** The checked layer from its bound arguments; undefined after reporting a problem. */
   build(a: BoundArgs, ctx: BuildContext): L | undefined;
   /** One line for generated comments and IR dumps (user text: sanitized by the emitter). */

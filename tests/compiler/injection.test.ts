@@ -30,7 +30,12 @@ const HOSTILE = [
 function withNames(p: Program, name: string): Program {
   return {
     ...p,
-    model: { ...p.model, name, layers: p.model.layers.map((l, i) => ({ ...l, name: `${name}${i}`, named: true })) },
+    model: {
+      ...p.model,
+      name,
+      layers: p.model.layers.map((l, i) => ({ ...l, name: `${name}${i}`, named: true })),
+      nodes: p.model.nodes.map((nd, i) => ({ ...nd, layer: { ...nd.layer, name: `${name}${i}`, named: true } })),
+    },
   };
 }
 
