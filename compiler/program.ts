@@ -184,6 +184,13 @@ export type DataSource = GeneratorSource | CsvSource | IdxSource | JsonSource;
 
 export type Normalization = "none" | "standard" | "minmax";
 
+/** The columns of one named input (`inputs side: ["age", "city"]`). */
+export interface InputColumns {
+  readonly name: string;
+  readonly columns: readonly (string | number)[];
+  readonly span: Span;
+}
+
 export interface Data {
   readonly train: DataSource;
   /** A separate source, or a fraction of `train` held out (0 = none). */
@@ -197,6 +204,11 @@ export interface Data {
   /** Shuffle the training split every epoch. */
   readonly shuffle: boolean;
   readonly shuffleSeed: number;
+  /**
+   * `inputs image: […], side: […]`: the CSV columns of each named input, in the model's input
+   * order (the check also makes them the CSV sources' `features`, so rows are packed alike).
+   */
+  readonly inputs: readonly InputColumns[] | undefined;
   /** Labels are class indices (classification) or values (regression); decided by the loss. */
   readonly span: Span;
 }

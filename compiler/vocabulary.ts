@@ -168,6 +168,9 @@ export const DATA_SETTINGS: readonly CallableWord[] = [
   c("scale", "Multiply every feature by a constant before normalizing, e.g. `scale 1 / 255`.", [
     a("factor", "the multiplier", "1"),
   ]),
+  c("inputs", "Which CSV columns feed each of the model's named inputs: `inputs measures: [\"bill_length\", \"bill_depth\"], place: [\"island\"]`.", [
+    a("name", "a model input's name, then its columns (names or 0-based indices)"),
+  ]),
   c("shuffle", "Shuffle the training data every epoch: `shuffle seed 42`, or `shuffle false`.", [
     oneOf("enabled", "true or false", ["true", "false"], "true"),
     a("seed", "seed of the shuffle", "0"),

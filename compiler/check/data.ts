@@ -4,8 +4,9 @@
  */
 import type { Expr, Statement } from "../../grammar/ast.js";
 import { DATA_SETTINGS, SOURCES, argValues, names } from "../vocabulary.js";
-import type { CsvSource, Data, DataSource, GeneratorKind, Normalization } from "../program.js";
-import { expectNoBlock, openSection, word, type Checker } from "./checker.js";
+import type { CsvSource, Data, DataSource, GeneratorKind, InputColumns, Model, Normalization } from "../program.js";
+import { didYouMean } from "../suggest.js";
+import { describeExpr, expectNoBlock, openSection, word, type Checker } from "./checker.js";
 
 /** Sources that make their data (every source but the file formats). */
 const GENERATORS = new Set<string>(names(SOURCES).filter((n) => !["csv", "idx", "json"].includes(n)));
@@ -121,6 +122,81 @@ export function checkData(ck: Checker, s: Statement): Data | undefined {
     const sd = b.get("seed");
     if (sd !== undefined) shuffleSeed = ck.seed(sd.expr, "seed") ?? 0;
   }
-  if (section.failed || train === undefined || test === undefined || validation === undefined || normalize === undefined || scale === undefined) return undefined;
-  return { train, test, validation, normalize, scale, shuffle, shuffleSeed, span: s.span };
+  const inputs = st.has("inputs") ? inputColumns(ck, st.get("inputs") as Statement) : undefined;
+  if (section.failed || train === undefined || test === undefined || validation === undefined || normalize === undefined || scale === undefined || inputs === null) return undefined;
+  return { train, test, validation, normalize, scale, shuffle, shuffleSeed, inputs, span: s.span };
+}
+
+/** `inputs measures: [...], place: [...]`: each named argument an input and its columns; null after a problem. */
+function inputColumns(ck: Checker, st: Statement): InputColumns[] | null {
+  expectNoBlock(ck, st);
+  const out: InputColumns[] = [];
+  let ok = true;
+  if (st.args.length === 0) {
+    ck.report("missingRequired", st.keyword.span, ["inputs", "each input's columns"], 'e.g. `inputs measures: ["length", "depth"], place: ["island"]`');
+    return null;
+  }
+  for (const a of st.args) {
+    if (a.name === undefined) {
+      ck.report("wrongType", a.span, ["inputs", "`name: [columns]`", describeExpr(a.value)], 'name the input: `inputs measures: ["length", "depth"]`');
+      ok = false;
+      continue;
+    }
+    if (out.some((o) => o.name === a.name?.name)) {
+      ck.report("duplicateArgument", a.name.span, [a.name.name]);
+      ok = false;
+      continue;
+    }
+    const columns = ck.columns(a.value, a.name.name);
+    if (columns === undefined || columns.length === 0) {
+      ok = false;
+      continue;
+    }
+    out.push({ name: a.name.name, columns, span: a.span });
+  }
+  return ok ? out : null;
+}
+
+
+/**
+ * A model with several inputs reads each from its own CSV columns: `inputs` must name every
+ * input of the model (and nothing else), and the CSV sources' features become the inputs'
+ * columns in the model's input order, so that each row is packed as the generated code expects.
+ */
+export function linkInputs(ck: Checker, model: Model, data: Data, dataStatement: Statement): Data | undefined {
+  const names = model.inputs.map((i) => i.name).filter((n): n is string => n !== undefined);
+  const csvSources = [data.train, data.test, data.validation].filter((d): d is CsvSource => typeof d === "object" && d.kind === "csv");
+  if (data.inputs === undefined) {
+    if (model.inputs.length > 1 && csvSources.length > 0) {
+      ck.report("missingRequired", dataStatement.keyword.span, ["data", `the columns of each input (${names.map((n) => `\`${n}\``).join(", ")})`], `add e.g. \`inputs ${names.map((n) => `${n}: [...]`).join(", ")}\``);
+      return undefined;
+    }
+    return data;
+  }
+  let ok = true;
+  for (const i of data.inputs) {
+    if (!names.includes(i.name)) {
+      ck.report("unknownArgument", i.span, ["inputs", i.name], model.inputs.length === 1 && names.length === 0 ? "the model's one input is unnamed: name it (`x = input …`) or remove `inputs`" : didYouMean(i.name, names, "the model's inputs"));
+      ok = false;
+    }
+  }
+  const missing = names.filter((n) => !data.inputs?.some((i) => i.name === n));
+  if (missing.length > 0) {
+    ck.report("missingRequired", data.inputs[0]?.span ?? dataStatement.span, ["inputs", `the columns of ${missing.map((n) => `\`${n}\``).join(", ")}`], "every input of the model reads its own columns");
+    ok = false;
+  }
+  if (csvSources.length === 0) {
+    ck.report("ignoredSetting", data.inputs[0]?.span ?? dataStatement.span, ["`inputs` maps CSV columns, and this data has no CSV source"], "remove `inputs`, or read a `csv(…)`");
+  }
+  for (const c of csvSources) {
+    if (c.features !== undefined) {
+      ck.report("conflictingSettings", c.span, ["`features` and `inputs` both choose the columns"], "keep `inputs` (each input's columns) and remove `features`");
+      ok = false;
+    }
+  }
+  if (!ok) return undefined;
+  const ordered: InputColumns[] = names.map((n) => data.inputs?.find((i) => i.name === n) as InputColumns);
+  const features = ordered.flatMap((i) => i.columns);
+  const withFeatures = <T extends DataSource | number>(d: T): T => (typeof d === "object" && d.kind === "csv" ? { ...d, features } : d);
+  return { ...data, inputs: ordered, train: withFeatures(data.train), test: withFeatures(data.test), validation: withFeatures(data.validation) };
 }
