@@ -112,6 +112,8 @@ export interface Statement {
   readonly comments: readonly string[];
   /** A comment at the end of the statement's line. */
   readonly trailingComment: string | undefined;
+  /** Whether a blank line separates it from the statement before it (kept inside blocks). */
+  readonly blankBefore: boolean;
   readonly span: Span;
 }
 

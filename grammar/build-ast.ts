@@ -103,7 +103,7 @@ class Builder {
     const items = [...nodes(c, "statement"), ...nodes(c, "stray"), ...tokens(c, "strayClose")].sort(
       (a, b) => startOf(a) - startOf(b),
     );
-    this.items(items, statements);
+    this.items(items, statements, false);
     const comments = this.commentsBefore(sourceLength + 1);
     return {
       statements,
@@ -113,8 +113,9 @@ class Builder {
   }
 
   /** Statements, stray tokens and stray `}` in source order. */
-  private items(items: readonly CstElement[], statements: Statement[]): void {
+  private items(items: readonly CstElement[], statements: Statement[], inBlock: boolean): void {
     let strayRun: IToken[] = [];
+    let previousEnd: number | undefined;
     const flush = (): void => {
       const first = strayRun[0];
       const last = strayRun[strayRun.length - 1];
@@ -150,7 +151,14 @@ class Builder {
         strayRun.push(...ts);
       } else {
         flush();
-        statements.push(this.statement(item));
+        // A blank line before the statement (or before the comments above it) is kept by `nnc fmt`.
+        const next = this.comments[this.commentIndex];
+        const start = (next !== undefined && next.startOffset < startOf(item) ? next.startLine : item.location?.startLine) ?? 0;
+        const st = this.statement(item);
+        // Inside a block, as `nnc fmt` prints it: a blank line as written, and one before a nested block.
+        const blank = inBlock && previousEnd !== undefined && (start > previousEnd + 1 || st.block !== undefined);
+        statements.push(blank ? { ...st, blankBefore: true } : st);
+        previousEnd = st.span.endLine;
       }
     }
     flush();
@@ -184,7 +192,7 @@ class Builder {
       const after = this.commentOnLine(block.span.endLine, block.span.end);
       if (after !== undefined) block.comments.push(after);
     }
-    return { kind: "statement", target, sources, keyword, args, block, comments, trailingComment: trailing, span };
+    return { kind: "statement", target, sources, keyword, args, block, comments, trailingComment: trailing, blankBefore: false, span };
   }
 
   private block(cst: CstNode, owner: string): Block & { comments: string[] } {
@@ -193,7 +201,7 @@ class Builder {
     const close = token(c, "close");
     const statements: Statement[] = [];
     const items = [...nodes(c, "statement"), ...nodes(c, "stray")].sort((a, b) => startOf(a) - startOf(b));
-    this.items(items, statements);
+    this.items(items, statements, true);
     const comments = close === undefined ? [] : this.commentsBefore(close.startOffset);
     const openSpan = open === undefined ? (spanOf(cst) ?? ZERO) : tokenSpan(open);
     if (close === undefined) {

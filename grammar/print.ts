@@ -74,9 +74,18 @@ const plain = (s: Statement): boolean => s.target === undefined && s.sources.len
 
 function printStatements(statements: readonly Statement[], indent: string, out: string[]): void {
   const width = Math.max(0, ...statements.filter((s) => s.args.length > 0 && s.block === undefined && plain(s)).map((s) => s.keyword.name.length));
-  const targetWidth = Math.max(0, ...statements.map((s) => s.target?.name.length ?? 0));
+  // `=` line up within a run of consecutive named statements (a blank line or a block ends a run).
+  const targetWidths = statements.map(() => 0);
+  for (let i = 0; i < statements.length; ) {
+    let j = i;
+    while (j < statements.length && statements[j]?.target !== undefined && statements[j]?.block === undefined && (j === i || statements[j]?.blankBefore !== true)) j++;
+    const w = Math.max(0, ...statements.slice(i, j).map((s) => s.target?.name.length ?? 0));
+    for (let k = i; k < j; k++) targetWidths[k] = w;
+    i = Math.max(j, i + 1);
+  }
   statements.forEach((s, i) => {
-    if (s.block !== undefined && i > 0) out.push("");
+    const targetWidth = targetWidths[i] ?? 0;
+    if (i > 0 && (indent === "" ? s.block !== undefined : s.blankBefore)) out.push("");
     for (const c of s.comments) out.push(indent + printComment(c));
     const args = s.args.map(printArg).join(", ");
     let head = printHead(s, targetWidth);

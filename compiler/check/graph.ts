@@ -287,7 +287,7 @@ export class GraphReader {
 
   private unknownWord(st: Statement, f: Frame): void {
     const k = st.keyword.name;
-    const words = [...names(LAYERS), ...this.blocks.keys(), "repeat"];
+    const words = [...names(LAYERS), ...this.blocks.keys(), "repeat", "input"];
     const all = f.top ? [...words, ...names(MODEL_SETTINGS)] : words;
     const isActivation = names(ACTIVATIONS).includes(k);
     this.ck.report(

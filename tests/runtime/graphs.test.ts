@@ -75,3 +75,18 @@ describe("a model with two inputs (penguins: body measurements and place)", () =
     expect(() => s.model.predict({ body, place: place.subarray(0, 5) }, n)).toThrow(/input place holds 5 values/);
   });
 });
+
+describe("a residual MLP (cars: miles per gallon from 7 columns)", () => {
+  it("predicts the test cars' fuel use within 2.3 mpg on average, where the training mean misses by over 5", async () => {
+    const { s, p } = await trained("cars-resmlp");
+    expect(p.model.layers.filter((l) => l.kind === "add").map((l) => l.name)).toEqual(["residual_1.add_1", "residual_2.add_1", "residual_3.add_1"]);
+    const test = evaluate(s.model, s.data.test!, s.task, ["mae"]);
+    expect(test.mae).toBeLessThan(2.3);
+    const train = s.data.train;
+    let mean = 0;
+    for (let i = 0; i < train.n; i++) mean += train.y[i]! / train.n;
+    let baseline = 0;
+    for (let i = 0; i < s.data.test!.n; i++) baseline += Math.abs(s.data.test!.y[i]! - mean) / s.data.test!.n;
+    expect(baseline).toBeGreaterThan(5);
+  });
+});
