@@ -1,9 +1,12 @@
 /**
  * Diagnostics rendered at the edge: a terminal code frame (colour only when asked for) and
- * JSON. The same data drives the playground's editor markers.
+ * JSON. The same data drives the playground's editor markers. Every text a diagnostic carries
+ * is made inert (`runtime/inert.ts`) here, the one place diagnostics become terminal text; JSON
+ * escapes control characters by itself.
  */
 import type { Diagnostic } from "../grammar/diagnostics.js";
 import type { Span } from "../grammar/span.js";
+import { inert } from "../runtime/inert.js";
 
 export interface RenderOptions {
   readonly color: boolean;
@@ -23,9 +26,31 @@ export function wantColor(stream: { isTTY?: boolean }): boolean {
   return stream.isTTY === true;
 }
 
-/** Control characters and line separators shown safely in a terminal. */
+/** Control characters and line separators shown safely in a terminal (one column each; a tab two). */
 function visible(line: string): string {
-  return line.replace(/\t/g, "  ").replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, "\ufffd");
+  return inert(line, { tab: "  " });
+}
+
+/** Text from a file (a message, a hint, a path) as a terminal will show it: inert, line feeds kept. */
+function safe(text: string): string {
+  return inert(text, { keepNewlines: true });
+}
+
+/** Code units of a line shown in a frame; a longer line is shown as a window around the mark. */
+const FRAME_WIDTH = 200;
+
+/**
+ * The source's lines, split once per source: rendering many diagnostics of one source (the
+ * same string) reuses them, so rendering n diagnostics is linear, not n × the source.
+ */
+let lastSource: string | undefined;
+let lastLines: readonly string[] = [];
+function linesOf(source: string): readonly string[] {
+  if (source !== lastSource) {
+    lastLines = source.split(/\r\n?|\n|\u2028|\u2029/);
+    lastSource = source;
+  }
+  return lastLines;
 }
 
 function frame(lines: readonly string[], span: Span, color: boolean, mark: (s: string, on: boolean) => string): string {
@@ -35,12 +60,16 @@ function frame(lines: readonly string[], span: Span, color: boolean, mark: (s: s
   const out: string[] = [];
   for (let ln = first; ln <= last; ln++) {
     const raw = lines[ln - 1] ?? "";
-    const shown = raw.length > 200 ? raw.slice(0, 200) + "…" : raw;
-    out.push(`${dim(`${String(ln).padStart(width)} │`, color)} ${visible(shown)}`);
     const from = ln === span.line ? span.column : 1;
     const to = ln === span.endLine ? span.endColumn : raw.length + 1;
-    const startCol = Math.min(from, shown.length + 1);
-    const len = Math.max(1, Math.min(to, shown.length + 1) - from);
+    // A window of FRAME_WIDTH code units; it starts at the line's start unless the mark is far right.
+    const start = raw.length <= FRAME_WIDTH || from - 1 < FRAME_WIDTH - 40 ? 0 : Math.max(0, Math.min(from - 1 - 40, raw.length - FRAME_WIDTH));
+    const body = raw.slice(start, start + FRAME_WIDTH);
+    const lead = start > 0 ? "…" : "";
+    const shown = lead + body + (start + body.length < raw.length ? "…" : "");
+    out.push(`${dim(`${String(ln).padStart(width)} │`, color)} ${visible(shown)}`);
+    const startCol = Math.max(1, Math.min(lead.length + from - start, lead.length + body.length + 1));
+    const len = Math.max(1, Math.min(to - start, body.length + 1) + lead.length - startCol);
     const pad = visible(shown.slice(0, startCol - 1)).replace(/[^\s]/g, " ");
     out.push(`${dim(`${" ".repeat(width)} │`, color)} ${pad}${mark("~".repeat(len), color)}`);
   }
@@ -48,19 +77,23 @@ function frame(lines: readonly string[], span: Span, color: boolean, mark: (s: s
 }
 
 function location(file: string | undefined, span: Span): string {
-  return `${file ?? "<input>"}:${span.line}:${span.column}`;
+  return `${file === undefined ? "<input>" : visible(file)}:${span.line}:${span.column}`;
 }
 
-/** `file:line:col - error NN2004: message`, the code frame, and the hint. */
+/**
+ * `file:line:col - error NN2004: message`, the code frame, and the hint. Every text of the
+ * diagnostic (message, hint, notes, file name) passes through `inert` here: whatever a file put
+ * in them cannot act on the terminal.
+ */
 export function renderDiagnostic(d: Diagnostic, source: string, opts: RenderOptions): string {
   const color = opts.color;
-  const lines = source.split(/\r\n?|\n|\u2028|\u2029/);
+  const lines = linesOf(source);
   const paint = d.severity === "error" ? red : d.severity === "warning" ? yellow : cyan;
-  const head = `${bold(location(d.file, d.span), color)} - ${paint(d.severity, color)} ${dim(d.code, color)}: ${d.message}`;
+  const head = `${bold(location(d.file, d.span), color)} - ${paint(d.severity, color)} ${dim(safe(d.code), color)}: ${safe(d.message)}`;
   const parts = [head, "", frame(lines, d.span, color, paint)];
-  if (d.hint !== undefined) parts.push(`${cyan("hint", color)}: ${d.hint}`);
+  if (d.hint !== undefined) parts.push(`${cyan("hint", color)}: ${safe(d.hint)}`);
   for (const r of d.related ?? []) {
-    parts.push(`${dim("note", color)}: ${r.message} at ${location(d.file, r.span)}`);
+    parts.push(`${dim("note", color)}: ${safe(r.message)} at ${location(d.file, r.span)}`);
     parts.push(frame(lines, r.span, color, dim));
   }
   return parts.join("\n") + "\n";
@@ -74,8 +107,8 @@ export function renderDiagnostics(ds: readonly Diagnostic[], source: string, opt
 export function renderPlain(d: Diagnostic, opts: RenderOptions): string {
   const paint = d.severity === "error" ? red : d.severity === "warning" ? yellow : cyan;
   const where = d.file === undefined ? "" : `${bold(location(d.file, d.span), opts.color)} - `;
-  const hint = d.hint === undefined ? "" : `\n${cyan("hint", opts.color)}: ${d.hint}`;
-  return `${where}${paint(d.severity, opts.color)} ${dim(d.code, opts.color)}: ${d.message}${hint}\n`;
+  const hint = d.hint === undefined ? "" : `\n${cyan("hint", opts.color)}: ${safe(d.hint)}`;
+  return `${where}${paint(d.severity, opts.color)} ${dim(safe(d.code), opts.color)}: ${safe(d.message)}${hint}\n`;
 }
 
 export interface JsonDiagnostic {

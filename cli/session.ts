@@ -12,6 +12,7 @@ import type { Preprocess } from "../runtime/preprocess.js";
 import { createSession, openData, type OpenedData, type RunOverrides, type Session } from "../runtime/session.js";
 import type { ModelShape } from "../runtime/prepare.js";
 import { FileReader } from "../runtime/node/files.js";
+import { inert } from "../runtime/inert.js";
 import { compileModel } from "../runtime/node/model.js";
 import { CliError } from "./errors.js";
 import { renderDiagnostic, renderPlain, toJson, wantColor } from "./render.js";
@@ -80,9 +81,10 @@ export function checkData(nnPath: string, program: Program, shape: ModelShape): 
   return openData(program, shape, new FileReader(dirname(nnPath)));
 }
 
-/** A confusion matrix as aligned text (rows: true class, columns: predicted). */
+/** A confusion matrix as aligned text (rows: true class, columns: predicted), class names made inert. */
 export function formatConfusion(c: readonly (readonly number[])[], classes?: readonly string[]): string {
-  const names = c.map((_, i) => classes?.[i] ?? String(i));
+  // Class names come from the data file: inert before they reach the terminal.
+  const names = c.map((_, i) => inert(classes?.[i] ?? String(i)));
   const width = Math.max(6, ...names.map((s) => s.length), ...c.flat().map((x) => String(x).length));
   const lines = ["confusion matrix (rows: true class, columns: predicted)"];
   lines.push(" ".repeat(width + 3) + names.map((s) => s.padStart(width)).join(" "));

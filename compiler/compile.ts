@@ -58,12 +58,12 @@ export function compileProgram(program: Program, options: CompileOptions = {}): 
   }
   const dtype = options.dtype ?? "float32";
   const lowered = lower(program, { maxBatch, dtype });
-  diagnostics.push(...lowered.diagnostics);
+  for (const d of lowered.diagnostics) diagnostics.push(d);
   if (lowered.value === undefined || hasErrors(diagnostics)) return { value: undefined, diagnostics };
   const differentiated = autodiff(lowered.value);
-  diagnostics.push(...differentiated.diagnostics);
+  for (const d of differentiated.diagnostics) diagnostics.push(d);
   const fused = options.fuse === false ? differentiated : fuse(differentiated.value);
-  diagnostics.push(...(fused === differentiated ? [] : fused.diagnostics));
+  if (fused !== differentiated) for (const d of fused.diagnostics) diagnostics.push(d);
   const emit = options.emit ?? [];
   const name = program.model.name.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, " ");
   const generated = generate(fused.value, program, { target: options.target ?? "ts", dtype, maxBatch, kernels: options.kernels ?? "js" });

@@ -148,7 +148,7 @@ class Builder {
         const prev = strayRun[strayRun.length - 1];
         const t = ts[0];
         if (t !== undefined && prev !== undefined && prev.startLine !== t.startLine) flush();
-        strayRun.push(...ts);
+        for (const t of ts) strayRun.push(t);
       } else {
         flush();
         // A blank line before the statement (or before the comments above it) is kept by `nnc fmt`.

@@ -51,6 +51,20 @@ interface Record_ {
 }
 
 const MAX_ERRORS = 10;
+
+/**
+ * A record keyed by column names, safe for any name: no prototype, so `__proto__`,
+ * `constructor` or `toString` are ordinary keys (JSON.stringify writes it like any object).
+ */
+function table<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
+/** `rec[key]` when it is the record's own entry (a schema read from JSON has a prototype). */
+function own<T>(rec: Readonly<Record<string, T>> | undefined, key: string): T | undefined {
+  return rec !== undefined && Object.prototype.hasOwnProperty.call(rec, key) ? rec[key] : undefined;
+}
+
 const MISSING = new Set(["", "na", "nan", "null", "?"]);
 
 /** Splits text into records of cells, honouring double quotes (`""` is a quote). */
@@ -175,7 +189,7 @@ export function parseCsv(text: string, src: CsvSource, opts: CsvOptions): Result
   const key = (k: number): string => (schema0 ? schema0.featureColumns[featureCols.indexOf(k)]! : names[k]!);
   const categorical = new Set<number>();
   if (schema0) {
-    for (const k of featureCols) if (schema0.categories[key(k)] !== undefined) categorical.add(k);
+    for (const k of featureCols) if (own(schema0.categories, key(k)) !== undefined) categorical.add(k);
   } else {
     for (const c of src.categorical) {
       const k = resolve(c, "a categorical column");
@@ -186,7 +200,7 @@ export function parseCsv(text: string, src: CsvSource, opts: CsvOptions): Result
 
   // First pass: check widths, classify cells, collect categories and means.
   const rows: Record_[] = [];
-  const categories: Record<string, string[]> = {};
+  const categories = table<string[]>();
   const sums = new Map<number, { sum: number; count: number }>();
   for (const k of featureCols) if (categorical.has(k)) categories[key(k)] = [];
   const labelTexts = new Set<string>();
@@ -262,18 +276,18 @@ export function parseCsv(text: string, src: CsvSource, opts: CsvOptions): Result
     const allInts = texts.every((t) => /^[+-]?\d+$/.test(t));
     classes = allInts ? undefined : texts.sort();
   }
-  const schemaCats: Record<string, readonly string[]> = {};
+  const schemaCats = table<readonly string[]>();
   for (const k of featureCols) {
     if (!categorical.has(k)) continue;
     const name = key(k);
-    schemaCats[name] = opts.schema?.categories[name] ?? [...categories[name]!].sort();
+    schemaCats[name] = own(opts.schema?.categories, name) ?? [...categories[name]!].sort();
   }
-  const means: Record<string, number> = {};
+  const means = table<number>();
   for (const k of featureCols) {
     if (categorical.has(k)) continue;
     const name = key(k);
     const s = sums.get(k);
-    means[name] = opts.schema?.means[name] ?? (s && s.count > 0 ? s.sum / s.count : 0);
+    means[name] = own(opts.schema?.means, name) ?? (s && s.count > 0 ? s.sum / s.count : 0);
   }
   const schema: CsvSchema = opts.schema
     ? { ...opts.schema, classes }

@@ -127,18 +127,31 @@ export function parseJsonData(text: string, opts: JsonOptions): Result<Dataset |
   };
 }
 
+/**
+ * The numbers of a number or (nested) array of numbers, in order; undefined for anything else.
+ * An explicit stack, not recursion: a value nested 100,000 deep (which JSON.parse accepts) is
+ * walked in a loop instead of overflowing the call stack.
+ */
 function flatten(v: unknown): number[] | undefined {
   const out: number[] = [];
-  const walk = (u: unknown): boolean => {
+  const stack: { readonly a: readonly unknown[]; i: number }[] = [];
+  let u: unknown = v;
+  for (;;) {
     if (typeof u === "number") {
-      if (!Number.isFinite(u)) return false;
+      if (!Number.isFinite(u)) return undefined;
       out.push(u);
-      return true;
+    } else if (Array.isArray(u)) {
+      stack.push({ a: u, i: 0 });
+    } else return undefined;
+    // The next element: from the innermost array that has one left.
+    let top = stack[stack.length - 1];
+    while (top !== undefined && top.i >= top.a.length) {
+      stack.pop();
+      top = stack[stack.length - 1];
     }
-    if (Array.isArray(u)) return u.every(walk);
-    return false;
-  };
-  return walk(v) ? out : undefined;
+    if (top === undefined) return out;
+    u = top.a[top.i++];
+  }
 }
 
 function positionOf(text: string, offset: number): { line: number; column: number; offset: number } {

@@ -75,7 +75,7 @@ export async function loadSource(
 export async function loadData(data: Data, reader: SourceReader, labels: "class" | "value"): Promise<Result<LoadedData | undefined>> {
   const diagnostics: Diagnostic[] = [];
   const tr = await loadSource(data.train, reader, { labels });
-  diagnostics.push(...tr.diagnostics);
+  for (const d of tr.diagnostics) diagnostics.push(d);
   if (!tr.value) return { value: undefined, diagnostics };
   const ctx: LoadContext = {
     labels,
@@ -85,7 +85,7 @@ export async function loadData(data: Data, reader: SourceReader, labels: "class"
   const extra = async (s: DataSource | number): Promise<Dataset | undefined> => {
     if (typeof s === "number") return undefined;
     const r = await loadSource(s, reader, ctx);
-    diagnostics.push(...r.diagnostics);
+    for (const d of r.diagnostics) diagnostics.push(d);
     return r.value?.dataset;
   };
   const test = await extra(data.test);

@@ -180,7 +180,7 @@ export class Trainer {
     this.trained = undefined;
     this.epoch = s.epoch;
     this.history.length = 0;
-    this.history.push(...s.history);
+    for (const h of s.history) this.history.push(h);
     this.best = s.best;
     this.wait = s.wait;
     this.stopped = s.stopped;

@@ -29,7 +29,7 @@ export async function checkOne(file: string, opts: { data?: boolean; format?: Ou
   if (!opts.data || checked.program === undefined || checked.graph === undefined) return { diagnostics, text };
   const opened = await checkData(file, checked.program, modelShape(checked.program, checked.graph));
   const found = opened.diagnostics.map((d) => (d.file === undefined ? { ...d, file } : d));
-  diagnostics.push(...found);
+  for (const d of found) diagnostics.push(d);
   if (format === "text" && found.length > 0) text += renderRun(found, file, loaded.source) + "\n";
   return { diagnostics, text, ...(opened.value ? { data: opened.value } : {}) };
 }
@@ -49,7 +49,7 @@ export function registerCheck(program: Command): void {
       let notes = "";
       for (const file of files) {
         const r = await checkOne(file, { format, ...(opts.data ? { data: true } : {}) });
-        all.push(...r.diagnostics);
+        for (const d of r.diagnostics) all.push(d);
         out += r.text;
         if (r.data && !hasErrors(r.diagnostics)) notes += `${file}: data ${describeData(r.data)}\n`;
       }

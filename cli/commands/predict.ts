@@ -3,6 +3,7 @@
  * samples. The input is read like the training data (a CSV with the training file's columns,
  * the label column optional; or JSON records), transformed with the saved statistics.
  */
+import { inert } from "../../runtime/inert.js";
 import type { Command } from "commander";
 import { readFileSync } from "node:fs";
 import type { CsvSource } from "../../compiler/program.js";
@@ -110,7 +111,9 @@ async function predict(file: string, opts: PredictOptions): Promise<void> {
     if (task.kind === "regression") lines.push(m === 1 ? pred : r.scores.join(","));
     else lines.push([pred, ...r.scores.map((s) => String(Number(s.toPrecision(6))))].join(","));
   }
-  process.stdout.write(lines.join("\n") + "\n");
+  // Class names come from a data file: on a terminal they are made inert (in a pipe, the bytes are the data).
+  const table = lines.join("\n");
+  process.stdout.write((process.stdout.isTTY ? inert(table, { keepNewlines: true }) : table) + "\n");
 }
 
 function csvCell(s: string): string {

@@ -9,7 +9,7 @@ import type { CompiledModel } from "../../compiler/model-api.js";
 import type { Program } from "../../compiler/program.js";
 import { diag, type Diagnostic } from "../../grammar/diagnostics.js";
 import { FILE_START } from "../../grammar/span.js";
-import { encodeCheckpoint, type RunIdentity } from "../../runtime/checkpoint.js";
+import type { RunIdentity } from "../../runtime/checkpoint.js";
 import { runIdentity } from "../../runtime/session.js";
 import { renderReport } from "../../runtime/report.js";
 import { evaluate, fmt, type FinalWeights } from "../../runtime/train.js";
@@ -17,7 +17,7 @@ import { encodeWeights } from "../../runtime/weights.js";
 import { failOnErrors, formatConfusion, openSession, renderRun } from "../session.js";
 import { intOption, KERNELS_HELP, kernelsOption } from "../options.js";
 import { compileModel } from "../../runtime/node/model.js";
-import { readCheckpoint } from "../../runtime/node/checkpoint.js";
+import { CheckpointWriter, readCheckpoint } from "../../runtime/node/checkpoint.js";
 import { exitCodeOf, Interrupts, shellLine } from "../../runtime/node/interrupt.js";
 import { RunOutput, type SpaceNeeds } from "../../runtime/node/output.js";
 import { Progress, progressMode } from "../../runtime/node/progress.js";
@@ -133,6 +133,7 @@ async function trainInto(output: RunOutput, run: Run): Promise<void> {
       batches: trainer.batches,
       epochs: trainer.config.epochs,
       fileSeeds: { seed: program.model.seed, shuffleSeed: program.data?.shuffleSeed ?? 0 },
+      optimizerCount: model.getState().optimizer.length,
     });
     failOnErrors(c.diagnostics, file, source, format);
     trainer.restore(c.value!.state);
@@ -144,8 +145,11 @@ async function trainInto(output: RunOutput, run: Run): Promise<void> {
     trainer.init();
   }
 
+  // Each full segment of the history is written once, beside the checkpoint: saving every
+  // epoch stays linear in the run's length.
+  const checkpoints = new CheckpointWriter(output, CHECKPOINT_FILE);
   const save = (): void => {
-    const d = output.write(CHECKPOINT_FILE, encodeCheckpoint(trainer.state(), hash, model.meta.name, data.preprocess, runId()));
+    const d = checkpoints.write(trainer.state(), hash, model.meta.name, data.preprocess, runId());
     if (d) fail(d);
   };
   // Ctrl-C / SIGTERM: the first finishes the batch, saves and exits 130 / 143. From then on a

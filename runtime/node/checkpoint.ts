@@ -2,11 +2,98 @@
  * Reading a checkpoint for `--resume` and checking that it belongs to this run: the same
  * model (NN5002), intact (NN5003), the same seeds and data (NN5009). Checkpoints are written
  * like every other file, through `writeFileAtomic` (atomic.ts).
+ *
+ * `CheckpointWriter` keeps a long history out of each checkpoint: every full segment of
+ * `HISTORY_SEGMENT` epochs is written once, to a file of its own beside the checkpoint
+ * (`checkpoint.nnck.history-0`, …, atomically, before the checkpoint that names it), and the
+ * checkpoint holds only the later epochs and the segments' hashes (version 3). A checkpoint
+ * every epoch then costs a bounded write, and a run of n epochs O(n) in all.
  */
 import { readFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { diag, type Diagnostic, type Result } from "../../grammar/diagnostics.js";
 import { FILE_START } from "../../grammar/span.js";
-import { decodeCheckpoint, runMismatch, type Checkpoint, type RunIdentity } from "../checkpoint.js";
+import {
+  decodeCheckpoint,
+  encodeCheckpoint,
+  encodeHistorySegment,
+  HISTORY_SEGMENT,
+  historySegmentHash,
+  runMismatch,
+  withSegments,
+  type Checkpoint,
+  type RunIdentity,
+} from "../checkpoint.js";
+import type { Preprocess } from "../preprocess.js";
+import type { EpochRecord, TrainerState } from "../train.js";
+
+/** The file name of history segment `k` of the checkpoint named `checkpoint`. */
+export function historySegmentName(checkpoint: string, k: number): string {
+  return `${checkpoint}.history-${k}`;
+}
+
+/** Where a writer puts files: `RunOutput` (output.ts) or anything with its `path` and `write`. */
+export interface CheckpointFolder {
+  path(name: string): string;
+  write(name: string, content: Uint8Array | string, hint?: string): Diagnostic | undefined;
+}
+
+/**
+ * Writes the checkpoints of one run. Segments already on disk are remembered by the epoch
+ * records they hold (the trainer's history only grows, its records are never replaced), so
+ * each `write` writes at most the segments that filled since the last one and a checkpoint of
+ * fewer than `HISTORY_SEGMENT` epochs of history.
+ */
+export class CheckpointWriter {
+  /** Per segment written: its hash and its last record (the same object while the history is the same). */
+  private readonly written: { hash: string; last: EpochRecord }[] = [];
+
+  constructor(
+    private readonly folder: CheckpointFolder,
+    private readonly name: string,
+  ) {}
+
+  /** Writes the full segments not yet written, then the checkpoint; undefined, or the NN5005 of the failed write. */
+  write(state: TrainerState, hash: string, model: string, preprocess: Preprocess, run?: RunIdentity): Diagnostic | undefined {
+    const h = state.history;
+    // Forget segments whose records are not this history's (another trainer, or a restore).
+    let keep = 0;
+    while (keep < this.written.length && h[(keep + 1) * HISTORY_SEGMENT - 1] === this.written[keep]!.last) keep++;
+    this.written.length = keep;
+    for (let k = keep; (k + 1) * HISTORY_SEGMENT <= h.length; k++) {
+      const text = encodeHistorySegment(h.slice(k * HISTORY_SEGMENT, (k + 1) * HISTORY_SEGMENT));
+      const d = this.folder.write(historySegmentName(this.name, k), text);
+      if (d) return d;
+      this.written.push({ hash: historySegmentHash(text), last: h[(k + 1) * HISTORY_SEGMENT - 1]! });
+    }
+    const segments = this.written.map((w) => w.hash);
+    return this.folder.write(this.name, encodeCheckpoint(state, hash, model, preprocess, run, segments));
+  }
+}
+
+/**
+ * Reads and decodes a checkpoint with its whole history (its segment files read from beside
+ * it and checked against its hashes); a string says what is wrong.
+ */
+export function loadCheckpointFile(path: string): Checkpoint | string {
+  return attachSegments(decodeCheckpoint(readFileSync(path)), path);
+}
+
+/** A decoded checkpoint (of the file at `path`) with the epochs of its segment files put back. */
+function attachSegments(c: Checkpoint | string, path: string): Checkpoint | string {
+  if (typeof c === "string" || c.header.historySegments === undefined) return c;
+  const texts: string[] = [];
+  for (let k = 0; k < c.header.historySegments.length; k++) {
+    const seg = join(dirname(path), historySegmentName(basename(path), k));
+    try {
+      texts.push(readFileSync(seg, "utf8"));
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      return `its history file ${basename(seg)} cannot be read (${code === "ENOENT" ? "no such file" : (code ?? String(e))})`;
+    }
+  }
+  return withSegments(c, texts);
+}
 
 /** Reads and verifies a checkpoint; refuses one written for another model (NN5002) or another run (NN5009). */
 export function readCheckpoint(
@@ -21,6 +108,8 @@ export function readCheckpoint(
     /** The epochs the run is to train in all. */
     readonly epochs?: number;
     readonly fileSeeds?: { readonly seed: number; readonly shuffleSeed: number };
+    /** Values of the model's optimizer state (`model.getState().optimizer.length`). */
+    readonly optimizerCount?: number;
   },
 ): Result<Checkpoint | undefined> {
   let bytes: Uint8Array;
@@ -30,7 +119,7 @@ export function readCheckpoint(
     const why = (e as { code?: string }).code === "ENOENT" ? "no such file" : String(e);
     return { value: undefined, diagnostics: [diag("fileNotFound", FILE_START, [shown, why])] };
   }
-  const c = decodeCheckpoint(bytes);
+  const c = attachSegments(decodeCheckpoint(bytes), path);
   const fail = (d: Diagnostic): Result<undefined> => ({ value: undefined, diagnostics: [{ ...d, file: shown }] });
   if (typeof c === "string")
     return fail(diag("checkpointCorrupt", FILE_START, [shown, c], { hint: "delete it to start over, or restore a backup" }));
@@ -44,6 +133,12 @@ export function readCheckpoint(
     return fail(
       diag("checkpointCorrupt", FILE_START, [shown, `it holds ${c.state.model.params.length} parameters, the model has ${paramCount}`], {
         hint: "it was written by another version of nnc; delete it to start over",
+      }),
+    );
+  if (run?.optimizerCount !== undefined && c.state.model.optimizer.length !== run.optimizerCount)
+    return fail(
+      diag("checkpointCorrupt", FILE_START, [shown, `its optimizer state holds ${c.state.model.optimizer.length} values, the model's optimizer needs ${run.optimizerCount}`], {
+        hint: "delete it to start over, or restore a backup",
       }),
     );
   const mismatch = run ? runMismatch(c.header.run, run.identity(), run.fileSeeds) : undefined;

@@ -6,9 +6,11 @@
  * The bar hides the cursor and turns line wrapping off while it draws (cli-progress's
  * `hideCursor` and `linewrap: false`); `restoreTerminal` turns both back on. It runs on
  * Ctrl-C / SIGTERM (the train command calls it), and by itself when the process exits while a
- * bar is on screen (an error, an internal error).
+ * bar is on screen (an error, an internal error). Every text it prints that did not come from
+ * nnc itself (notes quoting paths, metric names) passes through `inert` (`runtime/inert.ts`).
  */
 import cliProgress from "cli-progress";
+import { inert } from "../inert.js";
 import type { MetricValues } from "../metrics.js";
 import type { BatchInfo, EpochRecord } from "../train.js";
 import { fmt } from "../train.js";
@@ -66,7 +68,7 @@ export class Progress {
     const metrics = v
       ? Object.entries(v)
           .filter(([k, x]) => k !== "loss" && typeof x === "number")
-          .map(([k, x]) => ` | ${k} ${fmt(x as number)}`)
+          .map(([k, x]) => ` | ${inert(k)} ${fmt(x as number)}`)
           .join("")
       : "";
     this.bar.update(b.batch, { loss: fmt(v?.loss ?? b.loss), metrics, rate: compact(samplesPerSecond) });
@@ -81,20 +83,20 @@ export class Progress {
     }
     if (this.mode === "quiet") return;
     const values = Object.entries(r.values)
-      .map(([k, v]) => `${k} ${fmt(v)}`)
+      .map(([k, v]) => `${inert(k)} ${fmt(v)}`)
       .join("  ");
     const left = this.epochs - r.epoch;
     const per = (Date.now() - this.runStart) / 1000 / this.epochsDone;
     const eta = left > 0 ? `  ETA ${duration(per * left)}` : "";
     this.out.write(
-      `epoch ${String(r.epoch).padStart(String(this.epochs).length)}/${this.epochs}  ${values}  lr ${fmt(r.lr)}  ${r.seconds.toFixed(2)}s (${compact(r.samplesPerSecond)} samples/s)${eta}${note ? `  ${note}` : ""}\n`,
+      `epoch ${String(r.epoch).padStart(String(this.epochs).length)}/${this.epochs}  ${values}  lr ${fmt(r.lr)}  ${r.seconds.toFixed(2)}s (${compact(r.samplesPerSecond)} samples/s)${eta}${note ? `  ${inert(note)}` : ""}\n`,
     );
   }
 
-  /** A line of its own (resume notice, early stop). Goes to stderr in JSON mode. */
+  /** A line of its own (resume notice, early stop), made inert (it may quote a path). Goes to stderr in JSON mode. */
   note(text: string): void {
     if (this.mode === "quiet") return;
-    (this.mode === "json" ? this.err : this.out).write(text + "\n");
+    (this.mode === "json" ? this.err : this.out).write(inert(text, { keepNewlines: true }) + "\n");
   }
 
   stop(): void {
