@@ -295,7 +295,7 @@ export class GraphReader {
       st.keyword.span,
       [k],
       misplacedHint(k, "model") ??
-        (isActivation ? `\`${k}\` is an activation: write it after a layer (\`dense 64, ${k}\`) or as \`activation ${k}\`` : closest(k, all) !== undefined ? didYouMean(k, all, "layers") : didYouMean(k, names(LAYERS), "layers")),
+        (isActivation ? `\`${k}\` is an activation: write it after a layer (\`dense 64, ${k}\`) or as \`activation ${k}\`` : closest(k, all) !== undefined ? didYouMean(k, all, "layers") : didYouMean(k, [...names(LAYERS), ...this.blocks.keys()], this.blocks.size > 0 ? "layers and blocks" : "layers")),
     );
   }
 

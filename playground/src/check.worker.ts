@@ -5,34 +5,14 @@
  */
 import { checkSource } from "../../compiler/check.js";
 import { compileProgram } from "../../compiler/compile.js";
-import { shapeSize, type Graph } from "../../compiler/ir.js";
-import type { Program } from "../../compiler/program.js";
-import { layerDef } from "../../compiler/layers/index.js";
 import type { Diagnostic } from "../../grammar/diagnostics.js";
-import type { DiagramLayer, LangRequest, LangResponse } from "./protocol.js";
+import { buildDiagram } from "./diagram/build.js";
+import type { Diagram, LangRequest, LangResponse } from "./protocol.js";
 
 const scope = self as unknown as { postMessage(m: LangResponse): void; onmessage: ((e: MessageEvent<LangRequest>) => void) | null };
 
 /** Generated code of recent checks, by id, for `format`. */
 const codes = new Map<number, string>();
-
-function diagram(program: Program, graph: Graph): DiagramLayer[] {
-  const out: DiagramLayer[] = [
-    { label: "input", kind: "input", color: "#38bdf8", connects: "local", shape: program.model.input, params: 0, line: program.model.inputSpan.line },
-  ];
-  const forward = graph.nodes.filter((n) => n.phase === "forward");
-  for (const layer of program.model.layers) {
-    const line = layer.span.line;
-    const mine = forward.filter((n) => n.origin?.line === line);
-    const lastNode = mine[mine.length - 1];
-    const shape = lastNode ? lastNode.shape.filter((d): d is number => d !== "n") : [];
-    let params = 0;
-    for (const p of graph.params) if (p.name.startsWith(layer.name + ".")) params += shapeSize(graph.nodes[p.node]!.shape);
-    const { color, connects } = layerDef(layer.kind).diagram;
-    out.push({ label: lastNode?.origin?.text ?? layer.kind, kind: layer.kind, color, connects, shape, params, line });
-  }
-  return out;
-}
 
 function check(id: number, source: string): LangResponse {
   const t0 = performance.now();
@@ -40,7 +20,7 @@ function check(id: number, source: string): LangResponse {
   const diagnostics: Diagnostic[] = [...checked.diagnostics];
   let code: string | undefined;
   let ir: string | undefined;
-  let layers: DiagramLayer[] | undefined;
+  let diagram: Diagram | undefined;
   const program = checked.value;
   if (program) {
     try {
@@ -49,7 +29,7 @@ function check(id: number, source: string): LangResponse {
       if (compiled.value) {
         code = compiled.value.code;
         ir = `${compiled.value.ir ?? ""}\n${compiled.value.fused ?? ""}`;
-        layers = diagram(program, compiled.value.graph);
+        diagram = buildDiagram(program, compiled.value.graph, source);
       }
     } catch (e) {
       // A compiler bug, not a user error: show it rather than leave the panel stale.
@@ -62,7 +42,7 @@ function check(id: number, source: string): LangResponse {
   }
   const train = program?.data?.train;
   const dataKind = train === undefined ? undefined : train.kind === "generator" ? train.generator : train.kind;
-  return { type: "checked", id, diagnostics, code, ir, diagram: layers, dataKind, millis: performance.now() - t0 };
+  return { type: "checked", id, diagnostics, code, ir, diagram, dataKind, millis: performance.now() - t0 };
 }
 
 scope.onmessage = async (e) => {

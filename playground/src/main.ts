@@ -8,9 +8,10 @@ import "./monaco-features.js";
 import EditorWorker from "monaco-editor/editor/editor.worker?worker";
 import type { Diagnostic } from "../../grammar/diagnostics.js";
 import { Charts } from "./charts.js";
-import { drawDiagram } from "./diagram.js";
+import { DiagramView } from "./diagram/draw.js";
 import { EXAMPLES, exampleFiles } from "./examples.js";
 import { drawFilters } from "./filters.js";
+import { setGraphInfo } from "./language/graph-names.js";
 import { LANGUAGE_ID, registerNn } from "./nn-language.js";
 import { canvasFingerprint, CLASS_COLORS, drawPicture } from "./picture.js";
 import type { CsvChoice, Filters, LangRequest, LangResponse, ModelInfo, Picture, TrainRequest, TrainResponse } from "./protocol.js";
@@ -114,6 +115,7 @@ let downloadWhenFormatted = false;
 let pictureUpdates = 0;
 let filterUpdates = 0;
 const charts = new Charts($("chart-loss"), $("chart-metric"));
+const diagramView = new DiagramView(ui.diagram);
 
 function setNotice(text: string | undefined): void {
   ui.notice.hidden = text === undefined;
@@ -215,7 +217,10 @@ function onLang(m: LangResponse): void {
         requestFormat();
       }
     }
-    if (m.diagram) drawDiagram(ui.diagram, m.diagram);
+    if (m.diagram) {
+      diagramView.show(m.diagram);
+      setGraphInfo(checkedSource, m.diagram);
+    }
     if (!ready && !running && m.code !== undefined) describeData(m.dataKind);
     // Show the data and the untrained model's boundary as soon as an example compiles.
     const current = model.getValue() === checkedSource;

@@ -9,6 +9,8 @@ import type * as Monaco from "monaco-editor/editor";
 import type { IToken } from "chevrotain";
 import { tokenize } from "../../grammar/lexer.js";
 import { HIGHLIGHT } from "../../grammar/tokens.js";
+import { LAYER_DEFS } from "../../compiler/layers/index.js";
+import { blocksIn, GRAPH_BODIES, madeOnLine, valuesBefore, type BlockDecl, type ValueDef } from "./language/graph-names.js";
 import {
   ACTIVATIONS,
   ALIASES,
@@ -32,7 +34,7 @@ import {
 
 export const LANGUAGE_ID = "nn";
 
-type Kind = "block" | "setting" | "layer" | "function" | "constant" | "argument";
+type Kind = "block" | "setting" | "layer" | "function" | "constant" | "argument" | "value" | "use";
 
 /** What a word means where it stands: the words allowed at a position, and their kind. */
 interface Offer {
@@ -41,6 +43,8 @@ interface Offer {
 }
 
 const isCallable = (w: Word): w is CallableWord => "args" in w;
+/** The layers that join values (`add skip`, `concat a, b`): their arguments are value names. */
+const MERGES: ReadonlySet<string> = new Set(LAYER_DEFS.filter((d) => d.merge === true).map((d) => d.word));
 
 /** Words written as `name(args…)`. */
 const CALLS: ReadonlyMap<string, CallableWord> = new Map(
@@ -48,6 +52,8 @@ const CALLS: ReadonlyMap<string, CallableWord> = new Map(
 );
 const BLOCK_STATEMENTS: Readonly<Record<string, readonly CallableWord[]>> = {
   model: [...MODEL_SETTINGS, ...LAYERS],
+  block: [...MODEL_SETTINGS, ...LAYERS],
+  repeat: [...MODEL_SETTINGS, ...LAYERS],
   data: DATA_SETTINGS,
   train: TRAIN_SETTINGS,
 };
@@ -81,6 +87,19 @@ interface Place {
   readonly argName: string | undefined;
   /** Tokens of the current statement (current line) before the cursor, outside parentheses. */
   readonly statement: readonly IToken[];
+  /** `statement` without its `name =` and `a, b ->` (in a graph body): what starts with the layer word. */
+  readonly body: readonly IToken[];
+  /** Whether the statement so far is `name =` or `a, b ->` (with or without more after it). */
+  readonly prefixed: boolean;
+}
+
+/** `statement` without a leading `name =` and `a, b ->`. */
+function statementBody(statement: readonly IToken[]): { body: readonly IToken[]; prefixed: boolean } {
+  let i = 0;
+  if (statement[1]?.tokenType.name === "Equals" && statement[0]?.tokenType.name === "Identifier") i = 2;
+  const arrow = statement.findIndex((t, k) => k >= i && t.tokenType.name === "Arrow");
+  if (arrow >= 0 && statement.slice(i, arrow).every((t) => t.tokenType.name === "Identifier" || t.tokenType.name === "Comma")) i = arrow + 1;
+  return { body: statement.slice(i), prefixed: i > 0 };
 }
 
 function placeOf(textBefore: string): Place {
@@ -116,10 +135,13 @@ function placeOf(textBefore: string): Place {
   }
   const cursorLine = textBefore.split(/\r\n?|\n/).length;
   if (lineOf !== cursorLine && calls.length === 0) statement = [];
-  // `name:` just before the cursor (inside a call or a statement)
+  // `name:` (or `name =`) just before the cursor, inside a call or a statement; an `=` right
+  // after a statement's first word names the statement's value (`skip = dense 64`) instead.
   const n = toks.length;
-  const argName = n >= 2 && toks[n - 1]!.tokenType.name === "Colon" ? toks[n - 2]!.image : undefined;
-  return { block: blocks[blocks.length - 1], call: calls[calls.length - 1], argName, statement };
+  const last = toks[n - 1]?.tokenType.name;
+  const namesValue = last === "Equals" && calls.length === 0 && statement.length === 2;
+  const argName = n >= 2 && (last === "Colon" || last === "Equals") && !namesValue ? toks[n - 2]!.image : undefined;
+  return { block: blocks[blocks.length - 1], call: calls[calls.length - 1], argName, statement, ...statementBody(statement) };
 }
 
 /** The values of argument `arg` of `owner` (a layer, optimizer, … or undefined when unknown). */
@@ -136,11 +158,23 @@ function argsOffer(w: CallableWord): Offer {
   return { words: w.args.map((a) => ({ name: a.name, doc: argDoc(a) })), kind: "argument" };
 }
 
-/** What may be written at the cursor. */
-export function offersAt(textBefore: string): Offer[] {
+/** The named values in scope, as words. */
+function valueWords(values: readonly ValueDef[]): Word[] {
+  return values.map((v) => ({ name: v.name, doc: v.text === "" ? "a named value" : `the value of \`${v.text}\` (line ${v.line})` }));
+}
+
+function blockWords(blocks: readonly BlockDecl[]): Word[] {
+  return blocks.map((b) => ({ name: b.name, doc: `\`${b.header}\`${b.doc === "" ? "" : ` — ${b.doc.replace(/\n/g, " ")}`}` }));
+}
+
+/**
+ * What may be written at the cursor. `fullText` (the whole file) adds the blocks it declares,
+ * wherever they are, to the first words of a graph statement.
+ */
+export function offersAt(textBefore: string, fullText: string = textBefore): Offer[] {
   const p = placeOf(textBefore);
   if (p.argName !== undefined) {
-    const head = p.statement[0]?.image;
+    const head = p.body[0]?.image;
     const owner = p.call !== undefined ? CALLS.get(p.call) : p.block !== undefined && head !== undefined ? BLOCK_STATEMENTS[p.block]?.find((w) => w.name === head) : undefined;
     const v = valuesForArg(p.argName, owner);
     if (v) return [v];
@@ -149,14 +183,34 @@ export function offersAt(textBefore: string): Offer[] {
     const w = CALLS.get(p.call);
     return w ? [argsOffer(w)] : [];
   }
-  const head = p.statement[0]?.image;
+  const graph = p.block !== undefined && GRAPH_BODIES.has(p.block);
+  const head = p.body[0]?.image;
+  // The values named above (not the one this statement is naming).
+  const own = p.statement[1]?.tokenType.name === "Equals" ? p.statement[0]?.image : undefined;
+  const values = (): Word[] => valueWords(valuesBefore(textBefore).filter((v) => v.name !== own));
+  if (graph && head === undefined) {
+    // A layer, a block use or a setting; before `->`, the values it may take.
+    const offers: Offer[] = [{ words: LAYERS, kind: "layer" }, { words: blockWords(blocksIn(fullText)), kind: "use" }];
+    const settings = p.block === "model" ? MODEL_SETTINGS : MODEL_SETTINGS.filter((w) => w.name === "repeat" || (p.block === "block" && w.name === "input"));
+    if (!p.statement.some((t) => t.tokenType.name === "Arrow")) offers.push({ words: settings, kind: "setting" });
+    if (!p.prefixed || p.statement[1]?.tokenType.name === "Equals") offers.push({ words: values(), kind: "value" });
+    return offers;
+  }
+  if (graph && head !== undefined && MERGES.has(head)) {
+    // `add skip`, `concat a, b`: the values named above.
+    return [{ words: values(), kind: "value" }];
+  }
+  if (graph && !p.prefixed && p.body.length >= 2 && p.body.every((t) => t.tokenType.name === "Identifier" || t.tokenType.name === "Comma") && p.body[p.body.length - 1]!.tokenType.name === "Comma") {
+    // `a, ` before `->`: more values.
+    const named = values();
+    if (named.some((v) => v.name === head)) return [{ words: named, kind: "value" }];
+  }
   if (head === undefined) {
     if (p.block === undefined) return [{ words: TOP_LEVEL, kind: "block" }];
     const inBlock = BLOCK_STATEMENTS[p.block];
-    if (p.block === "model") return [{ words: LAYERS, kind: "layer" }, { words: MODEL_SETTINGS, kind: "setting" }];
     return inBlock ? [{ words: inBlock, kind: "setting" }] : [];
   }
-  const afterHead = p.statement.length >= 1;
+  const afterHead = p.body.length >= 1;
   if (!afterHead) return [];
   if (p.block === undefined) {
     if (head === "loss") return [{ words: LOSSES, kind: "function" }];
@@ -164,10 +218,10 @@ export function offersAt(textBefore: string): Offer[] {
     if (head === "metrics") return [{ words: METRICS, kind: "function" }];
     return [];
   }
-  if (p.block === "model") {
+  if (graph) {
     const layer = LAYERS.find((l) => l.name === head);
     if (layer) {
-      const hasComma = p.statement.some((t) => t.tokenType.name === "Comma");
+      const hasComma = p.body.some((t) => t.tokenType.name === "Comma");
       const offers: Offer[] = [];
       if (layer.name === "activation" || (hasComma && layer.args.some((a) => a.name === "activation"))) offers.push({ words: ACTIVATIONS, kind: "function" });
       if (hasComma) offers.push(argsOffer(layer));
@@ -203,6 +257,37 @@ export function docOf(w: Word): string {
   return parts.join("\n\n");
 }
 
+const showShape = (shape: readonly number[]): string => `[${shape.join(", ")}]`;
+
+/**
+ * Markdown for a name of the graph at a position: a value (what made it, and its shape when the
+ * language worker's latest diagram is of `source`) or a block use (the block's header).
+ * `throughLine` is the text up to the end of the word's line, `textBefore` up to the word.
+ */
+export function hoverGraphName(textBefore: string, throughLine: string, word: string, source: string): string | undefined {
+  const p = placeOf(textBefore);
+  if (p.block === undefined || !GRAPH_BODIES.has(p.block)) return undefined;
+  // A vocabulary word where a statement's layer word stands is that word (`dense`), not a value.
+  const atHead = p.body.length === 0;
+  const value = valuesBefore(throughLine).find((v) => v.name === word);
+  const isWord = ALL_WORDS.has(word);
+  if (value !== undefined && !(isWord && atHead)) {
+    const parts = [`**${word}** — a value: \`${value.text || "…"}\` (line ${value.line})`];
+    const made = madeOnLine(source, value.line);
+    if (made.length === 1) parts.push(`made by \`${made[0]!.name}\` (${made[0]!.label}), shape \`${showShape(made[0]!.shape)}\``);
+    else if (made.length > 1) parts.push(made.slice(0, 6).map((m) => `- \`${m.name}\`: \`${showShape(m.shape)}\``).join("\n") + (made.length > 6 ? `\n- … ${made.length - 6} more` : ""));
+    return parts.join("\n\n");
+  }
+  const block = blocksIn(source).find((b) => b.name === word);
+  if (block !== undefined) {
+    const parts = [`\`\`\`nn\n${block.header}\n\`\`\``];
+    if (block.doc !== "") parts.push(block.doc);
+    parts.push(`a block, declared on line ${block.line}`);
+    return parts.join("\n\n");
+  }
+  return undefined;
+}
+
 /** The word at a position, looked up where it stands (so `train` in `data { … }` is the data setting). */
 export function hoverWord(textBefore: string, word: string): Word | undefined {
   const p = placeOf(textBefore);
@@ -211,7 +296,7 @@ export function hoverWord(textBefore: string, word: string): Word | undefined {
     const w = CALLS.get(p.call);
     if (w && w.name !== word) tables.push(w.args.map((a) => ({ name: a.name, doc: argDoc(a) })));
   }
-  if (p.block && p.statement.length === 0) tables.push(BLOCK_STATEMENTS[p.block] ?? []);
+  if (p.block && p.body.length === 0) tables.push(BLOCK_STATEMENTS[p.block] ?? []);
   if (!p.block && p.statement.length === 0) tables.push(TOP_LEVEL);
   if (p.statement[0]?.image === "metrics") tables.push(METRICS);
   for (const t of tables) {
@@ -278,16 +363,18 @@ export function registerNn(monaco: typeof Monaco): void {
     function: K.Function,
     constant: K.Constant,
     argument: K.Field,
+    value: K.Variable,
+    use: K.Module,
   };
   monaco.languages.registerCompletionItemProvider(LANGUAGE_ID, {
-    triggerCharacters: [" ", "(", ",", ":"],
+    triggerCharacters: [" ", "(", ",", ":", "="],
     provideCompletionItems(model, position) {
       const before = model.getValueInRange({ startLineNumber: 1, startColumn: 1, endLineNumber: position.lineNumber, endColumn: position.column });
       const word = model.getWordUntilPosition(position);
       const range = { startLineNumber: position.lineNumber, endLineNumber: position.lineNumber, startColumn: word.startColumn, endColumn: word.endColumn };
       const seen = new Set<string>();
       const suggestions: Monaco.languages.CompletionItem[] = [];
-      offersAt(before).forEach((offer, rank) => {
+      offersAt(before, model.getValue()).forEach((offer, rank) => {
         for (const w of offer.words) {
           if (seen.has(w.name)) continue;
           seen.add(w.name);
@@ -310,12 +397,13 @@ export function registerNn(monaco: typeof Monaco): void {
       const w = model.getWordAtPosition(position);
       if (!w) return null;
       const before = model.getValueInRange({ startLineNumber: 1, startColumn: 1, endLineNumber: position.lineNumber, endColumn: w.startColumn });
+      const range = { startLineNumber: position.lineNumber, endLineNumber: position.lineNumber, startColumn: w.startColumn, endColumn: w.endColumn };
+      const throughLine = model.getValueInRange({ startLineNumber: 1, startColumn: 1, endLineNumber: position.lineNumber, endColumn: model.getLineMaxColumn(position.lineNumber) });
+      const graphName = hoverGraphName(before, throughLine, w.word, model.getValue());
+      if (graphName !== undefined) return { range, contents: [{ value: graphName }] };
       const found = hoverWord(before, w.word);
       if (!found) return null;
-      return {
-        range: { startLineNumber: position.lineNumber, endLineNumber: position.lineNumber, startColumn: w.startColumn, endColumn: w.endColumn },
-        contents: [{ value: docOf(found) }],
-      };
+      return { range, contents: [{ value: docOf(found) }] };
     },
   });
 }

@@ -13,18 +13,56 @@ export type LangRequest =
   /** Prettier-format the TypeScript of check `id` (loaded on demand). */
   | { readonly type: "format"; readonly id: number };
 
-/** One column of the network diagram. */
-export interface DiagramLayer {
-  /** e.g. `dense 32, relu` or `input`. */
+/**
+ * One value of the network diagram: a model input or a layer's output. Values are numbered as
+ * in the checked program (`compiler/program.ts`): inputs first, then one per layer.
+ */
+export interface DiagramNode {
+  /** The value's number: its index in `Diagram.nodes`. */
+  readonly id: number;
+  /** e.g. `dense 32, relu`, `input` or `image` (a named input). */
   readonly label: string;
+  /** The layer's name (`residual_2.dense_1`), or the input's name (`input` when unnamed). */
+  readonly name: string;
+  /** A layer word, or `input`. */
   readonly kind: string;
   /** From the layer's definition (`compiler/layers/`): its colour, and whether every unit reads every input. */
   readonly color: string;
   readonly connects: "all" | "local";
-  /** Output shape of the layer, without the batch dimension. */
+  /** True for `add` and `concat`: the layers that join branches. */
+  readonly merge: boolean;
+  /** The values it takes. */
+  readonly inputs: readonly number[];
+  /** Output shape, without the batch dimension. */
   readonly shape: readonly number[];
   readonly params: number;
+  /** Line of the statement that made it (inside a block: the block's line). */
   readonly line: number;
+  /** The block uses it was expanded from, outermost first: keys of `Diagram.groups`. */
+  readonly groups: readonly string[];
+}
+
+/** One use of a block: the layers expanded from it are drawn in a box that folds. */
+export interface DiagramGroup {
+  /** The layer-name prefix of the use, without its dot: `residual_2`, `outer_1.inner_1`. */
+  readonly key: string;
+  /** The block's name: `residual`. */
+  readonly block: string;
+  /** e.g. `residual_2: residual 16`. */
+  readonly label: string;
+  /** The enclosing use, when blocks nest. */
+  readonly parent: string | undefined;
+  /** Line of the use. */
+  readonly line: number;
+  /** Parameters of every layer in it. */
+  readonly params: number;
+}
+
+export interface Diagram {
+  readonly nodes: readonly DiagramNode[];
+  readonly groups: readonly DiagramGroup[];
+  /** The value the model outputs. */
+  readonly output: number;
 }
 
 export type LangResponse =
@@ -35,7 +73,7 @@ export type LangResponse =
       /** Generated TypeScript, when the program compiled. */
       readonly code: string | undefined;
       readonly ir: string | undefined;
-      readonly diagram: readonly DiagramLayer[] | undefined;
+      readonly diagram: Diagram | undefined;
       /** Generator name of the training data (`spiral`, …), `csv`, or undefined. */
       readonly dataKind: string | undefined;
       readonly millis: number;
