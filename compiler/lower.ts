@@ -77,7 +77,8 @@ export function lower(program: Program, options: LowerOptions): Result<Graph | u
       return;
     }
     const size = shapeSize(shape);
-    const origin: Origin = { text: `input ${showShape(shape)}`, line: (model.inputs[i] as ModelInput).span.line, span: (model.inputs[i] as ModelInput).span };
+    const inp = model.inputs[i] as ModelInput;
+    const origin: Origin = { text: `${inp.name ?? "x"} = input ${showShape(shape)}`, line: inp.span.line, span: inp.span };
     const cols = add("slice", [x], inputSliceName(i + 1, shape.length > 1), origin, { axis: 1, start: offset, end: offset + size });
     values.push(shape.length > 1 ? add("reshape", [cols], inputName(i + 1), origin, { to: ["n", ...shape].join(",") }) : cols);
     offset += size;

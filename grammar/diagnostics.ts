@@ -114,6 +114,7 @@ export const MESSAGES = {
   graphTooLarge: row("NN2043", "the model has more than {0} layers once its blocks and repeats are expanded"),
   notInBlock: row("NN2044", "`{0}` belongs in the model, not in a block"),
   badBlockHeader: row("NN2045", "a block is declared as `block name(parameters) { … }`"),
+  unknownInputName: row("NN2046", "the model has no input named `{0}`"),
 
   // ── NN3xxx shapes ──────────────────────────────────────────────────────────
   layerNeedsFlatInput: row("NN3001", "`{0}` needs a flat input, but gets shape {1}"),

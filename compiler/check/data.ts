@@ -176,7 +176,7 @@ export function linkInputs(ck: Checker, model: Model, data: Data, dataStatement:
   let ok = true;
   for (const i of data.inputs) {
     if (!names.includes(i.name)) {
-      ck.report("unknownArgument", i.span, ["inputs", i.name], model.inputs.length === 1 && names.length === 0 ? "the model's one input is unnamed: name it (`x = input …`) or remove `inputs`" : didYouMean(i.name, names, "the model's inputs"));
+      ck.report("unknownInputName", i.span, [i.name], model.inputs.length === 1 && names.length === 0 ? "the model's one input is unnamed: name it (`x = input …`) or remove `inputs`" : didYouMean(i.name, names, "the model's inputs"));
       ok = false;
     }
   }

@@ -473,7 +473,9 @@ export class GraphReader {
     }
     const n = (f.counters.get(block.name.name) ?? 0) + 1;
     f.counters.set(block.name.name, n);
-    const instance = st.target?.name ?? `${block.name.name}_${n}`;
+    // A use named outside `repeat` names its layers (`r1.dense_1`); in a `repeat`, where every
+    // copy would get the same name, the copies are numbered (`residual_1.`, `residual_2.`).
+    const instance = st.target !== undefined && f.parent === undefined ? st.target.name : `${block.name.name}_${n}`;
     const child: Frame = {
       scope: new Map(),
       parent: undefined,
@@ -506,7 +508,10 @@ export class GraphReader {
     this.values.forEach((v, i) => {
       if (v.uses > 0 || said.has(v.span.start)) return;
       said.add(v.span.start);
-      if (i < this.inputs.length) this.ck.report("unusedInput", v.span, [v.name?.name ?? v.label], "take it with `" + (v.name?.name ?? "x") + " -> …`, or remove it");
+      if (i < this.inputs.length) {
+        // An unnamed input among several is already an error (NN2038); it cannot be taken by name.
+        if (v.name !== undefined) this.ck.report("unusedInput", v.span, [v.name.name], `take it with \`${v.name.name} -> …\`, or remove it`);
+      }
       else if (v.name !== undefined) this.ck.report("unusedValue", v.name.span, [v.name.name], `use it (\`${v.name.name} -> …\`, \`add ${v.name.name}\`), or remove it`);
       else this.ck.report("unusedOutput", v.span, [v.label], "name it (`h = …`) and use it, or remove the line");
     });

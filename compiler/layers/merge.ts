@@ -57,7 +57,8 @@ export const concat = defineLayer<LayerBase>({
     const first = ctx.node(input).shape;
     const fits = (s: IrShape): boolean => s.length === first.length && s.every((d, k) => k === s.length - 1 || d === first[k]);
     if (!ctx.inputs.every((v) => fits(ctx.node(v).shape))) {
-      mismatch(ctx, "concat", first.length === 2 ? "flatten the image branch first" : "the values of a `concat` must agree on every axis but the last");
+      const ranks = new Set(ctx.inputs.map((v) => ctx.node(v).shape.length));
+      mismatch(ctx, "concat", ranks.size > 1 ? "flatten the image branch first (`flatten`), then concat the flat values" : "the values of a `concat` must agree on every axis but the last");
       return input;
     }
     return ctx.add("concat", ctx.inputs, layerOutputName(ctx.k), { axis: first.length - 1 });
