@@ -119,11 +119,14 @@ export type MetricKind =
   | "loss"
   | "accuracy"
   | "mse"
+  | "rmse"
   | "mae"
+  | "r2"
   | "precision"
   | "recall"
   | "f1"
-  | "confusion_matrix";
+  | "confusion_matrix"
+  | "auc";
 
 export interface Metric {
   readonly kind: MetricKind;
@@ -156,6 +159,8 @@ export interface CsvSource {
   readonly label: string | number | undefined;
   /** Feature columns; undefined = every column but the label. */
   readonly features: readonly (string | number)[] | undefined;
+  /** A column of text for the tokenizer (`tokenize` in the data block): then the model reads token ids. */
+  readonly text?: string | number;
   /** Feature columns holding categories, one-hot encoded. */
   readonly categorical: readonly (string | number)[];
   /** What to do with an empty or `NA` cell. */
@@ -184,6 +189,20 @@ export type DataSource = GeneratorSource | CsvSource | IdxSource | JsonSource;
 
 export type Normalization = "none" | "standard" | "minmax";
 
+/**
+ * `tokenize chars, length: 16`: text → `length` token ids (0 = padding at the end, 1 = unknown,
+ * then the vocabulary by frequency in the training split), as Keras' `TextVectorization`.
+ */
+export interface Tokenize {
+  readonly kind: "chars" | "words";
+  /** Ids per sample: longer texts are cut, shorter ones padded with 0 at the end. */
+  readonly length: number;
+  readonly lowercase: boolean;
+  /** Largest number of ids, padding and unknown included. */
+  readonly vocabulary: number;
+  readonly span: Span;
+}
+
 /** The columns of one named input (`inputs side: ["age", "city"]`). */
 export interface InputColumns {
   readonly name: string;
@@ -209,6 +228,8 @@ export interface Data {
    * order (the check also makes them the CSV sources' `features`, so rows are packed alike).
    */
   readonly inputs: readonly InputColumns[] | undefined;
+  /** How a text column becomes token ids; fitted on the training split only. */
+  readonly tokenize: Tokenize | undefined;
   /** Labels are class indices (classification) or values (regression); decided by the loss. */
   readonly span: Span;
 }
@@ -218,7 +239,25 @@ export type Schedule =
   | { readonly kind: "constant"; readonly span: Span | undefined }
   | { readonly kind: "step"; readonly every: number; readonly gamma: number; readonly span: Span }
   | { readonly kind: "exponential"; readonly gamma: number; readonly span: Span }
-  | { readonly kind: "cosine"; readonly minLr: number; readonly span: Span };
+  | { readonly kind: "cosine"; readonly minLr: number; readonly span: Span }
+  | PlateauSchedule;
+
+/** `reduce_on_plateau`: Keras' ReduceLROnPlateau, per epoch after warm-up (`runtime/schedule.ts`). */
+export interface PlateauSchedule {
+  readonly kind: "reduce_on_plateau";
+  /** A metric name, e.g. `val_loss` (without validation data, the training metric). */
+  readonly monitor: string;
+  /** The rate is multiplied by this (< 1) when the monitor has not improved for `patience` epochs. */
+  readonly factor: number;
+  readonly patience: number;
+  /** The rate never goes below this. */
+  readonly minLr: number;
+  /** The smallest change that counts as an improvement (absolute, as Keras). */
+  readonly minDelta: number;
+  /** Epochs after a reduction during which no epoch counts as without improvement. */
+  readonly cooldown: number;
+  readonly span: Span;
+}
 
 export interface EarlyStop {
   readonly patience: number;

@@ -100,11 +100,14 @@ export const METRICS: readonly Word[] = [
   w("loss", "The loss, as minimized."),
   w("accuracy", "Fraction of samples whose predicted class is right."),
   w("mse", "Mean squared error."),
+  w("rmse", "Root mean squared error: √mse over every output (Keras' RootMeanSquaredError)."),
   w("mae", "Mean absolute error."),
+  w("r2", "Coefficient of determination, 1 − SS_res / SS_tot, averaged over the outputs (scikit-learn's r2_score); higher is better."),
   w("precision", "Of the samples predicted as a class, the fraction that are (macro average)."),
   w("recall", "Of the samples of a class, the fraction found (macro average)."),
   w("f1", "Harmonic mean of precision and recall (macro average)."),
   w("confusion_matrix", "Counts of (true class, predicted class) pairs; printed by `nnc eval`."),
+  w("auc", "Area under the ROC curve, exact with ties as average ranks: the positive class's probability for two classes, the one-vs-rest macro average for more."),
 ];
 
 export const INITIALIZERS: readonly Word[] = [
@@ -134,6 +137,7 @@ export const SOURCES: readonly CallableWord[] = [
     oneOf("header", "whether the first row names the columns", ["true", "false"], "true"),
     oneOf("missing", "`error`, `drop`, `mean` or `zero` for empty/NA cells", ["error", "drop", "mean", "zero"], "error"),
     a("delimiter", "the separator", "\",\""),
+    a("text", "a column of text, turned into token ids by `tokenize` (the model's input)", "none"),
   ]),
   c("idx", "MNIST-style IDX files (gzipped or raw): `idx(\"images.gz\", \"labels.gz\")`.", [
     a("images", "the images file"),
@@ -171,6 +175,12 @@ export const DATA_SETTINGS: readonly CallableWord[] = [
   c("inputs", "Which CSV columns feed each of the model's named inputs: `inputs measures: [\"bill_length\", \"bill_depth\"], place: [\"island\"]`.", [
     a("name", "a model input's name, then its columns (names or 0-based indices)"),
   ]),
+  c("tokenize", "How a text column becomes token ids, fitted on the training split: `tokenize chars, length: 16` or `tokenize words, length: 64, vocabulary: 10000`.", [
+    oneOf("kind", "`chars` (every character a token) or `words` (runs of letters and digits)", ["chars", "words"], "words"),
+    a("length", "ids per sample: longer texts are cut, shorter ones padded with 0 at the end"),
+    oneOf("lowercase", "lower-case the text first", ["true", "false"], "true"),
+    a("vocabulary", "largest number of ids, padding (0) and unknown (1) included: the most frequent tokens of the training split", "10000"),
+  ]),
   c("shuffle", "Shuffle the training data every epoch: `shuffle seed 42`, or `shuffle false`.", [
     oneOf("enabled", "true or false", ["true", "false"], "true"),
     a("seed", "seed of the shuffle", "0"),
@@ -182,7 +192,7 @@ export const TRAIN_SETTINGS: readonly CallableWord[] = [
   c("batch", "Samples per gradient step (the last batch of an epoch may be smaller).", [
     a("size", "a positive whole number", "32"),
   ]),
-  c("schedule", "How the learning rate changes per epoch: `constant`, `step(every: 10, gamma: 0.5)`, `exponential(gamma: 0.95)` or `cosine`.", [
+  c("schedule", "How the learning rate changes per epoch: `constant`, `step(every: 10, gamma: 0.5)`, `exponential(gamma: 0.95)`, `cosine` or `reduce_on_plateau(monitor: val_loss)`.", [
     a("kind", "the schedule", "constant"),
   ]),
   c("warmup", "Epochs over which the learning rate rises linearly from 0 to its base value.", [
@@ -205,6 +215,14 @@ export const SCHEDULES: readonly CallableWord[] = [
   ]),
   c("exponential", "Multiply the rate by gamma every epoch.", [a("gamma", "the factor", "0.95")]),
   c("cosine", "Half a cosine from the base rate down to min_lr over the run.", [a("min_lr", "the final rate", "0")]),
+  c("reduce_on_plateau", "Multiply the rate by factor when a metric has not improved for patience epochs (Keras' ReduceLROnPlateau).", [
+    a("monitor", "the metric watched, e.g. val_loss, val_accuracy, loss", "val_loss (loss without validation data)"),
+    a("factor", "the factor, above 0 and below 1", "0.1"),
+    a("patience", "epochs without improvement before the rate drops", "10"),
+    a("min_lr", "the rate never drops below this", "0"),
+    a("min_delta", "the smallest change that counts as improvement", "0.0001"),
+    a("cooldown", "epochs after a drop before epochs without improvement count again", "0"),
+  ]),
 ];
 
 /** Constant words used as argument values. */

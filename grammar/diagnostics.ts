@@ -133,6 +133,7 @@ export const MESSAGES = {
   noWasmSimd: row("NN3015", "this JavaScript engine has no WebAssembly SIMD, so the TypeScript kernels run instead", "warning"),
   optimizerNotInWasm: row("NN3016", "`{0}` has no wasm kernel: its update runs in TypeScript", "info"),
   mergeShapeMismatch: row("NN3017", "`{0}` cannot merge {1}"),
+  layerNeedsSequenceInput: row("NN3018", "`{0}` needs a sequence input [steps, features], but gets shape {1}"),
 
   // ── NN4xxx data ────────────────────────────────────────────────────────────
   fileNotFound: row("NN4001", "cannot read {0}: {1}"),

@@ -20,6 +20,9 @@ export interface CsvSchema {
   readonly categories: Readonly<Record<string, readonly string[]>>;
   /** Column means used by `missing: mean`, by column name. */
   readonly means: Readonly<Record<string, number>>;
+  /** The text column (`csv(…, text: review)`), read as raw text for the tokenizer. */
+  readonly textColumn?: string;
+  readonly textIndex?: number;
 }
 
 export interface CsvOptions {
@@ -161,6 +164,7 @@ export function parseCsv(text: string, src: CsvSource, opts: CsvOptions): Result
   };
 
   let labelCol: number | undefined;
+  let textCol: number | undefined;
   let featureCols: number[] = [];
   const schema0 = opts.schema;
   if (schema0) {
@@ -170,6 +174,10 @@ export function parseCsv(text: string, src: CsvSource, opts: CsvOptions): Result
       byName ? (names.indexOf(name) >= 0 ? names.indexOf(name) : undefined) : index >= 0 && index < width ? index : undefined;
     const noLabel = !byName && opts.labelOptional && width === schema0.featureColumns.length;
     labelCol = noLabel ? undefined : find(schema0.labelColumn, schema0.labelIndex);
+    if (schema0.textColumn !== undefined) {
+      textCol = find(schema0.textColumn, schema0.textIndex ?? -1);
+      if (textCol === undefined) resolve(schema0.textColumn, "the text column of the training data");
+    }
     if (labelCol === undefined && !opts.labelOptional) resolve(schema0.labelColumn, "the label column");
     schema0.featureColumns.forEach((name, j) => {
       const k = noLabel ? j : find(name, schema0.featureIndices[j]!);
@@ -178,7 +186,10 @@ export function parseCsv(text: string, src: CsvSource, opts: CsvOptions): Result
     });
   } else {
     labelCol = src.label === undefined ? width - 1 : resolve(src.label, "the label column");
-    if (src.features !== undefined) {
+    if (src.text !== undefined) textCol = resolve(src.text, "the text column");
+    if (src.text !== undefined && src.features === undefined) {
+      // A text model reads its text column only: the tokenizer turns it into the features.
+    } else if (src.features !== undefined) {
       for (const f of src.features) {
         const k = resolve(f, "a feature column");
         if (k !== undefined) featureCols.push(k);
@@ -243,6 +254,16 @@ export function parseCsv(text: string, src: CsvSource, opts: CsvOptions): Result
         }
       }
     }
+    if (textCol !== undefined && r.cells[textCol]!.text.trim() === "") {
+      const cell = r.cells[textCol]!;
+      if (src.missing === "drop") drop = true;
+      else if (src.missing === "error") {
+        diagnostics.push(
+          dataDiag(file, "csvMissingValue", lineSpan(r.line, cell.column, 0, r.offset), [names[textCol]!],
+            "fill it in, or declare `missing: drop` in the csv source (an empty text is otherwise all padding)"),
+        );
+      }
+    }
     if (labelCol !== undefined) {
       const cell = r.cells[labelCol]!;
       const t = cell.text.trim();
@@ -300,6 +321,7 @@ export function parseCsv(text: string, src: CsvSource, opts: CsvOptions): Result
         classes,
         categories: schemaCats,
         means,
+        ...(textCol !== undefined ? { textColumn: names[textCol]!, textIndex: textCol } : {}),
       };
 
   // Second pass: fill the arrays.
@@ -313,9 +335,11 @@ export function parseCsv(text: string, src: CsvSource, opts: CsvOptions): Result
   const x = new Float32Array(n * nf);
   const y = new Float32Array(labelCol !== undefined ? n : 0);
   const origin = new Int32Array(n);
+  const texts: string[] | undefined = textCol !== undefined ? [] : undefined;
   for (let i = 0; i < n && diagnostics.length < MAX_ERRORS; i++) {
     const r = rows[i]!;
     origin[i] = r.line;
+    if (texts !== undefined) texts.push(r.cells[textCol as number]!.text);
     let o = i * nf;
     for (const k of featureCols) {
       const cell = r.cells[k]!;
@@ -373,6 +397,7 @@ export function parseCsv(text: string, src: CsvSource, opts: CsvOptions): Result
     file,
     origin,
     originKind: "line",
+    ...(texts !== undefined ? { texts } : {}),
   };
   return { value: { dataset, schema }, diagnostics };
 }

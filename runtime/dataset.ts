@@ -24,6 +24,8 @@ export interface Dataset {
   readonly origin?: Int32Array;
   /** What `origin` counts. */
   readonly originKind?: "line" | "record";
+  /** The raw text of each sample, for a text model (`csv(…, text: …)`): the tokenizer makes `x` from it. */
+  readonly texts?: readonly string[];
 }
 
 /** A copy of the samples at `indices`, keeping provenance. */
@@ -38,5 +40,6 @@ export function subset(d: Dataset, indices: ArrayLike<number>): Dataset {
     y.set(d.y.subarray(s * d.labelWidth, (s + 1) * d.labelWidth), i * d.labelWidth);
     if (origin) origin[i] = d.origin![s]!;
   }
-  return { ...d, n, x, y, ...(origin ? { origin } : {}) };
+  const texts = d.texts !== undefined ? Array.from(indices, (s) => d.texts![s]!) : undefined;
+  return { ...d, n, x, y, ...(origin ? { origin } : {}), ...(texts ? { texts } : {}) };
 }

@@ -3,6 +3,7 @@
  * (a seeded permutation, so sorted files split fairly), labels as the model's targets,
  * scaling and normalization fitted on the training split only.
  */
+import { encodeTexts, fitTokenizer } from "./text.js";
 import type { Data } from "../compiler/program.js";
 import type { Diagnostic, Result } from "../grammar/diagnostics.js";
 import type { Span } from "../grammar/span.js";
@@ -81,6 +82,23 @@ export function prepareData(
     return { value: undefined, diagnostics };
   }
 
+  // Text: the tokenizer is fitted on the training split (or given with the weights), then
+  // every split's texts become its features, `length` ids per sample.
+  let tokenizer = fixed?.tokenizer;
+  if (data.tokenize !== undefined) {
+    if (train.texts === undefined) {
+      diagnostics.push(dataDiag(train.file, "emptyData", span, [], "`tokenize` needs a text column: `csv(…, text: column)`"));
+      return { value: undefined, diagnostics };
+    }
+    tokenizer ??= fitTokenizer(train.texts, data.tokenize);
+    const tok = tokenizer;
+    const encode = (d: Dataset | undefined): Dataset | undefined =>
+      d === undefined || d.texts === undefined ? d : { ...d, x: encodeTexts(d.texts, tok), features: tok.length, featureNames: Array.from({ length: tok.length }, (_, j) => `token ${j + 1}`) };
+    train = encode(train) as Dataset;
+    test = encode(test);
+    validation = encode(validation);
+  }
+
   // Held-out fractions share their file with the training split: one message per file.
   const checked = new Set<string>();
   for (const d of [train, validation, test]) {
@@ -96,6 +114,7 @@ export function prepareData(
     ...fitted,
     ...(classes ? { classes } : {}),
     ...(loaded.csv ? { csv: loaded.csv } : {}),
+    ...(tokenizer !== undefined ? { tokenizer } : {}),
   };
   // Subsets are our own copies and are transformed in place; loaded arrays are copied first.
   const given = new Set([loaded.train.x, loaded.test?.x, loaded.validation?.x]);

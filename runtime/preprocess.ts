@@ -4,6 +4,7 @@
  *
  *     x' = (x · scale − shift[j]) / divide[j]
  */
+import type { TokenizerState } from "./text.js";
 import type { Normalization } from "../compiler/program.js";
 import type { CsvSchema } from "./csv.js";
 
@@ -18,6 +19,8 @@ export interface Preprocess {
   readonly classes?: readonly string[];
   /** How the training CSV was read (columns, categories, fill values), to read later files alike. */
   readonly csv?: CsvSchema;
+  /** The tokenizer fitted on the training split, for a text model. */
+  readonly tokenizer?: TokenizerState;
 }
 
 /** Fits the statistics on `x` (n × features), after scaling. */

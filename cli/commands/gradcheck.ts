@@ -31,6 +31,8 @@ export interface GradcheckOptions {
   readonly perTensor?: number;
   /** Finite-difference step (default 1e-5). */
   readonly h?: number;
+  /** The batch's inputs, n × inputSize (default: uniform in [−1, 1]; token ids need their own). */
+  readonly x?: (i: number) => number;
 }
 
 export interface GradcheckResult {
@@ -55,7 +57,7 @@ export function gradcheck(mod: GeneratedModule, options: GradcheckOptions = {}):
   const meta = model.meta;
   const n = Math.min(options.batch ?? 4, meta.maxBatch);
   const h = options.h ?? 1e-5;
-  const x = new Float64Array(n * meta.inputSize).map(() => 2 * rand() - 1);
+  const x = new Float64Array(n * meta.inputSize).map((_, i) => (options.x !== undefined ? options.x(i) : 2 * rand() - 1));
   const y = randomLabels(meta.loss, n, meta.outputSize, rand);
   const state = model.getState();
   const params = model.params;

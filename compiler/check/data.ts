@@ -4,7 +4,7 @@
  */
 import type { Expr, Statement } from "../../grammar/ast.js";
 import { DATA_SETTINGS, SOURCES, argValues, names } from "../vocabulary.js";
-import type { CsvSource, Data, DataSource, GeneratorKind, InputColumns, Model, Normalization } from "../program.js";
+import type { CsvSource, Data, DataSource, GeneratorKind, InputColumns, Model, Normalization, Tokenize } from "../program.js";
 import { didYouMean } from "../suggest.js";
 import { describeExpr, expectNoBlock, openSection, word, type Checker } from "./checker.js";
 
@@ -47,12 +47,13 @@ function checkDataSource(ck: Checker, e: Expr): DataSource | undefined {
     const header = get("header") === undefined ? true : ck.bool(get("header") as Expr, "header");
     const missing = get("missing") === undefined ? "error" : ck.choice(get("missing") as Expr, "missing", argValues(SOURCES, "csv", "missing") as readonly CsvSource["missing"][]);
     const delimiter = get("delimiter") === undefined ? "," : ck.text(get("delimiter") as Expr, "delimiter");
+    const text = get("text") === undefined ? undefined : ck.column(get("text") as Expr, "text");
     if (delimiter !== undefined && delimiter.length !== 1) {
       ck.report("outOfRange", (get("delimiter") as Expr).span, ["delimiter", "a single character", `"${delimiter}"`]);
       return undefined;
     }
     if (path === undefined || categorical === undefined || header === undefined || missing === undefined || delimiter === undefined) return undefined;
-    return { kind: "csv", path, header, label, features, categorical, missing, delimiter, span };
+    return { kind: "csv", path, header, label, features, categorical, missing, delimiter, ...(text !== undefined ? { text } : {}), span };
   }
   if (name === "idx") {
     const imagesExpr = get("images");
@@ -123,8 +124,41 @@ export function checkData(ck: Checker, s: Statement): Data | undefined {
     if (sd !== undefined) shuffleSeed = ck.seed(sd.expr, "seed") ?? 0;
   }
   const inputs = st.has("inputs") ? inputColumns(ck, st.get("inputs") as Statement) : undefined;
-  if (section.failed || train === undefined || test === undefined || validation === undefined || normalize === undefined || scale === undefined || inputs === null) return undefined;
-  return { train, test, validation, normalize, scale, shuffle, shuffleSeed, inputs, span: s.span };
+  const tokenize = st.has("tokenize") ? checkTokenize(ck, st.get("tokenize") as Statement) : undefined;
+  const texts = [train, test, validation].filter((d): d is CsvSource => typeof d === "object" && d.kind === "csv" && d.text !== undefined);
+  if (tokenize !== undefined && tokenize !== null && texts.length === 0) {
+    ck.report("ignoredSetting", tokenize.span, ["`tokenize` reads a text column, and no `csv` source names one"], 'name it: `train csv("reviews.csv", label: sentiment, text: review)`');
+  }
+  if (tokenize === undefined && texts[0] !== undefined) {
+    ck.report("missingRequired", texts[0].span, ["a text column", "a `tokenize` setting in the data block"], "e.g. `tokenize words, length: 64`");
+    return undefined;
+  }
+  if (tokenize !== undefined && tokenize !== null && normalize !== "none") {
+    ck.report("conflictingSettings", st.get("normalize")?.span ?? s.span, ["token ids are not normalized"], "remove `normalize`");
+    return undefined;
+  }
+  if (section.failed || train === undefined || test === undefined || validation === undefined || normalize === undefined || scale === undefined || inputs === null || tokenize === null) return undefined;
+  return { train, test, validation, normalize, scale, shuffle, shuffleSeed, inputs, tokenize, span: s.span };
+}
+
+/** `tokenize chars, length: 16, lowercase: true, vocabulary: 64`; null after a problem. */
+function checkTokenize(ck: Checker, st: Statement): Tokenize | null {
+  expectNoBlock(ck, st);
+  const b = ck.bind(st.keyword, word(DATA_SETTINGS, "tokenize"), st.args);
+  const kindE = b.get("kind")?.expr;
+  const kind = kindE === undefined ? "words" : ck.choice(kindE, "tokenize", ["chars", "words"] as const);
+  const lengthE = b.get("length")?.expr;
+  if (lengthE === undefined) {
+    ck.report("missingRequired", st.keyword.span, ["tokenize", "a `length` (ids per sample)"], "e.g. `tokenize words, length: 64`");
+    return null;
+  }
+  const length = ck.posInt(lengthE, "length", 1 << 16);
+  const lowercaseE = b.get("lowercase")?.expr;
+  const lowercase = lowercaseE === undefined ? true : ck.bool(lowercaseE, "lowercase");
+  const vocabE = b.get("vocabulary")?.expr;
+  const vocabulary = vocabE === undefined ? 10000 : ck.ranged(vocabE, "vocabulary", 3, 1 << 22, "a whole number from 3 (padding, unknown and one token)", { int: true });
+  if (kind === undefined || length === undefined || lowercase === undefined || vocabulary === undefined) return null;
+  return { kind, length, lowercase, vocabulary, span: st.span };
 }
 
 /** `inputs measures: [...], place: [...]`: each named argument an input and its columns; null after a problem. */
@@ -199,4 +233,21 @@ export function linkInputs(ck: Checker, model: Model, data: Data, dataStatement:
   const features = ordered.flatMap((i) => i.columns);
   const withFeatures = <T extends DataSource | number>(d: T): T => (typeof d === "object" && d.kind === "csv" ? { ...d, features } : d);
   return { ...data, inputs: ordered, train: withFeatures(data.train), test: withFeatures(data.test), validation: withFeatures(data.validation) };
+}
+
+
+/**
+ * An embedding that reads the token ids must have a row for every id the tokenizer can give
+ * (ids past its table would silently read zeros).
+ */
+export function checkEmbeddingFits(ck: Checker, model: Model, data: Data): void {
+  const tok = data.tokenize;
+  if (tok === undefined) return;
+  for (const node of model.nodes) {
+    const l = node.layer as { kind: string; vocabulary?: number; span: Model["span"] };
+    if (l.kind !== "embedding" || l.vocabulary === undefined || !node.inputs.some((v) => v < model.inputs.length)) continue;
+    if (l.vocabulary < tok.vocabulary) {
+      ck.report("conflictingSettings", l.span, [`the embedding has ${l.vocabulary} rows, but the tokenizer gives ids up to ${tok.vocabulary - 1}`], `write \`embedding ${tok.vocabulary}, …\`, or \`tokenize …, vocabulary: ${l.vocabulary}\``, [{ message: "the tokenizer", span: tok.span }]);
+    }
+  }
 }

@@ -26,7 +26,7 @@ import type { EmitContext, ScratchType } from "./ts/context.js";
 import { activationCode as activationDef } from "./ts/activations.js";
 import { lowerTs } from "./ts/lowering.js";
 import { lowerWasm, type Kernels } from "./wasm/lowering.js";
-import { commentText, numberLiteral, scratchName, stringLiteral } from "./names.js";
+import { commentText, numberLiteral, PACKED_INPUTS, scratchName, stringLiteral } from "./names.js";
 import { MODEL_API_TYPES, namedInputTypes } from "./types.js";
 import { indent } from "./indent.js";
 import { WasmKernels } from "./wasm/module.js";
@@ -181,7 +181,16 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
   const forwardCode = phaseCode("forward");
   const lossCode = phaseCode("loss");
   const backwardCode = phaseCode("backward");
-  const plan = planBuffers(graph, storage, access, wasm?.inputCopy !== undefined ? [wasm.inputCopy] : [], options.shareBuffers !== false);
+  // Several named inputs: the methods pack them side by side into one planned buffer, live from
+  // the start of `run` to the last node that reads `x` (the slices that cut them out again).
+  const namedInputs = program.model.inputs.length > 1;
+  const packedRequest = { name: PACKED_INPUTS, elements: maxBatch * inSize, type: options.dtype, comment: "the named inputs side by side, one row per sample" } as const;
+  if (namedInputs) {
+    wasm?.planned.add(PACKED_INPUTS);
+    for (const n of graph.nodes) if (n.inputs.includes(inputNode.id)) (access.get(n.id) as Recording | undefined)?.scratch.push(packedRequest);
+  }
+  const runStart = [...(wasm?.inputCopy !== undefined ? [wasm.inputCopy] : []), ...(namedInputs ? [packedRequest] : [])];
+  const plan = planBuffers(graph, storage, access, runStart, options.shareBuffers !== false);
 
   // Helpers (e.g. gelu) used by any node, emitted once.
   const helpers = new Set<string>();
@@ -292,17 +301,16 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
   );
   if (named !== undefined) {
     body.push(
-      `const packed = new ${F}(${maxBatch * inSize}); // the named inputs side by side, one row per sample`,
       `function pack(inputs${T(": Floats | Inputs")}, n${T(": number")})${T(": Floats")} {`,
       `if (ArrayBuffer.isView(inputs)) return inputs;`,
-      `checkBatch(packed, n);`,
+      `checkBatch(${PACKED_INPUTS}, n);`,
       ...named.map((i) => `packInput(inputs[${stringLiteral(i.name)}], ${stringLiteral(i.name)}, ${i.size}, ${i.offset}, n);`),
-      `return packed;`,
+      `return ${PACKED_INPUTS};`,
       `}`,
       `function packInput(v${T(": Floats | undefined")}, name${T(": string")}, size${T(": number")}, offset${T(": number")}, n${T(": number")})${T(": void")} {`,
       `if (v === undefined) throw new RangeError("no input named " + name);`,
       `if (v.length < n * size) throw new RangeError("input " + name + " holds " + v.length + " values; " + n + " samples need " + n * size);`,
-      `for (let i = 0; i < n; i++) for (let j = 0; j < size; j++) packed[i * ${inSize} + offset + j] = v[i * size + j];`,
+      `for (let i = 0; i < n; i++) for (let j = 0; j < size; j++) ${PACKED_INPUTS}[i * ${inSize} + offset + j] = v[i * size + j];`,
       `}`,
     );
   }

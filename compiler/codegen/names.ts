@@ -21,6 +21,8 @@ export const argmaxName = (k: number): string => `argmax${k}`;
 export const INPUT_NAME = "x";
 /** The i-th of several inputs (1-based), cut from `x`'s columns (and reshaped, for images). */
 export const inputName = (i: number): string => `in${i}`;
+/** The buffer the named inputs are packed into (`pack`), when the caller names them. */
+export const PACKED_INPUTS = "xPacked";
 export const inputSliceName = (i: number, reshaped: boolean): string => (reshaped ? `in${i}Flat` : inputName(i));
 export const LABEL_NAME = "y";
 export const LOSS_NAME = "loss";

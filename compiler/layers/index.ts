@@ -14,8 +14,9 @@ import { avgpool2d, maxpool2d } from "./pooling.js";
 import { batchnorm } from "./batchnorm.js";
 import { layernorm } from "./layernorm.js";
 import { add, concat } from "./merge.js";
+import { conv1d, embedding, globalavgpool1d, globalmaxpool1d } from "./sequence.js";
 
-export const LAYER_DEFS: readonly LayerDef[] = [dense, dropout, flatten, activation, conv2d, maxpool2d, avgpool2d, batchnorm, layernorm, add, concat];
+export const LAYER_DEFS: readonly LayerDef[] = [dense, dropout, flatten, activation, conv2d, maxpool2d, avgpool2d, batchnorm, layernorm, add, concat, embedding, conv1d, globalmaxpool1d, globalavgpool1d];
 
 const BY_WORD = new Map(LAYER_DEFS.map((d) => [d.word, d]));
 

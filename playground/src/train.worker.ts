@@ -58,7 +58,7 @@ function withCsv(p: Program, csv: CsvChoice): Program {
         validation: typeof old.validation === "number" ? old.validation : 0,
         normalize: old.normalize === "none" ? "standard" : old.normalize,
       }
-    : { train, test: 0.2, validation: 0, normalize: "standard", scale: 1, shuffle: true, shuffleSeed: 0, inputs: undefined, span: FILE_START };
+    : { train, test: 0.2, validation: 0, normalize: "standard", scale: 1, shuffle: true, shuffleSeed: 0, inputs: undefined, tokenize: undefined, span: FILE_START };
   return { ...p, data };
 }
 

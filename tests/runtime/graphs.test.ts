@@ -90,3 +90,17 @@ describe("a residual MLP (cars: miles per gallon from 7 columns)", () => {
     expect(baseline).toBeGreaterThan(5);
   });
 });
+
+describe("text (names: a woman's or a man's first name, one character at a time)", () => {
+  it("reaches 78% test accuracy (the larger class is 56%), with the tokenizer saved for later files", async () => {
+    const { s, p } = await trained("names");
+    const test = evaluate(s.model, s.data.test!, s.task, ["accuracy"]);
+    expect(test.accuracy).toBeGreaterThanOrEqual(0.78);
+    const tok = s.data.preprocess.tokenizer!;
+    expect(tok.kind).toBe("chars");
+    expect(tok.tokens.length).toBeLessThanOrEqual(30);
+    expect(tok.tokens.slice(0, 3).every((t) => /^[a-z]$/.test(t))).toBe(true);
+    expect(s.data.train.features).toBe(16);
+    expect(p.data?.tokenize?.length).toBe(16);
+  });
+});

@@ -32,7 +32,7 @@ function nodesByLayer(layers: readonly Layer[], graph: Graph, inputSpans: Readon
   const byOrigin = new Map<Origin, IrNode[]>();
   for (const n of graph.nodes) {
     if (n.phase !== "forward" || n.origin === undefined) continue;
-    if (inputSpans.has(n.origin.span.start) && n.origin.text.startsWith("input")) continue;
+    if (inputSpans.has(n.origin.span.start)) continue; // the slices that cut a named input out of x
     const list = byOrigin.get(n.origin);
     if (list) list.push(n);
     else byOrigin.set(n.origin, [n]);

@@ -95,7 +95,7 @@ export function createModel(): CompiledModel {
   const params = new Float32Array(547);
   const grads = new Float32Array(547);
   const moments = new Float32Array(1094); // optimizer state, laid out like params
-  const arena = new ArrayBuffer(7104); // 17 buffers (11904 bytes), sharing memory where their lifetimes do not overlap
+  const arena = new ArrayBuffer(7104); // 18 buffers (12480 bytes), sharing memory where their lifetimes do not overlap
   const in1 = new Float32Array(arena, 6464, 64); // [n, 4] · live from in1 to dw1
   const in2 = new Float32Array(arena, 6144, 80); // [n, 5] · live from in2 to dw3
   const w1 = params.subarray(0, 64); // dense_1.weight [16, 4]
@@ -133,6 +133,7 @@ export function createModel(): CompiledModel {
   const dz1 = new Float32Array(arena, 1024, 256); // [n, 16] · live from dz1 to dw1
   const db1 = grads.subarray(64, 80); // gradient of b1
   const dw1 = grads.subarray(0, 64); // gradient of w1
+  const xPacked = new Float32Array(arena, 0, 144); // the named inputs side by side, one row per sample · live from the start of run to in2
   const outputViews: Float32Array[] = [];
   let step = 0;
   let lastN = 0;
@@ -148,18 +149,17 @@ export function createModel(): CompiledModel {
     }
     return v;
   }
-  const packed = new Float32Array(144); // the named inputs side by side, one row per sample
   function pack(inputs: Floats | Inputs, n: number): Floats {
     if (ArrayBuffer.isView(inputs)) return inputs;
-    checkBatch(packed, n);
+    checkBatch(xPacked, n);
     packInput(inputs["body"], "body", 4, 0, n);
     packInput(inputs["place"], "place", 5, 4, n);
-    return packed;
+    return xPacked;
   }
   function packInput(v: Floats | undefined, name: string, size: number, offset: number, n: number): void {
     if (v === undefined) throw new RangeError("no input named " + name);
     if (v.length < n * size) throw new RangeError("input " + name + " holds " + v.length + " values; " + n + " samples need " + n * size);
-    for (let i = 0; i < n; i++) for (let j = 0; j < size; j++) packed[i * 9 + offset + j] = v[i * size + j];
+    for (let i = 0; i < n; i++) for (let j = 0; j < size; j++) xPacked[i * 9 + offset + j] = v[i * size + j];
   }
   function run(x: Floats, n: number): void {
     // in1 = slice(x)  ·  body = input [4] (line 6)

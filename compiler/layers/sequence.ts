@@ -1,0 +1,142 @@
+/**
+ * Layers over sequences [T, D] (T steps of D values): `embedding` (token ids → vectors),
+ * `conv1d` (a window sliding over the steps) and the global pools over the steps. None needs an
+ * op of its own: an embedding is a `gather` of table rows (its adjoint a `scatter_add`), and a
+ * sequence [T, D] is an image [T, 1, D] to `conv2d` and the pools, so the 1-D layers reshape
+ * and reuse the 2-D ops and their wasm kernels.
+ *
+ * Conventions: Keras' `Embedding` (ids are whole numbers, id 0 the padding, a learned row like
+ * any other; uniform ±0.05 initialization), Keras' `Conv1D` (channels last, `same` padding as
+ * TensorFlow), `GlobalMaxPooling1D`/`GlobalAveragePooling1D` (over every step, padding included).
+ */
+import { shapeSize, showShape } from "../ir.js";
+import type { Activation, InitializerKind, LayerBase, Padding } from "../program.js";
+import { geometryAttrs } from "../ops/conv_geometry.js";
+import { activationDef, isElementwiseActivation } from "../ops/registry.js";
+import { argmaxName, biasName, layerOutputName, preActivationName, weightName } from "../codegen/names.js";
+import { activationArg, arg, biasArg, biasInitArg, describeActivation, initArg, namedPart, paddingArg, weighted } from "./common.js";
+import { windowGeometry } from "./image.js";
+import { defineLayer, type LowerContext } from "./types.js";
+
+/** [T, D] of a batched sequence value, or undefined after reporting what it got. */
+function sequenceInput(word: string, input: number, ctx: LowerContext): [number, number] | undefined {
+  const shape = ctx.node(input).shape;
+  if (shape.length !== 3) {
+    ctx.report("layerNeedsSequenceInput", [word, showShape(shape.slice(1))], "put it after an `embedding` (ids [T] → [T, D]), or give the model an input [steps, features]");
+    return undefined;
+  }
+  return [shape[1] as number, shape[2] as number];
+}
+
+export interface EmbeddingLayer extends LayerBase {
+  readonly kind: "embedding";
+  readonly vocabulary: number;
+  readonly dim: number;
+  readonly init: InitializerKind;
+}
+
+export const embedding = defineLayer<EmbeddingLayer>({
+  word: "embedding",
+  doc: "Token ids [T] → vectors [T, dim], one learned row per id (0 = padding, 1 = unknown). `embedding 64, 16`.",
+  args: [
+    arg.required(arg.int("vocabulary", "ids it knows: 0 … vocabulary − 1 (the tokenizer's `vocabulary` or more)", 2, 1 << 22), "a vocabulary size"),
+    arg.required(arg.int("dim", "length of each id's vector", 1, 1 << 16), "a vector length"),
+    arg.initializer("init", "initializer of the table", "uniform"),
+  ],
+  usage: "e.g. `embedding 64, 16` (64 ids, vectors of 16)",
+  build: (a, ctx) => ({ ...ctx.base, kind: "embedding", vocabulary: a.num("vocabulary"), dim: a.num("dim"), init: a.str("init") as InitializerKind }),
+  describe: (l) => `embedding${namedPart(l)} ${l.vocabulary}, ${l.dim}`,
+  lower(layer, input, ctx) {
+    const shape = ctx.node(input).shape;
+    if (shape.length !== 2) {
+      ctx.report("layerNeedsFlatInput", ["embedding", showShape(shape.slice(1))], "an embedding reads one row of token ids: `input [length]`");
+      return input;
+    }
+    const table = ctx.param("weight", [layer.vocabulary, layer.dim], layer.init, weightName(ctx.k), { in: layer.vocabulary, out: layer.dim });
+    return ctx.add("gather", [table, input], layerOutputName(ctx.k));
+  },
+  diagram: { color: "#34d399", connects: "local" },
+});
+
+export interface Conv1dLayer extends LayerBase {
+  readonly kind: "conv1d";
+  readonly filters: number;
+  readonly kernel: number;
+  readonly stride: number;
+  readonly padding: Padding;
+  readonly activation: Activation;
+  readonly init: InitializerKind;
+  readonly biasInit: InitializerKind;
+  readonly useBias: boolean;
+}
+
+export const conv1d = defineLayer<Conv1dLayer>({
+  word: "conv1d",
+  doc: "1-D convolution over the steps of a sequence [T, D]: `conv1d 32, 3, relu` (32 filters, windows of 3 steps).",
+  args: [
+    arg.required(arg.int("filters", "number of filters (outputs per step)", 1, 1 << 16), "a filter count"),
+    arg.required(arg.int("kernel", "window length, in steps", 1, 1 << 16), "a window length"),
+    activationArg,
+    arg.int("stride", "steps between windows", 1, 1 << 16, 1),
+    paddingArg,
+    initArg,
+    biasInitArg,
+    biasArg,
+  ],
+  usage: "e.g. `conv1d 32, 3, relu`",
+  build: (a, ctx) => ({ ...ctx.base, kind: "conv1d", filters: a.num("filters"), kernel: a.num("kernel"), stride: a.num("stride"), padding: a.str("padding") as Padding, ...weighted(a, ctx) }),
+  describe: (l) => `conv1d${namedPart(l)} ${l.filters}, ${l.kernel}, stride ${l.stride}, ${l.padding}, ${describeActivation(l.activation)}`,
+  lower(layer, input, ctx) {
+    const seq = sequenceInput("conv1d", input, ctx);
+    if (seq === undefined) return input;
+    const [t, d] = seq;
+    const geo = windowGeometry("kernel", [t, 1, d], [layer.kernel, 1], [layer.stride, 1], layer.padding, ctx);
+    if (geo === undefined) return input;
+    const k = ctx.k;
+    const f = layer.filters;
+    const image = ctx.add("reshape", [input], `seq${k}`, { to: `n,${t},1,${d}` });
+    const fan = { in: layer.kernel * d, out: f * layer.kernel };
+    const inputs = [image, ctx.param("weight", [f, layer.kernel, 1, d], layer.init, weightName(k), fan)];
+    if (layer.useBias) inputs.push(ctx.param("bias", [f], layer.biasInit, biasName(k), fan));
+    const a = layer.activation;
+    const fold = isElementwiseActivation(a.kind) && activationDef(a.kind).uses === "out";
+    const convAttrs: Record<string, number | string | boolean> = { ...geometryAttrs(geo), f, bias: layer.useBias };
+    if (fold) {
+      convAttrs["act"] = a.kind;
+      if (a.kind === "leaky_relu" || a.kind === "elu") convAttrs["alpha"] = a.alpha;
+    }
+    const separate = !fold && a.kind !== "linear";
+    const z = ctx.add("conv2d", inputs, `conv${k}`, convAttrs);
+    const out = ctx.add("reshape", [z], separate ? preActivationName(k) : layerOutputName(k), { to: `n,${geo.oh},${f}` });
+    return separate ? ctx.activate(a, out) : out;
+  },
+  diagram: { color: "#a78bfa", connects: "local" },
+});
+
+function globalPool(word: "globalmaxpool1d" | "globalavgpool1d", doc: string) {
+  return defineLayer<LayerBase>({
+    word,
+    doc,
+    args: [],
+    usage: "",
+    build: (_a, ctx) => ({ ...ctx.base, kind: word }),
+    describe: (l) => `${word}${namedPart(l)}`,
+    lower(_layer, input, ctx) {
+      const seq = sequenceInput(word, input, ctx);
+      if (seq === undefined) return input;
+      const [t, d] = seq;
+      const k = ctx.k;
+      const image = ctx.add("reshape", [input], `seq${k}`, { to: `n,${t},1,${d}` });
+      const geo = windowGeometry("pool", [t, 1, d], [t, 1], [t, 1], "valid", ctx);
+      if (geo === undefined) return input;
+      const attrs = geometryAttrs(geo);
+      const op = word === "globalmaxpool1d" ? "maxpool2d" : "avgpool2d";
+      const pooled = op === "maxpool2d" ? ctx.add(op, [image, ctx.add("maxpool2d_argmax", [image], argmaxName(k), attrs)], `pool${k}`, attrs) : ctx.add(op, [image], `pool${k}`, attrs);
+      return ctx.add("reshape", [pooled], layerOutputName(k), { to: `n,${shapeSize([d])}` });
+    },
+    diagram: { color: "#94a3b8", connects: "local" },
+  });
+}
+
+export const globalmaxpool1d = globalPool("globalmaxpool1d", "The largest value of each feature over all steps: [T, D] → [D].");
+export const globalavgpool1d = globalPool("globalavgpool1d", "The mean of each feature over all steps: [T, D] → [D].");

@@ -1,0 +1,48 @@
+/**
+ * Text → token ids, as Keras' `TextVectorization` with `output_sequence_length`: a tokenizer
+ * fitted on the training split only (the most frequent tokens, ties in code-point order), saved
+ * with the weights, and applied alike to every split and to predictions. Ids: 0 is padding (at
+ * the end of a short text), 1 an unknown token, 2 … the vocabulary in order. Browser-safe.
+ */
+import type { Tokenize } from "../compiler/program.js";
+
+/** A fitted tokenizer, as saved with the weights. */
+export interface TokenizerState {
+  readonly kind: "chars" | "words";
+  readonly length: number;
+  readonly lowercase: boolean;
+  /** Token of id k + 2. */
+  readonly tokens: readonly string[];
+}
+
+export const PAD_ID = 0;
+export const UNKNOWN_ID = 1;
+
+/** Runs of letters and digits (with an inner apostrophe: `don't`), in any script. */
+const WORD = /[\p{L}\p{N}]+(?:['’][\p{L}\p{N}]+)*/gu;
+
+/** The tokens of one text. */
+export function tokens(text: string, kind: "chars" | "words", lowercase: boolean): string[] {
+  const t = lowercase ? text.toLowerCase() : text;
+  return kind === "chars" ? Array.from(t) : (t.match(WORD) ?? []);
+}
+
+/** The vocabulary of the training texts: the `vocabulary − 2` most frequent tokens. */
+export function fitTokenizer(texts: readonly string[], settings: Tokenize): TokenizerState {
+  const counts = new Map<string, number>();
+  for (const text of texts) for (const tok of tokens(text, settings.kind, settings.lowercase)) counts.set(tok, (counts.get(tok) ?? 0) + 1);
+  const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return { kind: settings.kind, length: settings.length, lowercase: settings.lowercase, tokens: ranked.slice(0, Math.max(0, settings.vocabulary - 2)).map(([tok]) => tok) };
+}
+
+/** n × length ids of the texts (as floats, the type of every feature). */
+export function encodeTexts(texts: readonly string[], tok: TokenizerState): Float32Array {
+  const id = new Map(tok.tokens.map((t, k) => [t, k + 2]));
+  const out = new Float32Array(texts.length * tok.length);
+  texts.forEach((text, i) => {
+    const ts = tokens(text, tok.kind, tok.lowercase);
+    const m = Math.min(ts.length, tok.length);
+    for (let j = 0; j < m; j++) out[i * tok.length + j] = id.get(ts[j]!) ?? UNKNOWN_ID;
+  });
+  return out;
+}

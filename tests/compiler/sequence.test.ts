@@ -1,0 +1,65 @@
+/**
+ * Sequence layers (embedding, conv1d, global pools over steps) against float64 finite
+ * differences, with real token ids (padding 0, unknown 1, and ids past the table, which read
+ * zeros and take no gradient); and the tokenizer: fitted on the training texts only.
+ */
+import { describe, expect, it } from "vitest";
+import { gradcheck, randomLabels } from "../../cli/commands/gradcheck.js";
+import { checkSource } from "../../compiler/check.js";
+import { compileToModule } from "../../compiler/load.js";
+import { encodeTexts, fitTokenizer, tokens } from "../../runtime/text.js";
+import { FILE_START } from "../../grammar/span.js";
+
+void randomLabels;
+
+function module(body: string, loss = "cross_entropy", out = "dense 3, softmax") {
+  const r = checkSource(`model S {\n  seed 4\n  input 7\n${body}\n  ${out}\n}\nloss ${loss}\n`);
+  const errors = r.diagnostics.filter((d) => d.severity === "error");
+  if (r.value === undefined || errors.length > 0) throw new Error(errors.map((d) => d.message).join("\n"));
+  const built = compileToModule(r.value, { maxBatch: 4, dtype: "float64", kernels: "js" });
+  if (built.value === undefined) throw new Error(built.diagnostics.map((d) => d.message).join("\n"));
+  return built.value;
+}
+
+/** Ids 0 … 11 for a table of 10 rows: padding, unknown, known ids and two past the table. */
+const ids = (i: number): number => (i * 7 + 3) % 12;
+
+describe("sequence layers: gradients agree with finite differences (float64)", () => {
+  for (const [name, body] of [
+    ["embedding → conv1d (same) → global max pool", "  embedding 10, 4\n  conv1d 5, 3, tanh, padding: same\n  globalmaxpool1d"],
+    ["embedding → conv1d (valid, stride 2) → global average pool", "  embedding 10, 3\n  conv1d 4, 3, relu, stride: 2\n  globalavgpool1d"],
+    ["embedding → flatten (the table read at every step)", "  embedding 10, 2\n  flatten"],
+    ["two conv1d branches merged (fan-out of the embedded sequence)", "  e = embedding 10, 4\n  a = conv1d 3, 2, elu(alpha: 0.7), padding: same\n  e -> conv1d 3, 3, padding: same\n  add a\n  globalmaxpool1d"],
+  ] as const) {
+    it(name, () => {
+      const result = gradcheck(module(body), { seed: 2, perTensor: 40, h: 1e-6, x: ids });
+      expect(result.worst, JSON.stringify(result.tensors)).toBeLessThan(1e-6);
+      const table = result.tensors.find((t) => t.name.startsWith("embedding"));
+      expect(table?.checked).toBeGreaterThan(0);
+    });
+  }
+
+  it("rows past the table take no gradient, and read zeros", () => {
+    const mod = module("  embedding 10, 2\n  flatten", "mse", "dense 1");
+    const m = mod.createModel();
+    const x = new Float64Array([10, 11, 10, 11, 10, 11, 10]);
+    m.lossAndGrad(x, new Float64Array([1]), 1);
+    const table = mod.layout.find((e) => e.name === "embedding_1.weight")!;
+    expect(Array.from(m.grads.subarray(table.offset, table.offset + table.size)).every((g) => g === 0)).toBe(true);
+  });
+});
+
+describe("tokenizer", () => {
+  const settings = { kind: "words" as const, length: 5, lowercase: true, vocabulary: 5, span: FILE_START };
+
+  it("ranks the training texts' tokens by count (ties in code-point order); 0 pads, 1 is unknown", () => {
+    const tok = fitTokenizer(["The cat sat", "the dog", "THE cat's hat"], settings);
+    expect(tok.tokens).toEqual(["the", "cat", "cat's"]);
+    expect(Array.from(encodeTexts(["the cat ran", "a the the the the the the"], tok))).toEqual([2, 3, 1, 0, 0, 1, 2, 2, 2, 2]);
+  });
+
+  it("characters keep case when asked, and count code points, not UTF-16 units", () => {
+    expect(tokens("Aé😀", "chars", false)).toEqual(["A", "é", "😀"]);
+    expect(tokens("Don't STOP-now 42", "words", true)).toEqual(["don't", "stop", "now", "42"]);
+  });
+});
