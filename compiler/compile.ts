@@ -16,7 +16,7 @@ import { lower } from "./lower.js";
 import { autodiff } from "./autodiff.js";
 import { fuse } from "./fuse.js";
 import { generate, WASM_MEMORY_LIMIT } from "./codegen/module.js";
-import { optimizerDef } from "./optimizers/index.js";
+import { describeOptimizer, optimizerDef } from "./optimizers/index.js";
 
 const mib = (bytes: number): string => `${Math.round(bytes / 2 ** 20)} MiB`;
 
@@ -68,8 +68,13 @@ export function compileProgram(program: Program, options: CompileOptions = {}): 
   const name = program.model.name.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, " ");
   const generated = generate(fused.value, program, { target: options.target ?? "ts", dtype, maxBatch, kernels: options.kernels ?? "js" });
   const code = generated.code;
-  if ((options.kernels ?? "js") === "wasm" && dtype === "float32" && optimizerDef(program.optimizer.kind).wasm === undefined) {
-    diagnostics.push(diag("optimizerNotInWasm", program.optimizer.span, [program.optimizer.kind], { hint: "the matrix products still run as wasm kernels; `adam`, `adamw` and `sgd` also update in wasm" }));
+  // No kernel for this optimizer, or none for these settings (adam's amsgrad): the update runs in TypeScript.
+  const optDef = optimizerDef(program.optimizer.kind);
+  if ((options.kernels ?? "js") === "wasm" && dtype === "float32" && (optDef.wasm === undefined || optDef.wasm(program.optimizer, String) === undefined)) {
+    const own = optDef.wasm === undefined;
+    const what = own ? program.optimizer.kind : describeOptimizer(program.optimizer);
+    const hint = own ? "the matrix products still run as wasm kernels; `adam`, `adamw` and `sgd` also update in wasm" : "the matrix products still run as wasm kernels; its wasm update kernel does not cover these settings";
+    diagnostics.push(diag("optimizerNotInWasm", program.optimizer.span, [what], { hint }));
   }
   if (generated.wasmMemory !== undefined) {
     diagnostics.push(diag("wasmMemoryTooLarge", FILE_START, [mib(generated.wasmMemory), maxBatch, mib(WASM_MEMORY_LIMIT)], { hint: "lower the batch size, or compile with the TypeScript kernels (--kernels js)" }));

@@ -7,7 +7,9 @@
  *
  * The header holds the model hash, epoch, optimizer step, RNG state, early-stopping state,
  * history and preprocessing statistics; since version 2 also the run's seeds and a fingerprint
- * of its data (`run`), and, for a run stopped inside an epoch, where (`position`).
+ * of its data (`run`), and, for a run stopped inside an epoch, where (`position`). A run with
+ * `reduce_on_plateau` adds its state (`plateau`): an optional field, so the version stays; a
+ * checkpoint without it (an older one, or another schedule's) starts the plateau afresh.
  *
  * Version 3 (written once the history has `HISTORY_SEGMENT` epochs, when the writer keeps
  * segments, `runtime/node/checkpoint.ts`): the history's first full segments of
@@ -24,6 +26,7 @@ import type { Floats } from "../compiler/model-api.js";
 import type { Preprocess } from "./preprocess.js";
 import { fnv32, fnv64 } from "./hash.js";
 import type { EpochPosition, EpochRecord, TrainerState } from "./train.js";
+import { plateauProblem, type PlateauState } from "./schedule.js";
 
 const MAGIC = [0x4e, 0x4e, 0x43, 0x4b]; // "NNCK"
 export const CHECKPOINT_VERSION = 2;
@@ -70,6 +73,8 @@ export interface CheckpointHeader {
    * `historySegments.length × HISTORY_SEGMENT` epochs; `history` holds the epochs after them.
    */
   readonly historySegments?: readonly string[];
+  /** With `reduce_on_plateau`: its state after the completed epochs (optional in versions 2 and 3). */
+  readonly plateau?: PlateauState;
   readonly lengths: { readonly params: number; readonly optimizer: number; readonly best: number };
 }
 
@@ -111,6 +116,7 @@ export function encodeCheckpoint(
     ...(run ? { run } : {}),
     ...(state.position ? { position: state.position } : {}),
     ...(segmented ? { historySegments: segments } : {}),
+    ...(state.plateau ? { plateau: state.plateau } : {}),
     lengths: {
       params: state.model.params.length,
       optimizer: state.model.optimizer.length,
@@ -186,6 +192,7 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint | string {
       wait: header.wait,
       stopped: header.stopped,
       ...(header.position ? { position: header.position } : {}),
+      ...(header.plateau ? { plateau: header.plateau } : {}),
     },
   };
 }
@@ -373,6 +380,10 @@ export function headerProblem(h: unknown, version: number): string | undefined {
   if (first + history.length > (h["epoch"] as number)) return `\`history\` holds ${first + history.length} epochs, more than the ${String(h["epoch"])} trained`;
   if (h["position"] !== undefined && !isPosition(h["position"])) return "its position inside an epoch is malformed";
   if (h["run"] !== undefined && !isRun(h["run"])) return "its record of the run's seeds and data is malformed";
+  if (h["plateau"] !== undefined) {
+    const why = plateauProblem(h["plateau"]);
+    if (why !== undefined) return `\`plateau\`: ${why}`;
+  }
   return undefined;
 }
 

@@ -1,6 +1,9 @@
 /**
- * Metrics, accumulated batch by batch without allocating: loss, accuracy, mse, mae, macro
- * precision / recall / F1 and the confusion matrix (rows: true class, columns: predicted).
+ * Metrics, accumulated batch by batch: loss, accuracy, mse, rmse, mae, r2, macro precision /
+ * recall / F1 (and per class), the confusion matrix (rows: true class, columns: predicted) and
+ * ROC AUC. All but AUC are running sums that allocate nothing per batch; AUC is a ranking, so
+ * when it is asked for the accumulator keeps every sample's scores (in buffers that double
+ * when full) and ranks them when the result is read.
  */
 import type { LossKind, MetricKind, Program } from "../compiler/program.js";
 
@@ -40,7 +43,10 @@ export interface MetricValues {
   loss: number;
   accuracy?: number;
   mse?: number;
+  rmse?: number;
   mae?: number;
+  r2?: number;
+  auc?: number;
   precision?: number;
   recall?: number;
   f1?: number;
@@ -57,12 +63,18 @@ export interface AccumulatorState {
   readonly sqErr: number;
   readonly absErr: number;
   readonly confusion: readonly (readonly [number, number])[];
+  /** With `r2`: per output, the targets' running mean and squared deviations (Welford) and the squared errors. */
+  readonly r2?: { readonly mean: readonly number[]; readonly m2: readonly number[]; readonly res: readonly number[] };
+  /** With `auc`: the scores and 0/1 labels kept so far (see `MetricAccumulator`). */
+  readonly auc?: { readonly scores: readonly number[]; readonly labels: readonly number[] };
 }
+
+const MAXIMIZED = new Set(["accuracy", "precision", "recall", "f1", "auc", "r2"]);
 
 /** "Higher is better" for accuracy-like metrics, "lower" for losses and errors. */
 export function metricMode(name: string): "max" | "min" {
   const base = name.replace(/^val_/, "");
-  return base === "accuracy" || base === "precision" || base === "recall" || base === "f1" ? "max" : "min";
+  return MAXIMIZED.has(base) ? "max" : "min";
 }
 
 export class MetricAccumulator {
@@ -74,23 +86,37 @@ export class MetricAccumulator {
   private absErr = 0;
   private readonly confusion: Float64Array;
   private readonly k: number;
+  /** `r2`: per output, the targets' mean and squared deviations (Welford) and the squared errors; undefined when not asked for. */
+  private readonly r2: { mean: Float64Array; m2: Float64Array; res: Float64Array } | undefined;
+  /** `auc`: the scores per sample (`outputSize` each) and labels (one class, or one 0/1 per output), `kept` samples so far. */
+  private auc: { scores: Float64Array; labels: Int32Array; kept: number } | undefined;
+  private readonly labelWidth: number;
 
   constructor(
     readonly task: Task,
     readonly outputSize: number,
+    /** The metrics to compute; `r2` and `auc` keep state only when listed (default: all). */
+    wanted?: readonly MetricKind[],
   ) {
     this.k = classCount(task);
     this.confusion = new Float64Array(this.k * this.k);
+    const m = outputSize;
+    if (wanted === undefined || wanted.includes("r2")) this.r2 = { mean: new Float64Array(m), m2: new Float64Array(m), res: new Float64Array(m) };
+    this.labelWidth = task.kind === "multiclass" ? 1 : m;
+    if ((wanted === undefined || wanted.includes("auc")) && task.kind !== "regression") this.auc = { scores: new Float64Array(0), labels: new Int32Array(0), kept: 0 };
   }
 
   reset(): void {
     this.n = this.lossSum = this.correct = this.elements = this.sqErr = this.absErr = 0;
     this.confusion.fill(0);
+    if (this.r2) for (const a of [this.r2.mean, this.r2.m2, this.r2.res]) a.fill(0);
+    if (this.auc) this.auc.kept = 0;
   }
 
   /** Adds a batch: `pred` and `target` are n × outputSize; `loss` is the batch's mean loss. */
   add(pred: ArrayLike<number>, target: ArrayLike<number>, n: number, loss: number): void {
     const m = this.outputSize;
+    const before = this.n;
     this.n += n;
     this.lossSum += loss * n;
     for (let i = 0; i < n * m; i++) {
@@ -99,7 +125,22 @@ export class MetricAccumulator {
       this.absErr += Math.abs(d);
     }
     this.elements += n * m;
+    if (this.r2) {
+      const { mean, m2, res } = this.r2;
+      for (let i = 0; i < n; i++) {
+        const count = before + i + 1;
+        for (let j = 0; j < m; j++) {
+          const y = target[i * m + j]!;
+          const d = y - mean[j]!;
+          mean[j] = mean[j]! + d / count;
+          m2[j] = m2[j]! + d * (y - mean[j]!);
+          const e = pred[i * m + j]! - y;
+          res[j] = res[j]! + e * e;
+        }
+      }
+    }
     const t = this.task;
+    if (this.auc) this.keep(pred, target, n);
     if (t.kind === "multiclass") {
       for (let i = 0; i < n; i++) {
         const p = argmax(pred, i * m, m);
@@ -119,6 +160,26 @@ export class MetricAccumulator {
     }
   }
 
+  /** Keeps the batch's scores and labels for AUC, growing the buffers by doubling. */
+  private keep(pred: ArrayLike<number>, target: ArrayLike<number>, n: number): void {
+    const a = this.auc!;
+    const m = this.outputSize;
+    const lw = this.labelWidth;
+    if ((a.kept + n) * m > a.scores.length) {
+      const cap = Math.max(a.kept + n, 2 * (a.scores.length / Math.max(1, m)), 64);
+      const scores = new Float64Array(cap * m);
+      scores.set(a.scores.subarray(0, a.kept * m));
+      const labels = new Int32Array(cap * lw);
+      labels.set(a.labels.subarray(0, a.kept * lw));
+      a.scores = scores;
+      a.labels = labels;
+    }
+    for (let i = 0; i < n * m; i++) a.scores[a.kept * m + i] = pred[i]!;
+    if (this.task.kind === "multiclass") for (let i = 0; i < n; i++) a.labels[a.kept + i] = argmax(target, i * m, m);
+    else for (let i = 0; i < n * m; i++) a.labels[a.kept * m + i] = target[i]! >= 0.5 ? 1 : 0;
+    a.kept += n;
+  }
+
   get count(): number {
     return this.n;
   }
@@ -127,7 +188,10 @@ export class MetricAccumulator {
   save(): AccumulatorState {
     const confusion: [number, number][] = [];
     for (let i = 0; i < this.confusion.length; i++) if (this.confusion[i] !== 0) confusion.push([i, this.confusion[i]!]);
-    return { n: this.n, lossSum: this.lossSum, correct: this.correct, elements: this.elements, sqErr: this.sqErr, absErr: this.absErr, confusion };
+    const r2 = this.r2 ? { r2: { mean: Array.from(this.r2.mean), m2: Array.from(this.r2.m2), res: Array.from(this.r2.res) } } : {};
+    const a = this.auc;
+    const auc = a ? { auc: { scores: Array.from(a.scores.subarray(0, a.kept * this.outputSize)), labels: Array.from(a.labels.subarray(0, a.kept * this.labelWidth)) } } : {};
+    return { n: this.n, lossSum: this.lossSum, correct: this.correct, elements: this.elements, sqErr: this.sqErr, absErr: this.absErr, confusion, ...r2, ...auc };
   }
 
   /** Continues from saved sums; false (and unchanged) when they do not fit this accumulator. */
@@ -137,9 +201,23 @@ export class MetricAccumulator {
     for (const e of s.confusion) {
       if (!Array.isArray(e) || !Number.isInteger(e[0]) || e[0] < 0 || e[0] >= this.confusion.length || typeof e[1] !== "number") return false;
     }
+    const m = this.outputSize;
+    const numbers = (x: unknown, len: number): x is number[] => Array.isArray(x) && x.length === len && x.every((v) => typeof v === "number" && Number.isFinite(v));
+    if (this.r2 && !(typeof s.r2 === "object" && s.r2 !== null && numbers(s.r2.mean, m) && numbers(s.r2.m2, m) && numbers(s.r2.res, m))) return false;
+    if (this.auc) {
+      const kept = s.auc && Array.isArray(s.auc.scores) ? s.auc.scores.length / m : NaN;
+      if (!(Number.isSafeInteger(kept) && numbers(s.auc!.scores, kept * m) && numbers(s.auc!.labels, kept * this.labelWidth))) return false;
+      if (!s.auc!.labels.every((l) => Number.isInteger(l) && l >= 0 && l < Math.max(2, this.k))) return false;
+    }
     this.reset();
     ({ n: this.n, lossSum: this.lossSum, correct: this.correct, elements: this.elements, sqErr: this.sqErr, absErr: this.absErr } = s);
     for (const [i, c] of s.confusion) this.confusion[i] = c;
+    if (this.r2 && s.r2) {
+      this.r2.mean.set(s.r2.mean);
+      this.r2.m2.set(s.r2.m2);
+      this.r2.res.set(s.r2.res);
+    }
+    if (this.auc && s.auc) this.auc = { scores: Float64Array.from(s.auc.scores), labels: Int32Array.from(s.auc.labels), kept: s.auc.scores.length / m };
     return true;
   }
 
@@ -152,15 +230,40 @@ export class MetricAccumulator {
       out.accuracy = t.kind === "multilabel" ? this.correct / Math.max(1, this.elements) : this.correct / Math.max(1, this.n);
     }
     if (want.has("mse")) out.mse = this.sqErr / Math.max(1, this.elements);
+    if (want.has("rmse")) out.rmse = Math.sqrt(this.sqErr / Math.max(1, this.elements));
     if (want.has("mae")) out.mae = this.absErr / Math.max(1, this.elements);
+    if (want.has("r2") && this.r2) out.r2 = this.n > 0 ? r2Score(this.r2.res, this.r2.m2) : NaN;
     if (this.k > 0 && (want.has("precision") || want.has("recall") || want.has("f1"))) {
       const { precision, recall, f1 } = macroScores(this.confusionMatrix());
       if (want.has("precision")) out.precision = precision;
       if (want.has("recall")) out.recall = recall;
       if (want.has("f1")) out.f1 = f1;
     }
+    if (want.has("auc") && this.auc) out.auc = this.aucScore();
     if (want.has("confusion_matrix") && this.k > 0) out.confusion = this.confusionMatrix();
     return out;
+  }
+
+  /** Binary: the AUC of the one output; several classes (one-vs-rest) or outputs: the macro average. */
+  private aucScore(): number {
+    const a = this.auc!;
+    const m = this.outputSize;
+    const n = a.kept;
+    const column = new Float64Array(n);
+    const positive = new Uint8Array(n);
+    let sum = 0;
+    let used = 0;
+    for (let j = 0; j < m; j++) {
+      for (let i = 0; i < n; i++) {
+        column[i] = a.scores[i * m + j]!;
+        positive[i] = this.task.kind === "multiclass" ? (a.labels[i] === j ? 1 : 0) : a.labels[i * m + j]!;
+      }
+      const auc = rocAuc(column, positive);
+      if (Number.isNaN(auc)) continue; // a class without positives or without negatives
+      sum += auc;
+      used++;
+    }
+    return used > 0 ? sum / used : NaN;
   }
 
   confusionMatrix(): number[][] {
@@ -170,13 +273,59 @@ export class MetricAccumulator {
   }
 }
 
-/** Macro-averaged precision, recall and F1 (classes that never occur and are never predicted are skipped). */
-export function macroScores(c: readonly (readonly number[])[]): { precision: number; recall: number; f1: number } {
+/**
+ * The coefficient of determination, 1 − SS_res / SS_tot per output, averaged over the outputs
+ * (scikit-learn's `r2_score`, `uniform_average`; an output whose targets are all equal scores
+ * 1 when predicted exactly, else 0, as its `force_finite` does).
+ */
+export function r2Score(res: ArrayLike<number>, tot: ArrayLike<number>): number {
+  let sum = 0;
+  for (let j = 0; j < res.length; j++) sum += tot[j]! > 0 ? 1 - res[j]! / tot[j]! : res[j] === 0 ? 1 : 0;
+  return sum / Math.max(1, res.length);
+}
+
+/**
+ * Area under the ROC curve of `scores` against `positive` (1 = positive): the Mann–Whitney U
+ * statistic, (rank sum of the positives − P(P + 1)/2) / (P·N), with tied scores sharing their
+ * average rank (a tie between a positive and a negative counts one half, as scikit-learn's
+ * `roc_auc_score`). NaN when there are no positives or no negatives.
+ */
+export function rocAuc(scores: ArrayLike<number>, positive: ArrayLike<number>): number {
+  const n = scores.length;
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((x, y) => scores[x]! - scores[y]!);
+  let rankSum = 0;
+  let pos = 0;
+  for (let i = 0; i < n; ) {
+    let j = i;
+    while (j + 1 < n && scores[order[j + 1]!] === scores[order[i]!]) j++;
+    const rank = (i + j) / 2 + 1; // the average of the 1-based ranks i + 1 … j + 1
+    for (let q = i; q <= j; q++) {
+      if (positive[order[q]!]) {
+        rankSum += rank;
+        pos++;
+      }
+    }
+    i = j + 1;
+  }
+  const neg = n - pos;
+  return pos === 0 || neg === 0 ? NaN : (rankSum - (pos * (pos + 1)) / 2) / (pos * neg);
+}
+
+/** Precision, recall, F1 and support (true samples) of each class, from a confusion matrix (0 where undefined). */
+export interface ClassScores {
+  readonly precision: number[];
+  readonly recall: number[];
+  readonly f1: number[];
+  readonly support: number[];
+  /** Samples predicted as each class. */
+  readonly predicted: number[];
+}
+
+export function classScores(c: readonly (readonly number[])[]): ClassScores {
   const k = c.length;
-  let p = 0;
-  let r = 0;
-  let f = 0;
-  let used = 0;
+  const out: ClassScores = { precision: [], recall: [], f1: [], support: [], predicted: [] };
   for (let j = 0; j < k; j++) {
     const tp = c[j]![j]!;
     let predicted = 0;
@@ -185,13 +334,30 @@ export function macroScores(c: readonly (readonly number[])[]): { precision: num
       predicted += c[i]![j]!;
       actual += c[j]![i]!;
     }
-    if (predicted === 0 && actual === 0) continue;
-    used++;
     const pj = predicted > 0 ? tp / predicted : 0;
     const rj = actual > 0 ? tp / actual : 0;
-    p += pj;
-    r += rj;
-    f += pj + rj > 0 ? (2 * pj * rj) / (pj + rj) : 0;
+    out.precision.push(pj);
+    out.recall.push(rj);
+    out.f1.push(pj + rj > 0 ? (2 * pj * rj) / (pj + rj) : 0);
+    out.support.push(actual);
+    out.predicted.push(predicted);
+  }
+  return out;
+}
+
+/** Macro-averaged precision, recall and F1 (classes that never occur and are never predicted are skipped). */
+export function macroScores(c: readonly (readonly number[])[]): { precision: number; recall: number; f1: number } {
+  const s = classScores(c);
+  let p = 0;
+  let r = 0;
+  let f = 0;
+  let used = 0;
+  for (let j = 0; j < c.length; j++) {
+    if (s.predicted[j] === 0 && s.support[j] === 0) continue;
+    used++;
+    p += s.precision[j]!;
+    r += s.recall[j]!;
+    f += s.f1[j]!;
   }
   return used > 0 ? { precision: p / used, recall: r / used, f1: f / used } : { precision: 0, recall: 0, f1: 0 };
 }

@@ -6,8 +6,9 @@
  * drive it epoch by epoch (`runEpoch`) or batch by batch (`beginEpoch` / `step` / `endEpoch`)
  * so a CLI can draw progress and a worker can post charts between batches.
  *
- * Everything a run needs to continue bit-for-bit lives in `TrainerState`; the shuffle order of
- * epoch e is derived from (shuffle seed, e), so it needs no state of its own.
+ * Everything a run needs to continue bit-for-bit lives in `TrainerState` (with
+ * `reduce_on_plateau`, its state too); the shuffle order of epoch e is derived from
+ * (shuffle seed, e), so it needs no state of its own.
  */
 import type { CompiledModel, Floats, ModelState } from "../compiler/model-api.js";
 import type { EarlyStop, MetricKind, Schedule } from "../compiler/program.js";
@@ -16,7 +17,7 @@ import type { Span } from "../grammar/span.js";
 import { MetricAccumulator, metricMode, type AccumulatorState, type MetricValues, type Task } from "./metrics.js";
 import type { PreparedData, Split } from "./prepare.js";
 import { deriveSeed, Rng } from "./rng.js";
-import { learningRate, type LrPlan } from "./schedule.js";
+import { learningRate, plateauStart, plateauUpdate, type LrPlan, type PlateauState } from "./schedule.js";
 
 export interface TrainConfig {
   readonly epochs: number;
@@ -92,6 +93,8 @@ export interface TrainerState {
   readonly stopped: boolean;
   /** Set when the run stopped in the middle of an epoch. */
   readonly position?: EpochPosition;
+  /** With `reduce_on_plateau`: its rate, best value, wait and cooldown after the completed epochs. */
+  readonly plateau?: PlateauState;
 }
 
 export interface BatchInfo {
@@ -114,6 +117,8 @@ export class Trainer {
   diverged: Diagnostic | undefined;
   /** Why the run ended early, for the summary line. */
   stopReason: string | undefined;
+  /** With `reduce_on_plateau`: where it stands (advanced after each epoch past warm-up). */
+  plateau: PlateauState | undefined;
   /**
    * The last epoch's weights while the model holds the restored best ones (after the run
    * ended): what a checkpoint saves, so `--resume --epochs N` continues from where training was.
@@ -149,7 +154,7 @@ export class Trainer {
     this.xb = new Arr(this.batchSize * meta.inputSize);
     this.yb = new Arr(this.batchSize * meta.outputSize);
     this.order = new Uint32Array(data.train.n);
-    this.acc = new MetricAccumulator(config.task, meta.outputSize);
+    this.acc = new MetricAccumulator(config.task, meta.outputSize, config.metrics);
     this.plan = {
       base: config.lr,
       schedule: config.schedule,
@@ -157,6 +162,7 @@ export class Trainer {
       epochs: config.epochs,
       stepsPerEpoch: this.batches,
     };
+    this.plateau = config.schedule.kind === "reduce_on_plateau" ? plateauStart(config.lr) : undefined;
   }
 
   /** Batches per epoch, the last one possibly partial. */
@@ -172,6 +178,7 @@ export class Trainer {
   init(): void {
     this.trained = undefined;
     this.model.init(this.config.seed);
+    this.plateau = this.config.schedule.kind === "reduce_on_plateau" ? plateauStart(this.config.lr) : undefined;
   }
 
   /** Continues from a saved state; a state of a run that already ended gets its best weights back. */
@@ -184,6 +191,8 @@ export class Trainer {
     this.best = s.best;
     this.wait = s.wait;
     this.stopped = s.stopped;
+    // A checkpoint without plateau state (written under another schedule) starts the plateau afresh.
+    this.plateau = this.config.schedule.kind === "reduce_on_plateau" ? (s.plateau ?? plateauStart(this.config.lr)) : undefined;
     this.inEpoch = false;
     this.pending = s.position && s.position.batch > 0 ? s.position : undefined;
     if (this.done) this.finish();
@@ -204,6 +213,7 @@ export class Trainer {
       best: this.best,
       wait: this.wait,
       stopped: this.stopped,
+      ...(this.plateau ? { plateau: this.plateau } : {}),
       ...(this.inEpoch && this.batchIndex > 0 && !this.diverged
         ? { position: { batch: this.batchIndex, batches: this.batches, lr: this.lastLr, seconds: (this.now() - this.epochStart) / 1000, running: this.acc.save() } }
         : this.pending
@@ -259,7 +269,7 @@ export class Trainer {
     const start = this.batchIndex * this.batchSize;
     const n = Math.min(this.batchSize, train.n - start);
     gather(train, this.order, start, n, this.xb, this.yb, meta.inputSize, meta.outputSize);
-    const lr = learningRate(this.plan, this.epoch, this.batchIndex);
+    const lr = learningRate(this.plan, this.epoch, this.batchIndex, this.plateau);
     this.lastLr = lr;
     const loss = this.model.trainStep(this.xb, this.yb, n, lr);
     this.batchIndex++;
@@ -284,9 +294,9 @@ export class Trainer {
     );
   }
 
-  /** The epoch's running loss and metrics so far (allocates: call it for display, not per batch). */
+  /** The epoch's running loss and metrics so far (allocates: call it for display, not per batch; AUC, a sort of every score so far, only at the epoch's end). */
   running(): MetricValues {
-    return this.acc.result(this.config.metrics.filter((m) => m !== "confusion_matrix"));
+    return this.acc.result(this.config.metrics.filter((m) => m !== "confusion_matrix" && m !== "auc"));
   }
 
   /** Validation, the epoch record, early stopping. */
@@ -318,6 +328,7 @@ export class Trainer {
     this.history.push(record);
     this.epoch++;
     this.watch(record);
+    this.reduceOnPlateau(record);
     if (this.done) this.finish();
     return record;
   }
@@ -340,9 +351,20 @@ export class Trainer {
   /** The metric early stopping watches, falling back to the training one without validation. */
   monitorName(): string | undefined {
     const es = this.config.earlyStop;
-    if (!es) return undefined;
-    if (es.monitor.startsWith("val_") && !this.data.validation) return es.monitor.slice(4);
-    return es.monitor;
+    return es ? this.resolve(es.monitor) : undefined;
+  }
+
+  /** `val_x` without a validation split watches `x`. */
+  private resolve(monitor: string): string {
+    return monitor.startsWith("val_") && !this.data.validation ? monitor.slice(4) : monitor;
+  }
+
+  /** `reduce_on_plateau` after an epoch past warm-up (the rate then applies from the next epoch). */
+  private reduceOnPlateau(r: EpochRecord): void {
+    const s = this.config.schedule;
+    if (s.kind !== "reduce_on_plateau" || !this.plateau || r.epoch <= this.config.warmup) return;
+    const name = this.resolve(s.monitor);
+    this.plateau = plateauUpdate(s, this.plateau, r.values[name], metricMode(name));
   }
 
   private watch(r: EpochRecord): void {
@@ -372,7 +394,7 @@ export function evaluate(model: CompiledModel, split: Split, task: Task, metrics
   const Arr = model.params instanceof Float64Array ? Float64Array : Float32Array;
   const xb = new Arr(bs * meta.inputSize);
   const yb = new Arr(bs * meta.outputSize);
-  const acc = new MetricAccumulator(task, meta.outputSize);
+  const acc = new MetricAccumulator(task, meta.outputSize, metrics);
   const order = new Uint32Array(0); // unused: identity order
   for (let start = 0; start < split.n; start += bs) {
     const n = Math.min(bs, split.n - start);

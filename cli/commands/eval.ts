@@ -6,7 +6,8 @@
 import type { Command } from "commander";
 import { diag } from "../../grammar/diagnostics.js";
 import { FILE_START } from "../../grammar/span.js";
-import { isClassifier } from "../../runtime/metrics.js";
+import { classScores, isClassifier, type ClassScores } from "../../runtime/metrics.js";
+import { inert } from "../../runtime/inert.js";
 import { evaluate, fmt } from "../../runtime/train.js";
 import { failOnErrors, formatConfusion, openSession, renderRun } from "../session.js";
 import { KERNELS_HELP, kernelsOption } from "../options.js";
@@ -60,11 +61,27 @@ async function evalCommand(file: string, opts: EvalOptions): Promise<void> {
   const classifier = isClassifier(session.task);
   const v = evaluate(model, data, session.task, classifier ? [...metrics, "confusion_matrix"] : metrics);
   const classes = w.value!.preprocess.classes;
+  // Per-class precision / recall / F1 beside their macro averages, when the file asks for any of them.
+  const perClass = v.confusion && metrics.some((m) => m === "precision" || m === "recall" || m === "f1") ? classScores(v.confusion) : undefined;
   if (opts.json) {
-    process.stdout.write(JSON.stringify({ split, samples: data.n, ...v, ...(classes ? { classes } : {}) }) + "\n");
+    const byClass = perClass ? { perClass: { precision: perClass.precision, recall: perClass.recall, f1: perClass.f1, support: perClass.support } } : {};
+    process.stdout.write(JSON.stringify({ split, samples: data.n, ...v, ...byClass, ...(classes ? { classes } : {}) }) + "\n");
     return;
   }
   const lines = [`${split}: ${data.n} samples`];
   for (const [k, x] of Object.entries(v)) if (typeof x === "number") lines.push(`  ${k.padEnd(10)} ${fmt(x)}`);
-  process.stdout.write(lines.join("\n") + "\n" + (v.confusion ? formatConfusion(v.confusion, classes) : ""));
+  const table = perClass ? formatClassScores(perClass, classes, session.task.kind === "binary") : "";
+  process.stdout.write(lines.join("\n") + "\n" + table + (v.confusion ? formatConfusion(v.confusion, classes) : ""));
+}
+
+/** One row per class (precision, recall, F1, support); for two classes also the positive class's figures, as scikit-learn's `average="binary"`. */
+export function formatClassScores(s: ClassScores, classes: readonly string[] | undefined, binary: boolean): string {
+  // Class names come from the data file: inert before they reach the terminal.
+  const names = s.precision.map((_, i) => inert(classes?.[i] ?? String(i)));
+  const width = Math.max(5, ...names.map((x) => x.length));
+  const col = (x: string): string => x.padStart(9);
+  const lines = [`  ${"class".padEnd(width)} ${col("precision")} ${col("recall")} ${col("f1")} ${col("support")}`];
+  names.forEach((name, i) => lines.push(`  ${name.padEnd(width)} ${col(fmt(s.precision[i]!))} ${col(fmt(s.recall[i]!))} ${col(fmt(s.f1[i]!))} ${col(String(s.support[i]))}`));
+  if (binary) lines.push(`  positive class ${names[1]}: precision ${fmt(s.precision[1]!)}, recall ${fmt(s.recall[1]!)}, f1 ${fmt(s.f1[1]!)}`);
+  return lines.join("\n") + "\n";
 }

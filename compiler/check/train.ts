@@ -1,6 +1,6 @@
 /**
  * The `train { … }` block: epochs, batch, the learning-rate schedule and warm-up, early
- * stopping (and that it watches a metric the file computes), checkpoints.
+ * stopping and `reduce_on_plateau` (and that they watch a metric the file computes), checkpoints.
  */
 import type { Expr, Statement } from "../../grammar/ast.js";
 import { SCHEDULES, TRAIN_SETTINGS } from "../vocabulary.js";
@@ -17,7 +17,7 @@ export const DEFAULT_TRAIN: Train = {
   span: undefined,
 };
 
-const MONITORABLE = /^(val_)?(loss|accuracy|mse|mae|precision|recall|f1)$/;
+const MONITORABLE = /^(val_)?(loss|accuracy|mse|rmse|mae|r2|precision|recall|f1|auc)$/;
 
 export function checkTrain(ck: Checker, s: Statement): Train | undefined {
   const section = openSection(ck, s, TRAIN_SETTINGS, "e.g. `train { epochs 10 }` with one setting per line");
@@ -60,6 +60,21 @@ export function checkTrain(ck: Checker, s: Statement): Train | undefined {
           schedule = minLr === undefined ? undefined : { kind: "cosine", minLr, span: c.span };
           break;
         }
+        case "reduce_on_plateau": {
+          // Keras' ReduceLROnPlateau defaults (min_delta absolute, as its mode "auto" with threshold 1e-4).
+          const m = g("monitor");
+          const monitor = m === undefined ? "val_loss" : monitorOf(ck, m);
+          const factor = g("factor") === undefined ? 0.1 : ck.ranged(g("factor") as Expr, "factor", 0, 1, "a number > 0 and < 1", { loOpen: true, hiOpen: true });
+          const patience = g("patience") === undefined ? 10 : ck.nonNegInt(g("patience") as Expr, "patience", 1_000_000);
+          const minLr = g("min_lr") === undefined ? 0 : ck.ranged(g("min_lr") as Expr, "min_lr", 0, 10, "a number ≥ 0");
+          const minDelta = g("min_delta") === undefined ? 1e-4 : ck.ranged(g("min_delta") as Expr, "min_delta", 0, 1e9, "a number ≥ 0");
+          const cooldown = g("cooldown") === undefined ? 0 : ck.nonNegInt(g("cooldown") as Expr, "cooldown", 1_000_000);
+          schedule =
+            monitor === undefined || factor === undefined || patience === undefined || minLr === undefined || minDelta === undefined || cooldown === undefined
+              ? undefined
+              : { kind: "reduce_on_plateau", monitor, factor, patience, minLr, minDelta, cooldown, span: c.span };
+          break;
+        }
       }
     }
   }
@@ -71,14 +86,7 @@ export function checkTrain(ck: Checker, s: Statement): Train | undefined {
     const p = b.get("patience");
     const patience = p === undefined ? 5 : ck.posInt(p.expr, "patience", 1_000_000);
     const m = b.get("monitor");
-    let monitor: string | undefined = "val_loss";
-    if (m !== undefined) {
-      monitor = ck.text(m.expr, "monitor");
-      if (monitor !== undefined && !MONITORABLE.test(monitor)) {
-        ck.report("unknownOption", m.expr.span, [monitor, "monitor"], "monitor a metric such as `val_loss`, `val_accuracy`, `loss` or `accuracy`");
-        monitor = undefined;
-      }
-    }
+    const monitor = m === undefined ? "val_loss" : monitorOf(ck, m.expr);
     const d = b.get("min_delta");
     const minDelta = d === undefined ? 0 : ck.ranged(d.expr, "min_delta", 0, 1e9, "a number ≥ 0");
     const r = b.get("restore_best");
@@ -90,11 +98,23 @@ export function checkTrain(ck: Checker, s: Statement): Train | undefined {
   return { epochs, batch, schedule, warmup, earlyStop, checkpointEvery, span: s.span };
 }
 
-/** `early_stop` can only watch the loss or a metric the file asks for. */
+/** A metric name to watch (`val_loss`, `auc`, …), or undefined (reported). */
+function monitorOf(ck: Checker, e: Expr): string | undefined {
+  const monitor = ck.text(e, "monitor");
+  if (monitor === undefined || MONITORABLE.test(monitor)) return monitor;
+  ck.report("unknownOption", e.span, [monitor, "monitor"], "monitor a metric such as `val_loss`, `val_accuracy`, `loss` or `accuracy`");
+  return undefined;
+}
+
+/** `early_stop` and `reduce_on_plateau` can only watch the loss or a metric the file asks for. */
 export function checkMonitor(ck: Checker, train: Train, metrics: readonly Metric[]): void {
-  const es = train.earlyStop;
-  if (es === undefined) return;
-  const base = es.monitor.replace(/^val_/, "");
-  if (base === "loss" || metrics.some((m) => m.kind === base)) return;
-  ck.report("conflictingSettings", es.span, [`\`early_stop\` watches \`${es.monitor}\`, but \`metrics\` does not compute \`${base}\``], `add \`${base}\` to \`metrics\`, or watch \`val_loss\``);
+  const watchers = [
+    ...(train.earlyStop ? [{ who: "early_stop", monitor: train.earlyStop.monitor, span: train.earlyStop.span }] : []),
+    ...(train.schedule.kind === "reduce_on_plateau" ? [{ who: "reduce_on_plateau", monitor: train.schedule.monitor, span: train.schedule.span }] : []),
+  ];
+  for (const { who, monitor, span } of watchers) {
+    const base = monitor.replace(/^val_/, "");
+    if (base === "loss" || metrics.some((m) => m.kind === base)) continue;
+    ck.report("conflictingSettings", span, [`\`${who}\` watches \`${monitor}\`, but \`metrics\` does not compute \`${base}\``], `add \`${base}\` to \`metrics\`, or watch \`val_loss\``);
+  }
 }
