@@ -15,6 +15,7 @@ import { registerGradcheck } from "./commands/gradcheck.js";
 import { registerTrain } from "./commands/train.js";
 import { registerEval } from "./commands/eval.js";
 import { registerPredict } from "./commands/predict.js";
+import { registerExport } from "./commands/export.js";
 import { CliError } from "./errors.js";
 
 function packageVersion(): string {
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerTrain(program);
   registerEval(program);
   registerPredict(program);
+  registerExport(program);
   return program;
 }
 

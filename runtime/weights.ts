@@ -95,3 +95,33 @@ export function decodeWeights(text: string, model: CompiledModel, file: string):
   if (w.params.some((v) => typeof v !== "number")) return bad("a parameter is not a number", "the file is damaged; train again");
   return { value: w, diagnostics: [] as Diagnostic[] };
 }
+
+/**
+ * The per-feature transform a weights file's `preprocess` stands for, with every feature
+ * spelled out: x' = (x · scale − shift[j]) / divide[j]. Exactly what `applyPreprocess` does:
+ * with `normalize none` the file stores empty `shift` and `divide` (nothing was fitted), which
+ * is shift 0 and divide 1 here, never a division by 0 or by a missing entry. A statistic that is
+ * not a finite number, or a divisor of 0, is refused (the file was damaged or edited).
+ */
+export function featureTransform(
+  p: Preprocess,
+  features: number,
+): { value: { scale: number; shift: number[]; divide: number[] } | undefined; problem?: string } {
+  if (typeof p.scale !== "number" || !Number.isFinite(p.scale)) return { value: undefined, problem: `its scale is ${String(p.scale)}` };
+  const fitted = p.normalize !== "none" && Array.isArray(p.shift) && p.shift.length === features;
+  const shift = new Array<number>(features).fill(0);
+  const divide = new Array<number>(features).fill(1);
+  if (fitted) {
+    if (!Array.isArray(p.divide) || p.divide.length !== features)
+      return { value: undefined, problem: `it has ${features} shifts but ${Array.isArray(p.divide) ? p.divide.length : "no"} divisors` };
+    for (let j = 0; j < features; j++) {
+      const s = p.shift[j];
+      const d = p.divide[j];
+      if (typeof s !== "number" || !Number.isFinite(s)) return { value: undefined, problem: `shift[${j}] is ${String(s)}` };
+      if (typeof d !== "number" || !Number.isFinite(d) || d === 0) return { value: undefined, problem: `divide[${j}] is ${String(d)}` };
+      shift[j] = s;
+      divide[j] = d;
+    }
+  }
+  return { value: { scale: p.scale, shift, divide } };
+}

@@ -1,7 +1,8 @@
 /**
  * `nnc predict FILE --weights W --input FILE|- [--format csv|json]`: predictions for new
  * samples. The input is read like the training data (a CSV with the training file's columns,
- * the label column optional; or JSON records), transformed with the saved statistics.
+ * the label column optional; or JSON records), transformed with the saved statistics. Any
+ * number of rows: `predictAll` runs them in chunks of the model's largest batch.
  */
 import { inert } from "../../runtime/inert.js";
 import type { Command } from "commander";
@@ -101,10 +102,12 @@ async function predict(file: string, opts: PredictOptions): Promise<void> {
     process.stdout.write(JSON.stringify(json) + "\n");
     return;
   }
-  const scoreNames =
+  // Probability columns are named by class (`p_setosa`; `p_<class 1>` for a binary classifier).
+  const scoreNames = (
     task.kind === "multiclass" ? Array.from({ length: m }, (_, j) => `p_${classes?.[j] ?? j}`)
     : task.kind === "regression" ? (m === 1 ? [] : Array.from({ length: m }, (_, j) => `y${j}`))
-    : task.kind === "binary" ? ["p_1"] : Array.from({ length: m }, (_, j) => `p_${j}`);
+    : task.kind === "binary" ? [`p_${classes?.[1] ?? 1}`] : Array.from({ length: m }, (_, j) => `p_${j}`)
+  ).map(csvCell);
   const lines = [[task.kind === "regression" && m > 1 ? "" : "prediction", ...scoreNames].filter((s) => s !== "").join(",")];
   for (const r of rows) {
     const pred = Array.isArray(r.prediction) ? r.prediction.join(" ") : csvCell(String(r.prediction));

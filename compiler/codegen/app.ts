@@ -1,0 +1,418 @@
+/**
+ * The deployable module (`nnc export`): the generated model module, followed by what an
+ * application needs to use it on raw records — the columns and their order, the one-hot
+ * layout of categorical columns, the missing-value policy, the fitted preprocessing, the class
+ * names, optionally the trained weights — and `createPredictor`, which turns records into
+ * predictions in chunks of the model's largest batch.
+ *
+ * Every string from data (column names, categories, class names, input names) reaches the
+ * code only through `stringLiteral`, every number through `numberLiteral`, every path through
+ * `commentText`. Browser-safe; the CLI fills in the `AppSpec` from a weights file.
+ */
+import { commentText, numberLiteral, stringLiteral } from "./names.js";
+
+export type AppTask =
+  | { readonly kind: "multiclass"; readonly classes: number }
+  | { readonly kind: "binary"; readonly threshold: number }
+  | { readonly kind: "multilabel"; readonly outputs: number; readonly threshold: number }
+  | { readonly kind: "regression"; readonly outputs: number };
+
+/** One column a record must hold, in the order the columns fill a row of the model's input. */
+export interface AppColumn {
+  readonly name: string;
+  /** Categories of a categorical column, one-hot in this order; undefined for a numeric column. */
+  readonly categories?: readonly string[];
+  /** The value a missing numeric cell becomes (`missing: mean` or `zero`); undefined otherwise. */
+  readonly fill?: number;
+}
+
+/** One of the model's inputs and the columns that fill it. */
+export interface AppInput {
+  readonly name: string;
+  readonly columns: readonly string[];
+  readonly offset: number;
+  readonly size: number;
+}
+
+export interface AppSpec {
+  readonly target: "ts" | "js";
+  /** The model module, as `compileProgram` wrote it for `target`. */
+  readonly modelCode: string;
+  /** For the header comment: the `.nn` file and the weights file the module was made from. */
+  readonly source: string;
+  readonly weightsFile: string;
+  readonly inputSize: number;
+  readonly outputSize: number;
+  readonly task: AppTask;
+  /** Class names when the labels were text; without them, classes are numbered. */
+  readonly classNames?: readonly string[];
+  readonly columns: readonly AppColumn[];
+  readonly inputs: readonly AppInput[];
+  readonly scale: number;
+  readonly normalize: string;
+  /** Per feature (inputSize each): identity (0 and 1) where nothing was fitted. */
+  readonly shift: readonly number[];
+  readonly divide: readonly number[];
+  readonly missing: "error" | "drop" | "mean" | "zero";
+  /** Whether the columns are a CSV's (else they are numbered "0", "1", …, so an array is a record). */
+  readonly csv: boolean;
+  /** The trained parameters, to embed (base64 of little-endian float32); absent: `createPredictor(weights)`. */
+  readonly embedded?: Float32Array;
+}
+
+/** The deployable module's text (unformatted; `nnc export` runs prettier over it). */
+export function generateApp(spec: AppSpec): string {
+  const ts = spec.target === "ts";
+  const t = (annotation: string): string => (ts ? annotation : "");
+  const list = (xs: readonly string[]): string => `[${xs.map(stringLiteral).join(", ")}]`;
+  const nums = (xs: readonly number[]): string => `[${xs.map(numberLiteral).join(", ")}]`;
+  const task = spec.task;
+  const named = spec.classNames !== undefined;
+  const classCount = task.kind === "multiclass" ? task.classes : task.kind === "binary" ? 2 : 0;
+  const classes = named ? list(spec.classNames!) : nums(Array.from({ length: classCount }, (_, k) => k));
+  const labelType = named ? "string" : "number";
+  const embedded = spec.embedded !== undefined;
+  const out: string[] = [];
+  const emit = (...lines: string[]): void => {
+    for (const l of lines) out.push(l);
+  };
+
+  emit(
+    `// Deployable module written by \`nnc export\` from ${commentText(spec.source)}${embedded ? ` with the weights of ${commentText(spec.weightsFile)} embedded` : ""}.`,
+    "// It holds the generated model, the preprocessing it was trained with, the class names and a predictor",
+    `// for raw records: ${embedded ? "createPredictor()" : "createPredictor(weightsJson)"}.predictRecord({ column: value, … }). No imports.`,
+    "// Do not edit: train again and export again.",
+    "",
+    spec.modelCode.trimEnd(),
+    "",
+    "// ── Deployment: columns, preprocessing, classes, predictor ────────────────────────────",
+    "",
+  );
+
+  if (ts) {
+    emit(
+      "/** A record's value for a column: a number, the text of a CSV cell, or null when missing. */",
+      "export type CellValue = string | number | null;",
+      "",
+      `/** A record: ${spec.csv ? "values by column name (other keys are ignored)" : "the input's values by index \"0\", \"1\", … (an array of numbers is one)"}. */`,
+      "export type InputRecord = { readonly [column: string]: CellValue | undefined } | readonly CellValue[];",
+      "",
+      "/** One column of the training data, as it fills a row of the model's input. */",
+      "export interface Column {",
+      "  readonly name: string;",
+      "  /** Where its values start in a row of the model's input. */",
+      "  readonly offset: number;",
+      "  /** A categorical column's categories, one-hot in this order (absent for a numeric column). */",
+      "  readonly categories?: readonly string[];",
+      "  /** What a missing numeric cell becomes (with `missing: mean` or `zero`). */",
+      "  readonly fill?: number;",
+      "}",
+      "",
+      "/** One of the model's inputs: the columns that fill it and where they sit in a row. */",
+      "export interface Input {",
+      "  readonly name: string;",
+      "  readonly columns: readonly string[];",
+      "  readonly offset: number;",
+      "  readonly size: number;",
+      "}",
+      "",
+    );
+  }
+
+  // Columns and their layout.
+  const columnLines: string[] = [];
+  let offset = 0;
+  for (const c of spec.columns) {
+    const parts = [`name: ${stringLiteral(c.name)}`, `offset: ${offset}`];
+    if (c.categories !== undefined) parts.push(`categories: ${list(c.categories)}`);
+    if (c.fill !== undefined) parts.push(`fill: ${numberLiteral(c.fill)}`);
+    columnLines.push(`  { ${parts.join(", ")} },`);
+    offset += c.categories !== undefined ? c.categories.length : 1;
+  }
+  if (offset !== spec.inputSize) throw new Error(`bug: the columns fill ${offset} values, the model's input has ${spec.inputSize}`);
+  const missingDoc: Record<AppSpec["missing"], string> = {
+    error: "a missing value is an error (training refused them)",
+    drop: "a missing value is an error (training dropped such rows)",
+    mean: "a missing number becomes the training column's mean (`fill`), a missing category all zeros",
+    zero: "a missing number becomes 0 (`fill`), a missing category all zeros",
+  };
+  emit(
+    "/**",
+    " * The columns a record must hold, in the order they fill a row of the model's input: a",
+    " * numeric column one value, a categorical column one-hot over its categories (sorted, as in",
+    " * training). Missing (null, NaN, or the text \"\", NA, NaN, null, ?): " + missingDoc[spec.missing] + ".",
+    " */",
+    `export const columns${t(": readonly Column[]")} = [`,
+    ...columnLines,
+    "];",
+    "",
+    "/** The model's inputs and the columns that fill each. */",
+    `export const inputs${t(": readonly Input[]")} = [`,
+    ...spec.inputs.map((i) => `  { name: ${stringLiteral(i.name)}, columns: ${list(i.columns)}, offset: ${i.offset}, size: ${i.size} },`),
+    "];",
+    "",
+    "/**",
+    " * Fitted on the training split; per feature j of a row (after one-hot encoding):",
+    " *   x'[j] = (x[j] · scale − shift[j]) / divide[j]",
+    " */",
+    "export const preprocessing = {",
+    `  scale: ${numberLiteral(spec.scale)},`,
+    `  normalize: ${stringLiteral(spec.normalize)},`,
+    `  missing: ${stringLiteral(spec.missing)},`,
+    `  shift: ${nums(spec.shift)},`,
+    `  divide: ${nums(spec.divide)},`,
+    "};",
+    "",
+    named ? "/** The class names; `probabilities` follow this order. */" : "/** The classes (numbered: the labels were numbers); `probabilities` follow this order. */",
+    `export const classes${t(`: readonly ${labelType}[]`)} = ${task.kind === "regression" || task.kind === "multilabel" ? "[]" : classes};`,
+    "",
+  );
+
+  // The prediction type and how one output row becomes one.
+  const m = spec.outputSize;
+  let predictionType: string;
+  let toPrediction: string[];
+  if (task.kind === "multiclass") {
+    predictionType = `{ readonly label: ${labelType}; readonly probabilities: number[] }`;
+    toPrediction = [
+      "  let best = 0;",
+      `  for (let j = 1; j < ${m}; j++) if (y[at + j] > y[at + best]) best = j;`,
+      "  const probabilities = [];",
+      `  for (let j = 0; j < ${m}; j++) probabilities.push(y[at + j]);`,
+      "  return { label: classes[best], probabilities };",
+    ];
+  } else if (task.kind === "binary") {
+    predictionType = `{ readonly label: ${labelType}; readonly probabilities: number[] }`;
+    toPrediction = [
+      "  const p = y[at]; // the output: the score of class 1",
+      `  return { label: classes[p >= ${numberLiteral(task.threshold)} ? 1 : 0], probabilities: [1 - p, p] };`,
+    ];
+  } else if (task.kind === "multilabel") {
+    predictionType = "{ readonly label: number[]; readonly probabilities: number[] }";
+    toPrediction = [
+      "  const label = [];",
+      "  const probabilities = [];",
+      `  for (let j = 0; j < ${m}; j++) {`,
+      `    label.push(y[at + j] >= ${numberLiteral(task.threshold)} ? 1 : 0);`,
+      "    probabilities.push(y[at + j]);",
+      "  }",
+      "  return { label, probabilities };",
+    ];
+  } else if (m === 1) {
+    predictionType = "{ readonly value: number }";
+    toPrediction = ["  return { value: y[at] };"];
+  } else {
+    predictionType = "{ readonly values: number[] }";
+    toPrediction = ["  const values = [];", `  for (let j = 0; j < ${m}; j++) values.push(y[at + j]);`, "  return { values };"];
+  }
+  if (ts) toPrediction = toPrediction.map((l) => l.replace("const probabilities = [];", "const probabilities: number[] = [];").replace("const label = [];", "const label: number[] = [];").replace("const values = [];", "const values: number[] = [];"));
+  const doc: Record<AppTask["kind"], string> = {
+    multiclass: "the most probable class and every class's probability (in `classes` order)",
+    binary: "the class (score ≥ threshold: class 1) and the probabilities of classes 0 and 1",
+    multilabel: "0 or 1 per output, and each output's score",
+    regression: m === 1 ? "the predicted value" : "the predicted values",
+  };
+  if (ts) {
+    emit(
+      `/** One prediction: ${doc[task.kind]}. */`,
+      `export type Prediction = ${predictionType};`,
+      "",
+      "export interface Predictor {",
+      `  readonly classes: readonly ${labelType}[];`,
+      "  readonly columns: readonly Column[];",
+      "  readonly inputs: readonly Input[];",
+      "  /** One record → its prediction; a RecordError names the column of a bad value. */",
+      "  predictRecord(record: InputRecord): Prediction;",
+      "  /** Any number of records, run in chunks of `meta.maxBatch` (the model's largest batch). */",
+      "  predictBatch(records: readonly InputRecord[]): Prediction[];",
+      "}",
+      "",
+      "/** The parts of `nnc train`'s weights.json this module reads. */",
+      "export interface WeightsFile {",
+      "  readonly format: string;",
+      "  readonly layout: readonly { readonly name: string; readonly offset: number; readonly size: number }[];",
+      "  readonly preprocess: {",
+      "    readonly scale: number;",
+      "    readonly normalize: string;",
+      "    readonly shift: readonly number[];",
+      "    readonly divide: readonly number[];",
+      "    readonly classes?: readonly string[];",
+      "  };",
+      "  readonly params: readonly number[];",
+      "}",
+      "",
+    );
+  } else emit(`/** A prediction is ${predictionType.replace(/readonly /g, "")}: ${doc[task.kind]}. */`, "");
+
+  emit(
+    "/** A value a record cannot give the model: `column` names the column, `index` the record (predictBatch). */",
+    "export class RecordError extends Error {",
+    ...(ts ? ["  readonly column: string;", "  readonly index: number;"] : []),
+    `  constructor(message${t(": string")}, column${t(": string")}, index${t(": number")}) {`,
+    "    super(message);",
+    '    this.name = "RecordError";',
+    "    this.column = column;",
+    "    this.index = index;",
+    "  }",
+    "}",
+    "",
+    "/**",
+    ` * A predictor with ${embedded ? "the embedded weights, or those of `weights` when given" : "the weights of `weights`"} (weights.json as`,
+    " * parsed JSON or as text). It owns one model instance and one input buffer: create it once.",
+    " */",
+    `export function createPredictor(weights${t(embedded ? "?: WeightsFile | string" : ": WeightsFile | string")})${t(": Predictor")} {`,
+    "  const model = createModel();",
+    embedded ? "  model.params.set(weights === undefined ? embeddedParams() : paramsOf(weights));" : "  model.params.set(paramsOf(weights));",
+    `  const rows = new Float32Array(meta.maxBatch * ${spec.inputSize});`,
+    "  // `numbered`: messages name the record's index in the batch.",
+    `  function run(records${t(": readonly InputRecord[]")}, numbered${t(": boolean")})${t(": Prediction[]")} {`,
+    `    const out${t(": Prediction[]")} = [];`,
+    "    for (let start = 0; start < records.length; start += meta.maxBatch) {",
+    "      const n = Math.min(meta.maxBatch, records.length - start);",
+    `      for (let i = 0; i < n; i++) encodeRecord(records[start + i], rows, i * ${spec.inputSize}, numbered ? start + i : -1);`,
+    "      const y = model.forward(rows, n);",
+    `      for (let i = 0; i < n; i++) out.push(toPrediction(y, i * ${m}));`,
+    "    }",
+    "    return out;",
+    "  }",
+    "  return {",
+    "    classes,",
+    "    columns,",
+    "    inputs,",
+    `    predictRecord: (record${t(": InputRecord")}) => run([record], false)[0]${t("!")},`,
+    `    predictBatch: (records${t(": readonly InputRecord[]")}) => run(records, true),`,
+    "  };",
+    "}",
+    "",
+    `function toPrediction(y${t(": ArrayLike<number>")}, at${t(": number")})${t(": Prediction")} {`,
+    ...toPrediction,
+    "}",
+    "",
+    'const MISSING = ["", "na", "nan", "null", "?"];',
+    "",
+    "/** Writes one record into `row` at `at`: raw values and one-hot categories, then the preprocessing. */",
+    `function encodeRecord(record${t(": InputRecord")}, row${t(": Float32Array")}, at${t(": number")}, index${t(": number")})${t(": void")} {`,
+    "  for (const column of columns) {",
+    "    const where = at + column.offset;",
+    "    const value = cell(record, column.name, index);",
+    "    if (column.categories !== undefined) {",
+    "      row.fill(0, where, where + column.categories.length);",
+    "      if (value === null) continue; // all zeros",
+    "      const k = column.categories.indexOf(String(value));",
+    "      if (k < 0)",
+    "        fail(index, column.name, `holds ${JSON.stringify(value)}, a category not seen in training (known: ${column.categories.map((c) => JSON.stringify(c)).join(\", \")})`);",
+    "      row[where + k] = 1;",
+    "    } else if (value === null) row[where] = column.fill ?? 0;",
+    "    else {",
+    '      const v = typeof value === "number" ? value : Number(value);',
+    "      if (!Number.isFinite(v)) fail(index, column.name, `holds ${JSON.stringify(value)}, which is not a number`);",
+    "      row[where] = v;",
+    "    }",
+    "  }",
+    `  const { scale, shift, divide } = preprocessing;`,
+    `  for (let j = 0; j < ${spec.inputSize}; j++) row[at + j] = (row[at + j] * scale - shift[j]) / divide[j];`,
+    "}",
+    "",
+    "/** A record's value for a column: a number, trimmed text, or null when missing (and allowed). */",
+    `function cell(record${t(": InputRecord")}, name${t(": string")}, index${t(": number")})${t(": string | number | null")} {`,
+    "  if (record === null || typeof record !== \"object\") fail(index, \"\", `is ${record === null ? \"null\" : typeof record}, not a record of columns`);",
+    "  if (!Object.prototype.hasOwnProperty.call(record, name))",
+    "    fail(index, name, `is missing from the record (the model reads ${columns.map((c) => JSON.stringify(c.name)).join(\", \")}); give null for a missing value`);",
+    `  const raw = (record${t(" as { readonly [column: string]: unknown }")})[name];`,
+    `  let value${t(": string | number | null")};`,
+    "  if (typeof raw === \"string\") {",
+    "    const text = raw.trim();",
+    "    value = MISSING.includes(text.toLowerCase()) ? null : text;",
+    "  } else if (typeof raw === \"number\") value = Number.isNaN(raw) ? null : raw;",
+    "  else if (raw === null) value = null;",
+    "  else return fail(index, name, `holds ${raw === undefined ? \"undefined\" : \"a \" + typeof raw}; give a number, text or null`);",
+    "  if (value === null && (preprocessing.missing === \"error\" || preprocessing.missing === \"drop\"))",
+    "    fail(index, name, `is missing; the model was trained with \\`missing: ${preprocessing.missing}\\`, so every value is needed`);",
+    "  return value;",
+    "}",
+    "",
+    `function fail(index${t(": number")}, column${t(": string")}, what${t(": string")})${t(": never")} {`,
+    "  const where = index >= 0 ? `record ${index}: ` : \"\";",
+    "  throw new RecordError(`${where}${column === \"\" ? \"the record\" : `column ${JSON.stringify(column)}`} ${what}`, column, index);",
+    "}",
+    "",
+    "/** The parameters of a weights file, checked against this module's layout and preprocessing. */",
+    `function paramsOf(weights${t(": WeightsFile | string")})${t(": Float32Array")} {`,
+    `  const w${t(": WeightsFile")} = typeof weights === "string" ? JSON.parse(weights) : weights;`,
+    "  if (w === null || typeof w !== \"object\" || w.format !== \"nnc-weights\" || !Array.isArray(w.params))",
+    "    throw new Error(\"not an nnc weights file: pass the weights.json that `nnc train` wrote\");",
+    "  if (w.params.length !== meta.paramCount)",
+    "    throw new Error(`the weights hold ${w.params.length} parameters; this model has ${meta.paramCount}`);",
+    "  for (const e of layout) {",
+    "    const f = (w.layout ?? []).find((x) => x.name === e.name);",
+    "    if (f === undefined || f.offset !== e.offset || f.size !== e.size)",
+    "      throw new Error(`the weights do not fit this model (tensor ${e.name}): export again with them`);",
+    "  }",
+    "  if (!samePreprocessing(w.preprocess))",
+    "    throw new Error(\"the weights were trained with other preprocessing or classes than this module holds: export again with them\");",
+    "  const params = new Float32Array(w.params.length);",
+    "  for (let i = 0; i < params.length; i++) {",
+    "    const v = w.params[i];",
+    "    if (typeof v !== \"number\") throw new Error(`parameter ${i} of the weights is not a number`);",
+    "    params[i] = v;",
+    "  }",
+    "  return params;",
+    "}",
+    "",
+    "/** Whether a weights file's preprocessing is this module's (no shift and divide when nothing was fitted). */",
+    `function samePreprocessing(p${t(': WeightsFile["preprocess"] | undefined')})${t(": boolean")} {`,
+    "  if (p === null || typeof p !== \"object\" || p.scale !== preprocessing.scale) return false;",
+    `  const fitted = p.normalize !== "none" && Array.isArray(p.shift) && p.shift.length === ${spec.inputSize} && Array.isArray(p.divide);`,
+    `  for (let j = 0; j < ${spec.inputSize}; j++) {`,
+    "    if ((fitted ? p.shift[j] : 0) !== preprocessing.shift[j] || (fitted ? p.divide[j] : 1) !== preprocessing.divide[j]) return false;",
+    "  }",
+    named
+      ? `  const names${t(": readonly unknown[]")} = p.classes ?? [];`
+      : `  const names${t(": readonly unknown[]")} = p.classes ?? classes;`,
+    "  return names.length === classes.length && names.every((c, k) => c === classes[k]);",
+    "}",
+  );
+
+  if (embedded) {
+    emit(
+      "",
+      "/** The embedded weights: base64 of the parameters as little-endian float32. */",
+      `function embeddedParams()${t(": Float32Array")} {`,
+      "  const digits = \"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/\";",
+      "  const bytes = new Uint8Array((WEIGHTS.length / 4) * 3);",
+      "  for (let i = 0, o = 0; i < WEIGHTS.length; i += 4, o += 3) {",
+      "    const n =",
+      "      (digits.indexOf(WEIGHTS[i]) << 18) | (digits.indexOf(WEIGHTS[i + 1]) << 12) |",
+      "      (Math.max(0, digits.indexOf(WEIGHTS[i + 2])) << 6) | Math.max(0, digits.indexOf(WEIGHTS[i + 3]));",
+      "    bytes[o] = n >> 16;",
+      "    bytes[o + 1] = (n >> 8) & 255;",
+      "    bytes[o + 2] = n & 255;",
+      "  }",
+      "  const view = new DataView(bytes.buffer);",
+      "  const params = new Float32Array(meta.paramCount);",
+      "  for (let i = 0; i < params.length; i++) params[i] = view.getFloat32(i * 4, true);",
+      "  return params;",
+      "}",
+      "",
+      `// ${spec.embedded!.length} parameters, ${spec.embedded!.length * 4} bytes.`,
+      `const WEIGHTS = "${base64(spec.embedded!)}";`,
+    );
+  }
+  return out.join("\n") + "\n";
+}
+
+/** Base64 (standard alphabet, padded) of float32 values, little-endian. */
+function base64(values: Float32Array): string {
+  const bytes = new Uint8Array(values.length * 4);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i]!, true);
+  const digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
+    s += digits[(n >> 18) & 63]! + digits[(n >> 12) & 63]!;
+    s += i + 1 < bytes.length ? digits[(n >> 6) & 63]! : "=";
+    s += i + 2 < bytes.length ? digits[n & 63]! : "=";
+  }
+  return s;
+}
