@@ -175,6 +175,11 @@ export interface IdxSource {
   readonly labels: string;
   /** Read only the first N samples (0 = all). */
   readonly limit: number;
+  /**
+   * Columns beside each image (`side: csv("meta.csv")`): one row per record, in the same order,
+   * every column a feature; each sample is the image's pixels, then these columns.
+   */
+  readonly side?: CsvSource;
   readonly span: Span;
 }
 

@@ -143,6 +143,7 @@ export const SOURCES: readonly CallableWord[] = [
     a("images", "the images file"),
     a("labels", "the labels file"),
     a("limit", "read only the first N samples; 0 = all", "0"),
+    a("side", "a CSV of columns beside the images, one row per record in order (`side: csv(\"meta.csv\")`): each sample is the pixels, then these columns", "none"),
   ]),
   c("json", "A JSON file: `[{\"x\": [..], \"y\": ..}, …]` or `{\"x\": [[..]], \"y\": [..]}`.", [
     a("path", "file path, relative to the .nn file"),

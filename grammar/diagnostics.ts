@@ -152,6 +152,7 @@ export const MESSAGES = {
   labelWidthMismatch: row("NN4014", "labels have {0} values per sample, but the model's output needs {1}"),
   noSplit: row("NN4015", "the data block declares no {0} split"),
   notUtf8: row("NN4016", "{0} is not UTF-8 text: {1}"),
+  sideRowsMismatch: row("NN4017", "the side columns have {0} rows, but there are {1} images"),
 
   // ── NN5xxx runs, checkpoints, weights ──────────────────────────────────────
   diverged: row("NN5001", "training diverged: the loss became {0} at epoch {1}, batch {2}"),

@@ -32,6 +32,8 @@ export interface CsvOptions {
   readonly schema?: CsvSchema;
   /** Accept a file without the label column (prediction input). */
   readonly labelOptional?: boolean;
+  /** A file with no label column at all (the side columns of an IDX source). */
+  readonly noLabel?: boolean;
   /** The path shown in messages. */
   readonly file?: string;
 }
@@ -172,7 +174,7 @@ export function parseCsv(text: string, src: CsvSource, opts: CsvOptions): Result
     const byName = src.header;
     const find = (name: string, index: number): number | undefined =>
       byName ? (names.indexOf(name) >= 0 ? names.indexOf(name) : undefined) : index >= 0 && index < width ? index : undefined;
-    const noLabel = !byName && opts.labelOptional && width === schema0.featureColumns.length;
+    const noLabel = opts.noLabel === true || (!byName && opts.labelOptional === true && width === schema0.featureColumns.length);
     labelCol = noLabel ? undefined : find(schema0.labelColumn, schema0.labelIndex);
     if (schema0.textColumn !== undefined) {
       textCol = find(schema0.textColumn, schema0.textIndex ?? -1);
@@ -185,7 +187,7 @@ export function parseCsv(text: string, src: CsvSource, opts: CsvOptions): Result
       else featureCols.push(k);
     });
   } else {
-    labelCol = src.label === undefined ? width - 1 : resolve(src.label, "the label column");
+    labelCol = opts.noLabel === true ? undefined : src.label === undefined ? width - 1 : resolve(src.label, "the label column");
     if (src.text !== undefined) textCol = resolve(src.text, "the text column");
     if (src.text !== undefined && src.features === undefined) {
       // A text model reads its text column only: the tokenizer turns it into the features.

@@ -3,7 +3,9 @@
  * Node reader resolves paths relative to the `.nn` file; the playground supplies dropped
  * files). Browser-safe.
  */
-import type { Data, DataSource } from "../compiler/program.js";
+import type { CsvSource, Data, DataSource } from "../compiler/program.js";
+import { FILE_START } from "../grammar/span.js";
+import { dataDiag } from "./span.js";
 import type { Diagnostic, Result } from "../grammar/diagnostics.js";
 import { parseCsv, type CsvSchema } from "./csv.js";
 import type { Dataset } from "./dataset.js";
@@ -66,7 +68,8 @@ export async function loadSource(
       ]);
       if (!im.value || !lb.value) return { value: undefined, diagnostics: [...im.diagnostics, ...lb.diagnostics] };
       const r = idxDataset(im.value, lb.value, { images: reader.display(src.images), labels: reader.display(src.labels) });
-      return r.value ? { value: { dataset: r.value }, diagnostics: r.diagnostics } : { value: undefined, diagnostics: r.diagnostics };
+      if (!r.value || src.side === undefined) return r.value ? { value: { dataset: r.value }, diagnostics: r.diagnostics } : { value: undefined, diagnostics: r.diagnostics };
+      return withSide(r.value, src.side, src.limit, reader, ctx);
     }
   }
 }
@@ -100,4 +103,33 @@ export async function loadData(data: Data, reader: SourceReader, labels: "class"
     },
     diagnostics,
   };
+}
+
+/**
+ * The images' pixels, then the side columns of the same record: a CSV with one row per record
+ * (the first `limit` rows when the images are limited), every column a feature.
+ */
+async function withSide(images: Dataset, side: CsvSource, limit: number, reader: SourceReader, ctx: LoadContext): Promise<Result<{ dataset: Dataset; csv?: CsvSchema } | undefined>> {
+  const t = await reader.text(side.path, side.span);
+  if (t.value === undefined) return { value: undefined, diagnostics: t.diagnostics };
+  const file = reader.display(side.path);
+  const r = parseCsv(t.value, side, { labels: ctx.labels, file, noLabel: true, ...(ctx.schema ? { schema: ctx.schema } : {}) });
+  const cols = r.value.dataset;
+  if (!cols) return { value: undefined, diagnostics: r.diagnostics };
+  const rows = limit > 0 ? Math.min(limit, cols.n) : cols.n;
+  if (rows !== images.n) {
+    return {
+      value: undefined,
+      diagnostics: [...r.diagnostics, dataDiag(file, "sideRowsMismatch", FILE_START, [rows, images.n], `give one row per record of ${images.file ?? "the images"}, in the same order`)],
+    };
+  }
+  const f = images.features + cols.features;
+  const x = new Float32Array(images.n * f);
+  for (let i = 0; i < images.n; i++) {
+    x.set(images.x.subarray(i * images.features, (i + 1) * images.features), i * f);
+    x.set(cols.x.subarray(i * cols.features, (i + 1) * cols.features), i * f + images.features);
+  }
+  const names = [...Array.from({ length: images.features }, (_, j) => `pixel ${j}`), ...(cols.featureNames ?? [])];
+  const dataset: Dataset = { ...images, features: f, x, featureNames: names };
+  return { value: { dataset, ...(r.value.schema ? { csv: r.value.schema } : {}) }, diagnostics: r.diagnostics };
 }

@@ -65,8 +65,18 @@ function checkDataSource(ck: Checker, e: Expr): DataSource | undefined {
     const images = ck.path(imagesExpr, "images");
     const labels = ck.path(labelsExpr, "labels");
     const limit = get("limit") === undefined ? 0 : ck.nonNegInt(get("limit") as Expr, "limit");
-    if (images === undefined || labels === undefined || limit === undefined) return undefined;
-    return { kind: "idx", images, labels, limit, span };
+    const sideExpr = get("side");
+    const side = sideExpr === undefined ? undefined : checkDataSource(ck, sideExpr);
+    if (sideExpr !== undefined && side !== undefined && side.kind !== "csv") {
+      ck.report("wrongType", sideExpr.span, ["side", "a `csv(…)` source", describeExpr(sideExpr)], 'e.g. `side: csv("meta.csv")`');
+      return undefined;
+    }
+    if (side?.kind === "csv" && (side.missing === "drop" || side.label !== undefined || side.text !== undefined)) {
+      ck.report("conflictingSettings", side.span, ["the side columns are read row for row beside the images"], "every column is a feature and no row may be dropped: remove `label`, `text` and `missing: drop`");
+      return undefined;
+    }
+    if (images === undefined || labels === undefined || limit === undefined || (sideExpr !== undefined && side === undefined)) return undefined;
+    return { kind: "idx", images, labels, limit, ...(side?.kind === "csv" ? { side } : {}), span };
   }
   const pathExpr = get("path");
   if (pathExpr === undefined) {
