@@ -33,6 +33,8 @@ export interface EmbeddingLayer extends LayerBase {
   readonly vocabulary: number;
   readonly dim: number;
   readonly init: InitializerKind;
+  /** Id 0 reads a vector of zeros and takes no gradient (Keras' `mask_zero`), so `lstm …, mask: true` skips the padding. */
+  readonly maskZero: boolean;
 }
 
 export const embedding = defineLayer<EmbeddingLayer>({
@@ -42,10 +44,11 @@ export const embedding = defineLayer<EmbeddingLayer>({
     arg.required(arg.int("vocabulary", "ids it knows: 0 … vocabulary − 1 (the tokenizer's `vocabulary` or more)", 2, 1 << 22), "a vocabulary size"),
     arg.required(arg.int("dim", "length of each id's vector", 1, 1 << 16), "a vector length"),
     arg.initializer("init", "initializer of the table", "uniform"),
+    arg.bool("mask_zero", "id 0 (padding) reads zeros and learns nothing, so recurrent layers with `mask: true` skip it", false),
   ],
   usage: "e.g. `embedding 64, 16` (64 ids, vectors of 16)",
-  build: (a, ctx) => ({ ...ctx.base, kind: "embedding", vocabulary: a.num("vocabulary"), dim: a.num("dim"), init: a.str("init") as InitializerKind }),
-  describe: (l) => `embedding${namedPart(l)} ${l.vocabulary}, ${l.dim}`,
+  build: (a, ctx) => ({ ...ctx.base, kind: "embedding", vocabulary: a.num("vocabulary"), dim: a.num("dim"), init: a.str("init") as InitializerKind, maskZero: a.bool("mask_zero") }),
+  describe: (l) => `embedding${namedPart(l)} ${l.vocabulary}, ${l.dim}${l.maskZero ? ", mask_zero" : ""}`,
   lower(layer, input, ctx) {
     const shape = ctx.node(input).shape;
     if (shape.length !== 2) {
@@ -53,7 +56,11 @@ export const embedding = defineLayer<EmbeddingLayer>({
       return input;
     }
     const table = ctx.param("weight", [layer.vocabulary, layer.dim], layer.init, weightName(ctx.k), { in: layer.vocabulary, out: layer.dim });
-    return ctx.add("gather", [table, input], layerOutputName(ctx.k));
+    if (!layer.maskZero) return ctx.add("gather", [table, input], layerOutputName(ctx.k));
+    const rows = ctx.add("gather", [table, input], `emb${ctx.k}`);
+    const t = shape[1] as number;
+    const real = ctx.add("nonzero", [ctx.add("reshape", [input], `ids${ctx.k}`, { to: `n,${t},1` })], `real${ctx.k}`);
+    return ctx.add("mul", [rows, real], layerOutputName(ctx.k));
   },
   diagram: { color: "#34d399", connects: "local" },
 });

@@ -186,6 +186,15 @@ export const constant: OpDef = {
 
 const same: OpDef["shape"] = (inputs) => inputs[0] ?? [];
 
+/** nonzero(x) = 1 where x ≠ 0, else 0: a mask (of padded steps), constant to differentiation. */
+export const nonzero: OpDef = {
+  name: "nonzero",
+  inPlace: true,
+  doc: "1 where x ≠ 0, else 0 (a mask; no gradient)",
+  shape: same,
+  noGradient: true,
+};
+
 /** neg(x) = −x. Adjoint: −dy. */
 export const neg: OpDef = {
   name: "neg",

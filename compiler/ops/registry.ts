@@ -27,7 +27,7 @@ import { conv2d, conv2dDb, conv2dDw, conv2dDx } from "./conv2d.js";
 import { maxpool2d, maxpool2dArgmax, maxpool2dGrad } from "./maxpool2d.js";
 import { avgpool2d, avgpool2dGrad } from "./avgpool2d.js";
 import { batchnorm, batchnormDbeta, batchnormDgamma, batchnormDx, batchnormStats } from "./batchnorm.js";
-import { add, constant, div, exp, log, mul, neg, rsqrt, sub } from "./elementwise.js";
+import { add, constant, div, exp, log, mul, neg, nonzero, rsqrt, sub } from "./elementwise.js";
 import { broadcast, mean, sum, sumTo } from "./reduce.js";
 import { concat, slice, sliceGrad, transpose } from "./layout.js";
 import { gather, scatterAdd } from "./gather.js";
@@ -79,6 +79,7 @@ const OPS: readonly OpDef[] = [
   div,
   constant,
   neg,
+  nonzero,
   exp,
   log,
   rsqrt,

@@ -149,6 +149,7 @@ const SAMPLES: readonly (readonly [string, Build])[] = [
   ["div", (b) => void b.op("div", [b.input(["n", 4]), b.op("constant", [], { value: 4 }, "c1")], {}, "v1")],
   ["constant", (b) => void b.op("constant", [], { value: 0.5 }, "c1")],
   ["neg", unary("neg")],
+  ["nonzero", unary("nonzero")],
   ["exp", unary("exp")],
   ["log", unary("log")],
   ["rsqrt", unary("rsqrt")],

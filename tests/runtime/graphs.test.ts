@@ -169,3 +169,10 @@ train {
     expect(noSide.accuracy).toBeLessThan(0.75);
   });
 });
+
+describe("an LSTM over text (names-lstm: the same names, the padding skipped)", () => {
+  it("reaches 77% test accuracy", async () => {
+    const { s } = await trained("names-lstm");
+    expect(evaluate(s.model, s.data.test!, s.task, ["accuracy"]).accuracy).toBeGreaterThanOrEqual(0.77);
+  });
+});

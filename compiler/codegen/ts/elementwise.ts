@@ -76,6 +76,7 @@ export const ELEMENTWISE: Readonly<Record<string, TsLowering>> = {
   // Fills its own one-element buffer (the binary ops paste the literal instead).
   constant: (node, ctx) => `${ctx.ref(node.id)}[0] = ${ctx.num(attrNum(node.attrs, "value"))};`,
   neg: unary((x) => `-${x}`),
+  nonzero: unary((x) => `(${x} !== 0 ? 1 : 0)`),
   exp: unary((x) => `Math.exp(${x})`),
   log: unary((x) => `Math.log(${x})`),
   rsqrt: unary((x) => `1 / Math.sqrt(${x})`),

@@ -131,6 +131,7 @@ export const TS_FALLBACK: ReadonlySet<string> = new Set([
   "div",
   "constant",
   "neg",
+  "nonzero",
   "exp",
   "log",
   "rsqrt",
