@@ -262,7 +262,6 @@ export const ALIASES: Readonly<Record<string, string>> = {
   avgpool: "avgpool2d",
   batch_norm: "batchnorm",
   batchnormalization: "batchnorm",
-  swish: "gelu",
   identity: "linear",
   logistic: "sigmoid",
   acc: "accuracy",

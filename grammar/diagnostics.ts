@@ -139,7 +139,7 @@ export const MESSAGES = {
   fileNotFound: row("NN4001", "cannot read {0}: {1}"),
   csvColumnCount: row("NN4002", "row has {0} columns, but the header has {1}"),
   csvNotNumeric: row("NN4003", "column `{0}` holds `{1}`, which is not a number"),
-  csvMissingValue: row("NN4004", "column `{0}` is empty"),
+  csvMissingValue: row("NN4004", "column `{0}` has no value here ({1})"),
   csvNoColumn: row("NN4005", "there is no column `{0}`"),
   labelOutOfRange: row("NN4006", "label {0} is outside the {1} classes of the model"),
   idxTruncated: row("NN4007", "the IDX file is truncated: {0}"),
@@ -153,6 +153,8 @@ export const MESSAGES = {
   noSplit: row("NN4015", "the data block declares no {0} split"),
   notUtf8: row("NN4016", "{0} is not UTF-8 text: {1}"),
   sideRowsMismatch: row("NN4017", "the side columns have {0} rows, but there are {1} images"),
+  unknownCategory: row("NN4018", "column `{0}` holds `{1}`, a category the training data does not have"),
+  unnormalizedFeatures: row("NN4019", "`{0}` spans {1} … {2} and is not normalized", "warning"),
 
   // ── NN5xxx runs, checkpoints, weights ──────────────────────────────────────
   diverged: row("NN5001", "training diverged: the loss became {0} at epoch {1}, batch {2}"),

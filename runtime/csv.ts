@@ -70,7 +70,8 @@ function own<T>(rec: Readonly<Record<string, T>> | undefined, key: string): T | 
   return rec !== undefined && Object.prototype.hasOwnProperty.call(rec, key) ? rec[key] : undefined;
 }
 
-const MISSING = new Set(["", "na", "nan", "null", "?"]);
+/** Cells that mean "no value", compared lower-cased: pandas' default NA strings, and `?` (UCI's). */
+const MISSING = new Set(["", "na", "n/a", "nan", "-nan", "null", "none", "<na>", "#n/a", "#n/a n/a", "#na", "-1.#ind", "-1.#qnan", "1.#ind", "1.#qnan", "?"]);
 
 /** Splits text into records of cells, honouring double quotes (`""` is a quote). */
 export function splitCsv(text: string, delimiter: string): Record_[] {
@@ -232,7 +233,7 @@ export function parseCsv(text: string, src: CsvSource, opts: CsvOptions): Result
       if (MISSING.has(t.toLowerCase())) {
         if (src.missing === "error") {
           diagnostics.push(
-            dataDiag(file, "csvMissingValue", lineSpan(r.line, cell.column, 0, r.offset), [names[k]!],
+            dataDiag(file, "csvMissingValue", lineSpan(r.line, cell.column, t.length, r.offset), [names[k]!, shownMissing(t)],
               "fill it in, or declare `missing: drop` (or `mean`, `zero`) in the csv source"),
           );
         } else if (src.missing === "drop") drop = true;
@@ -261,7 +262,7 @@ export function parseCsv(text: string, src: CsvSource, opts: CsvOptions): Result
       if (src.missing === "drop") drop = true;
       else if (src.missing === "error") {
         diagnostics.push(
-          dataDiag(file, "csvMissingValue", lineSpan(r.line, cell.column, 0, r.offset), [names[textCol]!],
+          dataDiag(file, "csvMissingValue", lineSpan(r.line, cell.column, 0, r.offset), [names[textCol]!, "an empty cell"],
             "fill it in, or declare `missing: drop` in the csv source (an empty text is otherwise all padding)"),
         );
       }
@@ -273,7 +274,7 @@ export function parseCsv(text: string, src: CsvSource, opts: CsvOptions): Result
         if (src.missing === "drop") drop = true;
         else
           diagnostics.push(
-            dataDiag(file, "csvMissingValue", lineSpan(r.line, cell.column, 0, r.offset), [names[labelCol]!],
+            dataDiag(file, "csvMissingValue", lineSpan(r.line, cell.column, t.length, r.offset), [names[labelCol]!, shownMissing(t)],
               "every row needs a label"),
           );
       } else if (opts.labels === "value" && parseNumber(t) === undefined) {
@@ -352,8 +353,8 @@ export function parseCsv(text: string, src: CsvSource, opts: CsvOptions): Result
         const j = cats.indexOf(t);
         if (j < 0 && !MISSING.has(t.toLowerCase())) {
           diagnostics.push(
-            dataDiag(file, "csvNotNumeric", lineSpan(r.line, cell.column, t.length, r.offset), [name, t],
-              `the category \`${t}\` does not occur in the training data (${cats.join(", ")})`),
+            dataDiag(file, "unknownCategory", lineSpan(r.line, cell.column, t.length, r.offset), [name, t],
+              `the training data's categories of \`${name}\` are: ${cats.join(", ")}`),
           );
         }
         if (j >= 0) x[o + j] = 1;
@@ -402,6 +403,11 @@ export function parseCsv(text: string, src: CsvSource, opts: CsvOptions): Result
     ...(texts !== undefined ? { texts } : {}),
   };
   return { value: { dataset, schema }, diagnostics };
+}
+
+/** A missing cell as a message shows it: "an empty cell" or "`NA`". */
+function shownMissing(t: string): string {
+  return t === "" ? "an empty cell" : `\`${t}\``;
 }
 
 function parseNumber(t: string): number | undefined {

@@ -5,7 +5,7 @@
  */
 import { encodeTexts, fitTokenizer } from "./text.js";
 import type { Data } from "../compiler/program.js";
-import type { Diagnostic, Result } from "../grammar/diagnostics.js";
+import { hasErrors, type Diagnostic, type Result } from "../grammar/diagnostics.js";
 import type { Span } from "../grammar/span.js";
 import { FILE_START } from "../grammar/span.js";
 import { subset, type Dataset } from "./dataset.js";
@@ -106,10 +106,11 @@ export function prepareData(
     checked.add(`${d.file ?? ""}\u0000${d.features}`);
     checkFeatures(d, shape, span, diagnostics, loaded.csv);
   }
-  if (diagnostics.length > 0) return { value: undefined, diagnostics };
+  if (hasErrors(diagnostics)) return { value: undefined, diagnostics };
 
   const classes = train.classes;
   const fitted = fixed ?? fitPreprocess(train.x, train.n, train.features, data.normalize, data.scale);
+  if (fixed === undefined && data.normalize === "none" && data.tokenize === undefined) warnUnscaled(train, data.scale, span, diagnostics);
   const preprocess: Preprocess = {
     ...fitted,
     ...(classes ? { classes } : {}),
@@ -131,8 +132,32 @@ export function prepareData(
     test: make(test),
     preprocess,
   };
-  if (diagnostics.length > 0) return { value: undefined, diagnostics };
+  if (hasErrors(diagnostics)) return { value: undefined, diagnostics };
   return { value, diagnostics };
+}
+
+/** Features this wide, left as they are, slow or stall gradient descent: say so (once, for the widest). */
+const WIDE_RANGE = 100;
+
+function warnUnscaled(d: Dataset, scale: number, span: Span, out: Diagnostic[]): void {
+  let widest = -1;
+  let range = 0;
+  let lo = 0;
+  let hi = 0;
+  for (let j = 0; j < d.features; j++) {
+    let a = Infinity;
+    let b = -Infinity;
+    for (let i = 0; i < d.n; i++) {
+      const v = d.x[i * d.features + j]! * scale;
+      if (v < a) a = v;
+      if (v > b) b = v;
+    }
+    if (b - a > range) [widest, range, lo, hi] = [j, b - a, a, b];
+  }
+  if (widest < 0 || range <= WIDE_RANGE) return;
+  const name = d.featureNames?.[widest] ?? `feature ${widest}`;
+  const fmt = (v: number): string => String(Number(v.toPrecision(4)));
+  out.push(dataDiag(d.file, "unnormalizedFeatures", d.file === undefined ? span : FILE_START, [name, fmt(lo), fmt(hi)], "add `normalize standard` to the data block (fitted on the training split, saved with the weights), or `scale`"));
 }
 
 function where(d: Dataset, i: number, span: Span): Span {
@@ -167,9 +192,19 @@ function csvFeatures(csv: CsvSchema): string {
 /** Labels → targets of the output's width, or undefined after reporting problems into `out`. */
 export function targets(d: Dataset, task: Task, outputs: number, span: Span, out: Diagnostic[]): Float32Array | undefined {
   const before = out.length;
+  // One message for all the rows with a label out of range: the first, with how many there are.
+  let first: { i: number; label: string; k: number; hint: string } | undefined;
+  const rows: number[] = [];
   const bad = (i: number, label: string, k: number, hint: string): void => {
-    if (out.length - before < 10)
-      out.push(dataDiag(d.file, "labelOutOfRange", where(d, i, span), [`${label}${recordNote(d, i)}`, k], hint));
+    first ??= { i, label, k, hint };
+    rows.push(i);
+  };
+  const flush = (): void => {
+    if (first === undefined) return;
+    const where_ = rows.slice(0, 5).map((i) => (d.origin ? `${d.originKind === "record" ? "record" : "line"} ${d.origin[i]}` : `sample ${i}`));
+    const more = rows.length > 1 ? ` (${rows.length} samples in all: ${where_.join(", ")}${rows.length > 5 ? ", …" : ""})` : "";
+    out.push(dataDiag(d.file, "labelOutOfRange", where(d, first.i, span), [`${first.label}${recordNote(d, first.i)}`, first.k], `${first.hint}${more}`));
+    first = undefined;
   };
   if (d.labelWidth === outputs && !(task.kind === "multiclass" && outputs === 1)) {
     if (task.kind === "binary")
@@ -177,18 +212,28 @@ export function targets(d: Dataset, task: Task, outputs: number, span: Span, out
         const v = d.y[i]!;
         if (v < 0 || v > 1) bad(i, String(v), 2, "binary_cross_entropy needs labels 0 or 1");
       }
+    flush();
     return out.length > before ? undefined : new Float32Array(d.y);
   }
   if (d.labelWidth === 1 && task.kind === "multiclass") {
     const k = task.classes;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < d.n; i++) {
+      lo = Math.min(lo, d.y[i]!);
+      hi = Math.max(hi, d.y[i]!);
+    }
+    // Labels 1 … k (a habit from R and MATLAB) where nnc counts 0 … k − 1.
+    const oneBased = d.classes === undefined && lo === 1 && hi === k;
     const y = new Float32Array(d.n * k);
     for (let i = 0; i < d.n; i++) {
       const c = d.y[i]!;
       if (!Number.isInteger(c) || c < 0 || c >= k) {
         const name = d.classes && Number.isInteger(c) && c >= 0 ? `\`${d.classes[c] ?? c}\`` : String(c);
-        bad(i, name, k, `labels must be class numbers 0 … ${k - 1}; give the last layer as many units as there are classes`);
+        bad(i, name, k, oneBased ? `the labels run 1 … ${k}, but classes are counted from 0: write them 0 … ${k - 1} (or as names, e.g. \`cat\`, \`dog\`)` : `labels must be class numbers 0 … ${k - 1}; give the last layer as many units as there are classes`);
       } else y[i * k + c] = 1;
     }
+    flush();
     return out.length > before ? undefined : y;
   }
   out.push(

@@ -183,6 +183,11 @@ export class Checker {
   /** A column: a name, string, or 0-based index. */
   column(e: Expr, what: string): string | number | undefined {
     if (e.kind === "number") return this.nonNegInt(e, what);
+    if (e.kind === "binary" || e.kind === "unary" || e.kind === "percent" || e.kind === "paren") {
+      // `km/h`, `price-2`: a column name with an operator in it reads as arithmetic.
+      this.report("wrongType", e.span, [what, "a column name", describeExpr(e)], "put a column name that has `/`, `-`, `%`, spaces or brackets in quotes: `\"km/h\"`");
+      return undefined;
+    }
     return this.text(e, what);
   }
 

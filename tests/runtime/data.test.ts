@@ -64,10 +64,22 @@ describe("CSV", () => {
     expect(Array.from(get("mean").value.dataset!.x)).toEqual([1, 6, 3, 4, 2, 8]);
     expect(Array.from(get("zero").value.dataset!.x)).toEqual([1, 0, 3, 4, 0, 8]);
     expect(lines(get("error").diagnostics)).toEqual([
-      "d.csv:2:3 NN4004 column `b` is empty",
-      "d.csv:4:1 NN4004 column `a` is empty",
+      "d.csv:2:3 NN4004 column `b` has no value here (an empty cell)",
+      "d.csv:4:1 NN4004 column `a` has no value here (`NA`)",
     ]);
     expect(get("error").diagnostics[0]!.hint).toMatch(/missing: drop/);
+  });
+
+  it("reads pandas' missing-value strings (n/a, None, #N/A, …) as missing, whatever their case", () => {
+    const text = "a,b,y\nn/a,1,0\nNone,2,1\n#N/A,3,0\n<NA>,4,1\n5,6,1\n";
+    expect(Array.from(parseCsv(text, csv({ missing: "zero" }), { labels: "class" }).value.dataset!.x)).toEqual([0, 1, 0, 2, 0, 3, 0, 4, 5, 6]);
+  });
+
+  it("says an unseen category is one, naming the training data's categories", () => {
+    const train = parseCsv("c,y\nred,0\nblue,1\n", csv({ categorical: ["c"] }), { labels: "class" });
+    const test = parseCsv("c,y\ngreen,0\n", csv({ categorical: ["c"] }), { labels: "class", schema: train.value.schema! });
+    expect(lines(test.diagnostics)).toEqual(["d.csv:2:1 NN4018 column `c` holds `green`, a category the training data does not have"]);
+    expect(test.diagnostics[0]!.hint).toContain("blue, red");
   });
 
   it("names the line of a wrong column count and of a non-numeric cell", () => {
