@@ -155,6 +155,7 @@ export const MESSAGES = {
   sideRowsMismatch: row("NN4017", "the side columns have {0} rows, but there are {1} images"),
   unknownCategory: row("NN4018", "column `{0}` holds `{1}`, a category the training data does not have"),
   unnormalizedFeatures: row("NN4019", "`{0}` spans {1} … {2} and is not normalized", "warning"),
+  csvNoHeader: row("NN4020", "the file's first row holds numbers, not the names of the {0} columns it needs"),
 
   // ── NN5xxx runs, checkpoints, weights ──────────────────────────────────────
   diverged: row("NN5001", "training diverged: the loss became {0} at epoch {1}, batch {2}"),

@@ -182,11 +182,23 @@ export function parseCsv(text: string, src: CsvSource, opts: CsvOptions): Result
       if (textCol === undefined) resolve(schema0.textColumn, "the text column of the training data");
     }
     if (labelCol === undefined && !opts.labelOptional) resolve(schema0.labelColumn, "the label column");
+    const absent: string[] = [];
     schema0.featureColumns.forEach((name, j) => {
       const k = noLabel ? j : find(name, schema0.featureIndices[j]!);
-      if (k === undefined) resolve(name, "a feature column of the training data");
+      if (k === undefined) absent.push(name);
       else featureCols.push(k);
     });
+    if (absent.length > 0) {
+      // One message for all the missing columns; a first row of numbers is a missing header.
+      const numbers = names.every((c) => parseNumber(c) !== undefined);
+      // Inside the message's quotes: `a`, `b`, `c`.
+      const list = absent.slice(0, 8).join("`, `") + (absent.length > 8 ? `\` … (${absent.length} in all)\`` : "");
+      diagnostics.push(
+        numbers
+          ? dataDiag(file, "csvNoHeader", lineSpan(1), [absent.length], `add the training data's header as the first line: ${schema0.featureColumns.slice(0, 8).join(",")}${schema0.featureColumns.length > 8 ? ",…" : ""}`)
+          : dataDiag(file, "csvNoColumn", lineSpan(1), [list], `the training data's feature columns; this file's columns are: ${names.slice(0, 12).join(", ")}${names.length > 12 ? ", …" : ""}`),
+      );
+    }
   } else {
     labelCol = opts.noLabel === true ? undefined : src.label === undefined ? width - 1 : resolve(src.label, "the label column");
     if (src.text !== undefined) textCol = resolve(src.text, "the text column");

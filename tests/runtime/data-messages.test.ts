@@ -50,3 +50,16 @@ describe("checker messages", () => {
     expect(ds[0]!.hint ?? "").not.toContain("gelu?");
   });
 });
+
+describe("a later file's columns", () => {
+  it("a file without its header row is one message saying so, with the header to add; missing columns are one message", async () => {
+    const { parseCsv } = await import("../../runtime/csv.js");
+    const src = { kind: "csv", path: "t.csv", header: true, label: "y", features: undefined, categorical: [], missing: "error", delimiter: ",", span: { start: 0, end: 0, line: 1, column: 1, endLine: 1, endColumn: 1 } } as const;
+    const train = parseCsv("a,b,c,y\n1,2,3,0\n4,5,6,1\n", src, { labels: "class" });
+    const noHeader = parseCsv("7,8,9\n1,2,3\n", src, { labels: "class", schema: train.value.schema!, labelOptional: true });
+    expect(noHeader.diagnostics.map((d) => [d.code, d.message])).toEqual([["NN4020", "the file's first row holds numbers, not the names of the 3 columns it needs"]]);
+    expect(noHeader.diagnostics[0]!.hint).toContain("a,b,c");
+    const renamed = parseCsv("a,x,z\n1,2,3\n", src, { labels: "class", schema: train.value.schema!, labelOptional: true });
+    expect(renamed.diagnostics.map((d) => [d.code, d.message])).toEqual([["NN4005", "there is no column `b`, `c`"]]);
+  });
+});
