@@ -21,7 +21,9 @@ import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { checkSource } from "../compiler/check.js";
-import { compileToModule } from "../compiler/load.js";
+import { compileToModule, loadModule } from "../compiler/load.js";
+import { compileProgram } from "../compiler/compile.js";
+import { ShardedStepper } from "../runtime/node/shards.js";
 import type { CompiledModel } from "../compiler/model-api.js";
 import { hasErrors } from "../grammar/diagnostics.js";
 import { loadFashion } from "./data.js";
@@ -68,7 +70,21 @@ export function compileCnn(kernels: "js" | "wasm" = "js"): { model: CompiledMode
   return { model, initial: Float32Array.from(model.params), lr: checked.value.optimizer.lr };
 }
 
-function nncTrainer(model: CompiledModel, initial: Float32Array, lr: number, name = "nnc"): CnnTrainer {
+/** The example with wasm kernels, trained as 4 shards on `workers` threads (`nnc train --workers`). */
+function shardedTrainer(workers: number, initial: Float32Array, lr: number): CnnTrainer {
+  const checked = checkSource(readFileSync(CNN_EXAMPLE, "utf8"));
+  const compiled = checked.value && compileProgram(checked.value, { target: "js", maxBatch: BATCH, kernels: "wasm" }).value;
+  if (!compiled) throw new Error(`${CNN_EXAMPLE} does not compile`);
+  const model = loadModule(compiled.code).createModel();
+  const stepper = new ShardedStepper(model, { workers, shards: 4, seed: 1, code: compiled.code });
+  let step = 0;
+  return nncTrainer(model, initial, lr, `nnc-wasm-${workers}w`, {
+    step: (x, y) => void stepper.trainStep(x, y, BATCH, lr, step++),
+    dispose: () => void stepper.close(),
+  });
+}
+
+function nncTrainer(model: CompiledModel, initial: Float32Array, lr: number, name = "nnc", sharded?: { step(x: Float32Array, y: Float32Array): void; dispose(): void }): CnnTrainer {
   const state = model.getState();
   return {
     name,
@@ -76,7 +92,8 @@ function nncTrainer(model: CompiledModel, initial: Float32Array, lr: number, nam
       model.setState({ params: initial, optimizer: new Float32Array(state.optimizer.length), step: 0, rng: 0 });
     },
     step(x, y) {
-      model.trainStep(x, y, BATCH, lr);
+      if (sharded) sharded.step(x, y);
+      else model.trainStep(x, y, BATCH, lr);
     },
     predict(x, n) {
       const out = new Float32Array(n * 10);
@@ -86,7 +103,9 @@ function nncTrainer(model: CompiledModel, initial: Float32Array, lr: number, nam
       }
       return out;
     },
-    dispose() {},
+    dispose() {
+      sharded?.dispose();
+    },
   };
 }
 
@@ -218,6 +237,10 @@ export async function measureCnn(steps: number, systems: readonly string[]): Pro
     } else if (s === "nnc-wasm") {
       t = nncTrainer(compileCnn("wasm").model, initial, lr, "nnc-wasm");
       note = "generated JS + wasm SIMD kernels (convolutions, dense layers, optimizer)";
+    } else if (s === "nnc-wasm-1w" || s === "nnc-wasm-2w") {
+      const workers = s === "nnc-wasm-1w" ? 1 : 2;
+      t = shardedTrainer(workers, initial, lr);
+      note = `wasm kernels, each batch as 4 shards summed in order, on ${workers} thread${workers > 1 ? "s" : ""} (--workers ${workers})`;
     } else if (s === "tfjs-cpu" || s === "tfjs-wasm") {
       note = `TF.js 4.22 ${await useBackend(s === "tfjs-cpu" ? "cpu" : "wasm")}`;
       t = tfjsTrainer(s, model, initial, lr);

@@ -69,8 +69,8 @@ interface SystemDef {
   readonly maxSteps?: (w: "W1" | "W2", setup: TrainSetup) => number;
 }
 
-/** nnc compiled in-process, with one kind of kernels. */
-function nncSystem(id: string, label: string, kernels: "js" | "wasm", note: string): SystemDef {
+/** nnc compiled in-process, with one kind of kernels (and `workers`: sharded, `nnc train --workers`). */
+function nncSystem(id: string, label: string, kernels: "js" | "wasm", note: string, workers?: number): SystemDef {
   return {
     id,
     label,
@@ -80,13 +80,16 @@ function nncSystem(id: string, label: string, kernels: "js" | "wasm", note: stri
       if (s) throw new Error(s);
       return note;
     },
-    create: (setup, w) => nncTrainer(setup, w, kernels),
+    // Sharded rows only for W1: W2 trains one sample per step, which cannot be split.
+    create: (setup, w) => (workers !== undefined && w === "W2" ? undefined : nncTrainer(setup, w, kernels, workers)),
   };
 }
 
 const systems: SystemDef[] = [
   nncSystem("nnc", "nnc (generated TypeScript)", "js", "compiled in-process from a .nn source"),
   nncSystem("nnc-wasm", "nnc (TypeScript + generated wasm SIMD kernels)", "wasm", "compiled in-process with kernels: wasm"),
+  nncSystem("nnc-wasm-1w", "nnc wasm, 4 shards on 1 thread (--workers 1)", "wasm", "each batch as 4 shards summed in order, in-process", 1),
+  nncSystem("nnc-wasm-2w", "nnc wasm, 4 shards on 2 threads (--workers 2)", "wasm", "each batch as 4 shards on the main thread and a worker thread", 2),
   { id: "probe-tiled", label: "specialized JS, register-tiled (probe)", opts: ["sgd", "adam"], create: (s) => probeTrainer(s, [4, 3], "probe-tiled", s.batch === 1 ? 2 : 8) },
   {
     id: "probe-sparse",
@@ -272,7 +275,7 @@ async function main(): Promise<void> {
   let cnnNote: string | undefined;
   if (only.has("CNN")) {
     // TF.js cpu needs minutes for a few conv steps: only with --cnn-cpu.
-    const ids = ["nnc", "nnc-wasm", "tfjs-wasm", ...(flag("cnn-cpu") ? ["tfjs-cpu"] : [])].filter(wanted);
+    const ids = ["nnc", "nnc-wasm", "nnc-wasm-1w", "nnc-wasm-2w", "tfjs-wasm", ...(flag("cnn-cpu") ? ["tfjs-cpu"] : [])].filter(wanted);
     try {
       // Loaded on demand: cnn.ts imports the compiler statically.
       const { measureCnn } = await import("./cnn.js");

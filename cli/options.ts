@@ -12,6 +12,9 @@ export function kernelsOption(value: string | undefined, command: string): "js" 
 
 export const KERNELS_HELP = "matrix products in wasm (WebAssembly SIMD, the default where it runs) or js";
 
+export const WORKERS_HELP = "threads that train (data parallel; the weights are bit-identical for any count). Given alone: --shards 4";
+export const SHARDS_HELP = "fixed shards per batch whose gradients are summed in order (default 4 with --workers; at most 64)";
+
 /** Parses a non-negative integer option, or throws a CliError naming it. */
 export function intOption(value: string | undefined, name: string, min = 0): number | undefined {
   if (value === undefined) return undefined;

@@ -115,6 +115,21 @@ export interface CompiledModel {
    */
   trainStep(x: Inputs, y: Floats, n: number, lr: number): number;
 
+  /**
+   * The optimizer step alone (clipping, weight decay, update) from whatever `grads` holds: with
+   * a gradient summed from shards (`runtime/node/shards.ts`), `lossAndGrad` per shard, the
+   * weighted sum into `grads`, then this. Every module nnc generates has it; optional here so a
+   * hand-written model can leave it out (it then trains only through `trainStep`).
+   */
+  applyGradient?(lr: number): void;
+
+  /**
+   * Sets the state of the generator that draws dropout masks (`getState().rng`) without
+   * copying anything: the sharded trainer seeds each shard's masks from (step, shard). A no-op
+   * without dropout. Optional, as `applyGradient`.
+   */
+  seedDropout?(state: number): void;
+
   /** View of the last forward pass's output, n × outputSize of that call. */
   output(): Floats;
 

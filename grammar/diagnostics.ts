@@ -170,6 +170,7 @@ export const MESSAGES = {
   lowSpace: row("NN5010", "{0} has {1} free, and this run writes about {2} there", "warning"),
   interrupted: row("NN5011", "interrupted by {0} {1}; the run so far is saved in {2}", "warning"),
   stoppedUnsaved: row("NN5012", "stopped at once by a second {0}: {1}", "warning"),
+  workerLost: row("NN5013", "a training thread stopped in epoch {0}, batch {1}: {2}"),
 } as const satisfies Record<string, MessageRow>;
 
 export type MessageName = keyof typeof MESSAGES;

@@ -1,6 +1,6 @@
 /**
  * The training loop: seeded per-epoch shuffling, mini-batches through the generated
- * `trainStep` (the last partial batch included), the learning-rate plan, validation, early
+ * `trainStep` or a `BatchStepper` (the last partial batch included), the learning-rate plan, validation, early
  * stopping with best weights (kept whenever `early_stop` monitors a metric, restored when the
  * run ends, stopped early or not), and a divergence guard. Browser-safe and synchronous;
  * drive it epoch by epoch (`runEpoch`) or batch by batch (`beginEpoch` / `step` / `endEpoch`)
@@ -97,6 +97,17 @@ export interface TrainerState {
   readonly plateau?: PlateauState;
 }
 
+/**
+ * What trains one batch instead of the model's own `trainStep`: sharded data parallelism
+ * (`runtime/node/shards.ts`). `step` counts batches from the start of the run
+ * (epoch × batches + batch), so a resumed run draws the same dropout masks.
+ */
+export interface BatchStepper {
+  trainStep(x: Floats, y: Floats, n: number, lr: number, step: number): number;
+  /** The predictions of the last `trainStep`'s batch, n × outputSize. */
+  output(): Floats;
+}
+
 export interface BatchInfo {
   /** 1-based epoch and batch. */
   readonly epoch: number;
@@ -113,6 +124,8 @@ export class Trainer {
   best: BestWeights | undefined;
   wait = 0;
   stopped = false;
+  /** Trains each batch instead of `model.trainStep` when set (`--workers`). */
+  stepper: BatchStepper | undefined;
   /** Set when a loss was NaN or infinite; the run cannot continue. */
   diverged: Diagnostic | undefined;
   /** Why the run ended early, for the summary line. */
@@ -271,14 +284,15 @@ export class Trainer {
     gather(train, this.order, start, n, this.xb, this.yb, meta.inputSize, meta.outputSize);
     const lr = learningRate(this.plan, this.epoch, this.batchIndex, this.plateau);
     this.lastLr = lr;
-    const loss = this.model.trainStep(this.xb, this.yb, n, lr);
+    const stepper = this.stepper;
+    const loss = stepper ? stepper.trainStep(this.xb, this.yb, n, lr, this.epoch * this.batches + this.batchIndex) : this.model.trainStep(this.xb, this.yb, n, lr);
     this.batchIndex++;
     this.lastN = n;
     if (!Number.isFinite(loss)) {
       this.diverge(loss);
       return undefined;
     }
-    this.acc.add(this.model.output(), this.yb, n, loss);
+    this.acc.add(stepper ? stepper.output() : this.model.output(), this.yb, n, loss);
     return { epoch: this.epoch + 1, batch: this.batchIndex, batches: this.batches, samples: start + n, loss, lr };
   }
 

@@ -10,6 +10,7 @@ import type { CompiledModel, GeneratedModule } from "../../compiler/model-api.js
 import type { Program } from "../../compiler/program.js";
 import type { DenseInit } from "../data.js";
 import type { OptKind, Trainer, TrainSetup } from "../harness.js";
+import { ShardedStepper } from "../../runtime/node/shards.js";
 
 interface Diag {
   readonly code: string;
@@ -111,15 +112,36 @@ export function loadWeights(model: CompiledModel, init: readonly DenseInit[]): v
   });
 }
 
-/** `kernels`: "js" for all-TypeScript code, "wasm" for the generated WebAssembly SIMD matrix kernels. */
-export async function nncTrainer(setup: TrainSetup, _w: "W1" | "W2", kernels: "js" | "wasm" = "js"): Promise<Trainer> {
+/**
+ * A module and its JavaScript, for sharded training (`--workers`): the worker threads load the
+ * same text. Compiled through `compileProgram` directly (the bench's loader hands back modules only).
+ */
+async function moduleWithCode(c: Compiler, source: string, kernels: "js" | "wasm"): Promise<{ module: GeneratedModule; code: string }> {
+  const { compileProgram } = (await import(new URL("../../compiler/compile.js", import.meta.url).href)) as typeof import("../../compiler/compile.js");
+  const { loadModule } = (await import(new URL("../../compiler/load.js", import.meta.url).href)) as typeof import("../../compiler/load.js");
+  const checked = c.checkSource(source);
+  if (!checked.value) throw new Error(`nnc check failed: ${errors(checked.diagnostics)}`);
+  const r = compileProgram(checked.value, { target: "js", kernels });
+  if (!r.value) throw new Error(`nnc compile failed: ${errors(r.diagnostics)}`);
+  return { module: loadModule(r.value.code), code: r.value.code };
+}
+
+/**
+ * `kernels`: "js" for all-TypeScript code, "wasm" for the generated WebAssembly SIMD matrix kernels.
+ * `workers`: train each batch as 4 fixed shards on that many threads (`runtime/node/shards.ts`,
+ * `nnc train --workers`), instead of `trainStep`.
+ */
+export async function nncTrainer(setup: TrainSetup, _w: "W1" | "W2", kernels: "js" | "wasm" = "js", workers?: number): Promise<Trainer> {
   const c = await loadCompiler();
   if (typeof c === "string") throw new Error(c);
   const f = setup.sizes[0]!, k = setup.sizes[setup.sizes.length - 1]!, B = setup.batch;
-  const modules: Record<OptKind, GeneratedModule> = {
-    sgd: compileSource(c, mlpSource(setup, "sgd"), { kernels }),
-    adam: compileSource(c, mlpSource(setup, "adam"), { kernels }),
-  };
+  const sharded = workers !== undefined ? { sgd: await moduleWithCode(c, mlpSource(setup, "sgd"), kernels), adam: await moduleWithCode(c, mlpSource(setup, "adam"), kernels) } : undefined;
+  const modules: Record<OptKind, GeneratedModule> = sharded
+    ? { sgd: sharded.sgd.module, adam: sharded.adam.module }
+    : {
+        sgd: compileSource(c, mlpSource(setup, "sgd"), { kernels }),
+        adam: compileSource(c, mlpSource(setup, "adam"), { kernels }),
+      };
   const xs: Float32Array[] = [], ys: Float32Array[] = [];
   for (let b = 0; b < setup.steps; b++) {
     xs.push(setup.x.subarray(b * B * f, (b + 1) * B * f));
@@ -131,16 +153,22 @@ export async function nncTrainer(setup: TrainSetup, _w: "W1" | "W2", kernels: "j
   const models: Record<OptKind, CompiledModel> = { sgd: modules.sgd.createModel(), adam: modules.adam.createModel() };
   let model: CompiledModel = models.sgd;
   let lr = setup.lr.sgd;
+  const steppers = sharded && workers !== undefined
+    ? { sgd: new ShardedStepper(models.sgd, { workers, shards: 4, seed: 1, code: sharded.sgd.code }), adam: new ShardedStepper(models.adam, { workers, shards: 4, seed: 1, code: sharded.adam.code }) }
+    : undefined;
+  let stepper = steppers?.sgd;
   return {
-    name: kernels === "wasm" ? "nnc-wasm" : "nnc",
+    name: `${kernels === "wasm" ? "nnc-wasm" : "nnc"}${workers !== undefined ? `-${workers}w` : ""}`,
     reset(opt: OptKind) {
       model = models[opt];
+      stepper = steppers?.[opt];
       model.init(1); // zeroes the optimizer state and the step count too
       loadWeights(model, setup.init);
       lr = setup.lr[opt];
     },
     step(b: number) {
-      model.trainStep(xs[b]!, ys[b]!, B, lr);
+      if (stepper) stepper.trainStep(xs[b]!, ys[b]!, B, lr, b);
+      else model.trainStep(xs[b]!, ys[b]!, B, lr);
     },
     sync() {},
     predict(x: Float32Array, n: number) {
@@ -154,6 +182,8 @@ export async function nncTrainer(setup: TrainSetup, _w: "W1" | "W2", kernels: "j
     infer(x: Float32Array) {
       model.forward(x, 1);
     },
-    dispose() {},
+    dispose() {
+      if (steppers) void Promise.all([steppers.sgd.close(), steppers.adam.close()]);
+    },
   };
 }

@@ -15,8 +15,9 @@ import { renderReport } from "../../runtime/report.js";
 import { evaluate, fmt, type FinalWeights } from "../../runtime/train.js";
 import { encodeWeights } from "../../runtime/weights.js";
 import { failOnErrors, formatConfusion, openSession, renderRun } from "../session.js";
-import { intOption, KERNELS_HELP, kernelsOption } from "../options.js";
+import { intOption, KERNELS_HELP, kernelsOption, SHARDS_HELP, WORKERS_HELP } from "../options.js";
 import { compileModel } from "../../runtime/node/model.js";
+import { DEFAULT_SHARDS, moduleCode, ShardedStepper, WorkerLost } from "../../runtime/node/shards.js";
 import { CheckpointWriter, readCheckpoint } from "../../runtime/node/checkpoint.js";
 import { exitCodeOf, Interrupts, shellLine } from "../../runtime/node/interrupt.js";
 import { RunOutput, type SpaceNeeds } from "../../runtime/node/output.js";
@@ -32,6 +33,8 @@ interface TrainOptions {
   quiet?: boolean;
   json?: boolean;
   kernels?: string;
+  workers?: string;
+  shards?: string;
 }
 
 export const CHECKPOINT_FILE = "checkpoint.nnck";
@@ -57,6 +60,8 @@ export function registerTrain(program: Command): void {
     .option("--quiet", "print only the final result")
     .option("--json", "print one JSON object per epoch (for scripts)")
     .option("--kernels <kind>", KERNELS_HELP)
+    .option("--workers <n>", WORKERS_HELP)
+    .option("--shards <n>", SHARDS_HELP)
     .action(async (file: string, opts: TrainOptions) => {
       await train(file, opts);
     });
@@ -68,7 +73,11 @@ async function train(file: string, opts: TrainOptions): Promise<void> {
   const { program, source } = loaded;
   const epochs = intOption(opts.epochs, "--epochs", 1);
   const seed = intOption(opts.seed, "--seed", 0);
-  const compiled = compileModel(program, "float32", kernelsOption(opts.kernels, "train"));
+  const workers = intOption(opts.workers, "--workers", 1);
+  const shards = intOption(opts.shards, "--shards", 1);
+  if (workers !== undefined && workers > 64) throw new CliError(`nnc train: --workers must be at most 64, but is \`${workers}\``, 2);
+  const kernels = kernelsOption(opts.kernels, "train");
+  const compiled = compileModel(program, "float32", kernels);
   failOnErrors(compiled.diagnostics, file, source, format);
   const out = opts.out ?? defaultOut(file);
   const again = (...extra: string[]): string =>
@@ -77,13 +86,18 @@ async function train(file: string, opts: TrainOptions): Promise<void> {
       ...(epochs !== undefined ? ["--epochs", String(epochs)] : []),
       ...(seed !== undefined ? ["--seed", String(seed)] : []),
       ...(opts.kernels !== undefined ? ["--kernels", opts.kernels] : []),
+      ...(workers !== undefined ? ["--workers", String(workers)] : []),
+      ...(shards !== undefined ? ["--shards", String(shards)] : []),
     ]);
+  // Sharded data parallelism when asked for (`runtime/node/shards.ts`); the worker threads load
+  // the same generated JavaScript as the main thread's model.
+  const sharding = workers !== undefined || shards !== undefined ? { workers: workers ?? 1, shards: shards ?? DEFAULT_SHARDS, code: (workers ?? 1) > 1 ? moduleCode(program, "float32", kernels) : undefined } : undefined;
   // Before any data is read: the folder exists, is this run's alone, and can hold a checkpoint.
   const opened = RunOutput.open(out, RUN_FILES, spaceNeeds(program, compiled.value!, epochs), shellLine(["nnc", ...process.argv.slice(2)]));
   failOnErrors(opened.diagnostics, file, source, format);
   const output = opened.value!;
   try {
-    await trainInto(output, { file, source, program, model: compiled.value!, format, opts, again, ...(epochs !== undefined ? { epochs } : {}), ...(seed !== undefined ? { seed } : {}) });
+    await trainInto(output, { file, source, program, model: compiled.value!, format, opts, again, ...(epochs !== undefined ? { epochs } : {}), ...(seed !== undefined ? { seed } : {}), ...(sharding ? { sharding } : {}) });
   } finally {
     output.release();
   }
@@ -100,6 +114,8 @@ interface Run {
   readonly seed?: number;
   /** This command line again, with `extra` (e.g. --resume). */
   readonly again: (...extra: string[]) => string;
+  /** `--workers`/`--shards`: each batch as fixed shards, summed in order (`runtime/node/shards.ts`). */
+  readonly sharding?: { readonly workers: number; readonly shards: number; readonly code: string | undefined };
 }
 
 async function trainInto(output: RunOutput, run: Run): Promise<void> {
@@ -174,6 +190,10 @@ async function trainInto(output: RunOutput, run: Run): Promise<void> {
   const every = program.train.checkpointEvery;
   let lastCheckpoint = trainer.epoch;
   let interrupted: string | undefined;
+  const sharding = run.sharding;
+  const stepper = sharding ? new ShardedStepper(model, { workers: sharding.workers, shards: sharding.shards, seed: trainer.config.seed, ...(sharding.code !== undefined ? { code: sharding.code } : {}) }) : undefined;
+  trainer.stepper = stepper;
+  let lost: WorkerLost | undefined;
   stop.install();
   try {
     while (!trainer.done) {
@@ -210,9 +230,19 @@ async function trainInto(output: RunOutput, run: Run): Promise<void> {
       }
       if (interrupted !== undefined) break;
     }
+  } catch (e) {
+    if (!(e instanceof WorkerLost)) throw e;
+    lost = e;
   } finally {
     stop.uninstall();
     progress.restoreTerminal();
+    trainer.stepper = undefined;
+    await stepper?.close();
+  }
+  if (lost) {
+    // The failed batch changed nothing (the update comes after every shard), and nothing is written now.
+    const hint = saved ? `${saved} is kept in ${ckptPath}; resume with: ${run.again("--resume")}` : `no checkpoint was written yet; start again with: ${run.again()}`;
+    throw new CliError(renderRun([{ ...diag("workerLost", FILE_START, [trainer.epoch + 1, trainer.batchesDone + 1, lost.message], { hint }), file: out }], file, source, format));
   }
   if (interrupted !== undefined && stop.requested) {
     const sig = stop.requested;

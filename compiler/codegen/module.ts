@@ -14,6 +14,8 @@
  *   lossOf(y, n)            the loss node
  *   backward(x, y, n)       backward nodes, writing parameter gradients into `grads`
  *   update(lr)              the optimizer, one fused pass over the flat parameter array
+ *                           (`trainStep` ends with it; `applyGradient` is it alone, for a
+ *                           gradient summed from shards: `runtime/node/shards.ts`)
  *   init(seed)              seeded initializers
  */
 import type { Graph, IrNode } from "../ir.js";
@@ -389,6 +391,12 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
     `backward(x, y, n);`,
     `update(lr);`,
     `return value;`,
+    `},`,
+    `applyGradient(lr${T(": number")})${T(": void")} {`,
+    `update(lr);`,
+    `},`,
+    `seedDropout(${hasDropout ? "state" : "_state"}${T(": number")})${T(": void")} {`,
+    ...(hasDropout ? [`rngState[0] = state >>> 0;`] : []),
     `},`,
     `output()${T(`: ${F}`)} {`,
     `return outputView(lastN);`,

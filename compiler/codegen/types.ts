@@ -45,6 +45,8 @@ export interface CompiledModel {
   loss(x: Floats, y: Floats, n: number): number;
   lossAndGrad(x: Floats, y: Floats, n: number): number;
   trainStep(x: Floats, y: Floats, n: number, lr: number): number;
+  applyGradient(lr: number): void;
+  seedDropout(state: number): void;
   output(): Floats;
   getState(): ModelState;
   setState(state: ModelState): void;

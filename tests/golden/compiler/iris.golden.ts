@@ -43,6 +43,8 @@ export interface CompiledModel {
   loss(x: Floats, y: Floats, n: number): number;
   lossAndGrad(x: Floats, y: Floats, n: number): number;
   trainStep(x: Floats, y: Floats, n: number, lr: number): number;
+  applyGradient(lr: number): void;
+  seedDropout(state: number): void;
   output(): Floats;
   getState(): ModelState;
   setState(state: ModelState): void;
@@ -700,6 +702,11 @@ export function createModel(): CompiledModel {
       backward(x, y, n);
       update(lr);
       return value;
+    },
+    applyGradient(lr: number): void {
+      update(lr);
+    },
+    seedDropout(_state: number): void {
     },
     output(): Float32Array {
       return outputView(lastN);
