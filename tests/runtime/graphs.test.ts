@@ -4,17 +4,9 @@
  * would), and must give the same predictions.
  */
 import { describe, expect, it } from "vitest";
-import { compileModel } from "../../runtime/node/model.js";
 import { evaluate } from "../../runtime/train.js";
 import type { Split } from "../../runtime/prepare.js";
-import type { Program } from "../../compiler/program.js";
-import { example, programOf, session } from "./helpers.js";
-
-function model(p: Program) {
-  const m = compileModel(p);
-  if (!m.value) throw new Error(m.diagnostics.map((d) => d.message).join("\n"));
-  return m.value;
-}
+import { example, model, programOf, session } from "./helpers.js";
 
 async function trained(name: string) {
   const p = programOf(example(name));

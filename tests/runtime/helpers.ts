@@ -7,6 +7,7 @@ import type { Program } from "../../compiler/program.js";
 import { checkSource } from "../../compiler/check.js";
 import { FileReader } from "../../runtime/node/files.js";
 import { createSession, type RunOverrides, type Session } from "../../runtime/session.js";
+import { compileModel } from "../../runtime/node/model.js";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -30,4 +31,11 @@ export async function session(
   const r = await createSession(program, model, new FileReader(baseDir), overrides);
   if (!r.value) throw new Error(r.diagnostics.map((d) => `${d.file ?? ""}:${d.span.line} ${d.code} ${d.message}`).join("\n"));
   return r.value;
+}
+
+/** The compiled model of a checked program (float32, the default kernels); throws on errors. */
+export function model(p: Program): CompiledModel {
+  const m = compileModel(p);
+  if (!m.value) throw new Error(m.diagnostics.map((d) => d.message).join("\n"));
+  return m.value;
 }
