@@ -391,8 +391,8 @@ export class GraphReader {
         const v = this.resolve(r.name, f, siblings);
         if (v !== undefined) named.push(v);
       }
-      const given = st.sources.length > 0 || named.length >= 2 ? this.sources(st, siblings, f, st.sources.length > 0 ? prev : undefined) : this.sources(st, siblings, f, prev);
-      inputs = [...given, ...named];
+      // `a, b -> add …` takes its sources; `add a, b` only the values named; `add skip` also the value before it.
+      inputs = [...this.sources(st, siblings, f, named.length >= 2 ? undefined : prev), ...named];
       if (refs.length !== named.length) broken = true;
       else if (inputs.length < 2) {
         this.ck.report("mergeNeedsValues", st.keyword.span, [def.word, inputs.length === 1 ? "one" : "none"], `name the other value: \`${def.word} skip\` (the value before it and \`skip\`) or \`${def.word} a, b\``);

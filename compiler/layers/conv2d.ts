@@ -8,11 +8,10 @@
  * IR's. Cross-correlation, as every framework computes it.
  */
 import type { Activation, InitializerKind, LayerBase, Padding } from "../program.js";
-import { activationDef, isElementwiseActivation } from "../ops/registry.js";
 import { geometryAttrs } from "../ops/conv_geometry.js";
 import { biasName, layerOutputName, preActivationName, weightName } from "../codegen/names.js";
 import { activationArg, arg, biasArg, biasInitArg, describeActivation, initArg, namedPart, paddingArg, weighted } from "./common.js";
-import { imageInput, pair, strideArg, windowGeometry } from "./image.js";
+import { convActivation, imageInput, pair, strideArg, windowGeometry } from "./image.js";
 import { defineLayer } from "./types.js";
 
 export interface Conv2dLayer extends LayerBase {
@@ -60,16 +59,9 @@ export const conv2d = defineLayer<Conv2dLayer>({
     if (layer.useBias) inputs.push(ctx.param("bias", [f], layer.biasInit, biasName(k), fan));
 
     // Fold the activation into the epilogue when its derivative needs only the output.
-    const a = layer.activation;
-    const fold = isElementwiseActivation(a.kind) && activationDef(a.kind).uses === "out";
-    const convAttrs: Record<string, number | string | boolean> = { ...attrs, f, bias: layer.useBias };
-    if (fold) {
-      convAttrs["act"] = a.kind;
-      if (a.kind === "leaky_relu" || a.kind === "elu") convAttrs["alpha"] = a.alpha;
-    }
-    const separate = !fold && a.kind !== "linear";
-    const z = ctx.add("conv2d", inputs, separate ? preActivationName(k) : layerOutputName(k), convAttrs);
-    return separate ? ctx.activate(a, z) : z;
+    const act = convActivation(layer.activation);
+    const z = ctx.add("conv2d", inputs, act.separate ? preActivationName(k) : layerOutputName(k), { ...attrs, f, bias: layer.useBias, ...act.attrs });
+    return act.separate ? ctx.activate(layer.activation, z) : z;
   },
   diagram: { color: "#a78bfa", connects: "local" },
 });

@@ -6,7 +6,8 @@
  * (`same`: out = ⌈in / stride⌉, the smaller half of the padding on top/left).
  */
 import { showShape, type IrShape } from "../ir.js";
-import type { Padding } from "../program.js";
+import type { Activation, Padding } from "../program.js";
+import { activationDef, isElementwiseActivation } from "../ops/registry.js";
 import { geometry, type Geometry } from "../ops/conv_geometry.js";
 import type { LowerContext } from "./types.js";
 import { arg } from "./common.js";
@@ -42,6 +43,17 @@ export function windowGeometry(what: string, image: readonly [number, number, nu
     ctx.report("strideMismatch", [pair(stride), `${pair([h, w])} with ${what} ${pair(window)}`], `use \`padding: same\`, or a stride that divides (input − ${what}) on both axes`);
   }
   return geometry(image, window, stride, padding);
+}
+
+/**
+ * A convolution's activation: folded into the `conv2d` op's epilogue (its `act`, `alpha`
+ * attributes) when its derivative needs only the output; otherwise `separate`, an op of its own
+ * after the convolution (none for `linear`).
+ */
+export function convActivation(a: Activation): { readonly attrs: Readonly<Record<string, string | number>>; readonly separate: boolean } {
+  const fold = isElementwiseActivation(a.kind) && activationDef(a.kind).uses === "out";
+  if (!fold) return { attrs: {}, separate: a.kind !== "linear" };
+  return { attrs: a.kind === "leaky_relu" || a.kind === "elu" ? { act: a.kind, alpha: a.alpha } : { act: a.kind }, separate: false };
 }
 
 /** `stride` of a convolution (default 1). */

@@ -21,6 +21,7 @@ import { showShape } from "../ir.js";
 import type { InitializerKind, LayerBase } from "../program.js";
 import { layerOutputName } from "../codegen/names.js";
 import { arg, namedPart } from "./common.js";
+import { sequenceInput } from "./sequence.js";
 import { defineLayer, type LowerContext } from "./types.js";
 
 export interface RecurrentLayer extends LayerBase {
@@ -68,14 +69,11 @@ function recurrent(word: "lstm" | "gru", gates: number, doc: string) {
     }),
     describe: (l) => `${word}${namedPart(l)} ${l.units}${l.returnSequences ? ", return_sequences" : ""}${l.bidirectional ? ", bidirectional" : ""}${l.mask ? ", mask" : ""}`,
     lower(layer, input, ctx) {
-      const shape = ctx.node(input).shape;
-      if (shape.length !== 3) {
-        ctx.report("layerNeedsSequenceInput", [word, showShape(shape.slice(1))], "put it after an `embedding` (ids [T] → [T, D]), or give the model an input [steps, features]");
-        return input;
-      }
-      const [t, d] = [shape[1] as number, shape[2] as number];
+      const seq = sequenceInput(word, input, ctx);
+      if (seq === undefined) return input;
+      const [t, d] = seq;
       if (t > MAX_STEPS) {
-        ctx.report("layerNeedsSequenceInput", [word, `${showShape(shape.slice(1))} (at most ${MAX_STEPS} steps are unrolled)`], "use shorter sequences (`tokenize …, length:`), or `conv1d` and pooling first");
+        ctx.report("layerNeedsSequenceInput", [word, `${showShape([t, d])} (at most ${MAX_STEPS} steps are unrolled)`], "use shorter sequences (`tokenize …, length:`), or `conv1d` and pooling first");
         return input;
       }
       const h = layer.units;

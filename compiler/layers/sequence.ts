@@ -12,14 +12,13 @@
 import { shapeSize, showShape } from "../ir.js";
 import type { Activation, InitializerKind, LayerBase, Padding } from "../program.js";
 import { geometryAttrs } from "../ops/conv_geometry.js";
-import { activationDef, isElementwiseActivation } from "../ops/registry.js";
 import { argmaxName, biasName, layerOutputName, preActivationName, weightName } from "../codegen/names.js";
 import { activationArg, arg, biasArg, biasInitArg, describeActivation, initArg, namedPart, paddingArg, weighted } from "./common.js";
-import { windowGeometry } from "./image.js";
+import { convActivation, windowGeometry } from "./image.js";
 import { defineLayer, type LowerContext } from "./types.js";
 
 /** [T, D] of a batched sequence value, or undefined after reporting what it got. */
-function sequenceInput(word: string, input: number, ctx: LowerContext): [number, number] | undefined {
+export function sequenceInput(word: string, input: number, ctx: LowerContext): [number, number] | undefined {
   const shape = ctx.node(input).shape;
   if (shape.length !== 3) {
     ctx.report("layerNeedsSequenceInput", [word, showShape(shape.slice(1))], "put it after an `embedding` (ids [T] → [T, D]), or give the model an input [steps, features]");
@@ -105,17 +104,10 @@ export const conv1d = defineLayer<Conv1dLayer>({
     const fan = { in: layer.kernel * d, out: f * layer.kernel };
     const inputs = [image, ctx.param("weight", [f, layer.kernel, 1, d], layer.init, weightName(k), fan)];
     if (layer.useBias) inputs.push(ctx.param("bias", [f], layer.biasInit, biasName(k), fan));
-    const a = layer.activation;
-    const fold = isElementwiseActivation(a.kind) && activationDef(a.kind).uses === "out";
-    const convAttrs: Record<string, number | string | boolean> = { ...geometryAttrs(geo), f, bias: layer.useBias };
-    if (fold) {
-      convAttrs["act"] = a.kind;
-      if (a.kind === "leaky_relu" || a.kind === "elu") convAttrs["alpha"] = a.alpha;
-    }
-    const separate = !fold && a.kind !== "linear";
-    const z = ctx.add("conv2d", inputs, `conv${k}`, convAttrs);
-    const out = ctx.add("reshape", [z], separate ? preActivationName(k) : layerOutputName(k), { to: `n,${geo.oh},${f}` });
-    return separate ? ctx.activate(a, out) : out;
+    const act = convActivation(layer.activation);
+    const z = ctx.add("conv2d", inputs, `conv${k}`, { ...geometryAttrs(geo), f, bias: layer.useBias, ...act.attrs });
+    const out = ctx.add("reshape", [z], act.separate ? preActivationName(k) : layerOutputName(k), { to: `n,${geo.oh},${f}` });
+    return act.separate ? ctx.activate(layer.activation, out) : out;
   },
   diagram: { color: "#a78bfa", connects: "local" },
 });
