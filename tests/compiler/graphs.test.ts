@@ -107,6 +107,19 @@ describe("graphs through the compiler", () => {
     ]);
   });
 
+  it("concat puts its values in the order named, along the last axis; add sums them", () => {
+    const run = (body: string, inputs: Record<string, Float32Array>) => {
+      const p = program(`model M {\n  a = input 2\n  b = input 3\n${body}\n}\nloss mse\n`);
+      return Array.from(compileToModule(p, { maxBatch: 2, dtype: "float32", kernels: "wasm" }).value!.createModel().predict(inputs, 2));
+    };
+    const a = new Float32Array([1, 2, 3, 4]);
+    const b = new Float32Array([10, 20, 30, 40, 50, 60]);
+    expect(run("  concat b, a", { a, b })).toEqual([10, 20, 30, 1, 2, 40, 50, 60, 3, 4]);
+    expect(run("  concat a, b", { a, b })).toEqual([1, 2, 10, 20, 30, 3, 4, 40, 50, 60]);
+    const c = new Float32Array([0.5, 0.25, 1, 2, 4, 8]);
+    expect(run("  b -> add b", { a, b: c })).toEqual([1, 0.5, 2, 4, 8, 16]);
+  });
+
   it("gives a two-input module meta.inputs and takes its inputs by name", () => {
     const p = program(TWO_INPUTS);
     const built = compileToModule(p, { maxBatch: 4, dtype: "float32", kernels: "wasm" });
