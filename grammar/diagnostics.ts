@@ -134,6 +134,8 @@ export const MESSAGES = {
   optimizerNotInWasm: row("NN3016", "`{0}` has no wasm kernel: its update runs in TypeScript", "info"),
   mergeShapeMismatch: row("NN3017", "`{0}` cannot merge {1}"),
   layerNeedsSequenceInput: row("NN3018", "`{0}` needs a sequence input [steps, features], but gets shape {1}"),
+  headsDoNotDivide: row("NN3019", "`{0}`: {1} heads do not divide the {2} features of each step"),
+  maskNeedsEmbedding: row("NN3020", "`{0}` with `mask: true` needs an `embedding` before it, whose id 0 marks the padding"),
 
   // ── NN4xxx data ────────────────────────────────────────────────────────────
   fileNotFound: row("NN4001", "cannot read {0}: {1}"),

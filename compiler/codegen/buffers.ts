@@ -94,8 +94,16 @@ export function storagePlan(graph: Graph, maxBatch: number, dtype: "float32" | "
     paramOffsets.set(p.node, paramCount);
     paramCount += shapeSize(nodeOf(graph, p.node).shape);
   }
+  // A parameter's gradient is written into its view of `grads`. When the gradient is a reshape
+  // (a parameter used under another shape, as `stepwise` uses a dense weight as filters), the
+  // node it reshapes is the one that writes there, and the reshape stays an alias of it.
   const gradOf = new Map<number, number>();
-  for (const [p, d] of graph.grads) gradOf.set(d, p);
+  for (const [p, d] of graph.grads) {
+    let id = d;
+    while (opDef(nodeOf(graph, id).op).alias === true) id = nodeOf(graph, id).inputs[0] as number;
+    if (gradOf.has(id) || ["input", "label", "param"].includes(nodeOf(graph, id).op)) throw new Error(`bug: the gradient of parameter node ${p} has no storage of its own`);
+    gradOf.set(id, p);
+  }
   const rows = (n: IrNode): number => (isBatched(n.shape) ? maxBatch : 1) * shapeSize(n.shape);
   const storage: Storage[] = [];
   for (const n of graph.nodes) {

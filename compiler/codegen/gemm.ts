@@ -66,10 +66,10 @@ export interface Product extends ProductShape {
   readonly rowsPerSample?: number;
   /**
    * The product of one sample, run inside a loop over the samples that the caller writes (its
-   * index: `SAMPLE`): A and the output start this many elements further on per sample (0 when
-   * absent). The rows and the depth are then constants.
+   * index: `SAMPLE`): A, B and the output start this many elements further on per sample (0
+   * when absent). The rows and the depth are then constants.
    */
-  readonly sample?: { readonly a?: number; readonly out?: number };
+  readonly sample?: { readonly a?: number; readonly b?: number; readonly out?: number };
   /** Add each result to the output instead of storing it (a sum over samples; no bias, no activation). */
   readonly accumulate?: boolean;
   readonly epilogue: Epilogue;
@@ -98,6 +98,7 @@ export function gemm(p: Product, options: GemmOptions): string {
     ...p,
     count,
     aBase: p.sample?.a !== undefined ? times(SAMPLE, p.sample.a) : "",
+    bBase: p.sample?.b !== undefined ? times(SAMPLE, p.sample.b) : "",
     oBase: p.sample?.out !== undefined ? times(SAMPLE, p.sample.out) : "",
     ...(options.gather !== undefined ? { gather: options.gather } : {}),
     ...(e.kind === "forward" && e.bias !== undefined ? { colSetup: (ci: number, c: string) => `const q${ci} = ${e.bias}[${c}];` } : {}),
@@ -125,8 +126,9 @@ interface Tiles extends ProductShape {
   readonly b: string;
   /** The run-time count that a `"n"` rows or depth stands for (`n`, or `rows`). */
   readonly count: string;
-  /** Element offsets added to every index of A and of the output ("" for none). */
+  /** Element offsets added to every index of A, of B and of the output ("" for none). */
   readonly aBase: string;
+  readonly bBase: string;
   readonly oBase: string;
   /** Statements run once per column block before the rows, e.g. loading the bias: (ci, colExpr). */
   readonly colSetup?: (ci: number, col: string) => string;
@@ -168,7 +170,7 @@ function gatheredTile(s: Tiles, g: { idx: string; val: string }, cw: number, r: 
   const accs: string[] = [];
   for (let j = 0; j < cw; j++) accs.push(`s0${j} = 0`);
   lines.push(`let ${accs.join(", ")};`);
-  lines.push(`const pb = ${sum(times(c, s.bC))};`);
+  lines.push(`const pb = ${sum(s.bBase, times(c, s.bC))};`);
   const bloads: string[] = [];
   for (let j = 0; j < cw; j++) bloads.push(`t${j} = ${s.b}[${plus("pd", j * s.bC)}]`);
   const fmas: string[] = [];
@@ -189,7 +191,7 @@ function tile(s: Tiles, rh: number, cw: number, r: string, c: string): string {
   const accs: string[] = [];
   for (let i = 0; i < rh; i++) for (let j = 0; j < cw; j++) accs.push(`s${i}${j} = 0`);
   lines.push(`let ${accs.join(", ")};`);
-  lines.push(`let pa = ${sum(s.aBase, times(r, s.aR))}, pb = ${sum(times(c, s.bC))};`);
+  lines.push(`let pa = ${sum(s.aBase, times(r, s.aR))}, pb = ${sum(s.bBase, times(c, s.bC))};`);
   const loads: string[] = [];
   for (let i = 0; i < rh; i++) loads.push(`u${i} = ${s.a}[${plus("pa", i * s.aR)}]`);
   const bloads: string[] = [];

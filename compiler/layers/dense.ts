@@ -1,13 +1,15 @@
 /**
  * `dense units, act`: every input feeds every unit. Lowers to matmul(x, w) (+ bias_add) (+ the
  * activation), w stored [units, inputs] as PyTorch's `Linear` (one row per unit); fusion makes
- * it one tiled loop with bias and activation in the epilogue. An image input is reported
- * (NN3001) and flattened so that later layers are still checked.
+ * it one tiled loop with bias and activation in the epilogue. On a sequence [T, D] it applies
+ * the same weights at every step ([T, units], as Keras' `Dense` and PyTorch's `Linear` do). An
+ * image input is reported (NN3001) and flattened so that later layers are still checked.
  */
 import { shapeSize, showShape } from "../ir.js";
 import type { Activation, InitializerKind, LayerBase } from "../program.js";
 import { biasName, layerOutputName, matmulName, preActivationName, weightName } from "../codegen/names.js";
 import { activationArg, arg, biasArg, biasInitArg, describeActivation, initArg, namedPart, weighted } from "./common.js";
+import { stepwise } from "./sequence.js";
 import { defineLayer } from "./types.js";
 
 export interface DenseLayer extends LayerBase {
@@ -30,6 +32,14 @@ export const dense = defineLayer<DenseLayer>({
     const k = ctx.k;
     let cur = input;
     const shape = ctx.node(cur).shape;
+    if (shape.length === 3) {
+      // A sequence [T, D]: the same weights at every step, [T, units] (Keras' `Dense` on a 3-D input, PyTorch's `Linear`).
+      const d = shape[2] as number;
+      const fan = { in: d, out: layer.units };
+      const w = ctx.param("weight", [layer.units, d], layer.init, weightName(k), fan);
+      const b = layer.useBias ? ctx.param("bias", [layer.units], layer.biasInit, biasName(k), fan) : undefined;
+      return stepwise(ctx, cur, w, b, layer.activation, { tag: `dense${k}`, pre: preActivationName(k), out: layerOutputName(k) });
+    }
     if (shape.length !== 2) {
       ctx.report("layerNeedsFlatInput", ["dense", showShape(shape.slice(1))], "add a `flatten` layer before it");
       cur = ctx.add("reshape", [cur], `flat${k}`, { to: `n,${shapeSize(shape)}` });

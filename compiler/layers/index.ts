@@ -16,8 +16,9 @@ import { layernorm } from "./layernorm.js";
 import { add, concat } from "./merge.js";
 import { conv1d, embedding, globalavgpool1d, globalmaxpool1d } from "./sequence.js";
 import { gru, lstm } from "./recurrent.js";
+import { attention, positional } from "./attention.js";
 
-export const LAYER_DEFS: readonly LayerDef[] = [dense, dropout, flatten, activation, conv2d, maxpool2d, avgpool2d, batchnorm, layernorm, add, concat, embedding, conv1d, globalmaxpool1d, globalavgpool1d, lstm, gru];
+export const LAYER_DEFS: readonly LayerDef[] = [dense, dropout, flatten, activation, conv2d, maxpool2d, avgpool2d, batchnorm, layernorm, add, concat, embedding, conv1d, globalmaxpool1d, globalavgpool1d, lstm, gru, attention, positional];
 
 const BY_WORD = new Map(LAYER_DEFS.map((d) => [d.word, d]));
 

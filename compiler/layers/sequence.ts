@@ -27,6 +27,25 @@ export function sequenceInput(word: string, input: number, ctx: LowerContext): [
   return [shape[1] as number, shape[2] as number];
 }
 
+/**
+ * x [n, T, D] times wᵀ (w [M, D], PyTorch's `Linear` layout) at every step, plus b [M], then the
+ * activation: [n, T, M]. The steps are the pixels of a pointwise `conv2d` (the weights seen as
+ * [M, 1, 1, D]), so the product and its gradients are the convolution's, wasm kernels included.
+ * `dense` on a sequence and attention's projections use it.
+ */
+export function stepwise(ctx: LowerContext, x: number, w: number, b: number | undefined, activation: Activation, names: { readonly tag: string; readonly pre: string; readonly out: string }): number {
+  const [, t, d] = ctx.node(x).shape as ["n", number, number];
+  const m = ctx.node(w).shape[0] as number;
+  const geo = windowGeometry("kernel", [t, 1, d], [1, 1], [1, 1], "valid", ctx);
+  if (geo === undefined) throw new Error("bug: a pointwise window does not fit");
+  const image = ctx.add("reshape", [x], `${names.tag}Steps`, { to: `n,${t},1,${d}` });
+  const filters = ctx.add("reshape", [w], `${names.tag}Filters`, { to: `${m},1,1,${d}` });
+  const act = convActivation(activation);
+  const z = ctx.add("conv2d", b === undefined ? [image, filters] : [image, filters, b], `${names.tag}Conv`, { ...geometryAttrs(geo), f: m, bias: b !== undefined, ...act.attrs });
+  const out = ctx.add("reshape", [z], act.separate ? names.pre : names.out, { to: `n,${t},${m}` });
+  return act.separate ? ctx.activate(activation, out) : out;
+}
+
 export interface EmbeddingLayer extends LayerBase {
   readonly kind: "embedding";
   readonly vocabulary: number;

@@ -31,6 +31,7 @@ import { add, constant, div, exp, log, mul, neg, nonzero, rsqrt, sub } from "./e
 import { broadcast, mean, sum, sumTo } from "./reduce.js";
 import { concat, slice, sliceGrad, transpose } from "./layout.js";
 import { gather, scatterAdd } from "./gather.js";
+import { bmm, causalMask } from "./bmm.js";
 
 const OPS: readonly OpDef[] = [
   // leaves and aliases
@@ -93,6 +94,9 @@ const OPS: readonly OpDef[] = [
   transpose,
   gather,
   scatterAdd,
+  // attention: batches of products, and the causal mask
+  bmm,
+  causalMask,
 ];
 
 const BY_NAME: ReadonlyMap<string, OpDef> = new Map(OPS.map((o) => [o.name, o]));

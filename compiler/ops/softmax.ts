@@ -1,12 +1,13 @@
 /**
- * softmax over each row. Adjoint: `softmax_grad`, dz = p ⊙ (dp − Σ dp·p), from the saved
+ * softmax over each row of the last axis (the classes of an output, the keys of attention's
+ * scores). Adjoint: `softmax_grad`, dz = p ⊙ (dp − Σ dp·p), from the saved
  * output. (After cross-entropy `fuse.ts` computes both from the logits: `softmax_cross_entropy.ts`.)
  */
 import type { OpDef } from "./types.js";
 
 export const softmax: OpDef = {
   name: "softmax",
-  doc: "row-wise softmax",
+  doc: "softmax over each row of the last axis",
   shape: (inputs) => inputs[0] ?? [],
   adjoint(node, dOut, g) {
     if (dOut === undefined) throw new Error("bug: softmax as loss");
@@ -18,6 +19,6 @@ export const softmax: OpDef = {
 /** softmax_grad(dp, p): dz = p ⊙ (dp − Σ_j dp_j·p_j), row by row. */
 export const softmaxGrad: OpDef = {
   name: "softmax_grad",
-  doc: "backward of the row-wise softmax",
+  doc: "backward of the softmax over the last axis",
   shape: (inputs) => inputs[0] ?? [],
 };

@@ -163,6 +163,8 @@ const SAMPLES: readonly (readonly [string, Build])[] = [
   ["transpose", (b) => void b.op("transpose", [b.input(["n", 3, 4])], { perm: "0,2,1" }, "v1")],
   ["gather", (b) => void b.op("gather", [b.param([6, 3], "table1"), b.input(["n", 2])], {}, "v1")],
   ["scatter_add", (b) => void b.op("scatter_add", [b.param(["n", 2, 3], "dv1"), b.input(["n", 2])], { to: "6,3" }, "dtable1")],
+  ["bmm", (b) => void b.op("bmm", [b.input(["n", 2, 3, 4]), b.param(["n", 2, 5, 4], "k1")], { ta: 0, tb: 1 }, "scores1")],
+  ["causal_mask", (b) => void b.op("causal_mask", [b.input(["n", 2, 3, 3])], {}, "masked1")],
 ];
 
 function build(id: string, f: Build): OpSample {

@@ -165,6 +165,40 @@ function reference(name: string, inputs: readonly Tensor[], attrs: Attrs, n: num
       }
       return out;
     }
+    case "bmm": {
+      // out[i] = op(a[i])·op(b[i]) over the leading axes, by the definition of each entry.
+      const r = a.shape.length;
+      const at = (t: Tensor, i: number, row: number, col: number, tr: boolean): number => {
+        const [p, q] = [t.shape[r - 2] as number, t.shape[r - 1] as number];
+        return t.data[i * p * q + (tr ? col * q + row : row * q + col)] as number;
+      };
+      const ta = attrs["ta"] === 1;
+      const tb = attrs["tb"] === 1;
+      const rows = a.shape[ta ? r - 1 : r - 2] as number;
+      const depth = a.shape[ta ? r - 2 : r - 1] as number;
+      const cols = b.shape[tb ? r - 2 : r - 1] as number;
+      const shape = [...a.shape.slice(0, r - 2), rows, cols];
+      return tensor(shape, (i) => {
+        const item = Math.floor(i / (rows * cols));
+        const row = Math.floor(i / cols) % rows;
+        let total = 0;
+        for (let d = 0; d < depth; d++) total += at(a, item, row, d, ta) * at(b, item, d, i % cols, tb);
+        return total;
+      });
+    }
+    case "causal_mask": {
+      const t = a.shape[a.shape.length - 1] as number;
+      return tensor(a.shape, (i) => (i % t > Math.floor(i / t) % t ? (attrs["grad"] === 1 ? 0 : -Infinity) : (a.data[i] as number)));
+    }
+    case "softmax": {
+      const m = a.shape[a.shape.length - 1] as number;
+      return tensor(a.shape, (i) => {
+        const o = i - (i % m);
+        const row = Array.from(a.data.subarray(o, o + m));
+        const max = Math.max(...row);
+        return Math.exp((a.data[i] as number) - max) / row.reduce((s, z) => s + Math.exp(z - max), 0);
+      });
+    }
     default:
       throw new Error(`reference: no op ${name}`);
   }
@@ -448,6 +482,44 @@ const CASES: Record<string, Case[]> = {
         const rows = t.op("gather", [t.param([4, 3]), t.x]);
         const scattered = t.op("scatter_add", [t.op("mul", [rows, t.param([5, 3])]), t.x], { to: "4,3" });
         return t.op("mul", [rows, t.op("sum", [scattered], { axis: 0 })]);
+      },
+    },
+  ],
+  attention: [
+    // Each flag pair, a [n, 2, 3, 4] (or its transpose [n, 2, 4, 3], so op(a) is always [3, 4]) times a b [n, 2, 4, 5] (or [n, 2, 5, 4]).
+    ...[
+      [0, 0, [2, 4, 5]],
+      [0, 1, [2, 5, 4]],
+      [1, 0, [2, 4, 5]],
+      [1, 1, [2, 5, 4]],
+    ].map(([ta, tb, other]) => ({
+      name: `bmm, ta ${ta as number}, tb ${tb as number}: [n,2,3,4] with [n,${(other as number[]).join(",")}]`,
+      x: ["n", 2, 3, 4] as IrShape,
+      build: <V>(t: Net<V>): V => {
+        const aIn = t.op("mul", [t.x, t.param([2, 3, 4])]);
+        const a = ta === 1 ? t.op("transpose", [aIn], { perm: "0,1,3,2" }) : aIn;
+        const b = t.op("broadcast", [t.param(other as number[])], { to: `n,${(other as number[]).join(",")}` });
+        return t.op("bmm", [a, t.op("mul", [b, t.op("sum", [t.op("sum", [aIn], { axis: 3 })], { axis: 2 })])], { ta: ta as number, tb: tb as number });
+      },
+    })),
+    {
+      name: "softmax over the last axis of [n,2,3,4]",
+      x: ["n", 2, 3, 4],
+      build: (t) => t.op("mul", [t.op("softmax", [t.op("mul", [t.x, t.param([2, 3, 4])])]), t.param([4])]),
+    },
+    {
+      name: "causal mask, then softmax (each step sees itself and those before)",
+      x: ["n", 2, 3, 3],
+      build: (t) => t.op("mul", [t.op("softmax", [t.op("causal_mask", [t.op("add", [t.x, t.param([2, 3, 3])])])]), t.param([3])]),
+    },
+    {
+      name: "self-attention of one head from bmm: softmax(q·kᵀ)·v",
+      build: (t) => {
+        const q = h(t);
+        const k = t.op("mul", [t.x, t.param([3, 4])]);
+        const v = t.op("add", [t.x, t.param([4])]);
+        const p = t.op("softmax", [t.op("causal_mask", [t.op("bmm", [q, k], { ta: 0, tb: 1 })])]);
+        return t.op("bmm", [p, v], { ta: 0, tb: 0 });
       },
     },
   ],

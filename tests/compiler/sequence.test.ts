@@ -12,8 +12,8 @@ import { FILE_START } from "../../grammar/span.js";
 
 void randomLabels;
 
-function module(body: string, loss = "cross_entropy", out = "dense 3, softmax") {
-  const r = checkSource(`model S {\n  seed 4\n  input 7\n${body}\n  ${out}\n}\nloss ${loss}\n`);
+function module(body: string, loss = "cross_entropy", out = "dense 3, softmax", steps = 7) {
+  const r = checkSource(`model S {\n  seed 4\n  input ${steps}\n${body}\n  ${out}\n}\nloss ${loss}\n`);
   const errors = r.diagnostics.filter((d) => d.severity === "error");
   if (r.value === undefined || errors.length > 0) throw new Error(errors.map((d) => d.message).join("\n"));
   const built = compileToModule(r.value, { maxBatch: 4, dtype: "float64", kernels: "js" });
@@ -86,5 +86,47 @@ describe("recurrent layers: gradients through time agree with finite differences
     expect(predict(masked, [4, 0, 7, 0, 2, 0, 0])).toBe(predict(masked, [4, 7, 2, 0, 0, 0, 0]));
     expect(predict(masked, [4, 7, 5, 0, 0, 0, 0])).not.toBe(predict(masked, [4, 7, 2, 0, 0, 0, 0]));
     expect(predict(plain, [4, 0, 7, 0, 2, 0, 0])).not.toBe(predict(plain, [4, 7, 2, 0, 0, 0, 0]));
+  });
+});
+
+describe("attention: gradients agree with finite differences (float64)", () => {
+  const x = (i: number): number => [4, 7, 2, 0, 0, 9, 3, 5, 1, 0, 2, 8, 6, 0][i % 14]!;
+  for (const [name, body] of [
+    ["dense at every step of a sequence", "  embedding 10, 4\n  dense 3, tanh\n  flatten"],
+    ["positional, then two-head attention, then the mean over steps", "  embedding 10, 4\n  positional\n  attention 2\n  globalavgpool1d"],
+    ["causal attention with the padding masked", "  embedding 10, 4, mask_zero: true\n  attention 2, causal: true, mask: true\n  flatten"],
+    [
+      "a transformer encoder layer: attention and a feed-forward net, each added back and normalized",
+      "  e = embedding 10, 4\n  attention 4, mask: true\n  a = add e\n  y = layernorm\n  dense 6, gelu\n  dense 4\n  add y\n  layernorm\n  globalmaxpool1d",
+    ],
+  ] as const) {
+    it(name, () => {
+      const result = gradcheck(module(body), { seed: 3, perTensor: 40, h: 1e-6, x });
+      expect(result.worst, JSON.stringify(result.tensors)).toBeLessThan(1e-6);
+      expect(result.tensors.every((t) => t.checked > 0)).toBe(true);
+    });
+  }
+
+  /** The flattened attention output of ids, with a model of `steps` steps whose parameters are `params` (when given). */
+  function attend(flags: string, ids: number[], params?: Float64Array): { out: number[]; params: Float64Array } {
+    const mod = module(`  embedding 10, 4, mask_zero: true\n  attention 2${flags}`, "mse", "flatten", ids.length);
+    const m = mod.createModel();
+    if (params !== undefined) m.params.set(params);
+    return { out: Array.from(m.predict(new Float64Array(ids), 1)), params: Float64Array.from(m.params) };
+  }
+
+  it("with mask: true, the real steps come out as if the padding were not there", () => {
+    const short = attend(", mask: true", [4, 7, 2]);
+    const padded = attend(", mask: true", [4, 7, 2, 0, 0, 0, 0], short.params).out.slice(0, 12);
+    padded.forEach((v, i) => expect(v).toBeCloseTo(short.out[i]!, 12));
+    const unmasked = attend("", [4, 7, 2, 0, 0, 0, 0], short.params).out.slice(0, 12);
+    expect(unmasked.some((v, i) => Math.abs(v - short.out[i]!) > 1e-6)).toBe(true);
+  });
+
+  it("with causal: true, a step does not see the steps after it", () => {
+    const a = attend(", causal: true", [4, 7, 2, 5, 3]);
+    const b = attend(", causal: true", [4, 7, 2, 8, 8], a.params);
+    expect(b.out.slice(0, 12)).toEqual(a.out.slice(0, 12));
+    expect(b.out.slice(12)).not.toEqual(a.out.slice(12));
   });
 });

@@ -1,25 +1,32 @@
 /**
- * TypeScript lowerings of the normalizations: softmax over each row (max-subtracted, so exp
- * never overflows) and its backward, and batch normalization's five ops (`ops/batchnorm.ts`:
+ * TypeScript lowerings of the normalizations: softmax over each row of the last axis
+ * (max-subtracted, so exp never overflows) and its backward, attention's causal mask, and batch normalization's five ops (`ops/batchnorm.ts`:
  * statistics, normalize, and the gradients of γ, β and x), each a loop over every value with
  * `o` the row offset and `j` the channel.
  */
 import { attrNum } from "../../ops/types.js";
 import type { TsLowering } from "./context.js";
-import { perRow } from "./loops.js";
+import type { IrNode } from "../../ir.js";
+import { batchCount, perRow } from "./loops.js";
 
 /** `for` over every value of x, with `o` the row offset: `body` per channel `j`. */
 function eachChannel(c: number, p: number, body: string): string {
   return [`for (let o = 0; o < n * ${p * c}; o += ${c}) {`, `for (let j = 0; j < ${c}; j++) {`, body, `}`, `}`].join("\n");
 }
 
+/** A softmax's rows: the last axis, `m` values, and how many rows there are (as code). */
+function rowsOf(node: IrNode): { m: number; rows: string } {
+  const m = node.shape[node.shape.length - 1] as number;
+  return { m, rows: batchCount(perRow(node) / m) };
+}
+
 export const NORM: Readonly<Record<string, TsLowering>> = {
   softmax(node, ctx) {
-    const m = perRow(node);
+    const { m, rows } = rowsOf(node);
     const z = ctx.ref(node.inputs[0] as number);
     const p = ctx.ref(node.id);
     return [
-      `for (let r = 0; r < n; r++) {`,
+      `for (let r = 0; r < ${rows}; r++) {`,
       `const o = r * ${m};`,
       `let max = ${z}[o];`,
       `for (let j = 1; j < ${m}; j++) if (${z}[o + j] > max) max = ${z}[o + j];`,
@@ -36,15 +43,31 @@ export const NORM: Readonly<Record<string, TsLowering>> = {
 
   // dz = p ⊙ (dp − Σ_j dp_j·p_j), row by row.
   softmax_grad(node, ctx) {
-    const m = perRow(node);
+    const { m, rows } = rowsOf(node);
     const [dp, p] = node.inputs.map((i) => ctx.ref(i)) as [string, string];
     const dz = ctx.ref(node.id);
     return [
-      `for (let r = 0; r < n; r++) {`,
+      `for (let r = 0; r < ${rows}; r++) {`,
       `const o = r * ${m};`,
       `let dot = 0;`,
       `for (let j = 0; j < ${m}; j++) dot += ${dp}[o + j] * ${p}[o + j];`,
       `for (let j = 0; j < ${m}; j++) ${dz}[o + j] = ${p}[o + j] * (${dp}[o + j] - dot);`,
+      `}`,
+    ].join("\n");
+  },
+
+  // Above the diagonal of each [T, T]: −Infinity (after it a softmax gives 0), or 0 for the adjoint.
+  causal_mask(node, ctx) {
+    const t = node.shape[node.shape.length - 1] as number;
+    const x = ctx.ref(node.inputs[0] as number);
+    const out = ctx.ref(node.id);
+    const fill = node.attrs["grad"] === 1 ? "0" : "-Infinity";
+    return [
+      `for (let o = 0; o < ${batchCount(perRow(node))}; o += ${t * t}) {`,
+      `for (let i = 0; i < ${t}; i++) {`,
+      `for (let j = 0; j <= i; j++) ${out}[o + i * ${t} + j] = ${x}[o + i * ${t} + j];`,
+      `for (let j = i + 1; j < ${t}; j++) ${out}[o + i * ${t} + j] = ${fill};`,
+      `}`,
       `}`,
     ].join("\n");
   },

@@ -3,7 +3,8 @@
  * epilogue as data, built once from the node and used by every target), and their TypeScript
  * lowerings: matmul, dense, matmul_nn, matmul_tn, rendered by the tiled `gemm`. conv2d and
  * conv2d_dw are products too, over one sample's unfolded windows at a time (`conv.ts` lowers
- * conv2d with it; the wasm target's `conv.ts` both).
+ * conv2d with it; the wasm target's `conv.ts` both); so is bmm, one product per index of its
+ * leading axes (attention's q·kᵀ and p·v).
  *
  * Strides are chosen so the inner loop reads both operands with constant offsets:
  *
@@ -15,8 +16,10 @@
 import type { IrNode } from "../../ir.js";
 import { alphaOf, attrNum } from "../../ops/types.js";
 import { geometryOf, pointwise } from "../../ops/conv_geometry.js";
-import { gemm, type EpilogueActivation, type Product } from "../gemm.js";
+import { bmmDims } from "../../ops/bmm.js";
+import { gemm, SAMPLE, type EpilogueActivation, type Product } from "../gemm.js";
 import { gatherScratch, type EmitContext, type TsLowering } from "./context.js";
+import { batchCount } from "./loops.js";
 
 /** The activation an op applies in its epilogue (`act` attribute), none for "linear". */
 function activationOf(node: IrNode): EpilogueActivation | undefined {
@@ -31,7 +34,7 @@ function forwardShape(node: IrNode, ctx: EmitContext) {
   return { a: ctx.ref(x), b: ctx.ref(w), out: ctx.ref(node.id), rows: "n", cols: m, depth: k, aR: k, aD: 1, bD: 1, bC: k, oR: m, oC: 1 } as const;
 }
 
-/** The product a node computes: matmul, dense, matmul_nn, matmul_tn, conv2d, conv2d_dw. */
+/** The product a node computes: matmul, dense, matmul_nn, matmul_tn, conv2d, conv2d_dw, bmm (one of its batch). */
 export function productOf(node: IrNode, ctx: EmitContext): Product {
   switch (node.op) {
     case "matmul":
@@ -109,6 +112,28 @@ export function productOf(node: IrNode, ctx: EmitContext): Product {
       const depth = pointwise(g) ? { b: ctx.ref(x), depth: "n" as const, rowsPerSample: positions } : { b: windowsOf(node, ctx), depth: positions, sample: { a: positions * f }, accumulate: true };
       return { ...depth, a: ctx.ref(dz), out: ctx.ref(node.id), rows: f, cols: k, aR: 1, aD: f, bD: k, bC: 1, oR: k, oC: 1, epilogue: { kind: "forward" } };
     }
+    case "bmm": {
+      // bmm(a, b): one product per index of the leading axes (SAMPLE), op(a) [rows, depth]
+      // times op(b) [depth, cols], each operand read in place, transposed or not.
+      const [a, b] = node.inputs as [number, number];
+      const d = bmmDims(ctx.node(a).shape, ctx.node(b).shape, node.attrs);
+      const aStrides = d.ta ? { aR: 1, aD: d.rows } : { aR: d.depth, aD: 1 };
+      const bStrides = d.tb ? { bD: 1, bC: d.depth } : { bD: d.cols, bC: 1 };
+      return {
+        a: ctx.ref(a),
+        b: ctx.ref(b),
+        out: ctx.ref(node.id),
+        rows: d.rows,
+        cols: d.cols,
+        depth: d.depth,
+        ...aStrides,
+        ...bStrides,
+        oR: d.cols,
+        oC: 1,
+        sample: { a: d.rows * d.depth, b: d.depth * d.cols, out: d.rows * d.cols },
+        epilogue: { kind: "forward" },
+      };
+    }
     default:
       throw new Error(`bug: ${node.op} is not a matrix product`);
   }
@@ -140,9 +165,17 @@ const forward: TsLowering = (node, ctx) => {
 /** Any other product, as it is. */
 const plain: TsLowering = (node, ctx) => gemm(productOf(node, ctx), { num: ctx.num });
 
+/** A batch of products: one per index of the leading axes, in a loop over them. */
+const batched: TsLowering = (node, ctx) => {
+  let per = 1;
+  for (const d of node.shape.slice(1, -2)) per *= d as number;
+  return `for (let ${SAMPLE} = 0; ${SAMPLE} < ${batchCount(per)}; ${SAMPLE}++) {\n${gemm(productOf(node, ctx), { num: ctx.num })}\n}`;
+};
+
 export const PRODUCTS: Readonly<Record<string, TsLowering>> = {
   matmul: forward,
   dense: forward,
   matmul_nn: plain,
   matmul_tn: plain,
+  bmm: batched,
 };

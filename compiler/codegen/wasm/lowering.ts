@@ -172,6 +172,9 @@ export const TS_FALLBACK: ReadonlySet<string> = new Set([
   "transpose",
   "gather",
   "scatter_add",
+  // attention
+  "bmm",
+  "causal_mask",
 ]);
 
 /** The kernel call computing `node`, or undefined when it runs as TypeScript (no kernel for the op, or for these settings). */
