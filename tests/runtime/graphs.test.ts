@@ -168,3 +168,14 @@ describe("an LSTM over text (names-lstm: the same names, the padding skipped)", 
     expect(evaluate(s.model, s.data.test!, s.task, ["accuracy"]).accuracy).toBeGreaterThanOrEqual(0.77);
   });
 });
+
+describe("a transformer encoder over text (names-transformer: attention with the padding masked, in a block used twice)", () => {
+  it("reaches 74% test accuracy in 3 epochs (the larger class is 56%)", async () => {
+    const p = programOf(example("names-transformer").replace("epochs 15", "epochs 3"));
+    const s = await session(p, model(p));
+    s.trainer.init();
+    s.trainer.run();
+    const accuracy = evaluate(s.model, s.data.test!, s.task, ["accuracy"]).accuracy!;
+    expect(accuracy).toBeGreaterThanOrEqual(0.74);
+  });
+});
