@@ -129,7 +129,8 @@ export function staticCheck(loaded: LoadedFile): StaticCheck {
 /** The sizes a run's data must fit, from the lowered graph (as the compiled model's `meta` gives them). */
 export function modelShape(program: Program, graph: Graph): ModelShape {
   const input = program.model.input;
-  return { inputShape: input, inputSize: input.reduce((a, b) => a * b, 1), outputSize: shapeSize(nodeOf(graph, graph.output).shape) };
+  const output = nodeOf(graph, graph.output).shape;
+  return { inputShape: input, inputSize: input.reduce((a, b) => a * b, 1), outputSize: shapeSize(output), outputShape: output.slice(1) as number[] };
 }
 
 export function renderFor(ds: readonly Diagnostic[], source: string | undefined, format: OutputFormat, stream: { isTTY?: boolean }): string {

@@ -15,6 +15,7 @@ import { registerGradcheck } from "./commands/gradcheck.js";
 import { registerTrain } from "./commands/train.js";
 import { registerEval } from "./commands/eval.js";
 import { registerPredict } from "./commands/predict.js";
+import { registerSample } from "./commands/sample.js";
 import { registerExport } from "./commands/export.js";
 import { CliError } from "./errors.js";
 
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerTrain(program);
   registerEval(program);
   registerPredict(program);
+  registerSample(program);
   registerExport(program);
   return program;
 }

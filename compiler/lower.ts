@@ -124,7 +124,9 @@ export function lower(program: Program, options: LowerOptions): Result<Graph | u
   // ── output against loss ──
   const out = g.node(cur);
   const lossSpan = program.loss.span;
-  if (out.shape.length !== 2) {
+  // A sequence output [T, V] takes a class per step (a language model's next tokens).
+  const perStep = program.loss.kind === "cross_entropy" && out.shape.length === 3;
+  if (out.shape.length !== 2 && !perStep) {
     diagnostics.push(
       diag("lossOutputMismatch", lossSpan, [program.loss.kind, `the output has shape ${showShape(out.shape.slice(1))}`], {
         hint: "end the model with a `dense` layer (after `flatten`)",

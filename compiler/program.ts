@@ -190,7 +190,19 @@ export interface JsonSource {
   readonly span: Span;
 }
 
-export type DataSource = GeneratorSource | CsvSource | IdxSource | JsonSource;
+/**
+ * `text("moby-dick.txt")`: one plain text for a language model. With `tokenize`, its tokens are
+ * cut into windows of `length` + 1: a window's first `length` ids are a sample, and each step's
+ * target is the id after it. Held-out shares are the end of the text (the test last), so no
+ * window of them overlaps the training text.
+ */
+export interface TextSource {
+  readonly kind: "text";
+  readonly path: string;
+  readonly span: Span;
+}
+
+export type DataSource = GeneratorSource | CsvSource | IdxSource | JsonSource | TextSource;
 
 export type Normalization = "none" | "standard" | "minmax";
 

@@ -148,6 +148,9 @@ export const SOURCES: readonly CallableWord[] = [
   c("json", "A JSON file: `[{\"x\": [..], \"y\": ..}, …]` or `{\"x\": [[..]], \"y\": [..]}`.", [
     a("path", "file path, relative to the .nn file"),
   ]),
+  c("text", "A plain text file for a language model: `text(\"book.txt\")` with `tokenize`; each step's target is the next token.", [
+    a("path", "file path, relative to the .nn file"),
+  ]),
   c("xor", "Four clusters around the corners of a square labelled by XOR (2 features, 2 classes).", GEN_ARGS),
   c("circles", "A ring around a disc (2 features, 2 classes).", GEN_ARGS),
   c("spiral", "Interleaved spiral arms (2 features, `classes` classes).", [

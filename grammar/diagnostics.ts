@@ -158,6 +158,7 @@ export const MESSAGES = {
   unknownCategory: row("NN4018", "column `{0}` holds `{1}`, a category the training data does not have"),
   unnormalizedFeatures: row("NN4019", "`{0}` spans {1} … {2} and is not normalized", "warning"),
   csvNoHeader: row("NN4020", "the file's first row holds numbers, not the names of the {0} columns it needs"),
+  languageModelShape: row("NN4021", "a language model over {0} steps of {1} token ids does not fit a model with input {2} and {3} outputs"),
 
   // ── NN5xxx runs, checkpoints, weights ──────────────────────────────────────
   diverged: row("NN5001", "training diverged: the loss became {0} at epoch {1}, batch {2}"),
@@ -173,6 +174,7 @@ export const MESSAGES = {
   interrupted: row("NN5011", "interrupted by {0} {1}; the run so far is saved in {2}", "warning"),
   stoppedUnsaved: row("NN5012", "stopped at once by a second {0}: {1}", "warning"),
   workerLost: row("NN5013", "a training thread stopped in epoch {0}, batch {1}: {2}"),
+  notALanguageModel: row("NN5014", "`nnc sample` needs a language model (a `text(…)` source with `tokenize`, one distribution per step), but this model's output is {0}"),
 } as const satisfies Record<string, MessageRow>;
 
 export type MessageName = keyof typeof MESSAGES;

@@ -26,6 +26,8 @@ export interface Dataset {
   readonly originKind?: "line" | "record";
   /** The raw text of each sample, for a text model (`csv(…, text: …)`): the tokenizer makes `x` from it. */
   readonly texts?: readonly string[];
+  /** One running text for a language model (`text(…)`): `texts[0]`, cut into windows once tokenized. */
+  readonly stream?: boolean;
 }
 
 /** A copy of the samples at `indices`, keeping provenance. */

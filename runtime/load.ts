@@ -61,6 +61,13 @@ export async function loadSource(
       });
       return r.value ? { value: { dataset: r.value }, diagnostics: r.diagnostics } : { value: undefined, diagnostics: r.diagnostics };
     }
+    case "text": {
+      // One running text: `prepareData` tokenizes it and cuts it into windows.
+      const t = await reader.text(src.path, src.span);
+      if (t.value === undefined) return { value: undefined, diagnostics: t.diagnostics };
+      const dataset: Dataset = { n: 1, features: 0, x: new Float32Array(0), labelWidth: 0, y: new Float32Array(0), texts: [t.value], file: reader.display(src.path), stream: true };
+      return { value: { dataset }, diagnostics: t.diagnostics };
+    }
     case "idx": {
       const [im, lb] = await Promise.all([
         reader.idx(src.images, src.limit, src.span),

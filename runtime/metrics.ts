@@ -9,13 +9,18 @@ import type { LossKind, MetricKind, Program } from "../compiler/program.js";
 
 /** What the outputs mean, which decides how a prediction becomes a class. */
 export type Task =
-  | { readonly kind: "multiclass"; readonly classes: number }
+  /** With `steps`: one class per step of a sequence output [steps, classes] (a language model's next tokens). */
+  | { readonly kind: "multiclass"; readonly classes: number; readonly steps?: number }
   | { readonly kind: "binary"; readonly threshold: number }
   | { readonly kind: "multilabel"; readonly outputs: number; readonly threshold: number }
   | { readonly kind: "regression"; readonly outputs: number };
 
-export function taskOf(loss: LossKind, outputSize: number, lastActivation: string): Task {
-  if (loss === "cross_entropy") return { kind: "multiclass", classes: outputSize };
+export function taskOf(loss: LossKind, outputSize: number, lastActivation: string, outputShape?: readonly number[]): Task {
+  if (loss === "cross_entropy") {
+    // A sequence output [T, V]: a class per step.
+    if (outputShape !== undefined && outputShape.length === 2) return { kind: "multiclass", classes: outputShape[1]!, steps: outputShape[0]! };
+    return { kind: "multiclass", classes: outputSize };
+  }
   if (loss === "binary_cross_entropy") {
     // Probabilities after a sigmoid split at 0.5; raw logits at 0.
     const threshold = lastActivation === "sigmoid" || lastActivation === "softmax" ? 0.5 : 0;
@@ -24,10 +29,15 @@ export function taskOf(loss: LossKind, outputSize: number, lastActivation: strin
   return { kind: "regression", outputs: outputSize };
 }
 
-export function taskOfProgram(p: Program, outputSize: number): Task {
+export function taskOfProgram(p: Program, outputSize: number, outputShape?: readonly number[]): Task {
   let act = "linear";
   for (const l of p.model.layers) if (l.activation !== undefined) act = l.activation.kind;
-  return taskOf(p.loss.kind, outputSize, act);
+  return taskOf(p.loss.kind, outputSize, act, outputShape);
+}
+
+/** Outputs per step: the classes of a sequence task, else every output. */
+export function rowWidth(t: Task, outputSize: number): number {
+  return t.kind === "multiclass" && t.steps !== undefined ? t.classes : outputSize;
 }
 
 export function isClassifier(t: Task): boolean {
@@ -92,12 +102,20 @@ export class MetricAccumulator {
   private auc: { scores: Float64Array; labels: Int32Array; kept: number } | undefined;
   private readonly labelWidth: number;
 
+  /** Rows per sample: the steps of a sequence task (each its own row of classes), else 1. */
+  private readonly steps: number;
+  readonly outputSize: number;
+
   constructor(
     readonly task: Task,
-    readonly outputSize: number,
+    /** Outputs per sample (for a sequence task, steps × classes). */
+    outputSize: number,
     /** The metrics to compute; `r2` and `auc` keep state only when listed (default: all). */
     wanted?: readonly MetricKind[],
   ) {
+    this.steps = task.kind === "multiclass" && task.steps !== undefined ? task.steps : 1;
+    this.outputSize = rowWidth(task, outputSize);
+    outputSize = this.outputSize;
     this.k = classCount(task);
     this.confusion = new Float64Array(this.k * this.k);
     const m = outputSize;
@@ -113,8 +131,9 @@ export class MetricAccumulator {
     if (this.auc) this.auc.kept = 0;
   }
 
-  /** Adds a batch: `pred` and `target` are n × outputSize; `loss` is the batch's mean loss. */
+  /** Adds a batch: `pred` and `target` are n × outputSize; `loss` is the batch's mean loss (per step, for a sequence task). */
   add(pred: ArrayLike<number>, target: ArrayLike<number>, n: number, loss: number): void {
+    n *= this.steps;
     const m = this.outputSize;
     const before = this.n;
     this.n += n;

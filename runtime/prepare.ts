@@ -3,8 +3,8 @@
  * (a seeded permutation, so sorted files split fairly), labels as the model's targets,
  * scaling and normalization fitted on the training split only.
  */
-import { encodeTexts, fitTokenizer } from "./text.js";
-import type { Data } from "../compiler/program.js";
+import { encodeTexts, fitTokenizer, fitTokens, tokenIds, tokens, windows } from "./text.js";
+import type { Data, DataSource } from "../compiler/program.js";
 import { hasErrors, type Diagnostic, type Result } from "../grammar/diagnostics.js";
 import type { Span } from "../grammar/span.js";
 import { FILE_START } from "../grammar/span.js";
@@ -21,8 +21,13 @@ export interface Split {
   readonly features: number;
   /** n × features, preprocessed. */
   readonly x: Float32Array;
-  /** n × outputs: one-hot rows, 0/1, or target values. */
+  /** n × outputs: one-hot rows, 0/1, or target values; with `ids`, n × steps class ids. */
   readonly y: Float32Array;
+  /**
+   * A language model's targets, kept as ids (one-hot rows of every step of every window would
+   * take steps × classes floats per sample): each batch expands its own (`runtime/train.ts`).
+   */
+  readonly ids?: { readonly steps: number; readonly classes: number };
 }
 
 export interface PreparedData {
@@ -44,6 +49,8 @@ export interface ModelShape {
   readonly inputShape: readonly number[];
   readonly inputSize: number;
   readonly outputSize: number;
+  /** The shape of one sample's output ([T, V] for a sequence); `[outputSize]` when absent. */
+  readonly outputShape?: readonly number[];
 }
 
 /** Splits, checks and preprocesses. `span` is the `data` block, for problems that belong to no file. */
@@ -56,6 +63,7 @@ export function prepareData(
   /** Statistics saved with the weights (eval, predict); fitted on the training split when absent. */
   fixed?: Preprocess,
 ): Result<PreparedData | undefined> {
+  if (loaded.train.stream === true) return prepareStream(data, loaded, shape, span, fixed);
   const diagnostics: Diagnostic[] = [];
   let train = loaded.train;
   let test = loaded.test;
@@ -243,4 +251,58 @@ export function targets(d: Dataset, task: Task, outputs: number, span: Span, out
         : "give each sample as many targets as the last layer has units"),
   );
   return undefined;
+}
+
+/**
+ * A language model's splits from `text(…)` sources: the training text's tokens, the test share
+ * cut from its end and the validation share from before that (so no held-out window overlaps
+ * a training one), the tokenizer fitted on the training tokens alone, then each split cut into
+ * windows whose targets are the next ids (`windows`). The targets stay ids (`Split.ids`).
+ */
+function prepareStream(data: Data, loaded: LoadedData, shape: ModelShape, span: Span, fixed?: Preprocess): Result<PreparedData | undefined> {
+  const diagnostics: Diagnostic[] = [];
+  const settings = data.tokenize;
+  const train = loaded.train;
+  if (settings === undefined) {
+    diagnostics.push(dataDiag(train.file, "emptyData", span, [], "a `text(…)` source needs `tokenize` in the data block"));
+    return { value: undefined, diagnostics };
+  }
+  const split = (d: Dataset): string[] => tokens(d.texts?.[0] ?? "", settings.kind, settings.lowercase);
+  let rest = split(train);
+  const cut = (share: DataSource | number): string[] | undefined => {
+    if (typeof share !== "number" || share <= 0) return undefined;
+    const k = Math.round(rest.length * share);
+    const held = rest.slice(rest.length - k);
+    rest = rest.slice(0, rest.length - k);
+    return held;
+  };
+  const testTokens = loaded.test ? split(loaded.test) : cut(data.test);
+  const validationTokens = loaded.validation ? split(loaded.validation) : cut(data.validation);
+  const tokenizer = fixed?.tokenizer ?? fitTokens([rest], settings);
+  const steps = tokenizer.length;
+  const classes = steps > 0 && shape.outputSize % steps === 0 ? shape.outputSize / steps : 0;
+  if (steps !== shape.inputSize || classes < Math.min(settings.vocabulary, tokenizer.tokens.length + 2)) {
+    diagnostics.push(
+      dataDiag(train.file, "languageModelShape", span, [steps, tokenizer.tokens.length + 2, `[${shape.inputShape.join(", ")}]`, shape.outputSize],
+        `a language model reads \`input ${steps}\` ids and ends with \`dense ${settings.vocabulary}, softmax\` at every step: its output is [${steps}, ${settings.vocabulary}]`),
+    );
+    return { value: undefined, diagnostics };
+  }
+  const make = (toks: string[] | undefined, file: string | undefined): Split | undefined => {
+    if (toks === undefined) return undefined;
+    const w = windows(tokenIds(toks, tokenizer), steps);
+    if (w.n === 0) {
+      diagnostics.push(dataDiag(file, "emptyData", span, [], `the text needs more than ${steps} tokens to make one window of ${steps} steps`));
+      return undefined;
+    }
+    return { n: w.n, features: steps, x: w.x, y: w.y, ids: { steps, classes } };
+  };
+  const value = {
+    train: make(rest, train.file),
+    validation: make(validationTokens, loaded.validation?.file ?? train.file),
+    test: make(testTokens, loaded.test?.file ?? train.file),
+    preprocess: { ...fitPreprocess(new Float32Array(0), 0, 0, "none", 1), tokenizer },
+  };
+  if (hasErrors(diagnostics) || value.train === undefined) return { value: undefined, diagnostics };
+  return { value: value as PreparedData, diagnostics };
 }

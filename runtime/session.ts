@@ -92,7 +92,7 @@ export async function openData(
   if (!program.data) {
     return { value: undefined, diagnostics: [diag("noData", FILE_START, ["train on"], { hint: "add a `data { train … }` block" })] };
   }
-  const task = taskOfProgram(program, shape.outputSize);
+  const task = taskOfProgram(program, shape.outputSize, shape.outputShape);
   const loaded = await loadData(program.data, reader, labelKind(program.loss.kind));
   if (!loaded.value) return { value: undefined, diagnostics: loaded.diagnostics };
   const prepared = prepareData(program.data, loaded.value, shape, task, program.data.span, fixed);

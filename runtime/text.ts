@@ -29,8 +29,16 @@ export function tokens(text: string, kind: "chars" | "words", lowercase: boolean
 
 /** The vocabulary of the training texts: the `vocabulary − 2` most frequent tokens. */
 export function fitTokenizer(texts: readonly string[], settings: Tokenize): TokenizerState {
+  return fitTokens(
+    texts.map((t) => tokens(t, settings.kind, settings.lowercase)),
+    settings,
+  );
+}
+
+/** The vocabulary of texts already split into tokens. */
+export function fitTokens(texts: readonly (readonly string[])[], settings: Tokenize): TokenizerState {
   const counts = new Map<string, number>();
-  for (const text of texts) for (const tok of tokens(text, settings.kind, settings.lowercase)) counts.set(tok, (counts.get(tok) ?? 0) + 1);
+  for (const text of texts) for (const tok of text) counts.set(tok, (counts.get(tok) ?? 0) + 1);
   const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   return { kind: settings.kind, length: settings.length, lowercase: settings.lowercase, tokens: ranked.slice(0, Math.max(0, settings.vocabulary - 2)).map(([tok]) => tok) };
 }
@@ -45,4 +53,28 @@ export function encodeTexts(texts: readonly string[], tok: TokenizerState): Floa
     for (let j = 0; j < m; j++) out[i * tok.length + j] = id.get(ts[j]!) ?? UNKNOWN_ID;
   });
   return out;
+}
+
+/** The ids of a running text's tokens (no padding, no cut). */
+export function tokenIds(toks: readonly string[], tok: TokenizerState): Uint32Array {
+  const id = new Map(tok.tokens.map((t, k) => [t, k + 2]));
+  return Uint32Array.from(toks, (t) => id.get(t) ?? UNKNOWN_ID);
+}
+
+/**
+ * A language model's samples from a running text: windows of `steps` + 1 ids, one after the
+ * other (not overlapping); `x` is each window's first `steps` ids and `y` the `steps` ids after
+ * each of them (the targets). Ids left over at the end make no window.
+ */
+export function windows(ids: Uint32Array, steps: number): { n: number; x: Float32Array; y: Float32Array } {
+  const n = Math.max(0, Math.floor((ids.length - 1) / steps));
+  const x = new Float32Array(n * steps);
+  const y = new Float32Array(n * steps);
+  for (let i = 0; i < n; i++) {
+    for (let t = 0; t < steps; t++) {
+      x[i * steps + t] = ids[i * steps + t]!;
+      y[i * steps + t] = ids[i * steps + t + 1]!;
+    }
+  }
+  return { n, x, y };
 }

@@ -449,7 +449,14 @@ function gather(
   for (let i = 0; i < n; i++) {
     const k = identity ? start + i : order[start + i]!;
     for (let j = 0; j < fi; j++) xb[i * fi + j] = s.x[k * fi + j]!;
-    for (let j = 0; j < fo; j++) yb[i * fo + j] = s.y[k * fo + j]!;
+    if (s.ids === undefined) {
+      for (let j = 0; j < fo; j++) yb[i * fo + j] = s.y[k * fo + j]!;
+      continue;
+    }
+    // Class ids → one-hot rows, one per step.
+    const { steps, classes } = s.ids;
+    yb.fill(0, i * fo, (i + 1) * fo);
+    for (let t = 0; t < steps; t++) yb[i * fo + t * classes + s.y[k * steps + t]!] = 1;
   }
 }
 

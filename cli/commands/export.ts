@@ -100,7 +100,7 @@ async function exportApp(file: string, opts: ExportOptions): Promise<void> {
     weightsFile: weightsPath,
     inputSize: meta.inputSize,
     outputSize: meta.outputSize,
-    task: taskOfProgram(program, meta.outputSize),
+    task: taskOfProgram(program, meta.outputSize, meta.outputShape),
     ...(weights.preprocess.classes ? { classNames: weights.preprocess.classes } : {}),
     columns: cols,
     inputs: inputsOf(program, meta.inputs, cols, meta.inputSize),

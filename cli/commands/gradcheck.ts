@@ -41,10 +41,11 @@ export interface GradcheckResult {
 }
 
 /** Random labels that fit the loss: one-hot rows, 0/1 values, or regression targets. */
-export function randomLabels(loss: string, n: number, outputs: number, rand: () => number): Float64Array {
+export function randomLabels(loss: string, n: number, outputs: number, rand: () => number, classes = outputs): Float64Array {
   const y = new Float64Array(n * outputs);
   for (let r = 0; r < n; r++) {
-    if (loss === "cross_entropy") y[r * outputs + Math.floor(rand() * outputs)] = 1;
+    // Cross-entropy: one class in each row of `classes` (one per sample, or per step of a sequence).
+    if (loss === "cross_entropy") for (let o = 0; o < outputs; o += classes) y[r * outputs + o + Math.floor(rand() * classes)] = 1;
     else for (let j = 0; j < outputs; j++) y[r * outputs + j] = loss === "binary_cross_entropy" ? (rand() < 0.5 ? 0 : 1) : 2 * rand() - 1;
   }
   return y;
@@ -58,7 +59,7 @@ export function gradcheck(mod: GeneratedModule, options: GradcheckOptions = {}):
   const n = Math.min(options.batch ?? 4, meta.maxBatch);
   const h = options.h ?? 1e-5;
   const x = new Float64Array(n * meta.inputSize).map((_, i) => (options.x !== undefined ? options.x(i) : 2 * rand() - 1));
-  const y = randomLabels(meta.loss, n, meta.outputSize, rand);
+  const y = randomLabels(meta.loss, n, meta.outputSize, rand, meta.outputShape[meta.outputShape.length - 1]);
   const state = model.getState();
   const params = model.params;
   // Every evaluation restarts the dropout generator, so each sees the same mask.

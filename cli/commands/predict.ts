@@ -78,7 +78,7 @@ async function predict(file: string, opts: PredictOptions): Promise<void> {
   const x = new Float32Array(d.x);
   applyPreprocess(weights.preprocess, x, d.features);
   const out = predictAll(model, x, d.n);
-  const task = taskOfProgram(program, model.meta.outputSize);
+  const task = taskOfProgram(program, model.meta.outputSize, model.meta.outputShape);
   const classes = weights.preprocess.classes;
   const m = model.meta.outputSize;
   const rows: { prediction: string | number | number[]; scores: number[] }[] = [];

@@ -4,12 +4,12 @@
  */
 import type { Expr, Statement } from "../../grammar/ast.js";
 import { DATA_SETTINGS, SOURCES, argValues, names } from "../vocabulary.js";
-import type { CsvSource, Data, DataSource, GeneratorKind, InputColumns, Model, Normalization, Tokenize } from "../program.js";
+import type { CsvSource, Data, DataSource, GeneratorKind, InputColumns, Model, Normalization, TextSource, Tokenize } from "../program.js";
 import { didYouMean } from "../suggest.js";
 import { describeExpr, expectNoBlock, openSection, word, type Checker } from "./checker.js";
 
 /** Sources that make their data (every source but the file formats). */
-const GENERATORS = new Set<string>(names(SOURCES).filter((n) => !["csv", "idx", "json"].includes(n)));
+const GENERATORS = new Set<string>(names(SOURCES).filter((n) => !["csv", "idx", "json", "text"].includes(n)));
 const GEN_DEFAULT_NOISE: Record<GeneratorKind, number> = {
   xor: 0.1,
   circles: 0.05,
@@ -78,13 +78,14 @@ function checkDataSource(ck: Checker, e: Expr): DataSource | undefined {
     if (images === undefined || labels === undefined || limit === undefined || (sideExpr !== undefined && side === undefined)) return undefined;
     return { kind: "idx", images, labels, limit, ...(side?.kind === "csv" ? { side } : {}), span };
   }
+  const kind = name === "text" ? "text" : "json";
   const pathExpr = get("path");
   if (pathExpr === undefined) {
-    ck.report("missingRequired", span, ["json", "a file path"], 'e.g. `json("data/points.json")`');
+    ck.report("missingRequired", span, [kind, "a file path"], kind === "text" ? 'e.g. `text("data/book.txt")`' : 'e.g. `json("data/points.json")`');
     return undefined;
   }
   const path = ck.path(pathExpr, "path");
-  return path === undefined ? undefined : { kind: "json", path, span };
+  return path === undefined ? undefined : { kind, path, span };
 }
 
 /** A source or a percentage of the training data. */
@@ -135,7 +136,14 @@ export function checkData(ck: Checker, s: Statement): Data | undefined {
   }
   const inputs = st.has("inputs") ? inputColumns(ck, st.get("inputs") as Statement) : undefined;
   const tokenize = st.has("tokenize") ? checkTokenize(ck, st.get("tokenize") as Statement) : undefined;
-  const texts = [train, test, validation].filter((d): d is CsvSource => typeof d === "object" && d.kind === "csv" && d.text !== undefined);
+  const texts = [train, test, validation].filter((d): d is CsvSource | TextSource => typeof d === "object" && ((d.kind === "csv" && d.text !== undefined) || d.kind === "text"));
+  const plain = [train, test, validation].filter((d): d is DataSource => typeof d === "object" && d.kind !== "text");
+  if (typeof train === "object" && (train.kind === "text") !== (plain.length === 0)) {
+    // A language model's text and labelled samples do not mix.
+    const other = train.kind === "text" ? plain[0] : [test, validation].find((d): d is TextSource => typeof d === "object" && d.kind === "text");
+    ck.report("conflictingSettings", other?.span ?? s.span, ["a `text(…)` source holds a language model's text, and the others labelled samples"], "read every split as `text(…)`, or give the held-out splits as shares (`test 10%`)");
+    return undefined;
+  }
   if (tokenize !== undefined && tokenize !== null && texts.length === 0) {
     ck.report("ignoredSetting", tokenize.span, ["`tokenize` reads a text column, and no `csv` source names one"], 'name it: `train csv("reviews.csv", label: sentiment, text: review)`');
   }

@@ -14,7 +14,12 @@ export function maxBatchFor(p: Program): number {
 
 /** `kernels`: the matrix products in WebAssembly SIMD (the default where it runs) or in TypeScript. */
 export function compileModel(program: Program, dtype: "float32" | "float64" = "float32", kernels: "js" | "wasm" = defaultKernels(dtype)): Result<CompiledModel | undefined> {
-  const r = compileToModule(program, { maxBatch: maxBatchFor(program), dtype, kernels });
+  let r = compileToModule(program, { maxBatch: maxBatchFor(program), dtype, kernels });
+  // A model whose buffers at 256 samples pass the limit (a long sequence's every step) still
+  // trains at its own batch: evaluation then runs in batches of that size too.
+  if (!r.value && maxBatchFor(program) > program.train.batch && r.diagnostics.some((d) => d.code === "NN3011")) {
+    r = compileToModule(program, { maxBatch: program.train.batch, dtype, kernels });
+  }
   if (!r.value) return { value: undefined, diagnostics: r.diagnostics };
   return { value: r.value.createModel(), diagnostics: r.diagnostics };
 }

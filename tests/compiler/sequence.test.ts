@@ -123,6 +123,19 @@ describe("attention: gradients agree with finite differences (float64)", () => {
     expect(unmasked.some((v, i) => Math.abs(v - short.out[i]!) > 1e-6)).toBe(true);
   });
 
+  it("a language model's per-step cross-entropy: a softmax over each step's classes, the mean over every step", () => {
+    const lm = module("  embedding 10, 4\n  positional\n  attention 2, causal: true\n  dense 6, relu", "cross_entropy", "dense 5, softmax");
+    expect(lm.meta.outputShape).toEqual([7, 5]);
+    const result = gradcheck(lm, { seed: 5, perTensor: 40, h: 1e-6, x });
+    expect(result.worst, JSON.stringify(result.tensors)).toBeLessThan(1e-6);
+    // The loss is the mean over the 7 steps of −log p(target): uniform predictions give log 5.
+    const m = lm.createModel();
+    m.params.fill(0);
+    const y = new Float64Array(35);
+    for (let t = 0; t < 7; t++) y[t * 5 + (t % 5)] = 1;
+    expect(m.loss(new Float64Array([4, 7, 2, 0, 0, 9, 3]), y, 1)).toBeCloseTo(Math.log(5), 12);
+  });
+
   it("with causal: true, a step does not see the steps after it", () => {
     const a = attend(", causal: true", [4, 7, 2, 5, 3]);
     const b = attend(", causal: true", [4, 7, 2, 8, 8], a.params);

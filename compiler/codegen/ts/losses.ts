@@ -4,6 +4,7 @@
  * the fused pairs computed from the logits (`softmax_cross_entropy`, `sigmoid_bce` and their
  * gradients).
  */
+import { shapeSize, type IrShape } from "../../ir.js";
 import { attrStr } from "../../ops/types.js";
 import { LOSS_KINDS, lossDef } from "../../ops/losses.js";
 import type { TsLowering } from "./context.js";
@@ -54,9 +55,24 @@ function lossCode(kind: string): LossCode {
   return c;
 }
 
-/** The divisor of a loss over `m` outputs per sample, as code. */
-function meanDivisor(mean: "all" | "rows", m: number): string {
-  return mean === "all" && m !== 1 ? `(n * ${m})` : "n";
+/**
+ * The divisor of a loss over a prediction of this shape, as code: every value (`mean: "all"`),
+ * or the rows of its last axis (`"rows"`: one class per row — per sample, or per step of a
+ * sequence [n, T, V], as PyTorch's cross-entropy averages over every step).
+ */
+function meanDivisor(mean: "all" | "rows", shape: IrShape): string {
+  const k = mean === "all" ? shapeSize(shape) : lastRows(shape);
+  return k !== 1 ? `(n * ${k})` : "n";
+}
+
+/** Rows of the last axis per sample. */
+function lastRows(shape: IrShape): number {
+  return shapeSize(shape) / (shape[shape.length - 1] as number);
+}
+
+/** The rows of classes of a prediction: `m` classes (its last axis) in each of `rows` (code: `n`, or `n * T` for a sequence). */
+function classRows(shape: IrShape): { m: number; rows: string } {
+  return { m: shape[shape.length - 1] as number, rows: batchCount(lastRows(shape)) };
 }
 
 /** `delta` of huber (1 for the others, which ignore it). */
@@ -75,7 +91,7 @@ const loss =
       `const p = ${ctx.ref(p)}[i], t = ${ctx.ref(y)}[i];`,
       `total += ${code.term("p", "t", delta)};`,
       `}`,
-      `${ctx.lossVar} = total / ${meanDivisor(lossDef(kind).mean, m)};`,
+      `${ctx.lossVar} = total / ${meanDivisor(lossDef(kind).mean, ctx.node(p).shape)};`,
     ].join("\n");
   };
 
@@ -87,7 +103,7 @@ export const LOSSES: Readonly<Record<string, TsLowering>> = {
     const [p, y] = node.inputs as [number, number];
     const m = perRow(node);
     return [
-      `const scale = 1 / ${meanDivisor(lossDef(kind).mean, m)};`,
+      `const scale = 1 / ${meanDivisor(lossDef(kind).mean, node.shape)};`,
       `for (let i = 0; i < ${batchCount(m)}; i++) {`,
       `const p = ${ctx.ref(p)}[i], t = ${ctx.ref(y)}[i];`,
       `${ctx.ref(node.id)}[i] = (${lossCode(kind).grad("p", "t", ctx.num(deltaOf(node.attrs)))}) * scale;`,
@@ -98,12 +114,12 @@ export const LOSSES: Readonly<Record<string, TsLowering>> = {
   // −Σ t·(z − max − log Σ e^(z − max)) per row: exact for any logits.
   softmax_cross_entropy(node, ctx) {
     const [zi, yi] = node.inputs as [number, number];
-    const m = perRow(ctx.node(zi));
+    const { m, rows } = classRows(ctx.node(zi).shape);
     const z = ctx.ref(zi);
     const y = ctx.ref(yi);
     return [
       `let total = 0;`,
-      `for (let r = 0; r < n; r++) {`,
+      `for (let r = 0; r < ${rows}; r++) {`,
       `const o = r * ${m};`,
       `let max = ${z}[o];`,
       `for (let j = 1; j < ${m}; j++) if (${z}[o + j] > max) max = ${z}[o + j];`,
@@ -112,18 +128,18 @@ export const LOSSES: Readonly<Record<string, TsLowering>> = {
       `const lse = max + Math.log(sum);`,
       `for (let j = 0; j < ${m}; j++) total += ${y}[o + j] * (lse - ${z}[o + j]);`,
       `}`,
-      `${ctx.lossVar} = total / n;`,
+      `${ctx.lossVar} = total / ${meanDivisor("rows", ctx.node(zi).shape)};`,
     ].join("\n");
   },
 
-  // (p·Σt − t) / n: (p − t) / n for one-hot labels.
+  // (p·Σt − t) / rows: (p − t) / n for one-hot labels, one row per sample.
   softmax_cross_entropy_grad(node, ctx) {
-    const m = perRow(node);
+    const { m, rows } = classRows(node.shape);
     const [p, y] = node.inputs.map((i) => ctx.ref(i)) as [string, string];
     const dz = ctx.ref(node.id);
     return [
-      `const scale = 1 / n;`,
-      `for (let r = 0; r < n; r++) {`,
+      `const scale = 1 / ${meanDivisor("rows", node.shape)};`,
+      `for (let r = 0; r < ${rows}; r++) {`,
       `const o = r * ${m};`,
       `let sumT = 0;`,
       `for (let j = 0; j < ${m}; j++) sumT += ${y}[o + j];`,
@@ -142,12 +158,12 @@ export const LOSSES: Readonly<Record<string, TsLowering>> = {
       `const z = ${ctx.ref(zi)}[i];`,
       `total += (z > 0 ? z : 0) - z * ${ctx.ref(yi)}[i] + Math.log1p(Math.exp(-Math.abs(z)));`,
       `}`,
-      `${ctx.lossVar} = total / ${meanDivisor("all", m)};`,
+      `${ctx.lossVar} = total / ${meanDivisor("all", ctx.node(zi).shape)};`,
     ].join("\n");
   },
 
   sigmoid_bce_grad(node, ctx) {
     const [p, y] = node.inputs.map((i) => ctx.ref(i)) as [string, string];
-    return `const scale = 1 / ${meanDivisor("all", perRow(node))};\n${eachElement(node, `${ctx.ref(node.id)}[i] = (${p}[i] - ${y}[i]) * scale;`)}`;
+    return `const scale = 1 / ${meanDivisor("all", node.shape)};\n${eachElement(node, `${ctx.ref(node.id)}[i] = (${p}[i] - ${y}[i]) * scale;`)}`;
   },
 };
