@@ -16,6 +16,7 @@ import { registerTrain } from "./commands/train.js";
 import { registerEval } from "./commands/eval.js";
 import { registerPredict } from "./commands/predict.js";
 import { registerExport } from "./commands/export.js";
+import { registerSearch } from "./commands/search.js";
 import { CliError } from "./errors.js";
 
 function packageVersion(): string {
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
   registerEval(program);
   registerPredict(program);
   registerExport(program);
+  registerSearch(program);
   return program;
 }
 
