@@ -150,7 +150,8 @@ export function nextTrial(plan: Plan, done: readonly TrialRecord[]): TrialSpec |
   switch (plan.algorithm) {
     case "random":
     case "grid": {
-      const limit = plan.algorithm === "grid" ? Math.min(plan.trials, gridSize(plan.dims, plan.points)) : plan.trials;
+      // Without ranges there is one configuration: one trial (the file as written, measured as the search measures).
+      const limit = plan.algorithm === "grid" || plan.dims.length === 0 ? Math.min(plan.trials, gridSize(plan.dims, plan.points)) : plan.trials;
       return done.length < limit ? { trial, config: done.length, rung: 0, epochs: undefined } : undefined;
     }
     case "halving":
