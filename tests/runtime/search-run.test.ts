@@ -126,7 +126,7 @@ describe("the results of a search", () => {
 });
 
 /** Starts the built CLI and kills it with SIGKILL once `ready(dir)` holds. */
-function killWhen(args: string[], dir: string, ready: () => boolean, env: Record<string, string> = {}): Promise<void> {
+function killWhen(args: string[], ready: () => boolean, env: Record<string, string> = {}): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: "ignore" });
     const timer = setInterval(() => {
@@ -154,7 +154,7 @@ describe("resume after a kill", () => {
 
     // Killed once two trials are in the log.
     const a = join(tmp, "resume-a");
-    await killWhen(["search", f, "--out", a, "--kernels", "js"], a, () => existsSync(join(a, "trials.jsonl")) && readFileSync(join(a, "trials.jsonl"), "utf8").split("\n").length >= 4);
+    await killWhen(["search", f, "--out", a, "--kernels", "js"], () => existsSync(join(a, "trials.jsonl")) && readFileSync(join(a, "trials.jsonl"), "utf8").split("\n").length >= 4);
     const kept = log(a).length;
     expect(kept).toBeGreaterThanOrEqual(2);
     expect(kept).toBeLessThan(6);
@@ -164,7 +164,7 @@ describe("resume after a kill", () => {
     // Killed while the log's temporary is half written (every write sleeps half-way): the log
     // on disk is the one before that write, whole.
     const b = join(tmp, "resume-b");
-    await killWhen(["search", f, "--out", b, "--kernels", "js"], b, () => existsSync(b) && readdirSync(b).some((n) => n.startsWith(".trials.jsonl.tmp-")) && existsSync(join(b, "trials.jsonl")), { NNC_CHECKPOINT_WRITE_DELAY_MS: "400" });
+    await killWhen(["search", f, "--out", b, "--kernels", "js"], () => existsSync(b) && readdirSync(b).some((n) => n.startsWith(".trials.jsonl.tmp-")) && existsSync(join(b, "trials.jsonl")), { NNC_CHECKPOINT_WRITE_DELAY_MS: "400" });
     const before = readFileSync(join(b, "trials.jsonl"), "utf8");
     expect(before.endsWith("\n")).toBe(true);
     expect(readdirSync(b).some((n) => n.startsWith(".trials.jsonl.tmp-"))).toBe(true);
