@@ -142,10 +142,10 @@ async function searchInto(output: RunOutput, file: string, source: string, s: Pr
   }
   table.done();
   if (timeUp && !opts.quiet) process.stderr.write(renderRun([{ ...diag("searchTimeUp", FILE_START, [s.settings.time!, records.length], { hint: `raise \`time\` and continue with: ${again}` }), file: output.dir }], file, source));
-  writeResults(output, file, source, s, records, fail);
+  writeResults(output, file, s, records, fail);
 }
 
-function writeResults(output: RunOutput, file: string, source: string, s: PreparedSearch, records: readonly TrialRecord[], fail: (d: Diagnostic) => never): void {
+function writeResults(output: RunOutput, file: string, s: PreparedSearch, records: readonly TrialRecord[], fail: (d: Diagnostic) => never): void {
   const { plan, metric } = s;
   const best = bestTrial(records, plan.direction);
   if (best === undefined) fail({ ...diag("searchNoTrial", FILE_START, [records.length === 0 ? "no trial ran" : `all ${records.length} failed`], { hint: "see the trials' messages above" }), file: output.dir });
@@ -172,7 +172,6 @@ function writeResults(output: RunOutput, file: string, source: string, s: Prepar
   process.stdout.write(`best: ${inert(summary)}\n  ${plan.dims.map((d, i) => inert(`${d.label} = ${winner.values[i]}`)).join("\n  ")}\n`);
   if (winner.test) process.stdout.write(`  test ${Object.entries(winner.test).map(([k, v]) => `${k} ${fmt(v)}`).join("  ")}\n`);
   process.stdout.write(`best.nn ${rel(output.path(BEST_FILE))}  log ${rel(output.path(LOG_FILE))}  leaderboard ${rel(output.path(LEADERBOARD_FILE))}  report ${rel(output.path(SEARCH_REPORT_FILE))}\n`);
-  void source;
 }
 
 function leaderboardMarkdown(s: PreparedSearch, records: readonly TrialRecord[], name: string): string {
