@@ -17,6 +17,7 @@ import { registerEval } from "./commands/eval.js";
 import { registerPredict } from "./commands/predict.js";
 import { registerSample } from "./commands/sample.js";
 import { registerExport } from "./commands/export.js";
+import { registerSearch } from "./commands/search.js";
 import { CliError } from "./errors.js";
 
 function packageVersion(): string {
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
   registerPredict(program);
   registerSample(program);
   registerExport(program);
+  registerSearch(program);
   return program;
 }
 

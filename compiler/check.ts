@@ -17,9 +17,18 @@ import { checkBlocks } from "./check/graph.js";
 import { checkLoss, checkMetrics, checkOptimizer, DEFAULT_OPTIMIZER } from "./check/training.js";
 import { checkData, checkEmbeddingFits, linkInputs } from "./check/data.js";
 import { checkMonitor, checkTrain, DEFAULT_TRAIN } from "./check/train.js";
+import { findDims, firstConfig, replaceRanges, valueText } from "./search/space.js";
+import { checkSearch } from "./search/settings.js";
 
-export function check(file: SourceFile): Result<Program | undefined> {
+export function check(given: SourceFile): Result<Program | undefined> {
   const ck = new Checker();
+  // Ranges are for `nnc search` (`docs/search.md`): here each is an error, and the rest of the
+  // file is checked with every range at its low end or first option.
+  const dims = findDims(ck, given);
+  for (const d of dims) ck.report("rangeOutsideSearch", d.span, [d.kind], `run \`nnc search FILE\` to choose it, or write one value here, e.g. \`${valueText(d, firstConfig([d])[0]!)}\``);
+  const searchS = given.statements.find((s) => s.keyword.name === "search");
+  if (searchS !== undefined) checkSearch(ck, searchS);
+  const file = replaceRanges(given, dims, firstConfig(dims));
   const blocks = checkBlocks(ck, file.statements.filter((s) => s.keyword.name === "block"));
   const top = uniqueStatements(ck, file.statements.filter((s) => s.keyword.name !== "block"), TOP_LEVEL, undefined);
   const modelS = top.get("model");

@@ -52,6 +52,7 @@ const BLOCK_DOCS: Readonly<Record<BlockWord, string>> = {
   metrics: "What to report while training and evaluating, e.g. `metrics accuracy, loss`.",
   data: "Where samples come from and how they are prepared: `data { train … }`.",
   train: "Training settings, one per line inside `train { … }`: `epochs 10`, `batch 32`, …",
+  search: "How `nnc search` explores the file's ranges (`loguniform(1e-4, 1e-1)`, `choice(…)`, …): `search { metric accuracy  trials 20 }`; other commands check it and ignore it.",
 };
 
 /** Top-level blocks and settings (the grammar's block keywords). */
@@ -229,6 +230,28 @@ export const SCHEDULES: readonly CallableWord[] = [
   ]),
 ];
 
+/** Ranges written in place of a value, for `nnc search` (`docs/search.md`). */
+export const RANGES: readonly CallableWord[] = [
+  c("loguniform", "A number drawn evenly on a log scale between low and high (both above 0): `lr: loguniform(1e-4, 1e-1)`.", [a("low", "the smallest value, above 0"), a("high", "the largest value")]),
+  c("uniform", "A number drawn evenly between low and high: `dropout uniform(0, 0.5)`.", [a("low", "the smallest value"), a("high", "the largest value")]),
+  c("int", "A whole number from low to high, both included: `dense int(8, 64)`, `repeat int(1, 4) { … }`.", [a("low", "the smallest whole number"), a("high", "the largest whole number")]),
+  c("choice", "One of the values listed, any kind (numbers, words, calls): `choice(relu, tanh)`, `optimizer choice(adam, sgd(lr: 0.1))`.", [a("options", "two or more values")]),
+];
+
+/** Settings inside `search { … }`. */
+export const SEARCH_SETTINGS: readonly CallableWord[] = [
+  c("metric", "What the search optimizes, measured on the validation split: `loss` or one of the file's metrics.", [a("name", "a metric", "the first of the file's metrics")]),
+  c("direction", "Whether higher or lower is better.", [a("way", "maximize or minimize", "minimize for loss, mse, rmse and mae; maximize otherwise")]),
+  c("algorithm", "How configurations are chosen: `random`, `grid`, `halving` (successive halving) or `asha`.", [a("kind", "the algorithm", "random")]),
+  c("trials", "Configurations to try (halving and asha: configurations started at the lowest rung).", [a("count", "a positive whole number", "20")]),
+  c("time", "Seconds after which no new trial starts (the trial running finishes).", [a("seconds", "a positive number", "no limit")]),
+  c("seed", "Seed of the configurations drawn; the same seed gives the same trials.", [a("value", "a whole number", "0")]),
+  c("points", "grid: values tried per `uniform`, `loguniform` or `int` range (evenly spaced; every whole number when fewer).", [a("count", "a whole number from 2", "3")]),
+  c("eta", "halving and asha: keep the best 1/eta of each rung.", [a("factor", "a whole number from 2", "3")]),
+  c("rungs", "halving and asha: budgets of epochs/eta^(rungs−1), …, epochs/eta, epochs.", [a("count", "a whole number from 1", "3")]),
+  c("validation", "The share of the training data held out to measure the metric, when the data block has no validation split.", [a("share", "a share, e.g. 20%", "20%")]),
+];
+
 /** Constant words used as argument values. */
 export const CONSTANTS: readonly Word[] = [
   w("true", "Yes."),
@@ -301,6 +324,8 @@ export const ALL_WORDS: ReadonlyMap<string, Word> = new Map(
     ...SOURCES,
     ...DATA_SETTINGS,
     ...TRAIN_SETTINGS,
+    ...RANGES,
+    ...SEARCH_SETTINGS,
     ...SCHEDULES,
     ...CONSTANTS,
   ]

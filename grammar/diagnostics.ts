@@ -115,6 +115,17 @@ export const MESSAGES = {
   notInBlock: row("NN2044", "`{0}` belongs in the model, not in a block"),
   badBlockHeader: row("NN2045", "a block is declared as `block name(parameters) { … }`"),
   unknownInputName: row("NN2046", "the model has no input named `{0}`"),
+  rangeOutsideSearch: row("NN2070", "`{0}(…)` is a search range: only `nnc search` chooses its value"),
+  rangeArguments: row("NN2071", "`{0}` takes {1}"),
+  rangeEmpty: row("NN2072", "`{0}({1}, {2})` is empty: the low end must be below the high end"),
+  rangeNotPositive: row("NN2073", "`loguniform` needs a low end above 0, but is given {0}"),
+  rangeNotInteger: row("NN2074", "`int` takes whole numbers, but is given {0}"),
+  rangeNested: row("NN2075", "a range inside another range: `{0}(…)` in `{1}(…)`"),
+  searchMetric: row("NN2076", "the search cannot optimize `{0}`: {1}"),
+  searchBudgetRange: row("NN2077", "`epochs` cannot be a range with `{0}`: the epochs are its budget"),
+  searchNoRanges: row("NN2078", "the file has no range to search: every trial is the same configuration", "warning"),
+  searchGridCut: row("NN2079", "the grid has {0} configurations; `trials {1}` tries the first {1}", "warning"),
+  searchRangeValue: row("NN2080", "the range `{0}` reaches a value the setting does not take: {1}"),
 
   // ── NN3xxx shapes ──────────────────────────────────────────────────────────
   layerNeedsFlatInput: row("NN3001", "`{0}` needs a flat input, but gets shape {1}"),
@@ -175,6 +186,13 @@ export const MESSAGES = {
   stoppedUnsaved: row("NN5012", "stopped at once by a second {0}: {1}", "warning"),
   workerLost: row("NN5013", "a training thread stopped in epoch {0}, batch {1}: {2}"),
   notALanguageModel: row("NN5014", "`nnc sample` needs a language model (a `text(…)` source with `tokenize`, one distribution per step), but this model's output is {0}"),
+  searchLogTorn: row("NN5030", "the trial log {0} ends in an incomplete line; that trial runs again", "warning"),
+  searchLogOther: row("NN5031", "the trial log {0} belongs to another search: {1}"),
+  searchLogDamaged: row("NN5032", "the trial log {0} is damaged at line {1}: {2}"),
+  trialFailed: row("NN5033", "trial {0} failed: {1}", "warning"),
+  searchNoTrial: row("NN5034", "no trial of the search finished: {0}"),
+  searchTimeUp: row("NN5035", "the search's time budget ({0} s) ran out after {1} trials", "info"),
+  searchLogExists: row("NN5036", "{0} already holds a trial log"),
 } as const satisfies Record<string, MessageRow>;
 
 export type MessageName = keyof typeof MESSAGES;

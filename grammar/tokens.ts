@@ -42,7 +42,7 @@ function keywordToken(name: string, words: readonly string[]): TokenType {
  * (layers, activations, settings, …) is an `Identifier` here: what it means is the checker's
  * business (`compiler/vocabulary.ts`), and editors colour it from the same vocabulary.
  */
-export const BLOCK_WORDS = ["model", "block", "loss", "optimizer", "metrics", "data", "train"] as const;
+export const BLOCK_WORDS = ["model", "block", "loss", "optimizer", "metrics", "data", "train", "search"] as const;
 export type BlockWord = (typeof BLOCK_WORDS)[number];
 
 export const BlockKeyword = keywordToken("BlockKeyword", BLOCK_WORDS);

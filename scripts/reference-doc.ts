@@ -24,6 +24,8 @@ import {
   SOURCES,
   TOP_LEVEL,
   TRAIN_SETTINGS,
+  RANGES,
+  SEARCH_SETTINGS,
   type CallableWord,
   type Word,
 } from "../compiler/vocabulary.js";
@@ -72,6 +74,8 @@ export function referenceMarkdown(): string {
     callables("Data sources", SOURCES),
     callables("Training settings", TRAIN_SETTINGS),
     callables("Learning-rate schedules", SCHEDULES),
+    callables("Search ranges (`nnc search`, docs/search.md)", RANGES),
+    callables("Search settings", SEARCH_SETTINGS),
     plain("Constants", CONSTANTS),
     "## Names from other libraries",
     "",

@@ -77,7 +77,7 @@ function emails(): Email[] {
 const quote = (s: string): string => `"${s.replace(/"/g, '""')}"`;
 
 function writeCsv(path: string, rows: readonly Email[]): void {
-  writeFileSync(path, "label,text\n" + rows.map((e) => `${e.label},${quote(e.text)}`).join("\n") + "\n");
+  writeFileSync(path, "label,email\n" + rows.map((e) => `${e.label},${quote(e.text)}`).join("\n") + "\n");
 }
 
 /**

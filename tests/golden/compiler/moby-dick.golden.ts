@@ -2181,7 +2181,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dense17Conv = conv2d(dense17Steps, dense17Filters, b17)  ·  dense 98, softmax (line 26)
+    // dense17Conv = conv2d(dense17Steps, dense17Filters, b17)  ·  dense 98, softmax (line 27)
     {
       const rows = n * 64;
       let r = 0;
@@ -2317,7 +2317,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // h17 = softmax(z17)  ·  dense 98, softmax (line 26)
+    // h17 = softmax(z17)  ·  dense 98, softmax (line 27)
     {
       for (let r = 0; r < n * 64; r++) {
         const o = r * 98;
@@ -2336,7 +2336,7 @@ export function createModel(): CompiledModel {
   function lossOf(y: Floats, n: number): number {
     if (y.length < n * 6272) throw new RangeError("y holds " + y.length + " values; " + n + " samples need " + n * 6272);
     let value = 0;
-    // loss = softmax_cross_entropy(z17, y)  ·  loss cross_entropy (line 29)
+    // loss = softmax_cross_entropy(z17, y)  ·  loss cross_entropy (line 30)
     {
       let total = 0;
       for (let r = 0; r < n * 64; r++) {
@@ -2353,7 +2353,7 @@ export function createModel(): CompiledModel {
     return value;
   }
   function backward(x: Floats, y: Floats, n: number): void {
-    // dz17 = softmax_cross_entropy_grad(h17, y)  ·  dense 98, softmax (line 26)
+    // dz17 = softmax_cross_entropy_grad(h17, y)  ·  dense 98, softmax (line 27)
     {
       const scale = 1 / (n * 64);
       for (let r = 0; r < n * 64; r++) {
@@ -2363,7 +2363,7 @@ export function createModel(): CompiledModel {
         for (let j = 0; j < 98; j++) dz17[o + j] = (h17[o + j] * sumT - y[o + j]) * scale;
       }
     }
-    // ddense17Steps = conv2d_dx(ddense17Conv, dense17Filters)  ·  dense 98, softmax (line 26)
+    // ddense17Steps = conv2d_dx(ddense17Conv, dense17Filters)  ·  dense 98, softmax (line 27)
     {
       for (let i = 0; i < n * 4096; i++) ddense17Steps[i] = 0;
       for (let r = 0; r < n; r++) {
@@ -2391,7 +2391,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // ddense17Filters = conv2d_dw(ddense17Conv, dense17Steps)  ·  dense 98, softmax (line 26)
+    // ddense17Filters = conv2d_dw(ddense17Conv, dense17Steps)  ·  dense 98, softmax (line 27)
     {
       for (let i = 0; i < 6272; i++) ddense17Filters[i] = 0;
       for (let r = 0; r < n * 64; r++) {
@@ -2405,7 +2405,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // db17 = conv2d_db(ddense17Conv)  ·  dense 98, softmax (line 26)
+    // db17 = conv2d_db(ddense17Conv)  ·  dense 98, softmax (line 27)
     {
       for (let j = 0; j < 98; j++) db17[j] = 0;
       for (let i = 0; i < n * 6272; i += 98) {

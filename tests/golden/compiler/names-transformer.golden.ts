@@ -2372,7 +2372,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // pool21 = avgpool2d(seq21)  ·  globalavgpool1d (line 27)
+    // pool21 = avgpool2d(seq21)  ·  globalavgpool1d (line 28)
     {
       for (let r = 0; r < n; r++) {
         const xs = r * 384;
@@ -2396,7 +2396,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // z22 = dense(h21, w22, b22)  ·  dense 2, softmax (line 28)
+    // z22 = dense(h21, w22, b22)  ·  dense 2, softmax (line 29)
     {
       let r = 0;
       for (; r + 4 <= n; r += 4) {
@@ -2454,7 +2454,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // h22 = softmax(z22)  ·  dense 2, softmax (line 28)
+    // h22 = softmax(z22)  ·  dense 2, softmax (line 29)
     {
       for (let r = 0; r < n; r++) {
         const o = r * 2;
@@ -2473,7 +2473,7 @@ export function createModel(): CompiledModel {
   function lossOf(y: Floats, n: number): number {
     if (y.length < n * 2) throw new RangeError("y holds " + y.length + " values; " + n + " samples need " + n * 2);
     let value = 0;
-    // loss = softmax_cross_entropy(z22, y)  ·  loss cross_entropy (line 31)
+    // loss = softmax_cross_entropy(z22, y)  ·  loss cross_entropy (line 32)
     {
       let total = 0;
       for (let r = 0; r < n; r++) {
@@ -2490,7 +2490,7 @@ export function createModel(): CompiledModel {
     return value;
   }
   function backward(x: Floats, y: Floats, n: number): void {
-    // dz22 = softmax_cross_entropy_grad(h22, y)  ·  dense 2, softmax (line 28)
+    // dz22 = softmax_cross_entropy_grad(h22, y)  ·  dense 2, softmax (line 29)
     {
       const scale = 1 / n;
       for (let r = 0; r < n; r++) {
@@ -2500,14 +2500,14 @@ export function createModel(): CompiledModel {
         for (let j = 0; j < 2; j++) dz22[o + j] = (h22[o + j] * sumT - y[o + j]) * scale;
       }
     }
-    // db22 = sum_rows(dz22)  ·  dense 2, softmax (line 28)
+    // db22 = sum_rows(dz22)  ·  dense 2, softmax (line 29)
     {
       for (let j = 0; j < 2; j++) db22[j] = 0;
       for (let r = 0; r < n; r++) {
         for (let j = 0; j < 2; j++) db22[j] += dz22[r * 2 + j];
       }
     }
-    // dh21 = matmul_nn(dz22, w22)  ·  dense 2, softmax (line 28)
+    // dh21 = matmul_nn(dz22, w22)  ·  dense 2, softmax (line 29)
     {
       let r = 0;
       for (; r + 4 <= n; r += 4) {
@@ -2610,7 +2610,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dw22 = matmul_tn(dz22, h21)  ·  dense 2, softmax (line 28)
+    // dw22 = matmul_tn(dz22, h21)  ·  dense 2, softmax (line 29)
     {
       {
         for (let c = 0; c < 30; c += 3) {
@@ -2661,7 +2661,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dseq21 = avgpool2d_grad(dpool21)  ·  globalavgpool1d (line 27)
+    // dseq21 = avgpool2d_grad(dpool21)  ·  globalavgpool1d (line 28)
     {
       for (let i = 0; i < n * 384; i++) dseq21[i] = 0;
       for (let r = 0; r < n; r++) {
