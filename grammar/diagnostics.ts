@@ -115,6 +115,7 @@ export const MESSAGES = {
   notInBlock: row("NN2044", "`{0}` belongs in the model, not in a block"),
   badBlockHeader: row("NN2045", "a block is declared as `block name(parameters) { … }`"),
   unknownInputName: row("NN2046", "the model has no input named `{0}`"),
+  looksAhead: row("NN2047", "a language model must not read later steps: {0}", "warning"),
   rangeOutsideSearch: row("NN2070", "`{0}(…)` is a search range: only `nnc search` chooses its value"),
   rangeArguments: row("NN2071", "`{0}` takes {1}"),
   rangeEmpty: row("NN2072", "`{0}({1}, {2})` is empty: the low end must be below the high end"),

@@ -269,3 +269,24 @@ export function checkEmbeddingFits(ck: Checker, model: Model, data: Data): void 
     }
   }
 }
+
+/**
+ * A language model (a `text(…)` source) predicts each step's next token, so no layer may read a
+ * later step: attention without `causal: true`, a `bidirectional` recurrent layer, a `conv1d`
+ * whose window reaches past the step (`padding: same` with a window over 1), the global pools
+ * and `flatten`. Such a model learns to copy its target and writes nonsense: a warning at the
+ * layer.
+ */
+export function checkCausal(ck: Checker, model: Model, data: Data): void {
+  if (typeof data.train !== "object" || data.train.kind !== "text") return;
+  for (const node of model.nodes) {
+    const l = node.layer as { kind: string; causal?: boolean; bidirectional?: boolean; padding?: string; kernel?: number; span: Model["span"] };
+    const why =
+      l.kind === "attention" && l.causal !== true ? ["`attention` without `causal: true` lets each step see the steps after it", "write `attention …, causal: true`"]
+      : (l.kind === "lstm" || l.kind === "gru") && l.bidirectional === true ? [`a bidirectional \`${l.kind}\` reads the steps backwards too`, "leave out `bidirectional`"]
+      : l.kind === "conv1d" && l.padding === "same" && (l.kernel ?? 1) > 1 ? ["`conv1d` with `padding: same` centres its window, so it reads later steps", "use a window of 1, or recurrent or causal attention layers"]
+      : ["globalmaxpool1d", "globalavgpool1d", "flatten"].includes(l.kind) ? [`\`${l.kind}\` mixes every step into each output`, "a language model keeps the steps to the end: `dense <tokens>, softmax` at every step"]
+      : undefined;
+    if (why !== undefined) ck.report("looksAhead", l.span, [why[0] as string], why[1] as string, [{ message: "the text source", span: data.train.span }]);
+  }
+}

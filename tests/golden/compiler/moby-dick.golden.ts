@@ -386,7 +386,7 @@ export function createModel(): CompiledModel {
     return v;
   }
   function run(x: Floats, n: number): void {
-    // h1 = gather(w1, x)  ·  embedding 98, 64 (line 21)
+    // h1 = gather(w1, x)  ·  embedding 98, 64 (line 22)
     {
       for (let p = 0; p < n * 64; p++) {
         const row = Math.round(x[p]);
@@ -397,7 +397,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // h2 = add(h1, pos2)  ·  positional (line 22)
+    // h2 = add(h1, pos2)  ·  positional (line 23)
     {
       for (let i0 = 0; i0 < n; i0++) {
         for (let i1 = 0; i1 < 4096; i1++) {
@@ -405,7 +405,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // att3InConv = conv2d(att3InSteps, att3InFilters, att3Bin)  ·  attention 4, causal (line 9)
+    // att3InConv = conv2d(att3InSteps, att3InFilters, att3Bin)  ·  attention 4, causal (line 10)
     {
       const rows = n * 64;
       let r = 0;
@@ -491,13 +491,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // att3Q = slice(att3Qkv)  ·  attention 4, causal (line 9)
+    // att3Q = slice(att3Qkv)  ·  attention 4, causal (line 10)
     {
       for (let r = 0; r < n * 64; r++) {
         for (let j = 0; j < 64; j++) att3Q[r * 64 + j] = att3InConv[r * 192 + j];
       }
     }
-    // att3QHeads = transpose(att3QSplit)  ·  attention 4, causal (line 9)
+    // att3QHeads = transpose(att3QSplit)  ·  attention 4, causal (line 10)
     {
       for (let i0 = 0; i0 < n; i0++) {
         for (let i1 = 0; i1 < 4; i1++) {
@@ -509,13 +509,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // att3K = slice(att3Qkv)  ·  attention 4, causal (line 9)
+    // att3K = slice(att3Qkv)  ·  attention 4, causal (line 10)
     {
       for (let r = 0; r < n * 64; r++) {
         for (let j = 0; j < 64; j++) att3K[r * 64 + j] = att3InConv[r * 192 + 64 + j];
       }
     }
-    // att3KHeads = transpose(att3KSplit)  ·  attention 4, causal (line 9)
+    // att3KHeads = transpose(att3KSplit)  ·  attention 4, causal (line 10)
     {
       for (let i0 = 0; i0 < n; i0++) {
         for (let i1 = 0; i1 < 4; i1++) {
@@ -527,13 +527,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // att3V = slice(att3Qkv)  ·  attention 4, causal (line 9)
+    // att3V = slice(att3Qkv)  ·  attention 4, causal (line 10)
     {
       for (let r = 0; r < n * 64; r++) {
         for (let j = 0; j < 64; j++) att3V[r * 64 + j] = att3InConv[r * 192 + 128 + j];
       }
     }
-    // att3VHeads = transpose(att3VSplit)  ·  attention 4, causal (line 9)
+    // att3VHeads = transpose(att3VSplit)  ·  attention 4, causal (line 10)
     {
       for (let i0 = 0; i0 < n; i0++) {
         for (let i1 = 0; i1 < 4; i1++) {
@@ -545,7 +545,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // att3Dots = bmm(att3QHeads, att3KHeads)  ·  attention 4, causal (line 9)
+    // att3Dots = bmm(att3QHeads, att3KHeads)  ·  attention 4, causal (line 10)
     {
       for (let sample = 0; sample < n * 4; sample++) {
         for (let r = 0; r < 64; r += 4) {
@@ -610,17 +610,17 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // att3Scale = constant()  ·  attention 4, causal (line 9)
+    // att3Scale = constant()  ·  attention 4, causal (line 10)
     {
       att3Scale[0] = 0.25;
     }
-    // att3Scores = mul(att3Dots, att3Scale)  ·  attention 4, causal (line 9)
+    // att3Scores = mul(att3Dots, att3Scale)  ·  attention 4, causal (line 10)
     {
       for (let i = 0; i < n * 16384; i++) {
         att3Scores[i] = att3Dots[i] * 0.25;
       }
     }
-    // att3ScoresCausal = causal_mask(att3Scores)  ·  attention 4, causal (line 9)
+    // att3ScoresCausal = causal_mask(att3Scores)  ·  attention 4, causal (line 10)
     {
       for (let o = 0; o < n * 16384; o += 4096) {
         for (let i = 0; i < 64; i++) {
@@ -629,7 +629,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // att3Weights = softmax(att3ScoresCausal)  ·  attention 4, causal (line 9)
+    // att3Weights = softmax(att3ScoresCausal)  ·  attention 4, causal (line 10)
     {
       for (let r = 0; r < n * 256; r++) {
         const o = r * 64;
@@ -644,7 +644,7 @@ export function createModel(): CompiledModel {
         for (let j = 0; j < 64; j++) att3Weights[o + j] /= sum;
       }
     }
-    // att3Heads = bmm(att3Weights, att3VHeads)  ·  attention 4, causal (line 9)
+    // att3Heads = bmm(att3Weights, att3VHeads)  ·  attention 4, causal (line 10)
     {
       for (let sample = 0; sample < n * 4; sample++) {
         for (let r = 0; r < 64; r += 4) {
@@ -709,7 +709,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // att3Steps = transpose(att3Heads)  ·  attention 4, causal (line 9)
+    // att3Steps = transpose(att3Heads)  ·  attention 4, causal (line 10)
     {
       for (let i0 = 0; i0 < n; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -721,7 +721,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // att3OutConv = conv2d(att3OutSteps, att3OutFilters, att3Bout)  ·  attention 4, causal (line 9)
+    // att3OutConv = conv2d(att3OutSteps, att3OutFilters, att3Bout)  ·  attention 4, causal (line 10)
     {
       const rows = n * 64;
       let r = 0;
@@ -829,13 +829,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // h4 = add(h3, h2)  ·  add (line 10)
+    // h4 = add(h3, h2)  ·  add (line 11)
     {
       for (let i = 0; i < n * 4096; i++) {
         h4[i] = att3OutConv[i] + h2[i];
       }
     }
-    // ln5_mean = mean(h4)  ·  layernorm epsilon 0.00001 (line 11)
+    // ln5_mean = mean(h4)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 64; i++) {
         ln5_mean[i] = 0;
@@ -849,7 +849,7 @@ export function createModel(): CompiledModel {
         ln5_mean[i] /= 64;
       }
     }
-    // ln5_centered = sub(h4, ln5_mean)  ·  layernorm epsilon 0.00001 (line 11)
+    // ln5_centered = sub(h4, ln5_mean)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i0 = 0; i0 < n * 64; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -857,13 +857,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // ln5_squares = mul(ln5_centered, ln5_centered)  ·  layernorm epsilon 0.00001 (line 11)
+    // ln5_squares = mul(ln5_centered, ln5_centered)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 4096; i++) {
         ln5_squares[i] = ln5_centered[i] * ln5_centered[i];
       }
     }
-    // ln5_var = mean(ln5_squares)  ·  layernorm epsilon 0.00001 (line 11)
+    // ln5_var = mean(ln5_squares)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 64; i++) {
         ln5_var[i] = 0;
@@ -877,23 +877,23 @@ export function createModel(): CompiledModel {
         ln5_var[i] /= 64;
       }
     }
-    // ln5_eps = constant()  ·  layernorm epsilon 0.00001 (line 11)
+    // ln5_eps = constant()  ·  layernorm epsilon 0.00001 (line 12)
     {
       ln5_eps[0] = 0.00001;
     }
-    // ln5_varEps = add(ln5_var, ln5_eps)  ·  layernorm epsilon 0.00001 (line 11)
+    // ln5_varEps = add(ln5_var, ln5_eps)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 64; i++) {
         ln5_varEps[i] = ln5_var[i] + 0.00001;
       }
     }
-    // ln5_invstd = rsqrt(ln5_varEps)  ·  layernorm epsilon 0.00001 (line 11)
+    // ln5_invstd = rsqrt(ln5_varEps)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 64; i++) {
         ln5_invstd[i] = 1 / Math.sqrt(ln5_varEps[i]);
       }
     }
-    // ln5_xhat = mul(ln5_centered, ln5_invstd)  ·  layernorm epsilon 0.00001 (line 11)
+    // ln5_xhat = mul(ln5_centered, ln5_invstd)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i0 = 0; i0 < n * 64; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -901,7 +901,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // ln5_scaled = mul(ln5_xhat, gamma5)  ·  layernorm epsilon 0.00001 (line 11)
+    // ln5_scaled = mul(ln5_xhat, gamma5)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i0 = 0; i0 < n * 64; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -909,7 +909,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // h5 = add(ln5_scaled, beta5)  ·  layernorm epsilon 0.00001 (line 11)
+    // h5 = add(ln5_scaled, beta5)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i0 = 0; i0 < n * 64; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -917,7 +917,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dense6Conv = conv2d(dense6Steps, dense6Filters, b6) with relu  ·  dense 256, relu (line 12)
+    // dense6Conv = conv2d(dense6Steps, dense6Filters, b6) with relu  ·  dense 256, relu (line 13)
     {
       const rows = n * 64;
       let r = 0;
@@ -1097,7 +1097,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dense7Conv = conv2d(dense7Steps, dense7Filters, b7)  ·  dense 64, linear (line 13)
+    // dense7Conv = conv2d(dense7Steps, dense7Filters, b7)  ·  dense 64, linear (line 14)
     {
       const rows = n * 64;
       let r = 0;
@@ -1205,13 +1205,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // h8 = add(h7, h5)  ·  add (line 14)
+    // h8 = add(h7, h5)  ·  add (line 15)
     {
       for (let i = 0; i < n * 4096; i++) {
         h8[i] = dense7Conv[i] + h5[i];
       }
     }
-    // ln9_mean = mean(h8)  ·  layernorm epsilon 0.00001 (line 15)
+    // ln9_mean = mean(h8)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 64; i++) {
         ln9_mean[i] = 0;
@@ -1225,7 +1225,7 @@ export function createModel(): CompiledModel {
         ln9_mean[i] /= 64;
       }
     }
-    // ln9_centered = sub(h8, ln9_mean)  ·  layernorm epsilon 0.00001 (line 15)
+    // ln9_centered = sub(h8, ln9_mean)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i0 = 0; i0 < n * 64; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -1233,13 +1233,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // ln9_squares = mul(ln9_centered, ln9_centered)  ·  layernorm epsilon 0.00001 (line 15)
+    // ln9_squares = mul(ln9_centered, ln9_centered)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 4096; i++) {
         ln9_squares[i] = ln9_centered[i] * ln9_centered[i];
       }
     }
-    // ln9_var = mean(ln9_squares)  ·  layernorm epsilon 0.00001 (line 15)
+    // ln9_var = mean(ln9_squares)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 64; i++) {
         ln9_var[i] = 0;
@@ -1253,23 +1253,23 @@ export function createModel(): CompiledModel {
         ln9_var[i] /= 64;
       }
     }
-    // ln9_eps = constant()  ·  layernorm epsilon 0.00001 (line 15)
+    // ln9_eps = constant()  ·  layernorm epsilon 0.00001 (line 16)
     {
       ln9_eps[0] = 0.00001;
     }
-    // ln9_varEps = add(ln9_var, ln9_eps)  ·  layernorm epsilon 0.00001 (line 15)
+    // ln9_varEps = add(ln9_var, ln9_eps)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 64; i++) {
         ln9_varEps[i] = ln9_var[i] + 0.00001;
       }
     }
-    // ln9_invstd = rsqrt(ln9_varEps)  ·  layernorm epsilon 0.00001 (line 15)
+    // ln9_invstd = rsqrt(ln9_varEps)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 64; i++) {
         ln9_invstd[i] = 1 / Math.sqrt(ln9_varEps[i]);
       }
     }
-    // ln9_xhat = mul(ln9_centered, ln9_invstd)  ·  layernorm epsilon 0.00001 (line 15)
+    // ln9_xhat = mul(ln9_centered, ln9_invstd)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i0 = 0; i0 < n * 64; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -1277,7 +1277,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // ln9_scaled = mul(ln9_xhat, gamma9)  ·  layernorm epsilon 0.00001 (line 15)
+    // ln9_scaled = mul(ln9_xhat, gamma9)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i0 = 0; i0 < n * 64; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -1285,7 +1285,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // h9 = add(ln9_scaled, beta9)  ·  layernorm epsilon 0.00001 (line 15)
+    // h9 = add(ln9_scaled, beta9)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i0 = 0; i0 < n * 64; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -1293,7 +1293,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // att10InConv = conv2d(att10InSteps, att10InFilters, att10Bin)  ·  attention 4, causal (line 9)
+    // att10InConv = conv2d(att10InSteps, att10InFilters, att10Bin)  ·  attention 4, causal (line 10)
     {
       const rows = n * 64;
       let r = 0;
@@ -1379,13 +1379,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // att10Q = slice(att10Qkv)  ·  attention 4, causal (line 9)
+    // att10Q = slice(att10Qkv)  ·  attention 4, causal (line 10)
     {
       for (let r = 0; r < n * 64; r++) {
         for (let j = 0; j < 64; j++) att10Q[r * 64 + j] = att10InConv[r * 192 + j];
       }
     }
-    // att10QHeads = transpose(att10QSplit)  ·  attention 4, causal (line 9)
+    // att10QHeads = transpose(att10QSplit)  ·  attention 4, causal (line 10)
     {
       for (let i0 = 0; i0 < n; i0++) {
         for (let i1 = 0; i1 < 4; i1++) {
@@ -1397,13 +1397,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // att10K = slice(att10Qkv)  ·  attention 4, causal (line 9)
+    // att10K = slice(att10Qkv)  ·  attention 4, causal (line 10)
     {
       for (let r = 0; r < n * 64; r++) {
         for (let j = 0; j < 64; j++) att10K[r * 64 + j] = att10InConv[r * 192 + 64 + j];
       }
     }
-    // att10KHeads = transpose(att10KSplit)  ·  attention 4, causal (line 9)
+    // att10KHeads = transpose(att10KSplit)  ·  attention 4, causal (line 10)
     {
       for (let i0 = 0; i0 < n; i0++) {
         for (let i1 = 0; i1 < 4; i1++) {
@@ -1415,13 +1415,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // att10V = slice(att10Qkv)  ·  attention 4, causal (line 9)
+    // att10V = slice(att10Qkv)  ·  attention 4, causal (line 10)
     {
       for (let r = 0; r < n * 64; r++) {
         for (let j = 0; j < 64; j++) att10V[r * 64 + j] = att10InConv[r * 192 + 128 + j];
       }
     }
-    // att10VHeads = transpose(att10VSplit)  ·  attention 4, causal (line 9)
+    // att10VHeads = transpose(att10VSplit)  ·  attention 4, causal (line 10)
     {
       for (let i0 = 0; i0 < n; i0++) {
         for (let i1 = 0; i1 < 4; i1++) {
@@ -1433,7 +1433,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // att10Dots = bmm(att10QHeads, att10KHeads)  ·  attention 4, causal (line 9)
+    // att10Dots = bmm(att10QHeads, att10KHeads)  ·  attention 4, causal (line 10)
     {
       for (let sample = 0; sample < n * 4; sample++) {
         for (let r = 0; r < 64; r += 4) {
@@ -1498,17 +1498,17 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // att10Scale = constant()  ·  attention 4, causal (line 9)
+    // att10Scale = constant()  ·  attention 4, causal (line 10)
     {
       att10Scale[0] = 0.25;
     }
-    // att10Scores = mul(att10Dots, att10Scale)  ·  attention 4, causal (line 9)
+    // att10Scores = mul(att10Dots, att10Scale)  ·  attention 4, causal (line 10)
     {
       for (let i = 0; i < n * 16384; i++) {
         att10Scores[i] = att10Dots[i] * 0.25;
       }
     }
-    // att10ScoresCausal = causal_mask(att10Scores)  ·  attention 4, causal (line 9)
+    // att10ScoresCausal = causal_mask(att10Scores)  ·  attention 4, causal (line 10)
     {
       for (let o = 0; o < n * 16384; o += 4096) {
         for (let i = 0; i < 64; i++) {
@@ -1517,7 +1517,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // att10Weights = softmax(att10ScoresCausal)  ·  attention 4, causal (line 9)
+    // att10Weights = softmax(att10ScoresCausal)  ·  attention 4, causal (line 10)
     {
       for (let r = 0; r < n * 256; r++) {
         const o = r * 64;
@@ -1532,7 +1532,7 @@ export function createModel(): CompiledModel {
         for (let j = 0; j < 64; j++) att10Weights[o + j] /= sum;
       }
     }
-    // att10Heads = bmm(att10Weights, att10VHeads)  ·  attention 4, causal (line 9)
+    // att10Heads = bmm(att10Weights, att10VHeads)  ·  attention 4, causal (line 10)
     {
       for (let sample = 0; sample < n * 4; sample++) {
         for (let r = 0; r < 64; r += 4) {
@@ -1597,7 +1597,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // att10Steps = transpose(att10Heads)  ·  attention 4, causal (line 9)
+    // att10Steps = transpose(att10Heads)  ·  attention 4, causal (line 10)
     {
       for (let i0 = 0; i0 < n; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -1609,7 +1609,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // att10OutConv = conv2d(att10OutSteps, att10OutFilters, att10Bout)  ·  attention 4, causal (line 9)
+    // att10OutConv = conv2d(att10OutSteps, att10OutFilters, att10Bout)  ·  attention 4, causal (line 10)
     {
       const rows = n * 64;
       let r = 0;
@@ -1717,13 +1717,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // h11 = add(h10, h9)  ·  add (line 10)
+    // h11 = add(h10, h9)  ·  add (line 11)
     {
       for (let i = 0; i < n * 4096; i++) {
         h11[i] = att10OutConv[i] + h9[i];
       }
     }
-    // ln12_mean = mean(h11)  ·  layernorm epsilon 0.00001 (line 11)
+    // ln12_mean = mean(h11)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 64; i++) {
         ln12_mean[i] = 0;
@@ -1737,7 +1737,7 @@ export function createModel(): CompiledModel {
         ln12_mean[i] /= 64;
       }
     }
-    // ln12_centered = sub(h11, ln12_mean)  ·  layernorm epsilon 0.00001 (line 11)
+    // ln12_centered = sub(h11, ln12_mean)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i0 = 0; i0 < n * 64; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -1745,13 +1745,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // ln12_squares = mul(ln12_centered, ln12_centered)  ·  layernorm epsilon 0.00001 (line 11)
+    // ln12_squares = mul(ln12_centered, ln12_centered)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 4096; i++) {
         ln12_squares[i] = ln12_centered[i] * ln12_centered[i];
       }
     }
-    // ln12_var = mean(ln12_squares)  ·  layernorm epsilon 0.00001 (line 11)
+    // ln12_var = mean(ln12_squares)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 64; i++) {
         ln12_var[i] = 0;
@@ -1765,23 +1765,23 @@ export function createModel(): CompiledModel {
         ln12_var[i] /= 64;
       }
     }
-    // ln12_eps = constant()  ·  layernorm epsilon 0.00001 (line 11)
+    // ln12_eps = constant()  ·  layernorm epsilon 0.00001 (line 12)
     {
       ln12_eps[0] = 0.00001;
     }
-    // ln12_varEps = add(ln12_var, ln12_eps)  ·  layernorm epsilon 0.00001 (line 11)
+    // ln12_varEps = add(ln12_var, ln12_eps)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 64; i++) {
         ln12_varEps[i] = ln12_var[i] + 0.00001;
       }
     }
-    // ln12_invstd = rsqrt(ln12_varEps)  ·  layernorm epsilon 0.00001 (line 11)
+    // ln12_invstd = rsqrt(ln12_varEps)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 64; i++) {
         ln12_invstd[i] = 1 / Math.sqrt(ln12_varEps[i]);
       }
     }
-    // ln12_xhat = mul(ln12_centered, ln12_invstd)  ·  layernorm epsilon 0.00001 (line 11)
+    // ln12_xhat = mul(ln12_centered, ln12_invstd)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i0 = 0; i0 < n * 64; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -1789,7 +1789,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // ln12_scaled = mul(ln12_xhat, gamma12)  ·  layernorm epsilon 0.00001 (line 11)
+    // ln12_scaled = mul(ln12_xhat, gamma12)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i0 = 0; i0 < n * 64; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -1797,7 +1797,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // h12 = add(ln12_scaled, beta12)  ·  layernorm epsilon 0.00001 (line 11)
+    // h12 = add(ln12_scaled, beta12)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i0 = 0; i0 < n * 64; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -1805,7 +1805,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dense13Conv = conv2d(dense13Steps, dense13Filters, b13) with relu  ·  dense 256, relu (line 12)
+    // dense13Conv = conv2d(dense13Steps, dense13Filters, b13) with relu  ·  dense 256, relu (line 13)
     {
       const rows = n * 64;
       let r = 0;
@@ -1985,7 +1985,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dense14Conv = conv2d(dense14Steps, dense14Filters, b14)  ·  dense 64, linear (line 13)
+    // dense14Conv = conv2d(dense14Steps, dense14Filters, b14)  ·  dense 64, linear (line 14)
     {
       const rows = n * 64;
       let r = 0;
@@ -2093,13 +2093,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // h15 = add(h14, h12)  ·  add (line 14)
+    // h15 = add(h14, h12)  ·  add (line 15)
     {
       for (let i = 0; i < n * 4096; i++) {
         h15[i] = dense14Conv[i] + h12[i];
       }
     }
-    // ln16_mean = mean(h15)  ·  layernorm epsilon 0.00001 (line 15)
+    // ln16_mean = mean(h15)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 64; i++) {
         ln16_mean[i] = 0;
@@ -2113,7 +2113,7 @@ export function createModel(): CompiledModel {
         ln16_mean[i] /= 64;
       }
     }
-    // ln16_centered = sub(h15, ln16_mean)  ·  layernorm epsilon 0.00001 (line 15)
+    // ln16_centered = sub(h15, ln16_mean)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i0 = 0; i0 < n * 64; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -2121,13 +2121,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // ln16_squares = mul(ln16_centered, ln16_centered)  ·  layernorm epsilon 0.00001 (line 15)
+    // ln16_squares = mul(ln16_centered, ln16_centered)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 4096; i++) {
         ln16_squares[i] = ln16_centered[i] * ln16_centered[i];
       }
     }
-    // ln16_var = mean(ln16_squares)  ·  layernorm epsilon 0.00001 (line 15)
+    // ln16_var = mean(ln16_squares)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 64; i++) {
         ln16_var[i] = 0;
@@ -2141,23 +2141,23 @@ export function createModel(): CompiledModel {
         ln16_var[i] /= 64;
       }
     }
-    // ln16_eps = constant()  ·  layernorm epsilon 0.00001 (line 15)
+    // ln16_eps = constant()  ·  layernorm epsilon 0.00001 (line 16)
     {
       ln16_eps[0] = 0.00001;
     }
-    // ln16_varEps = add(ln16_var, ln16_eps)  ·  layernorm epsilon 0.00001 (line 15)
+    // ln16_varEps = add(ln16_var, ln16_eps)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 64; i++) {
         ln16_varEps[i] = ln16_var[i] + 0.00001;
       }
     }
-    // ln16_invstd = rsqrt(ln16_varEps)  ·  layernorm epsilon 0.00001 (line 15)
+    // ln16_invstd = rsqrt(ln16_varEps)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 64; i++) {
         ln16_invstd[i] = 1 / Math.sqrt(ln16_varEps[i]);
       }
     }
-    // ln16_xhat = mul(ln16_centered, ln16_invstd)  ·  layernorm epsilon 0.00001 (line 15)
+    // ln16_xhat = mul(ln16_centered, ln16_invstd)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i0 = 0; i0 < n * 64; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -2165,7 +2165,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // ln16_scaled = mul(ln16_xhat, gamma16)  ·  layernorm epsilon 0.00001 (line 15)
+    // ln16_scaled = mul(ln16_xhat, gamma16)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i0 = 0; i0 < n * 64; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -2173,7 +2173,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // h16 = add(ln16_scaled, beta16)  ·  layernorm epsilon 0.00001 (line 15)
+    // h16 = add(ln16_scaled, beta16)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i0 = 0; i0 < n * 64; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -2181,7 +2181,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dense17Conv = conv2d(dense17Steps, dense17Filters, b17)  ·  dense 98, softmax (line 27)
+    // dense17Conv = conv2d(dense17Steps, dense17Filters, b17)  ·  dense 98, softmax (line 28)
     {
       const rows = n * 64;
       let r = 0;
@@ -2317,7 +2317,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // h17 = softmax(z17)  ·  dense 98, softmax (line 27)
+    // h17 = softmax(z17)  ·  dense 98, softmax (line 28)
     {
       for (let r = 0; r < n * 64; r++) {
         const o = r * 98;
@@ -2336,7 +2336,7 @@ export function createModel(): CompiledModel {
   function lossOf(y: Floats, n: number): number {
     if (y.length < n * 6272) throw new RangeError("y holds " + y.length + " values; " + n + " samples need " + n * 6272);
     let value = 0;
-    // loss = softmax_cross_entropy(z17, y)  ·  loss cross_entropy (line 30)
+    // loss = softmax_cross_entropy(z17, y)  ·  loss cross_entropy (line 31)
     {
       let total = 0;
       for (let r = 0; r < n * 64; r++) {
@@ -2353,7 +2353,7 @@ export function createModel(): CompiledModel {
     return value;
   }
   function backward(x: Floats, y: Floats, n: number): void {
-    // dz17 = softmax_cross_entropy_grad(h17, y)  ·  dense 98, softmax (line 27)
+    // dz17 = softmax_cross_entropy_grad(h17, y)  ·  dense 98, softmax (line 28)
     {
       const scale = 1 / (n * 64);
       for (let r = 0; r < n * 64; r++) {
@@ -2363,7 +2363,7 @@ export function createModel(): CompiledModel {
         for (let j = 0; j < 98; j++) dz17[o + j] = (h17[o + j] * sumT - y[o + j]) * scale;
       }
     }
-    // ddense17Steps = conv2d_dx(ddense17Conv, dense17Filters)  ·  dense 98, softmax (line 27)
+    // ddense17Steps = conv2d_dx(ddense17Conv, dense17Filters)  ·  dense 98, softmax (line 28)
     {
       for (let i = 0; i < n * 4096; i++) ddense17Steps[i] = 0;
       for (let r = 0; r < n; r++) {
@@ -2391,7 +2391,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // ddense17Filters = conv2d_dw(ddense17Conv, dense17Steps)  ·  dense 98, softmax (line 27)
+    // ddense17Filters = conv2d_dw(ddense17Conv, dense17Steps)  ·  dense 98, softmax (line 28)
     {
       for (let i = 0; i < 6272; i++) ddense17Filters[i] = 0;
       for (let r = 0; r < n * 64; r++) {
@@ -2405,14 +2405,14 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // db17 = conv2d_db(ddense17Conv)  ·  dense 98, softmax (line 27)
+    // db17 = conv2d_db(ddense17Conv)  ·  dense 98, softmax (line 28)
     {
       for (let j = 0; j < 98; j++) db17[j] = 0;
       for (let i = 0; i < n * 6272; i += 98) {
         for (let j = 0; j < 98; j++) db17[j] += dz17[i + j];
       }
     }
-    // dbeta16 = sum_to(dh16)  ·  layernorm epsilon 0.00001 (line 15)
+    // dbeta16 = sum_to(dh16)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < 64; i++) {
         dbeta16[i] = 0;
@@ -2423,7 +2423,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln16_xhat = mul(dh16, gamma16)  ·  layernorm epsilon 0.00001 (line 15)
+    // dln16_xhat = mul(dh16, gamma16)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i0 = 0; i0 < n * 64; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -2431,13 +2431,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dgamma16Full = mul(dh16, ln16_xhat)  ·  layernorm epsilon 0.00001 (line 15)
+    // dgamma16Full = mul(dh16, ln16_xhat)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 4096; i++) {
         dgamma16Full[i] = ddense17Steps[i] * ln16_xhat[i];
       }
     }
-    // dgamma16 = sum_to(dgamma16Full)  ·  layernorm epsilon 0.00001 (line 15)
+    // dgamma16 = sum_to(dgamma16Full)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < 64; i++) {
         dgamma16[i] = 0;
@@ -2448,7 +2448,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln16_centered = mul(dln16_xhat, ln16_invstd)  ·  layernorm epsilon 0.00001 (line 15)
+    // dln16_centered = mul(dln16_xhat, ln16_invstd)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i0 = 0; i0 < n * 64; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -2456,13 +2456,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln16_invstdFull = mul(dln16_xhat, ln16_centered)  ·  layernorm epsilon 0.00001 (line 15)
+    // dln16_invstdFull = mul(dln16_xhat, ln16_centered)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 4096; i++) {
         dln16_invstdFull[i] = dln16_xhat[i] * ln16_centered[i];
       }
     }
-    // dln16_invstd = sum_to(dln16_invstdFull)  ·  layernorm epsilon 0.00001 (line 15)
+    // dln16_invstd = sum_to(dln16_invstdFull)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 64; i++) {
         dln16_invstd[i] = 0;
@@ -2473,39 +2473,39 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln16_varEpsDyY = mul(dln16_invstd, ln16_invstd)  ·  layernorm epsilon 0.00001 (line 15)
+    // dln16_varEpsDyY = mul(dln16_invstd, ln16_invstd)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 64; i++) {
         dln16_varEpsDyY[i] = dln16_invstd[i] * ln16_invstd[i];
       }
     }
-    // dln16_varEpsQ = div(dln16_varEpsDyY, ln16_varEps)  ·  layernorm epsilon 0.00001 (line 15)
+    // dln16_varEpsQ = div(dln16_varEpsDyY, ln16_varEps)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 64; i++) {
         dln16_varEpsQ[i] = dln16_varEpsDyY[i] / ln16_varEps[i];
       }
     }
-    // dln16_varEpsHalf = constant()  ·  layernorm epsilon 0.00001 (line 15)
+    // dln16_varEpsHalf = constant()  ·  layernorm epsilon 0.00001 (line 16)
     {
       dln16_varEpsHalf[0] = (-0.5);
     }
-    // dln16_varEps = mul(dln16_varEpsQ, dln16_varEpsHalf)  ·  layernorm epsilon 0.00001 (line 15)
+    // dln16_varEps = mul(dln16_varEpsQ, dln16_varEpsHalf)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 64; i++) {
         dln16_varEps[i] = dln16_varEpsQ[i] * (-0.5);
       }
     }
-    // dln16_squaresCount = constant()  ·  layernorm epsilon 0.00001 (line 15)
+    // dln16_squaresCount = constant()  ·  layernorm epsilon 0.00001 (line 16)
     {
       dln16_squaresCount[0] = 64;
     }
-    // dln16_squaresMean = div(dln16_varEps, dln16_squaresCount)  ·  layernorm epsilon 0.00001 (line 15)
+    // dln16_squaresMean = div(dln16_varEps, dln16_squaresCount)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 64; i++) {
         dln16_squaresMean[i] = dln16_varEps[i] / 64;
       }
     }
-    // dln16_squares = broadcast(dln16_squaresMean)  ·  layernorm epsilon 0.00001 (line 15)
+    // dln16_squares = broadcast(dln16_squaresMean)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i0 = 0; i0 < n * 64; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -2513,25 +2513,25 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln16_centered_2 = mul(dln16_squares, ln16_centered)  ·  layernorm epsilon 0.00001 (line 15)
+    // dln16_centered_2 = mul(dln16_squares, ln16_centered)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 4096; i++) {
         dln16_centered_2[i] = dln16_squares[i] * ln16_centered[i];
       }
     }
-    // dln16_centered_3 = add(dln16_centered, dln16_centered_2)  ·  layernorm epsilon 0.00001 (line 15)
+    // dln16_centered_3 = add(dln16_centered, dln16_centered_2)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 4096; i++) {
         dln16_centered_3[i] = dln16_centered[i] + dln16_centered_2[i];
       }
     }
-    // dln16_centered_4 = add(dln16_centered_3, dln16_centered_2)  ·  layernorm epsilon 0.00001 (line 15)
+    // dln16_centered_4 = add(dln16_centered_3, dln16_centered_2)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 4096; i++) {
         dln16_centered_4[i] = dln16_centered_3[i] + dln16_centered_2[i];
       }
     }
-    // dln16_meanSum = sum_to(dln16_centered_4)  ·  layernorm epsilon 0.00001 (line 15)
+    // dln16_meanSum = sum_to(dln16_centered_4)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 64; i++) {
         dln16_meanSum[i] = 0;
@@ -2542,23 +2542,23 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln16_mean = neg(dln16_meanSum)  ·  layernorm epsilon 0.00001 (line 15)
+    // dln16_mean = neg(dln16_meanSum)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 64; i++) {
         dln16_mean[i] = -dln16_meanSum[i];
       }
     }
-    // dh15Count = constant()  ·  layernorm epsilon 0.00001 (line 15)
+    // dh15Count = constant()  ·  layernorm epsilon 0.00001 (line 16)
     {
       dh15Count[0] = 64;
     }
-    // dh15Mean = div(dln16_mean, dh15Count)  ·  layernorm epsilon 0.00001 (line 15)
+    // dh15Mean = div(dln16_mean, dh15Count)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 64; i++) {
         dh15Mean[i] = dln16_mean[i] / 64;
       }
     }
-    // dh15 = broadcast(dh15Mean)  ·  layernorm epsilon 0.00001 (line 15)
+    // dh15 = broadcast(dh15Mean)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i0 = 0; i0 < n * 64; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -2566,13 +2566,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dh15_2 = add(dln16_centered_4, dh15)  ·  add (line 14)
+    // dh15_2 = add(dln16_centered_4, dh15)  ·  add (line 15)
     {
       for (let i = 0; i < n * 4096; i++) {
         dh15_2[i] = dln16_centered_4[i] + dh15[i];
       }
     }
-    // ddense14Steps = conv2d_dx(ddense14Conv, dense14Filters)  ·  dense 64, linear (line 13)
+    // ddense14Steps = conv2d_dx(ddense14Conv, dense14Filters)  ·  dense 64, linear (line 14)
     {
       for (let i = 0; i < n * 16384; i++) ddense14Steps[i] = 0;
       for (let r = 0; r < n; r++) {
@@ -2600,7 +2600,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // ddense14Filters = conv2d_dw(ddense14Conv, dense14Steps)  ·  dense 64, linear (line 13)
+    // ddense14Filters = conv2d_dw(ddense14Conv, dense14Steps)  ·  dense 64, linear (line 14)
     {
       for (let i = 0; i < 16384; i++) ddense14Filters[i] = 0;
       for (let r = 0; r < n * 64; r++) {
@@ -2614,20 +2614,20 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // db14 = conv2d_db(ddense14Conv)  ·  dense 64, linear (line 13)
+    // db14 = conv2d_db(ddense14Conv)  ·  dense 64, linear (line 14)
     {
       for (let j = 0; j < 64; j++) db14[j] = 0;
       for (let i = 0; i < n * 4096; i += 64) {
         for (let j = 0; j < 64; j++) db14[j] += dh15_2[i + j];
       }
     }
-    // dz_dense13Conv = activation_grad(ddense13Conv, dense13Conv) with relu  ·  dense 256, relu (line 12)
+    // dz_dense13Conv = activation_grad(ddense13Conv, dense13Conv) with relu  ·  dense 256, relu (line 13)
     {
       for (let i = 0; i < n * 16384; i++) {
         dz_dense13Conv[i] = dense13Conv[i] > 0 ? ddense14Steps[i] : 0;
       }
     }
-    // ddense13Steps = conv2d_dx(dz_dense13Conv, dense13Filters)  ·  dense 256, relu (line 12)
+    // ddense13Steps = conv2d_dx(dz_dense13Conv, dense13Filters)  ·  dense 256, relu (line 13)
     {
       for (let i = 0; i < n * 4096; i++) ddense13Steps[i] = 0;
       for (let r = 0; r < n; r++) {
@@ -2655,7 +2655,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // ddense13Filters = conv2d_dw(dz_dense13Conv, dense13Steps)  ·  dense 256, relu (line 12)
+    // ddense13Filters = conv2d_dw(dz_dense13Conv, dense13Steps)  ·  dense 256, relu (line 13)
     {
       for (let i = 0; i < 16384; i++) ddense13Filters[i] = 0;
       for (let r = 0; r < n * 64; r++) {
@@ -2669,20 +2669,20 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // db13 = conv2d_db(dz_dense13Conv)  ·  dense 256, relu (line 12)
+    // db13 = conv2d_db(dz_dense13Conv)  ·  dense 256, relu (line 13)
     {
       for (let j = 0; j < 256; j++) db13[j] = 0;
       for (let i = 0; i < n * 16384; i += 256) {
         for (let j = 0; j < 256; j++) db13[j] += dz_dense13Conv[i + j];
       }
     }
-    // dh12_2 = add(dh15_2, dh12)  ·  layernorm epsilon 0.00001 (line 11)
+    // dh12_2 = add(dh15_2, dh12)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 4096; i++) {
         dh12_2[i] = dh15_2[i] + ddense13Steps[i];
       }
     }
-    // dbeta12 = sum_to(dh12_2)  ·  layernorm epsilon 0.00001 (line 11)
+    // dbeta12 = sum_to(dh12_2)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < 64; i++) {
         dbeta12[i] = 0;
@@ -2693,7 +2693,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln12_xhat = mul(dh12_2, gamma12)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln12_xhat = mul(dh12_2, gamma12)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i0 = 0; i0 < n * 64; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -2701,13 +2701,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dgamma12Full = mul(dh12_2, ln12_xhat)  ·  layernorm epsilon 0.00001 (line 11)
+    // dgamma12Full = mul(dh12_2, ln12_xhat)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 4096; i++) {
         dgamma12Full[i] = dh12_2[i] * ln12_xhat[i];
       }
     }
-    // dgamma12 = sum_to(dgamma12Full)  ·  layernorm epsilon 0.00001 (line 11)
+    // dgamma12 = sum_to(dgamma12Full)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < 64; i++) {
         dgamma12[i] = 0;
@@ -2718,7 +2718,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln12_centered = mul(dln12_xhat, ln12_invstd)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln12_centered = mul(dln12_xhat, ln12_invstd)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i0 = 0; i0 < n * 64; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -2726,13 +2726,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln12_invstdFull = mul(dln12_xhat, ln12_centered)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln12_invstdFull = mul(dln12_xhat, ln12_centered)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 4096; i++) {
         dln12_invstdFull[i] = dln12_xhat[i] * ln12_centered[i];
       }
     }
-    // dln12_invstd = sum_to(dln12_invstdFull)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln12_invstd = sum_to(dln12_invstdFull)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 64; i++) {
         dln12_invstd[i] = 0;
@@ -2743,39 +2743,39 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln12_varEpsDyY = mul(dln12_invstd, ln12_invstd)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln12_varEpsDyY = mul(dln12_invstd, ln12_invstd)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 64; i++) {
         dln12_varEpsDyY[i] = dln12_invstd[i] * ln12_invstd[i];
       }
     }
-    // dln12_varEpsQ = div(dln12_varEpsDyY, ln12_varEps)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln12_varEpsQ = div(dln12_varEpsDyY, ln12_varEps)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 64; i++) {
         dln12_varEpsQ[i] = dln12_varEpsDyY[i] / ln12_varEps[i];
       }
     }
-    // dln12_varEpsHalf = constant()  ·  layernorm epsilon 0.00001 (line 11)
+    // dln12_varEpsHalf = constant()  ·  layernorm epsilon 0.00001 (line 12)
     {
       dln12_varEpsHalf[0] = (-0.5);
     }
-    // dln12_varEps = mul(dln12_varEpsQ, dln12_varEpsHalf)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln12_varEps = mul(dln12_varEpsQ, dln12_varEpsHalf)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 64; i++) {
         dln12_varEps[i] = dln12_varEpsQ[i] * (-0.5);
       }
     }
-    // dln12_squaresCount = constant()  ·  layernorm epsilon 0.00001 (line 11)
+    // dln12_squaresCount = constant()  ·  layernorm epsilon 0.00001 (line 12)
     {
       dln12_squaresCount[0] = 64;
     }
-    // dln12_squaresMean = div(dln12_varEps, dln12_squaresCount)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln12_squaresMean = div(dln12_varEps, dln12_squaresCount)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 64; i++) {
         dln12_squaresMean[i] = dln12_varEps[i] / 64;
       }
     }
-    // dln12_squares = broadcast(dln12_squaresMean)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln12_squares = broadcast(dln12_squaresMean)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i0 = 0; i0 < n * 64; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -2783,25 +2783,25 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln12_centered_2 = mul(dln12_squares, ln12_centered)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln12_centered_2 = mul(dln12_squares, ln12_centered)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 4096; i++) {
         dln12_centered_2[i] = dln12_squares[i] * ln12_centered[i];
       }
     }
-    // dln12_centered_3 = add(dln12_centered, dln12_centered_2)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln12_centered_3 = add(dln12_centered, dln12_centered_2)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 4096; i++) {
         dln12_centered_3[i] = dln12_centered[i] + dln12_centered_2[i];
       }
     }
-    // dln12_centered_4 = add(dln12_centered_3, dln12_centered_2)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln12_centered_4 = add(dln12_centered_3, dln12_centered_2)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 4096; i++) {
         dln12_centered_4[i] = dln12_centered_3[i] + dln12_centered_2[i];
       }
     }
-    // dln12_meanSum = sum_to(dln12_centered_4)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln12_meanSum = sum_to(dln12_centered_4)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 64; i++) {
         dln12_meanSum[i] = 0;
@@ -2812,23 +2812,23 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln12_mean = neg(dln12_meanSum)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln12_mean = neg(dln12_meanSum)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 64; i++) {
         dln12_mean[i] = -dln12_meanSum[i];
       }
     }
-    // dh11Count = constant()  ·  layernorm epsilon 0.00001 (line 11)
+    // dh11Count = constant()  ·  layernorm epsilon 0.00001 (line 12)
     {
       dh11Count[0] = 64;
     }
-    // dh11Mean = div(dln12_mean, dh11Count)  ·  layernorm epsilon 0.00001 (line 11)
+    // dh11Mean = div(dln12_mean, dh11Count)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 64; i++) {
         dh11Mean[i] = dln12_mean[i] / 64;
       }
     }
-    // dh11 = broadcast(dh11Mean)  ·  layernorm epsilon 0.00001 (line 11)
+    // dh11 = broadcast(dh11Mean)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i0 = 0; i0 < n * 64; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -2836,13 +2836,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dh11_2 = add(dln12_centered_4, dh11)  ·  add (line 10)
+    // dh11_2 = add(dln12_centered_4, dh11)  ·  add (line 11)
     {
       for (let i = 0; i < n * 4096; i++) {
         dh11_2[i] = dln12_centered_4[i] + dh11[i];
       }
     }
-    // datt10OutSteps = conv2d_dx(datt10OutConv, att10OutFilters)  ·  attention 4, causal (line 9)
+    // datt10OutSteps = conv2d_dx(datt10OutConv, att10OutFilters)  ·  attention 4, causal (line 10)
     {
       for (let i = 0; i < n * 4096; i++) datt10OutSteps[i] = 0;
       for (let r = 0; r < n; r++) {
@@ -2870,7 +2870,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt10OutFilters = conv2d_dw(datt10OutConv, att10OutSteps)  ·  attention 4, causal (line 9)
+    // datt10OutFilters = conv2d_dw(datt10OutConv, att10OutSteps)  ·  attention 4, causal (line 10)
     {
       for (let i = 0; i < 4096; i++) datt10OutFilters[i] = 0;
       for (let r = 0; r < n * 64; r++) {
@@ -2884,14 +2884,14 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt10Bout = conv2d_db(datt10OutConv)  ·  attention 4, causal (line 9)
+    // datt10Bout = conv2d_db(datt10OutConv)  ·  attention 4, causal (line 10)
     {
       for (let j = 0; j < 64; j++) datt10Bout[j] = 0;
       for (let i = 0; i < n * 4096; i += 64) {
         for (let j = 0; j < 64; j++) datt10Bout[j] += dh11_2[i + j];
       }
     }
-    // datt10Heads = transpose(datt10Steps)  ·  attention 4, causal (line 9)
+    // datt10Heads = transpose(datt10Steps)  ·  attention 4, causal (line 10)
     {
       for (let i0 = 0; i0 < n; i0++) {
         for (let i1 = 0; i1 < 4; i1++) {
@@ -2903,7 +2903,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt10Weights = bmm(datt10Heads, att10VHeads)  ·  attention 4, causal (line 9)
+    // datt10Weights = bmm(datt10Heads, att10VHeads)  ·  attention 4, causal (line 10)
     {
       for (let sample = 0; sample < n * 4; sample++) {
         for (let r = 0; r < 64; r += 4) {
@@ -2968,7 +2968,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt10VHeads = bmm(att10Weights, datt10Heads)  ·  attention 4, causal (line 9)
+    // datt10VHeads = bmm(att10Weights, datt10Heads)  ·  attention 4, causal (line 10)
     {
       for (let sample = 0; sample < n * 4; sample++) {
         for (let r = 0; r < 64; r += 4) {
@@ -3033,7 +3033,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt10ScoresCausal = softmax_grad(datt10Weights, att10Weights)  ·  attention 4, causal (line 9)
+    // datt10ScoresCausal = softmax_grad(datt10Weights, att10Weights)  ·  attention 4, causal (line 10)
     {
       for (let r = 0; r < n * 256; r++) {
         const o = r * 64;
@@ -3042,7 +3042,7 @@ export function createModel(): CompiledModel {
         for (let j = 0; j < 64; j++) datt10ScoresCausal[o + j] = att10Weights[o + j] * (datt10Weights[o + j] - dot);
       }
     }
-    // datt10Scores = causal_mask(datt10ScoresCausal)  ·  attention 4, causal (line 9)
+    // datt10Scores = causal_mask(datt10ScoresCausal)  ·  attention 4, causal (line 10)
     {
       for (let o = 0; o < n * 16384; o += 4096) {
         for (let i = 0; i < 64; i++) {
@@ -3051,13 +3051,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt10Dots = mul(datt10Scores, att10Scale)  ·  attention 4, causal (line 9)
+    // datt10Dots = mul(datt10Scores, att10Scale)  ·  attention 4, causal (line 10)
     {
       for (let i = 0; i < n * 16384; i++) {
         datt10Dots[i] = datt10Scores[i] * 0.25;
       }
     }
-    // datt10QHeads = bmm(datt10Dots, att10KHeads)  ·  attention 4, causal (line 9)
+    // datt10QHeads = bmm(datt10Dots, att10KHeads)  ·  attention 4, causal (line 10)
     {
       for (let sample = 0; sample < n * 4; sample++) {
         for (let r = 0; r < 64; r += 4) {
@@ -3122,7 +3122,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt10KHeads = bmm(datt10Dots, att10QHeads)  ·  attention 4, causal (line 9)
+    // datt10KHeads = bmm(datt10Dots, att10QHeads)  ·  attention 4, causal (line 10)
     {
       for (let sample = 0; sample < n * 4; sample++) {
         for (let r = 0; r < 64; r += 4) {
@@ -3187,7 +3187,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt10VSplit = transpose(datt10VHeads)  ·  attention 4, causal (line 9)
+    // datt10VSplit = transpose(datt10VHeads)  ·  attention 4, causal (line 10)
     {
       for (let i0 = 0; i0 < n; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -3199,14 +3199,14 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt10Qkv = slice_grad(datt10V)  ·  attention 4, causal (line 9)
+    // datt10Qkv = slice_grad(datt10V)  ·  attention 4, causal (line 10)
     {
       for (let r = 0; r < n * 64; r++) {
         for (let j = 0; j < 128; j++) datt10Qkv[r * 192 + j] = 0;
         for (let j = 0; j < 64; j++) datt10Qkv[r * 192 + 128 + j] = datt10VSplit[r * 64 + j];
       }
     }
-    // datt10KSplit = transpose(datt10KHeads)  ·  attention 4, causal (line 9)
+    // datt10KSplit = transpose(datt10KHeads)  ·  attention 4, causal (line 10)
     {
       for (let i0 = 0; i0 < n; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -3218,7 +3218,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt10Qkv_2 = slice_grad(datt10K)  ·  attention 4, causal (line 9)
+    // datt10Qkv_2 = slice_grad(datt10K)  ·  attention 4, causal (line 10)
     {
       for (let r = 0; r < n * 64; r++) {
         for (let j = 0; j < 64; j++) datt10Qkv_2[r * 192 + j] = 0;
@@ -3226,7 +3226,7 @@ export function createModel(): CompiledModel {
         for (let j = 128; j < 192; j++) datt10Qkv_2[r * 192 + j] = 0;
       }
     }
-    // datt10QSplit = transpose(datt10QHeads)  ·  attention 4, causal (line 9)
+    // datt10QSplit = transpose(datt10QHeads)  ·  attention 4, causal (line 10)
     {
       for (let i0 = 0; i0 < n; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -3238,26 +3238,26 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt10Qkv_3 = slice_grad(datt10Q)  ·  attention 4, causal (line 9)
+    // datt10Qkv_3 = slice_grad(datt10Q)  ·  attention 4, causal (line 10)
     {
       for (let r = 0; r < n * 64; r++) {
         for (let j = 0; j < 64; j++) datt10Qkv_3[r * 192 + j] = datt10QSplit[r * 64 + j];
         for (let j = 64; j < 192; j++) datt10Qkv_3[r * 192 + j] = 0;
       }
     }
-    // datt10Qkv_4 = add(datt10Qkv, datt10Qkv_2)  ·  attention 4, causal (line 9)
+    // datt10Qkv_4 = add(datt10Qkv, datt10Qkv_2)  ·  attention 4, causal (line 10)
     {
       for (let i = 0; i < n * 12288; i++) {
         datt10Qkv_4[i] = datt10Qkv[i] + datt10Qkv_2[i];
       }
     }
-    // datt10Qkv_5 = add(datt10Qkv_4, datt10Qkv_3)  ·  attention 4, causal (line 9)
+    // datt10Qkv_5 = add(datt10Qkv_4, datt10Qkv_3)  ·  attention 4, causal (line 10)
     {
       for (let i = 0; i < n * 12288; i++) {
         datt10Qkv_5[i] = datt10Qkv_4[i] + datt10Qkv_3[i];
       }
     }
-    // datt10InSteps = conv2d_dx(datt10InConv, att10InFilters)  ·  attention 4, causal (line 9)
+    // datt10InSteps = conv2d_dx(datt10InConv, att10InFilters)  ·  attention 4, causal (line 10)
     {
       for (let i = 0; i < n * 4096; i++) datt10InSteps[i] = 0;
       for (let r = 0; r < n; r++) {
@@ -3285,7 +3285,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt10InFilters = conv2d_dw(datt10InConv, att10InSteps)  ·  attention 4, causal (line 9)
+    // datt10InFilters = conv2d_dw(datt10InConv, att10InSteps)  ·  attention 4, causal (line 10)
     {
       for (let i = 0; i < 12288; i++) datt10InFilters[i] = 0;
       for (let r = 0; r < n * 64; r++) {
@@ -3299,20 +3299,20 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt10Bin = conv2d_db(datt10InConv)  ·  attention 4, causal (line 9)
+    // datt10Bin = conv2d_db(datt10InConv)  ·  attention 4, causal (line 10)
     {
       for (let j = 0; j < 192; j++) datt10Bin[j] = 0;
       for (let i = 0; i < n * 12288; i += 192) {
         for (let j = 0; j < 192; j++) datt10Bin[j] += datt10Qkv_5[i + j];
       }
     }
-    // dh9_2 = add(dh11_2, dh9)  ·  layernorm epsilon 0.00001 (line 15)
+    // dh9_2 = add(dh11_2, dh9)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 4096; i++) {
         dh9_2[i] = dh11_2[i] + datt10InSteps[i];
       }
     }
-    // dbeta9 = sum_to(dh9_2)  ·  layernorm epsilon 0.00001 (line 15)
+    // dbeta9 = sum_to(dh9_2)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < 64; i++) {
         dbeta9[i] = 0;
@@ -3323,7 +3323,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln9_xhat = mul(dh9_2, gamma9)  ·  layernorm epsilon 0.00001 (line 15)
+    // dln9_xhat = mul(dh9_2, gamma9)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i0 = 0; i0 < n * 64; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -3331,13 +3331,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dgamma9Full = mul(dh9_2, ln9_xhat)  ·  layernorm epsilon 0.00001 (line 15)
+    // dgamma9Full = mul(dh9_2, ln9_xhat)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 4096; i++) {
         dgamma9Full[i] = dh9_2[i] * ln9_xhat[i];
       }
     }
-    // dgamma9 = sum_to(dgamma9Full)  ·  layernorm epsilon 0.00001 (line 15)
+    // dgamma9 = sum_to(dgamma9Full)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < 64; i++) {
         dgamma9[i] = 0;
@@ -3348,7 +3348,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln9_centered = mul(dln9_xhat, ln9_invstd)  ·  layernorm epsilon 0.00001 (line 15)
+    // dln9_centered = mul(dln9_xhat, ln9_invstd)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i0 = 0; i0 < n * 64; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -3356,13 +3356,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln9_invstdFull = mul(dln9_xhat, ln9_centered)  ·  layernorm epsilon 0.00001 (line 15)
+    // dln9_invstdFull = mul(dln9_xhat, ln9_centered)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 4096; i++) {
         dln9_invstdFull[i] = dln9_xhat[i] * ln9_centered[i];
       }
     }
-    // dln9_invstd = sum_to(dln9_invstdFull)  ·  layernorm epsilon 0.00001 (line 15)
+    // dln9_invstd = sum_to(dln9_invstdFull)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 64; i++) {
         dln9_invstd[i] = 0;
@@ -3373,39 +3373,39 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln9_varEpsDyY = mul(dln9_invstd, ln9_invstd)  ·  layernorm epsilon 0.00001 (line 15)
+    // dln9_varEpsDyY = mul(dln9_invstd, ln9_invstd)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 64; i++) {
         dln9_varEpsDyY[i] = dln9_invstd[i] * ln9_invstd[i];
       }
     }
-    // dln9_varEpsQ = div(dln9_varEpsDyY, ln9_varEps)  ·  layernorm epsilon 0.00001 (line 15)
+    // dln9_varEpsQ = div(dln9_varEpsDyY, ln9_varEps)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 64; i++) {
         dln9_varEpsQ[i] = dln9_varEpsDyY[i] / ln9_varEps[i];
       }
     }
-    // dln9_varEpsHalf = constant()  ·  layernorm epsilon 0.00001 (line 15)
+    // dln9_varEpsHalf = constant()  ·  layernorm epsilon 0.00001 (line 16)
     {
       dln9_varEpsHalf[0] = (-0.5);
     }
-    // dln9_varEps = mul(dln9_varEpsQ, dln9_varEpsHalf)  ·  layernorm epsilon 0.00001 (line 15)
+    // dln9_varEps = mul(dln9_varEpsQ, dln9_varEpsHalf)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 64; i++) {
         dln9_varEps[i] = dln9_varEpsQ[i] * (-0.5);
       }
     }
-    // dln9_squaresCount = constant()  ·  layernorm epsilon 0.00001 (line 15)
+    // dln9_squaresCount = constant()  ·  layernorm epsilon 0.00001 (line 16)
     {
       dln9_squaresCount[0] = 64;
     }
-    // dln9_squaresMean = div(dln9_varEps, dln9_squaresCount)  ·  layernorm epsilon 0.00001 (line 15)
+    // dln9_squaresMean = div(dln9_varEps, dln9_squaresCount)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 64; i++) {
         dln9_squaresMean[i] = dln9_varEps[i] / 64;
       }
     }
-    // dln9_squares = broadcast(dln9_squaresMean)  ·  layernorm epsilon 0.00001 (line 15)
+    // dln9_squares = broadcast(dln9_squaresMean)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i0 = 0; i0 < n * 64; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -3413,25 +3413,25 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln9_centered_2 = mul(dln9_squares, ln9_centered)  ·  layernorm epsilon 0.00001 (line 15)
+    // dln9_centered_2 = mul(dln9_squares, ln9_centered)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 4096; i++) {
         dln9_centered_2[i] = dln9_squares[i] * ln9_centered[i];
       }
     }
-    // dln9_centered_3 = add(dln9_centered, dln9_centered_2)  ·  layernorm epsilon 0.00001 (line 15)
+    // dln9_centered_3 = add(dln9_centered, dln9_centered_2)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 4096; i++) {
         dln9_centered_3[i] = dln9_centered[i] + dln9_centered_2[i];
       }
     }
-    // dln9_centered_4 = add(dln9_centered_3, dln9_centered_2)  ·  layernorm epsilon 0.00001 (line 15)
+    // dln9_centered_4 = add(dln9_centered_3, dln9_centered_2)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 4096; i++) {
         dln9_centered_4[i] = dln9_centered_3[i] + dln9_centered_2[i];
       }
     }
-    // dln9_meanSum = sum_to(dln9_centered_4)  ·  layernorm epsilon 0.00001 (line 15)
+    // dln9_meanSum = sum_to(dln9_centered_4)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 64; i++) {
         dln9_meanSum[i] = 0;
@@ -3442,23 +3442,23 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln9_mean = neg(dln9_meanSum)  ·  layernorm epsilon 0.00001 (line 15)
+    // dln9_mean = neg(dln9_meanSum)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 64; i++) {
         dln9_mean[i] = -dln9_meanSum[i];
       }
     }
-    // dh8Count = constant()  ·  layernorm epsilon 0.00001 (line 15)
+    // dh8Count = constant()  ·  layernorm epsilon 0.00001 (line 16)
     {
       dh8Count[0] = 64;
     }
-    // dh8Mean = div(dln9_mean, dh8Count)  ·  layernorm epsilon 0.00001 (line 15)
+    // dh8Mean = div(dln9_mean, dh8Count)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i = 0; i < n * 64; i++) {
         dh8Mean[i] = dln9_mean[i] / 64;
       }
     }
-    // dh8 = broadcast(dh8Mean)  ·  layernorm epsilon 0.00001 (line 15)
+    // dh8 = broadcast(dh8Mean)  ·  layernorm epsilon 0.00001 (line 16)
     {
       for (let i0 = 0; i0 < n * 64; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -3466,13 +3466,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dh8_2 = add(dln9_centered_4, dh8)  ·  add (line 14)
+    // dh8_2 = add(dln9_centered_4, dh8)  ·  add (line 15)
     {
       for (let i = 0; i < n * 4096; i++) {
         dh8_2[i] = dln9_centered_4[i] + dh8[i];
       }
     }
-    // ddense7Steps = conv2d_dx(ddense7Conv, dense7Filters)  ·  dense 64, linear (line 13)
+    // ddense7Steps = conv2d_dx(ddense7Conv, dense7Filters)  ·  dense 64, linear (line 14)
     {
       for (let i = 0; i < n * 16384; i++) ddense7Steps[i] = 0;
       for (let r = 0; r < n; r++) {
@@ -3500,7 +3500,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // ddense7Filters = conv2d_dw(ddense7Conv, dense7Steps)  ·  dense 64, linear (line 13)
+    // ddense7Filters = conv2d_dw(ddense7Conv, dense7Steps)  ·  dense 64, linear (line 14)
     {
       for (let i = 0; i < 16384; i++) ddense7Filters[i] = 0;
       for (let r = 0; r < n * 64; r++) {
@@ -3514,20 +3514,20 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // db7 = conv2d_db(ddense7Conv)  ·  dense 64, linear (line 13)
+    // db7 = conv2d_db(ddense7Conv)  ·  dense 64, linear (line 14)
     {
       for (let j = 0; j < 64; j++) db7[j] = 0;
       for (let i = 0; i < n * 4096; i += 64) {
         for (let j = 0; j < 64; j++) db7[j] += dh8_2[i + j];
       }
     }
-    // dz_dense6Conv = activation_grad(ddense6Conv, dense6Conv) with relu  ·  dense 256, relu (line 12)
+    // dz_dense6Conv = activation_grad(ddense6Conv, dense6Conv) with relu  ·  dense 256, relu (line 13)
     {
       for (let i = 0; i < n * 16384; i++) {
         dz_dense6Conv[i] = dense6Conv[i] > 0 ? ddense7Steps[i] : 0;
       }
     }
-    // ddense6Steps = conv2d_dx(dz_dense6Conv, dense6Filters)  ·  dense 256, relu (line 12)
+    // ddense6Steps = conv2d_dx(dz_dense6Conv, dense6Filters)  ·  dense 256, relu (line 13)
     {
       for (let i = 0; i < n * 4096; i++) ddense6Steps[i] = 0;
       for (let r = 0; r < n; r++) {
@@ -3555,7 +3555,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // ddense6Filters = conv2d_dw(dz_dense6Conv, dense6Steps)  ·  dense 256, relu (line 12)
+    // ddense6Filters = conv2d_dw(dz_dense6Conv, dense6Steps)  ·  dense 256, relu (line 13)
     {
       for (let i = 0; i < 16384; i++) ddense6Filters[i] = 0;
       for (let r = 0; r < n * 64; r++) {
@@ -3569,20 +3569,20 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // db6 = conv2d_db(dz_dense6Conv)  ·  dense 256, relu (line 12)
+    // db6 = conv2d_db(dz_dense6Conv)  ·  dense 256, relu (line 13)
     {
       for (let j = 0; j < 256; j++) db6[j] = 0;
       for (let i = 0; i < n * 16384; i += 256) {
         for (let j = 0; j < 256; j++) db6[j] += dz_dense6Conv[i + j];
       }
     }
-    // dh5_2 = add(dh8_2, dh5)  ·  layernorm epsilon 0.00001 (line 11)
+    // dh5_2 = add(dh8_2, dh5)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 4096; i++) {
         dh5_2[i] = dh8_2[i] + ddense6Steps[i];
       }
     }
-    // dbeta5 = sum_to(dh5_2)  ·  layernorm epsilon 0.00001 (line 11)
+    // dbeta5 = sum_to(dh5_2)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < 64; i++) {
         dbeta5[i] = 0;
@@ -3593,7 +3593,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln5_xhat = mul(dh5_2, gamma5)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln5_xhat = mul(dh5_2, gamma5)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i0 = 0; i0 < n * 64; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -3601,13 +3601,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dgamma5Full = mul(dh5_2, ln5_xhat)  ·  layernorm epsilon 0.00001 (line 11)
+    // dgamma5Full = mul(dh5_2, ln5_xhat)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 4096; i++) {
         dgamma5Full[i] = dh5_2[i] * ln5_xhat[i];
       }
     }
-    // dgamma5 = sum_to(dgamma5Full)  ·  layernorm epsilon 0.00001 (line 11)
+    // dgamma5 = sum_to(dgamma5Full)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < 64; i++) {
         dgamma5[i] = 0;
@@ -3618,7 +3618,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln5_centered = mul(dln5_xhat, ln5_invstd)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln5_centered = mul(dln5_xhat, ln5_invstd)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i0 = 0; i0 < n * 64; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -3626,13 +3626,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln5_invstdFull = mul(dln5_xhat, ln5_centered)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln5_invstdFull = mul(dln5_xhat, ln5_centered)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 4096; i++) {
         dln5_invstdFull[i] = dln5_xhat[i] * ln5_centered[i];
       }
     }
-    // dln5_invstd = sum_to(dln5_invstdFull)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln5_invstd = sum_to(dln5_invstdFull)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 64; i++) {
         dln5_invstd[i] = 0;
@@ -3643,39 +3643,39 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln5_varEpsDyY = mul(dln5_invstd, ln5_invstd)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln5_varEpsDyY = mul(dln5_invstd, ln5_invstd)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 64; i++) {
         dln5_varEpsDyY[i] = dln5_invstd[i] * ln5_invstd[i];
       }
     }
-    // dln5_varEpsQ = div(dln5_varEpsDyY, ln5_varEps)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln5_varEpsQ = div(dln5_varEpsDyY, ln5_varEps)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 64; i++) {
         dln5_varEpsQ[i] = dln5_varEpsDyY[i] / ln5_varEps[i];
       }
     }
-    // dln5_varEpsHalf = constant()  ·  layernorm epsilon 0.00001 (line 11)
+    // dln5_varEpsHalf = constant()  ·  layernorm epsilon 0.00001 (line 12)
     {
       dln5_varEpsHalf[0] = (-0.5);
     }
-    // dln5_varEps = mul(dln5_varEpsQ, dln5_varEpsHalf)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln5_varEps = mul(dln5_varEpsQ, dln5_varEpsHalf)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 64; i++) {
         dln5_varEps[i] = dln5_varEpsQ[i] * (-0.5);
       }
     }
-    // dln5_squaresCount = constant()  ·  layernorm epsilon 0.00001 (line 11)
+    // dln5_squaresCount = constant()  ·  layernorm epsilon 0.00001 (line 12)
     {
       dln5_squaresCount[0] = 64;
     }
-    // dln5_squaresMean = div(dln5_varEps, dln5_squaresCount)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln5_squaresMean = div(dln5_varEps, dln5_squaresCount)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 64; i++) {
         dln5_squaresMean[i] = dln5_varEps[i] / 64;
       }
     }
-    // dln5_squares = broadcast(dln5_squaresMean)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln5_squares = broadcast(dln5_squaresMean)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i0 = 0; i0 < n * 64; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -3683,25 +3683,25 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln5_centered_2 = mul(dln5_squares, ln5_centered)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln5_centered_2 = mul(dln5_squares, ln5_centered)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 4096; i++) {
         dln5_centered_2[i] = dln5_squares[i] * ln5_centered[i];
       }
     }
-    // dln5_centered_3 = add(dln5_centered, dln5_centered_2)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln5_centered_3 = add(dln5_centered, dln5_centered_2)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 4096; i++) {
         dln5_centered_3[i] = dln5_centered[i] + dln5_centered_2[i];
       }
     }
-    // dln5_centered_4 = add(dln5_centered_3, dln5_centered_2)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln5_centered_4 = add(dln5_centered_3, dln5_centered_2)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 4096; i++) {
         dln5_centered_4[i] = dln5_centered_3[i] + dln5_centered_2[i];
       }
     }
-    // dln5_meanSum = sum_to(dln5_centered_4)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln5_meanSum = sum_to(dln5_centered_4)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 64; i++) {
         dln5_meanSum[i] = 0;
@@ -3712,23 +3712,23 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln5_mean = neg(dln5_meanSum)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln5_mean = neg(dln5_meanSum)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 64; i++) {
         dln5_mean[i] = -dln5_meanSum[i];
       }
     }
-    // dh4Count = constant()  ·  layernorm epsilon 0.00001 (line 11)
+    // dh4Count = constant()  ·  layernorm epsilon 0.00001 (line 12)
     {
       dh4Count[0] = 64;
     }
-    // dh4Mean = div(dln5_mean, dh4Count)  ·  layernorm epsilon 0.00001 (line 11)
+    // dh4Mean = div(dln5_mean, dh4Count)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 64; i++) {
         dh4Mean[i] = dln5_mean[i] / 64;
       }
     }
-    // dh4 = broadcast(dh4Mean)  ·  layernorm epsilon 0.00001 (line 11)
+    // dh4 = broadcast(dh4Mean)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i0 = 0; i0 < n * 64; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -3736,13 +3736,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dh4_2 = add(dln5_centered_4, dh4)  ·  add (line 10)
+    // dh4_2 = add(dln5_centered_4, dh4)  ·  add (line 11)
     {
       for (let i = 0; i < n * 4096; i++) {
         dh4_2[i] = dln5_centered_4[i] + dh4[i];
       }
     }
-    // datt3OutSteps = conv2d_dx(datt3OutConv, att3OutFilters)  ·  attention 4, causal (line 9)
+    // datt3OutSteps = conv2d_dx(datt3OutConv, att3OutFilters)  ·  attention 4, causal (line 10)
     {
       for (let i = 0; i < n * 4096; i++) datt3OutSteps[i] = 0;
       for (let r = 0; r < n; r++) {
@@ -3770,7 +3770,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt3OutFilters = conv2d_dw(datt3OutConv, att3OutSteps)  ·  attention 4, causal (line 9)
+    // datt3OutFilters = conv2d_dw(datt3OutConv, att3OutSteps)  ·  attention 4, causal (line 10)
     {
       for (let i = 0; i < 4096; i++) datt3OutFilters[i] = 0;
       for (let r = 0; r < n * 64; r++) {
@@ -3784,14 +3784,14 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt3Bout = conv2d_db(datt3OutConv)  ·  attention 4, causal (line 9)
+    // datt3Bout = conv2d_db(datt3OutConv)  ·  attention 4, causal (line 10)
     {
       for (let j = 0; j < 64; j++) datt3Bout[j] = 0;
       for (let i = 0; i < n * 4096; i += 64) {
         for (let j = 0; j < 64; j++) datt3Bout[j] += dh4_2[i + j];
       }
     }
-    // datt3Heads = transpose(datt3Steps)  ·  attention 4, causal (line 9)
+    // datt3Heads = transpose(datt3Steps)  ·  attention 4, causal (line 10)
     {
       for (let i0 = 0; i0 < n; i0++) {
         for (let i1 = 0; i1 < 4; i1++) {
@@ -3803,7 +3803,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt3Weights = bmm(datt3Heads, att3VHeads)  ·  attention 4, causal (line 9)
+    // datt3Weights = bmm(datt3Heads, att3VHeads)  ·  attention 4, causal (line 10)
     {
       for (let sample = 0; sample < n * 4; sample++) {
         for (let r = 0; r < 64; r += 4) {
@@ -3868,7 +3868,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt3VHeads = bmm(att3Weights, datt3Heads)  ·  attention 4, causal (line 9)
+    // datt3VHeads = bmm(att3Weights, datt3Heads)  ·  attention 4, causal (line 10)
     {
       for (let sample = 0; sample < n * 4; sample++) {
         for (let r = 0; r < 64; r += 4) {
@@ -3933,7 +3933,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt3ScoresCausal = softmax_grad(datt3Weights, att3Weights)  ·  attention 4, causal (line 9)
+    // datt3ScoresCausal = softmax_grad(datt3Weights, att3Weights)  ·  attention 4, causal (line 10)
     {
       for (let r = 0; r < n * 256; r++) {
         const o = r * 64;
@@ -3942,7 +3942,7 @@ export function createModel(): CompiledModel {
         for (let j = 0; j < 64; j++) datt3ScoresCausal[o + j] = att3Weights[o + j] * (datt3Weights[o + j] - dot);
       }
     }
-    // datt3Scores = causal_mask(datt3ScoresCausal)  ·  attention 4, causal (line 9)
+    // datt3Scores = causal_mask(datt3ScoresCausal)  ·  attention 4, causal (line 10)
     {
       for (let o = 0; o < n * 16384; o += 4096) {
         for (let i = 0; i < 64; i++) {
@@ -3951,13 +3951,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt3Dots = mul(datt3Scores, att3Scale)  ·  attention 4, causal (line 9)
+    // datt3Dots = mul(datt3Scores, att3Scale)  ·  attention 4, causal (line 10)
     {
       for (let i = 0; i < n * 16384; i++) {
         datt3Dots[i] = datt3Scores[i] * 0.25;
       }
     }
-    // datt3QHeads = bmm(datt3Dots, att3KHeads)  ·  attention 4, causal (line 9)
+    // datt3QHeads = bmm(datt3Dots, att3KHeads)  ·  attention 4, causal (line 10)
     {
       for (let sample = 0; sample < n * 4; sample++) {
         for (let r = 0; r < 64; r += 4) {
@@ -4022,7 +4022,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt3KHeads = bmm(datt3Dots, att3QHeads)  ·  attention 4, causal (line 9)
+    // datt3KHeads = bmm(datt3Dots, att3QHeads)  ·  attention 4, causal (line 10)
     {
       for (let sample = 0; sample < n * 4; sample++) {
         for (let r = 0; r < 64; r += 4) {
@@ -4087,7 +4087,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt3VSplit = transpose(datt3VHeads)  ·  attention 4, causal (line 9)
+    // datt3VSplit = transpose(datt3VHeads)  ·  attention 4, causal (line 10)
     {
       for (let i0 = 0; i0 < n; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -4099,14 +4099,14 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt3Qkv = slice_grad(datt3V)  ·  attention 4, causal (line 9)
+    // datt3Qkv = slice_grad(datt3V)  ·  attention 4, causal (line 10)
     {
       for (let r = 0; r < n * 64; r++) {
         for (let j = 0; j < 128; j++) datt3Qkv[r * 192 + j] = 0;
         for (let j = 0; j < 64; j++) datt3Qkv[r * 192 + 128 + j] = datt3VSplit[r * 64 + j];
       }
     }
-    // datt3KSplit = transpose(datt3KHeads)  ·  attention 4, causal (line 9)
+    // datt3KSplit = transpose(datt3KHeads)  ·  attention 4, causal (line 10)
     {
       for (let i0 = 0; i0 < n; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -4118,7 +4118,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt3Qkv_2 = slice_grad(datt3K)  ·  attention 4, causal (line 9)
+    // datt3Qkv_2 = slice_grad(datt3K)  ·  attention 4, causal (line 10)
     {
       for (let r = 0; r < n * 64; r++) {
         for (let j = 0; j < 64; j++) datt3Qkv_2[r * 192 + j] = 0;
@@ -4126,7 +4126,7 @@ export function createModel(): CompiledModel {
         for (let j = 128; j < 192; j++) datt3Qkv_2[r * 192 + j] = 0;
       }
     }
-    // datt3QSplit = transpose(datt3QHeads)  ·  attention 4, causal (line 9)
+    // datt3QSplit = transpose(datt3QHeads)  ·  attention 4, causal (line 10)
     {
       for (let i0 = 0; i0 < n; i0++) {
         for (let i1 = 0; i1 < 64; i1++) {
@@ -4138,26 +4138,26 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt3Qkv_3 = slice_grad(datt3Q)  ·  attention 4, causal (line 9)
+    // datt3Qkv_3 = slice_grad(datt3Q)  ·  attention 4, causal (line 10)
     {
       for (let r = 0; r < n * 64; r++) {
         for (let j = 0; j < 64; j++) datt3Qkv_3[r * 192 + j] = datt3QSplit[r * 64 + j];
         for (let j = 64; j < 192; j++) datt3Qkv_3[r * 192 + j] = 0;
       }
     }
-    // datt3Qkv_4 = add(datt3Qkv, datt3Qkv_2)  ·  attention 4, causal (line 9)
+    // datt3Qkv_4 = add(datt3Qkv, datt3Qkv_2)  ·  attention 4, causal (line 10)
     {
       for (let i = 0; i < n * 12288; i++) {
         datt3Qkv_4[i] = datt3Qkv[i] + datt3Qkv_2[i];
       }
     }
-    // datt3Qkv_5 = add(datt3Qkv_4, datt3Qkv_3)  ·  attention 4, causal (line 9)
+    // datt3Qkv_5 = add(datt3Qkv_4, datt3Qkv_3)  ·  attention 4, causal (line 10)
     {
       for (let i = 0; i < n * 12288; i++) {
         datt3Qkv_5[i] = datt3Qkv_4[i] + datt3Qkv_3[i];
       }
     }
-    // datt3InSteps = conv2d_dx(datt3InConv, att3InFilters)  ·  attention 4, causal (line 9)
+    // datt3InSteps = conv2d_dx(datt3InConv, att3InFilters)  ·  attention 4, causal (line 10)
     {
       for (let i = 0; i < n * 4096; i++) datt3InSteps[i] = 0;
       for (let r = 0; r < n; r++) {
@@ -4185,7 +4185,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt3InFilters = conv2d_dw(datt3InConv, att3InSteps)  ·  attention 4, causal (line 9)
+    // datt3InFilters = conv2d_dw(datt3InConv, att3InSteps)  ·  attention 4, causal (line 10)
     {
       for (let i = 0; i < 12288; i++) datt3InFilters[i] = 0;
       for (let r = 0; r < n * 64; r++) {
@@ -4199,20 +4199,20 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt3Bin = conv2d_db(datt3InConv)  ·  attention 4, causal (line 9)
+    // datt3Bin = conv2d_db(datt3InConv)  ·  attention 4, causal (line 10)
     {
       for (let j = 0; j < 192; j++) datt3Bin[j] = 0;
       for (let i = 0; i < n * 12288; i += 192) {
         for (let j = 0; j < 192; j++) datt3Bin[j] += datt3Qkv_5[i + j];
       }
     }
-    // dh2_2 = add(dh4_2, dh2)  ·  positional (line 22)
+    // dh2_2 = add(dh4_2, dh2)  ·  positional (line 23)
     {
       for (let i = 0; i < n * 4096; i++) {
         dh2_2[i] = dh4_2[i] + datt3InSteps[i];
       }
     }
-    // dpos2 = sum_to(dh2_2)  ·  positional (line 22)
+    // dpos2 = sum_to(dh2_2)  ·  positional (line 23)
     {
       for (let i = 0; i < 4096; i++) {
         dpos2[i] = 0;
@@ -4223,7 +4223,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dw1 = scatter_add(dh2_2, x)  ·  embedding 98, 64 (line 21)
+    // dw1 = scatter_add(dh2_2, x)  ·  embedding 98, 64 (line 22)
     {
       for (let i = 0; i < 6272; i++) {
         dw1[i] = 0;
