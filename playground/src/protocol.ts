@@ -98,7 +98,11 @@ export type TrainRequest =
       readonly csv: CsvChoice | undefined;
       /** Text of the CSV files shipped with the examples, by path relative to examples/. */
       readonly files: Readonly<Record<string, string>>;
+      /** Replaces the file's `epochs` when set (a run until paused). */
+      readonly epochs: number | undefined;
     }
+  /** Least time per epoch while running (0: as fast as it goes), so a run can be watched. */
+  | { readonly type: "speed"; readonly msPerEpoch: number }
   | { readonly type: "run" }
   | { readonly type: "pause" }
   /** One epoch, then pause. */
