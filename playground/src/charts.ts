@@ -31,6 +31,7 @@ export class Charts {
   private pending: Promise<void> | undefined;
   /** The loss on a log scale (a spike does not flatten the rest). */
   private log = false;
+  private frame: number | undefined;
 
   constructor(
     private readonly lossHost: HTMLElement,
@@ -44,6 +45,8 @@ export class Charts {
     this.metric?.plot.destroy();
     this.loss = this.metric = undefined;
     this.pending = undefined;
+    if (this.frame !== undefined) cancelAnimationFrame(this.frame);
+    this.frame = undefined;
     this.metricHost.hidden = false;
     for (const host of [this.lossHost, this.metricHost]) host.classList.remove("has-chart");
   }
@@ -73,7 +76,13 @@ export class Charts {
       this.pending ??= this.create();
       return;
     }
-    this.update();
+    // Fast runs post hundreds of epochs a second: draw once per frame.
+    if (this.frame === undefined) {
+      this.frame = requestAnimationFrame(() => {
+        this.frame = undefined;
+        this.update();
+      });
+    }
   }
 
   private async create(): Promise<void> {
@@ -122,6 +131,11 @@ export class Charts {
       if (!c) continue;
       c.plot.setData([this.epochs, ...c.keys.map((k) => this.series.get(k) ?? [])]);
     }
+  }
+
+  /** uPlot's distribution of the loss chart's y scale (3: logarithmic), for the tests. */
+  lossScale(): number | undefined {
+    return this.loss?.plot.scales["y"]?.distr;
   }
 
   resize(): void {

@@ -81,7 +81,7 @@ function startLangWorker(): void {
 function requestCheck(): void {
   if (!langWorker) return;
   checkedSource = model.getValue();
-  langWorker.postMessage({ type: "check", id: ++checkId, source: checkedSource } satisfies LangRequest);
+  langWorker.postMessage({ type: "check", id: ++checkId, source: checkedSource, csv: data.choice() !== undefined } satisfies LangRequest);
 }
 
 function onLang(m: LangResponse): void {
@@ -237,4 +237,5 @@ if (import.meta.env.PROD && "serviceWorker" in navigator) {
   fingerprint: () => canvasFingerprint(ui.picture),
   filters: () => (ui.filtersCard.hidden ? undefined : { fingerprint: canvasFingerprint(ui.filters), updates: runner.filterUpdates }),
   tsCode: () => tsEditor?.getValue(),
+  lossScale: () => runner.charts.lossScale(),
 };

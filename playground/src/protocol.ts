@@ -9,7 +9,8 @@ import type { Diagnostic } from "../../grammar/diagnostics.js";
 
 // ── language worker ────────────────────────────────────────────────────────────
 export type LangRequest =
-  | { readonly type: "check"; readonly id: number; readonly source: string }
+  /** `csv`: a dropped file replaces the source's `train` data (see `trainOnFile`). */
+  | { readonly type: "check"; readonly id: number; readonly source: string; readonly csv: boolean }
   /** Prettier-format the TypeScript of check `id` (loaded on demand). */
   | { readonly type: "format"; readonly id: number };
 

@@ -15,6 +15,7 @@ import { createSession, type Session } from "../../runtime/session.js";
 import { evaluate, predictAll } from "../../runtime/train.js";
 import { encodeWeights } from "../../runtime/weights.js";
 import { csvColumns } from "./csv-columns.js";
+import { trainOnFile } from "./knobs/source-edits.js";
 import type { CsvChoice, Picture, TrainRequest, TrainResponse } from "./protocol.js";
 
 /** The layout entry the Filters view shows. */
@@ -102,7 +103,7 @@ async function load(m: Extract<TrainRequest, { type: "load" }>): Promise<void> {
   stepping = false;
   inEpoch = false;
   testPosted = false;
-  const checked = checkSource(m.source);
+  const checked = checkSource(m.csv ? trainOnFile(m.source) : m.source);
   if (!checked.value || hasErrors(checked.diagnostics)) return fail("the program has errors", checked.diagnostics);
   const own = m.epochs === undefined ? checked.value : { ...checked.value, train: { ...checked.value.train, epochs: m.epochs } };
   const program = m.csv ? withCsv(own, m.csv) : own;

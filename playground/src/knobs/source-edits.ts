@@ -131,6 +131,18 @@ export function setDataset(source: string, name: string): Edit[] {
   return m ? [{ offset: m.index + m[1]!.length, length: m[2]!.length, text: name }] : [];
 }
 
+/**
+ * The source as the page trains it on a dropped file: a generator in `train` becomes
+ * `csv("dropped.csv")` (the training worker then reads the dropped file), so checks of the
+ * generator's width against the model's input do not apply. Other lines keep their positions.
+ */
+export function trainOnFile(source: string): string {
+  const m = GENERATOR.exec(source);
+  if (!m) return source;
+  const start = m.index + m[1]!.length;
+  return applyEdits(source, [{ offset: start, length: m.index + m[0].length - start, text: 'csv("dropped.csv")' }]);
+}
+
 /** Applies edits (not overlapping) to a text. */
 export function applyEdits(source: string, edits: readonly Edit[]): string {
   let out = source;

@@ -40,6 +40,11 @@ export class Persist {
   constructor(private readonly hooks: PersistHooks) {
     ui.share.onclick = () => void this.shareLink();
     window.addEventListener("pagehide", () => this.save());
+    // A link pasted into the address bar of the open page changes only the hash.
+    window.addEventListener("hashchange", () => {
+      this.save();
+      void this.restore();
+    });
   }
 
   /** The text changed: save it soon, and drop a hash that no longer matches it. */

@@ -47,6 +47,7 @@ export class Runner {
   private lastPicture: Picture | undefined;
   /** The data the run trains on, as the summary names it. */
   private dataName = "";
+  private frame: number | undefined;
 
   constructor(private readonly inputs: RunInputs) {
     ui.pause.onclick = () => this.send({ type: "pause" });
@@ -145,6 +146,18 @@ export class Runner {
     ui.downloadWeights.disabled = !this.ready || this.history.length === 0;
   }
 
+  /** The numbers, progress and buttons once per frame (a fast run posts many epochs a frame). */
+  private render(): void {
+    if (this.frame !== undefined) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = undefined;
+      const last = this.history[this.history.length - 1];
+      if (this.info && last) ui.progress.style.width = `${Math.min(100, (100 * last.epoch) / this.info.epochs)}%`;
+      this.showNumbers();
+      this.updateButtons();
+    });
+  }
+
   private showNumbers(): void {
     const rows: [string, string][] = [];
     const last = this.history[this.history.length - 1];
@@ -215,15 +228,13 @@ export class Runner {
         this.updateButtons();
         break;
       case "progress":
-        if (this.info) ui.progress.style.width = `${Math.min(100, (100 * ((m.epoch - 1) * m.batches + m.batch)) / (this.info.epochs * m.batches))}%`;
+        if (this.info && this.info.epochs < UNTIL_PAUSED_EPOCHS) ui.progress.style.width = `${Math.min(100, (100 * ((m.epoch - 1) * m.batches + m.batch)) / (this.info.epochs * m.batches))}%`;
         break;
       case "epoch": {
         const values = this.kept(m.values);
         this.history.push({ epoch: m.epoch, values });
         this.charts.add(m.epoch, values);
-        if (this.info) ui.progress.style.width = `${Math.min(100, (100 * m.epoch) / this.info.epochs)}%`;
-        this.showNumbers();
-        this.updateButtons();
+        this.render();
         break;
       }
       case "picture":

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkSource } from "../../../compiler/check.js";
 import { csvColumns, csvShape, guessLabel } from "../../../playground/src/csv-columns.js";
-import { adaptShape, applyEdits, canSet, KNOBS, readDataset, readKnob, readShape, setDataset, setKnob, type Knob } from "../../../playground/src/knobs/source-edits.js";
+import { adaptShape, applyEdits, canSet, KNOBS, readDataset, readKnob, readShape, setDataset, setKnob, trainOnFile, type Knob } from "../../../playground/src/knobs/source-edits.js";
 
 const ROOT = join(import.meta.dirname, "../../..");
 const SPIRAL = readFileSync(join(ROOT, "examples/spiral.nn"), "utf8");
@@ -91,5 +91,10 @@ describe("a dropped CSV file", () => {
     const adapted = applyEdits(SPIRAL, edits);
     expect(readShape(adapted)).toEqual({ input: 4, units: 3, activation: "softmax" });
     expect(adapted.split("\n").filter((l, i) => l !== SPIRAL.split("\n")[i])).toEqual(["  input 4", "  dense 3, softmax"]);
+    // Trained on the file, the adapted model no longer meets the generator's width check (NN4009).
+    expect(checkSource(adapted).diagnostics.map((d) => d.code)).toEqual(["NN4009"]);
+    const onFile = trainOnFile(adapted);
+    expect(onFile).toContain('train      csv("dropped.csv")\n');
+    expect(checkSource(onFile).diagnostics).toEqual([]);
   });
 });
