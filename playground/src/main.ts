@@ -70,6 +70,9 @@ let lastCode: { id: number; code: string; formatted: boolean } | undefined;
 /** Load the example's data (without training) once it compiles. */
 let wantPreview = true;
 let downloadWhenFormatted = false;
+/** The `data { … }` block of the text the preview shows. */
+let previewData: string | undefined;
+const dataBlock = (source: string): string | undefined => /^[ \t]*data[ \t]*\{[^}]*\}/m.exec(source)?.[0];
 
 function startLangWorker(): void {
   langWorker = new Worker(new URL("./check.worker.ts", import.meta.url), { type: "module" });
@@ -119,8 +122,14 @@ function onLang(m: LangResponse): void {
     wantPreview = true;
   }
   if (!runner.ready && !runner.running && m.code !== undefined) describeData(m.dataKind);
-  // Show the data and the untrained model's boundary as soon as an example compiles.
-  if (wantPreview && current && m.code !== undefined && !runner.hasWorker && m.dataKind !== undefined && m.dataKind !== "idx") runner.load(undefined);
+  // Show the data and the untrained model's boundary as soon as an example compiles, and
+  // again when the data changes before training (a thumbnail, the noise knob).
+  const data = dataBlock(checkedSource);
+  if (current && runner.hasWorker && !runner.running && runner.history.length === 0 && data !== previewData) wantPreview = true;
+  if (wantPreview && current && m.code !== undefined && !runner.running && runner.history.length === 0 && m.dataKind !== undefined && m.dataKind !== "idx") {
+    previewData = data;
+    runner.load(undefined);
+  }
   if (current) wantPreview = false;
 }
 

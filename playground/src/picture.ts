@@ -101,7 +101,7 @@ function ticks(g: CanvasRenderingContext2D, size: number, p: Extract<Picture, { 
   g.textAlign = "center";
   g.textBaseline = "bottom";
   for (const v of steps(p.x0, p.x1)) {
-    const x = ((v - p.x0) / (p.x1 - p.x0)) * size;
+    const x = Math.round(((v - p.x0) / (p.x1 - p.x0)) * size) + 0.5;
     g.beginPath();
     g.moveTo(x, size);
     g.lineTo(x, size - 4);
@@ -111,7 +111,7 @@ function ticks(g: CanvasRenderingContext2D, size: number, p: Extract<Picture, { 
   g.textAlign = "left";
   g.textBaseline = "middle";
   for (const v of steps(p.y0, p.y1)) {
-    const y = ((p.y1 - v) / (p.y1 - p.y0)) * size;
+    const y = Math.round(((p.y1 - v) / (p.y1 - p.y0)) * size) + 0.5;
     g.beginPath();
     g.moveTo(0, y);
     g.lineTo(4, y);
