@@ -125,8 +125,10 @@ function onLang(m: LangResponse): void {
   // Show the data and the untrained model's boundary as soon as an example compiles, and
   // again when the data changes before training (a thumbnail, the noise knob).
   const data = dataBlock(checkedSource);
-  if (current && runner.hasWorker && !runner.running && runner.history.length === 0 && data !== previewData) wantPreview = true;
-  if (wantPreview && current && m.code !== undefined && !runner.running && runner.history.length === 0 && m.dataKind !== undefined && m.dataKind !== "idx") {
+  // (Never over a load that is current: Train may be waiting for it.)
+  const idle = !runner.current && !runner.running && runner.history.length === 0;
+  if (current && idle && runner.hasWorker && data !== previewData) wantPreview = true;
+  if (wantPreview && current && idle && m.code !== undefined && m.dataKind !== undefined && m.dataKind !== "idx") {
     previewData = data;
     runner.load(undefined);
   }

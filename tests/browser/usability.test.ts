@@ -74,6 +74,8 @@ describe("issue 21: the playground as a demanding user meets it", () => {
     const newer = shared.replace("epochs 42", "epochs 43");
     await setSource(page, newer);
     expect(await run(page, "location.hash")).toBe("");
+    // Reload once the preview's worker is in (a reload would cancel its fetch).
+    await waitFor(page, "window.__nnc.state().ready");
     await page.waitForLoadState("networkidle");
     await page.reload();
     await waitFor(page, "window.__nnc !== undefined && window.__nnc.state().checks > 0");
