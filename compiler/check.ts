@@ -15,7 +15,7 @@ import { Checker, uniqueStatements } from "./check/checker.js";
 import { checkModel } from "./check/model.js";
 import { checkBlocks } from "./check/graph.js";
 import { checkLoss, checkMetrics, checkOptimizer, DEFAULT_OPTIMIZER } from "./check/training.js";
-import { checkCausal, checkData, checkEmbeddingFits, linkInputs } from "./check/data.js";
+import { checkCausal, checkData, checkEmbeddingFits, checkGeneratorFits, linkInputs } from "./check/data.js";
 import { checkMonitor, checkTrain, DEFAULT_TRAIN } from "./check/train.js";
 import { findDims, firstConfig, replaceRanges, valueText } from "./search/space.js";
 import { checkSearch } from "./search/settings.js";
@@ -47,8 +47,11 @@ export function check(given: SourceFile): Result<Program | undefined> {
   const dataS = top.get("data");
   const checkedData = dataS === undefined ? undefined : checkData(ck, dataS);
   const data = checkedData === undefined || model === undefined || dataS === undefined ? checkedData : linkInputs(ck, model, checkedData, dataS);
-  if (data !== undefined && model !== undefined) checkEmbeddingFits(ck, model, data);
-  if (data !== undefined && model !== undefined) checkCausal(ck, model, data);
+  if (data !== undefined && model !== undefined) {
+    checkEmbeddingFits(ck, model, data);
+    checkGeneratorFits(ck, model, data);
+    checkCausal(ck, model, data);
+  }
   const trainS = top.get("train");
   const train = trainS === undefined ? DEFAULT_TRAIN : checkTrain(ck, trainS);
   if (train !== undefined) checkMonitor(ck, train, metrics);

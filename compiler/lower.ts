@@ -161,6 +161,13 @@ export function lower(program: Program, options: LowerOptions): Result<Graph | u
         { hint: lastAct === "softmax" ? "use `cross_entropy` with softmax, or a `sigmoid` output" : "end the model with `dense <outputs>, sigmoid`" },
       ),
     );
+  } else if (lastAct === "softmax" && program.data !== undefined && program.data.train.kind !== "json") {
+    // A regression loss on class probabilities: the data's labels (one number each) cannot fit.
+    diagnostics.push(
+      diag("lossOutputMismatch", lossSpan, [program.loss.kind, `a softmax gives class probabilities, and \`${program.loss.kind}\` compares the outputs with numbers`], {
+        hint: "for classes, write `loss cross_entropy`; for numbers, end the model with a `dense` layer without softmax",
+      }),
+    );
   }
 
   // ── limits ──

@@ -154,12 +154,12 @@ export const SOURCES: readonly CallableWord[] = [
   ]),
   c("xor", "Four clusters around the corners of a square labelled by XOR (2 features, 2 classes).", GEN_ARGS),
   c("circles", "A ring around a disc (2 features, 2 classes).", GEN_ARGS),
-  c("spiral", "Interleaved spiral arms (2 features, `classes` classes).", [
+  c("spiral", "Interleaved spiral arms (2 features; one class per arm, 2 arms unless `classes:` says more).", [
     ...GEN_ARGS,
     a("classes", "number of arms", "2"),
   ]),
   c("moons", "Two interleaved half circles (2 features, 2 classes).", GEN_ARGS),
-  c("gaussian", "Gaussian blobs (2 features, `classes` classes).", [...GEN_ARGS, a("classes", "number of blobs", "2")]),
+  c("gaussian", "Gaussian blobs (2 features; one class per blob, 2 blobs unless `classes:` says more).", [...GEN_ARGS, a("classes", "number of blobs", "2")]),
   c("sine", "Regression: y = sin(x) for x in [-π, π], plus noise (1 feature, 1 target).", GEN_ARGS),
 ];
 

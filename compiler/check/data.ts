@@ -255,6 +255,22 @@ export function linkInputs(ck: Checker, model: Model, data: Data, dataStatement:
 
 
 /**
+ * A generator makes samples of a known width (`sine` 1 feature, the others 2): a model whose
+ * input needs another width is told here, at its `input`, rather than when it trains.
+ */
+export function checkGeneratorFits(ck: Checker, model: Model, data: Data): void {
+  if (model.inputs.length !== 1) return;
+  const size = model.input.reduce((a, b) => a * b, 1);
+  for (const src of [data.train, data.test, data.validation]) {
+    if (typeof src !== "object" || src.kind !== "generator") continue;
+    const features = src.generator === "sine" ? 1 : 2;
+    if (features === size) continue;
+    ck.report("dataShapeMismatch", model.inputSpan, [features, `[${model.input.join(", ")}]`, size], `\`${src.generator}\` gives ${features} feature${features === 1 ? "" : "s"} per sample: write \`input ${features}\``, [{ message: "the data", span: src.span }]);
+    return;
+  }
+}
+
+/**
  * An embedding that reads the token ids must have a row for every id the tokenizer can give
  * (ids past its table would silently read zeros).
  */

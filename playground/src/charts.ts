@@ -29,6 +29,9 @@ export class Charts {
   private loss: Chart | undefined;
   private metric: Chart | undefined;
   private pending: Promise<void> | undefined;
+  /** The loss on a log scale (a spike does not flatten the rest). */
+  private log = false;
+  private frame: number | undefined;
 
   constructor(
     private readonly lossHost: HTMLElement,
@@ -42,7 +45,21 @@ export class Charts {
     this.metric?.plot.destroy();
     this.loss = this.metric = undefined;
     this.pending = undefined;
+    if (this.frame !== undefined) cancelAnimationFrame(this.frame);
+    this.frame = undefined;
     this.metricHost.hidden = false;
+    for (const host of [this.lossHost, this.metricHost]) host.classList.remove("has-chart");
+  }
+
+  setLog(log: boolean): void {
+    this.log = log;
+    if (!this.loss) return;
+    const keys = this.loss.keys;
+    this.loss.plot.destroy();
+    void loadUPlot().then((U) => {
+      this.loss = this.make(U, this.lossHost, keys, false, this.log);
+      this.update();
+    });
   }
 
   add(epoch: number, values: Readonly<Record<string, number>>): void {
@@ -59,7 +76,13 @@ export class Charts {
       this.pending ??= this.create();
       return;
     }
-    this.update();
+    // Fast runs post hundreds of epochs a second: draw once per frame.
+    if (this.frame === undefined) {
+      this.frame = requestAnimationFrame(() => {
+        this.frame = undefined;
+        this.update();
+      });
+    }
   }
 
   private async create(): Promise<void> {
@@ -68,13 +91,14 @@ export class Charts {
     const keys = [...this.series.keys()];
     const lossKeys = keys.filter((k) => k.endsWith("loss"));
     const metricKeys = keys.filter((k) => !k.endsWith("loss"));
-    this.loss = this.make(U, this.lossHost, lossKeys, false);
-    if (metricKeys.length > 0) this.metric = this.make(U, this.metricHost, metricKeys, metricKeys.every((k) => /accuracy|precision|recall|f1/.test(k)));
+    this.loss = this.make(U, this.lossHost, lossKeys, false, this.log);
+    if (metricKeys.length > 0) this.metric = this.make(U, this.metricHost, metricKeys, metricKeys.every((k) => /accuracy|precision|recall|f1/.test(k)), false);
     else this.metricHost.hidden = true;
     this.update();
   }
 
-  private make(U: UPlotCtor, host: HTMLElement, keys: string[], unit: boolean): Chart {
+  private make(U: UPlotCtor, host: HTMLElement, keys: string[], unit: boolean, log: boolean): Chart {
+    host.classList.add("has-chart");
     let spare = 0;
     const width = Math.max(200, host.clientWidth - 24);
     const opts: uPlotType.Options = {
@@ -82,7 +106,7 @@ export class Charts {
       height: 180,
       legend: { live: false },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: false }, y: unit ? { range: [0, 1] } : { auto: true } },
+      scales: { x: { time: false }, y: unit ? { range: [0, 1] } : log ? { distr: 3 } : { auto: true } },
       axes: [
         { stroke: "#64748b", grid: { stroke: "#f1f5f9" }, label: "epoch", labelSize: 18, size: 34 },
         { stroke: "#64748b", grid: { stroke: "#f1f5f9" }, size: 48 },
@@ -107,6 +131,11 @@ export class Charts {
       if (!c) continue;
       c.plot.setData([this.epochs, ...c.keys.map((k) => this.series.get(k) ?? [])]);
     }
+  }
+
+  /** uPlot's distribution of the loss chart's y scale (3: logarithmic), for the tests. */
+  lossScale(): number | undefined {
+    return this.loss?.plot.scales["y"]?.distr;
   }
 
   resize(): void {

@@ -7,6 +7,7 @@ import { checkSource } from "../../compiler/check.js";
 import { compileProgram } from "../../compiler/compile.js";
 import type { Diagnostic } from "../../grammar/diagnostics.js";
 import { buildDiagram } from "./diagram/build.js";
+import { trainOnFile } from "./knobs/source-edits.js";
 import type { Diagram, LangRequest, LangResponse } from "./protocol.js";
 
 const scope = self as unknown as { postMessage(m: LangResponse): void; onmessage: ((e: MessageEvent<LangRequest>) => void) | null };
@@ -48,7 +49,7 @@ function check(id: number, source: string): LangResponse {
 scope.onmessage = async (e) => {
   const m = e.data;
   if (m.type === "check") {
-    scope.postMessage(check(m.id, m.source));
+    scope.postMessage(check(m.id, m.csv ? trainOnFile(m.source) : m.source));
   } else if (m.type === "format") {
     const code = codes.get(m.id);
     if (code === undefined) return;

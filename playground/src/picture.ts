@@ -4,7 +4,14 @@ import type { Picture } from "./protocol.js";
 export const CLASS_COLORS = ["#f59e0b", "#0ea5e9", "#10b981", "#ef4444", "#8b5cf6", "#ec4899", "#84cc16", "#64748b"];
 const RGB = CLASS_COLORS.map((h) => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16)) as [number, number, number]);
 
-export function drawPicture(canvas: HTMLCanvasElement, pic: Picture, classNames?: readonly string[]): void {
+export interface PictureOptions {
+  /** Draw the test points (hollow). */
+  readonly showTest: boolean;
+  /** Colour each region by its most likely class only. */
+  readonly discretize: boolean;
+}
+
+export function drawPicture(canvas: HTMLCanvasElement, pic: Picture, classNames?: readonly string[], options: PictureOptions = { showTest: true, discretize: false }): void {
   const dpr = window.devicePixelRatio || 1;
   const size = 340;
   if (canvas.width !== size * dpr) {
@@ -14,27 +21,31 @@ export function drawPicture(canvas: HTMLCanvasElement, pic: Picture, classNames?
   const g = canvas.getContext("2d")!;
   g.setTransform(dpr, 0, 0, dpr, 0, 0);
   g.clearRect(0, 0, size, size);
-  if (pic.kind === "boundary") drawBoundary(g, size, pic);
+  if (pic.kind === "boundary") drawBoundary(g, size, pic, options);
   else if (pic.kind === "confusion") drawConfusion(g, size, pic, classNames);
   else drawCurve(g, size, pic);
 }
 
-function drawBoundary(g: CanvasRenderingContext2D, size: number, p: Extract<Picture, { kind: "boundary" }>): void {
+function drawBoundary(g: CanvasRenderingContext2D, size: number, p: Extract<Picture, { kind: "boundary" }>, options: PictureOptions): void {
   const { res, classes, probs } = p;
   const img = new ImageData(res, res);
   const floor = 1 / classes;
   for (let k = 0; k < res * res; k++) {
-    let r = 0, gr = 0, b = 0, top = 0;
+    let r = 0, gr = 0, b = 0, top = 0, best = 0;
     for (let c = 0; c < classes; c++) {
       const q = probs[k * classes + c]!;
       const rgb = RGB[c % RGB.length]!;
       r += q * rgb[0];
       gr += q * rgb[1];
       b += q * rgb[2];
-      if (q > top) top = q;
+      if (q > top) {
+        top = q;
+        best = c;
+      }
     }
-    // Confident regions are saturated, uncertain ones fade to white.
-    const a = 0.18 + 0.5 * Math.max(0, (top - floor) / (1 - floor));
+    if (options.discretize) [r, gr, b] = RGB[best % RGB.length]!;
+    // Confident regions are saturated, uncertain ones fade to white (discretized: all alike).
+    const a = options.discretize ? 0.45 : 0.18 + 0.5 * Math.max(0, (top - floor) / (1 - floor));
     img.data[4 * k] = 255 * (1 - a) + r * a;
     img.data[4 * k + 1] = 255 * (1 - a) + gr * a;
     img.data[4 * k + 2] = 255 * (1 - a) + b * a;
@@ -68,7 +79,45 @@ function drawBoundary(g: CanvasRenderingContext2D, size: number, p: Extract<Pict
     }
   };
   dots(p.px, p.pc, false);
-  dots(p.tx, p.tc, true);
+  if (options.showTest) dots(p.tx, p.tc, true);
+  ticks(g, size, p);
+}
+
+/** Axis ticks along the bottom and left edges, in the model's (preprocessed) input units. */
+function ticks(g: CanvasRenderingContext2D, size: number, p: Extract<Picture, { kind: "boundary" }>): void {
+  const steps = (lo: number, hi: number): number[] => {
+    const raw = (hi - lo) / 4;
+    const mag = 10 ** Math.floor(Math.log10(raw));
+    const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? raw;
+    const out: number[] = [];
+    for (let v = Math.ceil(lo / step) * step; v <= hi; v += step) out.push(Math.abs(v) < step / 1e6 ? 0 : v);
+    return out;
+  };
+  const label = (v: number): string => String(Number(v.toPrecision(3)));
+  g.font = "10px system-ui, sans-serif";
+  g.fillStyle = "#334155";
+  g.strokeStyle = "#334155";
+  g.lineWidth = 1;
+  g.textAlign = "center";
+  g.textBaseline = "bottom";
+  for (const v of steps(p.x0, p.x1)) {
+    const x = Math.round(((v - p.x0) / (p.x1 - p.x0)) * size) + 0.5;
+    g.beginPath();
+    g.moveTo(x, size);
+    g.lineTo(x, size - 4);
+    g.stroke();
+    if (x > 12 && x < size - 12) g.fillText(label(v), x, size - 5);
+  }
+  g.textAlign = "left";
+  g.textBaseline = "middle";
+  for (const v of steps(p.y0, p.y1)) {
+    const y = Math.round(((p.y1 - v) / (p.y1 - p.y0)) * size) + 0.5;
+    g.beginPath();
+    g.moveTo(0, y);
+    g.lineTo(4, y);
+    g.stroke();
+    if (y > 10 && y < size - 16) g.fillText(label(v), 6, y);
+  }
 }
 
 function drawConfusion(g: CanvasRenderingContext2D, size: number, p: Extract<Picture, { kind: "confusion" }>, names?: readonly string[]): void {

@@ -9,7 +9,8 @@ import type { Diagnostic } from "../../grammar/diagnostics.js";
 
 // ── language worker ────────────────────────────────────────────────────────────
 export type LangRequest =
-  | { readonly type: "check"; readonly id: number; readonly source: string }
+  /** `csv`: a dropped file replaces the source's `train` data (see `trainOnFile`). */
+  | { readonly type: "check"; readonly id: number; readonly source: string; readonly csv: boolean }
   /** Prettier-format the TypeScript of check `id` (loaded on demand). */
   | { readonly type: "format"; readonly id: number };
 
@@ -98,7 +99,11 @@ export type TrainRequest =
       readonly csv: CsvChoice | undefined;
       /** Text of the CSV files shipped with the examples, by path relative to examples/. */
       readonly files: Readonly<Record<string, string>>;
+      /** Replaces the file's `epochs` when set (a run until paused). */
+      readonly epochs: number | undefined;
     }
+  /** Least time per epoch while running (0: as fast as it goes), so a run can be watched. */
+  | { readonly type: "speed"; readonly msPerEpoch: number }
   | { readonly type: "run" }
   | { readonly type: "pause" }
   /** One epoch, then pause. */

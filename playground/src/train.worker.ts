@@ -14,6 +14,8 @@ import { classCount, type Task } from "../../runtime/metrics.js";
 import { createSession, type Session } from "../../runtime/session.js";
 import { evaluate, predictAll } from "../../runtime/train.js";
 import { encodeWeights } from "../../runtime/weights.js";
+import { csvColumns } from "./csv-columns.js";
+import { trainOnFile } from "./knobs/source-edits.js";
 import type { CsvChoice, Picture, TrainRequest, TrainResponse } from "./protocol.js";
 
 /** The layout entry the Filters view shows. */
@@ -34,6 +36,9 @@ let stepping = false;
 let inEpoch = false;
 let lastPicture = 0;
 let testPosted = false;
+/** Least time per epoch (the page's speed control), and the timer that waits it out. */
+let msPerEpoch = 0;
+let waiting: ReturnType<typeof setTimeout> | undefined;
 
 // A zero-delay yield (setTimeout is clamped to 4 ms when nested).
 const channel = new MessageChannel();
@@ -41,9 +46,10 @@ channel.port1.onmessage = () => tick();
 const yieldThen = (): void => channel.port2.postMessage(0);
 
 function csvSource(csv: CsvChoice): CsvSource {
-  const head = csv.text.slice(0, csv.text.indexOf("\n") >>> 0);
-  const delimiter = [",", ";", "\t"].sort((a, b) => head.split(b).length - head.split(a).length)[0]!;
-  return { kind: "csv", path: csv.name, header: true, label: csv.label, features: undefined, categorical: [], missing: "drop", delimiter, span: FILE_START };
+  const { delimiter } = csvColumns(csv.text);
+  // A dropped file cannot say `categorical: [...]`: its text columns (besides the label) are.
+  const categorical = csvColumns(csv.text).columns.filter((c) => c.text && c.name !== csv.label).map((c) => c.name);
+  return { kind: "csv", path: csv.name, header: true, label: csv.label, features: undefined, categorical, missing: "drop", delimiter, span: FILE_START };
 }
 
 /** The program with its training data replaced by a dropped CSV file. */
@@ -97,9 +103,10 @@ async function load(m: Extract<TrainRequest, { type: "load" }>): Promise<void> {
   stepping = false;
   inEpoch = false;
   testPosted = false;
-  const checked = checkSource(m.source);
+  const checked = checkSource(m.csv ? trainOnFile(m.source) : m.source);
   if (!checked.value || hasErrors(checked.diagnostics)) return fail("the program has errors", checked.diagnostics);
-  const program = m.csv ? withCsv(checked.value, m.csv) : checked.value;
+  const own = m.epochs === undefined ? checked.value : { ...checked.value, train: { ...checked.value.train, epochs: m.epochs } };
+  const program = m.csv ? withCsv(own, m.csv) : own;
   // A larger batch limit than training needs lets pictures and evaluation run in few calls.
   const inputSize = program.model.input.reduce((a, b) => a * b, 1);
   const maxBatch = Math.max(program.train.batch, inputSize <= 64 ? 512 : program.train.batch);
@@ -280,6 +287,15 @@ function tick(): void {
       stepping = false;
     }
     picture(!running);
+    if (msPerEpoch > 0 && running && !t.done) {
+      // Slowed down: the next epoch after a pause, so the run can be watched.
+      picture(true);
+      waiting = setTimeout(() => {
+        waiting = undefined;
+        tick();
+      }, msPerEpoch);
+      return;
+    }
   }
   if (last) post({ type: "progress", ...last });
   picture();
@@ -313,7 +329,12 @@ scope.onmessage = (e) => {
     case "pause":
       running = false;
       stepping = false;
+      if (waiting !== undefined) clearTimeout(waiting);
+      waiting = undefined;
       postState(undefined);
+      break;
+    case "speed":
+      msPerEpoch = m.msPerEpoch;
       break;
     case "weights":
       if (session) post({ type: "weights", text: encodeWeights(session.model, session.data.preprocess, session.task, session.trainer.epoch) });

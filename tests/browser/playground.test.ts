@@ -346,7 +346,7 @@ describe("playground", () => {
     expect(ts.suggestedFilename()).toBe("petals.ts");
     expect(readFileSync(await ts.path(), "utf8")).toContain("export function createModel");
     const [weights] = await Promise.all([page.waitForEvent("download"), page.click("#download-weights")]);
-    expect(weights.suggestedFilename()).toBe("Petals.weights.json");
+    expect(weights.suggestedFilename()).toBe("petals.weights.json");
     const w = JSON.parse(readFileSync(await weights.path(), "utf8")) as { format: string; params: number[]; epochs: number; preprocess: { classes: string[] } };
     expect(w.format).toBe("nnc-weights");
     expect(w.params).toHaveLength(2 * 16 + 16 + 16 * 3 + 3);

@@ -12,6 +12,10 @@ import { DOTS_AREA, layoutDiagram, type Box, type Edge, type Frame, type Layout 
 const SVG = "http://www.w3.org/2000/svg";
 const XHTML = "http://www.w3.org/1999/xhtml";
 const MAX_DOTS = 7;
+/** Longest label under a column (11 px text in a 104 px column), so neighbours never touch. */
+const LABEL_CHARS = 15;
+/** Labels are 11 px in the SVG: it may shrink to fit its card down to this size, then it scrolls. */
+const MIN_TEXT_PX = 10;
 
 function el<K extends keyof SVGElementTagNameMap>(name: K, attrs: Record<string, string | number>, text?: string): SVGElementTagNameMap[K] {
   const e = document.createElementNS(SVG, name);
@@ -118,7 +122,7 @@ function drawBox(svg: SVGElement, p: Placed, layout: Layout): void {
     g.append(el("text", { x: p.x, y: p.cy + 4, "text-anchor": "middle", class: "block-name" }, clip(box.group.block, 14)));
     g.append(el("text", { x: p.x, y: p.cy + 20, "text-anchor": "middle", class: "sub" }, `${box.members.length} layers`));
     const key = box.group.key.slice(box.group.key.lastIndexOf(".") + 1);
-    g.append(el("text", { x: p.x, y: labelY + 24, "text-anchor": "middle" }, clip(key, 18)));
+    g.append(el("text", { x: p.x, y: labelY + 24, "text-anchor": "middle" }, clip(key, LABEL_CHARS)));
     g.append(el("text", { x: p.x, y: labelY + 40, "text-anchor": "middle", class: "sub" }, `[${box.output.shape.join(" × ")}]`));
     g.append(el("text", { x: p.x, y: labelY + 55, "text-anchor": "middle", class: "sub" }, paramsText(box.group.params)));
     g.append(el("title", {}, `${box.group.label}: ${box.members.map((m) => m.label).join("; ")}`));
@@ -139,10 +143,11 @@ function drawBox(svg: SVGElement, p: Placed, layout: Layout): void {
     // An image-shaped value: a box labelled with its shape.
     g.append(el("rect", { x: p.x - 26, y: p.cy - 30, width: 52, height: 60, rx: 6, fill: n.color, opacity: 0.8 }));
   }
-  g.append(el("text", { x: p.x, y: labelY + 24, "text-anchor": "middle" }, clip(n.label, 18)));
+  g.append(el("text", { x: p.x, y: labelY + 24, "text-anchor": "middle" }, clip(n.label, LABEL_CHARS)));
   g.append(el("text", { x: p.x, y: labelY + 40, "text-anchor": "middle", class: "sub" }, `[${n.shape.join(" × ")}]`));
   if (n.params > 0) g.append(el("text", { x: p.x, y: labelY + 55, "text-anchor": "middle", class: "sub" }, paramsText(n.params)));
-  if (!layout.chain) g.append(el("title", {}, `${n.name}: ${n.label}`));
+  // The whole label (a long one is clipped to its column) and the layer's name.
+  g.append(el("title", {}, `${n.name}: ${n.label}`));
   svg.append(g);
 }
 
@@ -159,7 +164,7 @@ export function renderDiagram(host: HTMLElement, d: Diagram, collapsed: Readonly
   for (const p of placed.values()) drawBox(svg, p, layout);
   svg.style.maxWidth = `${width}px`;
   // A graph too wide for the card scrolls rather than shrinking its text away.
-  if (!layout.chain) svg.style.minWidth = `${Math.min(width, Math.max(300, Math.round(width * 0.85)))}px`;
+  svg.style.minWidth = `${Math.min(width, Math.max(300, Math.ceil((width * MIN_TEXT_PX) / 11)))}px`;
   host.replaceChildren(svg);
   return layout;
 }
