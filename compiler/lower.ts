@@ -124,9 +124,16 @@ export function lower(program: Program, options: LowerOptions): Result<Graph | u
   // ── output against loss ──
   const out = g.node(cur);
   const lossSpan = program.loss.span;
-  // A sequence output [T, V] takes a class per step (a language model's next tokens).
+  // A sequence output [T, V] takes a class per step: a language model's next tokens (a `text(…)` source).
   const perStep = program.loss.kind === "cross_entropy" && out.shape.length === 3;
-  if (out.shape.length !== 2 && !perStep) {
+  const textData = program.data === undefined || (typeof program.data.train === "object" && program.data.train.kind === "text");
+  if (perStep && !textData) {
+    diagnostics.push(
+      diag("lossOutputMismatch", lossSpan, [program.loss.kind, `the output has shape ${showShape(out.shape.slice(1))}, a class per step, which only a language model's text (a \`text(…)\` source) gives`], {
+        hint: "for one class per sample, add `flatten` or `globalmaxpool1d` before the last `dense`",
+      }),
+    );
+  } else if (out.shape.length !== 2 && !perStep) {
     diagnostics.push(
       diag("lossOutputMismatch", lossSpan, [program.loss.kind, `the output has shape ${showShape(out.shape.slice(1))}`], {
         hint: "end the model with a `dense` layer (after `flatten`)",
@@ -142,7 +149,7 @@ export function lower(program: Program, options: LowerOptions): Result<Graph | u
           hint: outputs === 1 && lastAct === "sigmoid" ? "for two classes with 1 sigmoid unit, use `binary_cross_entropy`" : "end the model with `dense <classes>, softmax`",
         }),
       );
-    } else if (outputs < 2) {
+    } else if ((out.shape[out.shape.length - 1] as number) < 2) {
       diagnostics.push(
         diag("lossOutputMismatch", lossSpan, ["cross_entropy", "a softmax over 1 unit is always 1"], {
           hint: "use 2 or more softmax units, or 1 sigmoid unit with `binary_cross_entropy`",

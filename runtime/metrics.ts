@@ -121,7 +121,8 @@ export class MetricAccumulator {
     const m = outputSize;
     if (wanted === undefined || wanted.includes("r2")) this.r2 = { mean: new Float64Array(m), m2: new Float64Array(m), res: new Float64Array(m) };
     this.labelWidth = task.kind === "multiclass" ? 1 : m;
-    if ((wanted === undefined || wanted.includes("auc")) && task.kind !== "regression") this.auc = { scores: new Float64Array(0), labels: new Int32Array(0), kept: 0 };
+    // No AUC over a language model's steps: it would keep every step's every score.
+    if ((wanted === undefined || wanted.includes("auc")) && task.kind !== "regression" && this.steps === 1) this.auc = { scores: new Float64Array(0), labels: new Int32Array(0), kept: 0 };
   }
 
   reset(): void {

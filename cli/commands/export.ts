@@ -85,7 +85,7 @@ async function exportApp(file: string, opts: ExportOptions): Promise<void> {
     failOnErrors([dataDiag(weightsPath, "weightsMismatch", FILE_START, [weightsPath, `its preprocessing is damaged: ${transform.problem}`], "train again")], file, source);
   const columns = columnsOf(program, weights, meta.inputSize);
   if (typeof columns === "string") {
-    const hint = columns.includes("text model") ? "use `nnc predict` for this model for now" : "train again";
+    const hint = columns.includes("language model") ? "use `nnc predict` (or `nnc sample` for a language model) for now" : "train again";
     failOnErrors([dataDiag(weightsPath, "weightsMismatch", FILE_START, [weightsPath, columns], hint)], file, source);
   }
   const cols = columns as AppColumn[];
@@ -123,9 +123,13 @@ const own = (rec: Readonly<Record<string, unknown>>, key: string): boolean => Ob
 /** The columns a record holds, in the order they fill a row (the training CSV's), or why not. */
 function columnsOf(program: Program, w: WeightsFile, inputSize: number): AppColumn[] | string {
   const csv: CsvSchema | undefined = w.preprocess.csv;
-  // Text models (a tokenizer fitted in training) are not exported yet: their records are not columns of numbers and categories.
-  if ((w.preprocess as { tokenizer?: unknown }).tokenizer !== undefined || (csv as { textColumn?: unknown } | undefined)?.textColumn !== undefined)
-    return "it belongs to a text model (a tokenizer), which `nnc export` does not support yet";
+  // A text model reads one column of text through the tokenizer fitted in training; a language model (no CSV) has no records.
+  const tok = w.preprocess.tokenizer;
+  if (tok !== undefined || csv?.textColumn !== undefined) {
+    if (tok === undefined || csv?.textColumn === undefined || csv.featureColumns.length > 0 || tok.length !== inputSize)
+      return "it belongs to a language model or a text model with other columns, which `nnc export` does not support yet";
+    return [{ name: csv.textColumn, text: { kind: tok.kind, length: tok.length, lowercase: tok.lowercase, tokens: tok.tokens } }];
+  }
   if (csv === undefined) return Array.from({ length: inputSize }, (_, j) => ({ name: String(j) }));
   const missing = program.data?.train.kind === "csv" ? program.data.train.missing : "error";
   const columns: AppColumn[] = [];

@@ -8,13 +8,14 @@ import { inert } from "../../runtime/inert.js";
 import type { Command } from "commander";
 import { readFileSync } from "node:fs";
 import type { CsvSource } from "../../compiler/program.js";
-import type { Diagnostic } from "../../grammar/diagnostics.js";
+import { diag, type Diagnostic } from "../../grammar/diagnostics.js";
 import { FILE_START } from "../../grammar/span.js";
 import { parseCsv, type CsvSchema } from "../../runtime/csv.js";
 import type { Dataset } from "../../runtime/dataset.js";
 import { parseJsonData } from "../../runtime/json.js";
 import { argmax, taskOfProgram } from "../../runtime/metrics.js";
 import { applyPreprocess } from "../../runtime/preprocess.js";
+import { encodeTexts } from "../../runtime/text.js";
 import { labelKind } from "../../runtime/session.js";
 import { predictAll } from "../../runtime/train.js";
 import { dataDiag } from "../../runtime/span.js";
@@ -56,6 +57,10 @@ async function predict(file: string, opts: PredictOptions): Promise<void> {
   const w = readWeights(opts.weights, model);
   failOnErrors(w.diagnostics, file, source);
   const weights = w.value!;
+  const task = taskOfProgram(program, model.meta.outputSize, model.meta.outputShape);
+  if (task.kind === "multiclass" && task.steps !== undefined) {
+    failOnErrors([diag("predictLanguageModel", FILE_START, [], { hint: `write with it: \`nnc sample ${file} --weights ${opts.weights} --prompt "…"\`` })], file, source);
+  }
   const shown = opts.input === "-" ? "<stdin>" : opts.input;
   let text: string;
   try {
@@ -66,7 +71,10 @@ async function predict(file: string, opts: PredictOptions): Promise<void> {
   }
   const r = readInput(text, shown, program.data?.train, weights.preprocess.csv, weights.preprocess.classes, labelKind(program.loss.kind), model.meta.inputSize);
   failOnErrors(r.diagnostics, file, source);
-  const d = r.value!;
+  const read = r.value!;
+  // A text model: the text column through the tokenizer saved with the weights, as in training.
+  const tok = weights.preprocess.tokenizer;
+  const d = tok !== undefined && read.texts !== undefined ? { ...read, x: encodeTexts(read.texts, tok), features: tok.length } : read;
   if (d.features !== model.meta.inputSize) {
     failOnErrors(
       [dataDiag(shown, "dataShapeMismatch", FILE_START, [d.features, `[${model.meta.inputShape.join(", ")}]`, model.meta.inputSize],
@@ -78,7 +86,6 @@ async function predict(file: string, opts: PredictOptions): Promise<void> {
   const x = new Float32Array(d.x);
   applyPreprocess(weights.preprocess, x, d.features);
   const out = predictAll(model, x, d.n);
-  const task = taskOfProgram(program, model.meta.outputSize, model.meta.outputShape);
   const classes = weights.preprocess.classes;
   const m = model.meta.outputSize;
   const rows: { prediction: string | number | number[]; scores: number[] }[] = [];

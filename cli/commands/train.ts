@@ -91,7 +91,7 @@ async function train(file: string, opts: TrainOptions): Promise<void> {
     ]);
   // Sharded data parallelism when asked for (`runtime/node/shards.ts`); the worker threads load
   // the same generated JavaScript as the main thread's model.
-  const sharding = workers !== undefined || shards !== undefined ? { workers: workers ?? 1, shards: shards ?? DEFAULT_SHARDS, code: (workers ?? 1) > 1 ? moduleCode(program, "float32", kernels) : undefined } : undefined;
+  const sharding = workers !== undefined || shards !== undefined ? { workers: workers ?? 1, shards: shards ?? DEFAULT_SHARDS, code: (workers ?? 1) > 1 ? moduleCode(program, "float32", kernels, compiled.value!.meta.maxBatch) : undefined } : undefined;
   // Before any data is read: the folder exists, is this run's alone, and can hold a checkpoint.
   const opened = RunOutput.open(out, RUN_FILES, spaceNeeds(program, compiled.value!, epochs), shellLine(["nnc", ...process.argv.slice(2)]));
   failOnErrors(opened.diagnostics, file, source, format);

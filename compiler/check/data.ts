@@ -137,11 +137,12 @@ export function checkData(ck: Checker, s: Statement): Data | undefined {
   const inputs = st.has("inputs") ? inputColumns(ck, st.get("inputs") as Statement) : undefined;
   const tokenize = st.has("tokenize") ? checkTokenize(ck, st.get("tokenize") as Statement) : undefined;
   const texts = [train, test, validation].filter((d): d is CsvSource | TextSource => typeof d === "object" && ((d.kind === "csv" && d.text !== undefined) || d.kind === "text"));
-  const plain = [train, test, validation].filter((d): d is DataSource => typeof d === "object" && d.kind !== "text");
-  if (typeof train === "object" && (train.kind === "text") !== (plain.length === 0)) {
-    // A language model's text and labelled samples do not mix.
-    const other = train.kind === "text" ? plain[0] : [test, validation].find((d): d is TextSource => typeof d === "object" && d.kind === "text");
-    ck.report("conflictingSettings", other?.span ?? s.span, ["a `text(…)` source holds a language model's text, and the others labelled samples"], "read every split as `text(…)`, or give the held-out splits as shares (`test 10%`)");
+  const sources = [train, test, validation].filter((d): d is DataSource => typeof d === "object");
+  const lm = sources.filter((d) => d.kind === "text");
+  if (lm.length > 0 && lm.length < sources.length) {
+    // A language model's text and labelled samples do not mix: point at the odd one out.
+    const odd = train !== undefined && typeof train === "object" && train.kind === "text" ? sources.find((d) => d.kind !== "text") : lm[0];
+    ck.report("conflictingSettings", odd?.span ?? s.span, ["a `text(…)` source holds a language model's text, and the others labelled samples"], "read every split as `text(…)`, or give the held-out splits as shares (`test 10%`)");
     return undefined;
   }
   if (tokenize !== undefined && tokenize !== null && texts.length === 0) {

@@ -24,6 +24,15 @@ export interface AppColumn {
   readonly categories?: readonly string[];
   /** The value a missing numeric cell becomes (`missing: mean` or `zero`); undefined otherwise. */
   readonly fill?: number;
+  /** A text column: its tokenizer as fitted in training (`length` ids, 0 padding at the end, 1 unknown, then `tokens`). */
+  readonly text?: AppTokenizer;
+}
+
+export interface AppTokenizer {
+  readonly kind: "chars" | "words";
+  readonly length: number;
+  readonly lowercase: boolean;
+  readonly tokens: readonly string[];
 }
 
 /** One of the model's inputs and the columns that fill it. */
@@ -106,6 +115,8 @@ export function generateApp(spec: AppSpec): string {
       "  readonly categories?: readonly string[];",
       "  /** What a missing numeric cell becomes (with `missing: mean` or `zero`). */",
       "  readonly fill?: number;",
+      "  /** A text column: `length` token ids (0 pads the end, 1 is a token outside `tokens`, token k is id k + 2). */",
+      '  readonly text?: { readonly kind: "chars" | "words"; readonly length: number; readonly lowercase: boolean; readonly tokens: readonly string[] };',
       "}",
       "",
       "/** One of the model's inputs: the columns that fill it and where they sit in a row. */",
@@ -126,8 +137,9 @@ export function generateApp(spec: AppSpec): string {
     const parts = [`name: ${stringLiteral(c.name)}`, `offset: ${offset}`];
     if (c.categories !== undefined) parts.push(`categories: ${list(c.categories)}`);
     if (c.fill !== undefined) parts.push(`fill: ${numberLiteral(c.fill)}`);
+    if (c.text !== undefined) parts.push(`text: { kind: ${stringLiteral(c.text.kind)}, length: ${c.text.length}, lowercase: ${c.text.lowercase}, tokens: ${list(c.text.tokens)} }`);
     columnLines.push(`  { ${parts.join(", ")} },`);
-    offset += c.categories !== undefined ? c.categories.length : 1;
+    offset += c.text !== undefined ? c.text.length : c.categories !== undefined ? c.categories.length : 1;
   }
   if (offset !== spec.inputSize) throw new Error(`bug: the columns fill ${offset} values, the model's input has ${spec.inputSize}`);
   const missingDoc: Record<AppSpec["missing"], string> = {
@@ -146,6 +158,16 @@ export function generateApp(spec: AppSpec): string {
     ...columnLines,
     "];",
     "",
+    ...(spec.columns.some((c) => c.text !== undefined)
+      ? [
+          "/** Each text column's token → id. */",
+          `const TOKEN_IDS = columns.map((c) => (c.text === undefined ? undefined : new Map(c.text.tokens.map((token, k)${t(": [string, number]")} => [token, k + 2]))));`,
+          "",
+          "/** Runs of letters and digits, an inner apostrophe kept (`don't`): the words of `tokenize words`. */",
+          "const WORD = /[\\p{L}\\p{N}]+(?:['’][\\p{L}\\p{N}]+)*/gu;",
+          "",
+        ]
+      : []),
     "/** The model's inputs and the columns that fill each. */",
     `export const inputs${t(": readonly Input[]")} = [`,
     ...spec.inputs.map((i) => `  { name: ${stringLiteral(i.name)}, columns: ${list(i.columns)}, offset: ${i.offset}, size: ${i.size} },`),
@@ -237,6 +259,7 @@ export function generateApp(spec: AppSpec): string {
       "    readonly shift: readonly number[];",
       "    readonly divide: readonly number[];",
       "    readonly classes?: readonly string[];",
+      "    readonly tokenizer?: { readonly tokens: readonly string[] };",
       "  };",
       "  readonly params: readonly number[];",
       "}",
@@ -292,8 +315,22 @@ export function generateApp(spec: AppSpec): string {
     "",
     "/** Writes one record into `row` at `at`: raw values and one-hot categories, then the preprocessing. */",
     `function encodeRecord(record${t(": InputRecord")}, row${t(": Float32Array")}, at${t(": number")}, index${t(": number")})${t(": void")} {`,
-    "  for (const column of columns) {",
+    "  for (let c = 0; c < columns.length; c++) {",
+    "    const column = columns[c];",
     "    const where = at + column.offset;",
+    ...(spec.columns.some((c) => c.text !== undefined)
+      ? [
+          "    if (column.text !== undefined) {",
+          "      // Token ids, as in training: cut at `length`, padded with 0 at the end, 1 for a token outside the vocabulary.",
+          "      const text = column.text.lowercase ? textOf(record, column.name, index).toLowerCase() : textOf(record, column.name, index);",
+          `      const tokens = column.text.kind === "chars" ? Array.from(text) : (text.match(WORD) ?? []);`,
+          `      const ids = TOKEN_IDS[c]${t("!")};`,
+          "      row.fill(0, where, where + column.text.length);",
+          "      for (let j = 0; j < Math.min(tokens.length, column.text.length); j++) row[where + j] = ids.get(tokens[j]) ?? 1;",
+          "      continue;",
+          "    }",
+        ]
+      : []),
     "    const value = cell(record, column.name, index);",
     "    if (column.categories !== undefined) {",
     "      row.fill(0, where, where + column.categories.length);",
@@ -331,6 +368,20 @@ export function generateApp(spec: AppSpec): string {
     "  return value;",
     "}",
     "",
+    ...(spec.columns.some((c) => c.text !== undefined)
+      ? [
+          "/** A record's text for a text column (null: no text). */",
+          `function textOf(record${t(": InputRecord")}, name${t(": string")}, index${t(": number")})${t(": string")} {`,
+          "  if (record === null || typeof record !== \"object\" || !Object.prototype.hasOwnProperty.call(record, name))",
+          "    fail(index, name, `is missing from the record (the model reads the text of column ${JSON.stringify(name)})`);",
+          `  const raw = (record${t(" as { readonly [column: string]: unknown }")})[name];`,
+          "  if (raw === null) return \"\";",
+          "  if (typeof raw !== \"string\") fail(index, name, `holds ${typeof raw}; give the text as a string`);",
+          "  return raw;",
+          "}",
+          "",
+        ]
+      : []),
     `function fail(index${t(": number")}, column${t(": string")}, what${t(": string")})${t(": never")} {`,
     "  const where = index >= 0 ? `record ${index}: ` : \"\";",
     "  throw new RecordError(`${where}${column === \"\" ? \"the record\" : `column ${JSON.stringify(column)}`} ${what}`, column, index);",
@@ -369,6 +420,14 @@ export function generateApp(spec: AppSpec): string {
     named
       ? `  const names${t(": readonly unknown[]")} = p.classes ?? [];`
       : `  const names${t(": readonly unknown[]")} = p.classes ?? classes;`,
+    ...(spec.columns.some((c) => c.text !== undefined)
+      ? [
+          "  // A text model: the same vocabulary, token for token.",
+          "  const vocabulary = columns.find((c) => c.text !== undefined)?.text?.tokens ?? [];",
+          "  const saved = p.tokenizer?.tokens;",
+          "  if (!Array.isArray(saved) || saved.length !== vocabulary.length || saved.some((tok, k) => tok !== vocabulary[k])) return false;",
+        ]
+      : []),
     "  return names.length === classes.length && names.every((c, k) => c === classes[k]);",
     "}",
   );

@@ -59,7 +59,8 @@ export const attention = defineLayer<AttentionLayer>({
     const k = ctx.k;
     const tag = `att${k}`;
     const fan = { in: d, out: d };
-    const inW = ctx.param("in_proj_weight", [3 * d, d], layer.init, `${tag}Win`, fan);
+    // Glorot over the stacked [3D, D] matrix, as PyTorch's `xavier_uniform_(in_proj_weight)`.
+    const inW = ctx.param("in_proj_weight", [3 * d, d], layer.init, `${tag}Win`, { in: d, out: 3 * d });
     const inB = ctx.param("in_proj_bias", [3 * d], "zeros", `${tag}Bin`, fan);
     const qkv = stepwise(ctx, input, inW, inB, { kind: "linear", alpha: 0, span: layer.span }, { tag: `${tag}In`, pre: `${tag}Qkv`, out: `${tag}Qkv` });
     // q, k, v [n, T, D] → [n, heads, T, D / heads]

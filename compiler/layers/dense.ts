@@ -1,16 +1,17 @@
 /**
  * `dense units, act`: every input feeds every unit. Lowers to matmul(x, w) (+ bias_add) (+ the
  * activation), w stored [units, inputs] as PyTorch's `Linear` (one row per unit); fusion makes
- * it one tiled loop with bias and activation in the epilogue. On a sequence [T, D] it applies
- * the same weights at every step ([T, units], as Keras' `Dense` and PyTorch's `Linear` do). An
- * image input is reported (NN3001) and flattened so that later layers are still checked.
+ * it one tiled loop with bias and activation in the epilogue. On a sequence [T, D] made by a
+ * layer before it, it applies the same weights at every step ([T, units], as Keras' `Dense` and
+ * PyTorch's `Linear` do). The model's input [H, W] itself (a grayscale image, most often), or an
+ * image, is reported (NN3001) and flattened so that later layers are still checked.
  */
 import { shapeSize, showShape } from "../ir.js";
 import type { Activation, InitializerKind, LayerBase } from "../program.js";
 import { biasName, layerOutputName, matmulName, preActivationName, weightName } from "../codegen/names.js";
 import { activationArg, arg, biasArg, biasInitArg, describeActivation, initArg, namedPart, weighted } from "./common.js";
 import { stepwise } from "./sequence.js";
-import { defineLayer } from "./types.js";
+import { defineLayer, type LowerContext } from "./types.js";
 
 export interface DenseLayer extends LayerBase {
   readonly kind: "dense";
@@ -32,7 +33,7 @@ export const dense = defineLayer<DenseLayer>({
     const k = ctx.k;
     let cur = input;
     const shape = ctx.node(cur).shape;
-    if (shape.length === 3) {
+    if (shape.length === 3 && !readsModelInput(ctx, cur)) {
       // A sequence [T, D]: the same weights at every step, [T, units] (Keras' `Dense` on a 3-D input, PyTorch's `Linear`).
       const d = shape[2] as number;
       const fan = { in: d, out: layer.units };
@@ -56,3 +57,10 @@ export const dense = defineLayer<DenseLayer>({
   },
   diagram: { color: "#f472b6", connects: "all" },
 });
+
+/** Whether a value is the model's input as given (through reshapes and the slice of a named input): a grayscale image [H, W] more often than a sequence. */
+function readsModelInput(ctx: LowerContext, id: number): boolean {
+  let n = ctx.node(id);
+  while (n.op === "reshape" || n.op === "slice") n = ctx.node(n.inputs[0] as number);
+  return n.op === "input";
+}

@@ -71,11 +71,12 @@ export function shardRows(n: number, s: number, k: number): { start: number; siz
 
 /**
  * The JavaScript `compileModel(program, dtype, kernels)` loads (the same options, so the same
- * text), for the worker threads to load their own instances from.
+ * text), for the worker threads to load their own instances from. `maxBatch`: the main thread's
+ * model's (`compileModel` may have fallen back to the training batch).
  */
-export function moduleCode(program: Program, dtype: "float32" | "float64", kernels: "js" | "wasm"): string {
+export function moduleCode(program: Program, dtype: "float32" | "float64", kernels: "js" | "wasm", maxBatch = maxBatchFor(program)): string {
   const k = kernels === "wasm" && !simdSupported() ? "js" : kernels;
-  const r = compileProgram(program, { target: "js", maxBatch: maxBatchFor(program), dtype, kernels: k });
+  const r = compileProgram(program, { target: "js", maxBatch, dtype, kernels: k });
   if (!r.value) throw new Error("bug: a program that compiled once did not compile again");
   return r.value.code;
 }

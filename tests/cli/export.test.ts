@@ -190,6 +190,26 @@ describe("nnc export", () => {
     expect(typeof predictor.predictRecord(data.records[0]!).value).toBe("number");
   });
 
+  it("names: a text model reads the text through the tokenizer fitted in training, as `nnc predict` does; a language model is refused", async () => {
+    ok(["train", example("names.nn"), "--epochs", "1", "--quiet"]);
+    ok(["export", example("names.nn"), "-o", "names-app.ts", "--embed-weights"]);
+    const code = readFileSync(join(tmp, "names-app.ts"), "utf8");
+    expect(typeCheckModules(new Map([["names_app", code]]))).toEqual([]);
+    const app = await importApp(join(tmp, "names-app.ts"));
+    const predictor = app.createPredictor();
+    const names = readFileSync(example("data/names.csv"), "utf8").trim().split("\n");
+    // Names with unknown characters, longer than the 16 ids, in another case: the same rows `nnc predict` reads.
+    const rows = [...names.slice(1, 400), "ZOË,female", "Jean-Émile,male", "Maximilianoalexandros,male", "o'neil,female"].map((l) => l.split(","));
+    const records = rows.map(([name, sex]) => ({ name: name!, sex: sex! }));
+    samePredictions(predictor, example("names.nn"), join(tmp, "runs/names/weights.json"), "name,sex", rows.map((r) => r.join(",")));
+    expect(predictor.predictBatch(records).length).toBe(rows.length);
+    expect(() => predictor.predictRecord({ name: 3 as unknown as string })).toThrow(/column "name" holds number/);
+    // Weights with another vocabulary are refused (the names are read another way).
+    const weights = JSON.parse(readFileSync(join(tmp, "runs/names/weights.json"), "utf8"));
+    weights.preprocess.tokenizer.tokens = [...weights.preprocess.tokenizer.tokens].reverse();
+    expect(() => app.createPredictor(weights)).toThrow(/other preprocessing/);
+  });
+
   it("without weights to read: NN4001 naming runs/<name>/weights.json", () => {
     const r = nnc(["export", example("xor.nn"), "-o", "xor.js"], { cwd: tmp });
     expect(r.code).toBe(1);

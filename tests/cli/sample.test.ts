@@ -29,9 +29,18 @@ describe("nnc sample", () => {
       return r.stdout;
     };
     const a = run("4");
-    expect(a.startsWith("The whale")).toBe(true);
-    expect(Array.from(a.trimEnd()).length).toBeGreaterThanOrEqual(9 + 30);
+    const drawn = Array.from(a.slice("The whale".length).replace(/\n$/, ""));
+    expect(drawn.length).toBe(40);
+    // Only characters of the training text (lower-cased, as the tokenizer reads it).
+    const seen = new Set(Array.from(readFileSync(join(ROOT, "examples/data/moby-dick-1-3.txt"), "utf8").toLowerCase()));
+    expect(drawn.every((c) => seen.has(c))).toBe(true);
     expect(run("4")).toBe(a);
+    expect(run("5")).not.toBe(a);
+    // `nnc predict` on a language model points at `nnc sample`.
+    const p = nnc(["predict", nn, "--weights", weights, "--input", join(ROOT, "examples/data/names.csv")]);
+    expect(p.code).toBe(1);
+    expect(p.stderr).toMatch(/error NN5015: `nnc predict` reads samples .* this is a language model/);
+    expect(p.stderr).toMatch(/hint: write with it: `nnc sample /);
 
     const iris = join(dir, "iris");
     expect(nnc(["train", join(ROOT, "examples/iris.nn"), "--epochs", "1", "--quiet", "--out", iris]).code).toBe(0);

@@ -40,7 +40,8 @@ describe("a language model's data: windows of the text, each step's target the n
     const windows = (k: number): number => Math.floor((k - 1) / 64);
     expect([train.n, validation!.n, test!.n]).toEqual([windows(rest), windows(checked), windows(held)]);
     // Every window's targets are its inputs moved one step on.
-    const id = (c: string): number => tok.tokens.indexOf(c) + 2 || 1;
+    // The model reads the text lower-cased (`tokenize` lowercases by default).
+    const id = (c: string): number => tok.tokens.indexOf(c.toLowerCase()) + 2 || 1;
     for (const [split, start] of [[train, 0], [validation!, rest], [test!, rest + checked]] as const) {
       for (let t = 0; t < 64; t++) {
         expect(split.x[64 + t]).toBe(id(chars[start + 64 + t]!));
@@ -49,18 +50,34 @@ describe("a language model's data: windows of the text, each step's target the n
     }
   });
 
-  it("fits the tokenizer on the training text alone", () => {
-    const tok = s.data.preprocess.tokenizer!;
-    const chars = Array.from(TEXT);
-    const held = Math.round(chars.length * 0.1);
-    const trainChars = new Set(chars.slice(0, chars.length - held - Math.round((chars.length - held) * 0.05)));
-    expect(tok.tokens.every((c) => trainChars.has(c))).toBe(true);
+  it("fits the tokenizer on the training text alone: a character only in the held-out end is unknown (id 1)", async () => {
+    // "Q" and "~" appear only in the last tenth of the text, the test share.
+    const text = "the whale swam on and on. ".repeat(40) + "QQ~ the whale QQ~ ".repeat(6);
+    const { prepareData } = await import("../../runtime/prepare.js");
+    const p = programOf(SOURCE.replace("length: 64", "length: 8").replace("input      64", "input      8").replace("  validation 5%\n", ""));
+    const r = prepareData(
+      p.data!,
+      { train: { n: 1, features: 0, x: new Float32Array(0), labelWidth: 0, y: new Float32Array(0), texts: [text], stream: true } },
+      { inputShape: [8], inputSize: 8, outputSize: 8 * 98, outputShape: [8, 98] },
+      s.task,
+      p.data!.span,
+    );
+    const tok = r.value!.preprocess.tokenizer!;
+    expect(tok.tokens).not.toContain("q");
+    expect(tok.tokens).not.toContain("~");
+    expect(tok.tokens).toContain("w");
+    const held = r.value!.test!;
+    const chars = Array.from(text.toLowerCase());
+    const start = chars.length - Math.round(chars.length * 0.1);
+    const unknown = Array.from(held.x).filter((v, i) => chars[start + i] === "q" || chars[start + i] === "~");
+    expect(unknown.length).toBeGreaterThan(0);
+    expect(unknown.every((v) => v === 1)).toBe(true);
   });
 });
 
 describe("training and sampling", () => {
   it("predicts the held-out text better than the training text's character frequencies (a unigram model)", () => {
-    const chars = Array.from(TEXT);
+    const chars = Array.from(TEXT.toLowerCase());
     const held = Math.round(chars.length * 0.1);
     const counts = new Map<string, number>();
     for (const c of chars.slice(0, chars.length - held)) counts.set(c, (counts.get(c) ?? 0) + 1);

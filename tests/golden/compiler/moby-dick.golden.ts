@@ -4262,7 +4262,7 @@ export function createModel(): CompiledModel {
     // positional_1.weight: uniform (uniform, limit 0.05)
     for (let i = 0; i < 4096; i++) pos2[i] = (2 * next() - 1) * 0.05;
     // decoder_1.attention_1.in_proj_weight: xavier (uniform, limit √(6 / (fan_in + fan_out)))
-    for (let i = 0; i < 12288; i++) att3Win[i] = (2 * next() - 1) * 0.21650635094610965;
+    for (let i = 0; i < 12288; i++) att3Win[i] = (2 * next() - 1) * 0.15309310892394862;
     // decoder_1.attention_1.in_proj_bias: zeros (0)
     att3Bin.fill(0);
     // decoder_1.attention_1.out_proj_weight: xavier (uniform, limit √(6 / (fan_in + fan_out)))
@@ -4286,7 +4286,7 @@ export function createModel(): CompiledModel {
     // decoder_1.layernorm_2.beta: zeros (0)
     beta9.fill(0);
     // decoder_2.attention_1.in_proj_weight: xavier (uniform, limit √(6 / (fan_in + fan_out)))
-    for (let i = 0; i < 12288; i++) att10Win[i] = (2 * next() - 1) * 0.21650635094610965;
+    for (let i = 0; i < 12288; i++) att10Win[i] = (2 * next() - 1) * 0.15309310892394862;
     // decoder_2.attention_1.in_proj_bias: zeros (0)
     att10Bin.fill(0);
     // decoder_2.attention_1.out_proj_weight: xavier (uniform, limit √(6 / (fan_in + fan_out)))

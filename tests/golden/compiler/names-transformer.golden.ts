@@ -419,7 +419,7 @@ export function createModel(): CompiledModel {
     return v;
   }
   function run(x: Floats, n: number, training: boolean): void {
-    // emb1 = gather(w1, x)  ·  embedding 32, 32, mask_zero (line 22)
+    // emb1 = gather(w1, x)  ·  embedding 32, 32, mask_zero (line 23)
     {
       for (let p = 0; p < n * 12; p++) {
         const row = Math.round(x[p]);
@@ -430,13 +430,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // real1 = nonzero(ids1)  ·  embedding 32, 32, mask_zero (line 22)
+    // real1 = nonzero(ids1)  ·  embedding 32, 32, mask_zero (line 23)
     {
       for (let i = 0; i < n * 12; i++) {
         real1[i] = (x[i] !== 0 ? 1 : 0);
       }
     }
-    // h1 = mul(emb1, real1)  ·  embedding 32, 32, mask_zero (line 22)
+    // h1 = mul(emb1, real1)  ·  embedding 32, 32, mask_zero (line 23)
     {
       for (let i0 = 0; i0 < n * 12; i0++) {
         for (let i1 = 0; i1 < 32; i1++) {
@@ -444,7 +444,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // h2 = add(h1, pos2)  ·  positional (line 23)
+    // h2 = add(h1, pos2)  ·  positional (line 24)
     {
       for (let i0 = 0; i0 < n; i0++) {
         for (let i1 = 0; i1 < 384; i1++) {
@@ -452,7 +452,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // att3InConv = conv2d(att3InSteps, att3InFilters, att3Bin)  ·  attention 4, mask (line 8)
+    // att3InConv = conv2d(att3InSteps, att3InFilters, att3Bin)  ·  attention 4, mask (line 9)
     {
       const rows = n * 12;
       let r = 0;
@@ -538,13 +538,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // att3Q = slice(att3Qkv)  ·  attention 4, mask (line 8)
+    // att3Q = slice(att3Qkv)  ·  attention 4, mask (line 9)
     {
       for (let r = 0; r < n * 12; r++) {
         for (let j = 0; j < 32; j++) att3Q[r * 32 + j] = att3InConv[r * 96 + j];
       }
     }
-    // att3QHeads = transpose(att3QSplit)  ·  attention 4, mask (line 8)
+    // att3QHeads = transpose(att3QSplit)  ·  attention 4, mask (line 9)
     {
       for (let i0 = 0; i0 < n; i0++) {
         for (let i1 = 0; i1 < 4; i1++) {
@@ -556,13 +556,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // att3K = slice(att3Qkv)  ·  attention 4, mask (line 8)
+    // att3K = slice(att3Qkv)  ·  attention 4, mask (line 9)
     {
       for (let r = 0; r < n * 12; r++) {
         for (let j = 0; j < 32; j++) att3K[r * 32 + j] = att3InConv[r * 96 + 32 + j];
       }
     }
-    // att3KHeads = transpose(att3KSplit)  ·  attention 4, mask (line 8)
+    // att3KHeads = transpose(att3KSplit)  ·  attention 4, mask (line 9)
     {
       for (let i0 = 0; i0 < n; i0++) {
         for (let i1 = 0; i1 < 4; i1++) {
@@ -574,13 +574,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // att3V = slice(att3Qkv)  ·  attention 4, mask (line 8)
+    // att3V = slice(att3Qkv)  ·  attention 4, mask (line 9)
     {
       for (let r = 0; r < n * 12; r++) {
         for (let j = 0; j < 32; j++) att3V[r * 32 + j] = att3InConv[r * 96 + 64 + j];
       }
     }
-    // att3VHeads = transpose(att3VSplit)  ·  attention 4, mask (line 8)
+    // att3VHeads = transpose(att3VSplit)  ·  attention 4, mask (line 9)
     {
       for (let i0 = 0; i0 < n; i0++) {
         for (let i1 = 0; i1 < 4; i1++) {
@@ -592,7 +592,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // att3Dots = bmm(att3QHeads, att3KHeads)  ·  attention 4, mask (line 8)
+    // att3Dots = bmm(att3QHeads, att3KHeads)  ·  attention 4, mask (line 9)
     {
       for (let sample = 0; sample < n * 4; sample++) {
         for (let r = 0; r < 12; r += 4) {
@@ -636,43 +636,43 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // att3Scale = constant()  ·  attention 4, mask (line 8)
+    // att3Scale = constant()  ·  attention 4, mask (line 9)
     {
       att3Scale[0] = 0.35355339059327373;
     }
-    // att3Scores = mul(att3Dots, att3Scale)  ·  attention 4, mask (line 8)
+    // att3Scores = mul(att3Dots, att3Scale)  ·  attention 4, mask (line 9)
     {
       for (let i = 0; i < n * 576; i++) {
         att3Scores[i] = att3Dots[i] * 0.35355339059327373;
       }
     }
-    // att3Real = nonzero(x)  ·  attention 4, mask (line 8)
+    // att3Real = nonzero(x)  ·  attention 4, mask (line 9)
     {
       for (let i = 0; i < n * 12; i++) {
         att3Real[i] = (x[i] !== 0 ? 1 : 0);
       }
     }
-    // att3One = constant()  ·  attention 4, mask (line 8)
+    // att3One = constant()  ·  attention 4, mask (line 9)
     {
       att3One[0] = 1;
     }
-    // att3Big = constant()  ·  attention 4, mask (line 8)
+    // att3Big = constant()  ·  attention 4, mask (line 9)
     {
       att3Big[0] = 1000000000;
     }
-    // att3Pad = sub(att3Real, att3One)  ·  attention 4, mask (line 8)
+    // att3Pad = sub(att3Real, att3One)  ·  attention 4, mask (line 9)
     {
       for (let i = 0; i < n * 12; i++) {
         att3Pad[i] = att3Real[i] - 1;
       }
     }
-    // att3PadBias = mul(att3Pad, att3Big)  ·  attention 4, mask (line 8)
+    // att3PadBias = mul(att3Pad, att3Big)  ·  attention 4, mask (line 9)
     {
       for (let i = 0; i < n * 12; i++) {
         att3PadBias[i] = att3Pad[i] * 1000000000;
       }
     }
-    // att3ScoresMasked = add(att3Scores, att3KeyBias)  ·  attention 4, mask (line 8)
+    // att3ScoresMasked = add(att3Scores, att3KeyBias)  ·  attention 4, mask (line 9)
     {
       for (let i0 = 0; i0 < n; i0++) {
         for (let i1 = 0; i1 < 48; i1++) {
@@ -682,7 +682,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // att3Weights = softmax(att3ScoresMasked)  ·  attention 4, mask (line 8)
+    // att3Weights = softmax(att3ScoresMasked)  ·  attention 4, mask (line 9)
     {
       for (let r = 0; r < n * 48; r++) {
         const o = r * 12;
@@ -697,7 +697,7 @@ export function createModel(): CompiledModel {
         for (let j = 0; j < 12; j++) att3Weights[o + j] /= sum;
       }
     }
-    // att3Heads = bmm(att3Weights, att3VHeads)  ·  attention 4, mask (line 8)
+    // att3Heads = bmm(att3Weights, att3VHeads)  ·  attention 4, mask (line 9)
     {
       for (let sample = 0; sample < n * 4; sample++) {
         for (let r = 0; r < 12; r += 4) {
@@ -770,7 +770,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // att3Steps = transpose(att3Heads)  ·  attention 4, mask (line 8)
+    // att3Steps = transpose(att3Heads)  ·  attention 4, mask (line 9)
     {
       for (let i0 = 0; i0 < n; i0++) {
         for (let i1 = 0; i1 < 12; i1++) {
@@ -782,7 +782,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // att3OutConv = conv2d(att3OutSteps, att3OutFilters, att3Bout)  ·  attention 4, mask (line 8)
+    // att3OutConv = conv2d(att3OutSteps, att3OutFilters, att3Bout)  ·  attention 4, mask (line 9)
     {
       const rows = n * 12;
       let r = 0;
@@ -899,7 +899,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // mask4 = dropout_mask(h3)  ·  dropout 0.1 (line 9)
+    // mask4 = dropout_mask(h3)  ·  dropout 0.1 (line 10)
     {
       if (training) {
         for (let i = 0; i < n * 384; i++) {
@@ -907,7 +907,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // h4 = mul(h3, mask4)  ·  dropout 0.1 (line 9)
+    // h4 = mul(h3, mask4)  ·  dropout 0.1 (line 10)
     {
       if (training) {
         for (let i = 0; i < n * 384; i++) {
@@ -919,13 +919,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // h5 = add(h4, h2)  ·  add (line 10)
+    // h5 = add(h4, h2)  ·  add (line 11)
     {
       for (let i = 0; i < n * 384; i++) {
         h5[i] = h4[i] + h2[i];
       }
     }
-    // ln6_mean = mean(h5)  ·  layernorm epsilon 0.00001 (line 11)
+    // ln6_mean = mean(h5)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 12; i++) {
         ln6_mean[i] = 0;
@@ -939,7 +939,7 @@ export function createModel(): CompiledModel {
         ln6_mean[i] /= 32;
       }
     }
-    // ln6_centered = sub(h5, ln6_mean)  ·  layernorm epsilon 0.00001 (line 11)
+    // ln6_centered = sub(h5, ln6_mean)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i0 = 0; i0 < n * 12; i0++) {
         for (let i1 = 0; i1 < 32; i1++) {
@@ -947,13 +947,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // ln6_squares = mul(ln6_centered, ln6_centered)  ·  layernorm epsilon 0.00001 (line 11)
+    // ln6_squares = mul(ln6_centered, ln6_centered)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 384; i++) {
         ln6_squares[i] = ln6_centered[i] * ln6_centered[i];
       }
     }
-    // ln6_var = mean(ln6_squares)  ·  layernorm epsilon 0.00001 (line 11)
+    // ln6_var = mean(ln6_squares)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 12; i++) {
         ln6_var[i] = 0;
@@ -967,23 +967,23 @@ export function createModel(): CompiledModel {
         ln6_var[i] /= 32;
       }
     }
-    // ln6_eps = constant()  ·  layernorm epsilon 0.00001 (line 11)
+    // ln6_eps = constant()  ·  layernorm epsilon 0.00001 (line 12)
     {
       ln6_eps[0] = 0.00001;
     }
-    // ln6_varEps = add(ln6_var, ln6_eps)  ·  layernorm epsilon 0.00001 (line 11)
+    // ln6_varEps = add(ln6_var, ln6_eps)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 12; i++) {
         ln6_varEps[i] = ln6_var[i] + 0.00001;
       }
     }
-    // ln6_invstd = rsqrt(ln6_varEps)  ·  layernorm epsilon 0.00001 (line 11)
+    // ln6_invstd = rsqrt(ln6_varEps)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 12; i++) {
         ln6_invstd[i] = 1 / Math.sqrt(ln6_varEps[i]);
       }
     }
-    // ln6_xhat = mul(ln6_centered, ln6_invstd)  ·  layernorm epsilon 0.00001 (line 11)
+    // ln6_xhat = mul(ln6_centered, ln6_invstd)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i0 = 0; i0 < n * 12; i0++) {
         for (let i1 = 0; i1 < 32; i1++) {
@@ -991,7 +991,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // ln6_scaled = mul(ln6_xhat, gamma6)  ·  layernorm epsilon 0.00001 (line 11)
+    // ln6_scaled = mul(ln6_xhat, gamma6)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i0 = 0; i0 < n * 12; i0++) {
         for (let i1 = 0; i1 < 32; i1++) {
@@ -999,7 +999,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // h6 = add(ln6_scaled, beta6)  ·  layernorm epsilon 0.00001 (line 11)
+    // h6 = add(ln6_scaled, beta6)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i0 = 0; i0 < n * 12; i0++) {
         for (let i1 = 0; i1 < 32; i1++) {
@@ -1007,7 +1007,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dense7Conv = conv2d(dense7Steps, dense7Filters, b7) with relu  ·  dense 64, relu (line 12)
+    // dense7Conv = conv2d(dense7Steps, dense7Filters, b7) with relu  ·  dense 64, relu (line 13)
     {
       const rows = n * 12;
       let r = 0;
@@ -1187,7 +1187,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dense8Conv = conv2d(dense8Steps, dense8Filters, b8)  ·  dense 32, linear (line 13)
+    // dense8Conv = conv2d(dense8Steps, dense8Filters, b8)  ·  dense 32, linear (line 14)
     {
       const rows = n * 12;
       let r = 0;
@@ -1304,7 +1304,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // mask9 = dropout_mask(h8)  ·  dropout 0.1 (line 14)
+    // mask9 = dropout_mask(h8)  ·  dropout 0.1 (line 15)
     {
       if (training) {
         for (let i = 0; i < n * 384; i++) {
@@ -1312,7 +1312,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // h9 = mul(h8, mask9)  ·  dropout 0.1 (line 14)
+    // h9 = mul(h8, mask9)  ·  dropout 0.1 (line 15)
     {
       if (training) {
         for (let i = 0; i < n * 384; i++) {
@@ -1324,13 +1324,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // h10 = add(h9, h6)  ·  add (line 15)
+    // h10 = add(h9, h6)  ·  add (line 16)
     {
       for (let i = 0; i < n * 384; i++) {
         h10[i] = h9[i] + h6[i];
       }
     }
-    // ln11_mean = mean(h10)  ·  layernorm epsilon 0.00001 (line 16)
+    // ln11_mean = mean(h10)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 12; i++) {
         ln11_mean[i] = 0;
@@ -1344,7 +1344,7 @@ export function createModel(): CompiledModel {
         ln11_mean[i] /= 32;
       }
     }
-    // ln11_centered = sub(h10, ln11_mean)  ·  layernorm epsilon 0.00001 (line 16)
+    // ln11_centered = sub(h10, ln11_mean)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i0 = 0; i0 < n * 12; i0++) {
         for (let i1 = 0; i1 < 32; i1++) {
@@ -1352,13 +1352,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // ln11_squares = mul(ln11_centered, ln11_centered)  ·  layernorm epsilon 0.00001 (line 16)
+    // ln11_squares = mul(ln11_centered, ln11_centered)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 384; i++) {
         ln11_squares[i] = ln11_centered[i] * ln11_centered[i];
       }
     }
-    // ln11_var = mean(ln11_squares)  ·  layernorm epsilon 0.00001 (line 16)
+    // ln11_var = mean(ln11_squares)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 12; i++) {
         ln11_var[i] = 0;
@@ -1372,23 +1372,23 @@ export function createModel(): CompiledModel {
         ln11_var[i] /= 32;
       }
     }
-    // ln11_eps = constant()  ·  layernorm epsilon 0.00001 (line 16)
+    // ln11_eps = constant()  ·  layernorm epsilon 0.00001 (line 17)
     {
       ln11_eps[0] = 0.00001;
     }
-    // ln11_varEps = add(ln11_var, ln11_eps)  ·  layernorm epsilon 0.00001 (line 16)
+    // ln11_varEps = add(ln11_var, ln11_eps)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 12; i++) {
         ln11_varEps[i] = ln11_var[i] + 0.00001;
       }
     }
-    // ln11_invstd = rsqrt(ln11_varEps)  ·  layernorm epsilon 0.00001 (line 16)
+    // ln11_invstd = rsqrt(ln11_varEps)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 12; i++) {
         ln11_invstd[i] = 1 / Math.sqrt(ln11_varEps[i]);
       }
     }
-    // ln11_xhat = mul(ln11_centered, ln11_invstd)  ·  layernorm epsilon 0.00001 (line 16)
+    // ln11_xhat = mul(ln11_centered, ln11_invstd)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i0 = 0; i0 < n * 12; i0++) {
         for (let i1 = 0; i1 < 32; i1++) {
@@ -1396,7 +1396,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // ln11_scaled = mul(ln11_xhat, gamma11)  ·  layernorm epsilon 0.00001 (line 16)
+    // ln11_scaled = mul(ln11_xhat, gamma11)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i0 = 0; i0 < n * 12; i0++) {
         for (let i1 = 0; i1 < 32; i1++) {
@@ -1404,7 +1404,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // h11 = add(ln11_scaled, beta11)  ·  layernorm epsilon 0.00001 (line 16)
+    // h11 = add(ln11_scaled, beta11)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i0 = 0; i0 < n * 12; i0++) {
         for (let i1 = 0; i1 < 32; i1++) {
@@ -1412,7 +1412,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // att12InConv = conv2d(att12InSteps, att12InFilters, att12Bin)  ·  attention 4, mask (line 8)
+    // att12InConv = conv2d(att12InSteps, att12InFilters, att12Bin)  ·  attention 4, mask (line 9)
     {
       const rows = n * 12;
       let r = 0;
@@ -1498,13 +1498,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // att12Q = slice(att12Qkv)  ·  attention 4, mask (line 8)
+    // att12Q = slice(att12Qkv)  ·  attention 4, mask (line 9)
     {
       for (let r = 0; r < n * 12; r++) {
         for (let j = 0; j < 32; j++) att12Q[r * 32 + j] = att12InConv[r * 96 + j];
       }
     }
-    // att12QHeads = transpose(att12QSplit)  ·  attention 4, mask (line 8)
+    // att12QHeads = transpose(att12QSplit)  ·  attention 4, mask (line 9)
     {
       for (let i0 = 0; i0 < n; i0++) {
         for (let i1 = 0; i1 < 4; i1++) {
@@ -1516,13 +1516,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // att12K = slice(att12Qkv)  ·  attention 4, mask (line 8)
+    // att12K = slice(att12Qkv)  ·  attention 4, mask (line 9)
     {
       for (let r = 0; r < n * 12; r++) {
         for (let j = 0; j < 32; j++) att12K[r * 32 + j] = att12InConv[r * 96 + 32 + j];
       }
     }
-    // att12KHeads = transpose(att12KSplit)  ·  attention 4, mask (line 8)
+    // att12KHeads = transpose(att12KSplit)  ·  attention 4, mask (line 9)
     {
       for (let i0 = 0; i0 < n; i0++) {
         for (let i1 = 0; i1 < 4; i1++) {
@@ -1534,13 +1534,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // att12V = slice(att12Qkv)  ·  attention 4, mask (line 8)
+    // att12V = slice(att12Qkv)  ·  attention 4, mask (line 9)
     {
       for (let r = 0; r < n * 12; r++) {
         for (let j = 0; j < 32; j++) att12V[r * 32 + j] = att12InConv[r * 96 + 64 + j];
       }
     }
-    // att12VHeads = transpose(att12VSplit)  ·  attention 4, mask (line 8)
+    // att12VHeads = transpose(att12VSplit)  ·  attention 4, mask (line 9)
     {
       for (let i0 = 0; i0 < n; i0++) {
         for (let i1 = 0; i1 < 4; i1++) {
@@ -1552,7 +1552,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // att12Dots = bmm(att12QHeads, att12KHeads)  ·  attention 4, mask (line 8)
+    // att12Dots = bmm(att12QHeads, att12KHeads)  ·  attention 4, mask (line 9)
     {
       for (let sample = 0; sample < n * 4; sample++) {
         for (let r = 0; r < 12; r += 4) {
@@ -1596,43 +1596,43 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // att12Scale = constant()  ·  attention 4, mask (line 8)
+    // att12Scale = constant()  ·  attention 4, mask (line 9)
     {
       att12Scale[0] = 0.35355339059327373;
     }
-    // att12Scores = mul(att12Dots, att12Scale)  ·  attention 4, mask (line 8)
+    // att12Scores = mul(att12Dots, att12Scale)  ·  attention 4, mask (line 9)
     {
       for (let i = 0; i < n * 576; i++) {
         att12Scores[i] = att12Dots[i] * 0.35355339059327373;
       }
     }
-    // att12Real = nonzero(x)  ·  attention 4, mask (line 8)
+    // att12Real = nonzero(x)  ·  attention 4, mask (line 9)
     {
       for (let i = 0; i < n * 12; i++) {
         att12Real[i] = (x[i] !== 0 ? 1 : 0);
       }
     }
-    // att12One = constant()  ·  attention 4, mask (line 8)
+    // att12One = constant()  ·  attention 4, mask (line 9)
     {
       att12One[0] = 1;
     }
-    // att12Big = constant()  ·  attention 4, mask (line 8)
+    // att12Big = constant()  ·  attention 4, mask (line 9)
     {
       att12Big[0] = 1000000000;
     }
-    // att12Pad = sub(att12Real, att12One)  ·  attention 4, mask (line 8)
+    // att12Pad = sub(att12Real, att12One)  ·  attention 4, mask (line 9)
     {
       for (let i = 0; i < n * 12; i++) {
         att12Pad[i] = att12Real[i] - 1;
       }
     }
-    // att12PadBias = mul(att12Pad, att12Big)  ·  attention 4, mask (line 8)
+    // att12PadBias = mul(att12Pad, att12Big)  ·  attention 4, mask (line 9)
     {
       for (let i = 0; i < n * 12; i++) {
         att12PadBias[i] = att12Pad[i] * 1000000000;
       }
     }
-    // att12ScoresMasked = add(att12Scores, att12KeyBias)  ·  attention 4, mask (line 8)
+    // att12ScoresMasked = add(att12Scores, att12KeyBias)  ·  attention 4, mask (line 9)
     {
       for (let i0 = 0; i0 < n; i0++) {
         for (let i1 = 0; i1 < 48; i1++) {
@@ -1642,7 +1642,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // att12Weights = softmax(att12ScoresMasked)  ·  attention 4, mask (line 8)
+    // att12Weights = softmax(att12ScoresMasked)  ·  attention 4, mask (line 9)
     {
       for (let r = 0; r < n * 48; r++) {
         const o = r * 12;
@@ -1657,7 +1657,7 @@ export function createModel(): CompiledModel {
         for (let j = 0; j < 12; j++) att12Weights[o + j] /= sum;
       }
     }
-    // att12Heads = bmm(att12Weights, att12VHeads)  ·  attention 4, mask (line 8)
+    // att12Heads = bmm(att12Weights, att12VHeads)  ·  attention 4, mask (line 9)
     {
       for (let sample = 0; sample < n * 4; sample++) {
         for (let r = 0; r < 12; r += 4) {
@@ -1730,7 +1730,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // att12Steps = transpose(att12Heads)  ·  attention 4, mask (line 8)
+    // att12Steps = transpose(att12Heads)  ·  attention 4, mask (line 9)
     {
       for (let i0 = 0; i0 < n; i0++) {
         for (let i1 = 0; i1 < 12; i1++) {
@@ -1742,7 +1742,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // att12OutConv = conv2d(att12OutSteps, att12OutFilters, att12Bout)  ·  attention 4, mask (line 8)
+    // att12OutConv = conv2d(att12OutSteps, att12OutFilters, att12Bout)  ·  attention 4, mask (line 9)
     {
       const rows = n * 12;
       let r = 0;
@@ -1859,7 +1859,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // mask13 = dropout_mask(h12)  ·  dropout 0.1 (line 9)
+    // mask13 = dropout_mask(h12)  ·  dropout 0.1 (line 10)
     {
       if (training) {
         for (let i = 0; i < n * 384; i++) {
@@ -1867,7 +1867,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // h13 = mul(h12, mask13)  ·  dropout 0.1 (line 9)
+    // h13 = mul(h12, mask13)  ·  dropout 0.1 (line 10)
     {
       if (training) {
         for (let i = 0; i < n * 384; i++) {
@@ -1879,13 +1879,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // h14 = add(h13, h11)  ·  add (line 10)
+    // h14 = add(h13, h11)  ·  add (line 11)
     {
       for (let i = 0; i < n * 384; i++) {
         h14[i] = h13[i] + h11[i];
       }
     }
-    // ln15_mean = mean(h14)  ·  layernorm epsilon 0.00001 (line 11)
+    // ln15_mean = mean(h14)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 12; i++) {
         ln15_mean[i] = 0;
@@ -1899,7 +1899,7 @@ export function createModel(): CompiledModel {
         ln15_mean[i] /= 32;
       }
     }
-    // ln15_centered = sub(h14, ln15_mean)  ·  layernorm epsilon 0.00001 (line 11)
+    // ln15_centered = sub(h14, ln15_mean)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i0 = 0; i0 < n * 12; i0++) {
         for (let i1 = 0; i1 < 32; i1++) {
@@ -1907,13 +1907,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // ln15_squares = mul(ln15_centered, ln15_centered)  ·  layernorm epsilon 0.00001 (line 11)
+    // ln15_squares = mul(ln15_centered, ln15_centered)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 384; i++) {
         ln15_squares[i] = ln15_centered[i] * ln15_centered[i];
       }
     }
-    // ln15_var = mean(ln15_squares)  ·  layernorm epsilon 0.00001 (line 11)
+    // ln15_var = mean(ln15_squares)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 12; i++) {
         ln15_var[i] = 0;
@@ -1927,23 +1927,23 @@ export function createModel(): CompiledModel {
         ln15_var[i] /= 32;
       }
     }
-    // ln15_eps = constant()  ·  layernorm epsilon 0.00001 (line 11)
+    // ln15_eps = constant()  ·  layernorm epsilon 0.00001 (line 12)
     {
       ln15_eps[0] = 0.00001;
     }
-    // ln15_varEps = add(ln15_var, ln15_eps)  ·  layernorm epsilon 0.00001 (line 11)
+    // ln15_varEps = add(ln15_var, ln15_eps)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 12; i++) {
         ln15_varEps[i] = ln15_var[i] + 0.00001;
       }
     }
-    // ln15_invstd = rsqrt(ln15_varEps)  ·  layernorm epsilon 0.00001 (line 11)
+    // ln15_invstd = rsqrt(ln15_varEps)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 12; i++) {
         ln15_invstd[i] = 1 / Math.sqrt(ln15_varEps[i]);
       }
     }
-    // ln15_xhat = mul(ln15_centered, ln15_invstd)  ·  layernorm epsilon 0.00001 (line 11)
+    // ln15_xhat = mul(ln15_centered, ln15_invstd)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i0 = 0; i0 < n * 12; i0++) {
         for (let i1 = 0; i1 < 32; i1++) {
@@ -1951,7 +1951,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // ln15_scaled = mul(ln15_xhat, gamma15)  ·  layernorm epsilon 0.00001 (line 11)
+    // ln15_scaled = mul(ln15_xhat, gamma15)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i0 = 0; i0 < n * 12; i0++) {
         for (let i1 = 0; i1 < 32; i1++) {
@@ -1959,7 +1959,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // h15 = add(ln15_scaled, beta15)  ·  layernorm epsilon 0.00001 (line 11)
+    // h15 = add(ln15_scaled, beta15)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i0 = 0; i0 < n * 12; i0++) {
         for (let i1 = 0; i1 < 32; i1++) {
@@ -1967,7 +1967,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dense16Conv = conv2d(dense16Steps, dense16Filters, b16) with relu  ·  dense 64, relu (line 12)
+    // dense16Conv = conv2d(dense16Steps, dense16Filters, b16) with relu  ·  dense 64, relu (line 13)
     {
       const rows = n * 12;
       let r = 0;
@@ -2147,7 +2147,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dense17Conv = conv2d(dense17Steps, dense17Filters, b17)  ·  dense 32, linear (line 13)
+    // dense17Conv = conv2d(dense17Steps, dense17Filters, b17)  ·  dense 32, linear (line 14)
     {
       const rows = n * 12;
       let r = 0;
@@ -2264,7 +2264,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // mask18 = dropout_mask(h17)  ·  dropout 0.1 (line 14)
+    // mask18 = dropout_mask(h17)  ·  dropout 0.1 (line 15)
     {
       if (training) {
         for (let i = 0; i < n * 384; i++) {
@@ -2272,7 +2272,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // h18 = mul(h17, mask18)  ·  dropout 0.1 (line 14)
+    // h18 = mul(h17, mask18)  ·  dropout 0.1 (line 15)
     {
       if (training) {
         for (let i = 0; i < n * 384; i++) {
@@ -2284,13 +2284,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // h19 = add(h18, h15)  ·  add (line 15)
+    // h19 = add(h18, h15)  ·  add (line 16)
     {
       for (let i = 0; i < n * 384; i++) {
         h19[i] = h18[i] + h15[i];
       }
     }
-    // ln20_mean = mean(h19)  ·  layernorm epsilon 0.00001 (line 16)
+    // ln20_mean = mean(h19)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 12; i++) {
         ln20_mean[i] = 0;
@@ -2304,7 +2304,7 @@ export function createModel(): CompiledModel {
         ln20_mean[i] /= 32;
       }
     }
-    // ln20_centered = sub(h19, ln20_mean)  ·  layernorm epsilon 0.00001 (line 16)
+    // ln20_centered = sub(h19, ln20_mean)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i0 = 0; i0 < n * 12; i0++) {
         for (let i1 = 0; i1 < 32; i1++) {
@@ -2312,13 +2312,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // ln20_squares = mul(ln20_centered, ln20_centered)  ·  layernorm epsilon 0.00001 (line 16)
+    // ln20_squares = mul(ln20_centered, ln20_centered)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 384; i++) {
         ln20_squares[i] = ln20_centered[i] * ln20_centered[i];
       }
     }
-    // ln20_var = mean(ln20_squares)  ·  layernorm epsilon 0.00001 (line 16)
+    // ln20_var = mean(ln20_squares)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 12; i++) {
         ln20_var[i] = 0;
@@ -2332,23 +2332,23 @@ export function createModel(): CompiledModel {
         ln20_var[i] /= 32;
       }
     }
-    // ln20_eps = constant()  ·  layernorm epsilon 0.00001 (line 16)
+    // ln20_eps = constant()  ·  layernorm epsilon 0.00001 (line 17)
     {
       ln20_eps[0] = 0.00001;
     }
-    // ln20_varEps = add(ln20_var, ln20_eps)  ·  layernorm epsilon 0.00001 (line 16)
+    // ln20_varEps = add(ln20_var, ln20_eps)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 12; i++) {
         ln20_varEps[i] = ln20_var[i] + 0.00001;
       }
     }
-    // ln20_invstd = rsqrt(ln20_varEps)  ·  layernorm epsilon 0.00001 (line 16)
+    // ln20_invstd = rsqrt(ln20_varEps)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 12; i++) {
         ln20_invstd[i] = 1 / Math.sqrt(ln20_varEps[i]);
       }
     }
-    // ln20_xhat = mul(ln20_centered, ln20_invstd)  ·  layernorm epsilon 0.00001 (line 16)
+    // ln20_xhat = mul(ln20_centered, ln20_invstd)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i0 = 0; i0 < n * 12; i0++) {
         for (let i1 = 0; i1 < 32; i1++) {
@@ -2356,7 +2356,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // ln20_scaled = mul(ln20_xhat, gamma20)  ·  layernorm epsilon 0.00001 (line 16)
+    // ln20_scaled = mul(ln20_xhat, gamma20)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i0 = 0; i0 < n * 12; i0++) {
         for (let i1 = 0; i1 < 32; i1++) {
@@ -2364,7 +2364,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // h20 = add(ln20_scaled, beta20)  ·  layernorm epsilon 0.00001 (line 16)
+    // h20 = add(ln20_scaled, beta20)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i0 = 0; i0 < n * 12; i0++) {
         for (let i1 = 0; i1 < 32; i1++) {
@@ -2372,7 +2372,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // pool21 = avgpool2d(seq21)  ·  globalavgpool1d (line 28)
+    // pool21 = avgpool2d(seq21)  ·  globalavgpool1d (line 29)
     {
       for (let r = 0; r < n; r++) {
         const xs = r * 384;
@@ -2396,7 +2396,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // z22 = dense(h21, w22, b22)  ·  dense 2, softmax (line 29)
+    // z22 = dense(h21, w22, b22)  ·  dense 2, softmax (line 30)
     {
       let r = 0;
       for (; r + 4 <= n; r += 4) {
@@ -2454,7 +2454,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // h22 = softmax(z22)  ·  dense 2, softmax (line 29)
+    // h22 = softmax(z22)  ·  dense 2, softmax (line 30)
     {
       for (let r = 0; r < n; r++) {
         const o = r * 2;
@@ -2473,7 +2473,7 @@ export function createModel(): CompiledModel {
   function lossOf(y: Floats, n: number): number {
     if (y.length < n * 2) throw new RangeError("y holds " + y.length + " values; " + n + " samples need " + n * 2);
     let value = 0;
-    // loss = softmax_cross_entropy(z22, y)  ·  loss cross_entropy (line 32)
+    // loss = softmax_cross_entropy(z22, y)  ·  loss cross_entropy (line 33)
     {
       let total = 0;
       for (let r = 0; r < n; r++) {
@@ -2490,7 +2490,7 @@ export function createModel(): CompiledModel {
     return value;
   }
   function backward(x: Floats, y: Floats, n: number): void {
-    // dz22 = softmax_cross_entropy_grad(h22, y)  ·  dense 2, softmax (line 29)
+    // dz22 = softmax_cross_entropy_grad(h22, y)  ·  dense 2, softmax (line 30)
     {
       const scale = 1 / n;
       for (let r = 0; r < n; r++) {
@@ -2500,14 +2500,14 @@ export function createModel(): CompiledModel {
         for (let j = 0; j < 2; j++) dz22[o + j] = (h22[o + j] * sumT - y[o + j]) * scale;
       }
     }
-    // db22 = sum_rows(dz22)  ·  dense 2, softmax (line 29)
+    // db22 = sum_rows(dz22)  ·  dense 2, softmax (line 30)
     {
       for (let j = 0; j < 2; j++) db22[j] = 0;
       for (let r = 0; r < n; r++) {
         for (let j = 0; j < 2; j++) db22[j] += dz22[r * 2 + j];
       }
     }
-    // dh21 = matmul_nn(dz22, w22)  ·  dense 2, softmax (line 29)
+    // dh21 = matmul_nn(dz22, w22)  ·  dense 2, softmax (line 30)
     {
       let r = 0;
       for (; r + 4 <= n; r += 4) {
@@ -2610,7 +2610,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dw22 = matmul_tn(dz22, h21)  ·  dense 2, softmax (line 29)
+    // dw22 = matmul_tn(dz22, h21)  ·  dense 2, softmax (line 30)
     {
       {
         for (let c = 0; c < 30; c += 3) {
@@ -2661,7 +2661,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dseq21 = avgpool2d_grad(dpool21)  ·  globalavgpool1d (line 28)
+    // dseq21 = avgpool2d_grad(dpool21)  ·  globalavgpool1d (line 29)
     {
       for (let i = 0; i < n * 384; i++) dseq21[i] = 0;
       for (let r = 0; r < n; r++) {
@@ -2684,7 +2684,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dbeta20 = sum_to(dh20)  ·  layernorm epsilon 0.00001 (line 16)
+    // dbeta20 = sum_to(dh20)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < 32; i++) {
         dbeta20[i] = 0;
@@ -2695,7 +2695,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln20_xhat = mul(dh20, gamma20)  ·  layernorm epsilon 0.00001 (line 16)
+    // dln20_xhat = mul(dh20, gamma20)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i0 = 0; i0 < n * 12; i0++) {
         for (let i1 = 0; i1 < 32; i1++) {
@@ -2703,13 +2703,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dgamma20Full = mul(dh20, ln20_xhat)  ·  layernorm epsilon 0.00001 (line 16)
+    // dgamma20Full = mul(dh20, ln20_xhat)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 384; i++) {
         dgamma20Full[i] = dseq21[i] * ln20_xhat[i];
       }
     }
-    // dgamma20 = sum_to(dgamma20Full)  ·  layernorm epsilon 0.00001 (line 16)
+    // dgamma20 = sum_to(dgamma20Full)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < 32; i++) {
         dgamma20[i] = 0;
@@ -2720,7 +2720,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln20_centered = mul(dln20_xhat, ln20_invstd)  ·  layernorm epsilon 0.00001 (line 16)
+    // dln20_centered = mul(dln20_xhat, ln20_invstd)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i0 = 0; i0 < n * 12; i0++) {
         for (let i1 = 0; i1 < 32; i1++) {
@@ -2728,13 +2728,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln20_invstdFull = mul(dln20_xhat, ln20_centered)  ·  layernorm epsilon 0.00001 (line 16)
+    // dln20_invstdFull = mul(dln20_xhat, ln20_centered)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 384; i++) {
         dln20_invstdFull[i] = dln20_xhat[i] * ln20_centered[i];
       }
     }
-    // dln20_invstd = sum_to(dln20_invstdFull)  ·  layernorm epsilon 0.00001 (line 16)
+    // dln20_invstd = sum_to(dln20_invstdFull)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 12; i++) {
         dln20_invstd[i] = 0;
@@ -2745,39 +2745,39 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln20_varEpsDyY = mul(dln20_invstd, ln20_invstd)  ·  layernorm epsilon 0.00001 (line 16)
+    // dln20_varEpsDyY = mul(dln20_invstd, ln20_invstd)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 12; i++) {
         dln20_varEpsDyY[i] = dln20_invstd[i] * ln20_invstd[i];
       }
     }
-    // dln20_varEpsQ = div(dln20_varEpsDyY, ln20_varEps)  ·  layernorm epsilon 0.00001 (line 16)
+    // dln20_varEpsQ = div(dln20_varEpsDyY, ln20_varEps)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 12; i++) {
         dln20_varEpsQ[i] = dln20_varEpsDyY[i] / ln20_varEps[i];
       }
     }
-    // dln20_varEpsHalf = constant()  ·  layernorm epsilon 0.00001 (line 16)
+    // dln20_varEpsHalf = constant()  ·  layernorm epsilon 0.00001 (line 17)
     {
       dln20_varEpsHalf[0] = (-0.5);
     }
-    // dln20_varEps = mul(dln20_varEpsQ, dln20_varEpsHalf)  ·  layernorm epsilon 0.00001 (line 16)
+    // dln20_varEps = mul(dln20_varEpsQ, dln20_varEpsHalf)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 12; i++) {
         dln20_varEps[i] = dln20_varEpsQ[i] * (-0.5);
       }
     }
-    // dln20_squaresCount = constant()  ·  layernorm epsilon 0.00001 (line 16)
+    // dln20_squaresCount = constant()  ·  layernorm epsilon 0.00001 (line 17)
     {
       dln20_squaresCount[0] = 32;
     }
-    // dln20_squaresMean = div(dln20_varEps, dln20_squaresCount)  ·  layernorm epsilon 0.00001 (line 16)
+    // dln20_squaresMean = div(dln20_varEps, dln20_squaresCount)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 12; i++) {
         dln20_squaresMean[i] = dln20_varEps[i] / 32;
       }
     }
-    // dln20_squares = broadcast(dln20_squaresMean)  ·  layernorm epsilon 0.00001 (line 16)
+    // dln20_squares = broadcast(dln20_squaresMean)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i0 = 0; i0 < n * 12; i0++) {
         for (let i1 = 0; i1 < 32; i1++) {
@@ -2785,25 +2785,25 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln20_centered_2 = mul(dln20_squares, ln20_centered)  ·  layernorm epsilon 0.00001 (line 16)
+    // dln20_centered_2 = mul(dln20_squares, ln20_centered)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 384; i++) {
         dln20_centered_2[i] = dln20_squares[i] * ln20_centered[i];
       }
     }
-    // dln20_centered_3 = add(dln20_centered, dln20_centered_2)  ·  layernorm epsilon 0.00001 (line 16)
+    // dln20_centered_3 = add(dln20_centered, dln20_centered_2)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 384; i++) {
         dln20_centered_3[i] = dln20_centered[i] + dln20_centered_2[i];
       }
     }
-    // dln20_centered_4 = add(dln20_centered_3, dln20_centered_2)  ·  layernorm epsilon 0.00001 (line 16)
+    // dln20_centered_4 = add(dln20_centered_3, dln20_centered_2)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 384; i++) {
         dln20_centered_4[i] = dln20_centered_3[i] + dln20_centered_2[i];
       }
     }
-    // dln20_meanSum = sum_to(dln20_centered_4)  ·  layernorm epsilon 0.00001 (line 16)
+    // dln20_meanSum = sum_to(dln20_centered_4)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 12; i++) {
         dln20_meanSum[i] = 0;
@@ -2814,23 +2814,23 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln20_mean = neg(dln20_meanSum)  ·  layernorm epsilon 0.00001 (line 16)
+    // dln20_mean = neg(dln20_meanSum)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 12; i++) {
         dln20_mean[i] = -dln20_meanSum[i];
       }
     }
-    // dh19Count = constant()  ·  layernorm epsilon 0.00001 (line 16)
+    // dh19Count = constant()  ·  layernorm epsilon 0.00001 (line 17)
     {
       dh19Count[0] = 32;
     }
-    // dh19Mean = div(dln20_mean, dh19Count)  ·  layernorm epsilon 0.00001 (line 16)
+    // dh19Mean = div(dln20_mean, dh19Count)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 12; i++) {
         dh19Mean[i] = dln20_mean[i] / 32;
       }
     }
-    // dh19 = broadcast(dh19Mean)  ·  layernorm epsilon 0.00001 (line 16)
+    // dh19 = broadcast(dh19Mean)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i0 = 0; i0 < n * 12; i0++) {
         for (let i1 = 0; i1 < 32; i1++) {
@@ -2838,19 +2838,19 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dh19_2 = add(dln20_centered_4, dh19)  ·  add (line 15)
+    // dh19_2 = add(dln20_centered_4, dh19)  ·  add (line 16)
     {
       for (let i = 0; i < n * 384; i++) {
         dh19_2[i] = dln20_centered_4[i] + dh19[i];
       }
     }
-    // dh17 = mul(dh19_2, mask18)  ·  dropout 0.1 (line 14)
+    // dh17 = mul(dh19_2, mask18)  ·  dropout 0.1 (line 15)
     {
       for (let i = 0; i < n * 384; i++) {
         dh17[i] = dh19_2[i] * mask18[i];
       }
     }
-    // ddense17Steps = conv2d_dx(ddense17Conv, dense17Filters)  ·  dense 32, linear (line 13)
+    // ddense17Steps = conv2d_dx(ddense17Conv, dense17Filters)  ·  dense 32, linear (line 14)
     {
       for (let i = 0; i < n * 768; i++) ddense17Steps[i] = 0;
       for (let r = 0; r < n; r++) {
@@ -2878,7 +2878,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // ddense17Filters = conv2d_dw(ddense17Conv, dense17Steps)  ·  dense 32, linear (line 13)
+    // ddense17Filters = conv2d_dw(ddense17Conv, dense17Steps)  ·  dense 32, linear (line 14)
     {
       for (let i = 0; i < 2048; i++) ddense17Filters[i] = 0;
       for (let r = 0; r < n * 12; r++) {
@@ -2892,20 +2892,20 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // db17 = conv2d_db(ddense17Conv)  ·  dense 32, linear (line 13)
+    // db17 = conv2d_db(ddense17Conv)  ·  dense 32, linear (line 14)
     {
       for (let j = 0; j < 32; j++) db17[j] = 0;
       for (let i = 0; i < n * 384; i += 32) {
         for (let j = 0; j < 32; j++) db17[j] += dh17[i + j];
       }
     }
-    // dz_dense16Conv = activation_grad(ddense16Conv, dense16Conv) with relu  ·  dense 64, relu (line 12)
+    // dz_dense16Conv = activation_grad(ddense16Conv, dense16Conv) with relu  ·  dense 64, relu (line 13)
     {
       for (let i = 0; i < n * 768; i++) {
         dz_dense16Conv[i] = dense16Conv[i] > 0 ? ddense17Steps[i] : 0;
       }
     }
-    // ddense16Steps = conv2d_dx(dz_dense16Conv, dense16Filters)  ·  dense 64, relu (line 12)
+    // ddense16Steps = conv2d_dx(dz_dense16Conv, dense16Filters)  ·  dense 64, relu (line 13)
     {
       for (let i = 0; i < n * 384; i++) ddense16Steps[i] = 0;
       for (let r = 0; r < n; r++) {
@@ -2933,7 +2933,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // ddense16Filters = conv2d_dw(dz_dense16Conv, dense16Steps)  ·  dense 64, relu (line 12)
+    // ddense16Filters = conv2d_dw(dz_dense16Conv, dense16Steps)  ·  dense 64, relu (line 13)
     {
       for (let i = 0; i < 2048; i++) ddense16Filters[i] = 0;
       for (let r = 0; r < n * 12; r++) {
@@ -2947,20 +2947,20 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // db16 = conv2d_db(dz_dense16Conv)  ·  dense 64, relu (line 12)
+    // db16 = conv2d_db(dz_dense16Conv)  ·  dense 64, relu (line 13)
     {
       for (let j = 0; j < 64; j++) db16[j] = 0;
       for (let i = 0; i < n * 768; i += 64) {
         for (let j = 0; j < 64; j++) db16[j] += dz_dense16Conv[i + j];
       }
     }
-    // dh15_2 = add(dh19_2, dh15)  ·  layernorm epsilon 0.00001 (line 11)
+    // dh15_2 = add(dh19_2, dh15)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 384; i++) {
         dh15_2[i] = dh19_2[i] + ddense16Steps[i];
       }
     }
-    // dbeta15 = sum_to(dh15_2)  ·  layernorm epsilon 0.00001 (line 11)
+    // dbeta15 = sum_to(dh15_2)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < 32; i++) {
         dbeta15[i] = 0;
@@ -2971,7 +2971,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln15_xhat = mul(dh15_2, gamma15)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln15_xhat = mul(dh15_2, gamma15)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i0 = 0; i0 < n * 12; i0++) {
         for (let i1 = 0; i1 < 32; i1++) {
@@ -2979,13 +2979,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dgamma15Full = mul(dh15_2, ln15_xhat)  ·  layernorm epsilon 0.00001 (line 11)
+    // dgamma15Full = mul(dh15_2, ln15_xhat)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 384; i++) {
         dgamma15Full[i] = dh15_2[i] * ln15_xhat[i];
       }
     }
-    // dgamma15 = sum_to(dgamma15Full)  ·  layernorm epsilon 0.00001 (line 11)
+    // dgamma15 = sum_to(dgamma15Full)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < 32; i++) {
         dgamma15[i] = 0;
@@ -2996,7 +2996,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln15_centered = mul(dln15_xhat, ln15_invstd)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln15_centered = mul(dln15_xhat, ln15_invstd)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i0 = 0; i0 < n * 12; i0++) {
         for (let i1 = 0; i1 < 32; i1++) {
@@ -3004,13 +3004,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln15_invstdFull = mul(dln15_xhat, ln15_centered)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln15_invstdFull = mul(dln15_xhat, ln15_centered)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 384; i++) {
         dln15_invstdFull[i] = dln15_xhat[i] * ln15_centered[i];
       }
     }
-    // dln15_invstd = sum_to(dln15_invstdFull)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln15_invstd = sum_to(dln15_invstdFull)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 12; i++) {
         dln15_invstd[i] = 0;
@@ -3021,39 +3021,39 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln15_varEpsDyY = mul(dln15_invstd, ln15_invstd)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln15_varEpsDyY = mul(dln15_invstd, ln15_invstd)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 12; i++) {
         dln15_varEpsDyY[i] = dln15_invstd[i] * ln15_invstd[i];
       }
     }
-    // dln15_varEpsQ = div(dln15_varEpsDyY, ln15_varEps)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln15_varEpsQ = div(dln15_varEpsDyY, ln15_varEps)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 12; i++) {
         dln15_varEpsQ[i] = dln15_varEpsDyY[i] / ln15_varEps[i];
       }
     }
-    // dln15_varEpsHalf = constant()  ·  layernorm epsilon 0.00001 (line 11)
+    // dln15_varEpsHalf = constant()  ·  layernorm epsilon 0.00001 (line 12)
     {
       dln15_varEpsHalf[0] = (-0.5);
     }
-    // dln15_varEps = mul(dln15_varEpsQ, dln15_varEpsHalf)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln15_varEps = mul(dln15_varEpsQ, dln15_varEpsHalf)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 12; i++) {
         dln15_varEps[i] = dln15_varEpsQ[i] * (-0.5);
       }
     }
-    // dln15_squaresCount = constant()  ·  layernorm epsilon 0.00001 (line 11)
+    // dln15_squaresCount = constant()  ·  layernorm epsilon 0.00001 (line 12)
     {
       dln15_squaresCount[0] = 32;
     }
-    // dln15_squaresMean = div(dln15_varEps, dln15_squaresCount)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln15_squaresMean = div(dln15_varEps, dln15_squaresCount)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 12; i++) {
         dln15_squaresMean[i] = dln15_varEps[i] / 32;
       }
     }
-    // dln15_squares = broadcast(dln15_squaresMean)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln15_squares = broadcast(dln15_squaresMean)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i0 = 0; i0 < n * 12; i0++) {
         for (let i1 = 0; i1 < 32; i1++) {
@@ -3061,25 +3061,25 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln15_centered_2 = mul(dln15_squares, ln15_centered)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln15_centered_2 = mul(dln15_squares, ln15_centered)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 384; i++) {
         dln15_centered_2[i] = dln15_squares[i] * ln15_centered[i];
       }
     }
-    // dln15_centered_3 = add(dln15_centered, dln15_centered_2)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln15_centered_3 = add(dln15_centered, dln15_centered_2)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 384; i++) {
         dln15_centered_3[i] = dln15_centered[i] + dln15_centered_2[i];
       }
     }
-    // dln15_centered_4 = add(dln15_centered_3, dln15_centered_2)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln15_centered_4 = add(dln15_centered_3, dln15_centered_2)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 384; i++) {
         dln15_centered_4[i] = dln15_centered_3[i] + dln15_centered_2[i];
       }
     }
-    // dln15_meanSum = sum_to(dln15_centered_4)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln15_meanSum = sum_to(dln15_centered_4)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 12; i++) {
         dln15_meanSum[i] = 0;
@@ -3090,23 +3090,23 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln15_mean = neg(dln15_meanSum)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln15_mean = neg(dln15_meanSum)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 12; i++) {
         dln15_mean[i] = -dln15_meanSum[i];
       }
     }
-    // dh14Count = constant()  ·  layernorm epsilon 0.00001 (line 11)
+    // dh14Count = constant()  ·  layernorm epsilon 0.00001 (line 12)
     {
       dh14Count[0] = 32;
     }
-    // dh14Mean = div(dln15_mean, dh14Count)  ·  layernorm epsilon 0.00001 (line 11)
+    // dh14Mean = div(dln15_mean, dh14Count)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 12; i++) {
         dh14Mean[i] = dln15_mean[i] / 32;
       }
     }
-    // dh14 = broadcast(dh14Mean)  ·  layernorm epsilon 0.00001 (line 11)
+    // dh14 = broadcast(dh14Mean)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i0 = 0; i0 < n * 12; i0++) {
         for (let i1 = 0; i1 < 32; i1++) {
@@ -3114,19 +3114,19 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dh14_2 = add(dln15_centered_4, dh14)  ·  add (line 10)
+    // dh14_2 = add(dln15_centered_4, dh14)  ·  add (line 11)
     {
       for (let i = 0; i < n * 384; i++) {
         dh14_2[i] = dln15_centered_4[i] + dh14[i];
       }
     }
-    // dh12 = mul(dh14_2, mask13)  ·  dropout 0.1 (line 9)
+    // dh12 = mul(dh14_2, mask13)  ·  dropout 0.1 (line 10)
     {
       for (let i = 0; i < n * 384; i++) {
         dh12[i] = dh14_2[i] * mask13[i];
       }
     }
-    // datt12OutSteps = conv2d_dx(datt12OutConv, att12OutFilters)  ·  attention 4, mask (line 8)
+    // datt12OutSteps = conv2d_dx(datt12OutConv, att12OutFilters)  ·  attention 4, mask (line 9)
     {
       for (let i = 0; i < n * 384; i++) datt12OutSteps[i] = 0;
       for (let r = 0; r < n; r++) {
@@ -3154,7 +3154,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt12OutFilters = conv2d_dw(datt12OutConv, att12OutSteps)  ·  attention 4, mask (line 8)
+    // datt12OutFilters = conv2d_dw(datt12OutConv, att12OutSteps)  ·  attention 4, mask (line 9)
     {
       for (let i = 0; i < 1024; i++) datt12OutFilters[i] = 0;
       for (let r = 0; r < n * 12; r++) {
@@ -3168,14 +3168,14 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt12Bout = conv2d_db(datt12OutConv)  ·  attention 4, mask (line 8)
+    // datt12Bout = conv2d_db(datt12OutConv)  ·  attention 4, mask (line 9)
     {
       for (let j = 0; j < 32; j++) datt12Bout[j] = 0;
       for (let i = 0; i < n * 384; i += 32) {
         for (let j = 0; j < 32; j++) datt12Bout[j] += dh12[i + j];
       }
     }
-    // datt12Heads = transpose(datt12Steps)  ·  attention 4, mask (line 8)
+    // datt12Heads = transpose(datt12Steps)  ·  attention 4, mask (line 9)
     {
       for (let i0 = 0; i0 < n; i0++) {
         for (let i1 = 0; i1 < 4; i1++) {
@@ -3187,7 +3187,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt12Weights = bmm(datt12Heads, att12VHeads)  ·  attention 4, mask (line 8)
+    // datt12Weights = bmm(datt12Heads, att12VHeads)  ·  attention 4, mask (line 9)
     {
       for (let sample = 0; sample < n * 4; sample++) {
         for (let r = 0; r < 12; r += 4) {
@@ -3231,7 +3231,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt12VHeads = bmm(att12Weights, datt12Heads)  ·  attention 4, mask (line 8)
+    // datt12VHeads = bmm(att12Weights, datt12Heads)  ·  attention 4, mask (line 9)
     {
       for (let sample = 0; sample < n * 4; sample++) {
         for (let r = 0; r < 12; r += 4) {
@@ -3304,7 +3304,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt12ScoresMasked = softmax_grad(datt12Weights, att12Weights)  ·  attention 4, mask (line 8)
+    // datt12ScoresMasked = softmax_grad(datt12Weights, att12Weights)  ·  attention 4, mask (line 9)
     {
       for (let r = 0; r < n * 48; r++) {
         const o = r * 12;
@@ -3313,13 +3313,13 @@ export function createModel(): CompiledModel {
         for (let j = 0; j < 12; j++) datt12ScoresMasked[o + j] = att12Weights[o + j] * (datt12Weights[o + j] - dot);
       }
     }
-    // datt12Dots = mul(datt12ScoresMasked, att12Scale)  ·  attention 4, mask (line 8)
+    // datt12Dots = mul(datt12ScoresMasked, att12Scale)  ·  attention 4, mask (line 9)
     {
       for (let i = 0; i < n * 576; i++) {
         datt12Dots[i] = datt12ScoresMasked[i] * 0.35355339059327373;
       }
     }
-    // datt12QHeads = bmm(datt12Dots, att12KHeads)  ·  attention 4, mask (line 8)
+    // datt12QHeads = bmm(datt12Dots, att12KHeads)  ·  attention 4, mask (line 9)
     {
       for (let sample = 0; sample < n * 4; sample++) {
         for (let r = 0; r < 12; r += 4) {
@@ -3392,7 +3392,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt12KHeads = bmm(datt12Dots, att12QHeads)  ·  attention 4, mask (line 8)
+    // datt12KHeads = bmm(datt12Dots, att12QHeads)  ·  attention 4, mask (line 9)
     {
       for (let sample = 0; sample < n * 4; sample++) {
         for (let r = 0; r < 12; r += 4) {
@@ -3465,7 +3465,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt12VSplit = transpose(datt12VHeads)  ·  attention 4, mask (line 8)
+    // datt12VSplit = transpose(datt12VHeads)  ·  attention 4, mask (line 9)
     {
       for (let i0 = 0; i0 < n; i0++) {
         for (let i1 = 0; i1 < 12; i1++) {
@@ -3477,14 +3477,14 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt12Qkv = slice_grad(datt12V)  ·  attention 4, mask (line 8)
+    // datt12Qkv = slice_grad(datt12V)  ·  attention 4, mask (line 9)
     {
       for (let r = 0; r < n * 12; r++) {
         for (let j = 0; j < 64; j++) datt12Qkv[r * 96 + j] = 0;
         for (let j = 0; j < 32; j++) datt12Qkv[r * 96 + 64 + j] = datt12VSplit[r * 32 + j];
       }
     }
-    // datt12KSplit = transpose(datt12KHeads)  ·  attention 4, mask (line 8)
+    // datt12KSplit = transpose(datt12KHeads)  ·  attention 4, mask (line 9)
     {
       for (let i0 = 0; i0 < n; i0++) {
         for (let i1 = 0; i1 < 12; i1++) {
@@ -3496,7 +3496,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt12Qkv_2 = slice_grad(datt12K)  ·  attention 4, mask (line 8)
+    // datt12Qkv_2 = slice_grad(datt12K)  ·  attention 4, mask (line 9)
     {
       for (let r = 0; r < n * 12; r++) {
         for (let j = 0; j < 32; j++) datt12Qkv_2[r * 96 + j] = 0;
@@ -3504,7 +3504,7 @@ export function createModel(): CompiledModel {
         for (let j = 64; j < 96; j++) datt12Qkv_2[r * 96 + j] = 0;
       }
     }
-    // datt12QSplit = transpose(datt12QHeads)  ·  attention 4, mask (line 8)
+    // datt12QSplit = transpose(datt12QHeads)  ·  attention 4, mask (line 9)
     {
       for (let i0 = 0; i0 < n; i0++) {
         for (let i1 = 0; i1 < 12; i1++) {
@@ -3516,26 +3516,26 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt12Qkv_3 = slice_grad(datt12Q)  ·  attention 4, mask (line 8)
+    // datt12Qkv_3 = slice_grad(datt12Q)  ·  attention 4, mask (line 9)
     {
       for (let r = 0; r < n * 12; r++) {
         for (let j = 0; j < 32; j++) datt12Qkv_3[r * 96 + j] = datt12QSplit[r * 32 + j];
         for (let j = 32; j < 96; j++) datt12Qkv_3[r * 96 + j] = 0;
       }
     }
-    // datt12Qkv_4 = add(datt12Qkv, datt12Qkv_2)  ·  attention 4, mask (line 8)
+    // datt12Qkv_4 = add(datt12Qkv, datt12Qkv_2)  ·  attention 4, mask (line 9)
     {
       for (let i = 0; i < n * 1152; i++) {
         datt12Qkv_4[i] = datt12Qkv[i] + datt12Qkv_2[i];
       }
     }
-    // datt12Qkv_5 = add(datt12Qkv_4, datt12Qkv_3)  ·  attention 4, mask (line 8)
+    // datt12Qkv_5 = add(datt12Qkv_4, datt12Qkv_3)  ·  attention 4, mask (line 9)
     {
       for (let i = 0; i < n * 1152; i++) {
         datt12Qkv_5[i] = datt12Qkv_4[i] + datt12Qkv_3[i];
       }
     }
-    // datt12InSteps = conv2d_dx(datt12InConv, att12InFilters)  ·  attention 4, mask (line 8)
+    // datt12InSteps = conv2d_dx(datt12InConv, att12InFilters)  ·  attention 4, mask (line 9)
     {
       for (let i = 0; i < n * 384; i++) datt12InSteps[i] = 0;
       for (let r = 0; r < n; r++) {
@@ -3563,7 +3563,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt12InFilters = conv2d_dw(datt12InConv, att12InSteps)  ·  attention 4, mask (line 8)
+    // datt12InFilters = conv2d_dw(datt12InConv, att12InSteps)  ·  attention 4, mask (line 9)
     {
       for (let i = 0; i < 3072; i++) datt12InFilters[i] = 0;
       for (let r = 0; r < n * 12; r++) {
@@ -3577,20 +3577,20 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt12Bin = conv2d_db(datt12InConv)  ·  attention 4, mask (line 8)
+    // datt12Bin = conv2d_db(datt12InConv)  ·  attention 4, mask (line 9)
     {
       for (let j = 0; j < 96; j++) datt12Bin[j] = 0;
       for (let i = 0; i < n * 1152; i += 96) {
         for (let j = 0; j < 96; j++) datt12Bin[j] += datt12Qkv_5[i + j];
       }
     }
-    // dh11_2 = add(dh14_2, dh11)  ·  layernorm epsilon 0.00001 (line 16)
+    // dh11_2 = add(dh14_2, dh11)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 384; i++) {
         dh11_2[i] = dh14_2[i] + datt12InSteps[i];
       }
     }
-    // dbeta11 = sum_to(dh11_2)  ·  layernorm epsilon 0.00001 (line 16)
+    // dbeta11 = sum_to(dh11_2)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < 32; i++) {
         dbeta11[i] = 0;
@@ -3601,7 +3601,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln11_xhat = mul(dh11_2, gamma11)  ·  layernorm epsilon 0.00001 (line 16)
+    // dln11_xhat = mul(dh11_2, gamma11)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i0 = 0; i0 < n * 12; i0++) {
         for (let i1 = 0; i1 < 32; i1++) {
@@ -3609,13 +3609,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dgamma11Full = mul(dh11_2, ln11_xhat)  ·  layernorm epsilon 0.00001 (line 16)
+    // dgamma11Full = mul(dh11_2, ln11_xhat)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 384; i++) {
         dgamma11Full[i] = dh11_2[i] * ln11_xhat[i];
       }
     }
-    // dgamma11 = sum_to(dgamma11Full)  ·  layernorm epsilon 0.00001 (line 16)
+    // dgamma11 = sum_to(dgamma11Full)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < 32; i++) {
         dgamma11[i] = 0;
@@ -3626,7 +3626,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln11_centered = mul(dln11_xhat, ln11_invstd)  ·  layernorm epsilon 0.00001 (line 16)
+    // dln11_centered = mul(dln11_xhat, ln11_invstd)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i0 = 0; i0 < n * 12; i0++) {
         for (let i1 = 0; i1 < 32; i1++) {
@@ -3634,13 +3634,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln11_invstdFull = mul(dln11_xhat, ln11_centered)  ·  layernorm epsilon 0.00001 (line 16)
+    // dln11_invstdFull = mul(dln11_xhat, ln11_centered)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 384; i++) {
         dln11_invstdFull[i] = dln11_xhat[i] * ln11_centered[i];
       }
     }
-    // dln11_invstd = sum_to(dln11_invstdFull)  ·  layernorm epsilon 0.00001 (line 16)
+    // dln11_invstd = sum_to(dln11_invstdFull)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 12; i++) {
         dln11_invstd[i] = 0;
@@ -3651,39 +3651,39 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln11_varEpsDyY = mul(dln11_invstd, ln11_invstd)  ·  layernorm epsilon 0.00001 (line 16)
+    // dln11_varEpsDyY = mul(dln11_invstd, ln11_invstd)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 12; i++) {
         dln11_varEpsDyY[i] = dln11_invstd[i] * ln11_invstd[i];
       }
     }
-    // dln11_varEpsQ = div(dln11_varEpsDyY, ln11_varEps)  ·  layernorm epsilon 0.00001 (line 16)
+    // dln11_varEpsQ = div(dln11_varEpsDyY, ln11_varEps)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 12; i++) {
         dln11_varEpsQ[i] = dln11_varEpsDyY[i] / ln11_varEps[i];
       }
     }
-    // dln11_varEpsHalf = constant()  ·  layernorm epsilon 0.00001 (line 16)
+    // dln11_varEpsHalf = constant()  ·  layernorm epsilon 0.00001 (line 17)
     {
       dln11_varEpsHalf[0] = (-0.5);
     }
-    // dln11_varEps = mul(dln11_varEpsQ, dln11_varEpsHalf)  ·  layernorm epsilon 0.00001 (line 16)
+    // dln11_varEps = mul(dln11_varEpsQ, dln11_varEpsHalf)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 12; i++) {
         dln11_varEps[i] = dln11_varEpsQ[i] * (-0.5);
       }
     }
-    // dln11_squaresCount = constant()  ·  layernorm epsilon 0.00001 (line 16)
+    // dln11_squaresCount = constant()  ·  layernorm epsilon 0.00001 (line 17)
     {
       dln11_squaresCount[0] = 32;
     }
-    // dln11_squaresMean = div(dln11_varEps, dln11_squaresCount)  ·  layernorm epsilon 0.00001 (line 16)
+    // dln11_squaresMean = div(dln11_varEps, dln11_squaresCount)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 12; i++) {
         dln11_squaresMean[i] = dln11_varEps[i] / 32;
       }
     }
-    // dln11_squares = broadcast(dln11_squaresMean)  ·  layernorm epsilon 0.00001 (line 16)
+    // dln11_squares = broadcast(dln11_squaresMean)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i0 = 0; i0 < n * 12; i0++) {
         for (let i1 = 0; i1 < 32; i1++) {
@@ -3691,25 +3691,25 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln11_centered_2 = mul(dln11_squares, ln11_centered)  ·  layernorm epsilon 0.00001 (line 16)
+    // dln11_centered_2 = mul(dln11_squares, ln11_centered)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 384; i++) {
         dln11_centered_2[i] = dln11_squares[i] * ln11_centered[i];
       }
     }
-    // dln11_centered_3 = add(dln11_centered, dln11_centered_2)  ·  layernorm epsilon 0.00001 (line 16)
+    // dln11_centered_3 = add(dln11_centered, dln11_centered_2)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 384; i++) {
         dln11_centered_3[i] = dln11_centered[i] + dln11_centered_2[i];
       }
     }
-    // dln11_centered_4 = add(dln11_centered_3, dln11_centered_2)  ·  layernorm epsilon 0.00001 (line 16)
+    // dln11_centered_4 = add(dln11_centered_3, dln11_centered_2)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 384; i++) {
         dln11_centered_4[i] = dln11_centered_3[i] + dln11_centered_2[i];
       }
     }
-    // dln11_meanSum = sum_to(dln11_centered_4)  ·  layernorm epsilon 0.00001 (line 16)
+    // dln11_meanSum = sum_to(dln11_centered_4)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 12; i++) {
         dln11_meanSum[i] = 0;
@@ -3720,23 +3720,23 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln11_mean = neg(dln11_meanSum)  ·  layernorm epsilon 0.00001 (line 16)
+    // dln11_mean = neg(dln11_meanSum)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 12; i++) {
         dln11_mean[i] = -dln11_meanSum[i];
       }
     }
-    // dh10Count = constant()  ·  layernorm epsilon 0.00001 (line 16)
+    // dh10Count = constant()  ·  layernorm epsilon 0.00001 (line 17)
     {
       dh10Count[0] = 32;
     }
-    // dh10Mean = div(dln11_mean, dh10Count)  ·  layernorm epsilon 0.00001 (line 16)
+    // dh10Mean = div(dln11_mean, dh10Count)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i = 0; i < n * 12; i++) {
         dh10Mean[i] = dln11_mean[i] / 32;
       }
     }
-    // dh10 = broadcast(dh10Mean)  ·  layernorm epsilon 0.00001 (line 16)
+    // dh10 = broadcast(dh10Mean)  ·  layernorm epsilon 0.00001 (line 17)
     {
       for (let i0 = 0; i0 < n * 12; i0++) {
         for (let i1 = 0; i1 < 32; i1++) {
@@ -3744,19 +3744,19 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dh10_2 = add(dln11_centered_4, dh10)  ·  add (line 15)
+    // dh10_2 = add(dln11_centered_4, dh10)  ·  add (line 16)
     {
       for (let i = 0; i < n * 384; i++) {
         dh10_2[i] = dln11_centered_4[i] + dh10[i];
       }
     }
-    // dh8 = mul(dh10_2, mask9)  ·  dropout 0.1 (line 14)
+    // dh8 = mul(dh10_2, mask9)  ·  dropout 0.1 (line 15)
     {
       for (let i = 0; i < n * 384; i++) {
         dh8[i] = dh10_2[i] * mask9[i];
       }
     }
-    // ddense8Steps = conv2d_dx(ddense8Conv, dense8Filters)  ·  dense 32, linear (line 13)
+    // ddense8Steps = conv2d_dx(ddense8Conv, dense8Filters)  ·  dense 32, linear (line 14)
     {
       for (let i = 0; i < n * 768; i++) ddense8Steps[i] = 0;
       for (let r = 0; r < n; r++) {
@@ -3784,7 +3784,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // ddense8Filters = conv2d_dw(ddense8Conv, dense8Steps)  ·  dense 32, linear (line 13)
+    // ddense8Filters = conv2d_dw(ddense8Conv, dense8Steps)  ·  dense 32, linear (line 14)
     {
       for (let i = 0; i < 2048; i++) ddense8Filters[i] = 0;
       for (let r = 0; r < n * 12; r++) {
@@ -3798,20 +3798,20 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // db8 = conv2d_db(ddense8Conv)  ·  dense 32, linear (line 13)
+    // db8 = conv2d_db(ddense8Conv)  ·  dense 32, linear (line 14)
     {
       for (let j = 0; j < 32; j++) db8[j] = 0;
       for (let i = 0; i < n * 384; i += 32) {
         for (let j = 0; j < 32; j++) db8[j] += dh8[i + j];
       }
     }
-    // dz_dense7Conv = activation_grad(ddense7Conv, dense7Conv) with relu  ·  dense 64, relu (line 12)
+    // dz_dense7Conv = activation_grad(ddense7Conv, dense7Conv) with relu  ·  dense 64, relu (line 13)
     {
       for (let i = 0; i < n * 768; i++) {
         dz_dense7Conv[i] = dense7Conv[i] > 0 ? ddense8Steps[i] : 0;
       }
     }
-    // ddense7Steps = conv2d_dx(dz_dense7Conv, dense7Filters)  ·  dense 64, relu (line 12)
+    // ddense7Steps = conv2d_dx(dz_dense7Conv, dense7Filters)  ·  dense 64, relu (line 13)
     {
       for (let i = 0; i < n * 384; i++) ddense7Steps[i] = 0;
       for (let r = 0; r < n; r++) {
@@ -3839,7 +3839,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // ddense7Filters = conv2d_dw(dz_dense7Conv, dense7Steps)  ·  dense 64, relu (line 12)
+    // ddense7Filters = conv2d_dw(dz_dense7Conv, dense7Steps)  ·  dense 64, relu (line 13)
     {
       for (let i = 0; i < 2048; i++) ddense7Filters[i] = 0;
       for (let r = 0; r < n * 12; r++) {
@@ -3853,20 +3853,20 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // db7 = conv2d_db(dz_dense7Conv)  ·  dense 64, relu (line 12)
+    // db7 = conv2d_db(dz_dense7Conv)  ·  dense 64, relu (line 13)
     {
       for (let j = 0; j < 64; j++) db7[j] = 0;
       for (let i = 0; i < n * 768; i += 64) {
         for (let j = 0; j < 64; j++) db7[j] += dz_dense7Conv[i + j];
       }
     }
-    // dh6_2 = add(dh10_2, dh6)  ·  layernorm epsilon 0.00001 (line 11)
+    // dh6_2 = add(dh10_2, dh6)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 384; i++) {
         dh6_2[i] = dh10_2[i] + ddense7Steps[i];
       }
     }
-    // dbeta6 = sum_to(dh6_2)  ·  layernorm epsilon 0.00001 (line 11)
+    // dbeta6 = sum_to(dh6_2)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < 32; i++) {
         dbeta6[i] = 0;
@@ -3877,7 +3877,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln6_xhat = mul(dh6_2, gamma6)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln6_xhat = mul(dh6_2, gamma6)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i0 = 0; i0 < n * 12; i0++) {
         for (let i1 = 0; i1 < 32; i1++) {
@@ -3885,13 +3885,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dgamma6Full = mul(dh6_2, ln6_xhat)  ·  layernorm epsilon 0.00001 (line 11)
+    // dgamma6Full = mul(dh6_2, ln6_xhat)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 384; i++) {
         dgamma6Full[i] = dh6_2[i] * ln6_xhat[i];
       }
     }
-    // dgamma6 = sum_to(dgamma6Full)  ·  layernorm epsilon 0.00001 (line 11)
+    // dgamma6 = sum_to(dgamma6Full)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < 32; i++) {
         dgamma6[i] = 0;
@@ -3902,7 +3902,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln6_centered = mul(dln6_xhat, ln6_invstd)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln6_centered = mul(dln6_xhat, ln6_invstd)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i0 = 0; i0 < n * 12; i0++) {
         for (let i1 = 0; i1 < 32; i1++) {
@@ -3910,13 +3910,13 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln6_invstdFull = mul(dln6_xhat, ln6_centered)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln6_invstdFull = mul(dln6_xhat, ln6_centered)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 384; i++) {
         dln6_invstdFull[i] = dln6_xhat[i] * ln6_centered[i];
       }
     }
-    // dln6_invstd = sum_to(dln6_invstdFull)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln6_invstd = sum_to(dln6_invstdFull)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 12; i++) {
         dln6_invstd[i] = 0;
@@ -3927,39 +3927,39 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln6_varEpsDyY = mul(dln6_invstd, ln6_invstd)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln6_varEpsDyY = mul(dln6_invstd, ln6_invstd)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 12; i++) {
         dln6_varEpsDyY[i] = dln6_invstd[i] * ln6_invstd[i];
       }
     }
-    // dln6_varEpsQ = div(dln6_varEpsDyY, ln6_varEps)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln6_varEpsQ = div(dln6_varEpsDyY, ln6_varEps)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 12; i++) {
         dln6_varEpsQ[i] = dln6_varEpsDyY[i] / ln6_varEps[i];
       }
     }
-    // dln6_varEpsHalf = constant()  ·  layernorm epsilon 0.00001 (line 11)
+    // dln6_varEpsHalf = constant()  ·  layernorm epsilon 0.00001 (line 12)
     {
       dln6_varEpsHalf[0] = (-0.5);
     }
-    // dln6_varEps = mul(dln6_varEpsQ, dln6_varEpsHalf)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln6_varEps = mul(dln6_varEpsQ, dln6_varEpsHalf)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 12; i++) {
         dln6_varEps[i] = dln6_varEpsQ[i] * (-0.5);
       }
     }
-    // dln6_squaresCount = constant()  ·  layernorm epsilon 0.00001 (line 11)
+    // dln6_squaresCount = constant()  ·  layernorm epsilon 0.00001 (line 12)
     {
       dln6_squaresCount[0] = 32;
     }
-    // dln6_squaresMean = div(dln6_varEps, dln6_squaresCount)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln6_squaresMean = div(dln6_varEps, dln6_squaresCount)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 12; i++) {
         dln6_squaresMean[i] = dln6_varEps[i] / 32;
       }
     }
-    // dln6_squares = broadcast(dln6_squaresMean)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln6_squares = broadcast(dln6_squaresMean)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i0 = 0; i0 < n * 12; i0++) {
         for (let i1 = 0; i1 < 32; i1++) {
@@ -3967,25 +3967,25 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln6_centered_2 = mul(dln6_squares, ln6_centered)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln6_centered_2 = mul(dln6_squares, ln6_centered)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 384; i++) {
         dln6_centered_2[i] = dln6_squares[i] * ln6_centered[i];
       }
     }
-    // dln6_centered_3 = add(dln6_centered, dln6_centered_2)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln6_centered_3 = add(dln6_centered, dln6_centered_2)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 384; i++) {
         dln6_centered_3[i] = dln6_centered[i] + dln6_centered_2[i];
       }
     }
-    // dln6_centered_4 = add(dln6_centered_3, dln6_centered_2)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln6_centered_4 = add(dln6_centered_3, dln6_centered_2)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 384; i++) {
         dln6_centered_4[i] = dln6_centered_3[i] + dln6_centered_2[i];
       }
     }
-    // dln6_meanSum = sum_to(dln6_centered_4)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln6_meanSum = sum_to(dln6_centered_4)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 12; i++) {
         dln6_meanSum[i] = 0;
@@ -3996,23 +3996,23 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dln6_mean = neg(dln6_meanSum)  ·  layernorm epsilon 0.00001 (line 11)
+    // dln6_mean = neg(dln6_meanSum)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 12; i++) {
         dln6_mean[i] = -dln6_meanSum[i];
       }
     }
-    // dh5Count = constant()  ·  layernorm epsilon 0.00001 (line 11)
+    // dh5Count = constant()  ·  layernorm epsilon 0.00001 (line 12)
     {
       dh5Count[0] = 32;
     }
-    // dh5Mean = div(dln6_mean, dh5Count)  ·  layernorm epsilon 0.00001 (line 11)
+    // dh5Mean = div(dln6_mean, dh5Count)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i = 0; i < n * 12; i++) {
         dh5Mean[i] = dln6_mean[i] / 32;
       }
     }
-    // dh5 = broadcast(dh5Mean)  ·  layernorm epsilon 0.00001 (line 11)
+    // dh5 = broadcast(dh5Mean)  ·  layernorm epsilon 0.00001 (line 12)
     {
       for (let i0 = 0; i0 < n * 12; i0++) {
         for (let i1 = 0; i1 < 32; i1++) {
@@ -4020,19 +4020,19 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dh5_2 = add(dln6_centered_4, dh5)  ·  add (line 10)
+    // dh5_2 = add(dln6_centered_4, dh5)  ·  add (line 11)
     {
       for (let i = 0; i < n * 384; i++) {
         dh5_2[i] = dln6_centered_4[i] + dh5[i];
       }
     }
-    // dh3 = mul(dh5_2, mask4)  ·  dropout 0.1 (line 9)
+    // dh3 = mul(dh5_2, mask4)  ·  dropout 0.1 (line 10)
     {
       for (let i = 0; i < n * 384; i++) {
         dh3[i] = dh5_2[i] * mask4[i];
       }
     }
-    // datt3OutSteps = conv2d_dx(datt3OutConv, att3OutFilters)  ·  attention 4, mask (line 8)
+    // datt3OutSteps = conv2d_dx(datt3OutConv, att3OutFilters)  ·  attention 4, mask (line 9)
     {
       for (let i = 0; i < n * 384; i++) datt3OutSteps[i] = 0;
       for (let r = 0; r < n; r++) {
@@ -4060,7 +4060,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt3OutFilters = conv2d_dw(datt3OutConv, att3OutSteps)  ·  attention 4, mask (line 8)
+    // datt3OutFilters = conv2d_dw(datt3OutConv, att3OutSteps)  ·  attention 4, mask (line 9)
     {
       for (let i = 0; i < 1024; i++) datt3OutFilters[i] = 0;
       for (let r = 0; r < n * 12; r++) {
@@ -4074,14 +4074,14 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt3Bout = conv2d_db(datt3OutConv)  ·  attention 4, mask (line 8)
+    // datt3Bout = conv2d_db(datt3OutConv)  ·  attention 4, mask (line 9)
     {
       for (let j = 0; j < 32; j++) datt3Bout[j] = 0;
       for (let i = 0; i < n * 384; i += 32) {
         for (let j = 0; j < 32; j++) datt3Bout[j] += dh3[i + j];
       }
     }
-    // datt3Heads = transpose(datt3Steps)  ·  attention 4, mask (line 8)
+    // datt3Heads = transpose(datt3Steps)  ·  attention 4, mask (line 9)
     {
       for (let i0 = 0; i0 < n; i0++) {
         for (let i1 = 0; i1 < 4; i1++) {
@@ -4093,7 +4093,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt3Weights = bmm(datt3Heads, att3VHeads)  ·  attention 4, mask (line 8)
+    // datt3Weights = bmm(datt3Heads, att3VHeads)  ·  attention 4, mask (line 9)
     {
       for (let sample = 0; sample < n * 4; sample++) {
         for (let r = 0; r < 12; r += 4) {
@@ -4137,7 +4137,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt3VHeads = bmm(att3Weights, datt3Heads)  ·  attention 4, mask (line 8)
+    // datt3VHeads = bmm(att3Weights, datt3Heads)  ·  attention 4, mask (line 9)
     {
       for (let sample = 0; sample < n * 4; sample++) {
         for (let r = 0; r < 12; r += 4) {
@@ -4210,7 +4210,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt3ScoresMasked = softmax_grad(datt3Weights, att3Weights)  ·  attention 4, mask (line 8)
+    // datt3ScoresMasked = softmax_grad(datt3Weights, att3Weights)  ·  attention 4, mask (line 9)
     {
       for (let r = 0; r < n * 48; r++) {
         const o = r * 12;
@@ -4219,13 +4219,13 @@ export function createModel(): CompiledModel {
         for (let j = 0; j < 12; j++) datt3ScoresMasked[o + j] = att3Weights[o + j] * (datt3Weights[o + j] - dot);
       }
     }
-    // datt3Dots = mul(datt3ScoresMasked, att3Scale)  ·  attention 4, mask (line 8)
+    // datt3Dots = mul(datt3ScoresMasked, att3Scale)  ·  attention 4, mask (line 9)
     {
       for (let i = 0; i < n * 576; i++) {
         datt3Dots[i] = datt3ScoresMasked[i] * 0.35355339059327373;
       }
     }
-    // datt3QHeads = bmm(datt3Dots, att3KHeads)  ·  attention 4, mask (line 8)
+    // datt3QHeads = bmm(datt3Dots, att3KHeads)  ·  attention 4, mask (line 9)
     {
       for (let sample = 0; sample < n * 4; sample++) {
         for (let r = 0; r < 12; r += 4) {
@@ -4298,7 +4298,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt3KHeads = bmm(datt3Dots, att3QHeads)  ·  attention 4, mask (line 8)
+    // datt3KHeads = bmm(datt3Dots, att3QHeads)  ·  attention 4, mask (line 9)
     {
       for (let sample = 0; sample < n * 4; sample++) {
         for (let r = 0; r < 12; r += 4) {
@@ -4371,7 +4371,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt3VSplit = transpose(datt3VHeads)  ·  attention 4, mask (line 8)
+    // datt3VSplit = transpose(datt3VHeads)  ·  attention 4, mask (line 9)
     {
       for (let i0 = 0; i0 < n; i0++) {
         for (let i1 = 0; i1 < 12; i1++) {
@@ -4383,14 +4383,14 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt3Qkv = slice_grad(datt3V)  ·  attention 4, mask (line 8)
+    // datt3Qkv = slice_grad(datt3V)  ·  attention 4, mask (line 9)
     {
       for (let r = 0; r < n * 12; r++) {
         for (let j = 0; j < 64; j++) datt3Qkv[r * 96 + j] = 0;
         for (let j = 0; j < 32; j++) datt3Qkv[r * 96 + 64 + j] = datt3VSplit[r * 32 + j];
       }
     }
-    // datt3KSplit = transpose(datt3KHeads)  ·  attention 4, mask (line 8)
+    // datt3KSplit = transpose(datt3KHeads)  ·  attention 4, mask (line 9)
     {
       for (let i0 = 0; i0 < n; i0++) {
         for (let i1 = 0; i1 < 12; i1++) {
@@ -4402,7 +4402,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt3Qkv_2 = slice_grad(datt3K)  ·  attention 4, mask (line 8)
+    // datt3Qkv_2 = slice_grad(datt3K)  ·  attention 4, mask (line 9)
     {
       for (let r = 0; r < n * 12; r++) {
         for (let j = 0; j < 32; j++) datt3Qkv_2[r * 96 + j] = 0;
@@ -4410,7 +4410,7 @@ export function createModel(): CompiledModel {
         for (let j = 64; j < 96; j++) datt3Qkv_2[r * 96 + j] = 0;
       }
     }
-    // datt3QSplit = transpose(datt3QHeads)  ·  attention 4, mask (line 8)
+    // datt3QSplit = transpose(datt3QHeads)  ·  attention 4, mask (line 9)
     {
       for (let i0 = 0; i0 < n; i0++) {
         for (let i1 = 0; i1 < 12; i1++) {
@@ -4422,26 +4422,26 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt3Qkv_3 = slice_grad(datt3Q)  ·  attention 4, mask (line 8)
+    // datt3Qkv_3 = slice_grad(datt3Q)  ·  attention 4, mask (line 9)
     {
       for (let r = 0; r < n * 12; r++) {
         for (let j = 0; j < 32; j++) datt3Qkv_3[r * 96 + j] = datt3QSplit[r * 32 + j];
         for (let j = 32; j < 96; j++) datt3Qkv_3[r * 96 + j] = 0;
       }
     }
-    // datt3Qkv_4 = add(datt3Qkv, datt3Qkv_2)  ·  attention 4, mask (line 8)
+    // datt3Qkv_4 = add(datt3Qkv, datt3Qkv_2)  ·  attention 4, mask (line 9)
     {
       for (let i = 0; i < n * 1152; i++) {
         datt3Qkv_4[i] = datt3Qkv[i] + datt3Qkv_2[i];
       }
     }
-    // datt3Qkv_5 = add(datt3Qkv_4, datt3Qkv_3)  ·  attention 4, mask (line 8)
+    // datt3Qkv_5 = add(datt3Qkv_4, datt3Qkv_3)  ·  attention 4, mask (line 9)
     {
       for (let i = 0; i < n * 1152; i++) {
         datt3Qkv_5[i] = datt3Qkv_4[i] + datt3Qkv_3[i];
       }
     }
-    // datt3InSteps = conv2d_dx(datt3InConv, att3InFilters)  ·  attention 4, mask (line 8)
+    // datt3InSteps = conv2d_dx(datt3InConv, att3InFilters)  ·  attention 4, mask (line 9)
     {
       for (let i = 0; i < n * 384; i++) datt3InSteps[i] = 0;
       for (let r = 0; r < n; r++) {
@@ -4469,7 +4469,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt3InFilters = conv2d_dw(datt3InConv, att3InSteps)  ·  attention 4, mask (line 8)
+    // datt3InFilters = conv2d_dw(datt3InConv, att3InSteps)  ·  attention 4, mask (line 9)
     {
       for (let i = 0; i < 3072; i++) datt3InFilters[i] = 0;
       for (let r = 0; r < n * 12; r++) {
@@ -4483,20 +4483,20 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // datt3Bin = conv2d_db(datt3InConv)  ·  attention 4, mask (line 8)
+    // datt3Bin = conv2d_db(datt3InConv)  ·  attention 4, mask (line 9)
     {
       for (let j = 0; j < 96; j++) datt3Bin[j] = 0;
       for (let i = 0; i < n * 1152; i += 96) {
         for (let j = 0; j < 96; j++) datt3Bin[j] += datt3Qkv_5[i + j];
       }
     }
-    // dh2_2 = add(dh5_2, dh2)  ·  positional (line 23)
+    // dh2_2 = add(dh5_2, dh2)  ·  positional (line 24)
     {
       for (let i = 0; i < n * 384; i++) {
         dh2_2[i] = dh5_2[i] + datt3InSteps[i];
       }
     }
-    // dpos2 = sum_to(dh2_2)  ·  positional (line 23)
+    // dpos2 = sum_to(dh2_2)  ·  positional (line 24)
     {
       for (let i = 0; i < 384; i++) {
         dpos2[i] = 0;
@@ -4507,7 +4507,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // demb1 = mul(dh2_2, real1)  ·  embedding 32, 32, mask_zero (line 22)
+    // demb1 = mul(dh2_2, real1)  ·  embedding 32, 32, mask_zero (line 23)
     {
       for (let i0 = 0; i0 < n * 12; i0++) {
         for (let i1 = 0; i1 < 32; i1++) {
@@ -4515,7 +4515,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dw1 = scatter_add(demb1, x)  ·  embedding 32, 32, mask_zero (line 22)
+    // dw1 = scatter_add(demb1, x)  ·  embedding 32, 32, mask_zero (line 23)
     {
       for (let i = 0; i < 1024; i++) {
         dw1[i] = 0;
@@ -4554,7 +4554,7 @@ export function createModel(): CompiledModel {
     // positional_1.weight: uniform (uniform, limit 0.05)
     for (let i = 0; i < 384; i++) pos2[i] = (2 * next() - 1) * 0.05;
     // encoder_1.attention_1.in_proj_weight: xavier (uniform, limit √(6 / (fan_in + fan_out)))
-    for (let i = 0; i < 3072; i++) att3Win[i] = (2 * next() - 1) * 0.30618621784789724;
+    for (let i = 0; i < 3072; i++) att3Win[i] = (2 * next() - 1) * 0.21650635094610965;
     // encoder_1.attention_1.in_proj_bias: zeros (0)
     att3Bin.fill(0);
     // encoder_1.attention_1.out_proj_weight: xavier (uniform, limit √(6 / (fan_in + fan_out)))
@@ -4578,7 +4578,7 @@ export function createModel(): CompiledModel {
     // encoder_1.layernorm_2.beta: zeros (0)
     beta11.fill(0);
     // encoder_2.attention_1.in_proj_weight: xavier (uniform, limit √(6 / (fan_in + fan_out)))
-    for (let i = 0; i < 3072; i++) att12Win[i] = (2 * next() - 1) * 0.30618621784789724;
+    for (let i = 0; i < 3072; i++) att12Win[i] = (2 * next() - 1) * 0.21650635094610965;
     // encoder_2.attention_1.in_proj_bias: zeros (0)
     att12Bin.fill(0);
     // encoder_2.attention_1.out_proj_weight: xavier (uniform, limit √(6 / (fan_in + fan_out)))
