@@ -115,6 +115,11 @@ export const MESSAGES = {
   notInBlock: row("NN2044", "`{0}` belongs in the model, not in a block"),
   badBlockHeader: row("NN2045", "a block is declared as `block name(parameters) { … }`"),
   unknownInputName: row("NN2046", "the model has no input named `{0}`"),
+  // explanations (`nnc explain`, `nnc features`)
+  noLayerNamed: row("NN2060", "the model has no layer named `{0}`"),
+  unknownExplainMethod: row("NN2061", "`{0}` is not an attribution method"),
+  badExplainTarget: row("NN2062", "the target `{0}` is not an output of this model: {1}"),
+  badExplainOption: row("NN2063", "the option {0} must be {1}, but is `{2}`"),
 
   // ── NN3xxx shapes ──────────────────────────────────────────────────────────
   layerNeedsFlatInput: row("NN3001", "`{0}` needs a flat input, but gets shape {1}"),
@@ -134,6 +139,9 @@ export const MESSAGES = {
   optimizerNotInWasm: row("NN3016", "`{0}` has no wasm kernel: its update runs in TypeScript", "info"),
   mergeShapeMismatch: row("NN3017", "`{0}` cannot merge {1}"),
   layerNeedsSequenceInput: row("NN3018", "`{0}` needs a sequence input [steps, features], but gets shape {1}"),
+  explainUnsupported: row("NN3030", "a model with `{0}` cannot be explained yet: {1}"),
+  noInputGradient: row("NN3031", "no gradient reaches the model's input: {0}"),
+  gradcamNeedsImage: row("NN3032", "Grad-CAM needs an image layer [height, width, channels], but `{0}` has shape {1}"),
 
   // ── NN4xxx data ────────────────────────────────────────────────────────────
   fileNotFound: row("NN4001", "cannot read {0}: {1}"),
@@ -171,6 +179,7 @@ export const MESSAGES = {
   interrupted: row("NN5011", "interrupted by {0} {1}; the run so far is saved in {2}", "warning"),
   stoppedUnsaved: row("NN5012", "stopped at once by a second {0}: {1}", "warning"),
   workerLost: row("NN5013", "a training thread stopped in epoch {0}, batch {1}: {2}"),
+  incomplete: row("NN5020", "integrated gradients miss completeness by {0} (worst sample {1}): their sum is not F(x) − F(baseline)", "warning"),
 } as const satisfies Record<string, MessageRow>;
 
 export type MessageName = keyof typeof MESSAGES;
