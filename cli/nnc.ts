@@ -16,6 +16,8 @@ import { registerTrain } from "./commands/train.js";
 import { registerEval } from "./commands/eval.js";
 import { registerPredict } from "./commands/predict.js";
 import { registerExport } from "./commands/export.js";
+import { registerExplain } from "./commands/explain.js";
+import { registerFeatures } from "./commands/features.js";
 import { CliError } from "./errors.js";
 
 function packageVersion(): string {
@@ -47,6 +49,8 @@ export function buildProgram(): Command {
   registerEval(program);
   registerPredict(program);
   registerExport(program);
+  registerExplain(program);
+  registerFeatures(program);
   return program;
 }
 

@@ -92,7 +92,7 @@ export function explainPass(graph: Graph, d: Differentiation): Result<ExplainRoo
       if (adj !== undefined && needs[input]) contribute(input, adj);
     });
   }
-  const layers = (graph.layers ?? []).map((l) => ({ name: l.name, node: l.node, grad: layerGrads.get(l.node) }));
+  const layers = (graph.layers ?? []).map((l) => ({ ...l, grad: layerGrads.get(l.node) }));
   return { value: { seed, scores, inputGrad, layers }, diagnostics };
 }
 

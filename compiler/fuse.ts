@@ -72,7 +72,7 @@ export function rewrite(graph: Graph, replace: ReadonlyMap<number, Replacement>)
   for (const [p, d] of graph.grads) grads.set(mapped(p), mapped(d));
   const e = graph.explain;
   const opt = (i: number | undefined): number | undefined => (i === undefined ? undefined : mapped(i));
-  const explain = e !== undefined ? { seed: mapped(e.seed), scores: mapped(e.scores), inputGrad: opt(e.inputGrad), layers: e.layers.map((l) => ({ name: l.name, node: mapped(l.node), grad: opt(l.grad) })) } : undefined;
+  const explain = e !== undefined ? { seed: mapped(e.seed), scores: mapped(e.scores), inputGrad: opt(e.inputGrad), layers: e.layers.map((l) => ({ ...l, node: mapped(l.node), grad: opt(l.grad) })) } : undefined;
   return g.finish(mapped(graph.output), mapped(graph.loss), grads, explain !== undefined ? { explain } : {});
 }
 

@@ -65,6 +65,8 @@ export interface ParamInfo {
 export interface LayerValue {
   /** The layer's name (given, or generated such as `dense_2`). Unsanitized: user text. */
   readonly name: string;
+  /** Its kind (`conv2d`, `dense`, …): a word of the vocabulary. */
+  readonly kind: string;
   readonly node: number;
 }
 
@@ -77,7 +79,7 @@ export interface ExplainRoots {
   /** Σ seed·scores differentiated with respect to the input; undefined when no gradient reaches it (integer tokens). */
   readonly inputGrad: number | undefined;
   /** Every layer's value, and its adjoint in the explain phase (undefined when the scores do not depend on it). */
-  readonly layers: readonly { readonly name: string; readonly node: number; readonly grad: number | undefined }[];
+  readonly layers: readonly (LayerValue & { readonly grad: number | undefined })[];
 }
 
 export interface Graph {

@@ -193,7 +193,7 @@ export function lower(program: Program, options: LowerOptions): Result<Graph | u
     phase: "loss",
     origin: lossOrigin,
   });
-  const layers = model.nodes.map((gn, i) => ({ name: gn.layer.name, node: values[model.inputs.length + i] as number }));
+  const layers = model.nodes.map((gn, i) => ({ name: gn.layer.name, kind: gn.layer.kind, node: values[model.inputs.length + i] as number }));
   return { value: g.finish(cur, loss, new Map(), { layers }), diagnostics };
 }
 

@@ -52,6 +52,8 @@ export interface ModelMeta {
 /** A layer whose values an explain module keeps: its name in the `.nn` file and one sample's shape. */
 export interface LayerEntry {
   readonly name: string;
+  /** The layer's kind: `conv2d`, `dense`, `maxpool2d`, … */
+  readonly kind: string;
   readonly shape: readonly number[];
   /** Whether `activationGradient` has its gradient (false when the scores do not depend on it). */
   readonly gradient: boolean;

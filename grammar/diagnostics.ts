@@ -141,7 +141,7 @@ export const MESSAGES = {
   layerNeedsSequenceInput: row("NN3018", "`{0}` needs a sequence input [steps, features], but gets shape {1}"),
   explainUnsupported: row("NN3030", "a model with `{0}` cannot be explained yet: {1}"),
   noInputGradient: row("NN3031", "no gradient reaches the model's input: {0}"),
-  gradcamNeedsImage: row("NN3032", "Grad-CAM needs an image layer [height, width, channels], but `{0}` has shape {1}"),
+  gradcamNeedsImage: row("NN3032", "Grad-CAM needs an image layer [height, width, channels], but {0}"),
 
   // ── NN4xxx data ────────────────────────────────────────────────────────────
   fileNotFound: row("NN4001", "cannot read {0}: {1}"),

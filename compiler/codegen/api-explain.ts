@@ -96,7 +96,7 @@ export function explainApi(graph: Graph, program: Program, storage: StoragePlan,
     `layers: [`,
     ...layers.map((l) => {
       const hasGrad = l.grad !== undefined && storage.storage[storage.root(l.grad)]?.kind === "buffer";
-      return `{ name: ${stringLiteral(l.name)}, shape: [${nodeOf(graph, l.node).shape.slice(1).join(", ")}], gradient: ${hasGrad} },`;
+      return `{ name: ${stringLiteral(l.name)}, kind: ${stringLiteral(l.kind)}, shape: [${nodeOf(graph, l.node).shape.slice(1).join(", ")}], gradient: ${hasGrad} },`;
     }),
     `],`,
     `},`,
@@ -188,6 +188,7 @@ export function explainTypes(types: string, named: boolean): string {
 
 export interface LayerEntry {
   readonly name: string;
+  readonly kind: string;
   readonly shape: readonly number[];
   readonly gradient: boolean;
 }
