@@ -7,7 +7,11 @@
 import { readFileSync } from "node:fs";
 import { compileToModule } from "../../compiler/load.js";
 import type { Program } from "../../compiler/program.js";
-import { diag, type MessageName } from "../../grammar/diagnostics.js";
+import { diag, hasErrors, type MessageName } from "../../grammar/diagnostics.js";
+import type { CompiledModel } from "../../compiler/model-api.js";
+import type { PreparedData } from "../../runtime/prepare.js";
+import type { Task } from "../../runtime/metrics.js";
+import { attributionSections, type ReportSection } from "../../runtime/explain-report.js";
 import { FILE_START } from "../../grammar/span.js";
 import { applyPreprocess, type Preprocess } from "../../runtime/preprocess.js";
 import { labelKind } from "../../runtime/session.js";
@@ -159,4 +163,19 @@ export async function openExplaining(file: string, opts: SampleOptions, command:
 /** A CSV cell: quoted when it holds a comma, quote or line break. */
 export function csvCell(s: string): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/**
+ * The training report's attribution sections (`runtime/explain-report.ts`) for a classifier
+ * with a test split: the program compiled again with its explain methods, given the trained
+ * weights. None for other tasks, or a model the explain pass does not cover (batchnorm).
+ */
+export function reportAttributions(program: Program, trained: CompiledModel, data: PreparedData, task: Task, kernels: "js" | "wasm"): ReportSection[] {
+  if (data.test === undefined || (task.kind !== "multiclass" && task.kind !== "binary")) return [];
+  const compiled = compileToModule(program, { maxBatch: trained.meta.maxBatch, dtype: "float32", kernels, explain: true });
+  if (compiled.value === undefined || hasErrors(compiled.diagnostics)) return [];
+  const model = compiled.value.createModel();
+  if (!isExplainModel(model) || model.meta.explain?.inputGradient !== true) return [];
+  const names = featureNames(program, data.preprocess, model.meta.inputSize, model.meta.inputShape);
+  return attributionSections(trained, model, data.test, { featureNames: names, ...(data.preprocess.classes ? { classes: data.preprocess.classes } : {}) });
 }

@@ -19,6 +19,8 @@ import {
   type ExplainModel,
 } from "../../runtime/explain.js";
 import { barsPanel, heatmapPanel, svgDocument } from "../../runtime/explain-svg.js";
+import { attributionSections } from "../../runtime/explain-report.js";
+import { renderReport } from "../../runtime/report.js";
 import type { Split } from "../../runtime/prepare.js";
 import { example, programOf, session } from "../runtime/helpers.js";
 
@@ -188,6 +190,21 @@ describe("on trained examples", () => {
     const g = iris.model.explain.inputGradient(x, n, t).slice();
     const gx = attribute(iris.model, x, n, t, { method: "gradxinput" }).values;
     gx.forEach((v, i) => expect(v).toBeCloseTo(g[i]! * x[i]!, 5));
+  });
+
+  it("the training report's sections: two test samples per class, and the first conv layer's filters", () => {
+    const d = attributionSections(digits.model, digits.model, digits.test, { featureNames: [] });
+    expect(d.map((s) => s.title)).toEqual(["What the decisions rest on (test samples)", "The filters of conv2d_1"]);
+    expect(d[0]!.svg.match(/<g transform/g)).toHaveLength(20);
+    expect(d[1]!.svg.match(/<g transform/g)).toHaveLength(8);
+    const names = ["sepal_length", "sepal_width", "petal_length", "<b>petal_width</b>"];
+    const i = attributionSections(iris.model, iris.model, iris.test, { featureNames: names, classes: ["setosa", "versicolor", "virginica"] });
+    expect(i).toHaveLength(1);
+    expect(i[0]!.svg.match(/<g transform/g)).toHaveLength(6);
+    expect(i[0]!.svg).toContain("setosa → setosa");
+    const html = renderReport({ title: "t", history: [], summary: {}, sections: i });
+    expect(html).toContain("What the decisions rest on");
+    expect(html).not.toContain("<b>petal_width</b>");
   });
 
   it("occlusion of a tabular feature is F(x) − F(x with that feature at the baseline)", () => {
