@@ -58,36 +58,46 @@ export function heatmapPanel(o: HeatmapInput): Panel {
     for (let ch = 0; ch < c; ch++) t += o.image[(y * w + x) * c + ch] as number;
     return hi > lo ? (t / c - lo) / (hi - lo) : 0;
   };
-  // The map's value for a cell: channels summed (signed) for a map shaped like the image.
-  const cell = (y: number, x: number): number => {
+  // The map's value at a position: channels summed (signed) for a map shaped like the image.
+  const at = (y: number, x: number): number => {
     let t = 0;
     for (let ch = 0; ch < mc; ch++) t += o.map[(y * mw + x) * mc + ch] as number;
     return t;
   };
   let peak = 0;
-  for (let y = 0; y < mh; y++) for (let x = 0; x < mw; x++) peak = Math.max(peak, Math.abs(cell(y, x)));
+  for (let y = 0; y < mh; y++) for (let x = 0; x < mw; x++) peak = Math.max(peak, Math.abs(at(y, x)));
   const parts: string[] = [];
   if (o.title !== undefined) parts.push(`<text x="0" y="13" font-size="12" ${FONT}>${escapeXml(o.title)}</text>`);
+  // Cells of one fill are one path (grey in 64 levels, opacity in 20): a 28×28 image stays small.
+  const cells = new Map<string, string[]>();
+  const cell = (fill: string, x: number, y: number, cw: number, ch: number): void => {
+    const list = cells.get(fill) ?? [];
+    list.push(`M${num(x)} ${num(y)}h${num(cw)}v${num(ch)}h${num(-cw)}z`);
+    cells.set(fill, list);
+  };
+  const greyFill = (level: number): string => {
+    const v = Math.round(level / 4) * 4;
+    return `fill="rgb(${v},${v},${v})"`;
+  };
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const g = grey(y, x);
-      const plain = Math.round(255 * (1 - g));
-      const faint = Math.round(255 - 150 * g);
-      if (beside) parts.push(`<rect x="${x * s}" y="${top + y * s}" width="${s}" height="${s}" fill="rgb(${plain},${plain},${plain})"/>`);
-      parts.push(`<rect x="${left + x * s}" y="${top + y * s}" width="${s}" height="${s}" fill="rgb(${faint},${faint},${faint})"/>`);
+      if (beside) cell(greyFill(255 * (1 - g)), x * s, top + y * s, s, s);
+      cell(greyFill(255 - 150 * g), left + x * s, top + y * s, s, s);
     }
   }
   const ch = (h / mh) * s;
   const cw = (w / mw) * s;
   for (let y = 0; y < mh; y++) {
     for (let x = 0; x < mw; x++) {
-      const v = cell(y, x);
-      const a = peak > 0 ? Math.abs(v) / peak : 0;
-      if (a < 0.02) continue;
+      const v = at(y, x);
+      const a = Math.round((peak > 0 ? Math.abs(v) / peak : 0) * 20) / 20;
+      if (a === 0) continue;
       const color = !o.signed || v >= 0 ? "#e6194b" : "#2a6fdb";
-      parts.push(`<rect x="${num(left + x * cw)}" y="${num(top + y * ch)}" width="${num(cw)}" height="${num(ch)}" fill="${color}" fill-opacity="${num(0.8 * a)}"/>`);
+      cell(`fill="${color}" fill-opacity="${num(0.8 * a)}"`, left + x * cw, top + y * ch, cw, ch);
     }
   }
+  for (const [fill, d] of cells) parts.push(`<path ${fill} d="${d.join("")}"/>`);
   if (beside) parts.push(`<rect x="0.5" y="${top + 0.5}" width="${w * s - 1}" height="${h * s - 1}" fill="none" stroke="#999"/>`);
   parts.push(`<rect x="${left + 0.5}" y="${top + 0.5}" width="${w * s - 1}" height="${h * s - 1}" fill="none" stroke="#999"/>`);
   return { width: left + w * s, height: top + h * s, body: parts.join("") };

@@ -92,7 +92,7 @@ async function explainCommand(file: string, opts: ExplainOptions): Promise<void>
   const method = opts.method as Method;
   const ex = await openExplaining(file, opts, "explain");
   const meta = ex.model.meta;
-  if (meta.explain?.inputGradient !== true && method !== "occlusion" && method !== "gradcam") {
+  if (meta.explain?.inputGradient !== true && method !== "occlusion") {
     failOnErrors([diag("noInputGradient", FILE_START, ["the input is read only as integer tokens"], { hint: "use --method occlusion, or `nnc features` for the layers' values" })], file, ex.source);
   }
   const settings: ExplainSettings = {
