@@ -193,6 +193,37 @@ describe("input gradients equal central differences (float64)", () => {
   });
 });
 
+describe("kept values", () => {
+  for (const kernels of ["js", "wasm"] as const) {
+    for (const [name, src, n] of [
+      ["conv", CONV, 3],
+      ["graph", GRAPH, 3],
+    ] as const) {
+      it(`${name} (${kernels}): the explain pass overwrites no layer's values, and repeated calls hand out the same views`, () => {
+        const m = explainModel(src, "float32", kernels);
+        const x = Float32Array.from(inputs(n * m.meta.inputSize, 13));
+        m.forward(x, n);
+        const layers = m.meta.explain?.layers ?? [];
+        expect(layers.length).toBeGreaterThan(3);
+        const before = layers.map((l) => m.explain.activations(l.name).slice());
+        const scores = m.explain.scores().slice();
+        const g1 = m.explain.inputGradient(x, n, 0);
+        const grads = layers.filter((l) => l.gradient).map((l) => m.explain.activationGradient(l.name).slice());
+        layers.forEach((l, k) => expect(Array.from(m.explain.activations(l.name)), l.name).toEqual(Array.from(before[k]!)));
+        expect(Array.from(m.explain.scores())).toEqual(Array.from(scores));
+        // Reading them again changes nothing either, and each call at this batch size returns the same view (nothing allocated).
+        layers.filter((l) => l.gradient).forEach((l, k) => expect(Array.from(m.explain.activationGradient(l.name))).toEqual(Array.from(grads[k]!)));
+        const first = g1.slice();
+        const g2 = m.explain.inputGradient(x, n, 0);
+        expect(g2).toBe(g1);
+        expect(Array.from(g2)).toEqual(Array.from(first));
+        expect(m.explain.activations(layers[0]!.name)).toBe(m.explain.activations(layers[0]!.name));
+        expect(g1.length).toBe(n * m.meta.inputSize);
+      });
+    }
+  }
+});
+
 describe("explain is opt-in", () => {
   it("a module compiled without it is unchanged and has no explain methods", () => {
     const p = program(DENSE);
