@@ -9,12 +9,12 @@
  * d(Σ seed·scores)/dx: with a one-hot seed, the gradient of one class's score; with
  * p_c·(e_c − p), of its probability; with the loss's gradient at the logits, of the loss.
  * Only values that depend on the input are differentiated (no parameter gradient), and the
- * model is explained at inference: a dropout layer passes its adjoint through unchanged.
+ * model is explained at inference: a dropout layer passes its adjoint through unchanged, and
+ * batchnorm (the running statistics, constants then) is γ·invstd·dy (`batchnorm_dx` with
+ * dγ = dβ = 0; its own adjoint rule differentiates the batch statistics).
  * Every layer's adjoint is kept (`ExplainRoots.layers`), for Grad-CAM.
  */
 import type { Diagnostic, Result } from "../grammar/diagnostics.js";
-import { diag } from "../grammar/diagnostics.js";
-import { FILE_START } from "../grammar/span.js";
 import type { ExplainRoots, Graph, GraphBuilder, IrNode, Phase } from "./ir.js";
 import { nodeOf } from "./ir.js";
 import { hasNoGradient, opDef } from "./ops/registry.js";
@@ -28,9 +28,6 @@ export interface Differentiation {
   unique(name: string): string;
 }
 
-/** Ops whose inference-time derivative is not the adjoint rule's (which differentiates the batch statistics). */
-const TRAINING_ONLY_ADJOINT: ReadonlySet<string> = new Set(["batchnorm"]);
-
 export function explainPass(graph: Graph, d: Differentiation): Result<ExplainRoots | undefined> {
   const diagnostics: Diagnostic[] = [];
   const output = nodeOf(graph, graph.output);
@@ -39,16 +36,6 @@ export function explainPass(graph: Graph, d: Differentiation): Result<ExplainRoo
   // Which values depend on the input (parameters are constants here).
   const needs = graph.nodes.map(() => false);
   for (const n of graph.nodes) needs[n.id] = n.op === "input" || (n.op !== "param" && !hasNoGradient(n.op) && n.inputs.some((i) => needs[i]));
-  for (const n of graph.nodes) {
-    if (needs[n.id] && TRAINING_ONLY_ADJOINT.has(n.op) && n.phase === "forward") {
-      diagnostics.push(
-        diag("explainUnsupported", n.origin?.span ?? FILE_START, [n.op, "its gradient at inference (running statistics) is not generated yet"], {
-          hint: "explain a model without `batchnorm`, or use `nnc features` on the layers before it",
-        }),
-      );
-      return { value: undefined, diagnostics };
-    }
-  }
 
   const builder = d.builder("explain", needs);
   const seed = d.g.add({ op: "label", inputs: [], shape: nodeOf(graph, scores).shape, name: d.unique("scoreSeed"), phase: "explain", origin: undefined });
@@ -83,6 +70,14 @@ export function explainPass(graph: Graph, d: Differentiation): Result<ExplainRoo
     const dropped = dropoutValue(graph, node);
     if (dropped !== undefined) {
       contribute(dropped, dOut);
+      continue;
+    }
+    if (node.op === "batchnorm") {
+      const [x, stats, gamma] = node.inputs as [number, number, number];
+      if (!needs[x]) continue;
+      const attrs = { c: node.attrs["c"] as number, p: node.attrs["p"] as number };
+      const zero = builder.add("mul", [gamma, builder.add("constant", [], { value: 0 }, `${node.name}Zero`, node.origin)], {}, `${node.name}NoStats`, node.origin);
+      contribute(x, builder.add("batchnorm_dx", [dOut, x, stats, gamma, zero, zero], attrs, gradName(nodeOf(graph, x).name), node.origin));
       continue;
     }
     const rule = opDef(node.op).adjoint;

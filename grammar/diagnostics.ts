@@ -139,7 +139,6 @@ export const MESSAGES = {
   optimizerNotInWasm: row("NN3016", "`{0}` has no wasm kernel: its update runs in TypeScript", "info"),
   mergeShapeMismatch: row("NN3017", "`{0}` cannot merge {1}"),
   layerNeedsSequenceInput: row("NN3018", "`{0}` needs a sequence input [steps, features], but gets shape {1}"),
-  explainUnsupported: row("NN3030", "a model with `{0}` cannot be explained yet: {1}"),
   noInputGradient: row("NN3031", "no gradient reaches the model's input: {0}"),
   gradcamNeedsImage: row("NN3032", "Grad-CAM needs an image layer [height, width, channels], but {0}"),
 

@@ -168,7 +168,7 @@ export function csvCell(s: string): string {
 /**
  * The training report's attribution sections (`runtime/explain-report.ts`) for a classifier
  * with a test split: the program compiled again with its explain methods, given the trained
- * weights. None for other tasks, or a model the explain pass does not cover (batchnorm).
+ * weights. None for other tasks, or a model whose input takes no gradient (integer tokens).
  */
 export function reportAttributions(program: Program, trained: CompiledModel, data: PreparedData, task: Task, kernels: "js" | "wasm"): ReportSection[] {
   if (data.test === undefined || (task.kind !== "multiclass" && task.kind !== "binary")) return [];

@@ -64,6 +64,23 @@ optimizer sgd(lr: 0.1)
 train { batch 3 }
 `;
 
+const BATCHNORM = `model Norm {
+  seed 6
+  input [5, 5, 2]
+  conv2d 3, 3, padding: same
+  batchnorm
+  activation tanh
+  flatten
+  dense 4
+  batchnorm momentum: 0.5
+  activation elu
+  dense 3, softmax
+}
+loss cross_entropy
+optimizer sgd(lr: 0.05)
+train { batch 4 }
+`;
+
 const REGRESSION = `model Reg {
   seed 3
   input 4
@@ -173,6 +190,22 @@ describe("input gradients equal central differences (float64)", () => {
       expect(worstError(analytic, fd)).toBeLessThan(1e-6);
     });
   }
+
+  it("batchnorm at inference (running statistics moved by a few training steps): score and loss", () => {
+    const m = explainModel(BATCHNORM);
+    const n = 4;
+    const x = inputs(n * m.meta.inputSize, 17);
+    const y = new Float64Array(n * 3);
+    for (let i = 0; i < n; i++) y[i * 3 + (i % 3)] = 1;
+    for (let s = 0; s < 5; s++) m.trainStep(inputs(n * m.meta.inputSize, 100 + s).map((v) => 2 * v + 0.5), y, n, 0.05);
+    const mean = m.layout.find((e) => e.name.endsWith("running_mean"))!;
+    expect(Math.abs(m.params[mean.offset]!)).toBeGreaterThan(1e-3);
+    const target = new Int32Array([0, 1, 2, 1]);
+    const analytic = m.explain.inputGradient(x, n, target).slice();
+    expect(worstError(analytic, numeric(x, scoreSum(m, n, target, "score")))).toBeLessThan(1e-6);
+    const loss = m.explain.lossGradient!(x, y, n).slice();
+    expect(worstError(loss, numeric(x, (xs) => m.loss(xs, y, n)))).toBeLessThan(1e-6);
+  });
 
   it("a layer's gradient agrees with the input gradient by the chain rule (dense tanh: dx = W · (dh ⊙ (1 − h²)))", () => {
     const m = explainModel(DENSE);
