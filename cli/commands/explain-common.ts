@@ -76,10 +76,12 @@ export function numberOf(option: string, value: string | undefined, fallback: nu
 
 const SPLITS = ["test", "validation", "train"] as const;
 
-/** The names of the input's values: the training CSV's feature columns, or pixel positions. */
+/** The names of the input's values: the training CSV's feature columns (a categorical one as `column=category` per one-hot value, as the CSV reader lays them out), or pixel positions. */
 export function featureNames(program: Program, preprocess: Preprocess, inputSize: number, inputShape: readonly number[]): string[] {
   const cols = preprocess.csv?.featureColumns;
-  if (cols !== undefined && cols.length === inputSize) return [...cols];
+  const categories = preprocess.csv?.categories ?? {};
+  const expanded = cols?.flatMap((c) => (categories[c] !== undefined ? categories[c].map((v) => `${c}=${v}`) : [c]));
+  if (expanded !== undefined && expanded.length === inputSize) return expanded;
   if (inputShape.length >= 2) {
     const [h, w] = inputShape as [number, number];
     const c = inputSize / (h * w);

@@ -82,6 +82,17 @@ describe("nnc explain", () => {
   });
 });
 
+describe("nnc explain on two named inputs with categorical columns (penguins)", () => {
+  it("names each one-hot value `column=category`, in the packed order of the inputs", async () => {
+    const out = join(tmp, "penguins");
+    const t = await nnc("train", join(ROOT, "examples/penguins.nn"), "--out", out, "--quiet");
+    expect(t.code, t.err).toBe(0);
+    const r = await nnc("explain", join(ROOT, "examples/penguins.nn"), "--weights", join(out, "weights.json"), "--method", "gradxinput", "--limit", "3");
+    expect(r.code, r.err).toBe(0);
+    expect(r.out.split("\n")[0]).toBe("sample,target,score,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g,island=Biscoe,island=Dream,island=Torgersen,sex=female,sex=male");
+  });
+});
+
 describe("nnc features", () => {
   it("a layer's values as CSV, and the same values as float32 with a JSON header", async () => {
     const csv = await nnc("features", DIGITS, "--weights", digitsW, "--layer", "flatten_1", "--limit", "7");
