@@ -30,7 +30,7 @@ import { barsPanel, heatmapPanel, svgDocument, type Panel } from "../../runtime/
 import { writeFileAtomic } from "../../runtime/node/atomic.js";
 import { CliError } from "../errors.js";
 import { KERNELS_HELP } from "../options.js";
-import { failOnErrors, renderRun } from "../session.js";
+import { renderRun } from "../session.js";
 import { csvCell, intOf, numberOf, openExplaining, optionError, type Explaining, type SampleOptions } from "./explain-common.js";
 
 interface ExplainOptions extends SampleOptions {
@@ -93,7 +93,7 @@ async function explainCommand(file: string, opts: ExplainOptions): Promise<void>
   const ex = await openExplaining(file, opts, "explain");
   const meta = ex.model.meta;
   if (meta.explain?.inputGradient !== true && method !== "occlusion") {
-    failOnErrors([diag("noInputGradient", FILE_START, ["the input is read only as integer tokens"], { hint: "use --method occlusion, or `nnc features` for the layers' values" })], file, ex.source);
+    optionError("--method", "noInputGradient", ["the input is read only as integer tokens"], "use --method occlusion, or `nnc features` for the layers' values");
   }
   const settings: ExplainSettings = {
     method,

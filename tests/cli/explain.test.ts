@@ -16,6 +16,8 @@ const IRIS = join(ROOT, "examples/iris.nn");
 const DIGITS = join(ROOT, "examples/digits-cnn.nn");
 const irisW = join(tmp, "iris", "weights.json");
 const digitsW = join(tmp, "digits", "weights.json");
+const NAMES = join(ROOT, "examples/names.nn");
+const namesW = join(tmp, "names", "weights.json");
 
 beforeAll(async () => {
   for (const [file, out] of [
@@ -25,6 +27,8 @@ beforeAll(async () => {
     const r = await nnc("train", file, "--out", join(tmp, out), "--quiet");
     expect(r.code, r.err).toBe(0);
   }
+  const r = await nnc("train", NAMES, "--out", join(tmp, "names"), "--quiet", "--epochs", "1");
+  expect(r.code, r.err).toBe(0);
 }, 120_000);
 
 describe("nnc explain", () => {
@@ -141,6 +145,7 @@ describe("bad options: one diagnostic with a hint, and a non-zero exit", () => {
     ["a class the model does not have", ["explain", IRIS, "--weights", irisW, "--target", "setosaa"], "NN2062", /did you mean `setosa`/],
     ["a target index out of range", ["explain", IRIS, "--weights", irisW, "--target", "3"], "NN2062", /or an index in 0\.\.2/],
     ["a bad number of steps", ["explain", IRIS, "--weights", irisW, "--method", "ig", "--steps", "0"], "NN2063", /e\.g\. --steps 64/],
+    ["a gradient method on a model of integer tokens", ["explain", NAMES, "--weights", namesW, "--limit", "2"], "NN3031", /use --method occlusion/],
     ["a blurred baseline for tabular data", ["explain", IRIS, "--weights", irisW, "--method", "ig", "--baseline", "blurred"], "NN2063", /use --baseline zeros or mean/],
   ];
   for (const [what, args, code, hint] of cases) {
