@@ -10,6 +10,7 @@ import type { CompiledModel, ExplainMethods, Floats } from "../../compiler/model
 import { compileToModule } from "../../compiler/load.js";
 import { compileProgram } from "../../compiler/compile.js";
 import { program } from "../compiler/programs.js";
+import { typeCheckModules } from "../fuzz/typecheck.js";
 
 const DENSE = `model Dense {
   seed 4
@@ -265,6 +266,19 @@ describe("explain is opt-in", () => {
     expect(plain).not.toContain("explain");
     expect(explained).toContain("inputGradient(");
     expect(compileToModule(p).value?.createModel().explain).toBeUndefined();
+  });
+
+  it("explain modules type-check against the contract: named inputs, batchnorm, dropout, both kernel targets", () => {
+    const modules = new Map<string, string>();
+    for (const [name, src] of [
+      ["graph", GRAPH],
+      ["norm", BATCHNORM],
+      ["dense", DENSE],
+      ["reg", REGRESSION],
+    ] as const) {
+      for (const kernels of ["js", "wasm"] as const) modules.set(`${name}_${kernels}`, compileProgram(program(src), { target: "ts", explain: true, kernels }).value!.code);
+    }
+    expect(typeCheckModules(modules)).toEqual([]);
   });
 
   it("training is the same with and without it (same losses, same weights)", () => {
