@@ -86,6 +86,32 @@ describe("nnc explain", () => {
   });
 });
 
+describe("every method and baseline on images", () => {
+  const runs: [string, string[]][] = [
+    ["ig from a blurred copy, trapezoid steps", ["--method", "ig", "--baseline", "blurred", "--quadrature", "trapezoid", "--steps", "128"]],
+    ["ig from the training mean", ["--method", "ig", "--baseline", "mean"]],
+    ["occlusion with 2×2 patches", ["--method", "occlusion", "--patch", "2"]],
+    ["smoothgrad", ["--method", "smoothgrad", "--samples", "8", "--seed", "3"]],
+    ["gradient × input", ["--method", "gradxinput"]],
+  ];
+  for (const [what, args] of runs) {
+    it(what, async () => {
+      const r = await nnc("explain", DIGITS, "--weights", digitsW, "--limit", "3", ...args);
+      expect(r.code, r.err).toBe(0);
+      const lines = r.out.trim().split("\n");
+      expect(lines).toHaveLength(4);
+      const ig = args.includes("ig");
+      for (const l of lines.slice(1)) {
+        const cells = l.split(",").map(Number);
+        expect(cells.slice(ig ? 4 : 3)).toHaveLength(64);
+        expect(cells.slice(3).every(Number.isFinite)).toBe(true);
+        expect(cells.slice(ig ? 4 : 3).some((v) => v !== 0)).toBe(true);
+      }
+      if (ig) expect(r.err).toMatch(/completeness error/);
+    });
+  }
+});
+
 describe("nnc explain on two named inputs with categorical columns (penguins)", () => {
   it("names each one-hot value `column=category`, in the packed order of the inputs", async () => {
     const out = join(tmp, "penguins");
