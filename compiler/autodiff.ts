@@ -9,7 +9,7 @@
  * With `explain: true` a second pass (phase `explain`, `explain.ts`) differentiates the model's
  * scores with respect to the input instead; the training pass is the same either way.
  */
-import type { Diagnostic, Result } from "../grammar/diagnostics.js";
+import type { Result } from "../grammar/diagnostics.js";
 import type { Attrs, ExplainRoots, Graph, IrNode, Origin, Phase } from "./ir.js";
 import { GraphBuilder, nodeOf } from "./ir.js";
 import { hasNoGradient, opDef } from "./ops/registry.js";
@@ -96,12 +96,6 @@ export function autodiff(graph: Graph, options: AutodiffOptions = {}): Result<Gr
       if (adj !== undefined && needs[input]) contribute(input, adj);
     });
   }
-  let explain: ExplainRoots | undefined;
-  const diagnostics: Diagnostic[] = [];
-  if (options.explain === true) {
-    const pass = explainPass(graph, { g, builder: builderOf, unique });
-    explain = pass.value;
-    diagnostics.push(...pass.diagnostics);
-  }
-  return { value: g.finish(graph.output, graph.loss, grads, explain !== undefined ? { explain } : {}), diagnostics };
+  const explain: ExplainRoots | undefined = options.explain === true ? explainPass(graph, { g, builder: builderOf, unique }) : undefined;
+  return { value: g.finish(graph.output, graph.loss, grads, explain !== undefined ? { explain } : {}), diagnostics: [] };
 }

@@ -67,7 +67,6 @@ export function compileProgram(program: Program, options: CompileOptions = {}): 
   if (lowered.value === undefined || hasErrors(diagnostics)) return { value: undefined, diagnostics };
   const differentiated = autodiff(lowered.value, { explain: options.explain === true });
   for (const d of differentiated.diagnostics) diagnostics.push(d);
-  if (hasErrors(differentiated.diagnostics)) return { value: undefined, diagnostics };
   const fused = options.fuse === false ? differentiated : fuse(differentiated.value);
   if (fused !== differentiated) for (const d of fused.diagnostics) diagnostics.push(d);
   const emit = options.emit ?? [];

@@ -14,7 +14,6 @@
  * dγ = dβ = 0; its own adjoint rule differentiates the batch statistics).
  * Every layer's adjoint is kept (`ExplainRoots.layers`), for Grad-CAM.
  */
-import type { Diagnostic, Result } from "../grammar/diagnostics.js";
 import type { ExplainRoots, Graph, GraphBuilder, IrNode, Phase } from "./ir.js";
 import { nodeOf } from "./ir.js";
 import { hasNoGradient, opDef } from "./ops/registry.js";
@@ -28,8 +27,7 @@ export interface Differentiation {
   unique(name: string): string;
 }
 
-export function explainPass(graph: Graph, d: Differentiation): Result<ExplainRoots | undefined> {
-  const diagnostics: Diagnostic[] = [];
+export function explainPass(graph: Graph, d: Differentiation): ExplainRoots {
   const output = nodeOf(graph, graph.output);
   const scores = output.op === "softmax" || output.op === "sigmoid" ? (output.inputs[0] as number) : output.id;
 
@@ -88,7 +86,7 @@ export function explainPass(graph: Graph, d: Differentiation): Result<ExplainRoo
     });
   }
   const layers = (graph.layers ?? []).map((l) => ({ ...l, grad: layerGrads.get(l.node) }));
-  return { value: { seed, scores, inputGrad, layers }, diagnostics };
+  return { seed, scores, inputGrad, layers };
 }
 
 /** `mul(v, mask)` of a dropout layer: `v`. */
