@@ -339,7 +339,8 @@ function spaceNeeds(program: Program, model: CompiledModel, epochs: number | und
   const checkpoint = 512 + arrays * el;
   const e = epochs ?? program.train.epochs;
   const weights = 4096 + p * 14 + model.layout.length * 128 + model.meta.inputSize * 48;
-  const report = 32768 + e * 600;
+  // The charts per epoch, and the attributions of two test samples per class (a path per pixel and shade, at most).
+  const report = 32768 + e * 600 + model.meta.inputSize * Math.max(2, model.meta.outputSize) * 200;
   return { checkpoint, total: checkpoint + e * 300 + model.meta.inputSize * 48 + weights + report };
 }
 
