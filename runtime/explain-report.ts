@@ -52,12 +52,15 @@ export function attributionSections(trained: CompiledModel, explain: ExplainMode
   picked.forEach((s, k) => x.set(test.x.subarray(s * size, (s + 1) * size), k * size));
   const n = picked.length;
   const targets = predictedTargets(explain, x, n);
-  const name = (k: number): string => (K === 1 ? String(k) : (o.classes?.[k] ?? String(k)));
+  const name = (k: number): string => o.classes?.[k] ?? String(k);
   const trueClass = (s: number): number => (K === 1 ? (test.y[s]! >= 0.5 ? 1 : 0) : Array.from(test.y.subarray(s * K, (s + 1) * K)).indexOf(1));
   const method = image ? "saliency" : "ig";
   const a = attribute(explain, x, n, targets, { method, steps: 64 });
+  // One sigmoid output: the predicted class is 1 when its probability is at least ½ (the attribution is the positive class's score's).
+  const p = K === 1 ? explain.predict(x, n) : undefined;
+  const predicted = (k: number): number => (p !== undefined ? (p[k]! >= 0.5 ? 1 : 0) : targets[k]!);
   const panels: Panel[] = picked.map((s, k) => {
-    const title = `${name(trueClass(s))} → ${name(targets[k]!)}`;
+    const title = `${name(trueClass(s))} → ${name(predicted(k))}`;
     const map = a.values.subarray(k * size, (k + 1) * size);
     return image
       ? heatmapPanel({ image: x.subarray(k * size, (k + 1) * size), shape: explain.meta.inputShape, map, mapShape: explain.meta.inputShape, signed: false, title, scale: Math.max(3, Math.floor(84 / explain.meta.inputShape[0]!)) })

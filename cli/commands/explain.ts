@@ -138,6 +138,11 @@ function gradcamLayer(ex: Explaining, name: string | undefined): string {
 
 function targetOf(ex: Explaining, text: string): number {
   const K = ex.model.meta.outputSize;
+  // One sigmoid output scores the second class (the positive one); the first has the negated attributions.
+  if (K === 1 && ex.classes?.length === 2) {
+    if (text === ex.classes[1] || text === "1") return 0;
+    if (text === ex.classes[0]) optionError("--target", "badExplainTarget", [text, `its one sigmoid output scores \`${ex.classes[1]}\``], `explain \`${ex.classes[1]}\`: the attributions for \`${text}\` are their negatives`);
+  }
   const byName = ex.classes?.indexOf(text) ?? -1;
   if (byName >= 0) return byName;
   const k = Number(text);
@@ -217,6 +222,7 @@ function fmt(x: number): string {
 }
 
 function className(ex: Explaining, k: number): string {
+  if (ex.model.meta.outputSize === 1 && ex.classes?.length === 2) return ex.classes[1]!;
   return ex.classes?.[k] ?? String(k);
 }
 

@@ -123,6 +123,27 @@ describe("nnc explain on two named inputs with categorical columns (penguins)", 
   });
 });
 
+describe("a binary classifier with one sigmoid output", () => {
+  it("explains the positive class by name; the negative one is a diagnostic that says why", async () => {
+    const dir = join(tmp, "binary");
+    const { mkdirSync } = await import("node:fs");
+    mkdirSync(dir, { recursive: true });
+    const rows = Array.from({ length: 40 }, (_, i) => `${(i % 7) / 7},${(i % 5) / 5},${(i % 7) / 7 + (i % 5) / 5 > 0.9 ? "yes" : "no"}`);
+    writeFileSync(join(dir, "d.csv"), "a,b,label\n" + rows.join("\n") + "\n");
+    writeFileSync(join(dir, "m.nn"), `model B {\n  seed 2\n  input 2\n  dense 8, tanh\n  dense 1, sigmoid\n}\nloss binary_cross_entropy\noptimizer adam(lr: 0.05)\ndata {\n  train csv("d.csv", label: label)\n  test 25%\n}\ntrain {\n  epochs 30\n  batch 8\n}\n`);
+    const t = await nnc("train", join(dir, "m.nn"), "--out", join(dir, "run"), "--quiet");
+    expect(t.code, t.err).toBe(0);
+    const w = join(dir, "run", "weights.json");
+    const r = await nnc("explain", join(dir, "m.nn"), "--weights", w, "--target", "yes", "--limit", "3");
+    expect(r.code, r.err).toBe(0);
+    expect(r.out.trim().split("\n").slice(1).map((l) => l.split(",")[1])).toEqual(["yes", "yes", "yes"]);
+    const bad = await nnc("explain", join(dir, "m.nn"), "--weights", w, "--target", "no");
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/error NN2062: .*its one sigmoid output scores `yes`/);
+    expect(bad.err).toMatch(/hint: explain `yes`: the attributions for `no` are their negatives/);
+  });
+});
+
 describe("nnc features", () => {
   it("a layer's values as CSV, and the same values as float32 with a JSON header", async () => {
     const csv = await nnc("features", DIGITS, "--weights", digitsW, "--layer", "flatten_1", "--limit", "7");
