@@ -18,6 +18,8 @@ import { registerPredict } from "./commands/predict.js";
 import { registerSample } from "./commands/sample.js";
 import { registerExport } from "./commands/export.js";
 import { registerSearch } from "./commands/search.js";
+import { registerExplain } from "./commands/explain.js";
+import { registerFeatures } from "./commands/features.js";
 import { CliError } from "./errors.js";
 
 function packageVersion(): string {
@@ -51,6 +53,8 @@ export function buildProgram(): Command {
   registerSample(program);
   registerExport(program);
   registerSearch(program);
+  registerExplain(program);
+  registerFeatures(program);
   return program;
 }
 

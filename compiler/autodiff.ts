@@ -5,15 +5,24 @@
  * the sum of its adjoints (`add`). Only values that depend on a parameter are differentiated.
  * The result is a new graph: the forward nodes unchanged, the backward nodes appended, and
  * `grads` mapping every parameter to the node holding its gradient.
+ *
+ * With `explain: true` a second pass (phase `explain`, `explain.ts`) differentiates the model's
+ * scores with respect to the input instead; the training pass is the same either way.
  */
 import type { Result } from "../grammar/diagnostics.js";
-import type { Attrs, Graph, IrNode, Origin } from "./ir.js";
+import type { Attrs, ExplainRoots, Graph, IrNode, Origin, Phase } from "./ir.js";
 import { GraphBuilder, nodeOf } from "./ir.js";
 import { hasNoGradient, opDef } from "./ops/registry.js";
 import type { AdjointBuilder } from "./ops/types.js";
 import { gradName } from "./codegen/names.js";
+import { explainPass } from "./explain.js";
 
-export function autodiff(graph: Graph): Result<Graph> {
+export interface AutodiffOptions {
+  /** Also differentiate the scores with respect to the input and every layer (phase `explain`). */
+  readonly explain?: boolean;
+}
+
+export function autodiff(graph: Graph, options: AutodiffOptions = {}): Result<Graph> {
   const g = new GraphBuilder();
   for (const n of graph.nodes) {
     g.add({ op: n.op, inputs: n.inputs, shape: n.shape, attrs: n.attrs, name: n.name, phase: n.phase, origin: n.origin, dtype: n.dtype });
@@ -34,18 +43,19 @@ export function autodiff(graph: Graph): Result<Graph> {
     return s;
   };
 
-  const builder: AdjointBuilder = {
+  const builderOf = (phase: Phase, marks: readonly boolean[]): AdjointBuilder => ({
     add(op: string, inputs: readonly number[], attrs: Attrs, name: string, origin?: Origin): number {
       const shape = opDef(op).shape(
         inputs.map((i) => g.node(i).shape),
         attrs,
       );
-      return g.add({ op, inputs, shape, attrs, name: unique(name), phase: "backward", origin, dtype: opDef(op).dtype });
+      return g.add({ op, inputs, shape, attrs, name: unique(name), phase, origin, dtype: opDef(op).dtype });
     },
     node: (id) => g.node(id),
-    needsGrad: (id) => needs[id] === true,
+    needsGrad: (id) => marks[id] === true,
     gradName: (id) => gradName(g.node(id).name),
-  };
+  });
+  const builder = builderOf("backward", needs);
 
   // Adjoint contributions per node, summed when a value has more than one reader.
   const contributions = new Map<number, number[]>();
@@ -86,5 +96,6 @@ export function autodiff(graph: Graph): Result<Graph> {
       if (adj !== undefined && needs[input]) contribute(input, adj);
     });
   }
-  return { value: g.finish(graph.output, graph.loss, grads), diagnostics: [] };
+  const explain: ExplainRoots | undefined = options.explain === true ? explainPass(graph, { g, builder: builderOf, unique }) : undefined;
+  return { value: g.finish(graph.output, graph.loss, grads, explain !== undefined ? { explain } : {}), diagnostics: [] };
 }

@@ -33,6 +33,11 @@ export interface CompileOptions {
   readonly fuse?: boolean;
   /** "wasm": matrix products as WebAssembly SIMD kernels (float32 only). Default "js". */
   readonly kernels?: "js" | "wasm";
+  /**
+   * Also generate the explain methods (`ExplainMethods` in `model-api.ts`): input gradients and
+   * every layer's activations, kept after each call. Default false: the module is unchanged.
+   */
+  readonly explain?: boolean;
 }
 
 export interface CompileOutput {
@@ -60,7 +65,7 @@ export function compileProgram(program: Program, options: CompileOptions = {}): 
   const lowered = lower(program, { maxBatch, dtype });
   for (const d of lowered.diagnostics) diagnostics.push(d);
   if (lowered.value === undefined || hasErrors(diagnostics)) return { value: undefined, diagnostics };
-  const differentiated = autodiff(lowered.value);
+  const differentiated = autodiff(lowered.value, { explain: options.explain === true });
   for (const d of differentiated.diagnostics) diagnostics.push(d);
   const fused = options.fuse === false ? differentiated : fuse(differentiated.value);
   if (fused !== differentiated) for (const d of fused.diagnostics) diagnostics.push(d);

@@ -32,7 +32,7 @@ interface Replacement {
 export function rewrite(graph: Graph, replace: ReadonlyMap<number, Replacement>): Graph {
   const inputsOf = (n: IrNode): readonly number[] => replace.get(n.id)?.inputs ?? n.inputs;
   const live = graph.nodes.map(() => false);
-  const roots = [graph.output, graph.loss, ...graph.grads.values()];
+  const roots = [graph.output, graph.loss, ...graph.grads.values(), ...explainRoots(graph)];
   const stack = [...roots];
   while (stack.length > 0) {
     const id = stack.pop() as number;
@@ -70,13 +70,26 @@ export function rewrite(graph: Graph, replace: ReadonlyMap<number, Replacement>)
   for (const p of graph.params) g.addParam({ ...p, node: mapped(p.node) });
   const grads = new Map<number, number>();
   for (const [p, d] of graph.grads) grads.set(mapped(p), mapped(d));
-  return g.finish(mapped(graph.output), mapped(graph.loss), grads);
+  const e = graph.explain;
+  const opt = (i: number | undefined): number | undefined => (i === undefined ? undefined : mapped(i));
+  const explain = e !== undefined ? { seed: mapped(e.seed), scores: mapped(e.scores), inputGrad: opt(e.inputGrad), layers: e.layers.map((l) => ({ ...l, node: mapped(l.node), grad: opt(l.grad) })) } : undefined;
+  return g.finish(mapped(graph.output), mapped(graph.loss), grads, explain !== undefined ? { explain } : {});
 }
 
-/** Readers of each node, counting the graph's roots (output, loss, gradients). */
+/** The explain pass's values (`explain.ts`): the module reads them after the call, so fusion keeps them. */
+function explainRoots(graph: Graph): number[] {
+  const e = graph.explain;
+  if (e === undefined) return [];
+  const ids = [e.seed, e.scores, ...(e.inputGrad !== undefined ? [e.inputGrad] : [])];
+  for (const l of e.layers) ids.push(l.node, ...(l.grad !== undefined ? [l.grad] : []));
+  return ids;
+}
+
+/** Readers of each node, counting the graph's roots (output, loss, gradients, explained values). */
 function uses(graph: Graph): number[] {
   const u = useCounts(graph);
   for (const d of graph.grads.values()) u[d] = (u[d] ?? 0) + 1;
+  for (const d of explainRoots(graph)) u[d] = (u[d] ?? 0) + 1;
   return u;
 }
 

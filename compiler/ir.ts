@@ -14,6 +14,8 @@
  *   forward   — depends on the input only (`forward`, `predict`)
  *   loss      — the scalar loss (needs the labels)
  *   backward  — gradients, appended by `autodiff.ts`
+ *   explain   — with `explain: true` only: the gradient of the model's scores with respect to the
+ *               input and to every layer's value (`autodiff.ts`, `codegen/api-explain.ts`)
  */
 import type { Span } from "../grammar/span.js";
 
@@ -21,7 +23,7 @@ export type Dim = number | "n";
 export type IrShape = readonly Dim[];
 export type AttrValue = number | string | boolean;
 export type Attrs = Readonly<Record<string, AttrValue>>;
-export type Phase = "forward" | "loss" | "backward";
+export type Phase = "forward" | "loss" | "backward" | "explain";
 /** An element type other than the model's float type. */
 export type ElementKind = "i32";
 
@@ -59,6 +61,27 @@ export interface ParamInfo {
   readonly trainable?: boolean;
 }
 
+/** A layer of the `.nn` file and the node holding the value it hands on. */
+export interface LayerValue {
+  /** The layer's name (given, or generated such as `dense_2`). Unsanitized: user text. */
+  readonly name: string;
+  /** Its kind (`conv2d`, `dense`, …): a word of the vocabulary. */
+  readonly kind: string;
+  readonly node: number;
+}
+
+/** The explanation nodes (`explain: true`): what `codegen/api-explain.ts` exposes. */
+export interface ExplainRoots {
+  /** A leaf the caller fills: the adjoint of `scores` (one row per sample). */
+  readonly seed: number;
+  /** The value explained: the output's logits when it ends in softmax or sigmoid, else the output. */
+  readonly scores: number;
+  /** Σ seed·scores differentiated with respect to the input; undefined when no gradient reaches it (integer tokens). */
+  readonly inputGrad: number | undefined;
+  /** Every layer's value, and its adjoint in the explain phase (undefined when the scores do not depend on it). */
+  readonly layers: readonly (LayerValue & { readonly grad: number | undefined })[];
+}
+
 export interface Graph {
   readonly nodes: readonly IrNode[];
   readonly params: readonly ParamInfo[];
@@ -68,6 +91,10 @@ export interface Graph {
   readonly loss: number;
   /** Gradient node of each parameter node (filled by autodiff). */
   readonly grads: ReadonlyMap<number, number>;
+  /** Each layer's value (filled by `lower`; autodiff hands it to `explain`). */
+  readonly layers?: readonly LayerValue[];
+  /** The explanation nodes, with `explain: true` only. */
+  readonly explain?: ExplainRoots;
 }
 
 export function shapeSize(shape: IrShape): number {
@@ -133,13 +160,15 @@ export class GraphBuilder {
     return this.nodes.length;
   }
 
-  finish(output: number, loss: number, grads: ReadonlyMap<number, number> = new Map()): Graph {
+  finish(output: number, loss: number, grads: ReadonlyMap<number, number> = new Map(), extra: { layers?: readonly LayerValue[]; explain?: ExplainRoots } = {}): Graph {
     return Object.freeze({
       nodes: Object.freeze([...this.nodes]),
       params: Object.freeze([...this.params]),
       output,
       loss,
       grads: new Map(grads),
+      ...(extra.layers !== undefined ? { layers: Object.freeze([...extra.layers]) } : {}),
+      ...(extra.explain !== undefined ? { explain: extra.explain } : {}),
     });
   }
 }

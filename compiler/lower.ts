@@ -209,7 +209,8 @@ export function lower(program: Program, options: LowerOptions): Result<Graph | u
     phase: "loss",
     origin: lossOrigin,
   });
-  return { value: g.finish(cur, loss), diagnostics };
+  const layers = model.nodes.map((gn, i) => ({ name: gn.layer.name, kind: gn.layer.kind, node: values[model.inputs.length + i] as number }));
+  return { value: g.finish(cur, loss, new Map(), { layers }), diagnostics };
 }
 
 function countParams(g: GraphBuilder): number {

@@ -45,6 +45,54 @@ export interface ModelMeta {
   readonly bytes: number;
   /** With several named inputs: where each sits in a packed row of `x` (absent with one input). */
   readonly inputs?: readonly InputEntry[];
+  /** What `CompiledModel.explain` offers (a module compiled with `explain: true` only). */
+  readonly explain?: ExplainMeta;
+}
+
+/** A layer whose values an explain module keeps: its name in the `.nn` file and one sample's shape. */
+export interface LayerEntry {
+  readonly name: string;
+  /** The layer's kind: `conv2d`, `dense`, `maxpool2d`, … */
+  readonly kind: string;
+  readonly shape: readonly number[];
+  /** Whether `activationGradient` has its gradient (false when the scores do not depend on it). */
+  readonly gradient: boolean;
+}
+
+export interface ExplainMeta {
+  /** What the scores are: the output's logits (softmax or sigmoid outputs) or the output itself. */
+  readonly scores: "logits" | "output";
+  /** Whether `inputGradient` works (false when the input is read only as integer tokens). */
+  readonly inputGradient: boolean;
+  /** Whether `lossGradient` is there (softmax + cross_entropy, sigmoid + binary_cross_entropy, mse or mae on a linear output). */
+  readonly lossGradient: boolean;
+  /** Every layer of the model in order (a layer that hands on the input unchanged is left out). */
+  readonly layers: readonly LayerEntry[];
+}
+
+/**
+ * The methods of a module compiled with `explain: true` (`nnc compile --explain`;
+ * `codegen/api-explain.ts`). Each runs a forward pass in inference mode; a gradient method then
+ * runs the explain pass (`compiler/explain.ts`). Every result is a view, valid until the next
+ * call, and no call allocates (a view per batch size is made once and kept).
+ */
+export interface ExplainMethods {
+  /**
+   * The gradient of each sample's target with respect to its input, n × inputSize (with several
+   * named inputs, packed as `meta.inputs` says). `target`: a class (output unit) for every
+   * sample, or one per sample. `of`: its score (the logit; default) or its probability.
+   */
+  inputGradient(x: Inputs, n: number, target: number | Int32Array, of?: "score" | "probability"): Floats;
+  /** The gradient of Σ seed·scores with respect to the input: `seed` is n × outputSize. */
+  gradientOf(x: Inputs, n: number, seed: Floats): Floats;
+  /** The gradient of the mean loss over the n samples with respect to the input (when `meta.explain.lossGradient`). */
+  lossGradient?(x: Inputs, y: Floats, n: number): Floats;
+  /** The scores of the last call, n × outputSize: the logits, or the output. */
+  scores(): Floats;
+  /** A layer's values from the last call (or the last `forward`), n × its size; a RangeError for an unknown name. */
+  activations(layer: string): Floats;
+  /** The gradient of the last gradient call's target with respect to a layer's values, n × its size. */
+  activationGradient(layer: string): Floats;
 }
 
 /** One of several named inputs: its values sit at [offset, offset + size) of each packed row of `x`. */
@@ -135,6 +183,9 @@ export interface CompiledModel {
 
   getState(): ModelState;
   setState(state: ModelState): void;
+
+  /** Attributions and activations: a module compiled with `explain: true` only. */
+  readonly explain?: ExplainMethods;
 }
 
 export interface GeneratedModule {

@@ -127,6 +127,11 @@ export const MESSAGES = {
   searchNoRanges: row("NN2078", "the file has no range to search: every trial is the same configuration", "warning"),
   searchGridCut: row("NN2079", "the grid has {0} configurations; `trials {1}` tries the first {1}", "warning"),
   searchRangeValue: row("NN2080", "the range `{0}` reaches a value the setting does not take: {1}"),
+  // explanations (`nnc explain`, `nnc features`)
+  noLayerNamed: row("NN2060", "the model has no layer named `{0}`"),
+  unknownExplainMethod: row("NN2061", "`{0}` is not an attribution method"),
+  badExplainTarget: row("NN2062", "the target `{0}` is not an output of this model: {1}"),
+  badExplainOption: row("NN2063", "the option {0} must be {1}, but is `{2}`"),
 
   // ── NN3xxx shapes ──────────────────────────────────────────────────────────
   layerNeedsFlatInput: row("NN3001", "`{0}` needs a flat input, but gets shape {1}"),
@@ -148,6 +153,8 @@ export const MESSAGES = {
   layerNeedsSequenceInput: row("NN3018", "`{0}` needs a sequence input [steps, features], but gets shape {1}"),
   headsDoNotDivide: row("NN3019", "`{0}`: {1} heads do not divide the {2} features of each step"),
   maskNeedsEmbedding: row("NN3020", "`{0}` with `mask: true` needs an `embedding` before it, whose id 0 marks the padding"),
+  noInputGradient: row("NN3031", "no gradient reaches the model's input: {0}"),
+  gradcamNeedsImage: row("NN3032", "Grad-CAM needs an image layer [height, width, channels], but {0}"),
 
   // ── NN4xxx data ────────────────────────────────────────────────────────────
   fileNotFound: row("NN4001", "cannot read {0}: {1}"),
@@ -195,6 +202,7 @@ export const MESSAGES = {
   searchNoTrial: row("NN5034", "no trial of the search finished: {0}"),
   searchTimeUp: row("NN5035", "the search's time budget ({0} s) ran out after {1} trials", "info"),
   searchLogExists: row("NN5036", "{0} already holds a trial log"),
+  incomplete: row("NN5020", "integrated gradients miss completeness by {0} (worst sample {1}): their sum is not F(x) − F(baseline)", "warning"),
 } as const satisfies Record<string, MessageRow>;
 
 export type MessageName = keyof typeof MESSAGES;

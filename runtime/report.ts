@@ -13,6 +13,8 @@ export interface ReportInput {
   readonly classes?: readonly string[];
   /** The epoch whose weights early stopping kept: marked on every chart. */
   readonly best?: { readonly epoch: number; readonly label: string };
+  /** Further sections after the charts, each an SVG document whose text is escaped (`explain-report.ts`). */
+  readonly sections?: readonly { readonly title: string; readonly note: string; readonly svg: string }[];
 }
 
 const W = 480;
@@ -40,6 +42,7 @@ th{background:#f4f4f4}svg text{font:11px system-ui,sans-serif;fill:#444}
 <table>${rows}</table>
 <div class="charts">${charts.join("\n")}</div>
 ${r.confusion ? confusionTable(r.confusion, r.classes) : ""}
+${(r.sections ?? []).map((s) => `<h2>${esc(s.title)}</h2><p>${esc(s.note)}</p>${s.svg}`).join("\n")}
 </body></html>
 `;
 }

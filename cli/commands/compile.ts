@@ -1,5 +1,5 @@
 /**
- * `nnc compile FILE [-o OUT] [--target ts|js] [--emit ast|ir|fused|wat] [--max-batch N] [--float64] [--kernels js|wasm]`:
+ * `nnc compile FILE [-o OUT] [--target ts|js] [--emit ast|ir|fused|wat] [--max-batch N] [--float64] [--kernels js|wasm] [--explain]`:
  * writes the generated module (formatted with prettier), or prints a dump of a stage.
  */
 import type { Command } from "commander";
@@ -21,6 +21,8 @@ export interface CompileFlags {
   maxBatch?: string;
   float64?: boolean;
   kernels: string;
+  /** Also generate the explain methods (input gradients, layer activations). */
+  explain?: boolean;
 }
 
 /** The flags' defaults, as `nnc compile FILE` runs with none given. */
@@ -34,6 +36,7 @@ export function compileChecked(file: string, program: Program, flags: CompileFla
     dtype: flags.float64 === true ? "float64" : "float32",
     kernels: flags.kernels as "js" | "wasm",
     ...(maxBatch !== undefined ? { maxBatch } : {}),
+    ...(flags.explain === true ? { explain: true } : {}),
     emit: flags.emit === "ir" || flags.emit === "fused" || flags.emit === "wat" ? [flags.emit] : [],
   });
   return { value: result.value, diagnostics: result.diagnostics.map((d) => ({ ...d, file })) };
@@ -50,6 +53,7 @@ export function registerCompile(program: Command): void {
     .option("--max-batch <n>", "largest batch the module accepts (default: the file's batch)")
     .option("--float64", "use Float64Array (for gradient checks)")
     .option("--kernels <kind>", "js (all TypeScript) or wasm (matrix products as WebAssembly SIMD kernels nnc writes into the module)", DEFAULT_COMPILE_FLAGS.kernels)
+    .option("--explain", "also generate the explain methods: input gradients and every layer's activations (docs/explain.md)")
     .action(async (file: string, flags: CompileFlags) => {
       const bad = (what: string, expected: string, got: string): never => {
         throw new CliError(renderFor([diag("badCompileOption", FILE_START, [what, expected, got])], undefined, "text", process.stderr));

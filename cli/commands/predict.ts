@@ -131,7 +131,7 @@ function csvCell(s: string): string {
 }
 
 /** Reads prediction input: JSON when it looks like JSON, otherwise CSV like the training file. */
-function readInput(
+export function readInput(
   text: string,
   file: string,
   trainSource: import("../../compiler/program.js").DataSource | undefined,

@@ -24,6 +24,7 @@ import { RunOutput, type SpaceNeeds } from "../../runtime/node/output.js";
 import { Progress, progressMode } from "../../runtime/node/progress.js";
 import { CliError } from "../errors.js";
 import { loadProgram } from "../load.js";
+import { reportAttributions } from "./explain-common.js";
 
 interface TrainOptions {
   epochs?: string;
@@ -286,8 +287,10 @@ async function trainInto(output: RunOutput, run: Run): Promise<void> {
   if (last) for (const [k, v] of Object.entries(last.values)) summary[`${kept ? "last epoch" : "final"} ${k}`] = v;
   if (test) for (const [k, v] of Object.entries(test)) if (typeof v === "number") summary[`test ${k}`] = v;
   const reportPath = output.path(REPORT_FILE);
+  const sections = reportAttributions(program, model, data, task, kernelsOption(opts.kernels, "train"));
   write(REPORT_FILE, () =>
     renderReport({
+      ...(sections.length > 0 ? { sections } : {}),
       title: `nnc train ${basename(file)} — ${model.meta.name}`,
       history: trainer.history,
       summary,
@@ -336,7 +339,8 @@ function spaceNeeds(program: Program, model: CompiledModel, epochs: number | und
   const checkpoint = 512 + arrays * el;
   const e = epochs ?? program.train.epochs;
   const weights = 4096 + p * 14 + model.layout.length * 128 + model.meta.inputSize * 48;
-  const report = 32768 + e * 600;
+  // The charts per epoch, and the attributions of two test samples per class (a path per pixel and shade, at most).
+  const report = 32768 + e * 600 + model.meta.inputSize * Math.max(2, model.meta.outputSize) * 200;
   return { checkpoint, total: checkpoint + e * 300 + model.meta.inputSize * 48 + weights + report };
 }
 

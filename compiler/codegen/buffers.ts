@@ -110,7 +110,7 @@ export function storagePlan(graph: Graph, maxBatch: number, dtype: "float32" | "
     const op = opDef(n.op);
     let s: Storage;
     if (n.op === "input") s = { kind: "input" };
-    else if (n.op === "label") s = { kind: "label" };
+    else if (n.op === "label") s = n.id === graph.explain?.seed ? { kind: "buffer", elements: rows(n), type: dtype } : { kind: "label" };
     else if (n.op === "param") s = { kind: "param", offset: paramOffsets.get(n.id) as number, elements: shapeSize(n.shape) };
     else if (gradOf.has(n.id)) {
       const p = gradOf.get(n.id) as number;
@@ -166,7 +166,7 @@ export const RUN_START = -1;
 
 export interface PlannedBuffer {
   readonly name: string;
-  readonly what: "value" | "output" | "scratch";
+  readonly what: "value" | "output" | "kept" | "scratch";
   /** value/output: its node; scratch: undefined. */
   readonly node: number | undefined;
   readonly type: ElementType;
@@ -195,7 +195,7 @@ export interface BufferPlan {
 /** The order the module runs the nodes in. */
 export function scheduleOf(graph: Graph): number[] {
   const order: number[] = [];
-  for (const phase of ["forward", "loss", "backward"] as const) for (const n of graph.nodes) if (n.phase === phase) order.push(n.id);
+  for (const phase of ["forward", "loss", "backward", "explain"] as const) for (const n of graph.nodes) if (n.phase === phase) order.push(n.id);
   return order;
 }
 
@@ -235,15 +235,16 @@ export function planBuffers(graph: Graph, storage: StoragePlan, access: Readonly
   }
 
   const output = storage.root(graph.output);
+  const kept = keptValues(graph, storage);
   const wanted: Wanted[] = [];
   for (const n of graph.nodes) {
     const s = storage.storage[n.id] as Storage;
     if (s.kind !== "buffer") continue;
-    const pinned = n.id === output;
+    const pinned = n.id === output || kept.has(n.id);
     const [first, last] = touched.get(n.id) ?? [at(n.id), at(n.id)];
     wanted.push({
       name: n.name,
-      what: pinned ? "output" : "value",
+      what: n.id === output ? "output" : pinned ? "kept" : "value",
       node: n.id,
       type: s.type,
       elements: s.elements,
@@ -285,6 +286,23 @@ export function planBuffers(graph: Graph, storage: StoragePlan, access: Readonly
     bytes: placed.bytes,
     unsharedBytes: wanted.reduce((t, b) => t + bytesOf(b), 0),
   };
+}
+
+/**
+ * The values an explain module (`explain.ts`) hands out after a call, never shared: the seed,
+ * the scores, the input's gradient, every layer's value and its gradient (by their root).
+ */
+export function keptValues(graph: Graph, storage: StoragePlan): Set<number> {
+  const e = graph.explain;
+  const kept = new Set<number>();
+  if (e === undefined) return kept;
+  const ids = [e.seed, e.scores, ...(e.inputGrad !== undefined ? [e.inputGrad] : [])];
+  for (const l of e.layers) ids.push(l.node, ...(l.grad !== undefined ? [l.grad] : []));
+  for (const id of ids) {
+    const r = storage.root(id);
+    if ((storage.storage[r] as Storage).kind === "buffer") kept.add(r);
+  }
+  return kept;
 }
 
 /**

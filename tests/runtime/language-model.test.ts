@@ -69,7 +69,7 @@ describe("a language model's data: windows of the text, each step's target the n
     const held = r.value!.test!;
     const chars = Array.from(text.toLowerCase());
     const start = chars.length - Math.round(chars.length * 0.1);
-    const unknown = Array.from(held.x).filter((v, i) => chars[start + i] === "q" || chars[start + i] === "~");
+    const unknown = Array.from(held.x).filter((_v, i) => chars[start + i] === "q" || chars[start + i] === "~");
     expect(unknown.length).toBeGreaterThan(0);
     expect(unknown.every((v) => v === 1)).toBe(true);
   });
