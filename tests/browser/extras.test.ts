@@ -36,6 +36,30 @@ async function axe(page: Page): Promise<AxeViolation[]> {
   return result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
 }
 
+/** The picture's toggles (test points, a discretized boundary) and its axis ticks. */
+async function checkPicture(page: Page): Promise<void> {
+  const shown = await fingerprint(page);
+  await page.uncheck("#show-test");
+  const hidden = await fingerprint(page);
+  expect(hidden).not.toBe(shown);
+  expect(await page.textContent("#picture-caption")).not.toContain("hollow");
+  await page.check("#discretize");
+  expect(await fingerprint(page)).not.toBe(hidden);
+  await page.check("#show-test");
+  // Ticks: dark marks on the bottom and left edges of the picture, where the heat map is light.
+  const ink = await run<{ bottom: number; left: number }>(
+    page,
+    `(() => {
+      const c = document.getElementById("picture"), g = c.getContext("2d"), s = c.width / 340;
+      const dark = (x, y, w, h) => { const d = g.getImageData(x * s, y * s, w * s, h * s).data; let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i] + d[i + 1] + d[i + 2] < 300) n++; return n; };
+      return { bottom: dark(0, 336, 340, 4), left: dark(0, 0, 4, 340) };
+    })()`,
+  );
+  expect(ink.bottom).toBeGreaterThan(3);
+  expect(ink.left).toBeGreaterThan(3);
+  await page.screenshot({ path: join(SHOTS, "13-picture-options.png"), clip: { x: 620, y: 200, width: 400, height: 460 } });
+}
+
 describe("the playground, as a TensorFlow Playground fan and issue 21 ask", () => {
   it("has knobs and data set thumbnails that edit the text, and follow it", async () => {
     const { page, context } = await h.newPage();
@@ -73,37 +97,11 @@ describe("the playground, as a TensorFlow Playground fan and issue 21 ask", () =
     await context.close();
   });
 
-  it("toggles the test points and a discretized boundary, and draws axis ticks", async () => {
+  it("toggles the test points and a discretized boundary, draws axis ticks, and has no serious or critical accessibility violation on the main screen (axe-core)", async () => {
     const { page, context } = await h.newPage();
     await openPlayground(page);
     await waitFor(page, "window.__nnc.state().pictures > 0");
-    const shown = await fingerprint(page);
-    await page.uncheck("#show-test");
-    const hidden = await fingerprint(page);
-    expect(hidden).not.toBe(shown);
-    expect(await page.textContent("#picture-caption")).not.toContain("hollow");
-    await page.check("#discretize");
-    expect(await fingerprint(page)).not.toBe(hidden);
-    await page.check("#show-test");
-    // Ticks: dark marks on the bottom and left edges of the picture, where the heat map is light.
-    const ink = await run<{ bottom: number; left: number }>(
-      page,
-      `(() => {
-        const c = document.getElementById("picture"), g = c.getContext("2d"), s = c.width / 340;
-        const dark = (x, y, w, h) => { const d = g.getImageData(x * s, y * s, w * s, h * s).data; let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i] + d[i + 1] + d[i + 2] < 300) n++; return n; };
-        return { bottom: dark(0, 336, 340, 4), left: dark(0, 0, 4, 340) };
-      })()`,
-    );
-    expect(ink.bottom).toBeGreaterThan(3);
-    expect(ink.left).toBeGreaterThan(3);
-    await page.screenshot({ path: join(SHOTS, "13-picture-options.png"), clip: { x: 620, y: 200, width: 400, height: 460 } });
-    await context.close();
-  });
-
-  it("has no serious or critical accessibility violation on the main screen (axe-core)", async () => {
-    const { page, context } = await h.newPage();
-    await openPlayground(page);
-    await waitFor(page, "window.__nnc.state().pictures > 0");
+    await checkPicture(page);
     const found = await axe(page);
     for (const v of found) console.log(`${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
     expect(found.map((v) => v.id)).toEqual([]);

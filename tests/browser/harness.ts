@@ -108,8 +108,10 @@ async function startHarness(): Promise<Harness> {
         if (!u.startsWith(BASE) && !u.startsWith("blob:") && !u.startsWith("data:")) errors.push(`request left the origin: ${u}`);
       });
       page.on("requestfailed", (r) => {
-        // The browser's own favicon fetch, cancelled by a reload or a new address, is no failure of the page.
-        if (r.url().endsWith("/favicon.svg") && r.failure()?.errorText === "net::ERR_ABORTED") return;
+        // Cancelled on purpose, not failed: the browser's own favicon fetch (by a reload or a new
+        // address), and a worker's script (the page ended a load that a newer one replaced).
+        const cancelled = r.failure()?.errorText === "net::ERR_ABORTED";
+        if (cancelled && (r.url().endsWith("/favicon.svg") || /\/assets\/[\w.]+\.worker-[\w-]+\.js$/.test(r.url()))) return;
         errors.push(`request failed: ${r.url()}`);
       });
       page.on("response", (r) => {

@@ -3,6 +3,7 @@
  * back as one small edit, so the text stays the truth (undo works, and a knob follows the
  * text as it is typed). Pure functions of the text, without the DOM.
  */
+import { OPTIMIZER_DEFS } from "../../../compiler/optimizers/index.js";
 
 /** Replace `length` characters at `offset` with `text`. */
 export interface Edit {
@@ -51,8 +52,12 @@ export function readKnob(source: string, knob: Knob): string | undefined {
     case "lr":
     case "weightDecay": {
       const m = OPTIMIZER.exec(source);
-      if (!m || m[3] === undefined) return undefined;
-      return argument(m[3], 0, knob === "lr" ? "lr" : "weight_decay")?.value;
+      if (!m) return undefined;
+      const written = m[3] === undefined ? undefined : argument(m[3], 0, knob === "lr" ? "lr" : "weight_decay")?.value;
+      if (written !== undefined || knob === "lr") return written;
+      // Not written: the optimizer's default (0, or adamw's decoupled 0.01).
+      const word = /(\w+)$/.exec(m[1]!)![1]!;
+      return String(OPTIMIZER_DEFS.find((d) => d.word === word)?.defaultDecay ?? 0);
     }
     case "noise": {
       const m = GENERATOR.exec(source);

@@ -4,6 +4,7 @@
  * and a problem reported twice is listed once.
  */
 import type { Diagnostic } from "../../../grammar/diagnostics.js";
+import { listProblems } from "../problem-list.js";
 import { monaco } from "./editor.js";
 import { ui } from "./ui.js";
 
@@ -30,30 +31,6 @@ function toMarker(d: Diagnostic, uri: monaco.Uri): monaco.editor.IMarkerData {
       endColumn: Math.max(r.span.endColumn, r.span.column + 1),
     })),
   };
-}
-
-/** A diagnostic and the lines of the others of its kind it stands for. */
-export interface Listed {
-  readonly d: Diagnostic;
-  readonly more: readonly number[];
-}
-
-/**
- * The list: exact repeats dropped; problems of a data file with the same code folded into the
- * first (a CSV with a text column gives one NN4003 per row).
- */
-export function listProblems(all: readonly Diagnostic[]): Listed[] {
-  const out: { d: Diagnostic; more: number[] }[] = [];
-  const seen = new Set<string>();
-  for (const d of all) {
-    const key = `${d.code}|${d.file ?? ""}|${d.message}|${d.file === undefined ? `${d.span.line}:${d.span.column}` : ""}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const kin = d.file === undefined ? undefined : out.find((o) => o.d.code === d.code && o.d.file === d.file);
-    if (kin) kin.more.push(d.span.line);
-    else out.push({ d, more: [] });
-  }
-  return out;
 }
 
 /** Shows `all` as markers (those in the source) and as the list; a click on a row goes to its line. */

@@ -20,7 +20,7 @@ describe("knobs over the source", () => {
     expect(Object.fromEntries(KNOBS.map((k) => [k, readKnob(SPIRAL, k)]))).toEqual({
       lr: "0.01",
       activation: "relu",
-      weightDecay: undefined,
+      weightDecay: "0",
       noise: "0.03",
       batch: "32",
       test: "20",
@@ -58,6 +58,9 @@ describe("knobs over the source", () => {
     expect(set("optimizer adam\n", "lr", "0.1")).toBe("optimizer adam(lr: 0.1)\n");
     expect(set("optimizer sgd(momentum: 0.9)\n", "lr", "0.1")).toBe("optimizer sgd(lr: 0.1, momentum: 0.9)\n");
     expect(set("optimizer sgd(momentum: 0.9)\n", "weightDecay", "0.01")).toBe("optimizer sgd(momentum: 0.9, weight_decay: 0.01)\n");
+    // Not written, the weight decay is the optimizer's default.
+    expect(readKnob("optimizer adamw(lr: 0.001)\n", "weightDecay")).toBe("0.01");
+    expect(readKnob("optimizer sgd\n", "weightDecay")).toBe("0");
     // A source without a test share gets one, under its generator.
     const noTest = XOR.replace(/^\s*test.*\n/m, "");
     expect(readKnob(noTest, "test")).toBeUndefined();
