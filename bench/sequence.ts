@@ -134,7 +134,7 @@ export interface SeqRow extends SeqRun {
 }
 
 /** nnc: warm-up, reset, `steps` timed steps in chunks; every step's loss. */
-export function runNnc(w: SeqWorkload, data: SeqData, kernels: "js" | "wasm", steps: number, initial?: Float32Array): SeqRun {
+export function runNnc(w: SeqWorkload, data: SeqData, kernels: "js" | "wasm", steps: number, initial?: Float32Array, warmupMs = 1500): SeqRun {
   const c = compileWorkload(w, kernels);
   const start = initial ?? c.initial;
   const { model, lr } = c;
@@ -144,7 +144,7 @@ export function runNnc(w: SeqWorkload, data: SeqData, kernels: "js" | "wasm", st
   const step = (s: number): number => model.trainStep(data.x.subarray(s * xs, (s + 1) * xs), data.y.subarray(s * ys, (s + 1) * ys), w.batch, lr);
   reset();
   const w0 = performance.now();
-  for (let s = 0; s < 3 || (performance.now() - w0 < 1500 && performance.now() - w0 < 6000); s++) step(s % steps);
+  for (let s = 0; s < 3 || (performance.now() - w0 < warmupMs && performance.now() - w0 < 6000); s++) step(s % steps);
   reset();
   const losses: number[] = [], wall: number[] = [], cpu: number[] = [];
   for (let first = 0; first < steps; first += CHUNK) {
@@ -249,7 +249,7 @@ export function measureSequences(ids: readonly string[], o: SeqOptions): SeqResu
       torch = { version: out.version, blas: out.blas };
       for (const j of jobs) {
         const r = out.results[j.w.id]!;
-        rows.push({ workload: j.w.id, system: "torch", note: `PyTorch ${out.version}, 1 thread, ${out.blas.split("/").pop()}`, ...r });
+        rows.push({ workload: j.w.id, system: "torch", note: `PyTorch ${out.version}, 1 thread, ${blasName(out.blas)}`, ...r });
         log(`${j.w.id} torch: ${r.rate.toFixed(1)} samples/s (CPU ${r.cpuRate.toFixed(1)}), loss ${r.losses[0]!.toFixed(4)} → ${r.losses[r.losses.length - 1]!.toFixed(4)}`);
         for (const row of rows.filter((x) => x.workload === j.w.id && x.system !== "torch")) checks[`${j.w.id}/${row.system}`] = checkLosses(row.losses, r.losses);
       }
@@ -257,6 +257,9 @@ export function measureSequences(ids: readonly string[], o: SeqOptions): SeqResu
   }
   return { rows, checks, notes, ...(torch && { torch }) };
 }
+
+/** "OpenBLAS" or "reference BLAS" (Debian's default, much slower) from the library torch mapped. */
+const blasName = (path: string): string => (/openblas/i.test(path) ? "OpenBLAS" : /libblas/.test(path) ? "reference BLAS" : path);
 
 /** The table: one line per workload and system, the ratio over CPU time against PyTorch. */
 export function renderSequences(r: SeqResult, table: (head: string[], body: string[][]) => string): string {
