@@ -285,6 +285,23 @@ export function renderSequences(r: SeqResult, table: (head: string[], body: stri
   ].join("\n");
 }
 
+/** `measureSequences` for `bench/run.ts`: the result, or why there is none (a failure loses this section only). */
+export function benchSequences(ids: readonly string[], o: SeqOptions): { result?: SeqResult; note?: string } {
+  try {
+    return { result: measureSequences(ids, o) };
+  } catch (e) {
+    const note = `failed: ${(e as Error).message.split("\n")[0]}`;
+    o.log?.(`LSTM/TRANSFORMER: ${note}`);
+    return { note };
+  }
+}
+
+/** The section of `bench/run.ts`'s report: the table, or the note. */
+export function renderSequenceSection(r: SeqResult | undefined, note: string | undefined, table: (head: string[], body: string[][]) => string): string {
+  if (r) return "\n\n" + renderSequences(r, table);
+  return note ? `\n\nLSTM/TRANSFORMER: ${note}` : "";
+}
+
 function simpleTable(head: string[], body: string[][]): string {
   return [head, ...body].map((r) => r.join(" | ")).join("\n");
 }
