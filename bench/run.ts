@@ -1,11 +1,12 @@
 /**
  * `npm run bench`: nnc against its peers, side by side, in one process (PyTorch in a child).
  *
- *   node --expose-gc dist/bench/run.js [--quick] [--only W1,W2,W3,W4,CNN] [--systems a,b,...] [--cnn-cpu]
+ *   node --expose-gc dist/bench/run.js [--quick] [--only W1,W2,W3,W4,CNN,LSTM,TRANSFORMER] [--systems a,b,...] [--cnn-cpu]
  *
  * Workloads (issue 6): W1 MLP training 784-128-64-10 on Fashion-MNIST (SGD, Adam), W2 2-16-16-1
  * tanh per-sample SGD on a spiral, W3 one-sample inference latency on the trained W1 network,
- * W4 nnc compile time, and the CNN of issue 8 (`bench/cnn.ts`). Prints a table and writes bench/results/bench-<time>.json and
+ * W4 nnc compile time, the CNN of issue 8 (`bench/cnn.ts`), and the LSTM and transformer of
+ * issue 14 beside PyTorch (`bench/sequence.ts`). Prints a table and writes bench/results/bench-<time>.json and
  * bench/results/latest.json.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -40,7 +41,7 @@ const option = (name: string): string | undefined => {
   return a.includes("=") ? a.slice(a.indexOf("=") + 1) : argv[i + 1];
 };
 const quick = flag("quick");
-const only = new Set((option("only") ?? "W1,W2,W3,W4,CNN").toUpperCase().split(","));
+const only = new Set((option("only") ?? "W1,W2,W3,W4,CNN,LSTM,TRANSFORMER").toUpperCase().split(","));
 const systemsOpt = option("systems");
 const wanted = (id: string): boolean => !systemsOpt || systemsOpt.split(",").includes(id);
 
@@ -56,6 +57,9 @@ const cfg = {
   compileReps: quick ? 5 : 15,
   /** CNN (issue 8): Adam steps of batch 64 per system. */
   cnnSteps: quick ? 10 : 20,
+  /** LSTM and TRANSFORMER (issue 14): timed Adam steps of batch 32 (TypeScript kernels: a prefix). */
+  seqSteps: quick ? 10 : 30,
+  seqJsSteps: quick ? 5 : 10,
 };
 
 // ── systems ─────────────────────────────────────────────────────────────────────
@@ -288,10 +292,18 @@ async function main(): Promise<void> {
     if (cnnNote) log(`CNN: ${cnnNote}`);
   }
 
+  // ── LSTM and TRANSFORMER (issue 14): nnc and PyTorch on bench/models/*.nn ──
+  // Loaded on demand, as cnn.ts: sequence.ts imports the compiler statically.
+  const seqIds = ["LSTM", "TRANSFORMER"].filter((id) => only.has(id));
+  const sequences = seqIds.length > 0 ? await import("./sequence.js") : undefined;
+  const { result: seq, note: seqNote } = sequences?.benchSequences(seqIds, { steps: cfg.seqSteps, jsSteps: cfg.seqJsSteps, systems: ["nnc", "nnc-wasm", "torch"].filter(wanted), log }) ?? {};
+
   // ── report ──
   const loadEnd = loadavg()[0]!;
   const header = `nnc bench, ${started.toISOString().slice(0, 16).replace("T", " ")} UTC, ${cpu} (${cpus().length} cores), Node ${process.version}, 1-min load ${loadStart.toFixed(1)} → ${loadEnd.toFixed(1)}${quick ? ", --quick" : ""}`;
-  const table = header + "\n\n" + render(w1, w2, compile, compileNote) + renderCnn(cnn, cnnNote);
+  // The W1–W4 tables only when one of them ran (`--only CNN` or `--only LSTM` alone skip them).
+  const mlp = w1 !== undefined || w2 !== undefined || compile !== undefined || compileNote !== undefined || w1Note !== undefined;
+  const table = header + (mlp ? "\n\n" + render(w1, w2, compile, compileNote) : "") + renderCnn(cnn, cnnNote) + (sequences?.renderSequenceSection(seq, seqNote, markdownTable) ?? "");
   process.stdout.write(table + "\n");
   const result = {
     date: started.toISOString(),
@@ -309,6 +321,8 @@ async function main(): Promise<void> {
     compileNote,
     cnn,
     cnnNote,
+    seq,
+    seqNote,
     table,
   };
   const dir = join(process.cwd(), "bench", "results");
@@ -452,6 +466,9 @@ function render(w1: TrainSetup | undefined, w2: TrainSetup | undefined, compile:
   } else if (compileNote) out.push(`\nW4: ${compileNote}`);
   return out.join("\n");
 }
+
+/** `table` under a name that `main`'s own `table` (the report) does not hide. */
+const markdownTable = (head: string[], body: string[][]): string => table(head, body);
 
 function renderCnn(cnn: CnnRow[] | undefined, note: string | undefined): string {
   if (!cnn) return note ? `\n\nCNN: ${note}` : "";

@@ -1,7 +1,10 @@
 /**
  * PyTorch peer: Debian's `python3-torch` through `/usr/bin/python3` (the `python3` on the PATH
  * may be another interpreter without it), one thread, OpenBLAS first on the library path when
- * `libopenblas0-openmp` is installed (otherwise Debian's torch uses the slow reference BLAS).
+ * `libopenblas0-openmp` or `libopenblas0-pthread` is installed, or when `NNC_BENCH_OPENBLAS`
+ * names a folder holding OpenBLAS's `libblas.so.3` (e.g. the pthread package unpacked with
+ * `dpkg-deb -x`, without installing it system-wide); otherwise Debian's torch uses the slow
+ * reference BLAS.
  * The bench writes its data and initial weights to a temporary folder; `torch_bench.py`
  * trains with the same protocol and prints JSON.
  */
@@ -12,8 +15,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { OptKind, TrainResult, TrainSetup } from "../harness.js";
 
-const PYTHON = "/usr/bin/python3";
-const OPENBLAS = "/usr/lib/x86_64-linux-gnu/openblas-openmp";
+export const PYTHON = "/usr/bin/python3";
+const OPENBLAS = [process.env.NNC_BENCH_OPENBLAS, "/usr/lib/x86_64-linux-gnu/openblas-openmp", "/usr/lib/x86_64-linux-gnu/openblas-pthread"];
 
 export interface TorchWorkload {
   readonly id: string;
@@ -29,16 +32,17 @@ export interface TorchRun {
   readonly results: Record<string, TrainResult & { latencyUs?: number }>;
 }
 
-function env(): NodeJS.ProcessEnv {
+export function torchEnv(): NodeJS.ProcessEnv {
   const e: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
-  if (existsSync(OPENBLAS)) e.LD_LIBRARY_PATH = [OPENBLAS, process.env.LD_LIBRARY_PATH].filter(Boolean).join(":");
+  const blas = OPENBLAS.find((d) => d !== undefined && d !== "" && existsSync(join(d, "libblas.so.3")));
+  if (blas) e.LD_LIBRARY_PATH = [blas, process.env.LD_LIBRARY_PATH].filter(Boolean).join(":");
   return e;
 }
 
 /** Why PyTorch cannot run here, or undefined when it can. */
 export function torchMissing(): string | undefined {
   if (!existsSync(PYTHON)) return `${PYTHON} not found`;
-  const r = spawnSync(PYTHON, ["-c", "import torch"], { env: env(), encoding: "utf8" });
+  const r = spawnSync(PYTHON, ["-c", "import torch"], { env: torchEnv(), encoding: "utf8" });
   if (r.status !== 0) return "python3-torch not installed (apt-get install python3-torch)";
   return undefined;
 }
@@ -75,7 +79,7 @@ export function runTorch(
     // Next to this file when run from source; in the source tree when run from dist/.
     const script = [join(here, "torch_bench.py"), join(here, "../../../bench/systems/torch_bench.py")].find((p) => existsSync(p));
     if (!script) throw new Error("bench/systems/torch_bench.py not found");
-    const r = spawnSync(PYTHON, [script, dir], { env: env(), encoding: "utf8", maxBuffer: 1 << 24 });
+    const r = spawnSync(PYTHON, [script, dir], { env: torchEnv(), encoding: "utf8", maxBuffer: 1 << 24 });
     if (r.status !== 0) throw new Error(`torch_bench.py failed (${r.status}): ${r.stderr}`);
     const out = JSON.parse(r.stdout) as { torch: string; blas: string; results: TorchRun["results"] };
     return { version: out.torch, blas: out.blas, results: out.results };

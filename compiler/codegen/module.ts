@@ -154,6 +154,7 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
           conv: (request) => viaKernel(wasm.conv(request)),
           maxpool: (request) => viaKernel(wasm.maxpool(request)),
           convDx: (request) => viaKernel(wasm.convDx(request)),
+          bmm: (request, per) => viaKernel(wasm.bmm(request, per)),
         }
       : undefined;
 

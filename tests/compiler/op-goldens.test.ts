@@ -50,6 +50,7 @@ function recordingKernels(): { kernels: Kernels; log: string[] } {
       conv: accept("conv", (r: { product: { out: string } }) => r.product.out),
       maxpool: accept("maxpool", (r: { out: string }) => r.out),
       convDx: accept("convDx", (r: { dx: string }) => r.dx),
+      bmm: (r, per) => accept("bmm", (q: { out: string }) => q.out)({ ...r, per }),
     },
   };
 }

@@ -11,7 +11,8 @@
  *                    added back onto the sample's windows of dx (col2im).
  *
  * Each takes the batch size n. The products are `products.ts`'s loops with constant sizes,
- * their operands shifted by the sample (`KernelSpec.sample`).
+ * their operands shifted by the sample (`KernelSpec.sample`). `bmmFunction` is the same loop
+ * without windows: attention's batched products, one per sample and head.
  */
 import { Body, type WasmFunction } from "./encode.js";
 import { productInto, transposeInto, type KernelSpec } from "./products.js";
@@ -65,4 +66,13 @@ export function convDxFunction(p: ConvSpec): WasmFunction {
     L.n,
   );
   return { name: p.name, body: f };
+}
+
+/** A bmm kernel: called with the number of products (n × heads), it runs `product` for each, A, B and the output shifted by it. */
+export function bmmFunction(name: string, product: KernelSpec): WasmFunction {
+  const f = new Body(["i32"], ["n"]);
+  const L = locals(f);
+  const index = f.local("i32", "product");
+  countedLoop(f, index, 0, "n", 1, () => productInto(f, L, product, index), L.n);
+  return { name, body: f };
 }

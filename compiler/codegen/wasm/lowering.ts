@@ -1,6 +1,6 @@
 /**
  * The WebAssembly target's lowering table (`kernels: "wasm"`): op name → the call of a SIMD
- * kernel, for the ops that have kernels — the matrix products, the convolutions (each
+ * kernel, for the ops that have kernels — the matrix products (attention's `bmm` too), the convolutions (each
  * unfolding its windows itself, one sample at a time: `conv.ts`), max pooling and a
  * convolution's input gradient. A lowering returns undefined when these settings have no
  * kernel (an epilogue the kernels lack, windows too wide to unroll, a buffer outside the
@@ -57,6 +57,8 @@ export interface Kernels {
   conv(r: ConvRequest): string | undefined;
   maxpool(r: PoolRequest): string | undefined;
   convDx(r: ConvDxRequest): string | undefined;
+  /** `per` products per sample (bmm: one per head), their operands shifted by `KernelRequest.sample`. */
+  bmm(r: KernelRequest, per: number): string | undefined;
 }
 
 /** The wasm lowering of one op: the statements calling its kernels, or undefined for "use the TypeScript lowering". */
@@ -84,6 +86,15 @@ const convolution: WasmLowering = (node, ctx, kernels) => {
 };
 
 export const WASM_LOWERINGS: ReadonlyMap<string, WasmLowering> = new Map<string, WasmLowering>([
+  [
+    // One product per index of the leading axes (sample, head): a kernel loops over them.
+    "bmm",
+    (node, ctx, kernels) => {
+      const r = kernelRequest(productOf(node, ctx));
+      const per = node.shape.slice(1, -2).reduce((m: number, d) => m * (d as number), 1);
+      return r !== undefined ? kernels.bmm(r, per) : undefined;
+    },
+  ],
   ["matmul", product],
   ["dense", product],
   ["matmul_nn", product],
@@ -173,7 +184,6 @@ export const TS_FALLBACK: ReadonlySet<string> = new Set([
   "gather",
   "scatter_add",
   // attention
-  "bmm",
   "causal_mask",
 ]);
 

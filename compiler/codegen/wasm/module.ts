@@ -21,7 +21,7 @@ import { kernelForm, kernelFunction, type KernelSpec } from "./products.js";
 import { updateFunction } from "./update.js";
 import { maxpoolFunction } from "./pooling.js";
 import { unfoldable } from "./im2col.js";
-import { convDxFunction, convFunction } from "./conv.js";
+import { bmmFunction, convDxFunction, convFunction } from "./conv.js";
 import type { ConvDxRequest, ConvRequest, KernelRequest, PoolRequest } from "./lowering.js";
 import type { Optimizer } from "../../program.js";
 import { commentText } from "../names.js";
@@ -142,7 +142,8 @@ export class WasmKernels {
     const [ra, rb, rBias, rMask, rRelu, rSaved] = [a, b, bias, mask, reluGradOf, actGradOf?.saved].map((x) => (x !== undefined ? this.operand(x) : undefined));
     // A short reduction leaves the dot loop little to sum per output: transpose the (small)
     // second operand into scratch memory on each call and run the axpy loop instead.
-    const transpose = form === "dot" && typeof r.depth === "number" && r.depth < SHORT_DEPTH && r.cols >= 4 && r.bC === r.depth && r.oC === 1;
+    // (Not for bmm: its B moves with each product, and the copy is made once per call.)
+    const transpose = form === "dot" && sample?.b === undefined && typeof r.depth === "number" && r.depth < SHORT_DEPTH && r.cols >= 4 && r.bC === r.depth && r.oC === 1;
     const bT = transpose ? this.claim(`${b}ᵀ for ${out}`, (r.depth as number) * r.cols, `${b} transposed, for the kernel ${out}`) : undefined;
     const build = (at: At): KernelSpec => {
       const spec: KernelSpec = {
@@ -188,6 +189,14 @@ export class WasmKernels {
       `${name}(n): per sample, the ${g.kh}×${g.kw} windows of ${image} unfolded into ${windows}, then ${p.doc}${product.accumulate === true ? ", added up over the batch" : ""}`,
     );
     return `kernels.${name}(n);`;
+  }
+
+  /** The call of a bmm kernel: `per` products per sample (one per head), each with its operands shifted; undefined when it has no wasm form. */
+  bmm(r: KernelRequest, per: number): string | undefined {
+    const p = this.product(r);
+    if (p === undefined) return undefined;
+    this.register(r.out, (at) => bmmFunction(r.out, p.build(at)), `${r.out}(n·${per}): for each sample and head, ${p.doc}`);
+    return `kernels.${r.out}(n * ${per});`;
   }
 
   private get pages(): number {

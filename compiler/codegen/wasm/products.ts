@@ -51,10 +51,11 @@ export interface KernelSpec extends ProductShape {
    */
   readonly transposeB?: { readonly from: number };
   /**
-   * The product of one sample inside a loop over the samples (`productInto`): A and the
-   * output (and everything laid out like it) start this many elements further on per sample.
+   * The product of one sample inside a loop over the samples (`productInto`): A, B (bmm's
+   * per-head operands) and the output (and everything laid out like it) start this many
+   * elements further on per sample.
    */
-  readonly sample?: { readonly a?: number; readonly out?: number };
+  readonly sample?: { readonly a?: number; readonly b?: number; readonly out?: number };
   /** Add each result to the output instead of storing it (a sum over samples; no epilogue). */
   readonly accumulate?: boolean;
 }
@@ -77,8 +78,8 @@ export interface KernelRequest extends ProductShape {
   readonly actGradOf?: { readonly act: "tanh" | "sigmoid"; readonly saved: string };
   /** A `"n"` rows or depth counts n × this many rows (a pointwise convolution's pixels): the kernel is called with that count. */
   readonly rowsPerSample?: number;
-  /** One sample's product, run by a convolution kernel for each sample (`KernelSpec.sample`). */
-  readonly sample?: { readonly a?: number; readonly out?: number };
+  /** One sample's product, run by a convolution or bmm kernel for each sample (`KernelSpec.sample`). */
+  readonly sample?: { readonly a?: number; readonly b?: number; readonly out?: number };
   readonly accumulate?: boolean;
 }
 
@@ -229,9 +230,10 @@ function epilogueVec(f: Body, s: KernelSpec, L: Locals, off: number, j: number):
   activationEpilogue(f, s, L, lanes(f, L, true, off), true);
 }
 
-/** Byte shifts (locals) added to A's and the output's addresses: one sample's product in a convolution kernel. */
+/** Byte shifts (locals) added to A's, B's and the output's addresses: one sample's product in a convolution or bmm kernel. */
 interface Shifts {
   readonly a: number | undefined;
+  readonly b: number | undefined;
   readonly out: number | undefined;
 }
 
@@ -256,6 +258,7 @@ function dotInto(f: Body, L: Locals, s: KernelSpec, shift: Shifts): void {
     shifted(f, shift.a);
     f.set(L.pa);
     scaled(f, L.c, s.bC * E);
+    shifted(f, shift.b);
     f.set(L.pb);
     if (quads > 0) {
       for (let k = 0; k < rh * cw; k++) f.v128Zero().set(L.acc(k));
@@ -359,6 +362,7 @@ function axpyInto(f: Body, L: Locals, s: KernelSpec, shift: Shifts): void {
     shifted(f, shift.a);
     f.set(L.pa);
     scaled(f, L.c, 16);
+    shifted(f, shift.b);
     f.set(L.pb);
     countedLoop(
       f,
@@ -403,7 +407,9 @@ function axpyInto(f: Body, L: Locals, s: KernelSpec, shift: Shifts): void {
     scaled(f, L.r, s.aR * E);
     shifted(f, shift.a);
     f.set(L.pa);
-    f.i32(c0 * E).set(L.pb);
+    f.i32(c0 * E);
+    shifted(f, shift.b);
+    f.set(L.pb);
     countedLoop(
       f,
       L.d,
@@ -460,7 +466,7 @@ export function productInto(f: Body, L: Locals, s: KernelSpec, sample?: number):
     f.set(local);
     return local;
   };
-  const shifts: Shifts = { a: shift(s.sample?.a, "aShift"), out: shift(s.sample?.out, "outShift") };
+  const shifts: Shifts = { a: shift(s.sample?.a, "aShift"), b: shift(s.sample?.b, "bShift"), out: shift(s.sample?.out, "outShift") };
   if (s.accumulate === true && (s.bias !== undefined || s.relu === true || s.mask !== undefined || s.reluGradOf !== undefined || s.act !== undefined || s.actGradOf !== undefined)) {
     throw new Error(`bug: ${s.name} accumulates and has an epilogue`);
   }
