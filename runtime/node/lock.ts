@@ -6,13 +6,14 @@
  * (so a pid reused by another process is not mistaken for the owner).
  *
  * A lock whose process is gone (same host, no such pid, or the pid now belongs to a process
- * that started at another time) is stale: it is taken over with a warning. Taking over is a
- * compare-and-swap: rename the stale file to a private name, check that it is still the one that
- * was judged stale (its token), and only then delete it; two runs that find the same stale lock
- * cannot both take it.
+ * that started at another time) is stale: it is taken over with a warning. Taking over happens
+ * under a guard file that one run at a time can create (`takeOver`): its holder checks that the
+ * lock is still the one judged stale (its token) and deletes it, then creates its own like any
+ * run; two runs that find the same stale lock cannot both take it. (Renaming the stale lock
+ * aside instead is not enough: with three runs, one can move a lock another has just made.)
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, linkSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, lstatSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { diag, type Diagnostic, type Result } from "../../grammar/diagnostics.js";
@@ -20,6 +21,8 @@ import { FILE_START } from "../../grammar/span.js";
 import { createExclusive, errnoOf, EXCLUSIVE, explainFsError, isTempOf, type FsOps } from "./atomic.js";
 
 export const LOCK_FILE = ".nnc-lock";
+/** The guard of a take-over (`takeOver`): `.nnc-lock.takeover`. */
+const GUARD_SUFFIX = ".takeover";
 
 export interface LockInfo {
   readonly pid: number;
@@ -58,7 +61,7 @@ export function lockFolder(dir: string, command?: string, fs: Partial<FsOps> = {
     value: undefined,
     diagnostics: [...warnings, { ...diag("outputInUse", FILE_START, [dir, why], { hint }), file: path }],
   });
-  for (let attempt = 0; attempt < 6; attempt++) {
+  for (let attempt = 0; attempt < 100; attempt++) {
     let made = createExclusive(path, bytes, fs);
     if (made === "unsupported") made = createWithoutLinks(path, bytes);
     if (made === "created") return { value: held(path, info), diagnostics: warnings };
@@ -77,7 +80,7 @@ export function lockFolder(dir: string, command?: string, fs: Partial<FsOps> = {
         `a run on another machine holds it (${owner})`,
         `nnc cannot see whether a run on ${other.host} is still going: if it is not, delete ${path}`,
       );
-    const taken = takeOver(path, other);
+    const taken = takeOver(path, other, bytes);
     if (taken === "failed") return refuse("the stale lock of a run that ended could not be removed", `delete ${path} by hand`);
     if (taken === "taken") warnings.push({ ...diag("staleLock", FILE_START, [dir, `the run that held it (${owner}) is no longer running`]), file: path });
     // "moved": another run took it over first; look again.
@@ -176,41 +179,56 @@ export function liveness(l: LockInfo): "alive" | "dead" | "elsewhere" {
   return "alive";
 }
 
-/** Moves a stale lock away, if it is still the one judged stale. */
-function takeOver(path: string, stale: LockInfo): "taken" | "moved" | "failed" {
-  const aside = `${path}.stale-${randomBytes(8).toString("hex")}`;
+/**
+ * Removes a stale lock, if it is still the one judged stale. Only one run at a time may: the
+ * one that creates `<lock>.takeover` exclusively (holding the same owner facts as a lock). Under
+ * that guard no other run can replace the lock file (creating it fails while it exists, and
+ * removing it takes the guard), so checking its token and then deleting it is safe. A run that
+ * finds the guard taken waits a moment and looks again; a guard left by a run that died is
+ * removed.
+ */
+function takeOver(path: string, stale: LockInfo, me: Uint8Array): "taken" | "moved" | "failed" {
+  const guard = `${path}${GUARD_SUFFIX}`;
+  let made = createExclusive(guard, me);
+  if (made === "unsupported") made = createWithoutLinks(guard, me);
+  if (made !== "created") {
+    if (made !== "exists") return "failed";
+    const holder = readLock(guard);
+    if (typeof holder === "object" && liveness(holder) === "dead") {
+      try {
+        unlinkSync(guard);
+      } catch {
+        // another run removed it first
+      }
+    } else pause(20);
+    return "moved";
+  }
   try {
-    renameSync(path, aside);
+    const now = readLock(path);
+    if (now === "gone") return "moved";
+    if (typeof now !== "object" || now.token !== stale.token) return "moved";
+    unlinkSync(path);
+    return "taken";
   } catch (e) {
     return errnoOf(e) === "ENOENT" ? "moved" : "failed";
-  }
-  const moved = readLock(aside);
-  if (typeof moved === "object" && moved.token === stale.token) {
+  } finally {
     try {
-      unlinkSync(aside);
+      unlinkSync(guard);
     } catch {
-      // harmless: a file with a private name
+      // gone
     }
-    return "taken";
   }
-  // Between our reading and our renaming, another run took the stale lock over and made its
-  // own: put that back (a link never replaces a lock made meanwhile) and look again.
-  try {
-    linkSync(aside, path);
-  } catch {
-    // a third run made a lock meanwhile; the displaced one's owner keeps running unlocked
-  }
-  try {
-    unlinkSync(aside);
-  } catch {
-    // gone
-  }
-  return "moved";
+}
+
+
+/** Blocks the thread for `ms` milliseconds (the lock is taken before anything else runs). */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /**
  * Removes what runs killed while taking the lock left in `dir`: the temporaries of lock files
- * and stale locks moved aside, once the process each names is gone (another run's, still
+ * and of the take-over guard, and stale locks moved aside (by earlier versions), once the process each names is gone (another run's, still
  * taking its lock, stays). Unreadable ones go once they are a minute old.
  */
 export function removeLockLeftovers(dir: string): void {
@@ -221,7 +239,7 @@ export function removeLockLeftovers(dir: string): void {
     return;
   }
   for (const f of files) {
-    if (!isTempOf(f, [LOCK_FILE]) && !/^\.nnc-lock\.stale-[0-9a-f]{16}$/.test(f)) continue;
+    if (!isTempOf(f, [LOCK_FILE, `${LOCK_FILE}${GUARD_SUFFIX}`]) && !/^\.nnc-lock\.stale-[0-9a-f]{16}$/.test(f)) continue;
     const p = join(dir, f);
     const info = readLock(p);
     if (info === "gone") continue;

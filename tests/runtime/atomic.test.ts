@@ -221,6 +221,26 @@ describe("the output folder's lock", () => {
     expect(b.diagnostics[0]!.hint).toMatch(/delete .*\.nnc-lock/);
   });
 
+  it("only the holder of the take-over guard removes a stale lock: a live holder's guard makes the others refuse, a dead one's is cleared", () => {
+    const d = fresh();
+    const dead = spawnSync(process.execPath, ["-e", "0"]).pid!;
+    const stale = JSON.stringify({ pid: dead, host: hostname(), started: "2026-01-01T00:00:00.000Z", token: "old" });
+    writeFileSync(join(d, LOCK_FILE), stale);
+    // Another run (our parent, alive) is in the middle of taking it over.
+    writeFileSync(join(d, `${LOCK_FILE}.takeover`), JSON.stringify({ pid: process.ppid, host: hostname(), started: "2026-01-01T00:00:00.000Z", token: "guard" }));
+    const blocked = lockFolder(d);
+    expect(blocked.value).toBeUndefined();
+    expect(blocked.diagnostics.map((x) => x.code)).toEqual(["NN5007"]);
+    expect(readFileSync(join(d, LOCK_FILE), "utf8")).toBe(stale);
+    // The guard of a run that died while taking over goes; then the stale lock is taken.
+    writeFileSync(join(d, `${LOCK_FILE}.takeover`), JSON.stringify({ pid: dead, host: hostname(), started: "2026-01-01T00:00:00.000Z", token: "guard" }));
+    const r = lockFolder(d);
+    expect(r.value).toBeDefined();
+    expect(r.diagnostics.map((x) => x.code)).toEqual(["NN5008"]);
+    expect(existsSync(join(d, `${LOCK_FILE}.takeover`))).toBe(false);
+    r.value!.release();
+  });
+
   it("a lock of a dead process is taken over with one warning; of another host, refused", () => {
     const d = fresh();
     const dead = spawnSync(process.execPath, ["-e", "0"]).pid!; // exited: its pid is free
