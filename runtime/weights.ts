@@ -92,8 +92,50 @@ export function decodeWeights(text: string, model: CompiledModel, file: string):
     if (problems.length >= 3) break;
   }
   if (problems.length > 0) return bad(problems.join("; "), "the model in the .nn file changed since training; train again or use the matching file");
-  if (w.params.some((v) => typeof v !== "number")) return bad("a parameter is not a number", "the file is damaged; train again");
+  const notNumber = w.params.findIndex((v) => typeof v !== "number" || !Number.isFinite(v));
+  if (notNumber >= 0) return bad(`parameter ${notNumber} is ${String(w.params[notNumber])}, not a finite number`, "the file is damaged; train again");
+  const damaged = preprocessProblem(w.preprocess, model);
+  if (damaged !== undefined) return bad(`its preprocessing is damaged: ${damaged}`, "the file was edited or damaged; train again (the weights alone cannot be trusted without the statistics they were trained with)");
   return { value: w, diagnostics: [] as Diagnostic[] };
+}
+
+const NORMALIZATIONS: readonly string[] = ["none", "standard", "minmax"];
+
+/**
+ * What is wrong with a weights file's `preprocess` for this model, or undefined: every field is
+ * used as it is by `eval`, `predict` and `export`, so a hand-edited or damaged value (a string
+ * scale, a short or infinite shift, a zero divisor, fewer class names than classes, a tokenizer
+ * of another length) would give wrong numbers without a word.
+ */
+function preprocessProblem(p: unknown, model: CompiledModel): string | undefined {
+  if (p === null || typeof p !== "object" || Array.isArray(p)) return "`preprocess` is missing";
+  const pre = p as Record<string, unknown>;
+  const features = model.meta.inputSize;
+  if (typeof pre["scale"] !== "number" || !Number.isFinite(pre["scale"])) return `its scale is ${JSON.stringify(pre["scale"])}`;
+  if (typeof pre["normalize"] !== "string" || !NORMALIZATIONS.includes(pre["normalize"])) return `its normalize is ${JSON.stringify(pre["normalize"])}`;
+  for (const key of ["shift", "divide"]) {
+    const a = pre[key];
+    if (!Array.isArray(a)) return `its ${key} is not a list`;
+    if (pre["normalize"] !== "none" && a.length !== features) return `it has ${a.length} ${key} values for ${features} features`;
+    const k = a.findIndex((v) => typeof v !== "number" || !Number.isFinite(v) || (key === "divide" && v === 0));
+    if (k >= 0) return `${key}[${k}] is ${JSON.stringify(a[k])}`;
+  }
+  const classes = pre["classes"];
+  if (classes !== undefined) {
+    if (!Array.isArray(classes) || classes.some((c) => typeof c !== "string") || new Set(classes).size !== classes.length) return "its class names are not distinct texts";
+    const shape = model.meta.outputShape;
+    const want = model.meta.loss === "cross_entropy" ? (shape[shape.length - 1] as number) : model.meta.loss === "binary_cross_entropy" && model.meta.outputSize === 1 ? 2 : undefined;
+    if (want !== undefined && classes.length !== want) return `it names ${classes.length} classes, the model has ${want}`;
+  }
+  const tok = pre["tokenizer"];
+  if (tok !== undefined) {
+    const t = tok as Record<string, unknown>;
+    if (tok === null || typeof tok !== "object" || (t["kind"] !== "chars" && t["kind"] !== "words") || typeof t["lowercase"] !== "boolean") return "its tokenizer is not one nnc wrote";
+    if (t["length"] !== features) return `its tokenizer makes ${JSON.stringify(t["length"])} ids, the model reads ${features}`;
+    const tokens = t["tokens"];
+    if (!Array.isArray(tokens) || tokens.some((x) => typeof x !== "string") || new Set(tokens).size !== tokens.length) return "its tokenizer's tokens are not distinct texts";
+  }
+  return undefined;
 }
 
 /**

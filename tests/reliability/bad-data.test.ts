@@ -181,6 +181,13 @@ describe("bad states", () => {
       "wrong length": JSON.stringify({ ...parsed, params: parsed.params.slice(1) }),
       "a null weight": JSON.stringify({ ...parsed, params: parsed.params.map((p, i) => (i === 0 ? null : p)) }),
       "an array": "[1, 2, 3]",
+      // Hand edits that parse and fit the layout, but would give wrong numbers without a word.
+      "an infinite weight": text.replace(/"params": \[[^,]+,/, '"params": [1e999,'),
+      "a string scale": JSON.stringify({ ...parsed, preprocess: { ...(parsed as { preprocess: object }).preprocess, scale: "1" } }),
+      "a short shift": JSON.stringify({ ...parsed, preprocess: { ...(parsed as { preprocess: object }).preprocess, normalize: "standard", shift: [0], divide: [1, 1] } }),
+      "a zero divisor": JSON.stringify({ ...parsed, preprocess: { ...(parsed as { preprocess: object }).preprocess, normalize: "standard", shift: [0, 0], divide: [1, 0] } }),
+      "fewer class names than classes": JSON.stringify({ ...parsed, preprocess: { ...(parsed as { preprocess: object }).preprocess, classes: ["only"] } }),
+      "no preprocess": JSON.stringify({ ...parsed, preprocess: undefined }),
     };
     const jobs = Object.entries(variants).flatMap(([name, body]) => {
       const file = join(dir, `w-${name.replace(/ /g, "-")}.json`);
@@ -190,8 +197,11 @@ describe("bad states", () => {
         async () => ({ name: `predict, ${name}`, r: await run(["predict", join(dir, "m.nn"), "--weights", file, "--input", join(dir, "in.csv")]) }),
       ];
     });
-    for (const { name, r } of await pool(jobs)) expectOneClearError(r, /NN5004|NN4010|NN5003/, name);
-  }, 90_000);
+    for (const { name, r } of await pool(jobs)) {
+      expectOneClearError(r, /NN5004|NN4010|NN5003/, name);
+      if (/infinite|scale|shift|divisor|class names|preprocess/.test(name)) expect(r.stderr, name).toMatch(/NN5004: .*(not a finite number|preprocessing is damaged)/);
+    }
+  }, 120_000);
 
   it("an output folder that cannot be created or written (NN5005), the earlier checkpoint intact", async () => {
     const dir = join(ROOT_DIR, "unwritable");
