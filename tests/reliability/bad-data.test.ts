@@ -173,7 +173,7 @@ describe("bad states", () => {
     const good = await run(["train", join(dir, "m.nn"), "--out", join(dir, "out"), "--quiet"]);
     expect(good.code, good.stderr).toBe(0);
     const text = readFileSync(join(dir, "out", "weights.json"), "utf8");
-    const parsed = JSON.parse(text) as { params: (number | null)[] };
+    const parsed = JSON.parse(text) as { params: (number | null)[]; preprocess: object };
     const variants: Record<string, string> = {
       truncated: text.slice(0, text.length >> 1),
       empty: "",
@@ -183,10 +183,10 @@ describe("bad states", () => {
       "an array": "[1, 2, 3]",
       // Hand edits that parse and fit the layout, but would give wrong numbers without a word.
       "an infinite weight": text.replace(/"params": \[[^,]+,/, '"params": [1e999,'),
-      "a string scale": JSON.stringify({ ...parsed, preprocess: { ...(parsed as { preprocess: object }).preprocess, scale: "1" } }),
-      "a short shift": JSON.stringify({ ...parsed, preprocess: { ...(parsed as { preprocess: object }).preprocess, normalize: "standard", shift: [0], divide: [1, 1] } }),
-      "a zero divisor": JSON.stringify({ ...parsed, preprocess: { ...(parsed as { preprocess: object }).preprocess, normalize: "standard", shift: [0, 0], divide: [1, 0] } }),
-      "fewer class names than classes": JSON.stringify({ ...parsed, preprocess: { ...(parsed as { preprocess: object }).preprocess, classes: ["only"] } }),
+      "a string scale": JSON.stringify({ ...parsed, preprocess: { ...parsed.preprocess, scale: "1" } }),
+      "a short shift": JSON.stringify({ ...parsed, preprocess: { ...parsed.preprocess, normalize: "standard", shift: [0], divide: [1, 1] } }),
+      "a zero divisor": JSON.stringify({ ...parsed, preprocess: { ...parsed.preprocess, normalize: "standard", shift: [0, 0], divide: [1, 0] } }),
+      "fewer class names than classes": JSON.stringify({ ...parsed, preprocess: { ...parsed.preprocess, classes: ["only"] } }),
       "no preprocess": JSON.stringify({ ...parsed, preprocess: undefined }),
     };
     const jobs = Object.entries(variants).flatMap(([name, body]) => {
