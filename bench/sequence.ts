@@ -30,6 +30,7 @@ import { checkSource } from "../compiler/check.js";
 import { compileToModule } from "../compiler/load.js";
 import type { CompiledModel, ParamEntry } from "../compiler/model-api.js";
 import { hasErrors } from "../grammar/diagnostics.js";
+import { mulberry32 } from "./data.js";
 import { PYTHON, torchEnv, torchMissing } from "./systems/torch.js";
 import { median } from "./harness.js";
 
@@ -69,19 +70,9 @@ export interface SeqData {
   readonly y: Float32Array;
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function makeData(w: SeqWorkload, trainSteps: number, seed = 1): SeqData {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const int = (k: number): number => Math.floor(r() * k);
   const samples = trainSteps * w.batch;
   const x = new Float32Array(samples * w.steps);

@@ -207,6 +207,12 @@ export type DataSource = GeneratorSource | CsvSource | IdxSource | JsonSource | 
 export type Normalization = "none" | "standard" | "minmax";
 
 /**
+ * A word of `tokenize words`: a run of letters and digits in any script, an inner apostrophe kept
+ * (`don't`). One pattern for the runtime's tokenizer and the module `nnc export` writes.
+ */
+export const WORD_PATTERN = "[\\p{L}\\p{N}]+(?:['’][\\p{L}\\p{N}]+)*";
+
+/**
  * `tokenize chars, length: 16`: text → `length` token ids (0 = padding at the end, 1 = unknown,
  * then the vocabulary by frequency in the training split), as Keras' `TextVectorization`.
  */

@@ -4,7 +4,7 @@
  * with the weights, and applied alike to every split and to predictions. Ids: 0 is padding (at
  * the end of a short text), 1 an unknown token, 2 … the vocabulary in order. Browser-safe.
  */
-import type { Tokenize } from "../compiler/program.js";
+import { WORD_PATTERN, type Tokenize } from "../compiler/program.js";
 
 /** A fitted tokenizer, as saved with the weights. */
 export interface TokenizerState {
@@ -18,8 +18,7 @@ export interface TokenizerState {
 export const PAD_ID = 0;
 export const UNKNOWN_ID = 1;
 
-/** Runs of letters and digits (with an inner apostrophe: `don't`), in any script. */
-const WORD = /[\p{L}\p{N}]+(?:['’][\p{L}\p{N}]+)*/gu;
+const WORD = new RegExp(WORD_PATTERN, "gu");
 
 /** The tokens of one text. */
 export function tokens(text: string, kind: "chars" | "words", lowercase: boolean): string[] {
@@ -45,7 +44,7 @@ export function fitTokens(texts: readonly (readonly string[])[], settings: Token
 
 /** n × length ids of the texts (as floats, the type of every feature). */
 export function encodeTexts(texts: readonly string[], tok: TokenizerState): Float32Array {
-  const id = new Map(tok.tokens.map((t, k) => [t, k + 2]));
+  const id = idsOf(tok);
   const out = new Float32Array(texts.length * tok.length);
   texts.forEach((text, i) => {
     const ts = tokens(text, tok.kind, tok.lowercase);
@@ -55,9 +54,14 @@ export function encodeTexts(texts: readonly string[], tok: TokenizerState): Floa
   return out;
 }
 
+/** Token → id: the vocabulary from id 2 (0 pads, 1 is unknown). */
+function idsOf(tok: TokenizerState): Map<string, number> {
+  return new Map(tok.tokens.map((t, k) => [t, k + 2]));
+}
+
 /** The ids of a running text's tokens (no padding, no cut). */
 export function tokenIds(toks: readonly string[], tok: TokenizerState): Uint32Array {
-  const id = new Map(tok.tokens.map((t, k) => [t, k + 2]));
+  const id = idsOf(tok);
   return Uint32Array.from(toks, (t) => id.get(t) ?? UNKNOWN_ID);
 }
 

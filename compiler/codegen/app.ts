@@ -9,6 +9,7 @@
  * code only through `stringLiteral`, every number through `numberLiteral`, every path through
  * `commentText`. Browser-safe; the CLI fills in the `AppSpec` from a weights file.
  */
+import { WORD_PATTERN } from "../program.js";
 import { commentText, numberLiteral, stringLiteral } from "./names.js";
 
 export type AppTask =
@@ -164,7 +165,7 @@ export function generateApp(spec: AppSpec): string {
           `const TOKEN_IDS = columns.map((c) => (c.text === undefined ? undefined : new Map(c.text.tokens.map((token, k)${t(": [string, number]")} => [token, k + 2]))));`,
           "",
           "/** Runs of letters and digits, an inner apostrophe kept (`don't`): the words of `tokenize words`. */",
-          "const WORD = /[\\p{L}\\p{N}]+(?:['’][\\p{L}\\p{N}]+)*/gu;",
+          `const WORD = /${WORD_PATTERN}/gu;`,
           "",
         ]
       : []),
