@@ -3,7 +3,7 @@
  * ends in a `CliError` carrying the rendered diagnostics; warnings are printed to stderr.
  * `staticCheck` adds the lowering's shape checks (NN3xxx) for `nnc check`.
  */
-import { readFileSync } from "node:fs";
+import { readBounded } from "../runtime/node/read.js";
 import { checkSource } from "../compiler/check.js";
 import { nodeOf, shapeSize, type Graph } from "../compiler/ir.js";
 import { lower } from "../compiler/lower.js";
@@ -31,8 +31,17 @@ export interface LoadedFile {
  * in place of the bad bytes (for `nnc fmt`, which must not rewrite bytes it did not mean to).
  */
 export function readSource(path: string, opts: { strictUtf8?: boolean } = {}): { source: string } | { error: Diagnostic } {
-  try {
-    const buf = readFileSync(path);
+  const read = readBounded(path);
+  if (!("bytes" in read)) {
+    return {
+      error: {
+        ...diag("fileNotFound", FILE_START, [path, read.why], read.code === "ENOENT" ? { hint: "check the path; it is relative to the current folder" } : read.hint !== undefined ? { hint: read.hint } : {}),
+        file: path,
+      },
+    };
+  }
+  {
+    const buf = read.bytes;
     const bad = opts.strictUtf8 ? firstInvalidUtf8(buf) : -1;
     if (bad >= 0) {
       const lineStart = buf.lastIndexOf(0x0a, bad - 1) + 1;
@@ -49,15 +58,6 @@ export function readSource(path: string, opts: { strictUtf8?: boolean } = {}): {
       };
     }
     return { source: buf.toString("utf8") };
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const why = err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "it is a folder" : err.code === "EACCES" ? "permission denied" : err.message;
-    return {
-      error: {
-        ...diag("fileNotFound", FILE_START, [path, why], err.code === "ENOENT" ? { hint: "check the path; it is relative to the current folder" } : {}),
-        file: path,
-      },
-    };
   }
 }
 

@@ -3,7 +3,6 @@
  * path, rendering run and data diagnostics (a code frame from the `.nn` file or the data file
  * when there is a line to show), and the confusion matrix they print.
  */
-import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { CompiledModel } from "../compiler/model-api.js";
 import type { Program } from "../compiler/program.js";
@@ -12,6 +11,7 @@ import type { Preprocess } from "../runtime/preprocess.js";
 import { createSession, openData, type OpenedData, type RunOverrides, type Session } from "../runtime/session.js";
 import type { ModelShape } from "../runtime/prepare.js";
 import { FileReader } from "../runtime/node/files.js";
+import { readBounded } from "../runtime/node/read.js";
 import { inert } from "../runtime/inert.js";
 import { compileModel } from "../runtime/node/model.js";
 import { CliError } from "./errors.js";
@@ -26,13 +26,9 @@ export function renderRun(ds: readonly Diagnostic[], nnPath: string, nnSource: s
   const texts = new Map<string, string | undefined>();
   const textOf = (file: string): string | undefined => {
     if (!texts.has(file)) {
-      try {
-        const t = readFileSync(file);
-        // Only frame text files; binary (IDX) files get a plain line.
-        texts.set(file, t.includes(0) ? undefined : t.toString("utf8"));
-      } catch {
-        texts.set(file, undefined);
-      }
+      const read = readBounded(file);
+      // Only frame text files; binary (IDX) files get a plain line.
+      texts.set(file, "bytes" in read && !read.bytes.includes(0) ? read.bytes.toString("utf8") : undefined);
     }
     return texts.get(file);
   };
@@ -60,15 +56,16 @@ export async function openSession(
   overrides: RunOverrides = {},
   fixed?: Preprocess,
   model?: CompiledModel,
+  format: OutputFormat = "text",
 ): Promise<Session> {
   let m = model;
   if (!m) {
     const compiled = await compileModel(program);
-    failOnErrors(compiled.diagnostics, nnPath, source);
+    failOnErrors(compiled.diagnostics, nnPath, source, format);
     m = compiled.value!;
   }
   const s = await createSession(program, m, new FileReader(dirname(nnPath)), overrides, fixed);
-  failOnErrors(s.diagnostics, nnPath, source);
+  failOnErrors(s.diagnostics, nnPath, source, format);
   return s.value!;
 }
 

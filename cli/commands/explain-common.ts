@@ -4,7 +4,7 @@
  * reads it, or a split of the file's data rebuilt as `nnc eval` does), feature names, and the
  * diagnostics for a bad option (code, message, hint; the option as the place).
  */
-import { readFileSync } from "node:fs";
+import { readBoundedText } from "../../runtime/node/read.js";
 import { compileToModule } from "../../compiler/load.js";
 import type { Program } from "../../compiler/program.js";
 import { diag, hasErrors, type MessageName } from "../../grammar/diagnostics.js";
@@ -114,13 +114,9 @@ export async function openExplaining(file: string, opts: SampleOptions, command:
   let from: string;
   if (opts.input !== undefined) {
     const shown = opts.input === "-" ? "<stdin>" : opts.input;
-    let text: string;
-    try {
-      text = readFileSync(opts.input === "-" ? 0 : opts.input, "utf8");
-    } catch (e) {
-      const why = (e as { code?: string }).code === "ENOENT" ? "no such file" : String(e);
-      throw new CliError(renderRun([dataDiag(shown, "fileNotFound", FILE_START, [shown, why])], file, source));
-    }
+    const read = readBoundedText(opts.input);
+    if (!("text" in read)) throw new CliError(renderRun([dataDiag(shown, "fileNotFound", FILE_START, [shown, read.why], read.hint)], file, source));
+    const text = read.text;
     const r = readInput(text, shown, program.data?.train, preprocess.csv, preprocess.classes, labelKind(program.loss.kind), size);
     failOnErrors(r.diagnostics, file, source);
     const d = r.value!;

@@ -4,9 +4,9 @@
  * the label column optional; or JSON records), transformed with the saved statistics. Any
  * number of rows: `predictAll` runs them in chunks of the model's largest batch.
  */
+import { readBoundedText } from "../../runtime/node/read.js";
 import { inert } from "../../runtime/inert.js";
 import type { Command } from "commander";
-import { readFileSync } from "node:fs";
 import type { CsvSource } from "../../compiler/program.js";
 import { diag, type Diagnostic } from "../../grammar/diagnostics.js";
 import { FILE_START } from "../../grammar/span.js";
@@ -62,13 +62,9 @@ async function predict(file: string, opts: PredictOptions): Promise<void> {
     failOnErrors([diag("predictLanguageModel", FILE_START, [], { hint: `write with it: \`nnc sample ${file} --weights ${opts.weights} --prompt "…"\`` })], file, source);
   }
   const shown = opts.input === "-" ? "<stdin>" : opts.input;
-  let text: string;
-  try {
-    text = readFileSync(opts.input === "-" ? 0 : opts.input, "utf8");
-  } catch (e) {
-    const why = (e as { code?: string }).code === "ENOENT" ? "no such file" : String(e);
-    throw new CliError(`${shown}: error NN4001: cannot read ${shown}: ${why}`);
-  }
+  const got = readBoundedText(opts.input);
+  if (!("text" in got)) throw new CliError(`${shown}: error NN4001: cannot read ${shown}: ${got.why}${got.hint === undefined ? "" : `\nhint: ${got.hint}`}`);
+  const text = got.text;
   const r = readInput(text, shown, program.data?.train, weights.preprocess.csv, weights.preprocess.classes, labelKind(program.loss.kind), model.meta.inputSize);
   failOnErrors(r.diagnostics, file, source);
   const read = r.value!;

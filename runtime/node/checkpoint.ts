@@ -9,7 +9,6 @@
  * checkpoint holds only the later epochs and the segments' hashes (version 3). A checkpoint
  * every epoch then costs a bounded write, and a run of n epochs O(n) in all.
  */
-import { readFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { diag, type Diagnostic, type Result } from "../../grammar/diagnostics.js";
 import { FILE_START } from "../../grammar/span.js";
@@ -26,6 +25,7 @@ import {
 } from "../checkpoint.js";
 import type { Preprocess } from "../preprocess.js";
 import type { EpochRecord, TrainerState } from "../train.js";
+import { readBounded, readBoundedText } from "./read.js";
 
 /** The file name of history segment `k` of the checkpoint named `checkpoint`. */
 export function historySegmentName(checkpoint: string, k: number): string {
@@ -76,7 +76,8 @@ export class CheckpointWriter {
  * it and checked against its hashes); a string says what is wrong.
  */
 export function loadCheckpointFile(path: string): Checkpoint | string {
-  return attachSegments(decodeCheckpoint(readFileSync(path)), path);
+  const read = readBounded(path);
+  return "bytes" in read ? attachSegments(decodeCheckpoint(read.bytes), path) : `it cannot be read (${read.why})`;
 }
 
 /** A decoded checkpoint (of the file at `path`) with the epochs of its segment files put back. */
@@ -85,12 +86,9 @@ function attachSegments(c: Checkpoint | string, path: string): Checkpoint | stri
   const texts: string[] = [];
   for (let k = 0; k < c.header.historySegments.length; k++) {
     const seg = join(dirname(path), historySegmentName(basename(path), k));
-    try {
-      texts.push(readFileSync(seg, "utf8"));
-    } catch (e) {
-      const code = (e as { code?: string }).code;
-      return `its history file ${basename(seg)} cannot be read (${code === "ENOENT" ? "no such file" : (code ?? String(e))})`;
-    }
+    const read = readBoundedText(seg);
+    if (!("text" in read)) return `its history file ${basename(seg)} cannot be read (${read.why})`;
+    texts.push(read.text);
   }
   return withSegments(c, texts);
 }
@@ -110,15 +108,13 @@ export function readCheckpoint(
     readonly fileSeeds?: { readonly seed: number; readonly shuffleSeed: number };
     /** Values of the model's optimizer state (`model.getState().optimizer.length`). */
     readonly optimizerCount?: number;
+    /** The class names this run's data gives (undefined: numbered classes or regression). */
+    readonly classes?: readonly string[];
   },
 ): Result<Checkpoint | undefined> {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    const why = (e as { code?: string }).code === "ENOENT" ? "no such file" : String(e);
-    return { value: undefined, diagnostics: [diag("fileNotFound", FILE_START, [shown, why])] };
-  }
+  const read = readBounded(path);
+  if (!("bytes" in read)) return { value: undefined, diagnostics: [diag("fileNotFound", FILE_START, [shown, read.why], read.hint === undefined ? {} : { hint: read.hint })] };
+  const bytes: Uint8Array = read.bytes;
   const c = attachSegments(decodeCheckpoint(bytes), path);
   const fail = (d: Diagnostic): Result<undefined> => ({ value: undefined, diagnostics: [{ ...d, file: shown }] });
   if (typeof c === "string")
@@ -141,7 +137,7 @@ export function readCheckpoint(
         hint: "delete it to start over, or restore a backup",
       }),
     );
-  const mismatch = run ? runMismatch(c.header.run, run.identity(), run.fileSeeds) : undefined;
+  const mismatch = run ? (classMismatch(c.header.preprocess.classes, run.classes) ?? runMismatch(c.header.run, run.identity(), run.fileSeeds)) : undefined;
   if (mismatch) return fail(diag("checkpointOtherRun", FILE_START, [shown, mismatch.why], { hint: mismatch.hint }));
   const pos = c.state.position;
   if (run && pos && pos.batches !== run.batches)
@@ -157,4 +153,24 @@ export function readCheckpoint(
       }),
     );
   return { value: c, diagnostics: [] };
+}
+
+/**
+ * Class names that differ between a checkpoint and this run's data: output k meant another class
+ * when it was trained, so resuming would train with the labels swapped (issue 22, item 5).
+ */
+export function classMismatch(saved: readonly string[] | undefined, now: readonly string[] | undefined): { why: string; hint: string } | undefined {
+  const a = saved ?? [];
+  const b = now ?? [];
+  if (a.length === b.length && a.every((c, i) => c === b[i])) return undefined;
+  const shown = (cs: readonly string[]): string => (cs.length === 0 ? "numbered classes" : listed(cs));
+  return {
+    why: `its classes are ${shown(a)}, and this run's data give ${shown(b)}`,
+    hint: "restore the labels it was trained with (the outputs follow the classes' order), or choose another --out (or delete the checkpoint) to start over",
+  };
+}
+
+function listed(cs: readonly string[]): string {
+  const head = cs.slice(0, 8).map((c) => `\`${c}\``).join(", ");
+  return cs.length > 8 ? `${head}, … (${cs.length} in all)` : head;
 }

@@ -2,7 +2,7 @@
  * Reading data files from disk for the runtime: paths relative to the `.nn` file, IDX files
  * streamed (through gunzip when they start with the gzip magic) straight into the decoder.
  */
-import { closeSync, createReadStream, openSync, readFileSync, readSync } from "node:fs";
+import { closeSync, createReadStream, fstatSync, readSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
 import { createGunzip } from "node:zlib";
 import { diag, type Result } from "../../grammar/diagnostics.js";
@@ -11,6 +11,7 @@ import { IdxDecoder, type IdxArray } from "../idx.js";
 import type { SourceReader } from "../load.js";
 import { dataDiag } from "../span.js";
 import { FILE_START } from "../../grammar/span.js";
+import { failure, notRegular, openForReading, readBoundedText } from "./read.js";
 
 export class FileReader implements SourceReader {
   constructor(
@@ -30,11 +31,8 @@ export class FileReader implements SourceReader {
   }
 
   async text(path: string, span: Span): Promise<Result<string | undefined>> {
-    try {
-      return { value: readFileSync(this.resolve(path), "utf8"), diagnostics: [] };
-    } catch (e) {
-      return { value: undefined, diagnostics: [notFound(this.display(path), e, span)] };
-    }
+    const r = readBoundedText(this.resolve(path));
+    return "text" in r ? { value: r.text, diagnostics: [] } : { value: undefined, diagnostics: [notFound(this.display(path), r, span)] };
   }
 
   async idx(path: string, limit: number, span: Span): Promise<Result<IdxArray | undefined>> {
@@ -42,13 +40,19 @@ export class FileReader implements SourceReader {
     const shown = this.display(path);
     let gz = false;
     try {
-      const fd = openSync(full, "r");
-      const head = Buffer.alloc(2);
-      readSync(fd, head, 0, 2, 0);
-      closeSync(fd);
-      gz = head[0] === 0x1f && head[1] === 0x8b;
+      const fd = openForReading(full);
+      try {
+        // Streamed, so any size is fine; but a device would stream forever.
+        const odd = notRegular(fstatSync(fd));
+        if (odd !== undefined) return { value: undefined, diagnostics: [notFound(shown, odd, span)] };
+        const head = Buffer.alloc(2);
+        readSync(fd, head, 0, 2, 0);
+        gz = head[0] === 0x1f && head[1] === 0x8b;
+      } finally {
+        closeSync(fd);
+      }
     } catch (e) {
-      return { value: undefined, diagnostics: [notFound(shown, e, span)] };
+      return { value: undefined, diagnostics: [notFound(shown, failure(e), span)] };
     }
     const decoder = new IdxDecoder(shown, limit);
     const file = createReadStream(full, { highWaterMark: 1 << 20 });
@@ -64,7 +68,9 @@ export class FileReader implements SourceReader {
         return {
           value: undefined,
           diagnostics: [
-            dataDiag(shown, "idxTruncated", FILE_START, [`the gzip data is damaged (${why})`], "fetch the file again"),
+            gz
+              ? dataDiag(shown, "idxTruncated", FILE_START, [`the gzip data is damaged (${why})`], "fetch the file again")
+              : dataDiag(shown, "idxTruncated", FILE_START, [`it could not be read to its end (${why})`], "check the disk and the file, or fetch it again"),
           ],
         };
       }
@@ -76,8 +82,6 @@ export class FileReader implements SourceReader {
   }
 }
 
-function notFound(shown: string, e: unknown, span: Span) {
-  const code = (e as { code?: string }).code;
-  const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : e instanceof Error ? e.message : String(e);
-  return diag("fileNotFound", span, [shown, why], { hint: "paths in a .nn file are relative to the .nn file's folder" });
+function notFound(shown: string, r: { why: string; hint?: string }, span: Span) {
+  return diag("fileNotFound", span, [shown, r.why], { hint: r.hint ?? "paths in a .nn file are relative to the .nn file's folder" });
 }

@@ -8,7 +8,7 @@
  * A log whose last line has no newline (cut by something other than nnc) loses that trial,
  * with a warning: the trial runs again.
  */
-import { readFileSync } from "node:fs";
+import { readBoundedText } from "./read.js";
 import { diag, type Diagnostic, type Result } from "../../grammar/diagnostics.js";
 import { FILE_START } from "../../grammar/span.js";
 import type { TrialRecord } from "../search.js";
@@ -38,14 +38,12 @@ export function writeLog(path: string, header: LogHeader, records: readonly Tria
  * error when it belongs to another search (NN5031) or a complete line is not a trial (NN5032).
  */
 export function readLog(path: string, fingerprint: string): Result<TrialRecord[] | undefined> {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return { value: [], diagnostics: [] };
-    return { value: undefined, diagnostics: [{ ...diag("fileNotFound", FILE_START, [path, (e as Error).message]), file: path }] };
+  const read = readBoundedText(path);
+  if (!("text" in read)) {
+    if (read.code === "ENOENT") return { value: [], diagnostics: [] };
+    return { value: undefined, diagnostics: [{ ...diag("fileNotFound", FILE_START, [path, read.why], read.hint === undefined ? {} : { hint: read.hint }), file: path }] };
   }
-  return parseLog(text, path, fingerprint);
+  return parseLog(read.text, path, fingerprint);
 }
 
 export function parseLog(text: string, path: string, fingerprint: string): Result<TrialRecord[] | undefined> {

@@ -15,13 +15,21 @@ export interface ChildResult {
   readonly stderr: string;
 }
 
-export function start(args: readonly string[], opts: { cwd?: string; env?: Record<string, string> } = {}): { child: ChildProcess; done: Promise<ChildResult> } {
+export interface ChildOptions {
+  readonly cwd?: string;
+  readonly env?: Record<string, string>;
+  /** Written to the child's standard input, then closed; without it stdin is closed at once. */
+  readonly stdin?: string;
+}
+
+export function start(args: readonly string[], opts: ChildOptions = {}): { child: ChildProcess; done: Promise<ChildResult> } {
   ensureBuilt();
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd: opts.cwd,
     env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", ...opts.env },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: [opts.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
   });
+  if (opts.stdin !== undefined) child.stdin?.end(opts.stdin);
   let stdout = "";
   let stderr = "";
   child.stdout?.setEncoding("utf8").on("data", (s: string) => (stdout += s));
@@ -30,7 +38,7 @@ export function start(args: readonly string[], opts: { cwd?: string; env?: Recor
   return { child, done };
 }
 
-export function run(args: readonly string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<ChildResult> {
+export function run(args: readonly string[], opts: ChildOptions = {}): Promise<ChildResult> {
   return start(args, opts).done;
 }
 
