@@ -116,6 +116,7 @@ export const MESSAGES = {
   badBlockHeader: row("NN2045", "a block is declared as `block name(parameters) { … }`"),
   unknownInputName: row("NN2046", "the model has no input named `{0}`"),
   looksAhead: row("NN2047", "a language model must not read later steps: {0}", "warning"),
+  labelIsFeature: row("NN2048", "the label column `{0}` is also one of the features", "warning"),
   rangeOutsideSearch: row("NN2070", "`{0}(…)` is a search range: only `nnc search` chooses its value"),
   rangeArguments: row("NN2071", "`{0}` takes {1}"),
   rangeEmpty: row("NN2072", "`{0}({1}, {2})` is empty: the low end must be below the high end"),
@@ -177,6 +178,9 @@ export const MESSAGES = {
   unknownCategory: row("NN4018", "column `{0}` holds `{1}`, a category the training data does not have"),
   unnormalizedFeatures: row("NN4019", "`{0}` spans {1} … {2} and is not normalized", "warning"),
   csvNoHeader: row("NN4020", "the file's first row holds numbers, not the names of the {0} columns it needs"),
+  notFloat32: row("NN4040", "{0} holds {1}, which is not a finite float32 number (nnc trains in float32: at most ±3.4e38)"),
+  unknownClass: row("NN4042", "the labels hold {0}, which the weights do not know; their classes are {1}"),
+  mixedLabels: row("NN4041", "the labels mix class numbers ({0}) and class names ({1})"),
   languageModelShape: row("NN4021", "a language model over {0} steps of {1} token ids does not fit a model with input {2} and {3} outputs"),
 
   // ── NN5xxx runs, checkpoints, weights ──────────────────────────────────────

@@ -4,7 +4,7 @@
  */
 import type { CsvSource } from "../compiler/program.js";
 import type { Diagnostic, Result } from "../grammar/diagnostics.js";
-import type { Dataset } from "./dataset.js";
+import { fitsFloat32, type Dataset } from "./dataset.js";
 import { dataDiag, lineSpan } from "./span.js";
 
 /** What one file teaches the next: class names, categories and fill values, fitted on the train file. */
@@ -261,6 +261,11 @@ export function parseCsv(text: string, src: CsvSource, opts: CsvOptions): Result
             dataDiag(file, "csvNotNumeric", lineSpan(r.line, cell.column, t.length, r.offset), [names[k]!, t],
               `declare the column categorical (categorical: ["${names[k]}"]) or fix the cell`),
           );
+        } else if (!fitsFloat32(v)) {
+          diagnostics.push(
+            dataDiag(file, "notFloat32", lineSpan(r.line, cell.column, t.length, r.offset), [`column \`${names[k]}\``, t],
+              "rescale the column (another unit, or its logarithm) or fix the cell"),
+          );
         } else {
           const s = sums.get(k) ?? { sum: 0, count: 0 };
           s.sum += v;
@@ -293,6 +298,11 @@ export function parseCsv(text: string, src: CsvSource, opts: CsvOptions): Result
         diagnostics.push(
           dataDiag(file, "csvNotNumeric", lineSpan(r.line, cell.column, t.length, r.offset), [names[labelCol]!, t],
             "the loss is a regression loss, so labels must be numbers"),
+        );
+      } else if (opts.labels === "value" && !fitsFloat32(parseNumber(t)!)) {
+        diagnostics.push(
+          dataDiag(file, "notFloat32", lineSpan(r.line, cell.column, t.length, r.offset), [`column \`${names[labelCol]}\``, t],
+            "rescale the targets (another unit, or their logarithm) or fix the cell"),
         );
       } else labelTexts.add(t);
     }

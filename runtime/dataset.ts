@@ -3,6 +3,14 @@
  * that later checks (a label outside the classes, a shape that does not fit) can name the file
  * and the line or record.
  */
+/** The largest finite float32. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** Whether `v` becomes a finite float32 (what every tensor nnc trains holds). */
+export function fitsFloat32(v: number): boolean {
+  return Number.isFinite(v) && Math.abs(v) <= FLOAT32_MAX;
+}
+
 export interface Dataset {
   /** Number of samples. */
   readonly n: number;

@@ -101,7 +101,15 @@ export class IdxDecoder {
       );
       return { value: undefined, diagnostics: [this.error!] };
     }
-    if (this.raw) decodeWide(this.type, this.raw, this.values);
+    if (this.raw) {
+      const bad = decodeWide(this.type, this.raw, this.values);
+      if (bad >= 0) {
+        const record = Math.floor(bad / this.recordSize);
+        const d = dataDiag(this.file, "notFloat32", FILE_START, [`record ${record} (value ${bad - record * this.recordSize})`, String(this.rawValue(bad))],
+          "the file holds NaN, infinite or out-of-range values: fix them where the file was made");
+        return { value: undefined, diagnostics: [d] };
+      }
+    }
     return { value: { dims: [this.records, ...this.dims.slice(1)], values: this.values }, diagnostics: [] };
   }
 
@@ -118,6 +126,11 @@ export class IdxDecoder {
     if (size > 1) this.raw = new Uint8Array(this.need);
   }
 
+  /** The i-th value as the file holds it (a double keeps its value past float32's range). */
+  private rawValue(i: number): number {
+    return wideValue(this.type, new DataView(this.raw!.buffer, this.raw!.byteOffset, this.raw!.byteLength), i);
+  }
+
   private fail(name: "idxBadMagic" | "idxTruncated", what: string): void {
     this.error = dataDiag(
       this.file,
@@ -131,12 +144,19 @@ export class IdxDecoder {
   }
 }
 
-function decodeWide(type: number, raw: Uint8Array, out: Float32Array): void {
+/** Decodes 2-, 4- and 8-byte values into `out`; the index of the first that is not a finite float32, or -1. */
+function decodeWide(type: number, raw: Uint8Array, out: Float32Array): number {
   const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  let bad = -1;
   for (let i = 0; i < out.length; i++) {
-    out[i] =
-      type === 0x0b ? v.getInt16(2 * i) : type === 0x0c ? v.getInt32(4 * i) : type === 0x0d ? v.getFloat32(4 * i) : v.getFloat64(8 * i);
+    out[i] = wideValue(type, v, i);
+    if (bad < 0 && !Number.isFinite(out[i]!)) bad = i;
   }
+  return bad;
+}
+
+function wideValue(type: number, v: DataView, i: number): number {
+  return type === 0x0b ? v.getInt16(2 * i) : type === 0x0c ? v.getInt32(4 * i) : type === 0x0d ? v.getFloat32(4 * i) : v.getFloat64(8 * i);
 }
 
 function hex(b: Uint8Array): string {

@@ -8,7 +8,7 @@
  * number (regression) or an array (several targets, or a one-hot row). Browser-safe.
  */
 import type { Diagnostic, Result } from "../grammar/diagnostics.js";
-import type { Dataset } from "./dataset.js";
+import { fitsFloat32, type Dataset } from "./dataset.js";
 import { dataDiag, lineSpan } from "./span.js";
 
 export interface JsonOptions {
@@ -26,6 +26,8 @@ export function parseJsonData(text: string, opts: JsonOptions): Result<Dataset |
   const { file } = opts;
   const diagnostics: Diagnostic[] = [];
   const fail = (): Result<Dataset | undefined> => ({ value: undefined, diagnostics });
+  // A byte-order mark (Windows editors write one) is not part of the JSON text.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -82,7 +84,11 @@ export function parseJsonData(text: string, opts: JsonOptions): Result<Dataset |
     if (v === undefined) diagnostics.push(recordError(file, text, i, "`x` must be a number or a (nested) array of numbers"));
     else if (v.length !== features)
       diagnostics.push(recordError(file, text, i, `\`x\` has ${v.length} values, but the first record has ${features}`));
-    else x.set(v, i * features);
+    else {
+      const k = v.findIndex((u) => !fitsFloat32(u));
+      if (k >= 0) diagnostics.push(outOfRange(file, text, i, `\`x\` (value ${k})`, v[k]!));
+      else x.set(v, i * features);
+    }
   }
   if (diagnostics.length > 0) return fail();
 
@@ -94,6 +100,19 @@ export function parseJsonData(text: string, opts: JsonOptions): Result<Dataset |
     return fail();
   }
   const labels = ys!;
+  if (opts.labels === "class") {
+    // 0 and "b" would both become class 0: a file gives its classes as numbers or as names.
+    const num = labels.findIndex((y) => typeof y === "number");
+    const str = labels.findIndex((y) => typeof y === "string");
+    if (num >= 0 && str >= 0) {
+      const later = Math.max(num, str);
+      diagnostics.push(
+        dataDiag(file, "mixedLabels", lineSpan(recordLine(text, later), 1), [`${labels[num]} in record ${num}`, `\`${labels[str]}\` in record ${str}`],
+          `write every label as a class name (\`"${labels[num]}"\`) or every label as a class number counted from 0`),
+      );
+      return fail();
+    }
+  }
   let classes = opts.classes ? [...opts.classes] : undefined;
   if (!classes && opts.labels === "class" && labels.some((y) => typeof y === "string")) {
     classes = [...new Set(labels.filter((y): y is string => typeof y === "string"))].sort();
@@ -110,11 +129,14 @@ export function parseJsonData(text: string, opts: JsonOptions): Result<Dataset |
         );
       else y[i] = k;
     } else if (typeof l === "number" && Number.isFinite(l) && w0 === 1) {
-      y[i] = l;
+      if (!fitsFloat32(l)) diagnostics.push(outOfRange(file, text, i, "`y`", l));
+      else y[i] = l;
     } else {
       const v = flatten(l);
+      const bad = v?.findIndex((u) => !fitsFloat32(u)) ?? -1;
       if (v === undefined || v.length !== w0)
         diagnostics.push(recordError(file, text, i, `\`y\` must be ${w0 === 1 ? "a number" : `an array of ${w0} numbers`} like the first record's`));
+      else if (bad >= 0) diagnostics.push(outOfRange(file, text, i, `\`y\` (value ${bad})`, v[bad]!));
       else y.set(v, i * w0);
     }
   }
@@ -167,6 +189,11 @@ function positionOf(text: string, offset: number): { line: number; column: numbe
 }
 
 /** A message about record i (0-based); points at its line when the records are one per line. */
+function outOfRange(file: string, text: string, i: number, what: string, v: number): Diagnostic {
+  return dataDiag(file, "notFloat32", lineSpan(recordLine(text, i), 1), [`record ${i}: ${what}`, String(v)],
+    "rescale it (another unit, or its logarithm) or fix the value");
+}
+
 function recordError(file: string, text: string, i: number, what: string): Diagnostic {
   const at = recordLine(text, i);
   return dataDiag(file, "jsonInvalid", lineSpan(at, 1), [`record ${i}: ${what}`], "every record needs the same shape of `x` and `y`");

@@ -107,6 +107,25 @@ export function prepareData(
     validation = encode(validation);
   }
 
+  // With the weights' classes (eval, explain): labels are read by name against the classes the
+  // model was trained on, whatever subset or order of them this file holds.
+  if (fixed?.classes !== undefined) {
+    const known = fixed.classes;
+    const unknown = new Map<string, string | undefined>(); // label → its file
+    const named = (d: Dataset | undefined): Dataset | undefined => (d === undefined ? d : byClassName(d, known, unknown));
+    train = named(train) as Dataset;
+    test = named(test);
+    validation = named(validation);
+    if (unknown.size > 0) {
+      const shown = (cs: readonly string[]): string => cs.slice(0, 8).map((c) => `\`${c}\``).join(", ") + (cs.length > 8 ? `, … (${cs.length} in all)` : "");
+      diagnostics.push(
+        dataDiag([...unknown.values()][0], "unknownClass", FILE_START, [shown([...unknown.keys()]), shown(known)],
+          "the weights can only name the classes they were trained on: evaluate on data with those labels, or train again with these"),
+      );
+      return { value: undefined, diagnostics };
+    }
+  }
+
   // Held-out fractions share their file with the training split: one message per file.
   const checked = new Set<string>();
   for (const d of [train, validation, test]) {
@@ -116,7 +135,7 @@ export function prepareData(
   }
   if (hasErrors(diagnostics)) return { value: undefined, diagnostics };
 
-  const classes = train.classes;
+  const classes = fixed?.classes ?? train.classes;
   const fitted = fixed ?? fitPreprocess(train.x, train.n, train.features, data.normalize, data.scale);
   if (fixed === undefined && data.normalize === "none" && data.tokenize === undefined) warnUnscaled(train, data.scale, span, diagnostics);
   const preprocess: Preprocess = {
@@ -305,4 +324,21 @@ function prepareStream(data: Data, loaded: LoadedData, shape: ModelShape, span: 
   };
   if (hasErrors(diagnostics) || value.train === undefined) return { value: undefined, diagnostics };
   return { value: value as PreparedData, diagnostics };
+}
+
+/**
+ * `d` with its class indices renumbered from its own classes to `classes` (the weights'), by
+ * name; a label the weights do not know is one error naming it and the known classes.
+ */
+function byClassName(d: Dataset, classes: readonly string[], unknown: Map<string, string | undefined>): Dataset {
+  const own = d.classes;
+  if (own === undefined || d.labelWidth !== 1 || (own.length === classes.length && own.every((c, i) => c === classes[i]))) return d;
+  const index = new Map(classes.map((c, i) => [c, i] as const));
+  const to = own.map((c) => index.get(c) ?? -1);
+  const missing = own.filter((_, i) => to[i]! < 0 && d.y.includes(i));
+  for (const c of missing) if (!unknown.has(c)) unknown.set(c, d.file);
+  if (missing.length > 0) return d;
+  const y = new Float32Array(d.y.length);
+  for (let i = 0; i < y.length; i++) y[i] = to[d.y[i]!]!;
+  return { ...d, y, classes };
 }

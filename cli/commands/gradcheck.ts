@@ -11,6 +11,7 @@ import type { GeneratedModule } from "../../compiler/model-api.js";
 import { compileToModule } from "../../compiler/load.js";
 import { hasErrors } from "../../grammar/diagnostics.js";
 import { CliError } from "../errors.js";
+import { intOption, seedOption } from "../options.js";
 import { loadProgram, renderFor } from "../load.js";
 import { streamFrom } from "../../runtime/rng.js";
 
@@ -111,12 +112,14 @@ export function registerGradcheck(program: Command): void {
     .option("--seed <n>", "seed of the random inputs and labels", "1")
     .option("--per-tensor <n>", "entries checked per parameter tensor", "24")
     .action((file: string, opts: { seed: string; perTensor: string }) => {
+      const seed = seedOption(opts.seed)!;
+      const perTensor = intOption(opts.perTensor, "--per-tensor", 1, 1_000_000)!;
       const loaded = loadProgram(file);
       const compiled = compileToModule(loaded.program, { dtype: "float64" });
       if (compiled.value === undefined || hasErrors(compiled.diagnostics)) {
         throw new CliError(renderFor(compiled.diagnostics.map((d) => ({ ...d, file })), loaded.source, "text", process.stderr));
       }
-      const result = gradcheck(compiled.value, { seed: Number(opts.seed), perTensor: Number(opts.perTensor) });
+      const result = gradcheck(compiled.value, { seed, perTensor });
       const width = Math.max(...result.tensors.map((t) => t.name.length), 6);
       const lines = [`${"tensor".padEnd(width)}  max rel. error  checked  skipped (kink)`];
       for (const t of result.tensors) {

@@ -15,11 +15,11 @@ import { renderReport } from "../../runtime/report.js";
 import { evaluate, fmt, type FinalWeights } from "../../runtime/train.js";
 import { encodeWeights } from "../../runtime/weights.js";
 import { failOnErrors, formatConfusion, openSession, renderRun } from "../session.js";
-import { intOption, KERNELS_HELP, kernelsOption, SHARDS_HELP, WORKERS_HELP } from "../options.js";
+import { intOption, seedOption, KERNELS_HELP, kernelsOption, SHARDS_HELP, WORKERS_HELP } from "../options.js";
 import { compileModel } from "../../runtime/node/model.js";
 import { DEFAULT_SHARDS, moduleCode, ShardedStepper, WorkerLost } from "../../runtime/node/shards.js";
 import { CheckpointWriter, readCheckpoint } from "../../runtime/node/checkpoint.js";
-import { exitCodeOf, Interrupts, shellLine } from "../../runtime/node/interrupt.js";
+import { exitCodeOf, ignoreLostTerminal, Interrupts, shellLine } from "../../runtime/node/interrupt.js";
 import { RunOutput, type SpaceNeeds } from "../../runtime/node/output.js";
 import { Progress, progressMode } from "../../runtime/node/progress.js";
 import { CliError } from "../errors.js";
@@ -73,7 +73,7 @@ async function train(file: string, opts: TrainOptions): Promise<void> {
   const loaded = loadProgram(file, format);
   const { program, source } = loaded;
   const epochs = intOption(opts.epochs, "--epochs", 1);
-  const seed = intOption(opts.seed, "--seed", 0);
+  const seed = seedOption(opts.seed);
   const workers = intOption(opts.workers, "--workers", 1);
   const shards = intOption(opts.shards, "--shards", 1);
   if (workers !== undefined && workers > 64) throw new CliError(`nnc train: --workers must be at most 64, but is \`${workers}\``, 2);
@@ -131,6 +131,7 @@ async function trainInto(output: RunOutput, run: Run): Promise<void> {
     },
     undefined,
     run.model,
+    format,
   );
   const { trainer, model, data, task, hash } = session;
   const out = output.dir;
@@ -151,6 +152,7 @@ async function trainInto(output: RunOutput, run: Run): Promise<void> {
       epochs: trainer.config.epochs,
       fileSeeds: { seed: program.model.seed, shuffleSeed: program.data?.shuffleSeed ?? 0 },
       optimizerCount: model.getState().optimizer.length,
+      ...(data.preprocess.classes !== undefined ? { classes: data.preprocess.classes } : {}),
     });
     failOnErrors(c.diagnostics, file, source, format);
     trainer.restore(c.value!.state);
@@ -175,6 +177,7 @@ async function trainInto(output: RunOutput, run: Run): Promise<void> {
   // together during a long batch are handled here.
   const stop = new Interrupts(
     (sig) => {
+      if (sig === "SIGHUP") ignoreLostTerminal();
       progress.restoreTerminal();
       const key = sig === "SIGINT" ? "Ctrl-C" : sig;
       if (!opts.json) process.stderr.write(`${key}: stopping after this batch to save a checkpoint (${key} again stops at once, without saving)\n`);

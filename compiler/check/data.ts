@@ -52,6 +52,9 @@ function checkDataSource(ck: Checker, e: Expr): DataSource | undefined {
       ck.report("outOfRange", (get("delimiter") as Expr).span, ["delimiter", "a single character", `"${delimiter}"`]);
       return undefined;
     }
+    if (label !== undefined && features?.includes(label)) {
+      ck.report("labelIsFeature", (get("features") as Expr).span, [String(label)], `remove \`${label}\` from \`features\`; a model given its label as an input learns nothing it can use on new data`);
+    }
     if (path === undefined || categorical === undefined || header === undefined || missing === undefined || delimiter === undefined) return undefined;
     return { kind: "csv", path, header, label, features, categorical, missing, delimiter, ...(text !== undefined ? { text } : {}), span };
   }

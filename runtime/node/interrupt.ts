@@ -1,18 +1,26 @@
 /**
- * Ctrl-C (SIGINT) and SIGTERM during training. The training loop is synchronous, so a signal
+ * Ctrl-C (SIGINT), SIGTERM and SIGHUP (the terminal closed) during training. The training loop is synchronous, so a signal
  * handler could only run when it ends: `poll()` hands the event loop a turn at most every
  * 50 ms (between batches), which is when a signal is seen. The first signal only asks the loop
  * to stop (it finishes its batch, saves a checkpoint and exits); a second one stops at once,
  * through `onSecond`. Outside `install()`…`uninstall()` signals keep Node's default action.
  */
 
-export type StopSignal = "SIGINT" | "SIGTERM";
+export type StopSignal = "SIGINT" | "SIGTERM" | "SIGHUP";
 
-const SIGNALS: readonly StopSignal[] = ["SIGINT", "SIGTERM"];
+const SIGNALS: readonly StopSignal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
 /** The exit code of a process ended by `sig`, as a shell reports it (128 + the signal number). */
 export function exitCodeOf(sig: StopSignal): number {
-  return sig === "SIGINT" ? 130 : 143;
+  return sig === "SIGINT" ? 130 : sig === "SIGHUP" ? 129 : 143;
+}
+
+/**
+ * After SIGHUP the terminal is gone: writes to it fail (EIO) asynchronously, which must not
+ * end the run before its checkpoint is written. Such write errors are dropped from then on.
+ */
+export function ignoreLostTerminal(): void {
+  for (const s of [process.stdout, process.stderr]) if (s.isTTY) s.on("error", () => {});
 }
 
 export class Interrupts {

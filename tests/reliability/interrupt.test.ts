@@ -109,22 +109,25 @@ describe("Ctrl-C in a terminal", () => {
 });
 
 describe("SIGTERM and signals between epochs, without a terminal", () => {
-  it("SIGTERM with --json: exit 143, an interrupted event with the resume command, and a bit-identical resume", async () => {
-    const out = join(DIR, "sigterm");
+  it.each([
+    ["SIGTERM", 143],
+    ["SIGHUP", 129], // the terminal closed: the same as SIGTERM, with the shell's code for it
+  ] as const)("%s with --json: exit %i, an interrupted event with the resume command, and a bit-identical resume", async (sig, code) => {
+    const out = join(DIR, sig.toLowerCase());
     const { child, done } = start(["train", ref.nn, "--out", out, "--json"]);
     let stdout = "";
     let sent = false;
     child.stdout?.on("data", (s: string) => {
       stdout += s;
-      if (!sent && stdout.includes('"event":"epoch","epoch":1,')) sent = child.kill("SIGTERM"); // once: a second would end it at once
+      if (!sent && stdout.includes('"event":"epoch","epoch":1,')) sent = child.kill(sig); // once: a second would end it at once
     });
     const r = await done;
-    expect(r.code, r.stderr).toBe(143);
+    expect(r.code, r.stderr).toBe(code);
     expect(r.signal).toBeNull();
     const events = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
     const last = events.at(-1)!;
     expect(last.event).toBe("interrupted");
-    expect(last.signal).toBe("SIGTERM");
+    expect(last.signal).toBe(sig);
     expect(last.checkpoint).toBe(join(out, "checkpoint.nnck"));
     expect(last.resume).toBe(`nnc train ${ref.nn} --out ${out} --resume`);
     // In JSON mode the diagnostic is a JSON line on stderr too.
