@@ -155,6 +155,7 @@ export const MESSAGES = {
   maskNeedsEmbedding: row("NN3020", "`{0}` with `mask: true` needs an `embedding` before it, whose id 0 marks the padding"),
   noInputGradient: row("NN3031", "no gradient reaches the model's input: {0}"),
   gradcamNeedsImage: row("NN3032", "Grad-CAM needs an image layer [height, width, channels], but {0}"),
+  onnxOpRefused: row("NN3040", "the ONNX target cannot export op `{0}` of {1}: it {2}"),
 
   // ── NN4xxx data ────────────────────────────────────────────────────────────
   fileNotFound: row("NN4001", "cannot read {0}: {1}"),
