@@ -121,6 +121,10 @@ export function buildOnnxGraph(graph: Graph, program: Program, weights: OnnxWeig
       else throw new Error(`bug: ${n.name} of rank ${n.shape.length} is not an image`);
       return v.nchw;
     },
+    nchwOnly(id) {
+      const v = valueOf(id);
+      return v.nhwc === undefined ? v.nchw : undefined;
+    },
     emit: (opType, ins, attrs = {}, part) => make(opType, ins, attrs, part === undefined ? current.name : `${current.name}_${part}`, current),
     int64s: (vals, part) => g.constant(`${current.name}_${part}`, INT64, [vals.length], vals),
     bools: (dims, vals, part) => g.constant(`${current.name}_${part}`, BOOL, dims, vals),

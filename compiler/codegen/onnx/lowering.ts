@@ -41,6 +41,8 @@ export interface OnnxContext {
    * Reshape and Transpose nodes) viewed as shape `from`, its axes permuted by `perm`.
    */
   weight(id: number, from: readonly number[], perm: readonly number[]): string;
+  /** The NCHW name of an image node that has no NHWC one yet (made by a Conv, a pool, a batchnorm); else undefined. */
+  nchwOnly(id: number): string | undefined;
   /** The graph input bound to an `input` node or to a named input's slice of it; undefined for any other node. */
   modelInput(id: number): string | undefined;
 }
@@ -63,12 +65,12 @@ const binary =
 const reshapeDims = (shape: readonly (number | "n")[]): number[] => shape.map((d) => (d === "n" ? 0 : d));
 
 /** 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))): nnc's gelu (the tanh form; ONNX's Gelu is opset 20). */
-function gelu(x: string, ctx: OnnxContext): string {
+function gelu(x: string, ctx: OnnxContext, last?: string): string {
   const cube = ctx.emit("Mul", [ctx.emit("Mul", [x, x], {}, "x2"), x], {}, "x3");
   const inner = ctx.emit("Add", [x, ctx.emit("Mul", [cube, ctx.scalar(0.044715)], {}, "cubic")], {}, "inner");
   const t = ctx.emit("Tanh", [ctx.emit("Mul", [inner, ctx.scalar(Math.sqrt(2 / Math.PI))], {}, "scaled")], {}, "tanh");
   const half = ctx.emit("Mul", [x, ctx.emit("Add", [t, ctx.scalar(1)], {}, "onePlus")], {}, "xTimes");
-  return ctx.emit("Mul", [half, ctx.scalar(0.5)]);
+  return ctx.emit("Mul", [half, ctx.scalar(0.5)], {}, last);
 }
 
 /** `kind(x)` for an elementwise activation (`alpha` for leaky_relu and elu); `last` names the final node after the IR node. */
@@ -87,7 +89,7 @@ function activate(kind: string, alpha: number, x: string, ctx: OnnxContext, last
     case "tanh":
       return ctx.emit("Tanh", [x], {}, last);
     case "gelu":
-      return gelu(x, ctx);
+      return gelu(x, ctx, last);
     default:
       throw new Error(`bug: the ONNX target has no activation ${kind}`);
   }
@@ -101,8 +103,20 @@ function windowAttrs(node: IrNode): OnnxAttrs {
   return { kernel_shape: ints([g.kh, g.kw]), strides: ints([g.sh, g.sw]), pads: ints([g.pt, g.pl, pb, pr]) };
 }
 
+/**
+ * An elementwise op whose operands all exist as NCHW only, with one shape (a residual `add`
+ * after two convolutions, an activation after a batchnorm): computed in NCHW, so the next Conv
+ * reads it without a Transpose there and back. `op(names, part)` makes the nodes.
+ */
+function inPlaceLayout(node: IrNode, ctx: OnnxContext, op: (names: readonly string[], part?: string) => string): Lowered {
+  const shape = node.shape.join(",");
+  const nchw = node.inputs.map((i) => (ctx.node(i).shape.join(",") === shape ? ctx.nchwOnly(i) : undefined));
+  if (node.shape.length === 4 && nchw.every((n) => n !== undefined)) return { nchw: op(nchw as string[], "nchw") };
+  return op(node.inputs.map((i) => ctx.ref(i)));
+}
+
 const ACTIVATIONS: Readonly<Record<string, OnnxLowering>> = Object.fromEntries(
-  ["relu", "leaky_relu", "elu", "sigmoid", "tanh", "gelu"].map((kind) => [kind, (node: IrNode, ctx: OnnxContext) => activate(kind, alphaOf(node.attrs), ctx.ref(input(node)), ctx)]),
+  ["relu", "leaky_relu", "elu", "sigmoid", "tanh", "gelu"].map((kind) => [kind, (node: IrNode, ctx: OnnxContext) => inPlaceLayout(node, ctx, ([x], part) => activate(kind, alphaOf(node.attrs), x as string, ctx, part))]),
 );
 
 const LOWERINGS: Readonly<Record<string, OnnxLowering>> = {
@@ -159,7 +173,7 @@ const LOWERINGS: Readonly<Record<string, OnnxLowering>> = {
   },
 
   // ── primitives ──
-  add: binary("Add"),
+  add: (node, ctx) => inPlaceLayout(node, ctx, (ins, part) => ctx.emit("Add", ins, {}, part)),
   sub: binary("Sub"),
   mul(node, ctx) {
     const [a, b] = node.inputs as [number, number];
