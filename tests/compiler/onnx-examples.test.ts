@@ -1,8 +1,11 @@
 /**
  * The ONNX target on every example: exported with seeded (and perturbed) weights, run in ONNX
- * Runtime, within ATOL + RTOL·|nnc| of nnc's own `predict` (float32) on random inputs.
+ * Runtime, within ATOL + RTOL·|nnc| of nnc's own `predict` (float32) on random inputs; and,
+ * where Debian's python3-onnx is installed, every file passes `onnx.checker` with shape inference.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkSource } from "../../compiler/check.js";
@@ -13,6 +16,9 @@ const examples = readdirSync(join(root, "examples"))
   .filter((f) => f.endsWith(".nn"))
   .sort()
   .map((f) => ({ name: basename(f, ".nn"), source: readFileSync(join(root, "examples", f), "utf8") }));
+
+const dir = mkdtempSync(join(tmpdir(), "nnc-onnx-examples-"));
+const written: string[] = [];
 
 describe("ONNX parity on the examples", () => {
   it("covers every example", () => {
@@ -25,6 +31,21 @@ describe("ONNX parity on the examples", () => {
       const p = await parity(checked.value!);
       console.log(`onnx parity ${e.name}: max |Δ| ${p.maxAbs.toExponential(2)} over ${p.values} values, ${p.exported.graph.nodes.length} nodes, ${p.exported.bytes.length} bytes`);
       expect(p.outside).toBe(0);
+      written.push(join(dir, `${e.name}.onnx`));
+      writeFileSync(written[written.length - 1]!, p.exported.bytes);
     });
   }
+
+  it("every file passes onnx.checker with shape inference, where python3-onnx is installed", (ctx) => {
+    try {
+      execFileSync("/usr/bin/python3", ["-c", "import onnx"], { stdio: "ignore" });
+    } catch {
+      console.log("skipped: python3-onnx is not installed (apt-get install python3-onnx)");
+      ctx.skip();
+      return;
+    }
+    expect(written.length).toBe(examples.length);
+    const check = "import onnx, sys\nfor f in sys.argv[1:]:\n    onnx.checker.check_model(onnx.load(f), full_check=True)\nprint(len(sys.argv) - 1)";
+    expect(execFileSync("/usr/bin/python3", ["-c", check, ...written], { encoding: "utf8" }).trim()).toBe(String(examples.length));
+  });
 });
