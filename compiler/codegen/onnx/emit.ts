@@ -16,7 +16,7 @@ import { diag } from "../../../grammar/diagnostics.js";
 import { FILE_START } from "../../../grammar/span.js";
 import type { Graph, IrNode } from "../../ir.js";
 import { nodeOf, shapeSize } from "../../ir.js";
-import type { Program } from "../../program.js";
+import type { ModelInput } from "../../program.js";
 import { BOOL, FLOAT, INT64, ints, OnnxGraph, type OnnxAttrs } from "./graph.js";
 import { ONNX_LOWERINGS, ONNX_REFUSED, type OnnxContext } from "./lowering.js";
 
@@ -54,8 +54,11 @@ function permute(data: ArrayLike<number>, dims: readonly number[], perm: readonl
   return out;
 }
 
-/** Lowers the forward part of `graph` (from `lower`, unfused); NN3040 for a node whose op has no ONNX form. */
-export function buildOnnxGraph(graph: Graph, program: Program, weights: OnnxWeights): Result<OnnxGraph | undefined> {
+/**
+ * Lowers the forward part of `graph` (from `lower`, unfused), whose packed input holds the
+ * model's `inputs` side by side; NN3040 for a node whose op has no ONNX form.
+ */
+export function buildOnnxGraph(graph: Graph, modelInputs: readonly Pick<ModelInput, "name" | "shape">[], weights: OnnxWeights): Result<OnnxGraph | undefined> {
   // ── what the output depends on ──
   const needed = new Set<number>([graph.output]);
   for (let i = graph.output; i >= 0; i--) if (needed.has(i)) for (const j of nodeOf(graph, i).inputs) needed.add(j);
@@ -72,9 +75,9 @@ export function buildOnnxGraph(graph: Graph, program: Program, weights: OnnxWeig
   const g = new OnnxGraph();
   // ── the inputs: one graph input per input of the model, with a dynamic batch ──
   const inputNode = graph.nodes.find((n) => n.op === "input") as IrNode;
-  const inputs = program.model.inputs.map((inp) => g.input(inp.name ?? "input", ["batch", ...inp.shape]));
+  const inputs = modelInputs.map((inp) => g.input(inp.name ?? "input", ["batch", ...inp.shape]));
   const sliceStarts: number[] = [];
-  program.model.inputs.reduce((offset, inp) => (sliceStarts.push(offset), offset + shapeSize(inp.shape)), 0);
+  modelInputs.reduce((offset, inp) => (sliceStarts.push(offset), offset + shapeSize(inp.shape)), 0);
   const flatInputs = new Map<number, string>();
 
   // ── each IR value's ONNX names ──
@@ -159,7 +162,7 @@ export function buildOnnxGraph(graph: Graph, program: Program, weights: OnnxWeig
       if (n.op === "input" && inputs.length === 1) return inputs[0];
       if (n.op !== "slice" || n.inputs[0] !== inputNode.id || inputs.length === 1) return undefined;
       const k = sliceStarts.indexOf(n.attrs["start"] as number);
-      const shape = program.model.inputs[k]?.shape;
+      const shape = modelInputs[k]?.shape;
       if (k < 0 || shape === undefined) throw new Error(`bug: a slice of the packed input at ${String(n.attrs["start"])} is no named input`);
       if (shape.length === 1) return inputs[k];
       // The packed layout reads an image input as one row: flattened, as nnc does, then reshaped back by the next node.

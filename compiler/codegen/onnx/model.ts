@@ -42,10 +42,10 @@ export function exportOnnx(program: Program, weights: OnnxWeights, options: Onnx
   const lowered = lower(program, { maxBatch: 1, dtype: "float32" });
   diagnostics.push(...lowered.diagnostics);
   if (lowered.value === undefined || hasErrors(diagnostics)) return { value: undefined, diagnostics };
-  const built = buildOnnxGraph(lowered.value, program, weights);
+  const built = buildOnnxGraph(lowered.value, program.model.inputs, weights);
   diagnostics.push(...built.diagnostics);
   if (built.value === undefined) return { value: undefined, diagnostics };
-  return { value: { bytes: encode(built.value, program, options), graph: built.value }, diagnostics };
+  return { value: { bytes: encodeOnnx(built.value, program.model.name, options), graph: built.value }, diagnostics };
 }
 
 function attribute(name: string, a: OnnxAttr): onnx.onnx.IAttributeProto {
@@ -76,19 +76,20 @@ function valueInfo(v: OnnxValueInfo): onnx.onnx.IValueInfoProto {
   };
 }
 
-function encode(g: OnnxGraph, program: Program, options: OnnxOptions): Uint8Array {
+/** The graph as the bytes of an `.onnx` file; `name` (the model's) names the graph. */
+export function encodeOnnx(g: OnnxGraph, name: string, options: OnnxOptions = {}): Uint8Array {
   const model = O.ModelProto.create({
     irVersion: ONNX_IR_VERSION,
     opsetImport: [{ domain: "", version: ONNX_OPSET }],
     producerName: "nnc",
     producerVersion: options.version ?? "",
-    docString: `${program.model.name}: inputs as nnc's predict takes them (preprocessed, NHWC images, token ids as floats); output as predict gives it`,
+    docString: `${name}: inputs as nnc's predict takes them (preprocessed, NHWC images, token ids as floats); output as predict gives it`,
     metadataProps: [
       { key: "nnc.layout", value: "NHWC" },
       ...(options.classes !== undefined ? [{ key: "classes", value: JSON.stringify(options.classes) }] : []),
     ],
     graph: {
-      name: program.model.name,
+      name,
       node: g.nodes.map((n) => ({
         opType: n.opType,
         name: n.name,
