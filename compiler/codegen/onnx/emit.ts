@@ -140,7 +140,7 @@ export function buildOnnxGraph(graph: Graph, modelInputs: readonly Pick<ModelInp
     },
     weight(id, from, perm) {
       let source = nodeOf(graph, id);
-      while (source.op === "reshape" && !source.shape.includes("n")) source = nodeOf(graph, source.inputs[0] as number);
+      while (source.op === "reshape") source = nodeOf(graph, source.inputs[0] as number);
       const name = paramName.get(source.id);
       if (name === undefined) {
         // Not a parameter: the same view made by nodes.
@@ -175,6 +175,7 @@ export function buildOnnxGraph(graph: Graph, modelInputs: readonly Pick<ModelInp
     },
   };
 
+  // Constants and values their readers compute are lowered when (and as) a reader asks for them.
   for (const n of order) if (!ON_DEMAND.has(n.op) && !(n.op === "reshape" && !n.shape.includes("n"))) valueOf(n.id);
   const out = nodeOf(graph, graph.output);
   g.output(OUTPUT_NAME, ctx.ref(out.id), ["batch", ...(out.shape.slice(1) as number[])]);

@@ -7,10 +7,11 @@
  * Layout: nnc keeps images NHWC, ONNX's Conv and pools read NCHW. A value has up to two ONNX
  * names, its NHWC one (`ctx.ref`) and its NCHW one (`ctx.nchw`), each made from the other on
  * demand by a Transpose (a [n, H, W] image is one channel: Unsqueeze/Squeeze). A convolution,
- * a pool or a batchnorm over an image hands back its NCHW value (`{ nchw }`), so the next one
- * reads it without a transpose between; only values read in nnc's layout (flatten, dense,
- * add, …) are transposed back. Weights are stored in the layout their ONNX op reads (Conv:
- * [F, C, KH, KW], as PyTorch's Conv2d).
+ * a pool or a batchnorm over an image hands back its NCHW value (`{ nchw }`), and so do an
+ * activation or a residual `add` over such values (`inPlaceLayout`), so the next one reads it
+ * without a transpose between; only values read in nnc's layout (flatten, dense, …) are
+ * transposed back. Weights are stored in the layout their ONNX op reads (Conv: [F, C, KH, KW],
+ * as PyTorch's Conv2d).
  */
 import type { IrNode } from "../../ir.js";
 import { attrNum, attrStr, alphaOf, shapeOfTo } from "../../ops/types.js";
@@ -60,6 +61,13 @@ const binary =
   (opType: string): OnnxLowering =>
   (node, ctx) =>
     ctx.emit(opType, [ctx.ref(input(node)), ctx.ref(input(node, 1))]);
+
+/** Whether `node` is a parameter seen through reshapes (its values are an initializer's: `ctx.weight`). */
+function paramView(node: IrNode, ctx: OnnxContext): boolean {
+  let n = node;
+  while (n.op === "reshape") n = ctx.node(input(n));
+  return n.op === "param";
+}
 
 /** A shape for Reshape: the batch dim `n` as 0 (ONNX: "as the input's", the batch leads both). */
 const reshapeDims = (shape: readonly (number | "n")[]): number[] => shape.map((d) => (d === "n" ? 0 : d));
@@ -126,7 +134,7 @@ const LOWERINGS: Readonly<Record<string, OnnxLowering>> = {
   input: (node, ctx) => ctx.modelInput(node.id),
   param: (node, ctx) => ctx.weight(node.id, node.shape as number[], node.shape.map((_, k) => k)),
   reshape(node, ctx) {
-    if (!node.shape.includes("n")) return ctx.weight(node.id, node.shape as number[], node.shape.map((_, k) => k));
+    if (paramView(node, ctx)) return ctx.weight(node.id, node.shape as number[], node.shape.map((_, k) => k));
     return ctx.emit("Reshape", [ctx.ref(input(node)), ctx.int64s(reshapeDims(node.shape), "shape")]);
   },
 
