@@ -9,11 +9,7 @@
  */
 
 /** One attribute, typed as ONNX types it. */
-export type OnnxAttr =
-  | { readonly int: number }
-  | { readonly float: number }
-  | { readonly ints: readonly number[] }
-  | { readonly floats: readonly number[] };
+export type OnnxAttr = { readonly int: number } | { readonly float: number } | { readonly ints: readonly number[] };
 
 export type OnnxAttrs = Readonly<Record<string, OnnxAttr>>;
 

@@ -32,7 +32,7 @@ export interface OnnxOptions {
 
 export interface OnnxExport {
   readonly bytes: Uint8Array;
-  /** The graph the bytes encode (for tests and for `--emit`). */
+  /** The graph the bytes encode (its size for the CLI's summary; tests read it). */
   readonly graph: OnnxGraph;
 }
 
@@ -52,8 +52,7 @@ function attribute(name: string, a: OnnxAttr): onnx.onnx.IAttributeProto {
   const T = O.AttributeProto.AttributeType;
   if ("int" in a) return { name, type: T.INT, i: a.int };
   if ("float" in a) return { name, type: T.FLOAT, f: a.float };
-  if ("ints" in a) return { name, type: T.INTS, ints: [...a.ints] };
-  return { name, type: T.FLOATS, floats: [...a.floats] };
+  return { name, type: T.INTS, ints: [...a.ints] };
 }
 
 /** A tensor's values as little-endian raw bytes (the compact form, whatever the machine's byte order). */
