@@ -156,6 +156,7 @@ export const MESSAGES = {
   maskNeedsEmbedding: row("NN3020", "`{0}` with `mask: true` needs an `embedding` before it, whose id 0 marks the padding"),
   noInputGradient: row("NN3031", "no gradient reaches the model's input: {0}"),
   gradcamNeedsImage: row("NN3032", "Grad-CAM needs an image layer [height, width, channels], but {0}"),
+  onnxOpRefused: row("NN3040", "the ONNX target cannot export op `{0}` of {1}: it {2}"),
 
   // ── NN4xxx data ────────────────────────────────────────────────────────────
   fileNotFound: row("NN4001", "cannot read {0}: {1}"),
@@ -199,6 +200,7 @@ export const MESSAGES = {
   workerLost: row("NN5013", "a training thread stopped in epoch {0}, batch {1}: {2}"),
   notALanguageModel: row("NN5014", "`nnc sample` needs a language model (a `text(…)` source with `tokenize`, one distribution per step), but this model's output is {0}"),
   predictLanguageModel: row("NN5015", "`nnc predict` reads samples for a classifier or a regression, but this is a language model (one distribution per step)"),
+  onnxUntrained: row("NN5040", "no --weights given: {0} holds the model's initial weights (seed {1}), not trained ones", "warning"),
   searchLogTorn: row("NN5030", "the trial log {0} ends in an incomplete line; that trial runs again", "warning"),
   searchLogOther: row("NN5031", "the trial log {0} belongs to another search: {1}"),
   searchLogDamaged: row("NN5032", "the trial log {0} is damaged at line {1}: {2}"),

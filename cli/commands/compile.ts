@@ -1,6 +1,7 @@
 /**
- * `nnc compile FILE [-o OUT] [--target ts|js] [--emit ast|ir|fused|wat] [--max-batch N] [--float64] [--kernels js|wasm] [--explain]`:
- * writes the generated module (formatted with prettier), or prints a dump of a stage.
+ * `nnc compile FILE [-o OUT] [--target ts|js|onnx] [--weights W] [--emit ast|ir|fused|wat] [--max-batch N] [--float64] [--kernels js|wasm] [--explain]`:
+ * writes the generated module (formatted with prettier), or prints a dump of a stage; an ONNX
+ * file with `--target onnx` (`compile-onnx.ts`).
  */
 import type { Command } from "commander";
 import { compileProgram, type CompileOutput } from "../../compiler/compile.js";
@@ -13,6 +14,7 @@ import { statSync } from "node:fs";
 import { writeFileAtomic } from "../../runtime/node/atomic.js";
 import { CliError } from "../errors.js";
 import { loadProgram, renderFor } from "../load.js";
+import { compileOnnx } from "./compile-onnx.js";
 
 export interface CompileFlags {
   output?: string;
@@ -23,6 +25,8 @@ export interface CompileFlags {
   kernels: string;
   /** Also generate the explain methods (input gradients, layer activations). */
   explain?: boolean;
+  /** With `--target onnx`: the weights file to export (default: the seeded initial weights). */
+  weights?: string;
 }
 
 /** The flags' defaults, as `nnc compile FILE` runs with none given. */
@@ -48,7 +52,8 @@ export function registerCompile(program: Command): void {
     .description("compile a .nn file to a standalone TypeScript (or JavaScript) module")
     .argument("<file>", "the .nn file")
     .option("-o, --output <file>", "write the module here (default: print it)")
-    .option("--target <target>", "ts or js", DEFAULT_COMPILE_FLAGS.target)
+    .option("--target <target>", "ts, js, or onnx (an .onnx file for inference; needs -o)", DEFAULT_COMPILE_FLAGS.target)
+    .option("--weights <file>", "with --target onnx: the weights.json `nnc train` wrote (default: the initial weights)")
     .option("--emit <stage>", "print a stage instead: ast, ir (after autodiff), fused, or wat (the wasm kernels, with --kernels wasm)")
     .option("--max-batch <n>", "largest batch the module accepts (default: the file's batch)")
     .option("--float64", "use Float64Array (for gradient checks)")
@@ -58,12 +63,14 @@ export function registerCompile(program: Command): void {
       const bad = (what: string, expected: string, got: string): never => {
         throw new CliError(renderFor([diag("badCompileOption", FILE_START, [what, expected, got])], undefined, "text", process.stderr));
       };
-      if (flags.target !== "ts" && flags.target !== "js") bad("--target", "ts or js", flags.target);
+      if (flags.target !== "ts" && flags.target !== "js" && flags.target !== "onnx") bad("--target", "ts, js or onnx", flags.target);
       if (flags.emit !== undefined && !["ast", "ir", "fused", "wat"].includes(flags.emit)) bad("--emit", "ast, ir, fused or wat", flags.emit);
       if (flags.emit === "wat" && flags.kernels !== "wasm") bad("--emit", "wat together with --kernels wasm", flags.emit);
       if (flags.kernels !== "js" && flags.kernels !== "wasm") bad("--kernels", "js or wasm", flags.kernels);
       if (flags.kernels === "wasm" && flags.float64 === true) bad("--kernels", "js with --float64 (the wasm kernels are float32)", flags.kernels);
       if (flags.output !== undefined && sameFile(file, flags.output)) bad("--output", "a file other than the .nn source (it would be overwritten)", flags.output);
+      if (flags.target === "onnx") return compileOnnx(file, flags, program.version() ?? "");
+      if (flags.weights !== undefined) bad("--weights", "given with --target onnx only", flags.weights);
       const loaded = loadProgram(file);
       if (flags.emit === "ast") {
         process.stdout.write(dumpAst(loaded.ast));
