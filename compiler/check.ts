@@ -25,7 +25,7 @@ export function check(given: SourceFile): Result<Program | undefined> {
   // Ranges are for `nnc search` (`docs/search.md`): here each is an error, and the rest of the
   // file is checked with every range at its low end or first option.
   const dims = findDims(ck, given);
-  for (const d of dims) ck.report("rangeOutsideSearch", d.span, [d.kind], `run \`nnc search FILE\` to choose it, or write one value here, e.g. \`${valueText(d, firstConfig([d])[0]!)}\``);
+  for (const d of dims) ck.report("rangeOutsideSearch", d.span, [d.kind], `run \`nnc search FILE\` to choose it, or write one value here, e.g. \`${valueText(d, d.start ?? firstConfig([d])[0]!)}\``);
   const searchS = given.statements.find((s) => s.keyword.name === "search");
   if (searchS !== undefined) checkSearch(ck, searchS);
   const file = replaceRanges(given, dims, firstConfig(dims));

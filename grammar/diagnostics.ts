@@ -119,6 +119,7 @@ export const MESSAGES = {
   labelIsFeature: row("NN2048", "the label column `{0}` is also one of the features", "warning"),
   rangeOutsideSearch: row("NN2070", "`{0}(…)` is a search range: only `nnc search` chooses its value"),
   rangeArguments: row("NN2071", "`{0}` takes {1}"),
+  rangeStart: row("NN2049", "`start: {0}` must be {1}"),
   rangeEmpty: row("NN2072", "`{0}({1}, {2})` is empty: the low end must be below the high end"),
   rangeNotPositive: row("NN2073", "`loguniform` needs a low end above 0, but is given {0}"),
   rangeNotInteger: row("NN2074", "`int` takes whole numbers, but is given {0}"),

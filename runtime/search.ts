@@ -13,9 +13,14 @@
  * - `asha` (Li et al. 2018), run one trial at a time: promote a configuration as soon as it is
  *   in the top 1/eta of its rung, else start a new one.
  * A trial trains from scratch with its rung's epochs, so the winner's plain file reproduces it.
+ *
+ * When a range says where to `start:`, the search first trains that baseline (configuration
+ * `BASELINE`: the hand-written values) with the file's full epochs, then runs its algorithm
+ * exactly as it would without it. The winner is then at least as good as the baseline on the
+ * validation split.
  */
 import type { Dim, Config } from "../compiler/search/space.js";
-import { roundValue, valueText } from "../compiler/search/space.js";
+import { hasStart, roundValue, startConfig, valueText } from "../compiler/search/space.js";
 import type { Algorithm, Direction } from "../compiler/search/settings.js";
 import { deriveSeed, Rng } from "./rng.js";
 
@@ -111,7 +116,11 @@ export function gridConfig(dims: readonly Dim[], points: number, id: number): Co
   return out;
 }
 
+/** The configuration number of the baseline trial (`start:`). */
+export const BASELINE = -1;
+
 export function configOf(plan: Plan, id: number): Config {
+  if (id === BASELINE) return startConfig(plan.dims, drawConfig(plan.dims, plan.seed, 0));
   return plan.algorithm === "grid" ? gridConfig(plan.dims, plan.points, id) : drawConfig(plan.dims, plan.seed, id);
 }
 
@@ -145,8 +154,11 @@ export function rungEpochs(plan: Plan, k: number): number {
 }
 
 /** The trial after `done` (in the order they ran), or undefined when the search is complete. */
-export function nextTrial(plan: Plan, done: readonly TrialRecord[]): TrialSpec | undefined {
-  const trial = done.length + 1;
+export function nextTrial(plan: Plan, all: readonly TrialRecord[]): TrialSpec | undefined {
+  const trial = all.length + 1;
+  if (hasStart(plan.dims) && all.length === 0) return { trial, config: BASELINE, rung: plan.algorithm === "halving" || plan.algorithm === "asha" ? plan.rungs - 1 : 0, epochs: plan.algorithm === "halving" || plan.algorithm === "asha" ? plan.epochs : undefined };
+  // The algorithms decide from their own trials: the baseline is not one of their configurations.
+  const done = all.filter((r) => r.config !== BASELINE);
   switch (plan.algorithm) {
     case "random":
     case "grid": {

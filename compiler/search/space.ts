@@ -25,6 +25,8 @@ export interface NumericDim {
   readonly span: Span;
   readonly loSpan: Span;
   readonly hiSpan: Span;
+  /** `start:`: the value of the search's baseline trial (the hand-written one). */
+  readonly start?: number;
 }
 
 export interface ChoiceDim {
@@ -32,6 +34,8 @@ export interface ChoiceDim {
   readonly label: string;
   readonly options: readonly Expr[];
   readonly span: Span;
+  /** `start:`: the index of the option the baseline trial takes. */
+  readonly start?: number;
 }
 
 export type Dim = NumericDim | ChoiceDim;
@@ -111,9 +115,11 @@ function readRange(ck: Checker, range: CallExpr, at: Place): Dim | undefined {
   const kind = range.callee.name as RangeKind;
   const label = at.param === undefined ? at.owner : `${at.owner}.${at.param}`;
   let ok = true;
+  const startArg = range.args.find((a) => a.name?.name === "start");
+  const args = range.args.filter((a) => a !== startArg);
   for (const a of range.args) {
-    if (a.name !== undefined) {
-      ck.report("rangeArguments", a.name.span, [kind, kind === "choice" ? "its values in a row, without names" : "two numbers, without names"], `e.g. \`${kind === "choice" ? "choice(relu, tanh)" : `${kind}(1, 4)`}\``);
+    if (a.name !== undefined && a !== startArg) {
+      ck.report("rangeArguments", a.name.span, [kind, kind === "choice" ? "its values in a row, without names (but `start:`)" : "two numbers, without names (but `start:`)"], `e.g. \`${kind === "choice" ? "choice(relu, tanh)" : `${kind}(1, 4)`}\``);
       ok = false;
     }
     const nested = findNested(a.value);
@@ -124,14 +130,21 @@ function readRange(ck: Checker, range: CallExpr, at: Place): Dim | undefined {
   }
   if (!ok) return undefined;
   if (kind === "choice") {
-    if (range.args.length === 0) {
+    if (args.length === 0) {
       ck.report("rangeArguments", range.span, ["choice", "one value or more"], "e.g. `choice(relu, tanh)`");
       return undefined;
     }
-    return { kind, label, options: range.args.map((a) => a.value), span: range.span };
+    const options = args.map((a) => a.value);
+    if (startArg === undefined) return { kind, label, options, span: range.span };
+    const start = options.findIndex((o) => printExpr(o) === printExpr(startArg.value));
+    if (start < 0) {
+      ck.report("rangeStart", startArg.value.span, [printExpr(startArg.value), `one of the options: ${options.map(printExpr).join(", ")}`], "`start:` is the value of the first trial, the hand-written one");
+      return undefined;
+    }
+    return { kind, label, options, span: range.span, start };
   }
-  const [loArg, hiArg] = range.args;
-  if (range.args.length !== 2 || loArg === undefined || hiArg === undefined) {
+  const [loArg, hiArg] = args;
+  if (args.length !== 2 || loArg === undefined || hiArg === undefined) {
     ck.report("rangeArguments", range.span, [kind, "two numbers: the low end and the high end"], `e.g. \`${kind === "loguniform" ? "loguniform(1e-4, 1e-1)" : kind === "int" ? "int(1, 4)" : "uniform(0, 0.5)"}\``);
     return undefined;
   }
@@ -153,7 +166,28 @@ function readRange(ck: Checker, range: CallExpr, at: Place): Dim | undefined {
     ck.report("rangeEmpty", range.span, [kind, printExpr(loArg.value), printExpr(hiArg.value)], "write the smaller value first; for one value, write it without a range");
     return undefined;
   }
-  return { kind, label, lo, hi, span: range.span, loSpan: loArg.value.span, hiSpan: hiArg.value.span };
+  const dim: NumericDim = { kind, label, lo, hi, span: range.span, loSpan: loArg.value.span, hiSpan: hiArg.value.span };
+  if (startArg === undefined) return dim;
+  const start = ck.number(startArg.value, "start");
+  if (start === undefined) return undefined;
+  if (start < lo || start > hi || (kind === "int" && !Number.isInteger(start))) {
+    ck.report("rangeStart", startArg.value.span, [printExpr(startArg.value), `${kind === "int" ? "a whole number" : "a number"} from ${printExpr(loArg.value)} to ${printExpr(hiArg.value)}`], "`start:` is the value of the first trial, the hand-written one");
+    return undefined;
+  }
+  return { ...dim, start };
+}
+
+/** Whether the search has a baseline trial: some range says where to `start`. */
+export function hasStart(dims: readonly Dim[]): boolean {
+  return dims.some((d) => d.start !== undefined);
+}
+
+/**
+ * The baseline configuration: each range's `start:`, and where a range has none, its value in
+ * random draw 0 (so it is still a value the search could have tried).
+ */
+export function startConfig(dims: readonly Dim[], drawn: Config): Config {
+  return dims.map((d, i) => d.start ?? drawn[i]!);
 }
 
 function findNested(e: Expr): CallExpr | undefined {
