@@ -77,6 +77,8 @@ describe.each(CASES.filter((c) => process.env.SEARCH_CASE === undefined || c.nam
     expect(baseline).toHaveLength(1);
     const first = await search(file, join(tmp, `${c.name}-a`));
     const winner = best(first, c.maximize);
+    // A search whose ranges `start:` at the hand-written values begins with that very file.
+    if (c.name === "cars") expect(first[0]!.score).toBe(baseline[0]!.score);
     if (c.maximize) expect(winner.score!).toBeGreaterThanOrEqual(baseline[0]!.score!);
     else expect(winner.score!).toBeLessThanOrEqual(baseline[0]!.score!);
     await search(file, join(tmp, `${c.name}-b`));
