@@ -202,10 +202,13 @@ export function tempName(name: string): string {
   return `.${base}.tmp-${randomBytes(8).toString("hex")}`;
 }
 
-/** Whether `file` is a temporary of one of `names` (this scheme's, or the old `.tmp-<pid>` one). */
+/**
+ * Whether `file` is a temporary of one of `names` (this scheme's, or the old `.tmp-<pid>` one),
+ * or of a history segment written beside one of them (`checkpoint.nnck.history-3`).
+ */
 export function isTempOf(file: string, names: readonly string[]): boolean {
   const m = /^\.(.+)\.tmp-([0-9a-f]{16}|\d+)$/.exec(file);
-  return m !== null && names.includes(m[1]!);
+  return m !== null && (names.includes(m[1]!) || names.includes(m[1]!.replace(/\.history-\d+$/, "")));
 }
 
 /**

@@ -179,6 +179,10 @@ describe("temporaries never follow planted symbolic links", () => {
     expect(isTempOf(".weights.json.tmp-1234", ["weights.json"])).toBe(true); // the old scheme, cleaned up too
     expect(isTempOf(a, ["checkpoint.nnck"])).toBe(false);
     expect(isTempOf(".weights.json.tmp-xyz", ["weights.json"])).toBe(false);
+    // A checkpoint's history segments are swept with it.
+    expect(isTempOf(tempName("checkpoint.nnck.history-3"), ["checkpoint.nnck"])).toBe(true);
+    expect(isTempOf(tempName("checkpoint.nnck.history-3"), ["weights.json"])).toBe(false);
+    expect(isTempOf(tempName("checkpoint.nnck.history-x"), ["checkpoint.nnck"])).toBe(false);
   });
 
   it("removing stale temporaries unlinks planted links without touching their targets, and only the run's names", () => {
