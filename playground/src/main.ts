@@ -28,7 +28,13 @@ function seedValue(): number | undefined {
 }
 
 let lastDiagnostics: readonly Diagnostic[] = [];
-const runner: Runner = new Runner({ source: () => model.getValue(), seed: seedValue, csv: () => data.choice(), problemsChanged: () => showAll() });
+const runner: Runner = new Runner({
+  source: () => model.getValue(),
+  seed: seedValue,
+  csv: () => data.choice(),
+  problemsChanged: () => showAll(),
+  insight: (i) => diagramView.setInsight(i),
+});
 const data: DataChoice = new DataChoice({
   source: () => model.getValue(),
   edit: (edits) => editSource(editor, edits, "adapt"),
@@ -248,5 +254,9 @@ if (import.meta.env.PROD && "serviceWorker" in navigator) {
   fingerprint: () => canvasFingerprint(ui.picture),
   filters: () => (ui.filtersCard.hidden ? undefined : { fingerprint: canvasFingerprint(ui.filters), updates: runner.filterUpdates }),
   tsCode: () => tsEditor?.getValue(),
+  attribution: () => (runner.explain.last ? { ...runner.explain.last, updates: runner.explain.updates } : undefined),
+  insight: () => ({ ...diagramView.painted, millis: [...runner.insightMillis] }),
+  /** The run's weights file (`nnc-weights` JSON), as ⬇ weights saves it. */
+  weightsText: () => runner.weightsText(),
   lossScale: () => runner.charts.lossScale(),
 };

@@ -12,9 +12,11 @@ import { FILE_START } from "../../grammar/span.js";
 import type { SourceReader } from "../../runtime/load.js";
 import { classCount, type Task } from "../../runtime/metrics.js";
 import { createSession, type Session } from "../../runtime/session.js";
+import { isExplainModel, type ExplainModel } from "../../runtime/explain.js";
 import { evaluate, predictAll } from "../../runtime/train.js";
 import { encodeWeights } from "../../runtime/weights.js";
 import { csvColumns } from "./csv-columns.js";
+import { attributionOf, featureNames, insightBuffers, insightOf } from "./insight.js";
 import { trainOnFile } from "./knobs/source-edits.js";
 import type { CsvChoice, Picture, TrainRequest, TrainResponse } from "./protocol.js";
 
@@ -29,6 +31,10 @@ const SLICE_MS = 40;
 /** Least time between two pictures. */
 const PICTURE_MS = 150;
 const GRID = 56;
+/** Least time between two views of the network's inside (unit maps, weights). */
+const INSIGHT_MS = 300;
+/** Inputs up to this many values are compiled with the explain methods (attributions, unit maps). */
+const EXPLAIN_INPUTS = 32;
 
 let session: Session | undefined;
 let running = false;
@@ -36,6 +42,11 @@ let stepping = false;
 let inEpoch = false;
 let lastPicture = 0;
 let testPosted = false;
+let lastInsight = 0;
+/** The input the page asked to explain, re-explained as the model learns. */
+let selected: { x: Float32Array; from: string } | undefined;
+/** The 2-D picture's extent, for the unit maps. */
+let extent: [number, number, number, number] | undefined;
 /** Least time per epoch (the page's speed control), and the timer that waits it out. */
 let msPerEpoch = 0;
 let waiting: ReturnType<typeof setTimeout> | undefined;
@@ -103,6 +114,8 @@ async function load(m: Extract<TrainRequest, { type: "load" }>): Promise<void> {
   stepping = false;
   inEpoch = false;
   testPosted = false;
+  selected = undefined;
+  extent = undefined;
   const checked = checkSource(m.csv ? trainOnFile(m.source) : m.source);
   if (!checked.value || hasErrors(checked.diagnostics)) return fail("the program has errors", checked.diagnostics);
   const own = m.epochs === undefined ? checked.value : { ...checked.value, train: { ...checked.value.train, epochs: m.epochs } };
@@ -111,7 +124,10 @@ async function load(m: Extract<TrainRequest, { type: "load" }>): Promise<void> {
   const inputSize = program.model.input.reduce((a, b) => a * b, 1);
   const maxBatch = Math.max(program.train.batch, inputSize <= 64 ? 512 : program.train.batch);
   // The matrix products run as the WebAssembly SIMD kernels nnc writes (every browser since 2021).
-  const compiled = compileProgram(program, { target: "js", maxBatch, kernels: defaultKernels() });
+  // Small inputs get the explain methods too (attributions, each unit's map); training runs the same arithmetic.
+  const options = { target: "js", maxBatch, kernels: defaultKernels() } as const;
+  const explained = inputSize <= EXPLAIN_INPUTS ? compileProgram(program, { ...options, explain: true }) : undefined;
+  const compiled = explained?.value ? explained : compileProgram(program, options);
   if (!compiled.value) return fail("the program does not compile", compiled.diagnostics);
   const model = loadModule(compiled.value.code).createModel();
   const made = await createSession(program, model, reader(m.files, m.csv), m.seed === undefined ? {} : { seed: m.seed });
@@ -135,10 +151,45 @@ async function load(m: Extract<TrainRequest, { type: "load" }>): Promise<void> {
       task: session.task.kind,
       classes: classCount(session.task),
       classNames: d.preprocess.classes,
+      explain: explainModel() !== undefined,
     },
   });
   picture(true);
   postState(undefined);
+}
+
+/** The model with its explain methods, when it has them and its input has a gradient. */
+function explainModel(): ExplainModel | undefined {
+  const m = session?.model;
+  return m && isExplainModel(m) && m.meta.explain?.inputGradient ? m : undefined;
+}
+
+function postAttribution(): void {
+  const model = explainModel();
+  if (!session || !model || !selected) return;
+  const names = featureNames(session.data.preprocess, model.meta.inputSize);
+  post({ type: "attribution", attribution: attributionOf(model, selected.x, selected.from, names, session.data.preprocess.classes, session.trainer.epoch) });
+}
+
+function postInsight(force: boolean): void {
+  const model = explainModel();
+  if (!session || !model) return;
+  const now = performance.now();
+  if (!force && now - lastInsight < INSIGHT_MS) return;
+  lastInsight = now;
+  const insight = insightOf(model, extent, session.trainer.epoch);
+  post({ type: "insight", insight }, insightBuffers(insight));
+}
+
+function select(m: Extract<TrainRequest, { type: "explain" }>): void {
+  const s = session;
+  if (!s) return;
+  const size = s.model.meta.inputSize;
+  const test = s.data.test;
+  if (m.x !== undefined && m.x.length === size) selected = { x: Float32Array.from(m.x), from: `the point (${m.x.map((v) => Number(v.toPrecision(3))).join(", ")})` };
+  else if (m.test !== undefined && test && Number.isInteger(m.test) && m.test >= 0 && m.test < test.n) selected = { x: test.x.slice(m.test * size, (m.test + 1) * size), from: `test sample ${m.test}` };
+  else selected = undefined;
+  postAttribution();
 }
 
 /** A copy of the first convolution's filters, when the model has one. */
@@ -183,6 +234,7 @@ function picture(force = false): void {
   if (!force && now - lastPicture < PICTURE_MS) return;
   lastPicture = now;
   postFilters();
+  postAttribution();
   const { model, data, task } = session;
   const meta = model.meta;
   const train = data.train;
@@ -199,6 +251,8 @@ function picture(force = false): void {
     }
     const px = (x1 - x0) * 0.08 || 1, py = (y1 - y0) * 0.08 || 1;
     x0 -= px; x1 += px; y0 -= py; y1 += py;
+    extent = [x0, x1, y0, y1];
+    postInsight(force);
     const grid = new Float32Array(GRID * GRID * 2);
     for (let r = 0; r < GRID; r++) {
       for (let c = 0; c < GRID; c++) {
@@ -225,11 +279,13 @@ function picture(force = false): void {
     const pic: Picture = { kind: "boundary", x0, x1, y0, y1, res: GRID, classes, probs, px: pxs, pc: pcs, tx: txs, tc: tcs };
     post({ type: "picture", picture: pic }, [probs.buffer, pxs.buffer, pcs.buffer, txs.buffer, tcs.buffer]);
   } else if (task.kind === "multiclass" || task.kind === "binary") {
+    postInsight(force);
     const split = data.validation ?? data.test ?? train;
     const name = data.validation ? "validation" : data.test ? "test" : "training";
     const v = evaluate(model, split, task, ["confusion_matrix"]);
     if (v.confusion) post({ type: "picture", picture: { kind: "confusion", split: name, matrix: v.confusion } });
   } else if (meta.inputSize === 1 && meta.outputSize === 1 && task.kind === "regression") {
+    postInsight(force);
     let lo = Infinity, hi = -Infinity;
     for (let i = 0; i < train.n; i++) {
       lo = Math.min(lo, train.x[i]!);
@@ -335,6 +391,9 @@ scope.onmessage = (e) => {
       break;
     case "speed":
       msPerEpoch = m.msPerEpoch;
+      break;
+    case "explain":
+      select(m);
       break;
     case "weights":
       if (session) post({ type: "weights", text: encodeWeights(session.model, session.data.preprocess, session.task, session.trainer.epoch) });

@@ -8,7 +8,8 @@ import { Charts } from "../charts.js";
 import { exampleFiles } from "../examples.js";
 import { drawFilters } from "../filters.js";
 import { CLASS_COLORS, drawPicture } from "../picture.js";
-import type { CsvChoice, Filters, ModelInfo, Picture, TrainRequest, TrainResponse } from "../protocol.js";
+import type { CsvChoice, Filters, Insight, ModelInfo, Picture, TrainRequest, TrainResponse } from "../protocol.js";
+import { ExplainPanel } from "./explain.js";
 import { download, setStatus, ui } from "./ui.js";
 
 /** What a load needs from the rest of the page. */
@@ -18,6 +19,8 @@ export interface RunInputs {
   csv(): CsvChoice | undefined;
   /** The run's problems changed. */
   problemsChanged(): void;
+  /** The network's inside (unit maps, weights) as the run reports it; undefined when the run is gone. */
+  insight(i: Insight | undefined): void;
 }
 
 /** Epochs of a run that goes on until paused. */
@@ -41,6 +44,13 @@ export class Runner {
   pictureUpdates = 0;
   filterUpdates = 0;
   readonly charts = new Charts(ui.chartLoss, ui.chartMetric);
+  readonly explain = new ExplainPanel(
+    (m) => this.send(m),
+    () => this.lastPicture,
+    () => this.info?.testSamples ?? 0,
+  );
+  /** The last insight's time in the worker (ms). */
+  insightMillis: number[] = [];
   private worker: Worker | undefined;
   private afterReady: "run" | "step" | undefined;
   private startedAt = 0;
@@ -106,6 +116,9 @@ export class Runner {
     g.clearRect(0, 0, ui.picture.width, ui.picture.height);
     ui.filtersCard.hidden = true;
     this.filterUpdates = 0;
+    this.explain.reset(false, 0, false);
+    this.insightMillis = [];
+    this.inputs.insight(undefined);
     this.inputs.problemsChanged();
     setStatus("idle");
     this.updateButtons();
@@ -131,6 +144,16 @@ export class Runner {
       if (this.worker !== worker) return;
       worker.postMessage({ type: "load", ...request, files } satisfies TrainRequest);
       worker.postMessage({ type: "speed", msPerEpoch: Number(ui.speed.value) } satisfies TrainRequest);
+    });
+  }
+
+  private weightsWaiter: ((text: string) => void) | undefined;
+
+  /** The run's weights file, without saving it (for the tests). */
+  weightsText(): Promise<string> {
+    return new Promise((resolve) => {
+      this.weightsWaiter = resolve;
+      this.send({ type: "weights" });
     });
   }
 
@@ -208,6 +231,7 @@ export class Runner {
       case "ready":
         this.ready = true;
         this.info = m.info;
+        this.explain.reset(m.info.explain, m.info.testSamples, m.info.inputSize === 2);
         this.diagnostics = m.diagnostics;
         this.inputs.problemsChanged();
         setStatus("ready");
@@ -261,7 +285,20 @@ export class Runner {
       case "filters":
         this.showFilters(m.filters);
         break;
+      case "attribution":
+        this.explain.show(m.attribution);
+        if (this.lastPicture) this.drawPicture(this.lastPicture);
+        break;
+      case "insight":
+        this.insightMillis.push(m.insight.millis);
+        this.inputs.insight(m.insight);
+        break;
       case "weights":
+        if (this.weightsWaiter) {
+          this.weightsWaiter(m.text);
+          this.weightsWaiter = undefined;
+          break;
+        }
         download(`${(this.info?.name ?? "model").toLowerCase()}.weights.json`, m.text, "application/json");
         break;
     }
@@ -280,6 +317,7 @@ export class Runner {
   private drawPicture(p: Picture): void {
     const names = this.info?.classNames;
     drawPicture(ui.picture, p, names, { showTest: ui.showTest.checked, discretize: ui.discretize.checked });
+    this.explain.mark(ui.picture, p);
     if (p.kind === "boundary") {
       ui.pictureCaption.replaceChildren(
         "Decision boundary: ",
