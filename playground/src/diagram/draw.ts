@@ -9,11 +9,10 @@
 import type { Diagram, DiagramNode } from "../protocol.js";
 import type { Insight } from "../protocol.js";
 import { paintInsight } from "./live.js";
-import { DOTS_AREA, layoutDiagram, type Box, type Edge, type Frame, type Layout } from "./layout.js";
+import { DOTS_AREA, layoutDiagram, MAX_DOTS, unitOfDot, type Box, type Edge, type Frame, type Layout } from "./layout.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const XHTML = "http://www.w3.org/1999/xhtml";
-const MAX_DOTS = 7;
 /** Longest label under a column (11 px text in a 104 px column), so neighbours never touch. */
 const LABEL_CHARS = 15;
 /** Labels are 11 px in the SVG: it may shrink to fit its card down to this size, then it scrolls. */
@@ -48,17 +47,6 @@ function place(box: Box, layout: Layout): Placed {
   const shown = units > 0 ? Math.min(units, MAX_DOTS) : 0;
   const ys = Array.from({ length: shown }, (_, k) => top + (shown === 1 ? DOTS_AREA / 2 : (k * DOTS_AREA) / (shown - 1)));
   return { box, x: box.x, ys, units, cy };
-}
-
-/**
- * The unit dot k of `shown` stands for: the first ones in order and, when the column has more
- * units than dots, the last dot the last unit (the one before it is `⋮`: undefined).
- */
-export function unitOfDot(k: number, shown: number, units: number): number | undefined {
-  if (shown === 0 || units === 0) return undefined;
-  if (units <= MAX_DOTS) return k;
-  if (k === MAX_DOTS - 2) return undefined;
-  return k === shown - 1 ? units - 1 : k;
 }
 
 /** Just above a box's drawing. */

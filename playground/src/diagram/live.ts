@@ -8,28 +8,11 @@
  */
 import type { Diagram, Insight } from "../protocol.js";
 import { valueKey } from "./layout.js";
+import { diverging, edgeStyle } from "./scale.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 /** Side of a unit's heat map in the diagram (its dot is 14 px across). */
 const TILE = 16;
-const NEGATIVE = [14, 116, 196] as const;
-const POSITIVE = [234, 128, 12] as const;
-
-/** The diverging colour of v in [−1, 1]: blue, white at 0, orange. */
-export function diverging(v: number): [number, number, number] {
-  const t = Math.max(-1, Math.min(1, v));
-  const c = t < 0 ? NEGATIVE : POSITIVE;
-  const a = Math.abs(t);
-  return [Math.round(255 + (c[0] - 255) * a), Math.round(255 + (c[1] - 255) * a), Math.round(255 + (c[2] - 255) * a)];
-}
-
-/** A weight's stroke: its colour by sign, width by |w| over the layer's largest. */
-export function edgeStyle(w: number, max: number): { stroke: string; width: number } {
-  const s = max > 0 ? Math.abs(w) / max : 0;
-  const [r, g, b] = w < 0 ? NEGATIVE : POSITIVE;
-  return { stroke: `rgb(${r},${g},${b})`, width: Number((0.4 + 3.2 * s).toFixed(2)) };
-}
-
 let scratch: HTMLCanvasElement | undefined;
 
 /** A res × res map as a PNG data URL, on a scale of ±max|v| (the map's own). */

@@ -73,7 +73,7 @@ export class ExplainPanel {
       if (bar) {
         const b = document.createElement("span");
         b.className = `bar ${v < 0 ? "neg" : "pos"}`;
-        b.style.width = `${Math.round((40 * Math.abs(v)) / max)}px`;
+        b.style.width = `${Math.round((28 * Math.abs(v)) / max)}px`;
         td.prepend(b);
       }
       return td;

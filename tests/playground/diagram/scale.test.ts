@@ -3,8 +3,8 @@
  * diverging colour of a unit's map, and an edge's stroke from its weight.
  */
 import { describe, expect, it } from "vitest";
-import { unitOfDot } from "../../../playground/src/diagram/draw.js";
-import { diverging, edgeStyle } from "../../../playground/src/diagram/live.js";
+import { unitOfDot } from "../../../playground/src/diagram/layout.js";
+import { diverging, edgeStyle } from "../../../playground/src/diagram/scale.js";
 
 describe("the diagram's live view", () => {
   it("maps dots to units: all of a small layer, the first five and the last of a wide one", () => {
