@@ -101,6 +101,8 @@ export type TrainRequest =
       readonly files: Readonly<Record<string, string>>;
       /** Replaces the file's `epochs` when set (a run until paused). */
       readonly epochs: number | undefined;
+      /** Workers that train (the training worker and helpers); one without cross-origin isolation. */
+      readonly workers: number;
     }
   /** Least time per epoch while running (0: as fast as it goes), so a run can be watched. */
   | { readonly type: "speed"; readonly msPerEpoch: number }
@@ -109,6 +111,8 @@ export type TrainRequest =
   /** One epoch, then pause. */
   | { readonly type: "step" }
   | { readonly type: "weights" }
+  /** A hash of the parameters' bytes (for the tests: equal weights bit for bit). */
+  | { readonly type: "hash" }
   /**
    * Explain one input (`x`, in the model's units: a point of the 2-D picture) or test sample
    * `test`; the worker answers with an `attribution` now and again with each picture while it
@@ -132,6 +136,9 @@ export interface ModelInfo {
   readonly classNames: readonly string[] | undefined;
   /** Whether the model was compiled with the explain methods (attributions, unit maps). */
   readonly explain: boolean;
+  /** Workers that train, and the fixed shards each batch is cut into. */
+  readonly workers: number;
+  readonly shards: number;
 }
 
 /** The decision boundary of a 2-D classifier, or the fitted curve of a 1-D regression. */
@@ -187,7 +194,8 @@ export type TrainResponse =
   | { readonly type: "weights"; readonly text: string }
   | { readonly type: "filters"; readonly filters: Filters }
   | { readonly type: "attribution"; readonly attribution: Attribution }
-  | { readonly type: "insight"; readonly insight: Insight };
+  | { readonly type: "insight"; readonly insight: Insight }
+  | { readonly type: "hash"; readonly hash: string };
 
 /** One input's attributions for its predicted class (`runtime/explain.ts`), as `nnc explain` computes them. */
 export interface Attribution {

@@ -16,6 +16,7 @@ import { isExplainModel, type ExplainModel } from "../../runtime/explain.js";
 import { evaluate, predictAll } from "../../runtime/train.js";
 import { encodeWeights } from "../../runtime/weights.js";
 import { csvColumns } from "./csv-columns.js";
+import { PageShards } from "./shards.js";
 import { attributionOf, featureNames, insightBuffers, insightOf } from "./insight.js";
 import { trainOnFile } from "./knobs/source-edits.js";
 import type { CsvChoice, Picture, TrainRequest, TrainResponse } from "./protocol.js";
@@ -37,6 +38,8 @@ const INSIGHT_MS = 300;
 const EXPLAIN_INPUTS = 32;
 
 let session: Session | undefined;
+/** Trains each batch in fixed shards, on one worker or several (`shards.ts`). */
+let stepper: PageShards | undefined;
 let running = false;
 let stepping = false;
 let inEpoch = false;
@@ -110,6 +113,8 @@ function fail(message: string, diagnostics: readonly Diagnostic[]): void {
 
 async function load(m: Extract<TrainRequest, { type: "load" }>): Promise<void> {
   session = undefined;
+  stepper?.close();
+  stepper = undefined;
   running = false;
   stepping = false;
   inEpoch = false;
@@ -134,6 +139,12 @@ async function load(m: Extract<TrainRequest, { type: "load" }>): Promise<void> {
   if (!made.value) return fail("the data could not be loaded", made.diagnostics);
   session = made.value;
   session.trainer.init();
+  try {
+    stepper = await PageShards.start(session.model, compiled.value.code, m.workers, session.trainer.config.seed);
+  } catch (e) {
+    return fail(`the training workers did not start: ${e instanceof Error ? e.message : String(e)}`, []);
+  }
+  session.trainer.stepper = stepper;
   const d = session.data;
   post({
     type: "ready",
@@ -152,10 +163,20 @@ async function load(m: Extract<TrainRequest, { type: "load" }>): Promise<void> {
       classes: classCount(session.task),
       classNames: d.preprocess.classes,
       explain: explainModel() !== undefined,
+      workers: stepper.threads,
+      shards: stepper.shards,
     },
   });
   picture(true);
   postState(undefined);
+}
+
+/** FNV-1a over the parameters' bytes: equal hashes, equal weights bit for bit (for the tests). */
+function paramsHash(p: Float32Array | Float64Array): string {
+  const bytes = new Uint8Array(p.buffer, p.byteOffset, p.byteLength);
+  let h = 2166136261;
+  for (const b of bytes) h = Math.imul(h ^ b, 16777619);
+  return (h >>> 0).toString(16).padStart(8, "0");
 }
 
 /** The model with its explain methods, when it has them and its input has a gradient. */
@@ -394,6 +415,9 @@ scope.onmessage = (e) => {
       break;
     case "explain":
       select(m);
+      break;
+    case "hash":
+      if (session) post({ type: "hash", hash: paramsHash(session.model.params) });
       break;
     case "weights":
       if (session) post({ type: "weights", text: encodeWeights(session.model, session.data.preprocess, session.task, session.trainer.epoch) });

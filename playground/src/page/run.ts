@@ -9,6 +9,7 @@ import { exampleFiles } from "../examples.js";
 import { drawFilters } from "../filters.js";
 import { CLASS_COLORS, drawPicture } from "../picture.js";
 import type { CsvChoice, Filters, Insight, ModelInfo, Picture, TrainRequest, TrainResponse } from "../protocol.js";
+import { canShare } from "../shards.js";
 import { ExplainPanel } from "./explain.js";
 import { download, setStatus, ui } from "./ui.js";
 
@@ -63,6 +64,13 @@ export class Runner {
     ui.pause.onclick = () => this.send({ type: "pause" });
     ui.speed.onchange = () => this.send({ type: "speed", msPerEpoch: Number(ui.speed.value) });
     ui.untilPaused.onchange = () => this.version++;
+    // Two workers where memory can be shared (cross-origin isolation), else one, and a note.
+    const share = canShare();
+    ui.workers.value = share && navigator.hardwareConcurrency >= 2 ? "2" : "1";
+    ui.workers.disabled = !share;
+    ui.workersNote.hidden = share;
+    ui.workersNote.textContent = "One worker: this page is not cross-origin isolated, so it has no SharedArrayBuffer to share gradients between workers (the weights are the same either way).";
+    ui.workers.onchange = () => this.version++;
     ui.logScale.onchange = () => this.charts.setLog(ui.logScale.checked);
     ui.showTest.onchange = ui.discretize.onchange = () => {
       if (this.lastPicture) this.drawPicture(this.lastPicture);
@@ -137,7 +145,7 @@ export class Runner {
     };
     const csv = this.inputs.csv();
     this.dataName = csv?.name ?? "";
-    const request = { source: this.inputs.source(), seed: this.inputs.seed(), csv, epochs: ui.untilPaused.checked ? UNTIL_PAUSED_EPOCHS : undefined };
+    const request = { source: this.inputs.source(), seed: this.inputs.seed(), csv, epochs: ui.untilPaused.checked ? UNTIL_PAUSED_EPOCHS : undefined, workers: Number(ui.workers.value) };
     setStatus("compiling…");
     void exampleFiles().then((files) => {
       // A newer load (or a reset) replaced this worker meanwhile.
@@ -148,6 +156,15 @@ export class Runner {
   }
 
   private weightsWaiter: ((text: string) => void) | undefined;
+  private hashWaiter: ((hash: string) => void) | undefined;
+
+  /** A hash of the run's parameters' bytes (for the tests). */
+  weightsHash(): Promise<string> {
+    return new Promise((resolve) => {
+      this.hashWaiter = resolve;
+      this.send({ type: "hash" });
+    });
+  }
 
   /** The run's weights file, without saving it (for the tests). */
   weightsText(): Promise<string> {
@@ -292,6 +309,10 @@ export class Runner {
       case "insight":
         this.insightMillis.push(m.insight.millis);
         this.inputs.insight(m.insight);
+        break;
+      case "hash":
+        this.hashWaiter?.(m.hash);
+        this.hashWaiter = undefined;
         break;
       case "weights":
         if (this.weightsWaiter) {

@@ -44,6 +44,8 @@ export const ui = {
   progress: $("progress-bar"),
   speed: $<HTMLSelectElement>("speed"),
   untilPaused: $<HTMLInputElement>("until-paused"),
+  workers: $<HTMLSelectElement>("workers"),
+  workersNote: $("workers-note"),
   numbers: $("numbers"),
   summary: $("summary"),
   diagram: $("diagram"),
