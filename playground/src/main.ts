@@ -271,6 +271,7 @@ if (import.meta.env.PROD && "serviceWorker" in navigator) {
   /** The run's weights file (`nnc-weights` JSON), as ⬇ weights saves it. */
   weightsText: () => runner.weightsText(),
   weightsHash: () => runner.weightsHash(),
+  typed: () => (runner.typing.last ? { ...runner.typing.last, updates: runner.typing.updates } : undefined),
   workers: () => ({ isolated: crossOriginIsolated, training: runner.info?.workers, shards: runner.info?.shards }),
   lossScale: () => runner.charts.lossScale(),
 };

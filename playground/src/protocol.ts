@@ -113,6 +113,8 @@ export type TrainRequest =
   | { readonly type: "weights" }
   /** A hash of the parameters' bytes (for the tests: equal weights bit for bit). */
   | { readonly type: "hash" }
+  /** A text classifier's prediction for `text` (typed into the page), again with each picture while it trains. */
+  | { readonly type: "predict"; readonly text: string }
   /**
    * Explain one input (`x`, in the model's units: a point of the 2-D picture) or test sample
    * `test`; the worker answers with an `attribution` now and again with each picture while it
@@ -136,6 +138,8 @@ export interface ModelInfo {
   readonly classNames: readonly string[] | undefined;
   /** Whether the model was compiled with the explain methods (attributions, unit maps). */
   readonly explain: boolean;
+  /** A classifier of one text column (its input is the tokenizer's ids): predictions as you type. */
+  readonly text: boolean;
   /** Workers that train, and the fixed shards each batch is cut into. */
   readonly workers: number;
   readonly shards: number;
@@ -195,7 +199,19 @@ export type TrainResponse =
   | { readonly type: "filters"; readonly filters: Filters }
   | { readonly type: "attribution"; readonly attribution: Attribution }
   | { readonly type: "insight"; readonly insight: Insight }
-  | { readonly type: "hash"; readonly hash: string };
+  | { readonly type: "hash"; readonly hash: string }
+  | { readonly type: "prediction"; readonly prediction: TextPrediction };
+
+/** What a text classifier makes of a typed text. */
+export interface TextPrediction {
+  readonly text: string;
+  /** The tokens it read (after lower-casing), up to the model's length; unknown ones as `?`. */
+  readonly tokens: readonly string[];
+  /** Each class's probability, in class order, and the class names. */
+  readonly probs: readonly number[];
+  readonly classes: readonly string[];
+  readonly epoch: number;
+}
 
 /** One input's attributions for its predicted class (`runtime/explain.ts`), as `nnc explain` computes them. */
 export interface Attribution {

@@ -17,6 +17,7 @@ import { evaluate, predictAll } from "../../runtime/train.js";
 import { encodeWeights } from "../../runtime/weights.js";
 import { csvColumns } from "./csv-columns.js";
 import { PageShards } from "./shards.js";
+import { isTextClassifier, predictText } from "./typing.js";
 import { attributionOf, featureNames, insightBuffers, insightOf } from "./insight.js";
 import { trainOnFile } from "./knobs/source-edits.js";
 import type { CsvChoice, Picture, TrainRequest, TrainResponse } from "./protocol.js";
@@ -48,6 +49,8 @@ let testPosted = false;
 let lastInsight = 0;
 /** The input the page asked to explain, re-explained as the model learns. */
 let selected: { x: Float32Array; from: string } | undefined;
+/** The text typed into the page, predicted again as the model learns. */
+let typed: string | undefined;
 /** The 2-D picture's extent, for the unit maps. */
 let extent: [number, number, number, number] | undefined;
 /** Least time per epoch (the page's speed control), and the timer that waits it out. */
@@ -121,6 +124,7 @@ async function load(m: Extract<TrainRequest, { type: "load" }>): Promise<void> {
   testPosted = false;
   selected = undefined;
   extent = undefined;
+  typed = undefined;
   const checked = checkSource(m.csv ? trainOnFile(m.source) : m.source);
   if (!checked.value || hasErrors(checked.diagnostics)) return fail("the program has errors", checked.diagnostics);
   const own = m.epochs === undefined ? checked.value : { ...checked.value, train: { ...checked.value.train, epochs: m.epochs } };
@@ -163,12 +167,19 @@ async function load(m: Extract<TrainRequest, { type: "load" }>): Promise<void> {
       classes: classCount(session.task),
       classNames: d.preprocess.classes,
       explain: explainModel() !== undefined,
+      text: isTextClassifier(model, d.preprocess, session.task),
       workers: stepper.threads,
       shards: stepper.shards,
     },
   });
   picture(true);
   postState(undefined);
+}
+
+function postPrediction(): void {
+  const s = session;
+  if (!s || typed === undefined || !isTextClassifier(s.model, s.data.preprocess, s.task)) return;
+  post({ type: "prediction", prediction: predictText(s.model, s.data.preprocess, s.task, typed, s.trainer.epoch) });
 }
 
 /** FNV-1a over the parameters' bytes: equal hashes, equal weights bit for bit (for the tests). */
@@ -256,6 +267,7 @@ function picture(force = false): void {
   lastPicture = now;
   postFilters();
   postAttribution();
+  postPrediction();
   const { model, data, task } = session;
   const meta = model.meta;
   const train = data.train;
@@ -415,6 +427,10 @@ scope.onmessage = (e) => {
       break;
     case "explain":
       select(m);
+      break;
+    case "predict":
+      typed = m.text;
+      postPrediction();
       break;
     case "hash":
       if (session) post({ type: "hash", hash: paramsHash(session.model.params) });

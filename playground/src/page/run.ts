@@ -11,6 +11,7 @@ import { CLASS_COLORS, drawPicture } from "../picture.js";
 import type { CsvChoice, Filters, Insight, ModelInfo, Picture, TrainRequest, TrainResponse } from "../protocol.js";
 import { canShare } from "../shards.js";
 import { ExplainPanel } from "./explain.js";
+import { TypingPanel } from "./typing.js";
 import { download, setStatus, ui } from "./ui.js";
 
 /** What a load needs from the rest of the page. */
@@ -50,6 +51,7 @@ export class Runner {
     () => this.lastPicture,
     () => this.info?.testSamples ?? 0,
   );
+  readonly typing = new TypingPanel((m) => this.send(m));
   /** The last insight's time in the worker (ms). */
   insightMillis: number[] = [];
   private worker: Worker | undefined;
@@ -125,6 +127,7 @@ export class Runner {
     ui.filtersCard.hidden = true;
     this.filterUpdates = 0;
     this.explain.reset(false, 0, false);
+    this.typing.reset(false);
     this.insightMillis = [];
     this.inputs.insight(undefined);
     this.inputs.problemsChanged();
@@ -249,6 +252,7 @@ export class Runner {
         this.ready = true;
         this.info = m.info;
         this.explain.reset(m.info.explain, m.info.testSamples, m.info.inputSize === 2);
+        this.typing.reset(m.info.text);
         this.diagnostics = m.diagnostics;
         this.inputs.problemsChanged();
         setStatus("ready");
@@ -309,6 +313,9 @@ export class Runner {
       case "insight":
         this.insightMillis.push(m.insight.millis);
         this.inputs.insight(m.insight);
+        break;
+      case "prediction":
+        this.typing.show(m.prediction);
         break;
       case "hash":
         this.hashWaiter?.(m.hash);
