@@ -15,6 +15,7 @@ import { defaultKernels, loadModule } from "../../compiler/load.js";
 import { attribute, isExplainModel, predictedTargets, type ExplainModel } from "../../runtime/explain.js";
 import { decodeWeights, type WeightsFile } from "../../runtime/weights.js";
 import { openPlayground, SHOTS, useHarness } from "./harness.js";
+import { seriousA11y } from "./page-checks.js";
 
 interface Attribution {
   x: number[];
@@ -152,6 +153,8 @@ describe("explaining the spiral in the page", () => {
     const cells = await page.evaluate(() => Array.from(document.querySelectorAll("#explain-body td")).map((c) => Number(c.dataset["value"])));
     expect(cells).toEqual([a.x[0], a.saliency[0], a.gradxinput[0], a.ig[0], a.x[1], a.saliency[1], a.gradxinput[1], a.ig[1]]);
     expect(await page.textContent("#explain-result")).toContain("completeness error");
+    // The table, the painted diagram and the controls have no serious accessibility problem.
+    expect(await seriousA11y(page)).toEqual([]);
 
     // The edges follow the trained weights; an edge whose weight changed sign changed colour.
     const trainedSigns = checkEdges(await paintedEdges(page), weights);

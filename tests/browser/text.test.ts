@@ -13,6 +13,7 @@ import { defaultKernels, loadModule } from "../../compiler/load.js";
 import { encodeTexts } from "../../runtime/text.js";
 import { decodeWeights } from "../../runtime/weights.js";
 import { openPlayground, SHOTS, useHarness } from "./harness.js";
+import { seriousA11y } from "./page-checks.js";
 
 interface Typed {
   text: string;
@@ -98,6 +99,7 @@ describe("a text classifier in the page", () => {
     for (let k = 0; k < 2; k++) expect(robert.probs[k]!).toBeCloseTo(predict("Robert")[k]!, 5);
 
     const accuracy = (await page.evaluate(() => window.__nnc.history()))[2]!.values["val_accuracy"] ?? (await page.evaluate(() => window.__nnc.history()))[2]!.values["accuracy"];
+    expect(await seriousA11y(page)).toEqual([]);
     await page.screenshot({ path: join(SHOTS, "14-names.png") });
     console.log(`names: 3 epochs in ${seconds.toFixed(1)} s, accuracy ${accuracy}; Margaret ${(100 * margaret.probs[0]!).toFixed(1)}% female, Robert ${(100 * robert.probs[1]!).toFixed(1)}% male`);
     await context.close();

@@ -203,6 +203,14 @@ export class DiagramView {
     for (const k of this.collapsed) if (!keys.has(k)) this.collapsed.delete(k);
     renderDiagram(this.host, d, this.collapsed);
     this.paint();
+    this.scrollable();
+  }
+
+  /** A drawing wider than its card scrolls: then the keyboard can reach it too. */
+  private scrollable(): void {
+    const wide = this.host.scrollWidth > this.host.clientWidth + 1 || this.host.scrollHeight > this.host.clientHeight + 1;
+    if (wide) this.host.tabIndex = 0;
+    else this.host.removeAttribute("tabindex");
   }
 
   /** Unit maps and weights from the training worker; undefined when the run is gone. */
@@ -225,6 +233,7 @@ export class DiagramView {
     else this.collapsed.add(key);
     renderDiagram(this.host, this.diagram, this.collapsed);
     this.paint();
+    this.scrollable();
     this.host.querySelector<HTMLButtonElement>(`button.fold[data-group="${CSS.escape(key)}"]`)?.focus();
   }
 
