@@ -192,4 +192,35 @@ describe("explaining the spiral in the page", () => {
     );
     await context.close();
   });
+
+  it("explains a test sample of a tabular model (iris) per named feature, as runtime/explain.ts does", async () => {
+    const { page, context } = await h.newPage();
+    await openPlayground(page);
+    await page.waitForFunction(() => window.__nnc.state().ready);
+    await page.selectOption("#examples", "iris");
+    await page.waitForFunction(() => window.__nnc.editor.getValue().includes("model Iris") && window.__nnc.state().ready);
+    for (let e = 1; e <= 10; e++) {
+      await page.click("#step");
+      await page.waitForFunction((k) => window.__nnc.history().length === k && !window.__nnc.state().running, e);
+    }
+    // No picture to click (a confusion matrix): the test sample's number, from the keyboard.
+    await page.focus("#explain-test");
+    await page.fill("#explain-test", "2");
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(() => window.__nnc.attribution()?.from === "test sample 2");
+    const a = (await page.evaluate(() => window.__nnc.attribution()))!;
+    expect(a.features).toEqual(["sepal_length", "sepal_width", "petal_length", "petal_width"]);
+    expect(await page.evaluate(() => document.querySelectorAll("#explain-body tr").length)).toBe(4);
+    const source = await page.evaluate(() => window.__nnc.editor.getValue());
+    const { model } = nodeModel(source, await page.evaluate(() => window.__nnc.weightsText()));
+    const x = Float32Array.from(a.x);
+    const targets = predictedTargets(model, x, 1);
+    expect(a.target).toBe(targets[0]);
+    for (const method of ["saliency", "gradxinput", "ig"] as const) {
+      const expected = attribute(model, x, 1, targets, { method, ...(method === "ig" ? { steps: a.steps } : {}) });
+      for (let j = 0; j < 4; j++) expect(close(a[method][j]!, expected.values[j]!), `${method}[${j}]: page ${a[method][j]}, Node ${expected.values[j]}`).toBe(true);
+    }
+    expect(Math.abs(a.delta)).toBeLessThanOrEqual(0.05 * Math.abs(a.score - a.baselineScore) + 1e-4);
+    await context.close();
+  });
 });
