@@ -15,12 +15,20 @@ function precacheList(): Plugin {
   };
 }
 
+/**
+ * Cross-origin isolation, so the page has SharedArrayBuffer (the training workers share their
+ * gradients in it): the dev server and `vite preview` send these headers; the built site's
+ * service worker (public/sw.js) adds them for servers that do not.
+ */
+const ISOLATION = { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" };
+
 // The playground: a static site. `grammar/`, `compiler/`, `runtime/` and `examples/` are
 // imported from the repository root, so the dev server may read them.
 export default defineConfig({
   root: fileURLToPath(new URL(".", import.meta.url)),
   base: "./",
-  server: { fs: { allow: [repo] } },
+  server: { fs: { allow: [repo] }, headers: ISOLATION },
+  preview: { headers: ISOLATION },
   worker: { format: "es" },
   plugins: [precacheList()],
   build: {

@@ -28,7 +28,13 @@ function seedValue(): number | undefined {
 }
 
 let lastDiagnostics: readonly Diagnostic[] = [];
-const runner: Runner = new Runner({ source: () => model.getValue(), seed: seedValue, csv: () => data.choice(), problemsChanged: () => showAll() });
+const runner: Runner = new Runner({
+  source: () => model.getValue(),
+  seed: seedValue,
+  csv: () => data.choice(),
+  problemsChanged: () => showAll(),
+  insight: (i) => diagramView.setInsight(i),
+});
 const data: DataChoice = new DataChoice({
   source: () => model.getValue(),
   edit: (edits) => editSource(editor, edits, "adapt"),
@@ -226,8 +232,20 @@ void persist.restore().then((from) => {
 });
 window.addEventListener("resize", () => runner.charts.resize());
 // Offline once opened: a service worker keeps the built site (not in `npm run playground`).
+// It also adds the cross-origin isolation headers (for SharedArrayBuffer) to what it serves, so
+// a static server without them gets an isolated page from the second load on: the page reloads
+// once when the worker first takes control of a page that is not isolated.
 if (import.meta.env.PROD && "serviceWorker" in navigator) {
-  window.addEventListener("load", () => void navigator.serviceWorker.register("./sw.js").catch((e: unknown) => console.warn("offline cache:", e)));
+  window.addEventListener("load", () => {
+    const controlled = navigator.serviceWorker.controller !== null;
+    navigator.serviceWorker.addEventListener("controllerchange", () => {
+      if (!controlled && !crossOriginIsolated && !sessionStorage.getItem("nnc-isolation-reload")) {
+        sessionStorage.setItem("nnc-isolation-reload", "1");
+        location.reload();
+      }
+    });
+    void navigator.serviceWorker.register("./sw.js").catch((e: unknown) => console.warn("offline cache:", e));
+  });
 }
 
 /** For the browser tests: read-only views of the page's state. */
@@ -248,5 +266,12 @@ if (import.meta.env.PROD && "serviceWorker" in navigator) {
   fingerprint: () => canvasFingerprint(ui.picture),
   filters: () => (ui.filtersCard.hidden ? undefined : { fingerprint: canvasFingerprint(ui.filters), updates: runner.filterUpdates }),
   tsCode: () => tsEditor?.getValue(),
+  attribution: () => (runner.explain.last ? { ...runner.explain.last, updates: runner.explain.updates } : undefined),
+  insight: () => ({ ...diagramView.painted, millis: [...runner.insightMillis] }),
+  /** The run's weights file (`nnc-weights` JSON), as ⬇ weights saves it. */
+  weightsText: () => runner.weightsText(),
+  weightsHash: () => runner.weightsHash(),
+  typed: () => (runner.typing.last ? { ...runner.typing.last, updates: runner.typing.updates } : undefined),
+  workers: () => ({ isolated: crossOriginIsolated, training: runner.info?.workers, shards: runner.info?.shards }),
   lossScale: () => runner.charts.lossScale(),
 };

@@ -101,6 +101,8 @@ export type TrainRequest =
       readonly files: Readonly<Record<string, string>>;
       /** Replaces the file's `epochs` when set (a run until paused). */
       readonly epochs: number | undefined;
+      /** Workers that train (the training worker and helpers); one without cross-origin isolation. */
+      readonly workers: number;
     }
   /** Least time per epoch while running (0: as fast as it goes), so a run can be watched. */
   | { readonly type: "speed"; readonly msPerEpoch: number }
@@ -108,7 +110,17 @@ export type TrainRequest =
   | { readonly type: "pause" }
   /** One epoch, then pause. */
   | { readonly type: "step" }
-  | { readonly type: "weights" };
+  | { readonly type: "weights" }
+  /** A hash of the parameters' bytes (for the tests: equal weights bit for bit). */
+  | { readonly type: "hash" }
+  /** A text classifier's prediction for `text` (typed into the page), again with each picture while it trains. */
+  | { readonly type: "predict"; readonly text: string }
+  /**
+   * Explain one input (`x`, in the model's units: a point of the 2-D picture) or test sample
+   * `test`; the worker answers with an `attribution` now and again with each picture while it
+   * trains. Neither: forget the selection.
+   */
+  | { readonly type: "explain"; readonly x: readonly number[] | undefined; readonly test: number | undefined };
 
 export interface ModelInfo {
   readonly name: string;
@@ -124,6 +136,13 @@ export interface ModelInfo {
   readonly classes: number;
   /** Class names, when the labels were text. */
   readonly classNames: readonly string[] | undefined;
+  /** Whether the model was compiled with the explain methods (attributions, unit maps). */
+  readonly explain: boolean;
+  /** A classifier of one text column (its input is the tokenizer's ids): predictions as you type. */
+  readonly text: boolean;
+  /** Workers that train, and the fixed shards each batch is cut into. */
+  readonly workers: number;
+  readonly shards: number;
 }
 
 /** The decision boundary of a 2-D classifier, or the fitted curve of a 1-D regression. */
@@ -177,7 +196,65 @@ export type TrainResponse =
   | { readonly type: "state"; readonly running: boolean; readonly epoch: number; readonly done: boolean; readonly reason: string | undefined }
   | { readonly type: "test"; readonly values: Readonly<Record<string, number>> }
   | { readonly type: "weights"; readonly text: string }
-  | { readonly type: "filters"; readonly filters: Filters };
+  | { readonly type: "filters"; readonly filters: Filters }
+  | { readonly type: "attribution"; readonly attribution: Attribution }
+  | { readonly type: "insight"; readonly insight: Insight }
+  | { readonly type: "hash"; readonly hash: string }
+  | { readonly type: "prediction"; readonly prediction: TextPrediction };
+
+/** What a text classifier makes of a typed text. */
+export interface TextPrediction {
+  readonly text: string;
+  /** The tokens it read (after lower-casing), up to the model's length; unknown ones as `?`. */
+  readonly tokens: readonly string[];
+  /** Each class's probability, in class order, and the class names. */
+  readonly probs: readonly number[];
+  readonly classes: readonly string[];
+  readonly epoch: number;
+}
+
+/** One input's attributions for its predicted class (`runtime/explain.ts`), as `nnc explain` computes them. */
+export interface Attribution {
+  /** The input, in the model's (preprocessed) units. */
+  readonly x: readonly number[];
+  /** e.g. `the point (0.12, -0.5)` or `test sample 3`. */
+  readonly from: string;
+  readonly features: readonly string[];
+  /** The predicted class (the target) and its name. */
+  readonly target: number;
+  readonly targetName: string;
+  /** F(x) and F(0): the target's score (its logit) at the input and at the all-zero baseline. */
+  readonly score: number;
+  readonly baselineScore: number;
+  /** Integrated gradients' Σ attributions − (F(x) − F(0)). */
+  readonly delta: number;
+  readonly saliency: readonly number[];
+  readonly gradxinput: readonly number[];
+  readonly ig: readonly number[];
+  readonly steps: number;
+  /** Epochs finished when it was computed. */
+  readonly epoch: number;
+}
+
+/** The inside of the network for the diagram: each unit's output over the input plane, and the dense layers' weights. */
+export interface Insight {
+  readonly epoch: number;
+  /** 2-D inputs only: per layer with a flat output, each unit's values on a res × res grid (row 0 at the top, y1). */
+  readonly maps:
+    | {
+        readonly x0: number;
+        readonly x1: number;
+        readonly y0: number;
+        readonly y1: number;
+        readonly res: number;
+        readonly layers: readonly { readonly name: string; readonly units: number; readonly values: Float32Array }[];
+      }
+    | undefined;
+  /** Dense layers' weights, [out, in] row-major (the layout's `NAME.weight`). */
+  readonly weights: readonly { readonly name: string; readonly out: number; readonly in: number; readonly values: Float32Array }[];
+  /** Time the worker spent on it. */
+  readonly millis: number;
+}
 
 /** The first convolution's filters (layout entry `conv2d_1.weight`), for the Filters view. */
 export interface Filters {

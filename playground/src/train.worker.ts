@@ -12,9 +12,13 @@ import { FILE_START } from "../../grammar/span.js";
 import type { SourceReader } from "../../runtime/load.js";
 import { classCount, type Task } from "../../runtime/metrics.js";
 import { createSession, type Session } from "../../runtime/session.js";
+import { isExplainModel, type ExplainModel } from "../../runtime/explain.js";
 import { evaluate, predictAll } from "../../runtime/train.js";
 import { encodeWeights } from "../../runtime/weights.js";
 import { csvColumns } from "./csv-columns.js";
+import { PageShards } from "./shards.js";
+import { isTextClassifier, predictText } from "./typing.js";
+import { attributionOf, featureNames, insightBuffers, insightOf } from "./insight.js";
 import { trainOnFile } from "./knobs/source-edits.js";
 import type { CsvChoice, Picture, TrainRequest, TrainResponse } from "./protocol.js";
 
@@ -29,13 +33,26 @@ const SLICE_MS = 40;
 /** Least time between two pictures. */
 const PICTURE_MS = 150;
 const GRID = 56;
+/** Least time between two views of the network's inside (unit maps, weights). */
+const INSIGHT_MS = 300;
+/** Inputs up to this many values are compiled with the explain methods (attributions, unit maps). */
+const EXPLAIN_INPUTS = 32;
 
 let session: Session | undefined;
+/** Trains each batch in fixed shards, on one worker or several (`shards.ts`). */
+let stepper: PageShards | undefined;
 let running = false;
 let stepping = false;
 let inEpoch = false;
 let lastPicture = 0;
 let testPosted = false;
+let lastInsight = 0;
+/** The input the page asked to explain, re-explained as the model learns. */
+let selected: { x: Float32Array; from: string } | undefined;
+/** The text typed into the page, predicted again as the model learns. */
+let typed: string | undefined;
+/** The 2-D picture's extent, for the unit maps. */
+let extent: [number, number, number, number] | undefined;
 /** Least time per epoch (the page's speed control), and the timer that waits it out. */
 let msPerEpoch = 0;
 let waiting: ReturnType<typeof setTimeout> | undefined;
@@ -99,10 +116,15 @@ function fail(message: string, diagnostics: readonly Diagnostic[]): void {
 
 async function load(m: Extract<TrainRequest, { type: "load" }>): Promise<void> {
   session = undefined;
+  stepper?.close();
+  stepper = undefined;
   running = false;
   stepping = false;
   inEpoch = false;
   testPosted = false;
+  selected = undefined;
+  extent = undefined;
+  typed = undefined;
   const checked = checkSource(m.csv ? trainOnFile(m.source) : m.source);
   if (!checked.value || hasErrors(checked.diagnostics)) return fail("the program has errors", checked.diagnostics);
   const own = m.epochs === undefined ? checked.value : { ...checked.value, train: { ...checked.value.train, epochs: m.epochs } };
@@ -111,13 +133,22 @@ async function load(m: Extract<TrainRequest, { type: "load" }>): Promise<void> {
   const inputSize = program.model.input.reduce((a, b) => a * b, 1);
   const maxBatch = Math.max(program.train.batch, inputSize <= 64 ? 512 : program.train.batch);
   // The matrix products run as the WebAssembly SIMD kernels nnc writes (every browser since 2021).
-  const compiled = compileProgram(program, { target: "js", maxBatch, kernels: defaultKernels() });
+  // Small inputs get the explain methods too (attributions, each unit's map); training runs the same arithmetic.
+  const options = { target: "js", maxBatch, kernels: defaultKernels() } as const;
+  const explained = inputSize <= EXPLAIN_INPUTS ? compileProgram(program, { ...options, explain: true }) : undefined;
+  const compiled = explained?.value ? explained : compileProgram(program, options);
   if (!compiled.value) return fail("the program does not compile", compiled.diagnostics);
   const model = loadModule(compiled.value.code).createModel();
   const made = await createSession(program, model, reader(m.files, m.csv), m.seed === undefined ? {} : { seed: m.seed });
   if (!made.value) return fail("the data could not be loaded", made.diagnostics);
   session = made.value;
   session.trainer.init();
+  try {
+    stepper = await PageShards.start(session.model, compiled.value.code, m.workers, session.trainer.config.seed);
+  } catch (e) {
+    return fail(`the training workers did not start: ${e instanceof Error ? e.message : String(e)}`, []);
+  }
+  session.trainer.stepper = stepper;
   const d = session.data;
   post({
     type: "ready",
@@ -135,10 +166,62 @@ async function load(m: Extract<TrainRequest, { type: "load" }>): Promise<void> {
       task: session.task.kind,
       classes: classCount(session.task),
       classNames: d.preprocess.classes,
+      explain: explainModel() !== undefined,
+      text: isTextClassifier(model, d.preprocess, session.task),
+      workers: stepper.threads,
+      shards: stepper.shards,
     },
   });
   picture(true);
   postState(undefined);
+}
+
+function postPrediction(): void {
+  const s = session;
+  if (!s || typed === undefined || !isTextClassifier(s.model, s.data.preprocess, s.task)) return;
+  post({ type: "prediction", prediction: predictText(s.model, s.data.preprocess, s.task, typed, s.trainer.epoch) });
+}
+
+/** FNV-1a over the parameters' bytes: equal hashes, equal weights bit for bit (for the tests). */
+function paramsHash(p: Float32Array | Float64Array): string {
+  const bytes = new Uint8Array(p.buffer, p.byteOffset, p.byteLength);
+  let h = 2166136261;
+  for (const b of bytes) h = Math.imul(h ^ b, 16777619);
+  return (h >>> 0).toString(16).padStart(8, "0");
+}
+
+/** The model with its explain methods, when it has them and its input has a gradient. */
+function explainModel(): ExplainModel | undefined {
+  const m = session?.model;
+  return m && isExplainModel(m) && m.meta.explain?.inputGradient ? m : undefined;
+}
+
+function postAttribution(): void {
+  const model = explainModel();
+  if (!session || !model || !selected) return;
+  const names = featureNames(session.data.preprocess, model.meta.inputSize);
+  post({ type: "attribution", attribution: attributionOf(model, selected.x, selected.from, names, session.data.preprocess.classes, session.trainer.epoch) });
+}
+
+function postInsight(force: boolean): void {
+  const model = explainModel();
+  if (!session || !model) return;
+  const now = performance.now();
+  if (!force && now - lastInsight < INSIGHT_MS) return;
+  lastInsight = now;
+  const insight = insightOf(model, extent, session.trainer.epoch);
+  post({ type: "insight", insight }, insightBuffers(insight));
+}
+
+function select(m: Extract<TrainRequest, { type: "explain" }>): void {
+  const s = session;
+  if (!s) return;
+  const size = s.model.meta.inputSize;
+  const test = s.data.test;
+  if (m.x !== undefined && m.x.length === size) selected = { x: Float32Array.from(m.x), from: `the point (${m.x.map((v) => Number(v.toPrecision(3))).join(", ")})` };
+  else if (m.test !== undefined && test && Number.isInteger(m.test) && m.test >= 0 && m.test < test.n) selected = { x: test.x.slice(m.test * size, (m.test + 1) * size), from: `test sample ${m.test}` };
+  else selected = undefined;
+  postAttribution();
 }
 
 /** A copy of the first convolution's filters, when the model has one. */
@@ -183,6 +266,8 @@ function picture(force = false): void {
   if (!force && now - lastPicture < PICTURE_MS) return;
   lastPicture = now;
   postFilters();
+  postAttribution();
+  postPrediction();
   const { model, data, task } = session;
   const meta = model.meta;
   const train = data.train;
@@ -199,6 +284,8 @@ function picture(force = false): void {
     }
     const px = (x1 - x0) * 0.08 || 1, py = (y1 - y0) * 0.08 || 1;
     x0 -= px; x1 += px; y0 -= py; y1 += py;
+    extent = [x0, x1, y0, y1];
+    postInsight(force);
     const grid = new Float32Array(GRID * GRID * 2);
     for (let r = 0; r < GRID; r++) {
       for (let c = 0; c < GRID; c++) {
@@ -225,11 +312,13 @@ function picture(force = false): void {
     const pic: Picture = { kind: "boundary", x0, x1, y0, y1, res: GRID, classes, probs, px: pxs, pc: pcs, tx: txs, tc: tcs };
     post({ type: "picture", picture: pic }, [probs.buffer, pxs.buffer, pcs.buffer, txs.buffer, tcs.buffer]);
   } else if (task.kind === "multiclass" || task.kind === "binary") {
+    postInsight(force);
     const split = data.validation ?? data.test ?? train;
     const name = data.validation ? "validation" : data.test ? "test" : "training";
     const v = evaluate(model, split, task, ["confusion_matrix"]);
     if (v.confusion) post({ type: "picture", picture: { kind: "confusion", split: name, matrix: v.confusion } });
   } else if (meta.inputSize === 1 && meta.outputSize === 1 && task.kind === "regression") {
+    postInsight(force);
     let lo = Infinity, hi = -Infinity;
     for (let i = 0; i < train.n; i++) {
       lo = Math.min(lo, train.x[i]!);
@@ -335,6 +424,16 @@ scope.onmessage = (e) => {
       break;
     case "speed":
       msPerEpoch = m.msPerEpoch;
+      break;
+    case "explain":
+      select(m);
+      break;
+    case "predict":
+      typed = m.text;
+      postPrediction();
+      break;
+    case "hash":
+      if (session) post({ type: "hash", hash: paramsHash(session.model.params) });
       break;
     case "weights":
       if (session) post({ type: "weights", text: encodeWeights(session.model, session.data.preprocess, session.task, session.trainer.epoch) });

@@ -16,7 +16,9 @@
  * ends for any reason but the main thread's "quit", it records that in ctrl[DEAD] and wakes
  * the main thread, which ends the run (NN5013).
  */
-export const CTRL = { GEN: 0, DONE: 1, DEAD: 2, CODE: 3, N: 4, QUIT: 5, LENGTH: 8 } as const;
+import { CTRL } from "../shards.js";
+
+export { CTRL };
 
 export const WORKER_SOURCE = `"use strict";
 const { workerData } = require("node:worker_threads");

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, expect } from "vitest";
 
 export const PORT = 4179;
@@ -30,7 +30,7 @@ export interface Harness {
   readonly browser: Browser;
   /** Console errors, page errors and requests that left the origin, across every page. */
   readonly errors: string[];
-  newPage(): Promise<{ page: Page; context: BrowserContext }>;
+  newPage(options?: BrowserContextOptions): Promise<{ page: Page; context: BrowserContext }>;
   close(): Promise<void>;
 }
 
@@ -65,7 +65,7 @@ export function useHarness(): Pick<Harness, "newPage"> {
     const errors = h ? h.errors.splice(0) : [];
     expect(errors).toEqual([]);
   });
-  return { newPage: () => (h as Harness).newPage() };
+  return { newPage: (options) => (h as Harness).newPage(options) };
 }
 
 async function startHarness(): Promise<Harness> {
@@ -96,8 +96,8 @@ async function startHarness(): Promise<Harness> {
   return {
     browser,
     errors,
-    async newPage() {
-      const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+    async newPage(options = {}) {
+      const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true, ...options });
       const page = await context.newPage();
       page.on("console", (m) => {
         if (m.type() === "error") errors.push(`console: ${m.text()}`);

@@ -3,6 +3,8 @@
  * needs no DOM types): the contrast of an element's text against what is really behind it,
  * and the boxes of elements, for overlap and overflow tests.
  */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
 
 /** WCAG contrast of `selector`'s text colour against the first opaque background behind it. */
@@ -66,4 +68,13 @@ export function overlaps(boxes: readonly Rect[], slack = 0.5): [number, number][
 /** Runs a script in the page (a string, so no DOM types are needed here). */
 export function run<T>(page: Page, script: string): Promise<T> {
   return page.evaluate(script) as Promise<T>;
+}
+
+const AXE = readFileSync(fileURLToPath(new URL("../../node_modules/axe-core/axe.min.js", import.meta.url)), "utf8");
+
+/** axe-core's serious and critical violations on the page as it is: their ids and targets. */
+export async function seriousA11y(page: Page): Promise<string[]> {
+  await page.addScriptTag({ content: AXE });
+  const result = await run<{ violations: { id: string; impact: string | null; nodes: { target: string[] }[] }[] }>(page, `axe.run(document, { resultTypes: ["violations"] })`);
+  return result.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
 }

@@ -7,11 +7,12 @@
  * checks (by the use's name) until unfolded.
  */
 import type { Diagram, DiagramNode } from "../protocol.js";
-import { DOTS_AREA, layoutDiagram, type Box, type Edge, type Frame, type Layout } from "./layout.js";
+import type { Insight } from "../protocol.js";
+import { paintInsight } from "./live.js";
+import { DOTS_AREA, layoutDiagram, MAX_DOTS, unitOfDot, type Box, type Edge, type Frame, type Layout } from "./layout.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const XHTML = "http://www.w3.org/1999/xhtml";
-const MAX_DOTS = 7;
 /** Longest label under a column (11 px text in a 104 px column), so neighbours never touch. */
 const LABEL_CHARS = 15;
 /** Labels are 11 px in the SVG: it may shrink to fit its card down to this size, then it scrolls. */
@@ -62,10 +63,20 @@ function drawEdge(svg: SVGElement, e: Edge, a: Placed, b: Placed): void {
     const dense = b.box.type === "value" && !b.box.node.merge && b.box.node.connects === "all";
     const as = a.ys.length > 0 ? a.ys : [a.cy];
     const bs = b.ys.length > 0 ? b.ys : [b.cy];
-    for (const y1 of as)
-      for (const y2 of dense ? bs : [bs[Math.min(bs.length - 1, as.indexOf(y1))]!]) {
-        g.append(el("line", { x1: a.x, y1, x2: b.x, y2, stroke: dense ? "#cbd5e1" : "#e2e8f0", "stroke-width": dense ? 0.7 : 1.2 }));
+    as.forEach((y1, ia) => {
+      const targets = dense ? bs.map((_, jb) => jb) : [Math.min(bs.length - 1, ia)];
+      for (const jb of targets) {
+        const line = el("line", { x1: a.x, y1, x2: b.x, y2: bs[jb]!, stroke: dense ? "#cbd5e1" : "#e2e8f0", "stroke-width": dense ? 0.7 : 1.2 });
+        // The units it joins, for the weights' colours (`live.ts`).
+        const i = unitOfDot(ia, a.ys.length, a.units);
+        const j = unitOfDot(jb, b.ys.length, b.units);
+        if (dense && i !== undefined && j !== undefined) {
+          line.dataset["i"] = String(i);
+          line.dataset["j"] = String(j);
+        }
+        g.append(line);
       }
+    });
   } else {
     const x1 = a.x + 10;
     const x2 = b.x - (b.box.type === "value" && b.box.node.merge ? 13 : 10);
@@ -137,7 +148,7 @@ function drawBox(svg: SVGElement, p: Placed, layout: Layout): void {
   } else if (p.ys.length > 0) {
     p.ys.forEach((y, k) => {
       if (p.units > MAX_DOTS && k === MAX_DOTS - 2) g.append(el("text", { x: p.x, y: y + 4, "text-anchor": "middle", class: "sub" }, "⋮"));
-      else g.append(el("circle", { cx: p.x, cy: y, r: 7, fill: n.color, stroke: "#fff", "stroke-width": 1.5 }));
+      else g.append(el("circle", { cx: p.x, cy: y, r: 7, fill: n.color, stroke: "#fff", "stroke-width": 1.5, "data-unit": unitOfDot(k, p.ys.length, p.units) ?? "" }));
     });
   } else {
     // An image-shaped value: a box labelled with its shape.
@@ -169,10 +180,13 @@ export function renderDiagram(host: HTMLElement, d: Diagram, collapsed: Readonly
   return layout;
 }
 
-/** The diagram of a page: the latest diagram and which block uses are folded. */
+/** The diagram of a page: the latest diagram, which block uses are folded, and the latest view of the model's inside. */
 export class DiagramView {
   private diagram: Diagram | undefined;
   private readonly collapsed = new Set<string>();
+  private insight: Insight | undefined;
+  /** Insights painted, and what the last one painted (for the tests). */
+  painted = { updates: 0, tiles: 0, edges: 0 };
 
   constructor(private readonly host: HTMLElement) {
     host.addEventListener("click", (e) => {
@@ -188,6 +202,28 @@ export class DiagramView {
     const keys = new Set(d.groups.map((g) => g.key));
     for (const k of this.collapsed) if (!keys.has(k)) this.collapsed.delete(k);
     renderDiagram(this.host, d, this.collapsed);
+    this.paint();
+    this.scrollable();
+  }
+
+  /** A drawing wider than its card scrolls: then the keyboard can reach it too. */
+  private scrollable(): void {
+    const wide = this.host.scrollWidth > this.host.clientWidth + 1 || this.host.scrollHeight > this.host.clientHeight + 1;
+    if (wide) this.host.tabIndex = 0;
+    else this.host.removeAttribute("tabindex");
+  }
+
+  /** Unit maps and weights from the training worker; undefined when the run is gone. */
+  setInsight(i: Insight | undefined): void {
+    this.insight = i;
+    if (i === undefined && this.diagram) renderDiagram(this.host, this.diagram, this.collapsed);
+    this.paint();
+  }
+
+  private paint(): void {
+    if (!this.diagram || !this.insight) return;
+    const { tiles, edges } = paintInsight(this.host, this.diagram, this.insight);
+    this.painted = { updates: this.painted.updates + 1, tiles, edges };
   }
 
   /** Folds or unfolds block use `key`, keeping the keyboard focus on its button. */
@@ -196,6 +232,8 @@ export class DiagramView {
     if (this.collapsed.has(key)) this.collapsed.delete(key);
     else this.collapsed.add(key);
     renderDiagram(this.host, this.diagram, this.collapsed);
+    this.paint();
+    this.scrollable();
     this.host.querySelector<HTMLButtonElement>(`button.fold[data-group="${CSS.escape(key)}"]`)?.focus();
   }
 

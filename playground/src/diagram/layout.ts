@@ -70,6 +70,20 @@ export interface Layout {
   readonly dotsTop: number;
 }
 
+/** Dots drawn for a column of units at most (the one before the last is `⋮` when there are more units). */
+export const MAX_DOTS = 7;
+
+/**
+ * The unit dot k of `shown` stands for: the first ones in order and, when the column has more
+ * units than dots, the last dot the last unit (the one before it is `⋮`: undefined).
+ */
+export function unitOfDot(k: number, shown: number, units: number): number | undefined {
+  if (shown === 0 || units === 0) return undefined;
+  if (units <= MAX_DOTS) return k;
+  if (k === MAX_DOTS - 2) return undefined;
+  return k === shown - 1 ? units - 1 : k;
+}
+
 export const valueKey = (id: number): string => `v${id}`;
 export const groupKey = (key: string): string => `g:${key}`;
 

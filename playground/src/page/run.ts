@@ -8,7 +8,10 @@ import { Charts } from "../charts.js";
 import { exampleFiles } from "../examples.js";
 import { drawFilters } from "../filters.js";
 import { CLASS_COLORS, drawPicture } from "../picture.js";
-import type { CsvChoice, Filters, ModelInfo, Picture, TrainRequest, TrainResponse } from "../protocol.js";
+import type { CsvChoice, Filters, Insight, ModelInfo, Picture, TrainRequest, TrainResponse } from "../protocol.js";
+import { canShare } from "../shards.js";
+import { ExplainPanel } from "./explain.js";
+import { TypingPanel } from "./typing.js";
 import { download, setStatus, ui } from "./ui.js";
 
 /** What a load needs from the rest of the page. */
@@ -18,6 +21,8 @@ export interface RunInputs {
   csv(): CsvChoice | undefined;
   /** The run's problems changed. */
   problemsChanged(): void;
+  /** The network's inside (unit maps, weights) as the run reports it; undefined when the run is gone. */
+  insight(i: Insight | undefined): void;
 }
 
 /** Epochs of a run that goes on until paused. */
@@ -41,6 +46,14 @@ export class Runner {
   pictureUpdates = 0;
   filterUpdates = 0;
   readonly charts = new Charts(ui.chartLoss, ui.chartMetric);
+  readonly explain = new ExplainPanel(
+    (m) => this.send(m),
+    () => this.lastPicture,
+    () => this.info?.testSamples ?? 0,
+  );
+  readonly typing = new TypingPanel((m) => this.send(m));
+  /** The last insight's time in the worker (ms). */
+  insightMillis: number[] = [];
   private worker: Worker | undefined;
   private afterReady: "run" | "step" | undefined;
   private startedAt = 0;
@@ -53,6 +66,13 @@ export class Runner {
     ui.pause.onclick = () => this.send({ type: "pause" });
     ui.speed.onchange = () => this.send({ type: "speed", msPerEpoch: Number(ui.speed.value) });
     ui.untilPaused.onchange = () => this.version++;
+    // Two workers where memory can be shared (cross-origin isolation), else one, and a note.
+    const share = canShare();
+    ui.workers.value = share && navigator.hardwareConcurrency >= 2 ? "2" : "1";
+    ui.workers.disabled = !share;
+    ui.workersNote.hidden = share;
+    ui.workersNote.textContent = "One worker: this page is not cross-origin isolated, so it has no SharedArrayBuffer to share gradients between workers (the weights are the same either way).";
+    ui.workers.onchange = () => this.version++;
     ui.logScale.onchange = () => this.charts.setLog(ui.logScale.checked);
     ui.showTest.onchange = ui.discretize.onchange = () => {
       if (this.lastPicture) this.drawPicture(this.lastPicture);
@@ -106,6 +126,10 @@ export class Runner {
     g.clearRect(0, 0, ui.picture.width, ui.picture.height);
     ui.filtersCard.hidden = true;
     this.filterUpdates = 0;
+    this.explain.reset(false, 0, false);
+    this.typing.reset(false);
+    this.insightMillis = [];
+    this.inputs.insight(undefined);
     this.inputs.problemsChanged();
     setStatus("idle");
     this.updateButtons();
@@ -124,13 +148,32 @@ export class Runner {
     };
     const csv = this.inputs.csv();
     this.dataName = csv?.name ?? "";
-    const request = { source: this.inputs.source(), seed: this.inputs.seed(), csv, epochs: ui.untilPaused.checked ? UNTIL_PAUSED_EPOCHS : undefined };
+    const request = { source: this.inputs.source(), seed: this.inputs.seed(), csv, epochs: ui.untilPaused.checked ? UNTIL_PAUSED_EPOCHS : undefined, workers: Number(ui.workers.value) };
     setStatus("compiling…");
     void exampleFiles().then((files) => {
       // A newer load (or a reset) replaced this worker meanwhile.
       if (this.worker !== worker) return;
       worker.postMessage({ type: "load", ...request, files } satisfies TrainRequest);
       worker.postMessage({ type: "speed", msPerEpoch: Number(ui.speed.value) } satisfies TrainRequest);
+    });
+  }
+
+  private weightsWaiter: ((text: string) => void) | undefined;
+  private hashWaiter: ((hash: string) => void) | undefined;
+
+  /** A hash of the run's parameters' bytes (for the tests). */
+  weightsHash(): Promise<string> {
+    return new Promise((resolve) => {
+      this.hashWaiter = resolve;
+      this.send({ type: "hash" });
+    });
+  }
+
+  /** The run's weights file, without saving it (for the tests). */
+  weightsText(): Promise<string> {
+    return new Promise((resolve) => {
+      this.weightsWaiter = resolve;
+      this.send({ type: "weights" });
     });
   }
 
@@ -208,6 +251,8 @@ export class Runner {
       case "ready":
         this.ready = true;
         this.info = m.info;
+        this.explain.reset(m.info.explain, m.info.testSamples, m.info.inputSize === 2);
+        this.typing.reset(m.info.text);
         this.diagnostics = m.diagnostics;
         this.inputs.problemsChanged();
         setStatus("ready");
@@ -261,7 +306,27 @@ export class Runner {
       case "filters":
         this.showFilters(m.filters);
         break;
+      case "attribution":
+        this.explain.show(m.attribution);
+        if (this.lastPicture) this.drawPicture(this.lastPicture);
+        break;
+      case "insight":
+        this.insightMillis.push(m.insight.millis);
+        this.inputs.insight(m.insight);
+        break;
+      case "prediction":
+        this.typing.show(m.prediction);
+        break;
+      case "hash":
+        this.hashWaiter?.(m.hash);
+        this.hashWaiter = undefined;
+        break;
       case "weights":
+        if (this.weightsWaiter) {
+          this.weightsWaiter(m.text);
+          this.weightsWaiter = undefined;
+          break;
+        }
         download(`${(this.info?.name ?? "model").toLowerCase()}.weights.json`, m.text, "application/json");
         break;
     }
@@ -280,6 +345,7 @@ export class Runner {
   private drawPicture(p: Picture): void {
     const names = this.info?.classNames;
     drawPicture(ui.picture, p, names, { showTest: ui.showTest.checked, discretize: ui.discretize.checked });
+    this.explain.mark(ui.picture, p);
     if (p.kind === "boundary") {
       ui.pictureCaption.replaceChildren(
         "Decision boundary: ",
