@@ -44,11 +44,12 @@ describe("training with Web Workers", () => {
     const { page, context } = await h.newPage();
     await openPlayground(page);
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
-    expect(await page.inputValue("#workers")).toBe("2");
+    // One worker by default (two do not pay on these models), two to choose.
+    expect(await page.inputValue("#workers")).toBe("1");
     expect(await page.isDisabled("#workers")).toBe(false);
     expect(await page.isHidden("#workers-note")).toBe(true);
     await page.waitForFunction(() => window.__nnc.state().ready);
-    expect(await page.evaluate(() => window.__nnc.workers())).toEqual({ isolated: true, training: 2, shards: 4 });
+    expect(await page.evaluate(() => window.__nnc.workers())).toEqual({ isolated: true, training: 1, shards: 4 });
 
     const lines: string[] = [];
     for (const [example, epochs] of [["spiral", 3], ["digits-cnn", 1]] as const) {
@@ -101,6 +102,7 @@ describe("training with Web Workers", () => {
     expect(firstLoad).toBe(false);
     expect(fromServiceWorker).toBeGreaterThan(0);
     expect(await page.isHidden("#workers-note")).toBe(true);
+    await page.selectOption("#workers", "2");
     await page.waitForFunction(() => window.__nnc.state().ready && window.__nnc.workers().training === 2);
     await page.click("#step");
     await page.waitForFunction(() => window.__nnc.history().length === 1 && !window.__nnc.state().running);

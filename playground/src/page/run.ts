@@ -66,9 +66,11 @@ export class Runner {
     ui.pause.onclick = () => this.send({ type: "pause" });
     ui.speed.onchange = () => this.send({ type: "speed", msPerEpoch: Number(ui.speed.value) });
     ui.untilPaused.onchange = () => this.version++;
-    // Two workers where memory can be shared (cross-origin isolation), else one, and a note.
+    // One worker by default: on the page's models a second one costs more than it gives
+    // (docs/playground.md). Two can be chosen where memory can be shared (cross-origin
+    // isolation); elsewhere the choice is off, with a note.
     const share = canShare();
-    ui.workers.value = share && navigator.hardwareConcurrency >= 2 ? "2" : "1";
+    ui.workers.value = "1";
     ui.workers.disabled = !share;
     ui.workersNote.hidden = share;
     ui.workersNote.textContent = "One worker: this page is not cross-origin isolated, so it has no SharedArrayBuffer to share gradients between workers (the weights are the same either way).";
