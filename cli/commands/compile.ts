@@ -13,6 +13,7 @@ import { statSync } from "node:fs";
 import { writeFileAtomic } from "../../runtime/node/atomic.js";
 import { CliError } from "../errors.js";
 import { loadProgram, renderFor } from "../load.js";
+import { compilePytorch } from "./compile-pytorch.js";
 
 export interface CompileFlags {
   output?: string;
@@ -48,7 +49,7 @@ export function registerCompile(program: Command): void {
     .description("compile a .nn file to a standalone TypeScript (or JavaScript) module")
     .argument("<file>", "the .nn file")
     .option("-o, --output <file>", "write the module here (default: print it)")
-    .option("--target <target>", "ts or js", DEFAULT_COMPILE_FLAGS.target)
+    .option("--target <target>", "ts or js, or pytorch (a PyTorch script and its prepared data, with -o; docs/interop.md)", DEFAULT_COMPILE_FLAGS.target)
     .option("--emit <stage>", "print a stage instead: ast, ir (after autodiff), fused, or wat (the wasm kernels, with --kernels wasm)")
     .option("--max-batch <n>", "largest batch the module accepts (default: the file's batch)")
     .option("--float64", "use Float64Array (for gradient checks)")
@@ -58,7 +59,13 @@ export function registerCompile(program: Command): void {
       const bad = (what: string, expected: string, got: string): never => {
         throw new CliError(renderFor([diag("badCompileOption", FILE_START, [what, expected, got])], undefined, "text", process.stderr));
       };
-      if (flags.target !== "ts" && flags.target !== "js") bad("--target", "ts or js", flags.target);
+      if (flags.target === "pytorch") {
+        if (flags.output === undefined) bad("--output", "given with --target pytorch (the script and its data file are written there)", "missing");
+        if (sameFile(file, flags.output as string)) bad("--output", "a file other than the .nn source (it would be overwritten)", flags.output as string);
+        const loaded = loadProgram(file);
+        return compilePytorch(file, loaded.source, loaded.program, flags.output as string);
+      }
+      if (flags.target !== "ts" && flags.target !== "js") bad("--target", "ts, js or pytorch", flags.target);
       if (flags.emit !== undefined && !["ast", "ir", "fused", "wat"].includes(flags.emit)) bad("--emit", "ast, ir, fused or wat", flags.emit);
       if (flags.emit === "wat" && flags.kernels !== "wasm") bad("--emit", "wat together with --kernels wasm", flags.emit);
       if (flags.kernels !== "js" && flags.kernels !== "wasm") bad("--kernels", "js or wasm", flags.kernels);

@@ -1,0 +1,236 @@
+/**
+ * `nnc compile --target pytorch`: the generated script, run by Debian's torch, trains as nnc
+ * does (the same losses for 100 steps from the same initial weights and batches, dense and
+ * conv), trains on 2 DDP ranks as on one process, and writes weights that `nnc eval` scores as
+ * the script did; the lowering table covers every layer kind, loss and optimizer or refuses it
+ * with NN3045; a hostile layer name stays a string literal. The torch tests skip, saying why,
+ * where `python3-torch` is missing.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { PYTHON, torchEnv, torchMissing } from "../../bench/systems/torch.js";
+import { compilePytorch } from "../../cli/commands/compile-pytorch.js";
+import { loadProgram } from "../../cli/load.js";
+import { openSession } from "../../cli/session.js";
+import { emitPytorch } from "../../compiler/codegen/pytorch/index.js";
+import { PYTORCH_LAYERS } from "../../compiler/codegen/pytorch/layers.js";
+import { PYTORCH_LOSSES, PYTORCH_OPTIMIZERS } from "../../compiler/codegen/pytorch/training.js";
+import { LAYER_DEFS } from "../../compiler/layers/index.js";
+import { OPTIMIZER_DEFS } from "../../compiler/optimizers/index.js";
+import { LOSS_KINDS } from "../../compiler/ops/losses.js";
+import { check } from "../../compiler/check.js";
+import { parse } from "../../grammar/index.js";
+import { evaluate } from "../../runtime/train.js";
+import { decodeWeights } from "../../runtime/weights.js";
+
+const ROOT = join(import.meta.dirname, "../..");
+const missing = torchMissing();
+if (missing !== undefined) console.warn(`tests/targets/pytorch.test.ts: the PyTorch runs skip: ${missing}`);
+const tmp = mkdtempSync(join(tmpdir(), "nnc-pytorch-"));
+afterAll(() => undefined);
+
+/** Compiles an example (or a file) to `dir/model.py` + `dir/model.nndata`. */
+async function compileTo(file: string, dir: string): Promise<string> {
+  const loaded = loadProgram(file);
+  const out = join(dir, "model.py");
+  const err = process.stderr.write;
+  process.stderr.write = () => true;
+  try {
+    await compilePytorch(file, loaded.source, loaded.program, out);
+  } finally {
+    process.stderr.write = err;
+  }
+  return out;
+}
+
+function python(args: readonly string[], env: NodeJS.ProcessEnv = {}): string {
+  const r = spawnSync(PYTHON, args, { env: { ...torchEnv(), ...env }, encoding: "utf8", timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`python ${args.join(" ")} failed (${r.status}): ${r.stderr}`);
+  return r.stdout;
+}
+
+/** nnc's own losses for the first `steps` batches, from its seeded initial weights. */
+async function nncLosses(file: string, steps: number): Promise<number[]> {
+  const loaded = loadProgram(file);
+  const s = await openSession(file, loaded.source, loaded.program);
+  s.trainer.init();
+  const losses: number[] = [];
+  while (losses.length < steps && !s.trainer.done) {
+    s.trainer.beginEpoch();
+    for (let b = s.trainer.step(); b && losses.length < steps; b = s.trainer.step()) losses.push(b.loss);
+    s.trainer.endEpoch();
+  }
+  return losses;
+}
+
+function worstRelative(a: readonly number[], b: readonly number[]): number {
+  expect(a.length).toBe(b.length);
+  return Math.max(...a.map((x, i) => Math.abs(x - (b[i] as number)) / Math.max(1e-12, Math.abs(x))));
+}
+
+const example = (name: string): string => join(ROOT, "examples", name);
+
+describe("the PyTorch script trains as nnc does", () => {
+  for (const name of ["iris.nn", "digits-cnn.nn"]) {
+    it.skipIf(missing !== undefined)(`${name}: 100 steps, losses within 1e-4 relative`, async () => {
+      const dir = mkdtempSync(join(tmp, "parity-"));
+      const script = await compileTo(example(name), dir);
+      python([script, "--steps", "100", "--out", dir, "--losses", join(dir, "losses.txt")]);
+      const torch = readFileSync(join(dir, "losses.txt"), "utf8").trim().split("\n").map(Number);
+      const ours = await nncLosses(example(name), 100);
+      const worst = worstRelative(ours, torch);
+      console.log(`${name}: worst relative loss difference over 100 steps ${worst.toExponential(2)} (first ${ours[0]}, last ${ours[99]})`);
+      expect(ours).toHaveLength(100);
+      expect(worst).toBeLessThan(1e-4);
+      // Training moved: the last loss is well below the first.
+      expect(ours[99] as number).toBeLessThan((ours[0] as number) * 0.8);
+    });
+  }
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function run(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(PYTHON, args, { env: { ...torchEnv(), ...env }, stdio: ["ignore", "ignore", "pipe"] });
+    let err = "";
+    p.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => p.kill(), 60_000);
+    p.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, err });
+    });
+  });
+}
+
+describe("DistributedDataParallel", () => {
+  it.skipIf(missing !== undefined)("2 ranks (gloo, 127.0.0.1) reach the weights of 1 process with the same global batch", async () => {
+    const dir = mkdtempSync(join(tmp, "ddp-"));
+    const script = await compileTo(example("iris.nn"), dir);
+    const port = String(await freePort());
+    const ranks = await Promise.all(
+      [0, 1].map((rank) => run([script, "--steps", "60", "--out", join(dir, "two")], { MASTER_ADDR: "127.0.0.1", MASTER_PORT: port, WORLD_SIZE: "2", RANK: String(rank) })),
+    );
+    for (const r of ranks) expect(r.code, r.err).toBe(0);
+    python([script, "--steps", "60", "--out", join(dir, "one")]);
+    const params = (w: string): number[] => (JSON.parse(readFileSync(join(dir, w, "weights.json"), "utf8")) as { params: number[] }).params;
+    const [two, one] = [params("two"), params("one")];
+    const initial = (JSON.parse(readFileSync(join(dir, "one", "weights.json"), "utf8")) as { params: number[] }).params;
+    expect(two).toHaveLength(one.length);
+    const worst = Math.max(...one.map((v, i) => Math.abs(v - (two[i] as number))));
+    const scale = Math.max(...one.map(Math.abs));
+    console.log(`DDP 2 ranks vs 1 process after 60 steps of iris: largest weight difference ${worst.toExponential(2)} (weights up to ${scale.toFixed(2)})`);
+    expect(worst).toBeLessThan(1e-5 * scale);
+    expect(initial).toEqual(one);
+  });
+});
+
+describe("weights both ways", () => {
+  it.skipIf(missing !== undefined)("weights.json from the PyTorch run: nnc eval gives the script's own test loss and accuracy", async () => {
+    const dir = mkdtempSync(join(tmp, "weights-"));
+    const file = example("iris.nn");
+    const script = await compileTo(file, dir);
+    const lines = python([script, "--steps", "200", "--out", dir]).trim().split("\n");
+    const theirs = JSON.parse(lines[lines.length - 1] as string) as { split: string; loss: number; accuracy: number };
+    const loaded = loadProgram(file);
+    const s = await openSession(file, loaded.source, loaded.program);
+    const w = decodeWeights(readFileSync(join(dir, "weights.json"), "utf8"), s.model, "weights.json");
+    expect(w.diagnostics).toEqual([]);
+    s.model.params.set(w.value!.params);
+    const ours = evaluate(s.model, s.data.test!, s.task, ["accuracy"]);
+    expect(theirs.split).toBe("test");
+    expect(ours["accuracy"]).toBe(theirs.accuracy);
+    expect(Math.abs((ours["loss"] as number) - theirs.loss)).toBeLessThan(1e-5 * Math.max(1, theirs.loss));
+    expect(theirs.accuracy).toBeGreaterThan(0.85);
+    // And back: nnc's weights.json loads into the module and scores the same there.
+    const back = JSON.parse(python([script, "--init", join(dir, "weights.json"), "--eval-only"]).trim()) as typeof theirs;
+    expect(back.accuracy).toBe(theirs.accuracy);
+    expect(Math.abs(back.loss - theirs.loss)).toBeLessThan(1e-6);
+  });
+});
+
+describe("the lowering table", () => {
+  it("covers every layer kind, loss and optimizer, or refuses it with its reason", () => {
+    for (const d of LAYER_DEFS) {
+      const r = PYTORCH_LAYERS[d.word];
+      expect(r, `layer ${d.word} has no entry in compiler/codegen/pytorch/layers.ts`).toBeDefined();
+      if (r !== undefined && "refuse" in r) expect(r.refuse.length).toBeGreaterThan(20);
+    }
+    for (const d of OPTIMIZER_DEFS) expect(PYTORCH_OPTIMIZERS[d.word], `optimizer ${d.word}`).toBeDefined();
+    for (const k of LOSS_KINDS) expect(PYTORCH_LOSSES[k], `loss ${k}`).toBeDefined();
+  });
+
+  it("a refused layer is NN3045 at its line, with the reason", () => {
+    const program = checked(readFileSync(example("names-lstm.nn"), "utf8"));
+    const r = emitPytorch(program, { dataFile: "m.nndata", script: "m.py", source: "names-lstm.nn" });
+    expect(r.value).toBeUndefined();
+    const d = r.diagnostics.find((x) => x.code === "NN3045" && x.message.includes("`lstm`"));
+    expect(d?.message).toMatch(/cannot carry `lstm`: .*recurrent/);
+    expect(d?.span.line).toBe(lineOf(readFileSync(example("names-lstm.nn"), "utf8"), /^\s*lstm/));
+  });
+});
+
+function checked(source: string): import("../../compiler/program.js").Program {
+  const parsed = parse(source);
+  const c = check(parsed.value);
+  expect(c.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+  return c.value!;
+}
+
+function lineOf(source: string, re: RegExp): number {
+  return source.split("\n").findIndex((l) => re.test(l)) + 1;
+}
+
+describe("text from the file stays data", () => {
+  const hostile = 'x"""\\nimport os; os.system(\'touch /tmp/pwned\')\\n"""';
+  const source = `model M {
+  input 4
+  dense 8, relu, name: "${hostile.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"
+  dense 3, softmax
+}
+loss cross_entropy
+optimizer adam
+`;
+  it("a hostile layer name is one string literal in valid Python", () => {
+    const program = checked(source);
+    const name = program.model.layers[0]!.name;
+    expect(name).toContain('"""');
+    const r = emitPytorch(program, { dataFile: 'd"\n.nndata', script: "m.py", source: "evil\n\"\"\"import os.nn" });
+    expect(r.diagnostics).toEqual([]);
+    const dir = mkdtempSync(join(tmp, "hostile-"));
+    writeFileSync(join(dir, "m.py"), r.value!);
+    // Parse it (no torch needed) and read back what the file's text became: string constants only.
+    const out = spawnSync(
+      PYTHON,
+      [
+        "-c",
+        `import ast, json, sys
+tree = ast.parse(open(sys.argv[1], encoding="utf-8").read())
+imports = sorted({a.name for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names})
+tensors = next(n.value for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "NNC_TENSORS")
+data = next(n.value for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "DATA")
+print(json.dumps({"imports": imports, "keys": [k.value for k in tensors.keys], "data": data.args[1].value}))`,
+        join(dir, "m.py"),
+      ],
+      { encoding: "utf8" },
+    );
+    expect(out.status, out.stderr).toBe(0);
+    const seen = JSON.parse(out.stdout) as { imports: string[]; keys: string[]; data: string };
+    expect(seen.imports).toEqual(["argparse", "json", "math", "numpy", "os", "torch", "torch.distributed", "torch.nn", "torch.nn.functional"]);
+    expect(seen.keys).toContain(`${name}.weight`);
+    expect(seen.data).toBe('d"\n.nndata');
+  });
+});
