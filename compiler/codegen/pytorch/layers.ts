@@ -32,7 +32,7 @@ export interface PyValue {
   readonly kind: PyKind;
 }
 
-/** Where an nnc tensor lives in the module: its state-dict key, and nnc's axes in the module's order (none: same layout). */
+/** Where an nnc tensor lives in the module: its state-dict key after the attribute (`""`: the attribute itself), and nnc's axes in the module's order (none: same layout). */
 export interface PyParam {
   readonly tensor: string;
   readonly key: string;
@@ -244,7 +244,109 @@ const globalPool = (l: Layer, [x]: readonly PyValue[], ctx: PyLayerContext): PyL
   return { init: [], forward: [`${ctx.out} = ${line}`], out: { name: ctx.out, shape: [v.shape[1] as number], kind: "flat" }, params: [] };
 };
 
-const SEQUENCE_LATER = "the PyTorch target does not carry recurrent and attention layers yet (their weights load with `bench/systems/torch_seq.py`'s mapping)";
+interface RecurrentLike extends Layer {
+  readonly kind: "lstm" | "gru";
+  readonly units: number;
+  readonly returnSequences: boolean;
+  readonly bidirectional: boolean;
+  readonly mask: boolean;
+}
+
+/** PyTorch's LSTM and GRU, whose gate order and matrices nnc keeps; nnc's LSTM has one bias, PyTorch's b_ih (b_hh stays zero, frozen). */
+const recurrent = (l: RecurrentLike, [x]: readonly PyValue[], ctx: PyLayerContext): PyLayerCode => {
+  const v = x as PyValue;
+  if (v.kind !== "seq") return ctx.refuse(`\`${l.kind}\` reads a sequence`);
+  if (l.mask) return ctx.refuse("`mask: true` (steps of zeros carry the state over) has no PyTorch counterpart here");
+  const [t, d] = v.shape as [number, number];
+  const h = l.units;
+  const mod = l.kind === "lstm" ? "nn.LSTM" : "nn.GRU";
+  const init = [`self.${ctx.attr} = ${mod}(${d}, ${h}, batch_first=True${l.bidirectional ? ", bidirectional=True" : ""})`];
+  const directions = l.bidirectional ? ["", "_reverse"] : [""];
+  if (l.kind === "lstm") {
+    for (const r of directions) init.push(`self.${ctx.attr}.bias_hh_l0${r}.data.zero_()`, `self.${ctx.attr}.bias_hh_l0${r}.requires_grad_(False)  # nnc's one bias is b_ih`);
+  }
+  const params: PyParam[] = directions.flatMap((r, i) => {
+    const nnc = i === 0 ? "" : "reverse_";
+    return [
+      { tensor: `${nnc}weight_ih`, key: `weight_ih_l0${r}` },
+      { tensor: `${nnc}weight_hh`, key: `weight_hh_l0${r}` },
+      { tensor: `${nnc}bias${l.kind === "gru" ? "_ih" : ""}`, key: `bias_ih_l0${r}` },
+      ...(l.kind === "gru" ? [{ tensor: `${nnc}bias_hh`, key: `bias_hh_l0${r}` }] : []),
+    ];
+  });
+  const forward = [`${ctx.out}, _ = self.${ctx.attr}(${v.name})`];
+  if (!l.returnSequences) {
+    // The last state: the forward direction's at the last step, the backward one's at the first.
+    forward.push(l.bidirectional ? `${ctx.out} = torch.cat([${ctx.out}[:, -1, :${h}], ${ctx.out}[:, 0, ${h}:]], dim=-1)` : `${ctx.out} = ${ctx.out}[:, -1]`);
+  }
+  const width = l.bidirectional ? 2 * h : h;
+  return { init, forward, out: l.returnSequences ? { name: ctx.out, shape: [t, width], kind: "seq" } : { name: ctx.out, shape: [width], kind: "flat" }, params };
+};
+
+interface AttentionLike extends Layer {
+  readonly heads: number;
+  readonly causal: boolean;
+  readonly mask: boolean;
+}
+
+/** nn.MultiheadAttention as self-attention: nnc keeps its layout (in_proj [3D, D], out_proj). */
+const attention = (l: AttentionLike, [x]: readonly PyValue[], ctx: PyLayerContext): PyLayerCode => {
+  const v = x as PyValue;
+  if (v.kind !== "seq") return ctx.refuse("`attention` reads a sequence");
+  if (l.mask) return ctx.refuse("`mask: true` (padding found through the embedding) is not carried yet");
+  const [t, d] = v.shape as [number, number];
+  const mask = l.causal ? `, attn_mask=torch.ones(${t}, ${t}, dtype=torch.bool).triu(1)` : "";
+  return {
+    init: [`self.${ctx.attr} = nn.MultiheadAttention(${d}, ${l.heads}, batch_first=True)`],
+    forward: [`${ctx.out}, _ = self.${ctx.attr}(${v.name}, ${v.name}, ${v.name}, need_weights=False${mask})${l.causal ? "  # causal: no step sees a later one" : ""}`],
+    out: same(v, ctx.out),
+    params: [
+      { tensor: "in_proj_weight", key: "in_proj_weight" },
+      { tensor: "in_proj_bias", key: "in_proj_bias" },
+      { tensor: "out_proj_weight", key: "out_proj.weight" },
+      { tensor: "out_proj_bias", key: "out_proj.bias" },
+    ],
+  };
+};
+
+const positional = (_l: Layer, [x]: readonly PyValue[], ctx: PyLayerContext): PyLayerCode => {
+  const v = x as PyValue;
+  if (v.kind !== "seq") return ctx.refuse("`positional` reads a sequence");
+  const [t, d] = v.shape as [number, number];
+  return {
+    init: [`self.${ctx.attr} = nn.Parameter(torch.zeros(${t}, ${d}))  # a learned vector per step`],
+    forward: [`${ctx.out} = ${v.name} + self.${ctx.attr}`],
+    out: same(v, ctx.out),
+    params: [{ tensor: "weight", key: "" }],
+  };
+};
+
+interface Conv1dLike extends Layer {
+  readonly filters: number;
+  readonly kernel: number;
+  readonly stride: number;
+  readonly padding: "same" | "valid";
+  readonly activation: Activation;
+  readonly useBias: boolean;
+}
+
+/** nn.Conv1d over the steps (channels first inside, so the sequence is transposed in and out). */
+const conv1d = (l: Conv1dLike, [x]: readonly PyValue[], ctx: PyLayerContext): PyLayerCode => {
+  const v = x as PyValue;
+  if (v.kind !== "seq") return ctx.refuse("`conv1d` reads a sequence");
+  const [t, d] = v.shape as [number, number];
+  const g = geometry([t, 1, d], [l.kernel, 1], [l.stride, 1], l.padding);
+  const pads = samePads(t, 1, [l.kernel, 1], [l.stride, 1], l.padding);
+  const steps = `${v.name}.transpose(1, 2)`;
+  const input = pads ? `F.pad(${steps}, (${pads[2]}, ${pads[3]}))` : steps;
+  return {
+    init: [`self.${ctx.attr} = nn.Conv1d(${d}, ${l.filters}, ${l.kernel}, stride=${l.stride}, bias=${bool(l.useBias)})`],
+    forward: [`${ctx.out} = ${activate(`self.${ctx.attr}(${input}).transpose(1, 2)`, l.activation, ctx.head, "seq")}`],
+    out: { name: ctx.out, shape: [g.oh, l.filters], kind: "seq" },
+    // nnc: [filters, kernel, 1, features]; PyTorch: [filters, features, kernel].
+    params: [{ tensor: "weight", key: "weight", permute: [0, 3, 1, 2] }, ...(l.useBias ? [{ tensor: "bias", key: "bias" }] : [])],
+  };
+};
 
 // The casts erase each rule's own layer type for the table (as `defineLayer` does for the registry).
 type AnyEmit = (layer: Layer, inputs: readonly PyValue[], ctx: PyLayerContext) => PyLayerCode;
@@ -266,9 +368,9 @@ export const PYTORCH_LAYERS: Readonly<Record<string, PyLayerRule>> = {
   embedding: rule(embedding),
   globalmaxpool1d: rule(globalPool),
   globalavgpool1d: rule(globalPool),
-  conv1d: { refuse: "the PyTorch target does not carry `conv1d` yet; a `conv2d` over [steps, 1, features] is the same layer" },
-  lstm: { refuse: SEQUENCE_LATER },
-  gru: { refuse: SEQUENCE_LATER },
-  attention: { refuse: SEQUENCE_LATER },
-  positional: { refuse: SEQUENCE_LATER },
+  conv1d: rule(conv1d),
+  lstm: rule(recurrent),
+  gru: rule(recurrent),
+  attention: rule(attention),
+  positional: rule(positional),
 };

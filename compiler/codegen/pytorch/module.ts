@@ -90,10 +90,12 @@ export function emitModule(program: Program, diagnostics: Diagnostic[]): PyModul
         : "refuse" in rule
           ? refuse(rule.refuse)
           : rule.emit(layer, inputs, { attr, out: `h${k}`, head: isOutput ? head : undefined, refuse });
-    const comment = `  # line ${layer.span.line}: ${pyComment(describeLayer(layer))}`;
-    init.push(...code.init.map((l, i) => (i === 0 ? l + comment : l)));
-    forward.push(...code.forward.map((l, i) => (i === 0 && code.init.length === 0 && !l.includes("#") ? l + comment : l)));
-    for (const p of code.params) tensors.push(`    ${pyString(`${layer.name}.${p.tensor}`)}: (${pyString(`${attr}.${p.key}`)}, ${p.permute ? `(${p.permute.join(", ")})` : "None"}),`);
+    // The layer's line in the .nn file: after its first line of code, or above it when that line has a comment of its own.
+    const comment = `# line ${layer.span.line}: ${pyComment(describeLayer(layer))}`;
+    const annotate = (lines: readonly string[]): string[] => (lines[0] === undefined ? [] : lines[0].includes("  # ") ? [comment, ...lines] : [`${lines[0]}  ${comment}`, ...lines.slice(1)]);
+    init.push(...annotate(code.init));
+    forward.push(...(code.init.length === 0 ? annotate(code.forward) : code.forward));
+    for (const p of code.params) tensors.push(`    ${pyString(`${layer.name}.${p.tensor}`)}: (${pyString(p.key === "" ? attr : `${attr}.${p.key}`)}, ${p.permute ? `(${p.permute.join(", ")})` : "None"}),`);
     for (const h of code.helpers ?? []) helpers.add(h);
     values.push(code.out);
   });

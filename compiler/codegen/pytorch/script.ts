@@ -59,8 +59,9 @@ def save_nnc_weights(model, template, epochs, path):
 
 def read_data(path):
     """The data file nnc wrote: a JSON header, then raw little-endian arrays (numpy reads them as they are)."""
+    blob = bytearray(os.path.getsize(path))  # writable, so the arrays are too
     with open(path, "rb") as f:
-        blob = f.read()
+        f.readinto(blob)
     if blob[:8] != b"NNCDATA1":
         raise SystemExit(f"{path} is not a data file written by \`nnc compile --target pytorch\`")
     size = int.from_bytes(blob[8:12], "little")
