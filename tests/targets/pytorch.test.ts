@@ -7,7 +7,7 @@
  * where `python3-torch` is missing.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,6 +25,7 @@ import { LOSS_KINDS } from "../../compiler/ops/losses.js";
 import { check } from "../../compiler/check.js";
 import { parse } from "../../grammar/index.js";
 import { evaluate } from "../../runtime/train.js";
+import { nncInProcess } from "../cli/in-process.js";
 import { decodeWeights } from "../../runtime/weights.js";
 
 const ROOT = join(import.meta.dirname, "../..");
@@ -207,6 +208,48 @@ describe("the lowering table", () => {
     const d = r.diagnostics.find((x) => x.code === "NN3045" && x.message.includes("`lstm`"));
     expect(d?.message).toMatch(/cannot carry `lstm`: `mask: true`/);
     expect(d?.span.line).toBe(lineOf(readFileSync(example("names-lstm.nn"), "utf8"), /^\s*lstm/));
+  });
+});
+
+describe("every example", () => {
+  it("becomes a script Python parses, or is refused with NN3045 at the layers it cannot carry", () => {
+    const dir = mkdtempSync(join(tmp, "examples-"));
+    const written: string[] = [];
+    for (const name of readdirSync(join(ROOT, "examples")).filter((f) => f.endsWith(".nn"))) {
+      const r = emitPytorch(checked(readFileSync(example(name), "utf8")), { dataFile: "m.nndata", script: "m.py", source: name });
+      const errors = r.diagnostics.filter((d) => d.severity === "error");
+      if (r.value === undefined) {
+        expect(errors.length, name).toBeGreaterThan(0);
+        expect(errors.every((d) => d.code === "NN3045"), name).toBe(true);
+        continue;
+      }
+      expect(errors, name).toEqual([]);
+      const path = join(dir, name.replace(/\.nn$/, ".py"));
+      writeFileSync(path, r.value);
+      written.push(path);
+    }
+    expect(written.length).toBeGreaterThanOrEqual(10);
+    const out = spawnSync(PYTHON, ["-c", "import ast, sys\nfor p in sys.argv[1:]: ast.parse(open(p, encoding='utf-8').read(), p)", ...written], { encoding: "utf8" });
+    expect(out.status, out.stderr).toBe(0);
+  });
+});
+
+describe("nnc compile --target pytorch on the command line", () => {
+  it("a layer the target refuses: NN3045 at file:line:col, a non-zero exit, nothing written", async () => {
+    const out = join(mkdtempSync(join(tmp, "cli-")), "model.py");
+    const r = await nncInProcess("compile", example("names-lstm.nn"), "--target", "pytorch", "-o", out);
+    expect(r.code).not.toBe(0);
+    const line = lineOf(readFileSync(example("names-lstm.nn"), "utf8"), /^\s*lstm/);
+    expect(r.err).toMatch(new RegExp(`names-lstm\\.nn:${line}:\\d+.*NN3045`));
+    expect(r.err).not.toMatch(/\n\s+at /);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("without -o: NN3013, since the script and its data file are two files", async () => {
+    const r = await nncInProcess("compile", example("iris.nn"), "--target", "pytorch");
+    expect(r.code).not.toBe(0);
+    expect(r.err).toContain("NN3013");
+    expect(r.err).toContain("--output");
   });
 });
 

@@ -55,8 +55,11 @@ export interface PyLayerContext {
   readonly out: string;
   /** The activation the loss applies itself (softmax before cross-entropy), left out of `forward`. */
   readonly head: string | undefined;
-  /** A problem only this layer's settings have (the layer is then refused with NN3045). */
-  refuse(reason: string): PyLayerCode;
+  /**
+   * Refuses the layer (NN3045). `out`: what it would hand on, when its shape is known, so the
+   * layers after it are still checked; without it, they are not (their input is unknown).
+   */
+  refuse(reason: string, out?: PyValue): PyLayerCode;
 }
 
 export type PyLayerRule =
@@ -227,12 +230,13 @@ interface EmbeddingLike extends Layer {
 
 const embedding = (l: EmbeddingLike, [x]: readonly PyValue[], ctx: PyLayerContext): PyLayerCode => {
   const v = x as PyValue;
-  if (l.maskZero) return ctx.refuse("`mask_zero` (id 0 reads zeros) has no PyTorch counterpart here");
   if (v.kind !== "flat") return ctx.refuse("`embedding` reads a flat row of token ids");
+  const out: PyValue = { name: ctx.out, shape: [v.shape[0] as number, l.dim], kind: "seq" };
+  if (l.maskZero) return ctx.refuse("`mask_zero` (id 0 reads zeros) has no PyTorch counterpart here", out);
   return {
     init: [`self.${ctx.attr} = nn.Embedding(${l.vocabulary}, ${l.dim})`],
     forward: [`${ctx.out} = self.${ctx.attr}(${v.name}.long())  # token ids arrive as floats`],
-    out: { name: ctx.out, shape: [v.shape[0] as number, l.dim], kind: "seq" },
+    out,
     params: [{ tensor: "weight", key: "weight" }],
   };
 };
@@ -256,9 +260,11 @@ interface RecurrentLike extends Layer {
 const recurrent = (l: RecurrentLike, [x]: readonly PyValue[], ctx: PyLayerContext): PyLayerCode => {
   const v = x as PyValue;
   if (v.kind !== "seq") return ctx.refuse(`\`${l.kind}\` reads a sequence`);
-  if (l.mask) return ctx.refuse("`mask: true` (steps of zeros carry the state over) has no PyTorch counterpart here");
   const [t, d] = v.shape as [number, number];
   const h = l.units;
+  const width = l.bidirectional ? 2 * h : h;
+  const out: PyValue = l.returnSequences ? { name: ctx.out, shape: [t, width], kind: "seq" } : { name: ctx.out, shape: [width], kind: "flat" };
+  if (l.mask) return ctx.refuse("`mask: true` (steps of zeros carry the state over) has no PyTorch counterpart here", out);
   const mod = l.kind === "lstm" ? "nn.LSTM" : "nn.GRU";
   const init = [`self.${ctx.attr} = ${mod}(${d}, ${h}, batch_first=True${l.bidirectional ? ", bidirectional=True" : ""})`];
   const directions = l.bidirectional ? ["", "_reverse"] : [""];
@@ -279,8 +285,7 @@ const recurrent = (l: RecurrentLike, [x]: readonly PyValue[], ctx: PyLayerContex
     // The last state: the forward direction's at the last step, the backward one's at the first.
     forward.push(l.bidirectional ? `${ctx.out} = torch.cat([${ctx.out}[:, -1, :${h}], ${ctx.out}[:, 0, ${h}:]], dim=-1)` : `${ctx.out} = ${ctx.out}[:, -1]`);
   }
-  const width = l.bidirectional ? 2 * h : h;
-  return { init, forward, out: l.returnSequences ? { name: ctx.out, shape: [t, width], kind: "seq" } : { name: ctx.out, shape: [width], kind: "flat" }, params };
+  return { init, forward, out, params };
 };
 
 interface AttentionLike extends Layer {
@@ -293,7 +298,7 @@ interface AttentionLike extends Layer {
 const attention = (l: AttentionLike, [x]: readonly PyValue[], ctx: PyLayerContext): PyLayerCode => {
   const v = x as PyValue;
   if (v.kind !== "seq") return ctx.refuse("`attention` reads a sequence");
-  if (l.mask) return ctx.refuse("`mask: true` (padding found through the embedding) is not carried yet");
+  if (l.mask) return ctx.refuse("`mask: true` (padding found through the embedding) is not carried yet", same(v, ctx.out));
   const [t, d] = v.shape as [number, number];
   const mask = l.causal ? `, attn_mask=torch.ones(${t}, ${t}, dtype=torch.bool).triu(1)` : "";
   return {

@@ -46,6 +46,8 @@ export function emitModule(program: Program, diagnostics: Diagnostic[]): PyModul
   const helpers = new Set<string>();
   const used = new Set<string>();
   let failed = false;
+  /** Values after a refused layer whose shape is unknown: the layers reading them are not checked. */
+  const unknown = new Set<number>();
 
   // ── the inputs: nnc's packed rows, each input viewed in PyTorch's layout ──
   const values: PyValue[] = [];
@@ -78,11 +80,21 @@ export function emitModule(program: Program, diagnostics: Diagnostic[]): PyModul
     while (used.has(attr)) attr = `${attr}_${k}`;
     used.add(attr);
     const inputs = node.inputs.map((v) => values[v] as PyValue);
+    const value = model.inputs.length + index;
+    if (node.inputs.some((v) => unknown.has(v))) {
+      unknown.add(value);
+      values.push(inputs[0] as PyValue);
+      return;
+    }
     const rule = PYTORCH_LAYERS[layer.kind];
-    const refuse = (reason: string): PyLayerCode => {
-      diagnostics.push(diag("pytorchNoLowering", layer.span, [`\`${layer.kind}\``, reason], { hint: "compile it with `--target ts` (nnc's own target), or change the layer" }));
+    const refuse = (reason: string, out?: PyValue): PyLayerCode => {
+      diagnostics.push(diag("pytorchNoLowering", layer.span, [`\`${layer.kind}\``, reason], {
+        hint: "compile it with `--target ts` (nnc's own target), or change the layer",
+        related: node.via.map((span) => ({ message: "in the block used here", span })),
+      }));
       failed = true;
-      return { init: [], forward: [], out: inputs[0] as PyValue, params: [] };
+      if (out === undefined) unknown.add(value);
+      return { init: [], forward: [], out: out ?? (inputs[0] as PyValue), params: [] };
     };
     const code =
       rule === undefined
