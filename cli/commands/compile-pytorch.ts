@@ -9,7 +9,8 @@
  * settings and, per array, its dtype, shape and byte offset), then the raw arrays, each at a
  * multiple of 8 bytes: numpy reads them with `np.frombuffer`, no other dependency.
  */
-import { basename, extname } from "node:path";
+import { mkdirSync } from "node:fs";
+import { basename, dirname, extname } from "node:path";
 import { emitPytorch } from "../../compiler/codegen/pytorch/index.js";
 import { diag, type Diagnostic } from "../../grammar/diagnostics.js";
 import { FILE_START } from "../../grammar/span.js";
@@ -35,6 +36,11 @@ export async function compilePytorch(file: string, source: string, program: Prog
   const refused = dataProblem(session);
   if (refused) failOnErrors([{ ...refused, file }], file, source);
   const bytes = dataBytes(session);
+  try {
+    mkdirSync(dirname(output), { recursive: true }); // the script's own folder, for it and its data
+  } catch {
+    // writeFileAtomic below says what is wrong with the path
+  }
   const dataPath = output.slice(0, output.length - basename(output).length) + dataFile;
   for (const [path, content] of [[dataPath, bytes], [output, emitted.value as string]] as const) {
     const failed = writeFileAtomic(path, content);

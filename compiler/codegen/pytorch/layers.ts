@@ -108,6 +108,9 @@ function samePads(h: number, w: number, k: readonly [number, number], s: readonl
   return pads.some((p) => p > 0) ? pads : undefined;
 }
 
+/** Whether (left, right, top, bottom) pads each axis alike. */
+const symmetric = (p: readonly number[]): boolean => p[0] === p[1] && p[2] === p[3];
+
 const same = (v: PyValue, name: string, shape = v.shape, kind = v.kind): PyValue => ({ name, shape, kind });
 
 const dense = (l: DenseLayer, [x]: readonly PyValue[], ctx: PyLayerContext): PyLayerCode => {
@@ -126,10 +129,13 @@ const conv2d = (l: Conv2dLayer, [x]: readonly PyValue[], ctx: PyLayerContext): P
   const { expr, h, w, c } = image(x as PyValue);
   const g = geometry([h, w, c], l.kernel, l.stride, l.padding);
   const pads = samePads(h, w, l.kernel, l.stride, l.padding);
-  const input = pads ? `F.pad(${expr}, ${tuple(pads)})` : expr;
+  // Even padding is the module's own; uneven (TensorFlow's `same`, the smaller half on top and left) is explicit.
+  const even = pads !== undefined && symmetric(pads);
+  const input = pads && !even ? `F.pad(${expr}, ${tuple(pads)})` : expr;
+  const padding = even ? `, padding=${tuple([pads[2] as number, pads[0] as number])}` : "";
   return {
-    init: [`self.${ctx.attr} = nn.Conv2d(${c}, ${l.filters}, ${tuple(l.kernel)}, stride=${tuple(l.stride)}, bias=${bool(l.useBias)})`],
-    forward: [`${ctx.out} = ${activate(`self.${ctx.attr}(${input})`, l.activation, ctx.head, "image")}${pads ? "  # TensorFlow's `same`: the smaller half of the padding on top and left" : ""}`],
+    init: [`self.${ctx.attr} = nn.Conv2d(${c}, ${l.filters}, ${tuple(l.kernel)}, stride=${tuple(l.stride)}${padding}, bias=${bool(l.useBias)})`],
+    forward: [`${ctx.out} = ${activate(`self.${ctx.attr}(${input})`, l.activation, ctx.head, "image")}${pads && !even ? "  # TensorFlow's `same`: the smaller half of the padding on top and left" : ""}`],
     out: { name: ctx.out, shape: [g.oh, g.ow, l.filters], kind: "image" },
     // nnc: [filters, kh, kw, channels]; PyTorch: [filters, channels, kh, kw].
     params: [{ tensor: "weight", key: "weight", permute: [0, 3, 1, 2] }, ...(l.useBias ? [{ tensor: "bias", key: "bias" }] : [])],
@@ -142,7 +148,11 @@ const pool = (l: Pool2dLayer, [x]: readonly PyValue[], ctx: PyLayerContext): PyL
   const pads = samePads(h, w, l.size, l.stride, l.padding);
   const [k, s] = [tuple(l.size), tuple(l.stride)];
   let line: string;
-  if (l.kind === "maxpool2d") line = `F.max_pool2d(${pads ? `F.pad(${expr}, ${tuple(pads)}, value=-math.inf)` : expr}, ${k}, ${s})`;
+  // Even padding: the pool's own (−∞ for the maximum; the mean over the pixels inside without count_include_pad).
+  if (pads && symmetric(pads) && (pads[0] as number) * 2 <= l.size[1] && (pads[2] as number) * 2 <= l.size[0]) {
+    const padding = tuple([pads[2] as number, pads[0] as number]);
+    line = l.kind === "maxpool2d" ? `F.max_pool2d(${expr}, ${k}, ${s}, padding=${padding})` : `F.avg_pool2d(${expr}, ${k}, ${s}, padding=${padding}, count_include_pad=False)`;
+  } else if (l.kind === "maxpool2d") line = `F.max_pool2d(${pads ? `F.pad(${expr}, ${tuple(pads)}, value=-math.inf)` : expr}, ${k}, ${s})`;
   else if (!pads) line = `F.avg_pool2d(${expr}, ${k}, ${s})`;
   // TensorFlow's `same` average counts only the pixels inside the image: a sum over each window, divided by its count.
   else line = `F.avg_pool2d(F.pad(${expr}, ${tuple(pads)}), ${k}, ${s}, divisor_override=1) / F.avg_pool2d(F.pad(torch.ones_like(${expr}[:1, :1]), ${tuple(pads)}), ${k}, ${s}, divisor_override=1)`;
@@ -343,9 +353,10 @@ const conv1d = (l: Conv1dLike, [x]: readonly PyValue[], ctx: PyLayerContext): Py
   const g = geometry([t, 1, d], [l.kernel, 1], [l.stride, 1], l.padding);
   const pads = samePads(t, 1, [l.kernel, 1], [l.stride, 1], l.padding);
   const steps = `${v.name}.transpose(1, 2)`;
-  const input = pads ? `F.pad(${steps}, (${pads[2]}, ${pads[3]}))` : steps;
+  const even = pads !== undefined && pads[2] === pads[3];
+  const input = pads && !even ? `F.pad(${steps}, (${pads[2]}, ${pads[3]}))` : steps;
   return {
-    init: [`self.${ctx.attr} = nn.Conv1d(${d}, ${l.filters}, ${l.kernel}, stride=${l.stride}, bias=${bool(l.useBias)})`],
+    init: [`self.${ctx.attr} = nn.Conv1d(${d}, ${l.filters}, ${l.kernel}, stride=${l.stride}${even ? `, padding=${pads[2]}` : ""}, bias=${bool(l.useBias)})`],
     forward: [`${ctx.out} = ${activate(`self.${ctx.attr}(${input}).transpose(1, 2)`, l.activation, ctx.head, "seq")}`],
     out: { name: ctx.out, shape: [g.oh, l.filters], kind: "seq" },
     // nnc: [filters, kernel, 1, features]; PyTorch: [filters, features, kernel].
