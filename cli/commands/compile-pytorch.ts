@@ -16,6 +16,7 @@ import { diag, type Diagnostic } from "../../grammar/diagnostics.js";
 import { FILE_START } from "../../grammar/span.js";
 import type { Program } from "../../compiler/program.js";
 import { writeFileAtomic } from "../../runtime/node/atomic.js";
+import { compileModel } from "../../runtime/node/model.js";
 import { deriveSeed, Rng } from "../../runtime/rng.js";
 import { learningRate } from "../../runtime/schedule.js";
 import { encodeWeights } from "../../runtime/weights.js";
@@ -27,12 +28,15 @@ import { failOnErrors, openSession } from "../session.js";
 
 export const DATA_MAGIC = "NNCDATA1";
 
-/** Writes the script and its data file; any problem ends in a CliError. */
-export async function compilePytorch(file: string, source: string, program: Program, output: string): Promise<void> {
+/**
+ * Writes the script and its data file; any problem ends in a CliError. `opened`: a session of
+ * this program already open (the tests train it in nnc too), instead of opening one.
+ */
+export async function compilePytorch(file: string, source: string, program: Program, output: string, opened?: Session): Promise<void> {
   const dataFile = basename(output, extname(output)) + ".nndata";
   const emitted = emitPytorch(program, { dataFile, script: basename(output), source: basename(file) });
   failOnErrors(emitted.diagnostics.map((d) => ({ ...d, file })), file, source);
-  const session = await openSession(file, source, program);
+  const session = opened ?? (await openPytorchSession(file, source, program));
   const refused = dataProblem(session);
   if (refused) failOnErrors([{ ...refused, file }], file, source);
   const bytes = dataBytes(session);
@@ -47,6 +51,13 @@ export async function compilePytorch(file: string, source: string, program: Prog
     if (failed) throw new CliError(renderFor([failed], undefined, "text", process.stderr));
   }
   process.stderr.write(`wrote ${output} and ${dataPath}\n`);
+}
+
+/** The session whose data and initial weights the script gets; the initial weights do not depend on the kernels: the TypeScript ones, without wasm's notes. */
+export async function openPytorchSession(file: string, source: string, program: Program): Promise<Session> {
+  const compiled = compileModel(program, "float32", "js");
+  failOnErrors(compiled.diagnostics.map((d) => ({ ...d, file })), file, source);
+  return openSession(file, source, program, {}, undefined, compiled.value);
 }
 
 /** Runs the script cannot repeat from prepared arrays (NN5045), or undefined. */

@@ -13,9 +13,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PYTHON, torchEnv, torchMissing } from "../../bench/systems/torch.js";
-import { compilePytorch } from "../../cli/commands/compile-pytorch.js";
+import { compilePytorch, openPytorchSession } from "../../cli/commands/compile-pytorch.js";
+import type { Session } from "../../runtime/session.js";
 import { loadProgram } from "../../cli/load.js";
-import { openSession } from "../../cli/session.js";
 import { emitPytorch } from "../../compiler/codegen/pytorch/index.js";
 import { PYTORCH_LAYERS } from "../../compiler/codegen/pytorch/layers.js";
 import { PYTORCH_LOSSES, PYTORCH_OPTIMIZERS } from "../../compiler/codegen/pytorch/training.js";
@@ -33,18 +33,19 @@ const missing = torchMissing();
 if (missing !== undefined) console.warn(`tests/targets/pytorch.test.ts: the PyTorch runs skip: ${missing}`);
 const tmp = mkdtempSync(join(tmpdir(), "nnc-pytorch-"));
 
-/** Compiles an example (or a file) to `dir/model.py` + `dir/model.nndata`. */
-async function compileTo(file: string, dir: string): Promise<string> {
+/** Compiles an example (or a file) to `dir/model.py` + `dir/model.nndata`; the session (float32, TypeScript kernels) trains it in nnc. */
+async function compileTo(file: string, dir: string): Promise<{ script: string; session: Session }> {
   const loaded = loadProgram(file);
   const out = join(dir, "model.py");
+  const session = await openPytorchSession(file, loaded.source, loaded.program);
   const err = process.stderr.write;
   process.stderr.write = () => true;
   try {
-    await compilePytorch(file, loaded.source, loaded.program, out);
+    await compilePytorch(file, loaded.source, loaded.program, out, session);
   } finally {
     process.stderr.write = err;
   }
-  return out;
+  return { script: out, session };
 }
 
 function python(args: readonly string[], env: NodeJS.ProcessEnv = {}): string {
@@ -54,9 +55,7 @@ function python(args: readonly string[], env: NodeJS.ProcessEnv = {}): string {
 }
 
 /** nnc's own losses for the first `steps` batches, from its seeded initial weights. */
-async function nncLosses(file: string, steps: number): Promise<number[]> {
-  const loaded = loadProgram(file);
-  const s = await openSession(file, loaded.source, loaded.program);
+function nncLosses(s: Session, steps: number): number[] {
   s.trainer.init();
   const losses: number[] = [];
   while (losses.length < steps && !s.trainer.done) {
@@ -75,11 +74,11 @@ function worstRelative(a: readonly number[], b: readonly number[]): number {
 const example = (name: string): string => join(ROOT, "examples", name);
 
 /** Iris compiled once; one 100-step run of its script on one process serves the parity, DDP and weights tests. */
-const iris: { dir: string; script: string; figures?: Figures } = { dir: "", script: "" };
+const iris: { dir: string; script: string; session?: Session; figures?: Figures } = { dir: "", script: "" };
 beforeAll(async () => {
   if (missing !== undefined) return;
   iris.dir = mkdtempSync(join(tmp, "iris-"));
-  iris.script = await compileTo(example("iris.nn"), iris.dir);
+  ({ script: iris.script, session: iris.session } = await compileTo(example("iris.nn"), iris.dir));
   iris.figures = lastJson(python([iris.script, "--steps", "100", "--out", join(iris.dir, "one"), "--losses", join(iris.dir, "losses.txt")]));
 }, 60_000);
 
@@ -96,23 +95,33 @@ interface Figures {
 
 describe("the PyTorch script trains as nnc does", () => {
   // The dense and conv examples for 100 steps; this folder's fixtures (every sequence layer; uneven
-  // `same` padding, batchnorm, SGD with clipping and a schedule over 3 epochs) for 50 and 60.
+  // `same` padding, batchnorm, SGD with clipping and a schedule over 3 epochs) for 50 and 60; the
+  // other losses and Lion for 30.
   const cases = [
     { name: "iris.nn", steps: 100 },
     { name: "digits-cnn.nn", steps: 100 },
     { name: "../tests/targets/fixtures/names-seq.nn", steps: 50 },
     { name: "../tests/targets/fixtures/digits-pads.nn", steps: 60 },
+    // binary cross-entropy; mse with a residual `add`; Lion
+    { name: "xor.nn", steps: 30 },
+    { name: "cars-resmlp.nn", steps: 30 },
+    { name: "digits-mlp.nn", steps: 30 },
   ];
   for (const { name, steps } of cases) {
     it.skipIf(missing !== undefined)(`${name}: ${steps} steps, losses within 1e-4 relative`, async () => {
-      let dir = iris.dir;
+      let [dir, session] = [iris.dir, iris.session as Session];
+      let torchRun: Promise<{ code: number | null; err: string }> | undefined;
       if (name !== "iris.nn") {
         dir = mkdtempSync(join(tmp, "parity-"));
-        const script = await compileTo(example(name), dir);
-        python([script, "--steps", String(steps), "--out", dir, "--losses", join(dir, "losses.txt")]);
+        const compiled = await compileTo(example(name), dir);
+        session = compiled.session;
+        // PyTorch trains while nnc does.
+        torchRun = run([compiled.script, "--steps", String(steps), "--out", dir, "--losses", join(dir, "losses.txt")], {});
       }
+      const ours = nncLosses(session, steps);
+      const done = await torchRun;
+      expect(done?.code ?? 0, done?.err).toBe(0);
       const torch = readFileSync(join(dir, "losses.txt"), "utf8").trim().split("\n").map(Number).slice(0, steps);
-      const ours = await nncLosses(example(name), steps);
       const worst = worstRelative(ours, torch);
       console.log(`${name}: worst relative loss difference over ${steps} steps ${worst.toExponential(2)} (loss ${ours[0]?.toFixed(4)} → ${ours[steps - 1]?.toFixed(4)})`);
       expect(ours).toHaveLength(steps);
@@ -168,11 +177,9 @@ describe("DistributedDataParallel", () => {
 
 describe("weights both ways", () => {
   it.skipIf(missing !== undefined)("weights.json from the PyTorch run: nnc eval gives the script's own test loss and accuracy, and back", async () => {
-    const file = example("iris.nn");
     const theirs = iris.figures as Figures;
     const weights = join(iris.dir, "one", "weights.json");
-    const loaded = loadProgram(file);
-    const s = await openSession(file, loaded.source, loaded.program);
+    const s = iris.session as Session;
     s.trainer.init();
     const initial = Float32Array.from(s.model.params);
     const w = decodeWeights(readFileSync(weights, "utf8"), s.model, "weights.json");
