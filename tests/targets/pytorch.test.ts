@@ -96,14 +96,15 @@ interface Figures {
 describe("the PyTorch script trains as nnc does", () => {
   // The dense and conv examples for 100 steps; this folder's fixtures (every sequence layer; uneven
   // `same` padding, batchnorm, SGD with clipping and a schedule over 3 epochs) for 50 and 60; the
-  // other losses and Lion for 30.
+  // other losses, Lion and several inputs for 30.
   const cases = [
     { name: "iris.nn", steps: 100 },
     { name: "digits-cnn.nn", steps: 100 },
     { name: "../tests/targets/fixtures/names-seq.nn", steps: 50 },
     { name: "../tests/targets/fixtures/digits-pads.nn", steps: 60 },
-    // binary cross-entropy; mse with a residual `add`; Lion
+    // binary cross-entropy; mse with a residual `add`; Lion; two inputs joined by `concat`
     { name: "xor.nn", steps: 30 },
+    { name: "penguins.nn", steps: 30 },
     { name: "cars-resmlp.nn", steps: 30 },
     { name: "digits-mlp.nn", steps: 30 },
   ];
