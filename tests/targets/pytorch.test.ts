@@ -309,7 +309,7 @@ print(json.dumps({"imports": imports, "keys": [k.value for k in tensors.keys], "
     );
     expect(out.status, out.stderr).toBe(0);
     const seen = JSON.parse(out.stdout) as { imports: string[]; keys: string[]; data: string };
-    expect(seen.imports).toEqual(["argparse", "json", "math", "numpy", "os", "torch", "torch.distributed", "torch.nn", "torch.nn.functional"]);
+    expect(seen.imports).toEqual(["argparse", "json", "numpy", "os", "torch", "torch.distributed", "torch.nn", "torch.nn.functional"]);
     expect(seen.keys).toContain(`${name}.weight`);
     expect(seen.data).toBe('d"\n.nndata');
   });
