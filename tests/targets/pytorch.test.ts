@@ -255,6 +255,42 @@ describe("nnc compile --target pytorch on the command line", () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  const spiral = (train: string): string => `model S {
+  input 2
+  dense 8, relu
+  dense 3, softmax
+}
+loss cross_entropy
+optimizer adam
+data {
+  train spiral(size: 120, seed: 1)
+  validation 20%
+}
+train {
+  epochs 2
+  batch  16
+${train}
+}
+`;
+
+  it("early_stop: the NN3046 warning at its line, and the script is written", async () => {
+    const dir = mkdtempSync(join(tmp, "cli-"));
+    writeFileSync(join(dir, "s.nn"), spiral("  early_stop patience 3"));
+    const r = await nncInProcess("compile", join(dir, "s.nn"), "--target", "pytorch", "-o", join(dir, "s.py"));
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/s\.nn:15:3 - warning NN3046: the PyTorch script leaves out `early_stop`/);
+    expect(existsSync(join(dir, "s.py")) && existsSync(join(dir, "s.nndata"))).toBe(true);
+  });
+
+  it("reduce_on_plateau: NN5045 at its line, nothing written", async () => {
+    const dir = mkdtempSync(join(tmp, "cli-"));
+    writeFileSync(join(dir, "s.nn"), spiral("  schedule reduce_on_plateau"));
+    const r = await nncInProcess("compile", join(dir, "s.nn"), "--target", "pytorch", "-o", join(dir, "s.py"));
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/s\.nn:15:12 - error NN5045: .*`reduce_on_plateau`/);
+    expect(existsSync(join(dir, "s.py"))).toBe(false);
+  });
+
   it("without -o: NN3013, since the script and its data file are two files", async () => {
     const r = await nncInProcess("compile", example("iris.nn"), "--target", "pytorch");
     expect(r.code).not.toBe(0);
