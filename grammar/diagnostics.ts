@@ -158,6 +158,8 @@ export const MESSAGES = {
   noInputGradient: row("NN3031", "no gradient reaches the model's input: {0}"),
   gradcamNeedsImage: row("NN3032", "Grad-CAM needs an image layer [height, width, channels], but {0}"),
   onnxOpRefused: row("NN3040", "the ONNX target cannot export op `{0}` of {1}: it {2}"),
+  pytorchNoLowering: row("NN3045", "the PyTorch target cannot carry {0}: {1}"),
+  pytorchNotCarried: row("NN3046", "the PyTorch script leaves out {0}: {1}", "warning"),
 
   // ── NN4xxx data ────────────────────────────────────────────────────────────
   fileNotFound: row("NN4001", "cannot read {0}: {1}"),
@@ -209,6 +211,7 @@ export const MESSAGES = {
   searchNoTrial: row("NN5034", "no trial of the search finished: {0}"),
   searchTimeUp: row("NN5035", "the search's time budget ({0} s) ran out after {1} trials", "info"),
   searchLogExists: row("NN5036", "{0} already holds a trial log"),
+  pytorchData: row("NN5045", "the PyTorch target cannot prepare this run's data: {0}"),
   incomplete: row("NN5020", "integrated gradients miss completeness by {0} (worst sample {1}): their sum is not F(x) − F(baseline)", "warning"),
 } as const satisfies Record<string, MessageRow>;
 

@@ -15,6 +15,7 @@ import { writeFileAtomic } from "../../runtime/node/atomic.js";
 import { CliError } from "../errors.js";
 import { loadProgram, renderFor } from "../load.js";
 import { compileOnnx } from "./compile-onnx.js";
+import { compilePytorch } from "./compile-pytorch.js";
 
 export interface CompileFlags {
   output?: string;
@@ -52,7 +53,7 @@ export function registerCompile(program: Command): void {
     .description("compile a .nn file to a standalone TypeScript (or JavaScript) module")
     .argument("<file>", "the .nn file")
     .option("-o, --output <file>", "write the module here (default: print it)")
-    .option("--target <target>", "ts, js, or onnx (an .onnx file for inference; needs -o)", DEFAULT_COMPILE_FLAGS.target)
+    .option("--target <target>", "ts, js, onnx (an .onnx file for inference; needs -o; docs/onnx.md) or pytorch (a PyTorch script and its prepared data, with -o; docs/interop.md)", DEFAULT_COMPILE_FLAGS.target)
     .option("--weights <file>", "with --target onnx: the weights.json `nnc train` wrote (default: the initial weights)")
     .option("--emit <stage>", "print a stage instead: ast, ir (after autodiff), fused, or wat (the wasm kernels, with --kernels wasm)")
     .option("--max-batch <n>", "largest batch the module accepts (default: the file's batch)")
@@ -63,7 +64,14 @@ export function registerCompile(program: Command): void {
       const bad = (what: string, expected: string, got: string): never => {
         throw new CliError(renderFor([diag("badCompileOption", FILE_START, [what, expected, got])], undefined, "text", process.stderr));
       };
-      if (flags.target !== "ts" && flags.target !== "js" && flags.target !== "onnx") bad("--target", "ts, js or onnx", flags.target);
+      if (flags.target === "pytorch") {
+        if (flags.output === undefined) bad("--output", "given with --target pytorch (the script and its data file are written there)", "missing");
+        if (sameFile(file, flags.output as string)) bad("--output", "a file other than the .nn source (it would be overwritten)", flags.output as string);
+        if (flags.weights !== undefined) bad("--weights", "given with --target onnx only (the PyTorch script starts from the seeded initial weights, or `--init W` when run)", flags.weights);
+        const loaded = loadProgram(file);
+        return compilePytorch(file, loaded.source, loaded.program, flags.output as string);
+      }
+      if (flags.target !== "ts" && flags.target !== "js" && flags.target !== "onnx") bad("--target", "ts, js, onnx or pytorch", flags.target);
       if (flags.emit !== undefined && !["ast", "ir", "fused", "wat"].includes(flags.emit)) bad("--emit", "ast, ir, fused or wat", flags.emit);
       if (flags.emit === "wat" && flags.kernels !== "wasm") bad("--emit", "wat together with --kernels wasm", flags.emit);
       if (flags.kernels !== "js" && flags.kernels !== "wasm") bad("--kernels", "js or wasm", flags.kernels);

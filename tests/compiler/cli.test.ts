@@ -30,6 +30,6 @@ describe("nnc compile / gradcheck", () => {
   it("rejects a bad option with a diagnostic", () => {
     const r = nnc(["compile", "examples/xor.nn", "--target", "wasm"]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("error NN3013: the compile option --target must be ts, js or onnx, but is wasm");
+    expect(r.stderr).toContain("error NN3013: the compile option --target must be ts, js, onnx or pytorch, but is wasm");
   });
 });
