@@ -276,6 +276,16 @@ export class Body {
   f32x4Mul(): this {
     return this.simd("f32x4.mul", 0xe6);
   }
+  /** Pairwise products of the eight i16 lanes, each adjacent pair summed into an i32 lane (exact). */
+  i32x4DotI16x8S(): this {
+    return this.simd("i32x4.dot_i16x8_s", 0xba);
+  }
+  i32x4ExtractLane(lane: number): this {
+    return this.simd(`i32x4.extract_lane ${lane}`, 0x1b, lane);
+  }
+  f32ConvertI32S(): this {
+    return this.op("f32.convert_i32_s", 0xb2);
+  }
   /** Lane-wise pmax(a, b) = a < b ? b : a: with a = 0, JavaScript's `b > 0 ? b : 0`, NaN → 0. */
   f32x4Pmax(): this {
     return this.simd("f32x4.pmax", 0xeb);

@@ -1,0 +1,104 @@
+/**
+ * The int8 product kernel against a scalar reference: the integer sums are equal (checked with
+ * scale 1 and no bias, where the float output is the sum itself), and with scales, biases and
+ * relu the output equals the reference's float32 arithmetic bit for bit, over random shapes
+ * whose rows, channels and lengths are not multiples of the kernel's blocks (2 rows, 4 channels,
+ * 8 values).
+ */
+import { describe, expect, it } from "vitest";
+import { encodeModule } from "../../compiler/codegen/wasm/encode.js";
+import { int8ProductKernel, type Int8Product } from "../../compiler/codegen/wasm/int8.js";
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), 1 | s);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Case {
+  n: number;
+  k: number;
+  m: number;
+  relu: boolean;
+  plain: boolean;
+}
+
+/** Runs the kernel on random operands; returns its output and the reference's. */
+function run(c: Case, seed: number): { got: Float32Array; want: Float32Array; sums: number[] } {
+  const r = rng(seed);
+  const kp = Math.ceil(c.k / 8) * 8;
+  const up = (x: number): number => Math.ceil(x / 16) * 16;
+  const x = 0;
+  const w = up(x + 2 * c.n * kp);
+  const scale = up(w + 2 * c.m * kp);
+  const bias = up(scale + 4 * c.m);
+  const y = up(bias + 4 * c.m);
+  const end = y + 4 * c.n * c.m;
+  const p: Int8Product = { name: "product", x, w, scale, bias, y, k: kp, m: c.m, relu: c.relu };
+  const pages = Math.ceil(end / 65536);
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(encodeModule(pages, [int8ProductKernel(p)])), {});
+  const exports = inst.exports as { memory: WebAssembly.Memory; product(n: number): void };
+  const heap = exports.memory.buffer;
+  const xs = new Int16Array(heap, x, c.n * kp);
+  const ws = new Int16Array(heap, w, c.m * kp);
+  const sc = new Float32Array(heap, scale, c.m);
+  const bs = new Float32Array(heap, bias, c.m);
+  const int = (lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
+  // Rows padded with zeros after k, as the quantized module lays them out; the extremes included.
+  for (let i = 0; i < c.n; i++) for (let j = 0; j < c.k; j++) xs[i * kp + j] = r() < 0.05 ? 255 : r() < 0.05 ? -255 : int(-255, 255);
+  for (let o = 0; o < c.m; o++) for (let j = 0; j < c.k; j++) ws[o * kp + j] = r() < 0.05 ? -127 : int(-127, 127);
+  for (let o = 0; o < c.m; o++) {
+    sc[o] = c.plain ? 1 : r() * 1e-3;
+    bs[o] = c.plain ? 0 : r() * 2 - 1;
+  }
+  exports.product(c.n);
+  const got = new Float32Array(heap, y, c.n * c.m).slice();
+  const want = new Float32Array(c.n * c.m);
+  const sums: number[] = [];
+  for (let i = 0; i < c.n; i++)
+    for (let o = 0; o < c.m; o++) {
+      let s = 0;
+      for (let j = 0; j < c.k; j++) s += (xs[i * kp + j] as number) * (ws[o * kp + j] as number);
+      sums.push(s);
+      let v = Math.fround(Math.fround(Math.fround(s) * (sc[o] as number)) + (bs[o] as number));
+      if (c.relu) v = Math.max(v, 0);
+      want[i * c.m + o] = v;
+    }
+  return { got, want, sums };
+}
+
+describe("the int8 product kernel", () => {
+  it("sums exactly: with scale 1 and no bias its output is the integer sum", () => {
+    const r = rng(1);
+    for (let t = 0; t < 40; t++) {
+      const c = { n: 1 + Math.floor(r() * 7), k: 1 + Math.floor(r() * 200), m: 1 + Math.floor(r() * 13), relu: false, plain: true };
+      const { got, sums } = run(c, 100 + t);
+      // |sum| ≤ 255·127·200 < 2^24: the float32 conversion is exact.
+      expect(Array.from(got), JSON.stringify(c)).toEqual(sums);
+    }
+  });
+
+  it("requantizes as the reference's float32 arithmetic, with and without relu", () => {
+    const r = rng(2);
+    const shapes: Case[] = [
+      { n: 1, k: 1, m: 1, relu: false, plain: false },
+      { n: 3, k: 17, m: 5, relu: true, plain: false },
+      { n: 2, k: 784, m: 128, relu: true, plain: false },
+      { n: 5, k: 144, m: 32, relu: false, plain: false },
+    ];
+    for (let t = 0; t < 30; t++) shapes.push({ n: 1 + Math.floor(r() * 9), k: 1 + Math.floor(r() * 300), m: 1 + Math.floor(r() * 21), relu: r() < 0.5, plain: false });
+    for (const [i, c] of shapes.entries()) {
+      const { got, want } = run(c, 500 + i);
+      expect(got, JSON.stringify(c)).toEqual(want);
+    }
+  });
+
+  it("takes n at run time: zero rows run nothing and do not trap", () => {
+    const { got } = run({ n: 0, k: 9, m: 3, relu: false, plain: false }, 9);
+    expect(got.length).toBe(0);
+  });
+});
