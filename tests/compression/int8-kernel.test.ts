@@ -9,6 +9,12 @@ import { describe, expect, it } from "vitest";
 import { encodeModule } from "../../compiler/codegen/wasm/encode.js";
 import { int8ProductKernel, type Int8Product } from "../../compiler/codegen/wasm/int8.js";
 
+/** The few WebAssembly declarations used here (the project's types have no DOM lib). */
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
+};
+
 function rng(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
@@ -41,7 +47,7 @@ function run(c: Case, seed: number): { got: Float32Array; want: Float32Array; su
   const p: Int8Product = { name: "product", x, w, scale, bias, y, k: kp, m: c.m, relu: c.relu };
   const pages = Math.ceil(end / 65536);
   const inst = new WebAssembly.Instance(new WebAssembly.Module(encodeModule(pages, [int8ProductKernel(p)])), {});
-  const exports = inst.exports as { memory: WebAssembly.Memory; product(n: number): void };
+  const exports = inst.exports as unknown as { memory: { buffer: ArrayBuffer }; product(n: number): void };
   const heap = exports.memory.buffer;
   const xs = new Int16Array(heap, x, c.n * kp);
   const ws = new Int16Array(heap, w, c.m * kp);

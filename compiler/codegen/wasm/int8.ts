@@ -12,6 +12,7 @@
  * output channels in fours, so each loaded row of x serves four channels and each row of w two
  * samples; the last row and the last channels are narrower blocks of the same code.
  */
+import type { Geometry } from "../../ops/conv_geometry.js";
 import { Body, type WasmFunction } from "./encode.js";
 import { colBlocks, countedLoop, locals, rowBlocks, type Locals } from "./loops.js";
 
@@ -83,4 +84,110 @@ function block(f: Body, L: Locals, p: Int8Product, h: number, w: number): void {
 /** What each kernel computes, for the module's comment. */
 export function describeInt8Product(p: Int8Product): string {
   return `${p.name}(n): [n, ${p.k}] i16 · [${p.m}, ${p.k}]ᵀ i16 → i32, × scale + bias${p.relu ? ", relu" : ""} → [n, ${p.m}] f32`;
+}
+
+/** A tensor of n·k float32 values (k a multiple of 8) → the same count of i16 values q − zero. */
+export interface Int8Quantize {
+  readonly name: string;
+  readonly src: number;
+  readonly dst: number;
+  /** Values per sample, a multiple of 8. */
+  readonly k: number;
+  /** 1 / scale. */
+  readonly inv: number;
+  readonly zero: number;
+}
+
+/**
+ * q − zero with q = clamp(nearest(x · inv) + zero, 0, 255), 8 values per step: two f32x4 scaled,
+ * rounded to nearest even, truncated (saturating), shifted, clamped, and narrowed to one i16x8.
+ */
+export function int8QuantizeKernel(p: Int8Quantize): WasmFunction {
+  if (p.k % 8 !== 0) throw new Error(`bug: int8 quantize length ${p.k} is not a multiple of 8`);
+  const f = new Body(["i32"], ["n"]);
+  const src = f.local("i32", "src");
+  const dst = f.local("i32", "dst");
+  const end = f.local("i32", "end");
+  const v = [f.local("v128", "v0"), f.local("v128", "v1")];
+  f.i32(p.src).set(src).i32(p.dst).set(dst);
+  f.get(0).i32(4 * p.k).i32Mul().i32(p.src).i32Add().set(end);
+  f.block().loop();
+  f.get(src).get(end).i32GeU().brIf(1);
+  for (let h = 0; h < 2; h++) {
+    f.get(src).v128Load(16 * h).f32x4Const([p.inv, p.inv, p.inv, p.inv]).f32x4Mul().f32x4Nearest().i32x4TruncSatF32x4S();
+    f.i32x4Const([p.zero, p.zero, p.zero, p.zero]).i32x4Add().i32x4Const([0, 0, 0, 0]).i32x4MaxS().i32x4Const([255, 255, 255, 255]).i32x4MinS();
+    f.i32x4Const([p.zero, p.zero, p.zero, p.zero]).i32x4Sub().set(v[h] as number);
+  }
+  f.get(dst).get(v[0] as number).get(v[1] as number).i16x8NarrowI32x4S().v128Store(0);
+  f.get(src).i32(32).i32Add().set(src).get(dst).i32(16).i32Add().set(dst);
+  f.br(0).end().end();
+  return { name: p.name, body: f };
+}
+
+/** A convolution's windows over n quantized images (i16, NHWC) → rows of kp i16 values (zeros after k, and outside the image). */
+export interface Int8Unfold extends Geometry {
+  readonly name: string;
+  /** Byte addresses of the images and of the rows. */
+  readonly image: number;
+  readonly rows: number;
+  /** Row length, a multiple of 8, at least kh·kw·c. */
+  readonly kp: number;
+}
+
+export function int8UnfoldKernel(p: Int8Unfold): WasmFunction {
+  const f = new Body(["i32"], ["n"]);
+  const b = f.local("i32", "b");
+  const oy = f.local("i32", "oy");
+  const ox = f.local("i32", "ox");
+  const img = f.local("i32", "img");
+  const row = f.local("i32", "row");
+  const iy = f.local("i32", "iy");
+  const ix = f.local("i32", "ix");
+  const c = p.c;
+  const imageBytes = 2 * p.h * p.w * c;
+  f.i32(p.rows).set(row);
+  f.block().loop();
+  f.get(b).get(0).i32GeU().brIf(1);
+  f.get(b).i32(imageBytes).i32Mul().i32(p.image).i32Add().set(img);
+  countedLoop(f, oy, 0, p.oh, 1, () => {
+    countedLoop(f, ox, 0, p.ow, 1, () => {
+      // The last 8 values of the row zeroed first: they hold the padding after k.
+      f.get(row).v128Zero().v128Store(2 * (p.kp - 8));
+      for (let ky = 0; ky < p.kh; ky++)
+        for (let kx = 0; kx < p.kw; kx++) {
+          const at = 2 * (ky * p.kw + kx) * c;
+          f.get(oy).i32(p.sh).i32Mul().i32(ky - p.pt).i32Add().set(iy);
+          f.get(ox).i32(p.sw).i32Mul().i32(kx - p.pl).i32Add().set(ix);
+          f.get(iy).i32(p.h).i32LtU().get(ix).i32(p.w).i32LtU().i32And().if();
+          // pixel address: img + ((iy·W + ix)·C)·2
+          const pixel = (): void => void f.get(iy).i32(p.w).i32Mul().get(ix).i32Add().i32(2 * c).i32Mul().get(img).i32Add();
+          copy(f, c, at, row, pixel);
+          f.else();
+          zero(f, c, at, row);
+          f.end();
+        }
+      f.get(row).i32(2 * p.kp).i32Add().set(row);
+    }, 0);
+  }, 0);
+  f.get(b).i32(1).i32Add().set(b).br(0).end().end();
+  return { name: p.name, body: f };
+}
+
+/** c i16 values from the address `pixel()` pushes to row + at: 8 per v128, the rest one by one. */
+function copy(f: Body, c: number, at: number, row: number, pixel: () => void): void {
+  for (let i = 0; i + 8 <= c; i += 8) {
+    f.get(row);
+    pixel();
+    f.v128Load(2 * i).v128Store(at + 2 * i);
+  }
+  for (let i = c - (c % 8); i < c; i++) {
+    f.get(row);
+    pixel();
+    f.i32Load16S(2 * i).i32Store16(at + 2 * i);
+  }
+}
+
+function zero(f: Body, c: number, at: number, row: number): void {
+  for (let i = 0; i + 8 <= c; i += 8) f.get(row).v128Zero().v128Store(at + 2 * i);
+  for (let i = c - (c % 8); i < c; i++) f.get(row).i32(0).i32Store16(at + 2 * i);
 }
