@@ -10,6 +10,7 @@
  */
 import { encodeModule } from "../codegen/wasm/encode.js";
 import type { WasmFunction } from "../codegen/wasm/encode.js";
+import { maxpoolFunction } from "../codegen/wasm/pooling.js";
 import { describeInt8Product, int8ProductKernel, int8QuantizeKernel, int8UnfoldKernel, type Int8Product, type Int8Quantize } from "../codegen/wasm/int8.js";
 import { activationCode } from "../codegen/ts/activations.js";
 import { stringLiteral } from "../codegen/names.js";
@@ -56,7 +57,10 @@ export function emitQuantized(plan: Plan, o: EmitOptions): Emitted {
   const bufA = take(4 * N * widest);
   const bufB = take(4 * N * widest);
   const image = take(2 * N * Math.max(0, ...products.filter((p) => p.word === "conv2d").map((p) => p.inSize)));
-  const rows = take(2 * N * Math.max(8, ...products.map((p) => p.windows * up(p.k, 8))));
+  const rowValues = N * Math.max(8, ...products.map((p) => p.windows * up(p.k, 8)));
+  const rows = take(2 * rowValues);
+  const positions = int8 ? take(4 * N * Math.max(0, ...plan.steps.map((s) => (s.kind === "pool" ? s.outSize : 0)))) : 0;
+  let pools = 0;
   const kernels: Int8Product[] = [];
   const payload: string[] = [];
   let payloadBytes = 0;
@@ -88,7 +92,7 @@ export function emitQuantized(plan: Plan, o: EmitOptions): Emitted {
         kernels.push(k);
         payload.push(`{ w: ${stringLiteral(base64(bytes(q.q)))}, scales: ${stringLiteral(base64(bytes(q.scales)))}, bias: ${stringLiteral(base64(bytes(b)))}, k: ${s.k}, m: ${s.m}, kp: ${kp}, at: [${k.w}, ${k.scale}, ${k.bias}], inScale: ${a.scale}, zero: ${a.zero} },`);
         payloadBytes += q.q.length + 4 * q.scales.length + 4 * b.length;
-        const inv = 1 / a.scale;
+        const inv = Math.fround(1 / a.scale);
         // The input to 8 bits: a kernel when each sample's values come in eights, else JavaScript (rows padded to kp).
         const to = g ? { at: image, name: "image", k: s.inSize, kp: s.inSize } : { at: rows, name: "rows", k: s.k, kp };
         if (to.k % 8 === 0 && to.k === to.kp) {
@@ -115,7 +119,13 @@ export function emitQuantized(plan: Plan, o: EmitOptions): Emitted {
     } else if (s.kind === "pool") {
       const g = s.g;
       code.push(`// ${s.layer}: ${s.op}pool2d ${g.kh}×${g.kw}, float`);
-      call(`${s.op}pool`, `${src}, n, ${g.h}, ${g.w}, ${g.c}, ${g.kh}, ${g.kw}, ${g.sh}, ${g.sw}, ${g.pt}, ${g.pl}, ${g.oh}, ${g.ow}, ${dst}`);
+      const inside = g.pt === 0 && g.pl === 0 && (g.oh - 1) * g.sh + g.kh <= g.h && (g.ow - 1) * g.sw + g.kw <= g.w;
+      if (int8 && s.op === "max" && g.c % 4 === 0 && inside) {
+        // The float target's max-pooling kernel (its positions go to a scratch nobody reads).
+        others.push(maxpoolFunction({ ...g, name: `pool${pools}`, x: srcAt, out: dstAt, arg: positions }));
+        docs.push(`pool${pools}(n): ${g.kh}×${g.kw} max pooling, stride ${g.sh}×${g.sw}, f32, 4 channels at a time`);
+        code.push(`kernels.pool${pools++}(n);`);
+      } else call(`${s.op}pool`, `${src}, n, ${g.h}, ${g.w}, ${g.c}, ${g.kh}, ${g.kw}, ${g.sh}, ${g.sw}, ${g.pt}, ${g.pl}, ${g.oh}, ${g.ow}, ${dst}`);
       floatSteps.push(s.layer);
     } else {
       code.push(`// ${s.layer}: activation, float`);
@@ -177,7 +187,7 @@ export function emitQuantized(plan: Plan, o: EmitOptions): Emitted {
       `if (l.bias.length > 0) new Float32Array(heap, l.at[2], l.m).set(new Float32Array(bytesOf(l.bias).buffer));`,
       `}`,
       `const image = new Int16Array(heap, ${image}, ${(rows - image) / 2});`,
-      `const rows = new Int16Array(heap, ${rows}, ${(at - rows) / 2});`,
+      `const rows = new Int16Array(heap, ${rows}, ${rowValues});`,
     );
   } else {
     out.push(

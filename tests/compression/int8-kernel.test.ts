@@ -7,7 +7,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { encodeModule } from "../../compiler/codegen/wasm/encode.js";
-import { int8ProductKernel, type Int8Product } from "../../compiler/codegen/wasm/int8.js";
+import { int8ProductKernel, int8QuantizeKernel, int8UnfoldKernel, type Int8Product } from "../../compiler/codegen/wasm/int8.js";
+import { geometry } from "../../compiler/ops/conv_geometry.js";
+import { HELPERS } from "../../compiler/quantize/helpers.js";
 
 /** The few WebAssembly declarations used here (the project's types have no DOM lib). */
 declare const WebAssembly: {
@@ -106,5 +108,61 @@ describe("the int8 product kernel", () => {
   it("takes n at run time: zero rows run nothing and do not trap", () => {
     const { got } = run({ n: 0, k: 9, m: 3, relu: false, plain: false }, 9);
     expect(got.length).toBe(0);
+  });
+});
+
+/** The module's JavaScript helpers, as the quantized module carries them. */
+const helper = <T,>(name: string): T => new Function(`${HELPERS[name]}\nreturn ${name};`)() as T;
+
+function instance(fn: ReturnType<typeof int8QuantizeKernel>, bytes: number): { heap: ArrayBuffer; run(n: number): void } {
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(encodeModule(Math.ceil(bytes / 65536), [fn])), {});
+  const e = inst.exports as unknown as { memory: { buffer: ArrayBuffer } } & Record<string, (n: number) => void>;
+  return { heap: e.memory.buffer, run: (n) => e[fn.name]!(n) };
+}
+
+describe("the int8 quantize and unfold kernels", () => {
+  it("quantize as the JavaScript helper: nearest with ties to even, clamped to [0, 255], minus the zero point", () => {
+    const quantizeRows = helper<(src: Float32Array, rows: number, k: number, dst: Int16Array, kp: number, inv: number, zero: number) => void>("quantizeRows");
+    const r = rng(3);
+    for (const [n, k, scale, zero] of [[1, 8, 0.1, 0], [3, 24, 0.013, 17], [5, 784, 1 / 255, 0], [2, 16, 0.5, 255]] as const) {
+      const inv = 1 / scale;
+      const fn = int8QuantizeKernel({ name: "q", src: 0, dst: 4 * n * k, k, inv, zero });
+      const { heap, run } = instance(fn, 6 * n * k);
+      const x = new Float32Array(heap, 0, n * k);
+      // Values on the ties (q + 0.5 steps), beyond both ends, and anywhere.
+      for (let i = 0; i < x.length; i++) x[i] = i % 5 === 0 ? (Math.floor(r() * 40) - 20 + 0.5) * scale : (r() * 400 - 150) * scale;
+      run(n);
+      const want = new Int16Array(n * k);
+      quantizeRows(x, n, k, want, k, Math.fround(inv), zero);
+      expect(new Int16Array(heap, 4 * n * k, n * k), JSON.stringify({ n, k, scale, zero })).toEqual(want);
+    }
+  });
+
+  it("unfold windows as the JavaScript helper: same and valid padding, strides, channels in and out of eights", () => {
+    const unfold = helper<(...a: unknown[]) => void>("unfold");
+    const r = rng(4);
+    const cases = [
+      { hw: [8, 8], c: 1, k: [3, 3], s: [1, 1], pad: "same" },
+      { hw: [7, 5], c: 3, k: [3, 2], s: [2, 1], pad: "same" },
+      { hw: [6, 6], c: 16, k: [3, 3], s: [1, 1], pad: "valid" },
+      { hw: [5, 7], c: 10, k: [2, 3], s: [1, 2], pad: "same" },
+    ] as const;
+    for (const t of cases) {
+      const g = geometry([t.hw[0], t.hw[1], t.c], t.k, t.s, t.pad);
+      const n = 3;
+      const kp = Math.ceil((g.kh * g.kw * g.c) / 8) * 8;
+      const imageValues = n * g.h * g.w * g.c;
+      const rowsAt = Math.ceil((2 * imageValues) / 16) * 16;
+      const rowValues = n * g.oh * g.ow * kp;
+      const { heap, run } = instance(int8UnfoldKernel({ ...g, name: "u", image: 0, rows: rowsAt, kp }), rowsAt + 2 * rowValues);
+      const image = new Int16Array(heap, 0, imageValues);
+      for (let i = 0; i < image.length; i++) image[i] = Math.floor(r() * 511) - 255;
+      // Stale values in the rows, as a shared scratch holds: every one must be overwritten.
+      new Int16Array(heap, rowsAt, rowValues).fill(99);
+      run(n);
+      const want = new Int16Array(rowValues);
+      unfold(image, n, g.h, g.w, g.c, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.oh, g.ow, want, kp);
+      expect(new Int16Array(heap, rowsAt, rowValues), JSON.stringify(t)).toEqual(want);
+    }
   });
 });

@@ -283,6 +283,14 @@ export class Body {
   i32x4ExtractLane(lane: number): this {
     return this.simd(`i32x4.extract_lane ${lane}`, 0x1b, lane);
   }
+  /** i8x16.shuffle by four i32 lanes of the two operands (0–3 the first, 4–7 the second). */
+  i32x4Shuffle(lanes: readonly [number, number, number, number]): this {
+    const bytes = lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]);
+    return this.simd(`i8x16.shuffle ${bytes.join(" ")}`, 0x0d, ...bytes);
+  }
+  f32x4ConvertI32x4S(): this {
+    return this.simd("f32x4.convert_i32x4_s", 0xfa);
+  }
   i32Load16S(offset: number): this {
     return this.mem("i32.load16_s", [0x2e], 1, offset);
   }

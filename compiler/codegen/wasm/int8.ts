@@ -66,6 +66,10 @@ function block(f: Body, L: Locals, p: Int8Product, h: number, w: number): void {
     for (let i = 0; i < h; i++)
       for (let j = 0; j < w; j++) f.get(L.acc(i * w + j)).get(L.av(i)).get(L.bv(j)).i32x4DotI16x8S().i32x4Add().set(L.acc(i * w + j));
   }, L.n);
+  if (w === CW) {
+    for (let i = 0; i < h; i++) epilogue4(f, L, p, i, [0, 1, 2, 3].map((j) => L.acc(i * w + j)));
+    return;
+  }
   for (let i = 0; i < h; i++)
     for (let j = 0; j < w; j++) {
       // y[r + i, c + j] = float(Σ lanes) · scale[c + j] + bias[c + j]
@@ -79,6 +83,27 @@ function block(f: Body, L: Locals, p: Int8Product, h: number, w: number): void {
       if (p.relu) f.f32(0).f32Max();
       f.f32Store(4 * (i * p.m + j));
     }
+}
+
+/**
+ * Four channels of row i at once: the four accumulators' lanes summed by a transpose of
+ * shuffles (a0 b0 a1 b1 + a2 b2 a3 b3, then the halves of the two pairs), converted, scaled,
+ * biased, relu'd and stored as one f32x4: the same float32 operations as one at a time.
+ */
+function epilogue4(f: Body, L: Locals, p: Int8Product, i: number, acc: readonly number[]): void {
+  const [a, b, c, d] = acc as [number, number, number, number];
+  const pair = (x: number, y: number, into: number): void => {
+    f.get(x).get(y).i32x4Shuffle([0, 4, 1, 5]).get(x).get(y).i32x4Shuffle([2, 6, 3, 7]).i32x4Add().set(into);
+  };
+  pair(a, b, L.vt(0));
+  pair(c, d, L.vt(1));
+  f.get(L.o).get(L.c).i32(4).i32Mul().i32Add();
+  f.get(L.vt(0)).get(L.vt(1)).i32x4Shuffle([0, 1, 4, 5]).get(L.vt(0)).get(L.vt(1)).i32x4Shuffle([2, 3, 6, 7]).i32x4Add();
+  f.f32x4ConvertI32x4S();
+  f.get(L.c).i32(4).i32Mul().v128Load(p.scale).f32x4Mul();
+  f.get(L.c).i32(4).i32Mul().v128Load(p.bias).f32x4Add();
+  if (p.relu) f.v128Zero().f32x4Max();
+  f.v128Store(4 * i * p.m);
 }
 
 /** What each kernel computes, for the module's comment. */
