@@ -126,6 +126,7 @@ export const MESSAGES = {
   searchBudgetRange: row("NN2077", "`epochs` cannot be a range with `{0}`: the epochs are its budget"),
   searchNoRanges: row("NN2078", "the file has no range to search: every trial is the same configuration", "warning"),
   searchGridCut: row("NN2079", "the grid has {0} configurations; `trials {1}` tries the first {1}", "warning"),
+  pruneWindow: row("NN2081", "`prune` runs from the end of epoch {0} to the end of epoch {1}, which must lie within the run's {2} epochs, start first"),
   searchRangeValue: row("NN2080", "the range `{0}` reaches a value the setting does not take: {1}"),
   // explanations (`nnc explain`, `nnc features`)
   noLayerNamed: row("NN2060", "the model has no layer named `{0}`"),
