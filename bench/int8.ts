@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { checkSource } from "../compiler/check.js";
 import { compileToModule } from "../compiler/load.js";
 import { hasErrors } from "../grammar/diagnostics.js";
-import { instantiate, quantize, throughput } from "../runtime/quantize.js";
+import { compareThroughput, instantiate, quantize } from "../runtime/quantize.js";
 import { loadFashion } from "./data.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -43,11 +43,8 @@ export function benchInt8(log: (s: string) => void, ms = 1500): { rows?: Int8Row
     const q = quantize(checked.value.model, model, data.train, { calibrate: 1000, calibration: "minmax", maxBatch: BATCH });
     if (!q.value) return { note: `${name}: ${q.diagnostics.map((d) => d.message).join("; ")}` };
     const int8 = instantiate(q.value.int8.js);
-    const n = Math.min(data.test.n, 2048);
-    const f = (): number => throughput((x, m) => model.forward(x, m, false), data.test.x, n, model.meta.inputSize, BATCH, ms);
-    const i = (): number => throughput((x, m) => int8.forward(x, m), data.test.x, n, model.meta.inputSize, BATCH, ms);
-    const [f1, i1, f2, i2] = [f(), i(), f(), i()];
-    const row = { model: name, float32: Math.max(f1, f2), int8: Math.max(i1, i2), int8Layers: q.value.int8.int8, floatSteps: q.value.int8.float };
+    const speed = compareThroughput((x, m) => model.forward(x, m, false), (x, m) => int8.forward(x, m), data.test, model.meta.inputSize, BATCH, ms);
+    const row = { model: name, float32: speed.a, int8: speed.b, int8Layers: q.value.int8.int8, floatSteps: q.value.int8.float };
     rows.push({ ...row, speedup: row.int8 / row.float32 });
     log(`INT8 ${name}: float32 ${Math.round(row.float32)}/s, int8 ${Math.round(row.int8)}/s`);
   }

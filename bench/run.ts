@@ -298,10 +298,9 @@ async function main(): Promise<void> {
   const sequences = seqIds.length > 0 ? await import("./sequence.js") : undefined;
   const { result: seq, note: seqNote } = sequences?.benchSequences(seqIds, { steps: cfg.seqSteps, jsSteps: cfg.seqJsSteps, systems: ["nnc", "nnc-wasm", "torch"].filter(wanted), log }) ?? {};
 
-  // ── INT8 (issue 18): the quantized module against the float32 wasm kernels; loaded on demand as cnn.ts ──
+  // ── INT8 (issue 18): the int8 module against the float32 wasm kernels (loaded on demand, as cnn.ts) ──
   const int8Bench = only.has("INT8") ? await import("./int8.js") : undefined;
   const int8 = int8Bench?.benchInt8(log);
-
   // ── report ──
   const loadEnd = loadavg()[0]!;
   const header = `nnc bench, ${started.toISOString().slice(0, 16).replace("T", " ")} UTC, ${cpu} (${cpus().length} cores), Node ${process.version}, 1-min load ${loadStart.toFixed(1)} → ${loadEnd.toFixed(1)}${quick ? ", --quick" : ""}`;

@@ -78,3 +78,21 @@ export function throughput(run: (x: Float32Array, n: number) => unknown, x: Floa
   while (performance.now() - t0 < ms) samples += pass();
   return samples / ((performance.now() - t0) / 1000);
 }
+
+/**
+ * Samples per second of two ways to run the same model, timed in turns (a, b, a, b) and each
+ * the better of its two: on a shared machine a burst of load then slows both, not one.
+ */
+export function compareThroughput(
+  a: (x: Float32Array, n: number) => unknown,
+  b: (x: Float32Array, n: number) => unknown,
+  data: { readonly x: Float32Array; readonly n: number },
+  inputSize: number,
+  batch: number,
+  ms = 1000,
+): { readonly a: number; readonly b: number } {
+  const n = Math.min(data.n, 32 * batch);
+  const t = (run: (x: Float32Array, n: number) => unknown): number => throughput(run, data.x, n, inputSize, batch, ms);
+  const [a1, b1, a2, b2] = [t(a), t(b), t(a), t(b)];
+  return { a: Math.max(a1, a2), b: Math.max(b1, b2) };
+}

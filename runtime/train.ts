@@ -399,6 +399,8 @@ export class Trainer {
     const es = this.config.earlyStop;
     const name = this.monitorName();
     if (!es || name === undefined) return;
+    // While pruning is under way the weights are not yet at their sparsity: none is the best, none counts as a wait.
+    if (this.config.prune && r.epoch < this.config.prune.end) return;
     const v = r.values[name];
     if (v === undefined || Number.isNaN(v)) return;
     const sign = metricMode(name) === "max" ? 1 : -1;

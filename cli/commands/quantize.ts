@@ -10,7 +10,7 @@ import { statSync } from "node:fs";
 import { diag } from "../../grammar/diagnostics.js";
 import { FILE_START } from "../../grammar/span.js";
 import { CALIBRATIONS, PERCENTILE, type Calibration } from "../../compiler/quantize/scheme.js";
-import { instantiate, quantize, score, throughput } from "../../runtime/quantize.js";
+import { compareThroughput, instantiate, quantize, score } from "../../runtime/quantize.js";
 import { fmt, predictAll } from "../../runtime/train.js";
 import { writeFileAtomic } from "../../runtime/node/atomic.js";
 import { compileModel } from "../../runtime/node/model.js";
@@ -86,13 +86,13 @@ async function quantizeCommand(file: string, opts: QuantizeOptions): Promise<voi
       const after = score(quantized.forward(data.x, data.n), data, session.task, model.meta.outputSize);
       const split = session.data.test ? "test" : "validation";
       const batch = 64;
-      const speedBefore = throughput((x, n) => model.forward(x, n, false), data.x, data.n, model.meta.inputSize, batch);
-      const speedAfter = throughput((x, n) => quantized.forward(x, n), data.x, data.n, model.meta.inputSize, batch);
+      const speed = compareThroughput((x, n) => model.forward(x, n, false), (x, n) => quantized.forward(x, n), data, model.meta.inputSize, batch);
+      const [speedBefore, speedAfter] = [speed.a, speed.b];
       lines.push(
         `${split} ${before.metric} (${data.n} samples)`,
         `  float32: ${fmt(before.value)}`,
         `  int8:    ${fmt(after.value)} (${after.value >= before.value ? "+" : ""}${fmt(after.value - before.value)})`,
-        `inference, batches of ${batch}`,
+        `inference, batches of ${batch} (each timed twice in turns, the better kept)`,
         `  float32 (WebAssembly SIMD kernels): ${Math.round(speedBefore)} samples/s`,
         `  int8:                               ${Math.round(speedAfter)} samples/s (${(speedAfter / speedBefore).toFixed(2)}×)`,
       );

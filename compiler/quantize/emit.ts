@@ -114,7 +114,7 @@ export function emitQuantized(plan: Plan, o: EmitOptions): Emitted {
         if (g) call("unfold", `${src}, n, ${geo}, rowsF, ${s.k}`);
         call("productFloat", `${g ? "rowsF" : src}, n * ${s.windows}, ${s.k}, weights[${p}].w, weights[${p}].bias, ${s.m}, ${dst}`);
       }
-      if (!fused) activate(s.activation, dst, `n * ${s.outSize}`, s.m, s.layer);
+      if (!fused) activate(s.activation, dst, s.outSize, s.m, s.layer);
       p++;
     } else if (s.kind === "pool") {
       const g = s.g;
@@ -130,16 +130,18 @@ export function emitQuantized(plan: Plan, o: EmitOptions): Emitted {
     } else {
       code.push(`// ${s.layer}: activation, float`);
       code.push(`${dst}.set(${src}.subarray(0, n * ${s.inSize}));`);
-      activate(s.activation, dst, `n * ${s.outSize}`, s.outSize, s.layer);
+      activate(s.activation, dst, s.outSize, s.outSize, s.layer);
     }
     src = dst;
     srcAt = dstAt;
   }
 
-  function activate(a: Activation, y: string, count: string, m: number, layer: string): void {
+  /** The activation over n samples of `size` values of y, in rows of m (softmax's rows). */
+  function activate(a: Activation, y: string, size: number, m: number, layer: string): void {
     if (a.kind === "linear") return;
     floatSteps.push(`${layer} (${a.kind})`);
-    if (a.kind === "softmax") return call("softmax", `${y}, ${count} / ${m}, ${m}`);
+    const count = `n * ${size}`;
+    if (a.kind === "softmax") return call("softmax", `${y}, ${size === m ? "n" : `n * ${size / m}`}, ${m}`);
     const c = activationCode(a.kind);
     for (const h of c.helpers ?? []) used.add(h.replace(/: number/g, ""));
     code.push(`for (let i = 0; i < ${count}; i++) {`, `const v = ${y}[i];`, `${y}[i] = ${c.fwd("v", String(a.alpha))};`, `}`);

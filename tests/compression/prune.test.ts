@@ -105,6 +105,16 @@ describe("pruning while training", () => {
     expect(Array.from(second.model.params)).toEqual(Array.from(full.model.params));
   }, 60_000);
 
+  it("early stopping watches only from the end of pruning: the weights kept are at the target sparsity", async () => {
+    const p = programOf(digits("early_stop patience 1, monitor val_accuracy\n  prune sparsity 0.9, start 1, end 4, scope global", 8).replace("test 20%", "validation 20%"));
+    const s = await session(p, model(p));
+    s.trainer.init();
+    s.trainer.run();
+    const w = weights(s.model);
+    expect(s.trainer.best!.epoch).toBeGreaterThanOrEqual(4);
+    expect(zeros(w)).toBe(Math.round(0.9 * w.length));
+  }, 60_000);
+
   it("a digits MLP pruned to 80% keeps its accuracy within 3 points of the dense one", async () => {
     const accuracy = async (prune: string): Promise<number> => {
       const p = programOf(digits(prune, 12));
