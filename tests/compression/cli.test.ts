@@ -6,20 +6,22 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nncInProcess } from "../cli/in-process.js";
 import { ROOT } from "../runtime/helpers.js";
 import { loadQuantized } from "../../compiler/quantize/load.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "nnc-quantize-"));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const file = join(ROOT, "examples", "digits-cnn.nn");
+const out = join(tmp, "run");
+beforeAll(async () => {
+  const trained = await nncInProcess("train", file, "--out", out, "--quiet");
+  if (trained.code !== 0) throw new Error(trained.err);
+}, 120_000);
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe("nnc quantize", () => {
   it("writes an int8 module and prints size, accuracy and speed before and after", async () => {
-    const out = join(tmp, "run");
-    const trained = await nncInProcess("train", file, "--out", out, "--quiet");
-    expect(trained.code, trained.err).toBe(0);
     const module = join(tmp, "digits.q.js");
     const r = await nncInProcess("quantize", file, "--weights", join(out, "weights.json"), "--calibrate", "200", "--calibration", "percentile", "-o", module);
     expect(r.code, r.err).toBe(0);
@@ -52,7 +54,7 @@ describe("nnc quantize", () => {
   });
 
   it("refuses more calibration samples than the training split holds, and an unknown --calibration", async () => {
-    const weights = join(tmp, "run", "weights.json");
+    const weights = join(out, "weights.json");
     const many = await nncInProcess("quantize", file, "--weights", weights, "--calibrate", "999999", "-o", join(tmp, "x.js"));
     expect(many.code).toBe(2);
     expect(many.err).toMatch(/NN5050.*from 1 to 1438/);
