@@ -8,6 +8,7 @@
 import type { Command } from "commander";
 import { statSync } from "node:fs";
 import { diag } from "../../grammar/diagnostics.js";
+import { formatCode } from "../../compiler/format.js";
 import { FILE_START } from "../../grammar/span.js";
 import { CALIBRATIONS, PERCENTILE, type Calibration } from "../../compiler/quantize/scheme.js";
 import { compareThroughput, instantiate, quantize, score } from "../../runtime/quantize.js";
@@ -65,12 +66,13 @@ async function quantizeCommand(file: string, opts: QuantizeOptions): Promise<voi
   const q = quantize(program.model, model, train, { calibrate, calibration: opts.calibration as Calibration });
   failOnErrors(q.diagnostics, file, source);
   const { int8, float, plan } = q.value!;
-  const failed = writeFileAtomic(opts.output, int8.js);
+  const text = await formatCode(int8.js);
+  const failed = writeFileAtomic(opts.output, text);
   if (failed) throw new CliError(renderFor([failed], undefined, "text", process.stderr));
 
   const kb = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
   const lines = [
-    `wrote ${opts.output} (${kb(Buffer.byteLength(int8.js))}): ${plan.name}, calibrated by ${opts.calibration} on ${calibrate} training samples`,
+    `wrote ${opts.output} (${kb(Buffer.byteLength(text))}): ${plan.name}, calibrated by ${opts.calibration} on ${calibrate} training samples`,
     `  int8 products (WebAssembly SIMD): ${int8.int8.join(", ") || "none"}`,
     `  float steps:                      ${int8.float.join(", ") || "none"}`,
     ...(plan.identities.length > 0 ? [`  nothing at inference:             ${plan.identities.join(", ")}`] : []),
