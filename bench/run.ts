@@ -1,12 +1,12 @@
 /**
  * `npm run bench`: nnc against its peers, side by side, in one process (PyTorch in a child).
  *
- *   node --expose-gc dist/bench/run.js [--quick] [--only W1,W2,W3,W4,CNN,LSTM,TRANSFORMER] [--systems a,b,...] [--cnn-cpu]
+ *   node --expose-gc dist/bench/run.js [--quick] [--only W1,W2,W3,W4,CNN,LSTM,TRANSFORMER,INT8] [--systems a,b,...] [--cnn-cpu]
  *
  * Workloads (issue 6): W1 MLP training 784-128-64-10 on Fashion-MNIST (SGD, Adam), W2 2-16-16-1
  * tanh per-sample SGD on a spiral, W3 one-sample inference latency on the trained W1 network,
  * W4 nnc compile time, the CNN of issue 8 (`bench/cnn.ts`), and the LSTM and transformer of
- * issue 14 beside PyTorch (`bench/sequence.ts`). Prints a table and writes bench/results/bench-<time>.json and
+ * issue 14 beside PyTorch (`bench/sequence.ts`), and int8 inference of issue 18 (`bench/int8.ts`). Prints a table and writes bench/results/bench-<time>.json and
  * bench/results/latest.json.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -41,7 +41,7 @@ const option = (name: string): string | undefined => {
   return a.includes("=") ? a.slice(a.indexOf("=") + 1) : argv[i + 1];
 };
 const quick = flag("quick");
-const only = new Set((option("only") ?? "W1,W2,W3,W4,CNN,LSTM,TRANSFORMER").toUpperCase().split(","));
+const only = new Set((option("only") ?? "W1,W2,W3,W4,CNN,LSTM,TRANSFORMER,INT8").toUpperCase().split(","));
 const systemsOpt = option("systems");
 const wanted = (id: string): boolean => !systemsOpt || systemsOpt.split(",").includes(id);
 
@@ -298,12 +298,15 @@ async function main(): Promise<void> {
   const sequences = seqIds.length > 0 ? await import("./sequence.js") : undefined;
   const { result: seq, note: seqNote } = sequences?.benchSequences(seqIds, { steps: cfg.seqSteps, jsSteps: cfg.seqJsSteps, systems: ["nnc", "nnc-wasm", "torch"].filter(wanted), log }) ?? {};
 
+  // ── INT8 (issue 18): the int8 module against the float32 wasm kernels (loaded on demand, as cnn.ts) ──
+  const int8Bench = only.has("INT8") ? await import("./int8.js") : undefined;
+  const int8 = int8Bench?.benchInt8(log);
   // ── report ──
   const loadEnd = loadavg()[0]!;
   const header = `nnc bench, ${started.toISOString().slice(0, 16).replace("T", " ")} UTC, ${cpu} (${cpus().length} cores), Node ${process.version}, 1-min load ${loadStart.toFixed(1)} → ${loadEnd.toFixed(1)}${quick ? ", --quick" : ""}`;
   // The W1–W4 tables only when one of them ran (`--only CNN` or `--only LSTM` alone skip them).
   const mlp = w1 !== undefined || w2 !== undefined || compile !== undefined || compileNote !== undefined || w1Note !== undefined;
-  const table = header + (mlp ? "\n\n" + render(w1, w2, compile, compileNote) : "") + renderCnn(cnn, cnnNote) + (sequences?.renderSequenceSection(seq, seqNote, markdownTable) ?? "");
+  const table = header + (mlp ? "\n\n" + render(w1, w2, compile, compileNote) : "") + renderCnn(cnn, cnnNote) + (sequences?.renderSequenceSection(seq, seqNote, markdownTable) ?? "") + (int8Bench?.renderInt8Section(int8?.rows, int8?.note, markdownTable) ?? "");
   process.stdout.write(table + "\n");
   const result = {
     date: started.toISOString(),
@@ -323,6 +326,7 @@ async function main(): Promise<void> {
     cnnNote,
     seq,
     seqNote,
+    int8,
     table,
   };
   const dir = join(process.cwd(), "bench", "results");

@@ -20,6 +20,7 @@ import { registerExport } from "./commands/export.js";
 import { registerSearch } from "./commands/search.js";
 import { registerExplain } from "./commands/explain.js";
 import { registerFeatures } from "./commands/features.js";
+import { registerQuantize } from "./commands/quantize.js";
 import { CliError } from "./errors.js";
 
 function packageVersion(): string {
@@ -55,6 +56,7 @@ export function buildProgram(): Command {
   registerSearch(program);
   registerExplain(program);
   registerFeatures(program);
+  registerQuantize(program);
   return program;
 }
 

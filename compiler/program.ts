@@ -292,6 +292,18 @@ export interface EarlyStop {
   readonly span: Span;
 }
 
+/** `prune`: magnitude pruning of the weight matrices on a polynomial schedule over epochs (`runtime/prune.ts`). */
+export interface Prune {
+  /** The share of weights zero at the end of epoch `end`. */
+  readonly sparsity: number;
+  /** 1-based epochs: the first whose end prunes, and the one whose end reaches the sparsity. */
+  readonly start: number;
+  readonly end: number;
+  /** Rank weights across all layers, or within each. */
+  readonly scope: "global" | "layer";
+  readonly span: Span;
+}
+
 export interface Train {
   readonly epochs: number;
   readonly batch: number;
@@ -302,6 +314,8 @@ export interface Train {
   readonly earlyStop: EarlyStop | undefined;
   /** Write a checkpoint every N epochs (0 = only at the end). */
   readonly checkpointEvery: number;
+  /** Magnitude pruning (absent: none). */
+  readonly prune?: Prune;
   readonly span: Span | undefined;
 }
 

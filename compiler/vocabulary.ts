@@ -210,6 +210,12 @@ export const TRAIN_SETTINGS: readonly CallableWord[] = [
     oneOf("restore_best", "keep the best epoch's weights at the end of the run, stopped early or not", ["true", "false"], "true"),
   ]),
   c("checkpoint", "Save a checkpoint every N epochs: `checkpoint every 1`.", [a("every", "epochs between checkpoints", "0 (end only)")]),
+  c("prune", "Magnitude pruning: zero the smallest weights of dense and conv layers on a polynomial schedule (TF Model Optimization's, power 3) from the end of epoch `start` to the end of epoch `end`, then keep them zero (masked fine-tuning): `prune sparsity 0.8, start 2, end 6, scope global`.", [
+    a("sparsity", "the share of weights zeroed at the end, from 0 to 0.99", "0.5"),
+    a("start", "the first epoch whose end prunes", "1"),
+    a("end", "the epoch whose end reaches the sparsity", "half the epochs"),
+    oneOf("scope", "rank weights across all layers (`global`) or within each layer (`layer`)", ["global", "layer"], "layer"),
+  ]),
 ];
 
 export const SCHEDULES: readonly CallableWord[] = [

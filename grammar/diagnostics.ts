@@ -128,6 +128,7 @@ export const MESSAGES = {
   searchBudgetRange: row("NN2077", "`epochs` cannot be a range with `{0}`: the epochs are its budget"),
   searchNoRanges: row("NN2078", "the file has no range to search: every trial is the same configuration", "warning"),
   searchGridCut: row("NN2079", "the grid has {0} configurations; `trials {1}` tries the first {1}", "warning"),
+  pruneWindow: row("NN2081", "`prune` runs from the end of epoch {0} to the end of epoch {1}, which must lie within the run's {2} epochs, start first"),
   searchRangeValue: row("NN2080", "the range `{0}` reaches a value the setting does not take: {1}"),
   // explanations (`nnc explain`, `nnc features`)
   noLayerNamed: row("NN2060", "the model has no layer named `{0}`"),
@@ -212,6 +213,9 @@ export const MESSAGES = {
   searchTimeUp: row("NN5035", "the search's time budget ({0} s) ran out after {1} trials", "info"),
   searchLogExists: row("NN5036", "{0} already holds a trial log"),
   pytorchData: row("NN5045", "the PyTorch target cannot prepare this run's data: {0}"),
+  quantizeCalibrate: row("NN5050", "`--calibrate` takes a whole number of training samples from 1 to {1}, but is `{0}`"),
+  quantizeCalibration: row("NN5051", "`--calibration` takes `minmax` or `percentile`, but is `{0}`"),
+  quantizeUnsupported: row("NN5052", "`nnc quantize` has neither an int8 kernel nor a float fallback for layer `{0}` ({1}): {2}"),
   incomplete: row("NN5020", "integrated gradients miss completeness by {0} (worst sample {1}): their sum is not F(x) − F(baseline)", "warning"),
 } as const satisfies Record<string, MessageRow>;
 

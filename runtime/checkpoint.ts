@@ -9,7 +9,9 @@
  * history and preprocessing statistics; since version 2 also the run's seeds and a fingerprint
  * of its data (`run`), and, for a run stopped inside an epoch, where (`position`). A run with
  * `reduce_on_plateau` adds its state (`plateau`): an optional field, so the version stays; a
- * checkpoint without it (an older one, or another schedule's) starts the plateau afresh.
+ * checkpoint without it (an older one, or another schedule's) starts the plateau afresh. So
+ * does `prune` with its masks (`runtime/prune.ts`): without them, a resumed run masks nothing
+ * until its next pruning epoch.
  *
  * Version 3 (written once the history has `HISTORY_SEGMENT` epochs, when the writer keeps
  * segments, `runtime/node/checkpoint.ts`): the history's first full segments of
@@ -27,6 +29,7 @@ import type { Preprocess } from "./preprocess.js";
 import { fnv32, fnv64 } from "./hash.js";
 import type { EpochPosition, EpochRecord, TrainerState } from "./train.js";
 import { plateauProblem, type PlateauState } from "./schedule.js";
+import { pruneProblem, type PruneState } from "./prune.js";
 
 const MAGIC = [0x4e, 0x4e, 0x43, 0x4b]; // "NNCK"
 export const CHECKPOINT_VERSION = 2;
@@ -75,6 +78,8 @@ export interface CheckpointHeader {
   readonly historySegments?: readonly string[];
   /** With `reduce_on_plateau`: its state after the completed epochs (optional in versions 2 and 3). */
   readonly plateau?: PlateauState;
+  /** With `prune`: the masks after the completed epochs (optional, as `plateau`). */
+  readonly prune?: PruneState;
   readonly lengths: { readonly params: number; readonly optimizer: number; readonly best: number };
 }
 
@@ -117,6 +122,7 @@ export function encodeCheckpoint(
     ...(state.position ? { position: state.position } : {}),
     ...(segmented ? { historySegments: segments } : {}),
     ...(state.plateau ? { plateau: state.plateau } : {}),
+    ...(state.prune ? { prune: state.prune } : {}),
     lengths: {
       params: state.model.params.length,
       optimizer: state.model.optimizer.length,
@@ -193,6 +199,7 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint | string {
       stopped: header.stopped,
       ...(header.position ? { position: header.position } : {}),
       ...(header.plateau ? { plateau: header.plateau } : {}),
+      ...(header.prune ? { prune: header.prune } : {}),
     },
   };
 }
@@ -383,6 +390,10 @@ export function headerProblem(h: unknown, version: number): string | undefined {
   if (h["plateau"] !== undefined) {
     const why = plateauProblem(h["plateau"]);
     if (why !== undefined) return `\`plateau\`: ${why}`;
+  }
+  if (h["prune"] !== undefined) {
+    const why = pruneProblem(h["prune"]);
+    if (why !== undefined) return `\`prune\`: ${why}`;
   }
   return undefined;
 }

@@ -58,6 +58,7 @@ export function trainConfig(p: Program, task: Task, o: RunOverrides = {}): Train
     metrics,
     task,
     optimizerSpan: p.optimizer.span,
+    ...(p.train.prune ? { prune: p.train.prune } : {}),
   };
 }
 

@@ -11,13 +11,14 @@
  * (shuffle seed, e), so it needs no state of its own.
  */
 import type { CompiledModel, Floats, ModelState } from "../compiler/model-api.js";
-import type { EarlyStop, MetricKind, Schedule } from "../compiler/program.js";
+import type { EarlyStop, MetricKind, Prune, Schedule } from "../compiler/program.js";
 import { diag, type Diagnostic } from "../grammar/diagnostics.js";
 import type { Span } from "../grammar/span.js";
 import { MetricAccumulator, metricMode, type AccumulatorState, type MetricValues, type Task } from "./metrics.js";
 import type { PreparedData, Split } from "./prepare.js";
 import { deriveSeed, Rng } from "./rng.js";
 import { learningRate, plateauStart, plateauUpdate, type LrPlan, type PlateauState } from "./schedule.js";
+import { Pruner, type PruneState } from "./prune.js";
 
 export interface TrainConfig {
   readonly epochs: number;
@@ -34,6 +35,8 @@ export interface TrainConfig {
   readonly task: Task;
   /** Where the optimizer is declared, for the divergence message. */
   readonly optimizerSpan?: Span;
+  /** Magnitude pruning (`runtime/prune.ts`). */
+  readonly prune?: Prune;
 }
 
 /** One epoch's summary. `values` holds `loss`, the metrics, and `val_…` versions of them. */
@@ -95,6 +98,8 @@ export interface TrainerState {
   readonly position?: EpochPosition;
   /** With `reduce_on_plateau`: its rate, best value, wait and cooldown after the completed epochs. */
   readonly plateau?: PlateauState;
+  /** With `prune`: the masks after the completed epochs. */
+  readonly prune?: PruneState;
 }
 
 /**
@@ -132,6 +137,8 @@ export class Trainer {
   stopReason: string | undefined;
   /** With `reduce_on_plateau`: where it stands (advanced after each epoch past warm-up). */
   plateau: PlateauState | undefined;
+  /** With `prune`: the masks, grown at the end of the epochs of its window, applied after every update. */
+  readonly pruner: Pruner | undefined;
   /**
    * The last epoch's weights while the model holds the restored best ones (after the run
    * ended): what a checkpoint saves, so `--resume --epochs N` continues from where training was.
@@ -176,6 +183,7 @@ export class Trainer {
       stepsPerEpoch: this.batches,
     };
     this.plateau = config.schedule.kind === "reduce_on_plateau" ? plateauStart(config.lr) : undefined;
+    this.pruner = config.prune ? new Pruner(model, config.prune) : undefined;
   }
 
   /** Batches per epoch, the last one possibly partial. */
@@ -192,6 +200,7 @@ export class Trainer {
     this.trained = undefined;
     this.model.init(this.config.seed);
     this.plateau = this.config.schedule.kind === "reduce_on_plateau" ? plateauStart(this.config.lr) : undefined;
+    this.pruner?.reset();
   }
 
   /** Continues from a saved state; a state of a run that already ended gets its best weights back. */
@@ -206,6 +215,7 @@ export class Trainer {
     this.stopped = s.stopped;
     // A checkpoint without plateau state (written under another schedule) starts the plateau afresh.
     this.plateau = this.config.schedule.kind === "reduce_on_plateau" ? (s.plateau ?? plateauStart(this.config.lr)) : undefined;
+    this.pruner?.load(s.prune);
     this.inEpoch = false;
     this.pending = s.position && s.position.batch > 0 ? s.position : undefined;
     if (this.done) this.finish();
@@ -227,6 +237,7 @@ export class Trainer {
       wait: this.wait,
       stopped: this.stopped,
       ...(this.plateau ? { plateau: this.plateau } : {}),
+      ...(this.pruner ? { prune: this.pruner.save() } : {}),
       ...(this.inEpoch && this.batchIndex > 0 && !this.diverged
         ? { position: { batch: this.batchIndex, batches: this.batches, lr: this.lastLr, seconds: (this.now() - this.epochStart) / 1000, running: this.acc.save() } }
         : this.pending
@@ -286,6 +297,7 @@ export class Trainer {
     this.lastLr = lr;
     const stepper = this.stepper;
     const loss = stepper ? stepper.trainStep(this.xb, this.yb, n, lr, this.epoch * this.batches + this.batchIndex) : this.model.trainStep(this.xb, this.yb, n, lr);
+    this.pruner?.apply(this.model.params);
     this.batchIndex++;
     this.lastN = n;
     if (!Number.isFinite(loss)) {
@@ -324,6 +336,8 @@ export class Trainer {
       this.diverge(Number.isFinite(next) ? NaN : next);
       return undefined;
     }
+    // Pruning before validation: the epoch's figures are the pruned model's.
+    this.pruner?.endEpoch(this.epoch + 1, this.model.params);
     const values: Record<string, number> = {};
     const train = this.acc.result(this.config.metrics);
     putValues(values, "", train);
@@ -385,6 +399,8 @@ export class Trainer {
     const es = this.config.earlyStop;
     const name = this.monitorName();
     if (!es || name === undefined) return;
+    // While pruning is under way the weights are not yet at their sparsity: none is the best, none counts as a wait.
+    if (this.config.prune && r.epoch < this.config.prune.end) return;
     const v = r.values[name];
     if (v === undefined || Number.isNaN(v)) return;
     const sign = metricMode(name) === "max" ? 1 : -1;

@@ -22,6 +22,7 @@ import { CheckpointWriter, readCheckpoint } from "../../runtime/node/checkpoint.
 import { exitCodeOf, ignoreLostTerminal, Interrupts, shellLine } from "../../runtime/node/interrupt.js";
 import { RunOutput, type SpaceNeeds } from "../../runtime/node/output.js";
 import { Progress, progressMode } from "../../runtime/node/progress.js";
+import { describeSparsity } from "../../runtime/prune.js";
 import { CliError } from "../errors.js";
 import { loadProgram } from "../load.js";
 import { reportAttributions } from "./explain-common.js";
@@ -284,6 +285,7 @@ async function trainInto(output: RunOutput, run: Run): Promise<void> {
     ...(trainer.stopReason ? { stopped: trainer.stopReason } : {}),
     ...(final ? { "best epoch": `${final.bestEpoch} (${final.monitor} ${fmt(final.bestValue)})` } : {}),
     "weights from": final?.restored ? `epoch ${weightsEpoch} (the best, restored)` : `epoch ${weightsEpoch} (the last)`,
+    ...(trainer.pruner ? { sparsity: describeSparsity(trainer.pruner, model.params) } : {}),
   };
   const kept = final?.restored && final.bestEpoch !== trainer.epoch ? trainer.history.find((h) => h.epoch === final.bestEpoch) : undefined;
   if (kept) for (const [k, v] of Object.entries(kept.values)) summary[`epoch ${kept.epoch} ${k} (the weights)`] = v;
@@ -314,6 +316,7 @@ async function trainInto(output: RunOutput, run: Run): Promise<void> {
     ? "test " + Object.entries(test).filter(([, v]) => typeof v === "number").map(([k, v]) => `${k} ${fmt(v as number)}`).join("  ")
     : "no test split";
   process.stdout.write(`${testLine}\n`);
+  if (trainer.pruner) process.stdout.write(`sparsity ${describeSparsity(trainer.pruner, model.params)}\n`);
   if (test?.confusion && !opts.quiet && metrics.includes("confusion_matrix")) {
     process.stdout.write(formatConfusion(test.confusion, data.preprocess.classes));
   }

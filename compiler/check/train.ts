@@ -4,7 +4,7 @@
  */
 import type { Expr, Statement } from "../../grammar/ast.js";
 import { SCHEDULES, TRAIN_SETTINGS } from "../vocabulary.js";
-import type { EarlyStop, Metric, Schedule, Train } from "../program.js";
+import type { EarlyStop, Metric, Prune, Schedule, Train } from "../program.js";
 import { expectNoBlock, openSection, word, type Checker } from "./checker.js";
 
 export const DEFAULT_TRAIN: Train = {
@@ -94,8 +94,33 @@ export function checkTrain(ck: Checker, s: Statement): Train | undefined {
     if (patience === undefined || monitor === undefined || minDelta === undefined || restoreBest === undefined) ok = false;
     else earlyStop = { patience, monitor, minDelta, restoreBest, span: es.span };
   }
+  const pr = st.get("prune");
+  const prune = pr === undefined || epochs === undefined ? undefined : checkPrune(ck, pr, epochs);
+  if (pr !== undefined && prune === undefined) ok = false;
   if (!ok || section.failed || epochs === undefined || batch === undefined || warmup === undefined || checkpointEvery === undefined || schedule === undefined) return undefined;
-  return { epochs, batch, schedule, warmup, earlyStop, checkpointEvery, span: s.span };
+  return { epochs, batch, schedule, warmup, earlyStop, checkpointEvery, ...(prune ? { prune } : {}), span: s.span };
+}
+
+/** `prune sparsity 0.8, start 2, end 6, scope global`, its window within the run's epochs (NN2081). */
+function checkPrune(ck: Checker, st: Statement, epochs: number): Prune | undefined {
+  expectNoBlock(ck, st);
+  const b = ck.bind(st.keyword, word(TRAIN_SETTINGS, "prune"), st.args);
+  const g = (k: string): Expr | undefined => b.get(k)?.expr;
+  const sparsity = g("sparsity") === undefined ? 0.5 : ck.ranged(g("sparsity") as Expr, "sparsity", 0, 0.99, "a number from 0 to 0.99");
+  const start = g("start") === undefined ? 1 : ck.posInt(g("start") as Expr, "start", 1_000_000);
+  const end = g("end") === undefined ? Math.max(start ?? 1, Math.ceil(epochs / 2)) : ck.posInt(g("end") as Expr, "end", 1_000_000);
+  const scopeE = g("scope");
+  const scope = scopeE === undefined ? "layer" : ck.text(scopeE, "scope");
+  if (scope !== undefined && scope !== "global" && scope !== "layer") {
+    ck.report("unknownOption", (scopeE as Expr).span, [scope, "scope"], "use `scope global` or `scope layer`");
+    return undefined;
+  }
+  if (sparsity === undefined || start === undefined || end === undefined || scope === undefined) return undefined;
+  if (start > end || end > epochs) {
+    ck.report("pruneWindow", st.span, [start, end, epochs], `e.g. \`prune sparsity ${sparsity}, start 1, end ${Math.max(1, Math.ceil(epochs / 2))}\``);
+    return undefined;
+  }
+  return { sparsity, start, end, scope, span: st.span };
 }
 
 /** A metric name to watch (`val_loss`, `auc`, …), or undefined (reported). */

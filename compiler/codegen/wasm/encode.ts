@@ -93,7 +93,7 @@ export class Body {
   }
   /** A load or store; `align` is log2 of the alignment promised (4 bytes for every access: tensors start at any float). */
   private mem(name: string, prefix: number[], align: number, offset: number): this {
-    const natural = { 2: 4, 4: 16 }[align] ?? 1;
+    const natural = { 1: 2, 2: 4, 4: 16 }[align] ?? 1;
     return this.op(`${name} offset=${offset} align=${natural}`, ...prefix, ...uleb(align), ...uleb(offset));
   }
 
@@ -275,6 +275,51 @@ export class Body {
   }
   f32x4Mul(): this {
     return this.simd("f32x4.mul", 0xe6);
+  }
+  /** Pairwise products of the eight i16 lanes, each adjacent pair summed into an i32 lane (exact). */
+  i32x4DotI16x8S(): this {
+    return this.simd("i32x4.dot_i16x8_s", 0xba);
+  }
+  i32x4ExtractLane(lane: number): this {
+    return this.simd(`i32x4.extract_lane ${lane}`, 0x1b, lane);
+  }
+  /** i8x16.shuffle by four i32 lanes of the two operands (0–3 the first, 4–7 the second). */
+  i32x4Shuffle(lanes: readonly [number, number, number, number]): this {
+    const bytes = lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]);
+    return this.simd(`i8x16.shuffle ${bytes.join(" ")}`, 0x0d, ...bytes);
+  }
+  f32x4ConvertI32x4S(): this {
+    return this.simd("f32x4.convert_i32x4_s", 0xfa);
+  }
+  i32Load16S(offset: number): this {
+    return this.mem("i32.load16_s", [0x2e], 1, offset);
+  }
+  i32Store16(offset: number): this {
+    return this.mem("i32.store16", [0x3b], 1, offset);
+  }
+  /** Round to nearest, ties to even, per lane. */
+  f32x4Nearest(): this {
+    return this.simd("f32x4.nearest", 0x6a);
+  }
+  /** f32 → i32 per lane, saturating (NaN → 0). */
+  i32x4TruncSatF32x4S(): this {
+    return this.simd("i32x4.trunc_sat_f32x4_s", 0xf8);
+  }
+  i32x4Sub(): this {
+    return this.simd("i32x4.sub", 0xb1);
+  }
+  i32x4MinS(): this {
+    return this.simd("i32x4.min_s", 0xb6);
+  }
+  i32x4MaxS(): this {
+    return this.simd("i32x4.max_s", 0xb8);
+  }
+  /** Two i32x4 → one i16x8, each lane saturated to [−32768, 32767]. */
+  i16x8NarrowI32x4S(): this {
+    return this.simd("i16x8.narrow_i32x4_s", 0x85);
+  }
+  f32ConvertI32S(): this {
+    return this.op("f32.convert_i32_s", 0xb2);
   }
   /** Lane-wise pmax(a, b) = a < b ? b : a: with a = 0, JavaScript's `b > 0 ? b : 0`, NaN → 0. */
   f32x4Pmax(): this {
