@@ -161,10 +161,29 @@ export function parseCsv(text: string, src: CsvSource, opts: CsvOptions): Result
       if (k >= 0) return k;
     }
     diagnostics.push(
-      dataDiag(file, "csvNoColumn", lineSpan(1), [String(ref)], `${what}; the columns are: ${names.join(", ")}`),
+      dataDiag(file, "csvNoColumn", lineSpan(1), [String(ref)], `${what}; the columns are: ${shownColumns(names)}`),
     );
     return undefined;
   };
+
+  // Columns are found by name (a later file's by the training file's names): a name given twice
+  // would make training read one column and prediction the other.
+  if (src.header) {
+    const seen = new Map<string, number>();
+    for (let k = 0; k < names.length; k++) {
+      const before = seen.get(names[k]!);
+      if (before === undefined) {
+        seen.set(names[k]!, k);
+        continue;
+      }
+      const cell = first.cells[k]!;
+      diagnostics.push(
+        dataDiag(file, "csvDuplicateColumn", lineSpan(first.line, cell.column, Math.max(1, cell.text.length), first.offset), [names[k]!, before + 1, k + 1],
+          "give every column its own name in the header: nnc finds columns by name"),
+      );
+      return fail();
+    }
+  }
 
   let labelCol: number | undefined;
   let textCol: number | undefined;
@@ -196,7 +215,7 @@ export function parseCsv(text: string, src: CsvSource, opts: CsvOptions): Result
       diagnostics.push(
         numbers
           ? dataDiag(file, "csvNoHeader", lineSpan(1), [absent.length], `add the training data's header as the first line: ${schema0.featureColumns.slice(0, 8).join(",")}${schema0.featureColumns.length > 8 ? ",…" : ""}`)
-          : dataDiag(file, "csvNoColumn", lineSpan(1), [list], `the training data's feature columns; this file's columns are: ${names.slice(0, 12).join(", ")}${names.length > 12 ? ", …" : ""}`),
+          : dataDiag(file, "csvNoColumn", lineSpan(1), [list], `the training data's feature columns; this file's columns are: ${shownColumns(names)}`),
       );
     }
   } else {
@@ -425,6 +444,11 @@ export function parseCsv(text: string, src: CsvSource, opts: CsvOptions): Result
     ...(texts !== undefined ? { texts } : {}),
   };
   return { value: { dataset, schema }, diagnostics };
+}
+
+/** A file's columns as a hint lists them: the first dozen, then how many there are (a million names made an 8.9 MB hint). */
+function shownColumns(names: readonly string[]): string {
+  return names.length <= 12 ? names.join(", ") : `${names.slice(0, 12).join(", ")}, … (${names.length} columns)`;
 }
 
 /** A missing cell as a message shows it: "an empty cell" or "`NA`". */

@@ -6,7 +6,9 @@
  *   doubles) is NN4040 at its cell, not "training diverged, lower the learning rate";
  * - JSON labels mixing class numbers and class names (0 and "b" both became class 0) are NN4041;
  *   a JSON file with a byte-order mark is read;
- * - the label column listed among the features is warned about (NN2048);
+ * - the label column listed among the features is warned about (NN2048); a header that names a
+ *   column twice is NN4043 (training read columns by position, test and predict by name); a
+ *   missing column in a file of 100,000 columns gets a hint of a dozen names, not all of them;
  * - `--seed 4294967296` (silently seed 0) and `gradcheck --per-tensor abc` (checked nothing, "ok")
  *   are refused;
  * - `train --json` prints data problems as JSON lines;
@@ -109,6 +111,20 @@ describe("labels", () => {
     const nn = write("feat.nn", model(`csv("feat.csv", label: y, features: [a, y])`));
     const r = await nnc("check", nn);
     expect(r.err).toMatch(/feat\.nn:9:45 - warning NN2048: the label column `y` is also one of the features/);
+  });
+
+  it("a header naming a column twice is NN4043 at the second; a missing column lists a dozen of 100,000", async () => {
+    write("dup.csv", rows((i) => String(i % 3)).replace("a,b,y", "a,a,y"));
+    const dup = await nnc("check", "--data", write("dup.nn", model(`csv("dup.csv", label: y)`)));
+    expect(dup.code).toBe(1);
+    expect(dup.err).toMatch(/dup\.csv:1:3 - error NN4043: the header names `a` twice \(columns 1 and 2\)/);
+    const n = 100_000;
+    write("wide.csv", [Array.from({ length: n }, (_, i) => `c${i}`).join(","), Array(n).fill("1").join(","), Array(n).fill("2").join(",")].join("\n") + "\n");
+    const wide = await nnc("check", "--data", write("wide.nn", model(`csv("wide.csv", label: nolabel)`)));
+    expect(wide.code).toBe(1);
+    expect(wide.err).toMatch(/error NN4005: there is no column `nolabel`/);
+    expect(wide.err).toMatch(/c11, … \(100000 columns\)/);
+    expect(wide.err.length).toBeLessThan(2000);
   });
 
   it("class names changed since the checkpoint refuse --resume; eval reads labels by name", async () => {
