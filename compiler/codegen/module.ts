@@ -140,6 +140,7 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
       wasm?.planned.add(name);
       return name;
     },
+    maxBatch,
     num,
     node: (id) => nodeOf(graph, id),
     readers: (id) => readers[id] ?? [],
