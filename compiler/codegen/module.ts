@@ -156,6 +156,11 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
           maxpool: (request) => viaKernel(wasm.maxpool(request)),
           convDx: (request) => viaKernel(wasm.convDx(request)),
           bmm: (request, per) => viaKernel(wasm.bmm(request, per)),
+          // Called from the node's own TypeScript loop, which reads its buffers: not a kernel node.
+          step: (request, index) => {
+            recording().scratch.push(...wasm.drain());
+            return wasm.step(request, index);
+          },
         }
       : undefined;
 

@@ -51,6 +51,7 @@ function recordingKernels(): { kernels: Kernels; log: string[] } {
       maxpool: accept("maxpool", (r: { out: string }) => r.out),
       convDx: accept("convDx", (r: { dx: string }) => r.dx),
       bmm: (r, per) => accept("bmm", (q: { out: string }) => q.out)({ ...r, per }),
+      step: (r, index) => accept("step", (q: { out: string }) => q.out)({ ...r, index }),
     },
   };
 }

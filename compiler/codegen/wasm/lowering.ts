@@ -19,6 +19,7 @@ import { poolComputesArgmax } from "../../ops/registry.js";
 import type { EmitContext } from "../ts/context.js";
 import { productOf } from "../ts/products.js";
 import { kernelRequest, type KernelRequest } from "./products.js";
+import { recurrentWithKernels, type StepProduct } from "../ts/recurrent.js";
 
 export type { KernelRequest } from "./products.js";
 
@@ -59,6 +60,8 @@ export interface Kernels {
   convDx(r: ConvDxRequest): string | undefined;
   /** `per` products per sample (bmm: one per head), their operands shifted by `KernelRequest.sample`. */
   bmm(r: KernelRequest, per: number): string | undefined;
+  /** A recurrent layer's product for the step `index` (an expression), called from the node's TypeScript loop. */
+  step(p: StepProduct, index: string): string | undefined;
 }
 
 /** The wasm lowering of one op: the statements calling its kernels, or undefined for "use the TypeScript lowering". */
@@ -95,6 +98,10 @@ export const WASM_LOWERINGS: ReadonlyMap<string, WasmLowering> = new Map<string,
       return r !== undefined ? kernels.bmm(r, per) : undefined;
     },
   ],
+  // The loop over the steps in TypeScript, each step's product a kernel called with the step.
+  ["recurrent_scan", (node, ctx, kernels) => recurrentWithKernels(node, ctx, (p, i) => kernels.step(p, i))],
+  ["recurrent_scan_grad", (node, ctx, kernels) => recurrentWithKernels(node, ctx, (p, i) => kernels.step(p, i))],
+  ["recurrent_dwh", (node, ctx, kernels) => recurrentWithKernels(node, ctx, (p, i) => kernels.step(p, i))],
   ["matmul", product],
   ["dense", product],
   ["matmul_nn", product],
@@ -185,6 +192,8 @@ export const TS_FALLBACK: ReadonlySet<string> = new Set([
   "scatter_add",
   // attention
   "causal_mask",
+  // a copy of the states out of a recurrent scan's tape
+  "recurrent_states",
 ]);
 
 /** The kernel call computing `node`, or undefined when it runs as TypeScript (no kernel for the op, or for these settings). */

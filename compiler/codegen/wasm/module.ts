@@ -22,6 +22,8 @@ import { updateFunction } from "./update.js";
 import { maxpoolFunction } from "./pooling.js";
 import { unfoldable } from "./im2col.js";
 import { bmmFunction, convDxFunction, convFunction } from "./conv.js";
+import { stepFunction } from "./recurrent.js";
+import type { StepProduct } from "../ts/recurrent.js";
 import type { ConvDxRequest, ConvRequest, KernelRequest, PoolRequest } from "./lowering.js";
 import type { Optimizer } from "../../program.js";
 import { commentText } from "../names.js";
@@ -197,6 +199,22 @@ export class WasmKernels {
     if (p === undefined) return undefined;
     this.register(r.out, (at) => bmmFunction(r.out, p.build(at)), `${r.out}(n·${per}): for each sample and head, ${p.doc}`);
     return `kernels.${r.out}(n * ${per});`;
+  }
+
+  /**
+   * The call of a recurrent layer's per-step product with the step's index (an expression), or
+   * undefined; the node's own TypeScript loop calls it (`ts/recurrent.ts`).
+   */
+  step(p: StepProduct, index: string): string | undefined {
+    const { a, b, out, at, shift, accumulate, doc: _doc, ...shape } = p;
+    const q = this.product({ ...shape, a, b, out, sample: shift, ...(accumulate ? { accumulate } : {}) });
+    if (q === undefined) return undefined;
+    const moved = (spec: KernelSpec): KernelSpec => {
+      if (spec.transposeB !== undefined && at.b !== 0) throw new Error(`bug: ${out}: a moved B copied transposed`);
+      return { ...spec, a: spec.a + 4 * at.a, b: spec.b + 4 * at.b, out: spec.out + 4 * at.out };
+    };
+    this.register(out, (addr) => stepFunction(out, moved(q.build(addr))), `${out}(n, step): ${q.doc}, the operands moved by the step`);
+    return `kernels.${out}(n, ${index});`;
   }
 
   private get pages(): number {
