@@ -36,7 +36,9 @@ export type StepKernel = (p: StepProduct, index: string) => string | undefined;
 
 /** The product as plain loops. */
 function productLoops(p: StepProduct, index: string): string {
-  const base = (at: number, shift: number): string => (shift === 0 ? String(at) : `${at} + ${index} * ${shift}`);
+  const step = /^\w+$/.test(index) ? index : `(${index})`;
+  const base = (at: number, shift: number): string => (shift === 0 ? String(at) : at === 0 ? `${step} * ${shift}` : `${at} + ${step} * ${shift}`);
+  const times = (i: string, stride: number): string => (stride === 1 ? i : `${i} * ${stride}`);
   const rows = p.rows === "n" ? "n" : String(p.rows);
   const depth = p.depth === "n" ? "n" : String(p.depth);
   return [
@@ -47,8 +49,8 @@ function productLoops(p: StepProduct, index: string): string {
     `for (let r = 0; r < ${rows}; r++) {`,
     `for (let c = 0; c < ${p.cols}; c++) {`,
     `let sum = 0;`,
-    `for (let d = 0; d < ${depth}; d++) sum += ${p.a}[ao + r * ${p.aR} + d * ${p.aD}] * ${p.b}[bo + d * ${p.bD} + c * ${p.bC}];`,
-    `${p.out}[oo + r * ${p.oR} + c * ${p.oC}] ${p.accumulate ? "+=" : "="} sum;`,
+    `for (let d = 0; d < ${depth}; d++) sum += ${p.a}[ao + ${times("r", p.aR)} + ${times("d", p.aD)}] * ${p.b}[bo + ${times("d", p.bD)} + ${times("c", p.bC)}];`,
+    `${p.out}[oo + ${times("r", p.oR)} + ${times("c", p.oC)}] ${p.accumulate ? "+=" : "="} sum;`,
     `}`,
     `}`,
     `}`,
@@ -66,11 +68,15 @@ function tanhOf(name: string, v: string): string {
 
 const sigmoid = (x: string): string => `1 / (1 + Math.exp(-(${x})))`;
 
-/** The loop over the steps in reading order, declaring `t`, `p` and `first`; backwards with `inReverse`. */
-function steps(t: number, dims: RecurrentDims, body: string, inReverse = false, from = 0): string {
-  const head = inReverse ? `for (let s = ${t - 1}; s >= ${from}; s--) {` : `for (let s = ${from}; s < ${t}; s++) {`;
-  const pos = dims.reverse ? [`const t = ${t - 1} - s;`, `const p = t + 1;`] : [`const t = s;`, `const p = t - 1;`];
-  return [head, ...pos, `const first = s === 0;`, body, `}`].join("\n");
+/**
+ * The loop over the steps in reading order (backwards with `inReverse`), from the `from`-th
+ * read, declaring `t`, and `p` and `first` unless `bare`.
+ */
+function steps(t: number, dims: RecurrentDims, body: string, options: { readonly inReverse?: boolean; readonly from?: number; readonly bare?: boolean } = {}): string {
+  const from = options.from ?? 0;
+  const head = options.inReverse === true ? `for (let s = ${t - 1}; s >= ${from}; s--) {` : `for (let s = ${from}; s < ${t}; s++) {`;
+  const pos = [`const t = ${dims.reverse ? `${t - 1} - s` : "s"};`, ...(options.bare === true ? [] : [`const p = t ${dims.reverse ? "+" : "-"} 1;`, `const first = s === 0;`])];
+  return [head, ...pos, body, `}`].join("\n");
 }
 
 /** The number of steps of a value [n, T, ·]. */
@@ -116,11 +122,11 @@ function scan(node: IrNode, ctx: EmitContext, kernel?: StepKernel): string {
       : [`if (${mask}[b * ${t} + t] === 0) {`, `// a padded step: the state before it carries over`, `for (let j = 0; j < ${keep}; j++) ${tape}[o + j] = first ? 0 : ${tape}[q + j];`, `continue;`, `}`];
   const cell = lstm
     ? [
-        `const i = ${sigmoid(`${zx}[x + j] + (first ? 0 : ${tape}[o + ${2 * h} + j])`)};`,
-        `const f = ${sigmoid(`${zx}[x + ${h} + j] + (first ? 0 : ${tape}[o + ${3 * h} + j])`)};`,
-        `const gz = ${zx}[x + ${2 * h} + j] + (first ? 0 : ${tape}[o + ${4 * h} + j]);`,
+        `const i = ${sigmoid(`${zx}[xo + j] + (first ? 0 : ${tape}[o + ${2 * h} + j])`)};`,
+        `const f = ${sigmoid(`${zx}[xo + ${h} + j] + (first ? 0 : ${tape}[o + ${3 * h} + j])`)};`,
+        `const gz = ${zx}[xo + ${2 * h} + j] + (first ? 0 : ${tape}[o + ${4 * h} + j]);`,
         tanhOf("g", "gz"),
-        `const og = ${sigmoid(`${zx}[x + ${3 * h} + j] + (first ? 0 : ${tape}[o + ${5 * h} + j])`)};`,
+        `const og = ${sigmoid(`${zx}[xo + ${3 * h} + j] + (first ? 0 : ${tape}[o + ${5 * h} + j])`)};`,
         `const c = (first ? 0 : f * ${tape}[q + ${h} + j]) + i * g;`,
         tanhOf("tc", "c"),
         `${tape}[o + j] = og * tc;`,
@@ -134,9 +140,9 @@ function scan(node: IrNode, ctx: EmitContext, kernel?: StepKernel): string {
         `const hr = (first ? 0 : ${tape}[o + ${4 * h} + j]) + ${bh}[j];`,
         `const hz = (first ? 0 : ${tape}[o + ${5 * h} + j]) + ${bh}[${h} + j];`,
         `const hn = (first ? 0 : ${tape}[o + ${6 * h} + j]) + ${bh}[${2 * h} + j];`,
-        `const r = ${sigmoid(`${zx}[x + j] + hr`)};`,
-        `const z = ${sigmoid(`${zx}[x + ${h} + j] + hz`)};`,
-        `const nz = ${zx}[x + ${2 * h} + j] + r * hn;`,
+        `const r = ${sigmoid(`${zx}[xo + j] + hr`)};`,
+        `const z = ${sigmoid(`${zx}[xo + ${h} + j] + hz`)};`,
+        `const nz = ${zx}[xo + ${2 * h} + j] + r * hn;`,
         tanhOf("nn", "nz"),
         `${tape}[o + j] = nn + z * ((first ? 0 : ${tape}[q + j]) - nn);`,
         `${tape}[o + ${h} + j] = r;`,
@@ -153,7 +159,7 @@ function scan(node: IrNode, ctx: EmitContext, kernel?: StepKernel): string {
     `for (let b = 0; b < n; b++) {`,
     `const o = (b * ${t} + t) * ${S}; // this step's row of the tape`,
     `const q = (b * ${t} + p) * ${S}; // the step before`,
-    `const x = (b * ${t} + t) * ${g};`,
+    `const xo = (b * ${t} + t) * ${g}; // its row of x·Wiᵀ + b`,
     ...masked,
     `for (let j = 0; j < ${h}; j++) {`,
     ...cell,
@@ -217,7 +223,7 @@ function scanGrad(node: IrNode, ctx: EmitContext, kernel?: StepKernel): string {
           `if (${mask}[b * ${t} + t] === 0) {`,
           `// a padded step: the gradient of the state passes on to the step before`,
           `for (let j = 0; j < ${h}; j++) ${dh}[b * ${h} + j] = ${dOutAt} + ${carry}[b * ${h} + j];`,
-          `for (let j = 0; j < ${D}; j++) ${dz}[z + j] = 0;`,
+          `for (let j = 0; j < ${D}; j++) ${dz}[zo + j] = 0;`,
           `continue;`,
           `}`,
         ];
@@ -230,10 +236,10 @@ function scanGrad(node: IrNode, ctx: EmitContext, kernel?: StepKernel): string {
         `const og = ${tape}[o + ${5 * h} + j];`,
         tanhOf("tc", "c"),
         `const dcj = ${dc}[b * ${h} + j] + dhj * og * (1 - tc * tc);`,
-        `${dz}[z + j] = dcj * g * i * (1 - i);`,
-        `${dz}[z + ${h} + j] = first ? 0 : dcj * ${tape}[q + ${h} + j] * f * (1 - f);`,
-        `${dz}[z + ${2 * h} + j] = dcj * i * (1 - g * g);`,
-        `${dz}[z + ${3 * h} + j] = dhj * tc * og * (1 - og);`,
+        `${dz}[zo + j] = dcj * g * i * (1 - i);`,
+        `${dz}[zo + ${h} + j] = first ? 0 : dcj * ${tape}[q + ${h} + j] * f * (1 - f);`,
+        `${dz}[zo + ${2 * h} + j] = dcj * i * (1 - g * g);`,
+        `${dz}[zo + ${3 * h} + j] = dhj * tc * og * (1 - og);`,
         `${dc}[b * ${h} + j] = dcj * f;`,
         `${dh}[b * ${h} + j] = 0;`,
       ]
@@ -245,19 +251,19 @@ function scanGrad(node: IrNode, ctx: EmitContext, kernel?: StepKernel): string {
         `const dn = dhj * (1 - zg) * (1 - nn * nn);`,
         `const dr = dn * hn * r * (1 - r);`,
         `const dzg = dhj * ((first ? 0 : ${tape}[q + j]) - nn) * zg * (1 - zg);`,
-        `${dz}[z + j] = dr;`,
-        `${dz}[z + ${h} + j] = dzg;`,
-        `${dz}[z + ${2 * h} + j] = dn;`,
-        `${dz}[z + ${3 * h} + j] = dr;`,
-        `${dz}[z + ${4 * h} + j] = dzg;`,
-        `${dz}[z + ${5 * h} + j] = dn * r;`,
+        `${dz}[zo + j] = dr;`,
+        `${dz}[zo + ${h} + j] = dzg;`,
+        `${dz}[zo + ${2 * h} + j] = dn;`,
+        `${dz}[zo + ${3 * h} + j] = dr;`,
+        `${dz}[zo + ${4 * h} + j] = dzg;`,
+        `${dz}[zo + ${5 * h} + j] = dn * r;`,
         `${dh}[b * ${h} + j] = dhj * zg;`,
       ];
   const row = [
     `for (let b = 0; b < n; b++) {`,
     `const o = (b * ${t} + t) * ${S};`,
     `const q = (b * ${t} + p) * ${S};`,
-    `const z = (b * ${t} + t) * ${D};`,
+    `const zo = (b * ${t} + t) * ${D}; // its row of ${dz}`,
     ...masked,
     `for (let j = 0; j < ${h}; j++) {`,
     `const dhj = ${dOutAt} + ${carry}[b * ${h} + j];`,
@@ -273,7 +279,7 @@ function scanGrad(node: IrNode, ctx: EmitContext, kernel?: StepKernel): string {
     `// back through the ${t} steps of the ${dims.cell}, last read first; a row of ${dz}: ${lstm ? "the gates' pre-activations" : "those of x·Wiᵀ + b_ih, then of h·Whᵀ + b_hh"}`,
     `${carry}.fill(0, 0, n * ${h});`,
     ...(dc !== undefined ? [`${dc}.fill(0, 0, n * ${h});`] : []),
-    steps(t, dims, row, true),
+    steps(t, dims, row, { inReverse: true }),
   ].join("\n");
 }
 
@@ -301,7 +307,7 @@ function dwh(node: IrNode, ctx: EmitContext, kernel?: StepKernel): string {
     accumulate: true,
     doc: `added up: the step's dzᵀ times the state before it`,
   };
-  return [`${out}.fill(0);`, steps(t, dims, product(p, dims.reverse ? "t" : "p", kernel), false, 1)].join("\n");
+  return [`${out}.fill(0);`, steps(t, dims, product(p, dims.reverse ? "t" : "t - 1", kernel), { from: 1, bare: true })].join("\n");
 }
 
 export const RECURRENT: Readonly<Record<string, TsLowering>> = {
