@@ -161,6 +161,10 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
             recording().scratch.push(...wasm.drain());
             return wasm.step(request, index);
           },
+          lstmCell: (request) => {
+            recording().scratch.push(...wasm.drain());
+            return wasm.lstmCell(request);
+          },
         }
       : undefined;
 

@@ -52,6 +52,7 @@ function recordingKernels(): { kernels: Kernels; log: string[] } {
       convDx: accept("convDx", (r: { dx: string }) => r.dx),
       bmm: (r, per) => accept("bmm", (q: { out: string }) => q.out)({ ...r, per }),
       step: (r, index) => accept("step", (q: { out: string }) => q.out)({ ...r, index }),
+      lstmCell: (r) => accept("lstmCell", (q: { tape: string }) => `${q.tape}Cell`)(r),
     },
   };
 }

@@ -38,6 +38,7 @@ function compiled(src: string, kernels: "js" | "wasm"): { code: string; model: R
 describe("recurrent step kernels (wasm)", () => {
   for (const [name, t, body] of [
     ["lstm, last state", 7, "  lstm 6"],
+    ["lstm, last state, 4 units at a time in the cell kernel", 7, "  lstm 12"],
     ["lstm, bidirectional sequences, masked", 6, "  lstm 5, return_sequences: true, bidirectional: true, mask: true\n  globalavgpool1d"],
     ["gru, bidirectional, masked", 5, "  gru 7, bidirectional: true, mask: true"],
     ["lstm sequences into gru, wide", 4, "  lstm 36, return_sequences: true\n  gru 9"],
@@ -51,6 +52,9 @@ describe("recurrent step kernels (wasm)", () => {
         const layers = (body.match(/lstm|gru/g) ?? []).length * (body.includes("bidirectional") ? 2 : 1);
         expect((wasm.code.match(/kernels\.\w+\(n, (t|p|t - 1)\);/g) ?? []).length).toBe(3 * layers);
         expect(ts.code).not.toMatch(/kernels\./);
+        // An LSTM without padding and with a multiple of 4 units runs its cell as a kernel too.
+        const cells = /lstm (12|36)\b/.test(body) ? 1 : 0;
+        expect((wasm.code.match(/kernels\.\w+Cell\(n, t, p\);/g) ?? []).length).toBe(cells);
         wasm.model.params.set(ts.model.params);
         // Ids with padding (0) inside and at the end, different per sample.
         const x = new Float32Array(n * t).map((_, i) => ((i * 7 + 3) % 13) % 11);

@@ -34,6 +34,20 @@ export interface StepProduct extends ProductShape {
 /** The statement running a step's product with this index (an expression), or undefined for the plain loop. */
 export type StepKernel = (p: StepProduct, index: string) => string | undefined;
 
+/** An LSTM cell for every step but the first, as a kernel: its buffers and sizes. */
+export interface LstmCellRequest {
+  readonly zx: string;
+  readonly tape: string;
+  readonly steps: number;
+  readonly h: number;
+}
+
+/** What a target's kernels do for the recurrent ops: the step products, and (optionally) the LSTM cell — the call, with `n, t, p`. */
+export interface RecurrentKernels {
+  readonly step: StepKernel;
+  readonly lstmCell?: (r: LstmCellRequest) => string | undefined;
+}
+
 /** The product as plain loops. */
 function productLoops(p: StepProduct, index: string): string {
   const step = /^\w+$/.test(index) ? index : `(${index})`;
@@ -57,8 +71,8 @@ function productLoops(p: StepProduct, index: string): string {
   ].join("\n");
 }
 
-function product(p: StepProduct, index: string, kernel: StepKernel | undefined): string {
-  return `// ${p.doc}\n${kernel?.(p, index) ?? productLoops(p, index)}`;
+function product(p: StepProduct, index: string, kernels: RecurrentKernels | undefined): string {
+  return `// ${p.doc}\n${kernels?.step(p, index) ?? productLoops(p, index)}`;
 }
 
 /** `const name = tanh(v)` for a variable v, as the `tanh` helper of `activations.ts` computes it. */
@@ -84,7 +98,7 @@ function stepsOf(ctx: EmitContext, id: number): number {
   return ctx.node(id).shape[1] as number;
 }
 
-function scan(node: IrNode, ctx: EmitContext, kernel?: StepKernel): string {
+function scan(node: IrNode, ctx: EmitContext, kernels?: RecurrentKernels): string {
   const dims = recurrentDims(node.attrs);
   const { h, g, s: S } = dims;
   const [zxId, whId, ...rest] = node.inputs as [number, number, ...number[]];
@@ -152,9 +166,12 @@ function scan(node: IrNode, ctx: EmitContext, kernel?: StepKernel): string {
         `${tape}[o + ${5 * h} + j] = hz;`,
         `${tape}[o + ${6 * h} + j] = hn;`,
       ];
+  // Without padding, every step after the first may run its cell as a kernel.
+  const cellCall = lstm && mask === undefined && h % 4 === 0 ? kernels?.lstmCell?.({ zx, tape, steps: t, h }) : undefined;
   const row = [
     `if (!first) {`,
-    product(recur, dims.reverse ? "t" : "p", kernel),
+    product(recur, dims.reverse ? "t" : "p", kernels),
+    ...(cellCall !== undefined ? [`// the cell, 4 units at a time`, cellCall, `continue;`] : []),
     `}`,
     `for (let b = 0; b < n; b++) {`,
     `const o = (b * ${t} + t) * ${S}; // this step's row of the tape`,
@@ -183,7 +200,7 @@ function states(node: IrNode, ctx: EmitContext): string {
   return [`for (let k = 0; k < n * ${t}; k++) {`, `for (let j = 0; j < ${h}; j++) ${out}[k * ${h} + j] = ${tape}[k * ${S} + j];`, `}`].join("\n");
 }
 
-function scanGrad(node: IrNode, ctx: EmitContext, kernel?: StepKernel): string {
+function scanGrad(node: IrNode, ctx: EmitContext, kernels?: RecurrentKernels): string {
   const dims = recurrentDims(node.attrs);
   const { h, g, s: S, d: D } = dims;
   const [dOutId, tapeId, whId, maskId] = node.inputs as [number, number, number, number | undefined];
@@ -271,7 +288,7 @@ function scanGrad(node: IrNode, ctx: EmitContext, kernel?: StepKernel): string {
     `}`,
     `}`,
     `if (!first) {`,
-    product(back, "t", kernel),
+    product(back, "t", kernels),
     `for (let k = 0; k < n * ${h}; k++) ${carry}[k] += ${dh}[k];`,
     `}`,
   ].join("\n");
@@ -283,7 +300,7 @@ function scanGrad(node: IrNode, ctx: EmitContext, kernel?: StepKernel): string {
   ].join("\n");
 }
 
-function dwh(node: IrNode, ctx: EmitContext, kernel?: StepKernel): string {
+function dwh(node: IrNode, ctx: EmitContext, kernels?: RecurrentKernels): string {
   const dims = recurrentDims(node.attrs);
   const { h, g, s: S, d: D } = dims;
   const [dzId, tapeId] = node.inputs as [number, number];
@@ -307,7 +324,7 @@ function dwh(node: IrNode, ctx: EmitContext, kernel?: StepKernel): string {
     accumulate: true,
     doc: `added up: the step's dzᵀ times the state before it`,
   };
-  return [`${out}.fill(0);`, steps(t, dims, product(p, dims.reverse ? "t" : "t - 1", kernel), { from: 1, bare: true })].join("\n");
+  return [`${out}.fill(0);`, steps(t, dims, product(p, dims.reverse ? "t" : "t - 1", kernels), { from: 1, bare: true })].join("\n");
 }
 
 export const RECURRENT: Readonly<Record<string, TsLowering>> = {
@@ -317,10 +334,10 @@ export const RECURRENT: Readonly<Record<string, TsLowering>> = {
   recurrent_dwh: (node, ctx) => dwh(node, ctx),
 };
 
-/** The recurrent ops with their step products through `kernel` (the WebAssembly target's). */
-export function recurrentWithKernels(node: IrNode, ctx: EmitContext, kernel: StepKernel): string | undefined {
-  if (node.op === "recurrent_scan") return scan(node, ctx, kernel);
-  if (node.op === "recurrent_scan_grad") return scanGrad(node, ctx, kernel);
-  if (node.op === "recurrent_dwh") return dwh(node, ctx, kernel);
+/** The recurrent ops with their step products (and an LSTM's cell) through a target's kernels (the WebAssembly target's). */
+export function recurrentWithKernels(node: IrNode, ctx: EmitContext, kernels: RecurrentKernels): string | undefined {
+  if (node.op === "recurrent_scan") return scan(node, ctx, kernels);
+  if (node.op === "recurrent_scan_grad") return scanGrad(node, ctx, kernels);
+  if (node.op === "recurrent_dwh") return dwh(node, ctx, kernels);
   return undefined;
 }

@@ -19,7 +19,7 @@ import { poolComputesArgmax } from "../../ops/registry.js";
 import type { EmitContext } from "../ts/context.js";
 import { productOf } from "../ts/products.js";
 import { kernelRequest, type KernelRequest } from "./products.js";
-import { recurrentWithKernels, type StepProduct } from "../ts/recurrent.js";
+import { recurrentWithKernels, type LstmCellRequest, type StepProduct } from "../ts/recurrent.js";
 
 export type { KernelRequest } from "./products.js";
 
@@ -62,6 +62,8 @@ export interface Kernels {
   bmm(r: KernelRequest, per: number): string | undefined;
   /** A recurrent layer's product for the step `index` (an expression), called from the node's TypeScript loop. */
   step(p: StepProduct, index: string): string | undefined;
+  /** An LSTM cell for the steps after the first (called with `n, t, p` from the node's loop). */
+  lstmCell(r: LstmCellRequest): string | undefined;
 }
 
 /** The wasm lowering of one op: the statements calling its kernels, or undefined for "use the TypeScript lowering". */
@@ -88,6 +90,9 @@ const convolution: WasmLowering = (node, ctx, kernels) => {
   return kernels.conv({ ...g, image: ctx.ref(image), windows: forward ? p.a : p.b, product: r });
 };
 
+/** A recurrent op: its TypeScript loop over the steps, with the products (and an LSTM's cell) as kernels. */
+const recurrent: WasmLowering = (node, ctx, kernels) => recurrentWithKernels(node, ctx, { step: (p, i) => kernels.step(p, i), lstmCell: (r) => kernels.lstmCell(r) });
+
 export const WASM_LOWERINGS: ReadonlyMap<string, WasmLowering> = new Map<string, WasmLowering>([
   [
     // One product per index of the leading axes (sample, head): a kernel loops over them.
@@ -99,9 +104,9 @@ export const WASM_LOWERINGS: ReadonlyMap<string, WasmLowering> = new Map<string,
     },
   ],
   // The loop over the steps in TypeScript, each step's product a kernel called with the step.
-  ["recurrent_scan", (node, ctx, kernels) => recurrentWithKernels(node, ctx, (p, i) => kernels.step(p, i))],
-  ["recurrent_scan_grad", (node, ctx, kernels) => recurrentWithKernels(node, ctx, (p, i) => kernels.step(p, i))],
-  ["recurrent_dwh", (node, ctx, kernels) => recurrentWithKernels(node, ctx, (p, i) => kernels.step(p, i))],
+  ["recurrent_scan", recurrent],
+  ["recurrent_scan_grad", recurrent],
+  ["recurrent_dwh", recurrent],
   ["matmul", product],
   ["dense", product],
   ["matmul_nn", product],

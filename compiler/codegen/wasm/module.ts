@@ -22,8 +22,8 @@ import { updateFunction } from "./update.js";
 import { maxpoolFunction } from "./pooling.js";
 import { unfoldable } from "./im2col.js";
 import { bmmFunction, convDxFunction, convFunction } from "./conv.js";
-import { stepFunction } from "./recurrent.js";
-import type { StepProduct } from "../ts/recurrent.js";
+import { lstmCellFunction, stepFunction } from "./recurrent.js";
+import type { LstmCellRequest, StepProduct } from "../ts/recurrent.js";
 import type { ConvDxRequest, ConvRequest, KernelRequest, PoolRequest } from "./lowering.js";
 import type { Optimizer } from "../../program.js";
 import { commentText } from "../names.js";
@@ -215,6 +215,14 @@ export class WasmKernels {
     };
     this.register(out, (addr) => stepFunction(out, moved(q.build(addr))), `${out}(n, step): ${q.doc}, the operands moved by the step`);
     return `kernels.${out}(n, ${index});`;
+  }
+
+  /** The call of an LSTM cell kernel (`n, t, p`), or undefined when its buffers are outside the memory. */
+  lstmCell(r: LstmCellRequest): string | undefined {
+    if (!this.laidOut(r.zx) || !this.laidOut(r.tape)) return undefined;
+    const name = `${r.tape}Cell`;
+    this.register(name, (at) => lstmCellFunction({ name, zx: at(r.zx), tape: at(r.tape), steps: r.steps, h: r.h }), `${name}(n, step, before): the LSTM cell of a step after the first, from ${r.zx} and the step's h·Whᵀ into ${r.tape}, 4 units at a time`);
+    return `kernels.${name}(n, t, p);`;
   }
 
   private get pages(): number {

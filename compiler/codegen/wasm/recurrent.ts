@@ -6,8 +6,8 @@
  * runs here.
  */
 import { Body, type WasmFunction } from "./encode.js";
-import { productInto, transposeInto, type KernelSpec } from "./products.js";
-import { locals } from "./loops.js";
+import { productInto, tanhOnStack, transposeInto, type KernelSpec } from "./products.js";
+import { countedLoop, E, lanes, locals } from "./loops.js";
 
 export function stepFunction(name: string, product: KernelSpec): WasmFunction {
   const f = new Body(["i32", "i32"], ["n", "step"]);
@@ -15,4 +15,91 @@ export function stepFunction(name: string, product: KernelSpec): WasmFunction {
   transposeInto(f, L, product);
   productInto(f, L, product, 1);
   return { name, body: f };
+}
+
+/** An LSTM's cell for one step after the first, for `lstmCellFunction`: byte addresses and sizes. */
+export interface LstmCellSpec {
+  readonly name: string;
+  /** x·Wiᵀ + b [n, T, 4H] and the tape [n, T, 6H] (`ops/recurrent_scan.ts`). */
+  readonly zx: number;
+  readonly tape: number;
+  readonly steps: number;
+  /** Units, a multiple of 4. */
+  readonly h: number;
+}
+
+/**
+ * The LSTM cell of step `step` after the step `before` (called with n, step, before), 4 units at
+ * a time: the gates from zx plus the tape's h·Whᵀ (which the step's product wrote), c and h,
+ * all stored in the step's row of the tape. Sigmoid is 0.5 + 0.5·tanh(x/2) and tanh the
+ * kernels' rational approximation (`tanhOnStack`, within 8 float32 ulp), so the values differ
+ * from the TypeScript loop's by float32 rounding only.
+ */
+export function lstmCellFunction(s: LstmCellSpec): WasmFunction {
+  const f = new Body(["i32", "i32", "i32"], ["n", "step", "before"]);
+  const L = locals(f);
+  const x = lanes(f, L, true, 0);
+  const [b, row, prev, zrow, j] = ["b", "row", "prev", "zrow", "j"].map((name) => f.local("i32", name)) as [number, number, number, number, number];
+  const [gi, gf, gg, go, c] = ["i", "f", "g", "o", "c"].map((name) => f.local("v128", name)) as [number, number, number, number, number];
+  const h = s.h;
+  const rowBytes = (step: number, width: number, into: number): void => void f.get(b).i32(s.steps).i32Mul().get(step).i32Add().i32(width * E).i32Mul().get(j).i32Add().set(into);
+  const half = (): void => void f.f32x4Const([0.5, 0.5, 0.5, 0.5]);
+  // Gate k's pre-activation: zx plus h·Whᵀ.
+  const pre = (k: number): void => {
+    f.get(zrow).v128Load(s.zx + k * h * E);
+    f.get(row).v128Load(s.tape + (2 + k) * h * E).f32x4Add();
+  };
+  const sigmoid = (): void => {
+    half();
+    f.f32x4Mul();
+    tanhOnStack(x);
+    half();
+    f.f32x4Mul();
+    half();
+    f.f32x4Add();
+  };
+  countedLoop(
+    f,
+    b,
+    0,
+    "n",
+    1,
+    () => {
+      countedLoop(
+        f,
+        j,
+        0,
+        h * E,
+        16,
+        () => {
+          rowBytes(1, 6 * h, row);
+          rowBytes(2, 6 * h, prev);
+          rowBytes(1, 4 * h, zrow);
+          pre(0);
+          sigmoid();
+          f.set(gi);
+          pre(1);
+          sigmoid();
+          f.set(gf);
+          pre(2);
+          tanhOnStack(x);
+          f.set(gg);
+          pre(3);
+          sigmoid();
+          f.set(go);
+          // c = f·c_before + i·g; h = o·tanh(c)
+          f.get(gf).get(prev).v128Load(s.tape + h * E).f32x4Mul();
+          f.get(gi).get(gg).f32x4Mul().f32x4Add().set(c);
+          f.get(row).get(go).get(c);
+          tanhOnStack(x);
+          f.f32x4Mul().v128Store(s.tape);
+          f.get(row).get(c).v128Store(s.tape + h * E);
+          [gi, gf, gg, go].forEach((v, k) => void f.get(row).get(v).v128Store(s.tape + (2 + k) * h * E));
+        },
+        L.n,
+      );
+    },
+    L.n,
+  );
+  return { name: s.name, body: f };
 }
