@@ -165,6 +165,10 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
             recording().scratch.push(...wasm.drain());
             return wasm.lstmCell(request);
           },
+          lstmCellGrad: (request) => {
+            recording().scratch.push(...wasm.drain());
+            return wasm.lstmCellGrad(request);
+          },
         }
       : undefined;
 

@@ -42,10 +42,22 @@ export interface LstmCellRequest {
   readonly h: number;
 }
 
-/** What a target's kernels do for the recurrent ops: the step products, and (optionally) the LSTM cell — the call, with `n, t, p`. */
+/** The backward LSTM cell as a kernel: its buffers (dOut: every step's dh, absent when only the last state is read) and sizes. */
+export interface LstmCellGradRequest {
+  readonly tape: string;
+  readonly dz: string;
+  readonly carry: string;
+  readonly cell: string;
+  readonly dOut?: string;
+  readonly steps: number;
+  readonly h: number;
+}
+
+/** What a target's kernels do for the recurrent ops: the step products, and (optionally) the LSTM cell forwards and backwards — the call, with `n, t, p`. */
 export interface RecurrentKernels {
   readonly step: StepKernel;
   readonly lstmCell?: (r: LstmCellRequest) => string | undefined;
+  readonly lstmCellGrad?: (r: LstmCellGradRequest) => string | undefined;
 }
 
 /** The product as plain loops. */
@@ -212,7 +224,9 @@ function scanGrad(node: IrNode, ctx: EmitContext, kernels?: RecurrentKernels): s
   const mask = dims.masked ? ctx.ref(maskId as number) : undefined;
   const lstm = dims.cell === "lstm";
   const carry = ctx.scratch("carry", ctx.maxBatch * h, "the gradient of the state, carried to the step before");
-  const dh = ctx.scratch("direct", ctx.maxBatch * h, "the part of it that skips the product (padded steps; the GRU's z·h)");
+  // The part of the state's gradient that skips the product: a padded step's, the GRU's z·dh.
+  const direct = !lstm || mask !== undefined;
+  const dh = direct ? ctx.scratch("direct", ctx.maxBatch * h, "the part of it that skips the product (padded steps; the GRU's z·h)") : undefined;
   const dc = lstm ? ctx.scratch("cell", ctx.maxBatch * h, "the gradient of the cell state, carried to the step before") : undefined;
   const dOutAt = node.attrs["last"] === 1 ? `(s === ${t - 1} ? ${dOut}[b * ${h} + j] : 0)` : `${dOut}[(b * ${t} + t) * ${h} + j]`;
   const back: StepProduct = {
@@ -258,7 +272,7 @@ function scanGrad(node: IrNode, ctx: EmitContext, kernels?: RecurrentKernels): s
         `${dz}[zo + ${2 * h} + j] = dcj * i * (1 - g * g);`,
         `${dz}[zo + ${3 * h} + j] = dhj * tc * og * (1 - og);`,
         `${dc}[b * ${h} + j] = dcj * f;`,
-        `${dh}[b * ${h} + j] = 0;`,
+        ...(dh !== undefined ? [`${dh}[b * ${h} + j] = 0;`] : []),
       ]
     : [
         `const r = ${tape}[o + ${h} + j];`,
@@ -276,7 +290,7 @@ function scanGrad(node: IrNode, ctx: EmitContext, kernels?: RecurrentKernels): s
         `${dz}[zo + ${5 * h} + j] = dn * r;`,
         `${dh}[b * ${h} + j] = dhj * zg;`,
       ];
-  const row = [
+  const rows = [
     `for (let b = 0; b < n; b++) {`,
     `const o = (b * ${t} + t) * ${S};`,
     `const q = (b * ${t} + p) * ${S};`,
@@ -287,9 +301,16 @@ function scanGrad(node: IrNode, ctx: EmitContext, kernels?: RecurrentKernels): s
     ...cell,
     `}`,
     `}`,
+  ];
+  // Without padding, the LSTM's steps but the first (and, reading the last state only, the last read) may run the cell as a kernel.
+  const last = node.attrs["last"] === 1;
+  const cellCall =
+    lstm && mask === undefined && dc !== undefined && h % 4 === 0 ? kernels?.lstmCellGrad?.({ tape, dz, carry, cell: dc, ...(last ? {} : { dOut }), steps: t, h }) : undefined;
+  const row = [
+    ...(cellCall !== undefined ? [`if (!first${last ? ` && s !== ${t - 1}` : ""}) {`, `// the cell, 4 units at a time`, cellCall, `} else {`, ...rows, `}`] : rows),
     `if (!first) {`,
     product(back, "t", kernels),
-    `for (let k = 0; k < n * ${h}; k++) ${carry}[k] += ${dh}[k];`,
+    ...(dh !== undefined ? [`for (let k = 0; k < n * ${h}; k++) ${carry}[k] += ${dh}[k];`] : []),
     `}`,
   ].join("\n");
   return [

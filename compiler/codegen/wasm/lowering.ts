@@ -19,7 +19,7 @@ import { poolComputesArgmax } from "../../ops/registry.js";
 import type { EmitContext } from "../ts/context.js";
 import { productOf } from "../ts/products.js";
 import { kernelRequest, type KernelRequest } from "./products.js";
-import { recurrentWithKernels, type LstmCellRequest, type StepProduct } from "../ts/recurrent.js";
+import { recurrentWithKernels, type LstmCellGradRequest, type LstmCellRequest, type StepProduct } from "../ts/recurrent.js";
 
 export type { KernelRequest } from "./products.js";
 
@@ -64,6 +64,8 @@ export interface Kernels {
   step(p: StepProduct, index: string): string | undefined;
   /** An LSTM cell for the steps after the first (called with `n, t, p` from the node's loop). */
   lstmCell(r: LstmCellRequest): string | undefined;
+  /** The backward LSTM cell, likewise. */
+  lstmCellGrad(r: LstmCellGradRequest): string | undefined;
 }
 
 /** The wasm lowering of one op: the statements calling its kernels, or undefined for "use the TypeScript lowering". */
@@ -91,7 +93,7 @@ const convolution: WasmLowering = (node, ctx, kernels) => {
 };
 
 /** A recurrent op: its TypeScript loop over the steps, with the products (and an LSTM's cell) as kernels. */
-const recurrent: WasmLowering = (node, ctx, kernels) => recurrentWithKernels(node, ctx, { step: (p, i) => kernels.step(p, i), lstmCell: (r) => kernels.lstmCell(r) });
+const recurrent: WasmLowering = (node, ctx, kernels) => recurrentWithKernels(node, ctx, { step: (p, i) => kernels.step(p, i), lstmCell: (r) => kernels.lstmCell(r), lstmCellGrad: (r) => kernels.lstmCellGrad(r) });
 
 export const WASM_LOWERINGS: ReadonlyMap<string, WasmLowering> = new Map<string, WasmLowering>([
   [
