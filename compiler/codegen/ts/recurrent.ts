@@ -27,6 +27,8 @@ export interface StepProduct extends ProductShape {
   readonly shift: { readonly a: number; readonly b: number; readonly out: number };
   /** Add to the output instead of storing. */
   readonly accumulate: boolean;
+  /** A depth of "n" counts n × this many rows (every sample's steps). */
+  readonly depthPerSample?: number;
   /** What it computes, for the comment. */
   readonly doc: string;
 }
@@ -66,7 +68,7 @@ function productLoops(p: StepProduct, index: string): string {
   const base = (at: number, shift: number): string => (shift === 0 ? String(at) : at === 0 ? `${step} * ${shift}` : `${at} + ${step} * ${shift}`);
   const times = (i: string, stride: number): string => (stride === 1 ? i : `${i} * ${stride}`);
   const rows = p.rows === "n" ? "n" : String(p.rows);
-  const depth = p.depth === "n" ? "n" : String(p.depth);
+  const depth = p.depth === "n" ? (p.depthPerSample !== undefined ? `n * ${p.depthPerSample}` : "n") : String(p.depth);
   return [
     `{`,
     `const ao = ${base(p.at.a, p.shift.a)};`,
@@ -326,26 +328,38 @@ function dwh(node: IrNode, ctx: EmitContext, kernels?: RecurrentKernels): string
   const { h, g, s: S, d: D } = dims;
   const [dzId, tapeId] = node.inputs as [number, number];
   const t = stepsOf(ctx, tapeId);
+  const tape = ctx.ref(tapeId);
   const out = ctx.ref(node.id);
+  // Every step's state before it, in the step's row: then dWh is one product over all n·T rows.
+  const before = ctx.scratch("before", ctx.maxBatch * t * h, "the state before each step, in the step's row (zero before the first)");
   const p: StepProduct = {
     a: ctx.ref(dzId),
-    b: ctx.ref(tapeId),
+    b: before,
     out,
-    at: dims.reverse ? { a: dims.dh, b: S, out: 0 } : { a: D + dims.dh, b: 0, out: 0 },
-    shift: { a: D, b: S, out: 0 },
+    at: { a: dims.dh, b: 0, out: 0 },
+    shift: { a: 0, b: 0, out: 0 },
     rows: g,
     depth: "n",
+    depthPerSample: t,
     cols: h,
     aR: 1,
-    aD: t * D,
-    bD: t * S,
+    aD: D,
+    bD: h,
     bC: 1,
     oR: h,
     oC: 1,
     accumulate: true,
-    doc: `added up: the step's dzᵀ times the state before it`,
+    doc: `Σ over every sample's steps of dzᵀ times the state before the step, added to the zeros`,
   };
-  return [`${out}.fill(0);`, steps(t, dims, product(p, dims.reverse ? "t" : "t - 1", kernels), { from: 1, bare: true })].join("\n");
+  const firstAt = dims.reverse ? t - 1 : 0;
+  return [
+    `for (let k = 0; k < n * ${t}; k++) {`,
+    `if (k % ${t} === ${firstAt}) ${before}.fill(0, k * ${h}, (k + 1) * ${h});`,
+    `else for (let j = 0; j < ${h}; j++) ${before}[k * ${h} + j] = ${tape}[(k ${dims.reverse ? "+" : "-"} 1) * ${S} + j];`,
+    `}`,
+    `${out}.fill(0);`,
+    product(p, "0", kernels),
+  ].join("\n");
 }
 
 export const RECURRENT: Readonly<Record<string, TsLowering>> = {

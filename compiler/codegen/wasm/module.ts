@@ -206,7 +206,7 @@ export class WasmKernels {
    * undefined; the node's own TypeScript loop calls it (`ts/recurrent.ts`).
    */
   step(p: StepProduct, index: string): string | undefined {
-    const { a, b, out, at, shift, accumulate, doc: _doc, ...shape } = p;
+    const { a, b, out, at, shift, accumulate, doc: _doc, depthPerSample, ...shape } = p;
     const q = this.product({ ...shape, a, b, out, sample: shift, ...(accumulate ? { accumulate } : {}) });
     if (q === undefined) return undefined;
     const moved = (spec: KernelSpec): KernelSpec => {
@@ -214,7 +214,7 @@ export class WasmKernels {
       return { ...spec, a: spec.a + 4 * at.a, b: spec.b + 4 * at.b, out: spec.out + 4 * at.out };
     };
     this.register(out, (addr) => stepFunction(out, moved(q.build(addr))), `${out}(n, step): ${q.doc}, the operands moved by the step`);
-    return `kernels.${out}(n, ${index});`;
+    return `kernels.${out}(${depthPerSample !== undefined ? `n * ${depthPerSample}` : "n"}, ${index});`;
   }
 
   /** The call of an LSTM cell kernel (`n, t, p`), or undefined when its buffers are outside the memory. */

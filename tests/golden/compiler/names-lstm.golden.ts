@@ -72,21 +72,21 @@ export const meta: ModelMeta = {
   loss: "cross_entropy",
   optimizer: "adam",
   dtype: "float32",
-  bytes: 662304,
+  bytes: 693536,
 };
 
 export function createModel(): CompiledModel {
   const params = new Float32Array(7906);
   const grads = new Float32Array(7906);
   const moments = new Float32Array(15812); // optimizer state, laid out like params
-  const arena = new ArrayBuffer(535808); // 21 buffers (845056 bytes), sharing memory where their lifetimes do not overlap
+  const arena = new ArrayBuffer(567040); // 22 buffers (894208 bytes), sharing memory where their lifetimes do not overlap
   const w1 = params.subarray(0, 512); // embedding_1.weight [32, 16]
-  const emb1 = new Float32Array(arena, 491520, 6144); // [n, 12, 16] · live from emb1 to h1
-  const real1 = new Float32Array(arena, 532480, 384); // [n, 12, 1] · live from real1 to demb1
-  const h1 = new Float32Array(arena, 491520, 6144); // [n, 12, 16] · live from h1 to dlstm2fXFilters
+  const emb1 = new Float32Array(arena, 540672, 6144); // [n, 12, 16] · live from emb1 to h1
+  const real1 = new Float32Array(arena, 565248, 384); // [n, 12, 1] · live from real1 to demb1
+  const h1 = new Float32Array(arena, 540672, 6144); // [n, 12, 16] · live from h1 to dlstm2fXFilters
   const lstm2Sq = new Float32Array(arena, 0, 6144); // [n, 12, 16] · live from lstm2Sq to lstm2Norm
-  const lstm2Norm = new Float32Array(arena, 534016, 384); // [n, 12, 1] · live from lstm2Norm to lstm2m
-  const lstm2m = new Float32Array(arena, 534016, 384); // [n, 12, 1] · live from lstm2m to dlstm2fZxSteps
+  const lstm2Norm = new Float32Array(arena, 507904, 384); // [n, 12, 1] · live from lstm2Norm to lstm2m
+  const lstm2m = new Float32Array(arena, 507904, 384); // [n, 12, 1] · live from lstm2m to dlstm2fZxSteps
   const lstm2fWi = params.subarray(512, 2560); // lstm_1.weight_ih [128, 16]
   const lstm2fWh = params.subarray(2560, 6656); // lstm_1.weight_hh [128, 32]
   const lstm2fB = params.subarray(6656, 6784); // lstm_1.bias [128]
@@ -99,13 +99,13 @@ export function createModel(): CompiledModel {
   const w4 = params.subarray(7840, 7904); // dense_2.weight [2, 32]
   const b4 = params.subarray(7904, 7906); // dense_2.bias [2]
   const z4 = new Float32Array(arena, 303104, 64); // [n, 2] · live from z4 to loss
-  const h4 = new Float32Array(arena, 535552, 64); // [n, 2] · the output, never shared
+  const h4 = new Float32Array(arena, 566784, 64); // [n, 2] · the output, never shared
   const dz4 = new Float32Array(arena, 307200, 64); // [n, 2] · live from dz4 to dz3
   const db4 = grads.subarray(7904, 7906); // gradient of b4
   const dw4 = grads.subarray(7840, 7904); // gradient of w4
   const dz3 = new Float32Array(arena, 303104, 1024); // [n, 32] · live from dz3 to dw3
   const db3 = grads.subarray(7808, 7840); // gradient of b3
-  const dh2 = new Float32Array(arena, 516096, 1024); // [n, 32] · live from dh2 to dlstm2fZxSteps
+  const dh2 = new Float32Array(arena, 491520, 1024); // [n, 32] · live from dh2 to dlstm2fZxSteps
   const dw3 = grads.subarray(6784, 7808); // gradient of w3
   const dlstm2fZxSteps = new Float32Array(arena, 294912, 49152); // [n, 12, 128] · live from dlstm2fZxSteps to dlstm2fB
   const dlstm2fWh = grads.subarray(2560, 6656); // gradient of lstm2fWh
@@ -114,9 +114,10 @@ export function createModel(): CompiledModel {
   const dlstm2fB = grads.subarray(6656, 6784); // gradient of lstm2fB
   const demb1 = new Float32Array(arena, 0, 6144); // [n, 12, 16] · live from demb1 to dw1
   const dw1 = grads.subarray(0, 512); // gradient of w1
-  const dlstm2fZxStepsCarry = new Float32Array(arena, 520192, 1024); // the gradient of the state, carried to the step before · live in dlstm2fZxSteps only
-  const dlstm2fZxStepsDirect = new Float32Array(arena, 528384, 1024); // the part of it that skips the product (padded steps; the GRU's z·h) · live in dlstm2fZxSteps only
-  const dlstm2fZxStepsCell = new Float32Array(arena, 524288, 1024); // the gradient of the cell state, carried to the step before · live in dlstm2fZxSteps only
+  const dlstm2fZxStepsCarry = new Float32Array(arena, 495616, 1024); // the gradient of the state, carried to the step before · live in dlstm2fZxSteps only
+  const dlstm2fZxStepsDirect = new Float32Array(arena, 503808, 1024); // the part of it that skips the product (padded steps; the GRU's z·h) · live in dlstm2fZxSteps only
+  const dlstm2fZxStepsCell = new Float32Array(arena, 499712, 1024); // the gradient of the cell state, carried to the step before · live in dlstm2fZxSteps only
+  const dlstm2fWhBefore = new Float32Array(arena, 491520, 12288); // the state before each step, in the step's row (zero before the first) · live in dlstm2fWh only
   const outputViews: Float32Array[] = [];
   let step = 0;
   let lastN = 0;
@@ -1058,20 +1059,21 @@ export function createModel(): CompiledModel {
     }
     // dlstm2fWh = recurrent_dwh(dlstm2fZxSteps, lstm2fTape)  ·  lstm 32, mask (line 8)
     {
+      for (let k = 0; k < n * 12; k++) {
+        if (k % 12 === 0) dlstm2fWhBefore.fill(0, k * 32, (k + 1) * 32);
+        else for (let j = 0; j < 32; j++) dlstm2fWhBefore[k * 32 + j] = lstm2fTape[(k - 1) * 192 + j];
+      }
       dlstm2fWh.fill(0);
-      for (let s = 1; s < 12; s++) {
-        const t = s;
-        // added up: the step's dzᵀ times the state before it
-        {
-          const ao = 128 + (t - 1) * 128;
-          const bo = (t - 1) * 192;
-          const oo = 0;
-          for (let r = 0; r < 128; r++) {
-            for (let c = 0; c < 32; c++) {
-              let sum = 0;
-              for (let d = 0; d < n; d++) sum += dlstm2fZxSteps[ao + r + d * 1536] * lstm2fTape[bo + d * 2304 + c];
-              dlstm2fWh[oo + r * 32 + c] += sum;
-            }
+      // Σ over every sample's steps of dzᵀ times the state before the step, added to the zeros
+      {
+        const ao = 0;
+        const bo = 0;
+        const oo = 0;
+        for (let r = 0; r < 128; r++) {
+          for (let c = 0; c < 32; c++) {
+            let sum = 0;
+            for (let d = 0; d < n * 12; d++) sum += dlstm2fZxSteps[ao + r + d * 128] * dlstm2fWhBefore[bo + d * 32 + c];
+            dlstm2fWh[oo + r * 32 + c] += sum;
           }
         }
       }
