@@ -4,7 +4,9 @@
  * gradient — so the code is the same size for 5 steps or 500. Each step's matrix product (the
  * state times Whᵀ, dz times Wh, dzᵀ times the state) is a `StepProduct`: the WebAssembly target
  * hands it to a kernel called with the step (`wasm/lowering.ts`), else it is a plain loop here.
- * The cell's arithmetic stays TypeScript, in loops small enough for V8 to optimize.
+ * The cell's arithmetic is a TypeScript loop small enough for V8 to optimize; the WebAssembly
+ * target may take an LSTM's cell too (`RecurrentKernels.lstmCell`, `lstmCellGrad`) for the
+ * steps after the first when no padding is masked.
  *
  * Layouts ([n, T, ·], row b·T + t): zx [G], tape [S], dz [D] (`recurrentDims`). `t` is the
  * step's position, `p` the step read before it (t − 1, or t + 1 reading backwards), `first`
