@@ -125,6 +125,11 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
     if (call !== undefined) r.kernel = true;
     return call;
   };
+  // A kernel called from a node's own TypeScript loop: its scratch is the node's, and the node still reads its buffers.
+  const inLoop = (call: string | undefined): string | undefined => {
+    recording().scratch.push(...(wasm?.drain() ?? []));
+    return call;
+  };
   const readers: IrNode[][] = graph.nodes.map(() => []);
   for (const n of graph.nodes) for (const i of n.inputs) readers[i]?.push(n);
   const scratchTypes: Readonly<Record<ScratchType, ElementType>> = { float: options.dtype, float64: "float64", int32: "int32" };
@@ -140,6 +145,7 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
       wasm?.planned.add(name);
       return name;
     },
+    maxBatch,
     num,
     node: (id) => nodeOf(graph, id),
     readers: (id) => readers[id] ?? [],
@@ -155,6 +161,9 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
           maxpool: (request) => viaKernel(wasm.maxpool(request)),
           convDx: (request) => viaKernel(wasm.convDx(request)),
           bmm: (request, per) => viaKernel(wasm.bmm(request, per)),
+          step: (request, index) => inLoop(wasm.step(request, index)),
+          lstmCell: (request) => inLoop(wasm.lstmCell(request)),
+          lstmCellGrad: (request) => inLoop(wasm.lstmCellGrad(request)),
         }
       : undefined;
 

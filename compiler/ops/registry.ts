@@ -32,6 +32,7 @@ import { broadcast, mean, sum, sumTo } from "./reduce.js";
 import { concat, slice, sliceGrad, transpose } from "./layout.js";
 import { gather, scatterAdd } from "./gather.js";
 import { bmm, causalMask } from "./bmm.js";
+import { recurrentDwh, recurrentScan, recurrentScanGrad, recurrentStates } from "./recurrent_scan.js";
 
 const OPS: readonly OpDef[] = [
   // leaves and aliases
@@ -97,6 +98,11 @@ const OPS: readonly OpDef[] = [
   // attention: batches of products, and the causal mask
   bmm,
   causalMask,
+  // recurrent layers: the loop over the steps, and the backward pass through time
+  recurrentScan,
+  recurrentStates,
+  recurrentScanGrad,
+  recurrentDwh,
 ];
 
 const BY_NAME: ReadonlyMap<string, OpDef> = new Map(OPS.map((o) => [o.name, o]));

@@ -51,6 +51,9 @@ function recordingKernels(): { kernels: Kernels; log: string[] } {
       maxpool: accept("maxpool", (r: { out: string }) => r.out),
       convDx: accept("convDx", (r: { dx: string }) => r.dx),
       bmm: (r, per) => accept("bmm", (q: { out: string }) => q.out)({ ...r, per }),
+      step: (r, index) => accept("step", (q: { out: string }) => q.out)({ ...r, index }),
+      lstmCell: (r) => accept("lstmCell", (q: { tape: string }) => `${q.tape}Cell`)(r),
+      lstmCellGrad: (r) => accept("lstmCellGrad", (q: { dz: string }) => `${q.dz}Cell`)(r),
     },
   };
 }

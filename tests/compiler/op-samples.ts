@@ -165,6 +165,13 @@ const SAMPLES: readonly (readonly [string, Build])[] = [
   ["scatter_add", (b) => void b.op("scatter_add", [b.param(["n", 2, 3], "dv1"), b.input(["n", 2])], { to: "6,3" }, "dtable1")],
   ["bmm", (b) => void b.op("bmm", [b.input(["n", 2, 3, 4]), b.param(["n", 2, 5, 4], "k1")], { ta: 0, tb: 1 }, "scores1")],
   ["causal_mask", (b) => void b.op("causal_mask", [b.input(["n", 2, 3, 3])], {}, "masked1")],
+  // recurrent layers: T = 3 steps, H = 2 units
+  ["recurrent_scan", (b) => void b.op("recurrent_scan", [b.input(["n", 3, 8]), b.param([8, 2], "wh1"), b.param(["n", 3, 1], "m1")], { cell: "lstm", units: 2, reverse: 0, masked: 1 }, "tape1")],
+  ["recurrent_scan_gru", (b) => void b.op("recurrent_scan", [b.input(["n", 3, 6]), b.param([6, 2], "wh1"), b.param([6], "bh1")], { cell: "gru", units: 2, reverse: 1, masked: 0 }, "tape1")],
+  ["recurrent_states", (b) => void b.op("recurrent_states", [b.input(["n", 3, 12]), b.param(["n", 3, 8], "zx1"), b.param([8, 2], "wh1")], { cell: "lstm", units: 2, reverse: 0, masked: 0, last: 1 }, "h1")],
+  ["recurrent_scan_grad", (b) => void b.op("recurrent_scan_grad", [b.input(["n", 3, 2]), b.param(["n", 3, 12], "tape1"), b.param([8, 2], "wh1"), b.param(["n", 3, 1], "m1")], { cell: "lstm", units: 2, reverse: 0, masked: 1, last: 0 }, "dzx1")],
+  ["recurrent_scan_grad_gru", (b) => void b.op("recurrent_scan_grad", [b.input(["n", 2]), b.param(["n", 3, 14], "tape1"), b.param([6, 2], "wh1")], { cell: "gru", units: 2, reverse: 1, masked: 0, last: 1 }, "dzx1")],
+  ["recurrent_dwh", (b) => void b.op("recurrent_dwh", [b.input(["n", 3, 8]), b.param(["n", 3, 12], "tape1")], { cell: "lstm", units: 2, reverse: 0, masked: 0 }, "dwh1")],
 ];
 
 function build(id: string, f: Build): OpSample {
@@ -210,6 +217,7 @@ export function sampleContext(graph: Graph) {
   return {
     ref: (id: number): string => (node(id).shape.length === 0 ? "value" : node(id).name),
     scratch: (role: string): string => scratchName(last.name, role),
+    maxBatch: 4,
     num: numberLiteral,
     node,
     readers: (id: number): IrNode[] => graph.nodes.filter((n) => n.inputs.includes(id)),

@@ -79,6 +79,21 @@ describe("recurrent layers: gradients through time agree with finite differences
     });
   }
 
+  // Variable lengths: 4 samples of 7 steps — 7 real ids; 2, three padded, 1, padding; none; 2
+  // then padding — so each direction meets padding first, last and in between.
+  const lengths = [4, 7, 2, 5, 9, 3, 6, 1, 8, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 5, 2, 0, 0, 0, 0, 0];
+  for (const [name, body] of [
+    ["variable lengths: lstm every step, bidirectional, masked", "  embedding 10, 3, mask_zero: true\n  lstm 3, return_sequences: true, bidirectional: true, mask: true\n  flatten"],
+    ["variable lengths: gru last state, bidirectional, masked", "  embedding 10, 3, mask_zero: true\n  gru 3, bidirectional: true, mask: true"],
+    ["variable lengths: masked gru sequences into a masked lstm", "  embedding 10, 3, mask_zero: true\n  gru 3, return_sequences: true, mask: true\n  lstm 2, mask: true"],
+  ] as const) {
+    it(name, () => {
+      const result = gradcheck(module(body), { seed: 5, perTensor: 40, h: 1e-6, batch: 4, x: (i) => lengths[i % 28]! });
+      expect(result.worst, JSON.stringify(result.tensors)).toBeLessThan(1e-6);
+      expect(result.tensors.filter((t) => /weight_hh|bias_hh/.test(t.name)).every((t) => t.checked > 0)).toBe(true);
+    });
+  }
+
   it("a masked step leaves the state as it was: padding anywhere changes nothing, and without the mask it does", () => {
     const predict = (body: string, ids: number[]): number => module(body, "mse", "dense 1").createModel().predict(new Float64Array(ids), 1)[0]!;
     const masked = "  embedding 10, 3, mask_zero: true\n  lstm 4, mask: true";

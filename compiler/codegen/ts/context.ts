@@ -19,6 +19,8 @@ export interface EmitContext {
    * outlast the node's code.
    */
   scratch(role: string, elements: number, comment: string, type?: ScratchType): string;
+  /** The largest batch a call may pass (scratch that holds a row per sample). */
+  readonly maxBatch: number;
   /** A numeric literal, safe to paste into code. */
   num(x: number): string;
   node(id: number): IrNode;

@@ -1,6 +1,6 @@
 /**
  * The TypeScript target's lowering table: op name → code, assembled from the family files
- * (elementwise, products, conv, norm, losses, reduce, layout). Every op of the registry has an
+ * (elementwise, products, conv, norm, losses, reduce, layout, recurrent). Every op of the registry has an
  * entry (`tests/compiler/targets.test.ts`); an op without one is a bug, reported by name —
  * never a silent fallback. The WebAssembly target lowers first where it has kernels
  * (`wasm/lowering.ts`) and hands every other node to this table.
@@ -14,8 +14,9 @@ import { NORM } from "./norm.js";
 import { LOSSES } from "./losses.js";
 import { REDUCE } from "./reduce.js";
 import { LAYOUT } from "./layout.js";
+import { RECURRENT } from "./recurrent.js";
 
-const FAMILIES: readonly Readonly<Record<string, TsLowering>>[] = [ELEMENTWISE, PRODUCTS, CONV, NORM, LOSSES, REDUCE, LAYOUT];
+const FAMILIES: readonly Readonly<Record<string, TsLowering>>[] = [ELEMENTWISE, PRODUCTS, CONV, NORM, LOSSES, REDUCE, LAYOUT, RECURRENT];
 
 function assemble(): ReadonlyMap<string, TsLowering> {
   const table = new Map<string, TsLowering>();

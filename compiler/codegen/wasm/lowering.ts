@@ -19,6 +19,7 @@ import { poolComputesArgmax } from "../../ops/registry.js";
 import type { EmitContext } from "../ts/context.js";
 import { productOf } from "../ts/products.js";
 import { kernelRequest, type KernelRequest } from "./products.js";
+import { recurrentWithKernels, type LstmCellGradRequest, type LstmCellRequest, type StepProduct } from "../ts/recurrent.js";
 
 export type { KernelRequest } from "./products.js";
 
@@ -59,6 +60,12 @@ export interface Kernels {
   convDx(r: ConvDxRequest): string | undefined;
   /** `per` products per sample (bmm: one per head), their operands shifted by `KernelRequest.sample`. */
   bmm(r: KernelRequest, per: number): string | undefined;
+  /** A recurrent layer's product for the step `index` (an expression), called from the node's TypeScript loop. */
+  step(p: StepProduct, index: string): string | undefined;
+  /** An LSTM cell for the steps after the first (called with `n, t, p` from the node's loop). */
+  lstmCell(r: LstmCellRequest): string | undefined;
+  /** The backward LSTM cell, likewise. */
+  lstmCellGrad(r: LstmCellGradRequest): string | undefined;
 }
 
 /** The wasm lowering of one op: the statements calling its kernels, or undefined for "use the TypeScript lowering". */
@@ -85,6 +92,9 @@ const convolution: WasmLowering = (node, ctx, kernels) => {
   return kernels.conv({ ...g, image: ctx.ref(image), windows: forward ? p.a : p.b, product: r });
 };
 
+/** A recurrent op: its TypeScript loop over the steps, with the products (and an LSTM's cell) as kernels. */
+const recurrent: WasmLowering = (node, ctx, kernels) => recurrentWithKernels(node, ctx, { step: (p, i) => kernels.step(p, i), lstmCell: (r) => kernels.lstmCell(r), lstmCellGrad: (r) => kernels.lstmCellGrad(r) });
+
 export const WASM_LOWERINGS: ReadonlyMap<string, WasmLowering> = new Map<string, WasmLowering>([
   [
     // One product per index of the leading axes (sample, head): a kernel loops over them.
@@ -95,6 +105,10 @@ export const WASM_LOWERINGS: ReadonlyMap<string, WasmLowering> = new Map<string,
       return r !== undefined ? kernels.bmm(r, per) : undefined;
     },
   ],
+  // The loop over the steps in TypeScript, each step's product a kernel called with the step.
+  ["recurrent_scan", recurrent],
+  ["recurrent_scan_grad", recurrent],
+  ["recurrent_dwh", recurrent],
   ["matmul", product],
   ["dense", product],
   ["matmul_nn", product],
@@ -185,6 +199,8 @@ export const TS_FALLBACK: ReadonlySet<string> = new Set([
   "scatter_add",
   // attention
   "causal_mask",
+  // a copy of the states out of a recurrent scan's tape
+  "recurrent_states",
 ]);
 
 /** The kernel call computing `node`, or undefined when it runs as TypeScript (no kernel for the op, or for these settings). */

@@ -22,6 +22,8 @@ import { updateFunction } from "./update.js";
 import { maxpoolFunction } from "./pooling.js";
 import { unfoldable } from "./im2col.js";
 import { bmmFunction, convDxFunction, convFunction } from "./conv.js";
+import { lstmCellFunction, lstmCellGradFunction, stepFunction } from "./recurrent.js";
+import type { LstmCellGradRequest, LstmCellRequest, StepProduct } from "../ts/recurrent.js";
 import type { ConvDxRequest, ConvRequest, KernelRequest, PoolRequest } from "./lowering.js";
 import type { Optimizer } from "../../program.js";
 import { commentText } from "../names.js";
@@ -197,6 +199,43 @@ export class WasmKernels {
     if (p === undefined) return undefined;
     this.register(r.out, (at) => bmmFunction(r.out, p.build(at)), `${r.out}(n·${per}): for each sample and head, ${p.doc}`);
     return `kernels.${r.out}(n * ${per});`;
+  }
+
+  /**
+   * The call of a recurrent layer's per-step product with the step's index (an expression), or
+   * undefined; the node's own TypeScript loop calls it (`ts/recurrent.ts`).
+   */
+  step(p: StepProduct, index: string): string | undefined {
+    const { a, b, out, at, shift, accumulate, doc: _doc, depthPerSample, ...shape } = p;
+    const q = this.product({ ...shape, a, b, out, sample: shift, ...(accumulate ? { accumulate } : {}) });
+    if (q === undefined) return undefined;
+    const moved = (spec: KernelSpec): KernelSpec => {
+      if (spec.transposeB !== undefined && at.b !== 0) throw new Error(`bug: ${out}: a moved B copied transposed`);
+      return { ...spec, a: spec.a + 4 * at.a, b: spec.b + 4 * at.b, out: spec.out + 4 * at.out };
+    };
+    this.register(out, (addr) => stepFunction(out, moved(q.build(addr))), `${out}(n, step): ${q.doc}, the operands moved by the step`);
+    return `kernels.${out}(${depthPerSample !== undefined ? `n * ${depthPerSample}` : "n"}, ${index});`;
+  }
+
+  /** The call of an LSTM cell kernel (`n, t, p`), or undefined when its buffers are outside the memory. */
+  lstmCell(r: LstmCellRequest): string | undefined {
+    if (!this.laidOut(r.zx) || !this.laidOut(r.tape)) return undefined;
+    const name = `${r.tape}Cell`;
+    this.register(name, (at) => lstmCellFunction({ name, zx: at(r.zx), tape: at(r.tape), steps: r.steps, h: r.h }), `${name}(n, step, before): the LSTM cell of a step after the first, from ${r.zx} and the step's h·Whᵀ into ${r.tape}, 4 units at a time`);
+    return `kernels.${name}(n, t, p);`;
+  }
+
+  /** The call of a backward LSTM cell kernel (`n, t, p`), or undefined when its buffers are outside the memory. */
+  lstmCellGrad(r: LstmCellGradRequest): string | undefined {
+    if (![r.tape, r.dz, r.carry, r.cell, ...(r.dOut !== undefined ? [r.dOut] : [])].every((x) => this.laidOut(x))) return undefined;
+    const name = `${r.dz}Cell`;
+    const { dOut } = r;
+    this.register(
+      name,
+      (at) => lstmCellGradFunction({ name, tape: at(r.tape), dz: at(r.dz), carry: at(r.carry), cell: at(r.cell), ...(dOut !== undefined ? { dOut: at(dOut) } : {}), steps: r.steps, h: r.h }),
+      `${name}(n, step, before): the backward LSTM cell of a step, from ${r.carry}${dOut !== undefined ? ` + ${dOut}` : ""} and ${r.cell} into ${r.dz}, 4 units at a time`,
+    );
+    return `kernels.${name}(n, t, p);`;
   }
 
   private get pages(): number {
