@@ -67,6 +67,7 @@ export async function parity(program: Program, n = 3, seed = 7): Promise<Parity>
     const v = new Float32Array(n * size);
     for (let i = 0; i < v.length; i++) v[i] = vocabulary?.vocabulary !== undefined ? Math.floor(draw() * vocabulary.vocabulary) : 2 * draw() - 1;
     if (vocabulary?.vocabulary !== undefined && v.length >= 4) {
+      v[0] = 0; // padding first: a masked layer starts from the zero state
       v[1] = -1;
       v[2] = vocabulary.vocabulary + 2;
       v[3] = 2.4;

@@ -18,7 +18,8 @@ import type { Graph, IrNode } from "../../ir.js";
 import { nodeOf, shapeSize } from "../../ir.js";
 import type { ModelInput } from "../../program.js";
 import { BOOL, FLOAT, INT64, ints, OnnxGraph, type OnnxAttrs } from "./graph.js";
-import { ONNX_LOWERINGS, ONNX_REFUSED, type OnnxContext } from "./lowering.js";
+import type { OnnxContext } from "./context.js";
+import { ONNX_LOWERINGS, ONNX_REFUSED } from "./lowering.js";
 
 /** The parameter values: the module's flat array and where each tensor sits in it (a weights file's `layout` and `params`). */
 export interface OnnxWeights {

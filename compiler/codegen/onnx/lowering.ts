@@ -21,36 +21,8 @@ import { bmmDims } from "../../ops/bmm.js";
 import { tableShape } from "../../ops/gather.js";
 import { LOSS_KINDS } from "../../ops/losses.js";
 import { float, int, ints, INT64, type OnnxAttrs } from "./graph.js";
-
-/** What a lowering can ask of the graph being built (`emit.ts` implements it). */
-export interface OnnxContext {
-  node(id: number): IrNode;
-  /** The ONNX value of IR node `id` in nnc's layout (NHWC). */
-  ref(id: number): string;
-  /** The ONNX value of an image node as NCHW, [n, C, H, W] (a [n, H, W] value as one channel). */
-  nchw(id: number): string;
-  /** One ONNX node computing (part of) the current IR node; `part` suffixes its name (`h1_tanh`). */
-  emit(opType: string, inputs: readonly string[], attrs?: OnnxAttrs, part?: string): string;
-  /** A constant 1-D int64 tensor (shapes, axes, starts and ends). */
-  int64s(values: readonly number[], part: string): string;
-  /** A constant float of shape [1] (broadcasts like nnc's `constant`). */
-  scalar(value: number): string;
-  /** A constant bool tensor. */
-  bools(dims: readonly number[], values: readonly number[], part: string): string;
-  /**
-   * The float tensor `id` (a parameter, through reshapes: an initializer of its own; else
-   * Reshape and Transpose nodes) viewed as shape `from`, its axes permuted by `perm`.
-   */
-  weight(id: number, from: readonly number[], perm: readonly number[]): string;
-  /** The NCHW name of an image node that has no NHWC one yet (made by a Conv, a pool, a batchnorm); else undefined. */
-  nchwOnly(id: number): string | undefined;
-  /** The graph input bound to an `input` node or to a named input's slice of it; undefined for any other node. */
-  modelInput(id: number): string | undefined;
-}
-
-/** A lowering's value: its NHWC name, its NCHW name, or none (a value its reader computes itself). */
-export type Lowered = string | { readonly nchw: string } | undefined;
-export type OnnxLowering = (node: IrNode, ctx: OnnxContext) => Lowered;
+import type { Lowered, OnnxContext, OnnxLowering } from "./context.js";
+import { RECURRENT } from "./recurrent.js";
 
 const input = (node: IrNode, k = 0): number => node.inputs[k] as number;
 const unary =
@@ -129,6 +101,8 @@ const ACTIVATIONS: Readonly<Record<string, OnnxLowering>> = Object.fromEntries(
 
 const LOWERINGS: Readonly<Record<string, OnnxLowering>> = {
   ...ACTIVATIONS,
+  // lstm and gru: the loop over the steps, unrolled (`recurrent.ts`)
+  ...RECURRENT,
 
   // ── leaves and aliases ──
   input: (node, ctx) => ctx.modelInput(node.id),
@@ -274,6 +248,8 @@ export const ONNX_REFUSED: ReadonlyMap<string, string> = new Map([
     "batchnorm_dx",
     "slice_grad",
     "scatter_add",
+    "recurrent_scan_grad",
+    "recurrent_dwh",
   ].map((op): [string, string] => [op, BACKWARD]),
   ["dense", "is made by fusion, and the ONNX target lowers the unfused graph"],
 ]);
