@@ -4,7 +4,7 @@
  */
 import type { Command } from "commander";
 import { existsSync } from "node:fs";
-import { basename, extname, join, relative } from "node:path";
+import { basename, relative } from "node:path";
 import type { CompiledModel } from "../../compiler/model-api.js";
 import type { Program } from "../../compiler/program.js";
 import { diag, type Diagnostic } from "../../grammar/diagnostics.js";
@@ -14,7 +14,7 @@ import { runIdentity } from "../../runtime/session.js";
 import { renderReport } from "../../runtime/report.js";
 import { evaluate, fmt, type FinalWeights } from "../../runtime/train.js";
 import { encodeWeights } from "../../runtime/weights.js";
-import { failOnErrors, formatConfusion, openSession, renderRun } from "../session.js";
+import { defaultOut, failOnErrors, formatConfusion, openSession, renderRun, WEIGHTS_FILE } from "../session.js";
 import { intOption, KERNELS_HELP, kernelsOption, SHARDS_HELP, WORKERS_HELP } from "../options.js";
 import { compileModel } from "../../runtime/node/model.js";
 import { DEFAULT_SHARDS, moduleCode, ShardedStepper, WorkerLost } from "../../runtime/node/shards.js";
@@ -39,15 +39,11 @@ interface TrainOptions {
 }
 
 export const CHECKPOINT_FILE = "checkpoint.nnck";
-export const WEIGHTS_FILE = "weights.json";
 export const REPORT_FILE = "report.html";
 /** Every file a run writes in its output folder. */
 const RUN_FILES = [CHECKPOINT_FILE, WEIGHTS_FILE, REPORT_FILE];
 
-/** Default output folder: `runs/<name of the .nn file>` under the working directory. */
-export function defaultOut(file: string): string {
-  return join("runs", basename(file, extname(file)));
-}
+export { defaultOut, WEIGHTS_FILE };
 
 export function registerTrain(program: Command): void {
   program
