@@ -302,7 +302,26 @@ export interface Train {
   readonly earlyStop: EarlyStop | undefined;
   /** Write a checkpoint every N epochs (0 = only at the end). */
   readonly checkpointEvery: number;
+  /** `class_weight`: each training sample's loss weighed by its class (Keras' class_weight); absent: 1 each. */
+  readonly classWeight?: ClassWeight;
+  /** `print every N`: an epoch line every N epochs and at the last (absent: every epoch). */
+  readonly printEvery?: number;
+  /** `keep_best`: the best epoch's weights restored at the end of the run, without early stopping. */
+  readonly keepBest?: KeepBest;
   readonly span: Span | undefined;
+}
+
+/** `balanced` (n / (k · count of the class) on the training split) or one weight per class. */
+export interface ClassWeight {
+  readonly weights: "balanced" | readonly number[];
+  readonly span: Span;
+}
+
+export interface KeepBest {
+  /** A metric name, e.g. `val_loss`, `val_accuracy`, `loss`. */
+  readonly monitor: string;
+  readonly minDelta: number;
+  readonly span: Span;
 }
 
 // ── the whole file ─────────────────────────────────────────────────────────────

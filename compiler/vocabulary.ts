@@ -210,6 +210,14 @@ export const TRAIN_SETTINGS: readonly CallableWord[] = [
     oneOf("restore_best", "keep the best epoch's weights at the end of the run, stopped early or not", ["true", "false"], "true"),
   ]),
   c("checkpoint", "Save a checkpoint every N epochs: `checkpoint every 1`.", [a("every", "epochs between checkpoints", "0 (end only)")]),
+  c("class_weight", "Weigh each sample's loss by its class (Keras' `class_weight`; cross_entropy only): `class_weight balanced` (n_samples / (n_classes · count of the class) on the training split, scikit-learn's and Keras' formula) or `class_weight [1, 5]`, one weight per class.", [
+    a("weights", "`balanced` or a list of one weight ≥ 0 per class", "1 for every class"),
+  ]),
+  c("print", "Print the epoch line every N epochs (and the last): `print every 10`.", [a("every", "epochs between lines", "1")]),
+  c("keep_best", "Keep the weights of the best epoch of a metric, without stopping early: `keep_best monitor val_accuracy`.", [
+    a("monitor", "the metric watched, e.g. val_loss, val_accuracy, loss", "val_loss (loss without validation data)"),
+    a("min_delta", "the smallest change that counts as improvement", "0"),
+  ]),
 ];
 
 export const SCHEDULES: readonly CallableWord[] = [

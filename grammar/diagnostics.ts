@@ -178,6 +178,7 @@ export const MESSAGES = {
   unnormalizedFeatures: row("NN4019", "`{0}` spans {1} … {2} and is not normalized", "warning"),
   csvNoHeader: row("NN4020", "the file's first row holds numbers, not the names of the {0} columns it needs"),
   languageModelShape: row("NN4021", "a language model over {0} steps of {1} token ids does not fit a model with input {2} and {3} outputs"),
+  classWithoutSamples: row("NN4030", "class `{0}` has no samples in the training split, so `class_weight balanced` cannot weigh it"),
 
   // ── NN5xxx runs, checkpoints, weights ──────────────────────────────────────
   diverged: row("NN5001", "training diverged: the loss became {0} at epoch {1}, batch {2}"),

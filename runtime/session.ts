@@ -13,6 +13,7 @@ import { taskOfProgram, type Task } from "./metrics.js";
 import { prepareData, type ModelShape, type PreparedData } from "./prepare.js";
 import type { Preprocess } from "./preprocess.js";
 import { Trainer, type TrainConfig } from "./train.js";
+import { resolveClassWeights } from "./class-weight.js";
 
 export function labelKind(loss: LossKind): "class" | "value" {
   return loss === "cross_entropy" || loss === "binary_cross_entropy" ? "class" : "value";
@@ -51,7 +52,8 @@ export function trainConfig(p: Program, task: Task, o: RunOverrides = {}): Train
     lr: p.optimizer.lr,
     schedule: p.train.schedule,
     warmup: p.train.warmup,
-    earlyStop: p.train.earlyStop,
+    // `keep_best` is early stopping's bookkeeping with a patience that never runs out.
+    earlyStop: p.train.earlyStop ?? (p.train.keepBest ? { ...p.train.keepBest, patience: Infinity, restoreBest: true } : undefined),
     shuffle: p.data?.shuffle ?? true,
     shuffleSeed: o.seed ?? p.data?.shuffleSeed ?? 0,
     seed: o.seed ?? p.model.seed,
@@ -112,9 +114,14 @@ export async function createSession(
   const opened = await openData(program, model.meta, reader, fixed);
   if (!opened.value) return { value: undefined, diagnostics: opened.diagnostics };
   const { task, data } = opened.value;
-  const trainer = new Trainer(model, data, trainConfig(program, task, overrides));
+  const cw = program.train.classWeight;
+  const weights = cw && task.kind === "multiclass" ? resolveClassWeights(cw, data.train, task.classes, data.preprocess.classes) : undefined;
+  const diagnostics = [...opened.diagnostics, ...(weights?.diagnostics ?? [])];
+  if (weights && !weights.value) return { value: undefined, diagnostics };
+  const config = trainConfig(program, task, overrides);
+  const trainer = new Trainer(model, data, weights?.value ? { ...config, classWeights: weights.value } : config);
   return {
     value: { program, model, task, data, trainer, hash: modelHash(program) },
-    diagnostics: opened.diagnostics,
+    diagnostics,
   };
 }

@@ -17,6 +17,7 @@ import type { Span } from "../grammar/span.js";
 import { MetricAccumulator, metricMode, type AccumulatorState, type MetricValues, type Task } from "./metrics.js";
 import type { PreparedData, Split } from "./prepare.js";
 import { deriveSeed, Rng } from "./rng.js";
+import { weighTargets } from "./class-weight.js";
 import { learningRate, plateauStart, plateauUpdate, type LrPlan, type PlateauState } from "./schedule.js";
 
 export interface TrainConfig {
@@ -34,6 +35,8 @@ export interface TrainConfig {
   readonly task: Task;
   /** Where the optimizer is declared, for the divergence message. */
   readonly optimizerSpan?: Span;
+  /** `class_weight`, resolved: one weight per class, applied to the training batches' targets (`class-weight.ts`). */
+  readonly classWeights?: readonly number[];
 }
 
 /** One epoch's summary. `values` holds `loss`, the metrics, and `val_…` versions of them. */
@@ -140,6 +143,8 @@ export class Trainer {
 
   private readonly xb: Floats;
   private readonly yb: Floats;
+  /** The batch's targets weighed by class (`class_weight`), what the step trains on. */
+  private readonly yw: Floats | undefined;
   private readonly batchSize: number;
   private readonly order: Uint32Array;
   private readonly acc: MetricAccumulator;
@@ -166,6 +171,7 @@ export class Trainer {
     const Arr = model.params instanceof Float64Array ? Float64Array : Float32Array;
     this.xb = new Arr(this.batchSize * meta.inputSize);
     this.yb = new Arr(this.batchSize * meta.outputSize);
+    this.yw = config.classWeights ? new Arr(this.batchSize * meta.outputSize) : undefined;
     this.order = new Uint32Array(data.train.n);
     this.acc = new MetricAccumulator(config.task, meta.outputSize, config.metrics);
     this.plan = {
@@ -285,7 +291,10 @@ export class Trainer {
     const lr = learningRate(this.plan, this.epoch, this.batchIndex, this.plateau);
     this.lastLr = lr;
     const stepper = this.stepper;
-    const loss = stepper ? stepper.trainStep(this.xb, this.yb, n, lr, this.epoch * this.batches + this.batchIndex) : this.model.trainStep(this.xb, this.yb, n, lr);
+    const yw = this.yw;
+    if (yw) weighTargets(this.yb, yw, n, meta.outputSize, this.config.classWeights!);
+    const y = yw ?? this.yb;
+    const loss = stepper ? stepper.trainStep(this.xb, y, n, lr, this.epoch * this.batches + this.batchIndex) : this.model.trainStep(this.xb, y, n, lr);
     this.batchIndex++;
     this.lastN = n;
     if (!Number.isFinite(loss)) {

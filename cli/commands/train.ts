@@ -132,6 +132,7 @@ async function trainInto(output: RunOutput, run: Run): Promise<void> {
   const out = output.dir;
   const ckptPath = output.path(CHECKPOINT_FILE);
   const progress = new Progress(progressMode(opts, process.stderr), trainer.config.epochs, trainer.batches);
+  progress.every = program.train.printEvery ?? 1;
   const fail = (d: Diagnostic): never => {
     throw new CliError(renderRun([d], file, source, format));
   };

@@ -6,6 +6,7 @@ import type { Expr, Statement } from "../../grammar/ast.js";
 import { SCHEDULES, TRAIN_SETTINGS } from "../vocabulary.js";
 import type { EarlyStop, Metric, Schedule, Train } from "../program.js";
 import { expectNoBlock, openSection, word, type Checker } from "./checker.js";
+import { checkFitSettings } from "./train-fit.js";
 
 export const DEFAULT_TRAIN: Train = {
   epochs: 10,
@@ -94,8 +95,10 @@ export function checkTrain(ck: Checker, s: Statement): Train | undefined {
     if (patience === undefined || monitor === undefined || minDelta === undefined || restoreBest === undefined) ok = false;
     else earlyStop = { patience, monitor, minDelta, restoreBest, span: es.span };
   }
+  const fit = checkFitSettings(ck, section, monitorOf);
+  if (fit === undefined) ok = false;
   if (!ok || section.failed || epochs === undefined || batch === undefined || warmup === undefined || checkpointEvery === undefined || schedule === undefined) return undefined;
-  return { epochs, batch, schedule, warmup, earlyStop, checkpointEvery, span: s.span };
+  return { epochs, batch, schedule, warmup, earlyStop, checkpointEvery, ...fit, span: s.span };
 }
 
 /** A metric name to watch (`val_loss`, `auc`, …), or undefined (reported). */
@@ -111,6 +114,7 @@ export function checkMonitor(ck: Checker, train: Train, metrics: readonly Metric
   const watchers = [
     ...(train.earlyStop ? [{ who: "early_stop", monitor: train.earlyStop.monitor, span: train.earlyStop.span }] : []),
     ...(train.schedule.kind === "reduce_on_plateau" ? [{ who: "reduce_on_plateau", monitor: train.schedule.monitor, span: train.schedule.span }] : []),
+    ...(train.keepBest ? [{ who: "keep_best", monitor: train.keepBest.monitor, span: train.keepBest.span }] : []),
   ];
   for (const { who, monitor, span } of watchers) {
     const base = monitor.replace(/^val_/, "");
