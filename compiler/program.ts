@@ -253,6 +253,10 @@ export interface Data {
   readonly inputs: readonly InputColumns[] | undefined;
   /** How a text column becomes token ids; fitted on the training split only. */
   readonly tokenize: Tokenize | undefined;
+  /** `normalize_target standard`: regression targets standardized (fitted on the training split, saved with the weights). */
+  readonly normalizeTarget?: { readonly method: "standard"; readonly span: Span };
+  /** `classes [...]`: names of numbered labels (IDX, numeric CSV labels). */
+  readonly classes?: { readonly names: readonly string[]; readonly span: Span };
   /** Labels are class indices (classification) or values (regression); decided by the loss. */
   readonly span: Span;
 }

@@ -174,6 +174,12 @@ export const DATA_SETTINGS: readonly CallableWord[] = [
   c("normalize", "Feature normalization fitted on the training split only: `standard`, `minmax` or `none`.", [
     oneOf("method", "standard (zero mean, unit variance), minmax (to [0, 1]) or none", ["standard", "minmax", "none"], "none"),
   ]),
+  c("normalize_target", "Regression: standardize the targets (zero mean, unit variance per output), fitted on the training split and saved with the weights; the model trains on standardized targets, predictions and metrics are in the data's units.", [
+    oneOf("method", "standard or none", ["standard", "none"], "none"),
+  ]),
+  c("classes", "Names of the classes, in label order, for labels that are numbers (IDX files, numeric CSV labels): `classes [\"T-shirt\", \"Trouser\", …]`.", [
+    a("names", "a list of distinct names, one per class", "the labels' own names, or their numbers"),
+  ]),
   c("scale", "Multiply every feature by a constant before normalizing, e.g. `scale 1 / 255`.", [
     a("factor", "the multiplier", "1"),
   ]),

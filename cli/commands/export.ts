@@ -93,6 +93,7 @@ async function exportApp(file: string, opts: ExportOptions): Promise<void> {
     outputSize: meta.outputSize,
     task: taskOfProgram(program, meta.outputSize, meta.outputShape),
     ...(weights.preprocess.classes ? { classNames: weights.preprocess.classes } : {}),
+    ...(weights.preprocess.target ? { targetScaling: weights.preprocess.target } : {}),
     columns: cols,
     inputs: inputsOf(program, meta.inputs, cols, meta.inputSize),
     scale: transform.value!.scale,

@@ -14,7 +14,7 @@ import { parseCsv, type CsvSchema } from "../../runtime/csv.js";
 import type { Dataset } from "../../runtime/dataset.js";
 import { parseJsonData } from "../../runtime/json.js";
 import { argmax, taskOfProgram } from "../../runtime/metrics.js";
-import { applyPreprocess } from "../../runtime/preprocess.js";
+import { applyPreprocess, unscaleTargets } from "../../runtime/preprocess.js";
 import { encodeTexts } from "../../runtime/text.js";
 import { labelKind } from "../../runtime/session.js";
 import { predictAll } from "../../runtime/train.js";
@@ -88,6 +88,9 @@ async function predict(file: string, opts: PredictOptions): Promise<void> {
   const x = new Float32Array(d.x);
   applyPreprocess(weights.preprocess, x, d.features);
   const out = predictAll(model, x, d.n);
+  // A model trained on standardized targets (`normalize_target`): its outputs back in the data's units.
+  const target = weights.preprocess.target;
+  if (target !== undefined && task.kind === "regression") unscaleTargets(target, out, out, out.length);
   const classes = weights.preprocess.classes;
   const m = model.meta.outputSize;
   const rows: { prediction: string | number | number[]; scores: number[] }[] = [];

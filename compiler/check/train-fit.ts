@@ -5,7 +5,7 @@
  */
 import type { Expr } from "../../grammar/ast.js";
 import { TRAIN_SETTINGS } from "../vocabulary.js";
-import type { ClassWeight, KeepBest, Loss, Train } from "../program.js";
+import type { ClassWeight, Data, KeepBest, Loss, Train } from "../program.js";
 import { expectNoBlock, word, type Checker, type Section } from "./checker.js";
 
 export interface FitSettings {
@@ -65,6 +65,12 @@ function classWeights(ck: Checker, e: Expr): ClassWeight["weights"] | undefined 
     return undefined;
   }
   return ws;
+}
+
+/** `normalize_target` standardizes a regression's targets: not class labels. */
+export function checkTargetLoss(ck: Checker, data: Data | undefined, loss: Loss | undefined): void {
+  if (data?.normalizeTarget === undefined || loss === undefined || (loss.kind !== "cross_entropy" && loss.kind !== "binary_cross_entropy")) return;
+  ck.report("conflictingSettings", data.normalizeTarget.span, [`\`normalize_target\` standardizes a regression's targets, but \`${loss.kind}\` takes class labels`], "remove `normalize_target`, or use a regression loss such as `mse`");
 }
 
 /** `class_weight` scales the one-hot targets of cross-entropy, which is linear in them: that loss only. */
