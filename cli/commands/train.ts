@@ -11,7 +11,7 @@ import { diag, type Diagnostic } from "../../grammar/diagnostics.js";
 import { FILE_START } from "../../grammar/span.js";
 import type { RunIdentity } from "../../runtime/checkpoint.js";
 import { runIdentity } from "../../runtime/session.js";
-import { renderReport } from "../../runtime/report.js";
+import { renderReport, runSetup } from "../../runtime/report.js";
 import { evaluate, fmt, type FinalWeights } from "../../runtime/train.js";
 import { encodeWeights } from "../../runtime/weights.js";
 import { defaultOut, failOnErrors, formatConfusion, openSession, renderRun, WEIGHTS_FILE } from "../session.js";
@@ -287,6 +287,7 @@ async function trainInto(output: RunOutput, run: Run): Promise<void> {
   const sections = reportAttributions(program, model, data, task, kernelsOption(opts.kernels, "train"));
   write(REPORT_FILE, () =>
     renderReport({
+      setup: runSetup(program, data, trainer.history),
       ...(sections.length > 0 ? { sections } : {}),
       title: `nnc train ${basename(file)} — ${model.meta.name}`,
       history: trainer.history,
