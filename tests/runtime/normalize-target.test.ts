@@ -122,3 +122,16 @@ describe("normalize_target standard", () => {
     expect(r.diagnostics.filter((d) => d.code === "NN2026").map((d) => `${d.span.line}:${d.span.column}`)).toEqual(["14:3"]);
   });
 });
+
+describe("examples/cars-displacement.nn", () => {
+  it("trains to a test r2 above 0.95 and an MAE under 20 cubic inches", async () => {
+    const p = programOf(readFileSync(join(ROOT, "examples/cars-displacement.nn"), "utf8"));
+    const m = compileModel(p).value!;
+    const s = await session(p, m);
+    s.trainer.init();
+    s.trainer.run();
+    const t = evaluate(m, s.data.test!, s.task, ["mae", "r2"]);
+    expect(t["r2"]).toBeGreaterThan(0.95);
+    expect(t["mae"]).toBeLessThan(20);
+  });
+});
