@@ -76,6 +76,8 @@ export interface Session {
 export interface OpenedData {
   readonly task: Task;
   readonly data: PreparedData;
+  /** `class_weight`, resolved on the training split: one weight per class. */
+  readonly classWeights?: readonly number[];
 }
 
 /**
@@ -99,7 +101,12 @@ export async function openData(
   if (!loaded.value) return { value: undefined, diagnostics: loaded.diagnostics };
   const prepared = prepareData(program.data, loaded.value, shape, task, program.data.span, fixed);
   const diagnostics = [...loaded.diagnostics, ...prepared.diagnostics];
-  return { value: prepared.value ? { task, data: prepared.value } : undefined, diagnostics };
+  if (!prepared.value) return { value: undefined, diagnostics };
+  const cw = program.train.classWeight;
+  const weights = cw && task.kind === "multiclass" ? resolveClassWeights(cw, prepared.value.train, task.classes, prepared.value.preprocess.classes) : undefined;
+  if (weights) diagnostics.push(...weights.diagnostics);
+  if (weights && !weights.value) return { value: undefined, diagnostics };
+  return { value: { task, data: prepared.value, ...(weights?.value ? { classWeights: weights.value } : {}) }, diagnostics };
 }
 
 /** Loads and prepares the data, and builds a trainer (not yet initialized: call `init` or `restore`). */
@@ -113,15 +120,11 @@ export async function createSession(
 ): Promise<Result<Session | undefined>> {
   const opened = await openData(program, model.meta, reader, fixed);
   if (!opened.value) return { value: undefined, diagnostics: opened.diagnostics };
-  const { task, data } = opened.value;
-  const cw = program.train.classWeight;
-  const weights = cw && task.kind === "multiclass" ? resolveClassWeights(cw, data.train, task.classes, data.preprocess.classes) : undefined;
-  const diagnostics = [...opened.diagnostics, ...(weights?.diagnostics ?? [])];
-  if (weights && !weights.value) return { value: undefined, diagnostics };
+  const { task, data, classWeights } = opened.value;
   const config = trainConfig(program, task, overrides);
-  const trainer = new Trainer(model, data, weights?.value ? { ...config, classWeights: weights.value } : config);
+  const trainer = new Trainer(model, data, classWeights ? { ...config, classWeights } : config);
   return {
     value: { program, model, task, data, trainer, hash: modelHash(program) },
-    diagnostics,
+    diagnostics: opened.diagnostics,
   };
 }

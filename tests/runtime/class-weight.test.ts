@@ -182,3 +182,19 @@ describe("the checker", () => {
     expect(codes(net("  class_weight balance"))).toEqual(["NN2011 16:16"]);
   });
 });
+
+describe("nnc check --data", () => {
+  it("weighs the classes as training would: a list of the wrong length is one NN2026 at its line", async () => {
+    const { nncInProcess } = await import("../cli/in-process.js");
+    const { copyFileSync, mkdirSync } = await import("node:fs");
+    const dir = mkdtempSync(join(tmpdir(), "nnc-cw-check-"));
+    mkdirSync(join(dir, "data"));
+    copyFileSync(join(ROOT, "examples/data/iris.csv"), join(dir, "data/iris.csv"));
+    writeFileSync(join(dir, "w.nn"), net("  class_weight [1, 2]"));
+    const bad = await nncInProcess("check", "--data", join(dir, "w.nn"));
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/w\.nn:16:3 - error NN2026: `class_weight` gives 2 weights, but the model has 3 classes/);
+    writeFileSync(join(dir, "ok.nn"), net("  class_weight balanced"));
+    expect((await nncInProcess("check", "--data", join(dir, "ok.nn"))).code).toBe(0);
+  });
+});
