@@ -1,12 +1,15 @@
 /**
  * What `nnc train`, `eval` and `predict` share around a run: opening a session from a `.nn`
  * path, rendering run and data diagnostics (a code frame from the `.nn` file or the data file
- * when there is a line to show), and the confusion matrix they print.
+ * when there is a line to show), the weights file they default to, and the confusion matrix
+ * they print.
  */
-import { dirname } from "node:path";
+import { existsSync } from "node:fs";
+import { basename, dirname, extname, join } from "node:path";
 import type { CompiledModel } from "../compiler/model-api.js";
 import type { Program } from "../compiler/program.js";
-import { hasErrors, type Diagnostic, type Result } from "../grammar/diagnostics.js";
+import { diag, hasErrors, type Diagnostic, type Result } from "../grammar/diagnostics.js";
+import { FILE_START } from "../grammar/span.js";
 import type { Preprocess } from "../runtime/preprocess.js";
 import { createSession, openData, type OpenedData, type RunOverrides, type Session } from "../runtime/session.js";
 import type { ModelShape } from "../runtime/prepare.js";
@@ -46,6 +49,30 @@ export function failOnErrors(ds: readonly Diagnostic[], nnPath: string, nnSource
   if (hasErrors(ds)) throw new CliError(renderRun(ds, nnPath, nnSource, format));
   const warnings = ds.filter((d) => d.severity !== "error");
   if (warnings.length > 0) process.stderr.write(renderRun(warnings, nnPath, nnSource, format));
+}
+
+/** The weights file of a run (`nnc train` writes it into its output folder). */
+export const WEIGHTS_FILE = "weights.json";
+
+/** Default output folder of `nnc train`: `runs/<name of the .nn file>` under the working directory. */
+export function defaultOut(file: string): string {
+  return join("runs", basename(file, extname(file)));
+}
+
+/**
+ * The weights a command reads: `--weights` when given, else what `nnc train FILE` writes by
+ * default (`runs/<name>/weights.json`), named on stderr so the user knows which file answered;
+ * when that file does not exist, one NN4001 saying to train first.
+ */
+export function weightsPathOf(file: string, given: string | undefined, source: string, format: OutputFormat = "text"): string {
+  if (given !== undefined) return given;
+  const path = join(defaultOut(file), WEIGHTS_FILE);
+  if (!existsSync(path)) {
+    const hint = `train first: \`nnc train ${file}\` writes ${path} (or pass --weights FILE)`;
+    failOnErrors([{ ...diag("fileNotFound", FILE_START, [path, "no such file"], { hint }), file: path }], file, source, format);
+  }
+  if (format === "text") process.stderr.write(`using weights ${inert(path)}\n`);
+  return path;
 }
 
 /** Compiles the model and prepares its data; any problem ends in a CliError. */

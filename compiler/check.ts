@@ -17,6 +17,7 @@ import { checkBlocks } from "./check/graph.js";
 import { checkLoss, checkMetrics, checkOptimizer, DEFAULT_OPTIMIZER } from "./check/training.js";
 import { checkCausal, checkData, checkEmbeddingFits, checkGeneratorFits, linkInputs } from "./check/data.js";
 import { checkMonitor, checkTrain, DEFAULT_TRAIN } from "./check/train.js";
+import { checkClassWeightLoss, checkTargetLoss } from "./check/train-fit.js";
 import { findDims, firstConfig, replaceRanges, valueText } from "./search/space.js";
 import { checkSearch } from "./search/settings.js";
 
@@ -55,6 +56,8 @@ export function check(given: SourceFile): Result<Program | undefined> {
   const trainS = top.get("train");
   const train = trainS === undefined ? DEFAULT_TRAIN : checkTrain(ck, trainS);
   if (train !== undefined) checkMonitor(ck, train, metrics);
+  if (train !== undefined) checkClassWeightLoss(ck, train, loss);
+  checkTargetLoss(ck, data, loss);
   const ds = ck.diagnostics;
   if (hasErrors(ds) || model === undefined || loss === undefined || optimizer === undefined || train === undefined || (dataS !== undefined && data === undefined)) {
     return { value: undefined, diagnostics: ds };

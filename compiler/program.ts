@@ -253,6 +253,10 @@ export interface Data {
   readonly inputs: readonly InputColumns[] | undefined;
   /** How a text column becomes token ids; fitted on the training split only. */
   readonly tokenize: Tokenize | undefined;
+  /** `normalize_target standard`: regression targets standardized (fitted on the training split, saved with the weights). */
+  readonly normalizeTarget?: { readonly method: "standard"; readonly span: Span };
+  /** `classes [...]`: names of numbered labels (IDX, numeric CSV labels). */
+  readonly classes?: { readonly names: readonly string[]; readonly span: Span };
   /** Labels are class indices (classification) or values (regression); decided by the loss. */
   readonly span: Span;
 }
@@ -316,7 +320,26 @@ export interface Train {
   readonly checkpointEvery: number;
   /** Magnitude pruning (absent: none). */
   readonly prune?: Prune;
+  /** `class_weight`: each training sample's loss weighed by its class (Keras' class_weight); absent: 1 each. */
+  readonly classWeight?: ClassWeight;
+  /** `print every N`: an epoch line every N epochs and at the last (absent: every epoch). */
+  readonly printEvery?: number;
+  /** `keep_best`: the best epoch's weights restored at the end of the run, without early stopping. */
+  readonly keepBest?: KeepBest;
   readonly span: Span | undefined;
+}
+
+/** `balanced` (n / (k · count of the class) on the training split) or one weight per class. */
+export interface ClassWeight {
+  readonly weights: "balanced" | readonly number[];
+  readonly span: Span;
+}
+
+export interface KeepBest {
+  /** A metric name, e.g. `val_loss`, `val_accuracy`, `loss`. */
+  readonly monitor: string;
+  readonly minDelta: number;
+  readonly span: Span;
 }
 
 // ── the whole file ─────────────────────────────────────────────────────────────

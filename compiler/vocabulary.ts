@@ -174,6 +174,12 @@ export const DATA_SETTINGS: readonly CallableWord[] = [
   c("normalize", "Feature normalization fitted on the training split only: `standard`, `minmax` or `none`.", [
     oneOf("method", "standard (zero mean, unit variance), minmax (to [0, 1]) or none", ["standard", "minmax", "none"], "none"),
   ]),
+  c("normalize_target", "Regression: standardize the targets (zero mean, unit variance per output), fitted on the training split and saved with the weights; the model trains on standardized targets, predictions and metrics are in the data's units.", [
+    oneOf("method", "standard or none", ["standard", "none"], "none"),
+  ]),
+  c("classes", "Names of the classes, in label order, for labels that are numbers (IDX files, numeric CSV labels): `classes [\"T-shirt\", \"Trouser\", …]`.", [
+    a("names", "a list of distinct names, one per class", "the labels' own names, or their numbers"),
+  ]),
   c("scale", "Multiply every feature by a constant before normalizing, e.g. `scale 1 / 255`.", [
     a("factor", "the multiplier", "1"),
   ]),
@@ -215,6 +221,14 @@ export const TRAIN_SETTINGS: readonly CallableWord[] = [
     a("start", "the first epoch whose end prunes", "1"),
     a("end", "the epoch whose end reaches the sparsity", "half the epochs"),
     oneOf("scope", "rank weights across all layers (`global`) or within each layer (`layer`)", ["global", "layer"], "layer"),
+  ]),
+  c("class_weight", "Weigh each sample's loss by its class (Keras' `class_weight`; cross_entropy only): `class_weight balanced` (n_samples / (n_classes · count of the class) on the training split, scikit-learn's and Keras' formula) or `class_weight [1, 5]`, one weight per class.", [
+    a("weights", "`balanced` or a list of one weight ≥ 0 per class", "1 for every class"),
+  ]),
+  c("print", "Print the epoch line every N epochs (and the last): `print every 10`.", [a("every", "epochs between lines", "1")]),
+  c("keep_best", "Keep the weights of the best epoch of a metric, without stopping early: `keep_best monitor val_accuracy`.", [
+    a("monitor", "the metric watched, e.g. val_loss, val_accuracy, loss", "val_loss (loss without validation data)"),
+    a("min_delta", "the smallest change that counts as improvement", "0"),
   ]),
 ];
 

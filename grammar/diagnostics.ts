@@ -188,6 +188,7 @@ export const MESSAGES = {
   unknownClass: row("NN4042", "the labels hold {0}, which the weights do not know; their classes are {1}"),
   mixedLabels: row("NN4041", "the labels mix class numbers ({0}) and class names ({1})"),
   languageModelShape: row("NN4021", "a language model over {0} steps of {1} token ids does not fit a model with input {2} and {3} outputs"),
+  classWithoutSamples: row("NN4030", "class `{0}` has no samples in the training split, so `class_weight balanced` cannot weigh it"),
 
   // ── NN5xxx runs, checkpoints, weights ──────────────────────────────────────
   diverged: row("NN5001", "training diverged: the loss became {0} at epoch {1}, batch {2}"),

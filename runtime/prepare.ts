@@ -10,7 +10,7 @@ import type { Span } from "../grammar/span.js";
 import { FILE_START } from "../grammar/span.js";
 import { subset, type Dataset } from "./dataset.js";
 import type { Task } from "./metrics.js";
-import { applyPreprocess, fitPreprocess, type Preprocess } from "./preprocess.js";
+import { applyPreprocess, fitPreprocess, fitTarget, scaleTargets, type Preprocess, type TargetScaling } from "./preprocess.js";
 import { deriveSeed, Rng } from "./rng.js";
 import { dataDiag, lineSpan } from "./span.js";
 import type { CsvSchema } from "./csv.js";
@@ -23,6 +23,8 @@ export interface Split {
   readonly x: Float32Array;
   /** n × outputs: one-hot rows, 0/1, or target values; with `ids`, n × steps class ids. */
   readonly y: Float32Array;
+  /** With `normalize_target`: `y` is standardized; metrics read outputs and targets back in the data's units. */
+  readonly target?: TargetScaling;
   /**
    * A language model's targets, kept as ids (one-hot rows of every step of every window would
    * take steps × classes floats per sample): each batch expands its own (`runtime/train.ts`).
@@ -135,7 +137,10 @@ export function prepareData(
   }
   if (hasErrors(diagnostics)) return { value: undefined, diagnostics };
 
-  const classes = fixed?.classes ?? train.classes;
+  if (train.classes !== undefined && data.classes !== undefined)
+    diagnostics.push(dataDiag(undefined, "ignoredSetting", data.classes.span, ["`classes` names numbered labels, and this file's labels are names already"], "remove `classes`"));
+  const classes = fixed?.classes ?? train.classes ?? namedClasses(data, train, task, diagnostics);
+  if (hasErrors(diagnostics)) return { value: undefined, diagnostics };
   const fitted = fixed ?? fitPreprocess(train.x, train.n, train.features, data.normalize, data.scale);
   if (fixed === undefined && data.normalize === "none" && data.tokenize === undefined) warnUnscaled(train, data.scale, span, diagnostics);
   const preprocess: Preprocess = {
@@ -153,14 +158,38 @@ export function prepareData(
     applyPreprocess(preprocess, x, d.features);
     return y ? { n: d.n, features: d.features, x, y } : undefined;
   };
-  const value: PreparedData = {
-    train: make(train)!,
-    validation: make(validation),
-    test: make(test),
-    preprocess,
+  const splits = { train: make(train), validation: make(validation), test: make(test) };
+  if (hasErrors(diagnostics) || splits.train === undefined) return { value: undefined, diagnostics };
+  // Regression targets standardized with the training split's statistics (or those saved with the weights).
+  const target = data.normalizeTarget !== undefined && task.kind === "regression" ? (fixed?.target ?? fitTarget(splits.train.y, shape.outputSize)) : undefined;
+  const scaled = (sp: Split | undefined): Split | undefined => {
+    if (sp === undefined || target === undefined) return sp;
+    scaleTargets(target, sp.y);
+    return { ...sp, target };
   };
-  if (hasErrors(diagnostics)) return { value: undefined, diagnostics };
+  const value: PreparedData = {
+    train: scaled(splits.train)!,
+    validation: scaled(splits.validation),
+    test: scaled(splits.test),
+    preprocess: target ? { ...preprocess, target } : preprocess,
+  };
   return { value, diagnostics };
+}
+
+/** `classes [...]` of the data block: names for numbered labels, one per class of the model. */
+function namedClasses(data: Data, train: Dataset, task: Task, out: Diagnostic[]): readonly string[] | undefined {
+  const c = data.classes;
+  if (c === undefined || train.labelWidth !== 1) return undefined;
+  const k = task.kind === "multiclass" ? task.classes : task.kind === "binary" ? 2 : undefined;
+  if (k === undefined) {
+    out.push(dataDiag(undefined, "conflictingSettings", c.span, ["`classes` names the classes of a classifier, but this model's loss is a regression's"], "remove `classes`"));
+    return undefined;
+  }
+  if (c.names.length !== k) {
+    out.push(dataDiag(undefined, "conflictingSettings", c.span, [`\`classes\` names ${c.names.length} classes, but the model has ${k}`], `give one name per class, in label order (0 … ${k - 1})`));
+    return undefined;
+  }
+  return c.names;
 }
 
 /** Features this wide, left as they are, slow or stall gradient descent: say so (once, for the widest). */

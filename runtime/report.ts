@@ -1,12 +1,19 @@
 /**
- * A small self-contained HTML report: one inline SVG chart per quantity (loss, then each
- * metric), training and validation curves per epoch, plus the final figures. Browser-safe.
+ * A small self-contained HTML report: how the run was set up (optimizer, learning rate, batch,
+ * data sources, training time, the best epoch), one inline SVG chart per quantity (loss, then
+ * each metric) with training and validation curves per epoch on round-number axis ticks, plus
+ * the final figures. Browser-safe.
  */
+import type { DataSource, Program } from "../compiler/program.js";
+import { describeOptimizer } from "../compiler/optimizers/index.js";
+import type { PreparedData } from "./prepare.js";
 import type { EpochRecord } from "./train.js";
 
 export interface ReportInput {
   readonly title: string;
   readonly history: readonly EpochRecord[];
+  /** How the run was set up (`runSetup`): shown first. */
+  readonly setup?: Readonly<Record<string, string>>;
   /** Final figures, e.g. test metrics; shown as a table. */
   readonly summary: Readonly<Record<string, string | number>>;
   readonly confusion?: readonly (readonly number[])[];
@@ -39,6 +46,7 @@ table{border-collapse:collapse;margin:12px 0}th,td{border:1px solid #ccc;padding
 th{background:#f4f4f4}svg text{font:11px system-ui,sans-serif;fill:#444}
 </style></head><body>
 <h1>${esc(r.title)}</h1>
+${r.setup ? `<h2>Run</h2><table class="setup">${Object.entries(r.setup).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join("")}</table><h2>Results</h2>` : ""}
 <table>${rows}</table>
 <div class="charts">${charts.join("\n")}</div>
 ${r.confusion ? confusionTable(r.confusion, r.classes) : ""}
@@ -58,18 +66,27 @@ function chart(key: string, history: readonly EpochRecord[], best?: ReportInput[
   if (ys.length === 0) return "";
   const x0 = Math.min(...xs);
   const x1 = Math.max(x0 + 1, ...xs);
-  let y0 = Math.min(...ys);
-  let y1 = Math.max(...ys);
-  if (y1 - y0 < 1e-12) {
-    y0 -= 0.5;
-    y1 += 0.5;
+  let lo = Math.min(...ys);
+  let hi = Math.max(...ys);
+  if (hi - lo < 1e-12 * Math.max(1, Math.abs(hi))) {
+    lo -= Math.max(0.5, Math.abs(lo) * 0.1);
+    hi += Math.max(0.5, Math.abs(hi) * 0.1);
   }
+  // The y axis spans whole steps of a round tick (1, 2 or 5 × 10^k).
+  const ticks = niceTicks(lo, hi, 5);
+  const y0 = ticks[0]!;
+  const y1 = ticks[ticks.length - 1]!;
   const px = (x: number): number => PAD.l + ((x - x0) / (x1 - x0)) * (W - PAD.l - PAD.r);
   const py = (y: number): number => H - PAD.b - ((y - y0) / (y1 - y0)) * (H - PAD.t - PAD.b);
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((t) => y0 + t * (y1 - y0));
   const grid = ticks
     .map((v) => `<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${py(v).toFixed(1)}" y2="${py(v).toFixed(1)}" stroke="#eee"/>` +
-      `<text x="${PAD.l - 6}" y="${(py(v) + 4).toFixed(1)}" text-anchor="end">${num(v)}</text>`)
+      `<text x="${PAD.l - 6}" y="${(py(v) + 4).toFixed(1)}" text-anchor="end" class="ytick">${tickText(v, ticks)}</text>`)
+    .join("");
+  // Epochs on whole, round steps.
+  const xticks = niceTicks(x0, x1, 6, 1).filter((x) => x >= x0 && x <= x1);
+  const xaxis = xticks
+    .map((x) => `<line x1="${px(x).toFixed(1)}" x2="${px(x).toFixed(1)}" y1="${H - PAD.b}" y2="${H - PAD.b + 4}" stroke="#888"/>` +
+      `<text x="${px(x).toFixed(1)}" y="${H - PAD.b + 16}" text-anchor="middle" class="xtick">${x}</text>`)
     .join("");
   const lines = series
     .map((s) => {
@@ -89,7 +106,7 @@ function chart(key: string, history: readonly EpochRecord[], best?: ReportInput[
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(key)} per epoch">
 <rect width="${W}" height="${H}" fill="#fff" stroke="#ddd"/>${grid}
 <line x1="${PAD.l}" x2="${W - PAD.r}" y1="${H - PAD.b}" y2="${H - PAD.b}" stroke="#888"/>
-<text x="${PAD.l}" y="${H - 12}">epoch ${x0}</text><text x="${W - PAD.r}" y="${H - 12}" text-anchor="end">epoch ${x1}</text>
+${xaxis}<text x="${(PAD.l + W - PAD.r) / 2}" y="${H - 4}" text-anchor="middle">epoch</text>
 ${mark}${lines}${legend}</svg>`;
 }
 
@@ -98,6 +115,73 @@ function confusionTable(c: readonly (readonly number[])[], classes?: readonly st
   const head = `<tr><th>true \\ predicted</th>${c.map((_, j) => `<th>${name(j)}</th>`).join("")}</tr>`;
   const body = c.map((row, i) => `<tr><th>${name(i)}</th>${row.map((v) => `<td>${v}</td>`).join("")}</tr>`).join("");
   return `<h2>Confusion matrix (test)</h2><table>${head}${body}</table>`;
+}
+
+/**
+ * Round ticks covering [lo, hi]: a step of 1, 2 or 5 × 10^k giving about `count` intervals
+ * (at least `minStep`), from the last multiple of the step at or below lo to the first at or
+ * above hi.
+ */
+export function niceTicks(lo: number, hi: number, count: number, minStep = 0): number[] {
+  const raw = Math.max((hi - lo) / count, minStep, Number.MIN_VALUE);
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = Math.max(minStep, [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw * (1 - 1e-9))!);
+  const first = Math.floor(lo / step + 1e-9);
+  const last = Math.ceil(hi / step - 1e-9);
+  const out: number[] = [];
+  // Multiples of the step, rounded to its digits so 0.1 × 3 prints as 0.3.
+  const digits = Math.max(0, -Math.floor(Math.log10(step)) + 1);
+  for (let i = first; i <= last; i++) out.push(Number((i * step).toFixed(Math.min(20, digits))));
+  return out;
+}
+
+/** A tick's text: as many decimals as the step needs, or an exponent for very small or large steps. */
+function tickText(v: number, ticks: readonly number[]): string {
+  const step = ticks.length > 1 ? Math.abs(ticks[1]! - ticks[0]!) : 1;
+  if (v === 0) return "0";
+  if (step < 1e-3 || Math.abs(v) >= 1e6) return v.toExponential(Math.max(0, Math.round(Math.log10(Math.abs(v) / step)))).replace(/\.?0+e/, "e");
+  return v.toFixed(Math.max(0, -Math.floor(Math.log10(step) + 1e-9)));
+}
+
+/**
+ * The run's settings as the report shows them: optimizer (with its arguments), learning rate
+ * and schedule, batch, the data sources with each split's samples, and the time spent training.
+ */
+export function runSetup(p: Program, data: PreparedData, history: readonly EpochRecord[]): Record<string, string> {
+  const t = p.train;
+  const seconds = history.reduce((a, h) => a + h.seconds, 0);
+  const out: Record<string, string> = {
+    optimizer: describeOptimizer(p.optimizer),
+    "learning rate": `${p.optimizer.lr}${t.schedule.kind !== "constant" ? `, schedule ${t.schedule.kind}` : ""}${t.warmup > 0 ? `, warm-up ${t.warmup} epochs` : ""}`,
+    batch: String(t.batch),
+    loss: p.loss.kind,
+  };
+  if (p.data) {
+    out["train data"] = `${sourceText(p.data.train)}: ${data.train.n} samples`;
+    const held = (name: "validation" | "test"): void => {
+      const s = p.data![name];
+      const split = data[name];
+      if (split === undefined) return;
+      out[`${name} data`] = `${typeof s === "number" ? `${Math.round(s * 100)}% held out` : sourceText(s)}: ${split.n} samples`;
+    };
+    held("validation");
+    held("test");
+  }
+  out["training time"] = seconds >= 60 ? `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s` : `${seconds.toFixed(1)} s`;
+  return out;
+}
+
+function sourceText(s: DataSource): string {
+  switch (s.kind) {
+    case "csv":
+    case "json":
+    case "text":
+      return `${s.kind}("${s.path}")`;
+    case "idx":
+      return `idx("${s.images}", "${s.labels}")`;
+    case "generator":
+      return `${s.generator}(size: ${s.size}, noise: ${s.noise}, seed: ${s.seed})`;
+  }
 }
 
 function num(v: number): string {

@@ -13,6 +13,7 @@ import { taskOfProgram, type Task } from "./metrics.js";
 import { prepareData, type ModelShape, type PreparedData } from "./prepare.js";
 import type { Preprocess } from "./preprocess.js";
 import { Trainer, type TrainConfig } from "./train.js";
+import { resolveClassWeights } from "./class-weight.js";
 
 export function labelKind(loss: LossKind): "class" | "value" {
   return loss === "cross_entropy" || loss === "binary_cross_entropy" ? "class" : "value";
@@ -51,7 +52,8 @@ export function trainConfig(p: Program, task: Task, o: RunOverrides = {}): Train
     lr: p.optimizer.lr,
     schedule: p.train.schedule,
     warmup: p.train.warmup,
-    earlyStop: p.train.earlyStop,
+    // `keep_best` is early stopping's bookkeeping with a patience that never runs out.
+    earlyStop: p.train.earlyStop ?? (p.train.keepBest ? { ...p.train.keepBest, patience: Infinity, restoreBest: true } : undefined),
     shuffle: p.data?.shuffle ?? true,
     shuffleSeed: o.seed ?? p.data?.shuffleSeed ?? 0,
     seed: o.seed ?? p.model.seed,
@@ -75,6 +77,8 @@ export interface Session {
 export interface OpenedData {
   readonly task: Task;
   readonly data: PreparedData;
+  /** `class_weight`, resolved on the training split: one weight per class. */
+  readonly classWeights?: readonly number[];
 }
 
 /**
@@ -98,7 +102,12 @@ export async function openData(
   if (!loaded.value) return { value: undefined, diagnostics: loaded.diagnostics };
   const prepared = prepareData(program.data, loaded.value, shape, task, program.data.span, fixed);
   const diagnostics = [...loaded.diagnostics, ...prepared.diagnostics];
-  return { value: prepared.value ? { task, data: prepared.value } : undefined, diagnostics };
+  if (!prepared.value) return { value: undefined, diagnostics };
+  const cw = program.train.classWeight;
+  const weights = cw && task.kind === "multiclass" ? resolveClassWeights(cw, prepared.value.train, task.classes, prepared.value.preprocess.classes) : undefined;
+  if (weights) diagnostics.push(...weights.diagnostics);
+  if (weights && !weights.value) return { value: undefined, diagnostics };
+  return { value: { task, data: prepared.value, ...(weights?.value ? { classWeights: weights.value } : {}) }, diagnostics };
 }
 
 /** Loads and prepares the data, and builds a trainer (not yet initialized: call `init` or `restore`). */
@@ -112,8 +121,9 @@ export async function createSession(
 ): Promise<Result<Session | undefined>> {
   const opened = await openData(program, model.meta, reader, fixed);
   if (!opened.value) return { value: undefined, diagnostics: opened.diagnostics };
-  const { task, data } = opened.value;
-  const trainer = new Trainer(model, data, trainConfig(program, task, overrides));
+  const { task, data, classWeights } = opened.value;
+  const config = trainConfig(program, task, overrides);
+  const trainer = new Trainer(model, data, classWeights ? { ...config, classWeights } : config);
   return {
     value: { program, model, task, data, trainer, hash: modelHash(program) },
     diagnostics: opened.diagnostics,

@@ -17,6 +17,8 @@ import type { Span } from "../grammar/span.js";
 import { MetricAccumulator, metricMode, type AccumulatorState, type MetricValues, type Task } from "./metrics.js";
 import type { PreparedData, Split } from "./prepare.js";
 import { deriveSeed, Rng } from "./rng.js";
+import { weighTargets } from "./class-weight.js";
+import { dataUnits, type DataUnits } from "./preprocess.js";
 import { learningRate, plateauStart, plateauUpdate, type LrPlan, type PlateauState } from "./schedule.js";
 import { Pruner, type PruneState } from "./prune.js";
 
@@ -37,6 +39,8 @@ export interface TrainConfig {
   readonly optimizerSpan?: Span;
   /** Magnitude pruning (`runtime/prune.ts`). */
   readonly prune?: Prune;
+  /** `class_weight`, resolved: one weight per class, applied to the training batches' targets (`class-weight.ts`). */
+  readonly classWeights?: readonly number[];
 }
 
 /** One epoch's summary. `values` holds `loss`, the metrics, and `val_…` versions of them. */
@@ -147,6 +151,10 @@ export class Trainer {
 
   private readonly xb: Floats;
   private readonly yb: Floats;
+  /** The batch's targets weighed by class (`class_weight`), what the step trains on. */
+  private readonly yw: Floats | undefined;
+  /** With `normalize_target`: the batch's outputs and targets in the data's units, for the metrics. */
+  private readonly units: DataUnits | undefined;
   private readonly batchSize: number;
   private readonly order: Uint32Array;
   private readonly acc: MetricAccumulator;
@@ -173,6 +181,8 @@ export class Trainer {
     const Arr = model.params instanceof Float64Array ? Float64Array : Float32Array;
     this.xb = new Arr(this.batchSize * meta.inputSize);
     this.yb = new Arr(this.batchSize * meta.outputSize);
+    this.yw = config.classWeights ? new Arr(this.batchSize * meta.outputSize) : undefined;
+    this.units = data.train.target ? dataUnits(data.train.target, this.batchSize * meta.outputSize) : undefined;
     this.order = new Uint32Array(data.train.n);
     this.acc = new MetricAccumulator(config.task, meta.outputSize, config.metrics);
     this.plan = {
@@ -296,7 +306,10 @@ export class Trainer {
     const lr = learningRate(this.plan, this.epoch, this.batchIndex, this.plateau);
     this.lastLr = lr;
     const stepper = this.stepper;
-    const loss = stepper ? stepper.trainStep(this.xb, this.yb, n, lr, this.epoch * this.batches + this.batchIndex) : this.model.trainStep(this.xb, this.yb, n, lr);
+    const yw = this.yw;
+    if (yw) weighTargets(this.yb, yw, n, meta.outputSize, this.config.classWeights!);
+    const y = yw ?? this.yb;
+    const loss = stepper ? stepper.trainStep(this.xb, y, n, lr, this.epoch * this.batches + this.batchIndex) : this.model.trainStep(this.xb, y, n, lr);
     this.pruner?.apply(this.model.params);
     this.batchIndex++;
     this.lastN = n;
@@ -304,7 +317,9 @@ export class Trainer {
       this.diverge(loss);
       return undefined;
     }
-    this.acc.add(stepper ? stepper.output() : this.model.output(), this.yb, n, loss);
+    const output = stepper ? stepper.output() : this.model.output();
+    if (this.units) this.acc.add(...this.units.of(output, this.yb, n * meta.outputSize), n, loss);
+    else this.acc.add(output, this.yb, n, loss);
     return { epoch: this.epoch + 1, batch: this.batchIndex, batches: this.batches, samples: start + n, loss, lr };
   }
 
@@ -426,11 +441,13 @@ export function evaluate(model: CompiledModel, split: Split, task: Task, metrics
   const yb = new Arr(bs * meta.outputSize);
   const acc = new MetricAccumulator(task, meta.outputSize, metrics);
   const order = new Uint32Array(0); // unused: identity order
+  const units = split.target ? dataUnits(split.target, bs * meta.outputSize) : undefined;
   for (let start = 0; start < split.n; start += bs) {
     const n = Math.min(bs, split.n - start);
     gather(split, order, start, n, xb, yb, meta.inputSize, meta.outputSize, true);
     const loss = model.loss(xb, yb, n);
-    acc.add(model.output(), yb, n, loss);
+    if (units) acc.add(...units.of(model.output(), yb, n * meta.outputSize), n, loss);
+    else acc.add(model.output(), yb, n, loss);
   }
   return acc.result(metrics);
 }

@@ -135,6 +135,17 @@ function preprocessProblem(p: unknown, model: CompiledModel): string | undefined
     const tokens = t["tokens"];
     if (!Array.isArray(tokens) || tokens.some((x) => typeof x !== "string") || new Set(tokens).size !== tokens.length) return "its tokenizer's tokens are not distinct texts";
   }
+  const target = pre["target"];
+  if (target !== undefined) {
+    // `normalize_target`: a finite mean and a finite, non-zero std per output.
+    const t = (target ?? {}) as Record<string, unknown>;
+    for (const key of ["mean", "std"]) {
+      const a = t[key];
+      if (!Array.isArray(a) || a.length !== model.meta.outputSize) return `its target ${key} is not ${model.meta.outputSize} numbers`;
+      const k = a.findIndex((v) => typeof v !== "number" || !Number.isFinite(v) || (key === "std" && v === 0));
+      if (k >= 0) return `target ${key}[${k}] is ${JSON.stringify(a[k])}`;
+    }
+  }
   return undefined;
 }
 

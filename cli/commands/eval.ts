@@ -1,5 +1,5 @@
 /**
- * `nnc eval FILE --weights W [--data test|validation|train]`: the loss and every declared
+ * `nnc eval FILE [--weights W] [--data test|validation|train]`: the loss and every declared
  * metric on one split, and a confusion matrix for classifiers. The split is rebuilt exactly as
  * training built it (same seeds), and normalized with the statistics saved in the weights.
  */
@@ -9,7 +9,7 @@ import { FILE_START } from "../../grammar/span.js";
 import { classScores, isClassifier, type ClassScores } from "../../runtime/metrics.js";
 import { inert } from "../../runtime/inert.js";
 import { evaluate, fmt } from "../../runtime/train.js";
-import { failOnErrors, formatConfusion, openSession, renderRun } from "../session.js";
+import { failOnErrors, formatConfusion, openSession, renderRun, weightsPathOf } from "../session.js";
 import { KERNELS_HELP, kernelsOption } from "../options.js";
 import { compileModel } from "../../runtime/node/model.js";
 import { readWeights } from "../../runtime/node/weights-file.js";
@@ -17,7 +17,7 @@ import { CliError } from "../errors.js";
 import { loadProgram } from "../load.js";
 
 interface EvalOptions {
-  weights: string;
+  weights?: string;
   data: string;
   json?: boolean;
   kernels?: string;
@@ -31,7 +31,7 @@ export function registerEval(program: Command): void {
     .command("eval")
     .description("evaluate trained weights: loss, metrics and a confusion matrix")
     .argument("<file>", ".nn file")
-    .requiredOption("--weights <file>", "weights file written by `nnc train`")
+    .option("--weights <file>", "weights file written by `nnc train` (default: runs/<file name>/weights.json)")
     .option("--data <split>", "test, validation or train", "test")
     .option("--json", "print the figures as one JSON object")
     .option("--kernels <kind>", KERNELS_HELP)
@@ -49,7 +49,7 @@ async function evalCommand(file: string, opts: EvalOptions): Promise<void> {
   const compiled = compileModel(program, "float32", kernelsOption(opts.kernels, "eval"));
   failOnErrors(compiled.diagnostics, file, source, format);
   const model = compiled.value!;
-  const w = readWeights(opts.weights, model);
+  const w = readWeights(weightsPathOf(file, opts.weights, source, format), model);
   failOnErrors(w.diagnostics, file, source, format);
   const session = await openSession(file, source, program, {}, w.value!.preprocess, model);
   const data = session.data[split];

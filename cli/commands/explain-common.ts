@@ -23,12 +23,12 @@ import { readWeights } from "../../runtime/node/weights-file.js";
 import { CliError } from "../errors.js";
 import { loadProgram } from "../load.js";
 import { kernelsOption } from "../options.js";
-import { failOnErrors, openSession, renderRun } from "../session.js";
+import { failOnErrors, openSession, renderRun, weightsPathOf } from "../session.js";
 import { renderPlain, wantColor } from "../render.js";
 import { readInput } from "./predict.js";
 
 export interface SampleOptions {
-  weights: string;
+  weights?: string;
   input?: string;
   data?: string;
   limit?: string;
@@ -100,7 +100,7 @@ export async function openExplaining(file: string, opts: SampleOptions, command:
   failOnErrors(compiled.diagnostics, file, source);
   const model = compiled.value!.createModel();
   if (!isExplainModel(model)) throw new Error("bug: an explain module without its methods");
-  const w = readWeights(opts.weights, model);
+  const w = readWeights(weightsPathOf(file, opts.weights, source), model);
   failOnErrors(w.diagnostics, file, source);
   const preprocess = w.value!.preprocess;
   const limit = opts.limit === undefined ? Infinity : intOf("--limit", opts.limit, 10, 1, 1_000_000);

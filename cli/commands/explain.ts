@@ -61,7 +61,7 @@ export function registerExplain(program: Command): void {
     .command("explain")
     .description("attributions: which input values a trained model's decisions rest on")
     .argument("<file>", ".nn file")
-    .requiredOption("--weights <file>", "weights file written by `nnc train`")
+    .option("--weights <file>", "weights file written by `nnc train` (default: runs/<file name>/weights.json)")
     .option("--input <file>", "samples to explain: a CSV or JSON file, or - for stdin (default: --data test)")
     .option("--data <split>", "explain a split of the file's data: test, validation or train")
     .option("--limit <n>", "explain the first n samples only")

@@ -6,8 +6,7 @@
  * (`compiler/codegen/app.ts` writes it; `docs/deploy.md` describes it).
  */
 import type { Command } from "commander";
-import { existsSync } from "node:fs";
-import { extname, join } from "node:path";
+import { extname } from "node:path";
 import { compileProgram } from "../../compiler/compile.js";
 import { generateApp, type AppColumn, type AppInput } from "../../compiler/codegen/app.js";
 import { formatCode } from "../../compiler/format.js";
@@ -23,9 +22,8 @@ import { compileModel, maxBatchFor } from "../../runtime/node/model.js";
 import { readWeights } from "../../runtime/node/weights-file.js";
 import { CliError } from "../errors.js";
 import { loadProgram, renderFor } from "../load.js";
-import { failOnErrors } from "../session.js";
+import { failOnErrors, weightsPathOf } from "../session.js";
 import { intOption } from "../options.js";
-import { defaultOut, WEIGHTS_FILE } from "./train.js";
 
 interface ExportOptions {
   output: string;
@@ -64,14 +62,7 @@ async function exportApp(file: string, opts: ExportOptions): Promise<void> {
   const { program, source } = loadProgram(file);
   const maxBatch = intOption(opts.maxBatch, "--max-batch", 1) ?? maxBatchFor(program);
 
-  const weightsPath = opts.weights ?? join(defaultOut(file), WEIGHTS_FILE);
-  if (opts.weights === undefined && !existsSync(weightsPath)) {
-    failOnErrors(
-      [{ ...diag("fileNotFound", FILE_START, [weightsPath, "no such file"], { hint: `train first (\`nnc train ${file}\` writes ${weightsPath}), or pass --weights` }), file: weightsPath }],
-      file,
-      source,
-    );
-  }
+  const weightsPath = weightsPathOf(file, opts.weights, source);
   // The weights are checked against the model's layout as `predict` checks them.
   const live = compileModel(program, "float32", "js");
   failOnErrors(live.diagnostics, file, source);
@@ -102,6 +93,7 @@ async function exportApp(file: string, opts: ExportOptions): Promise<void> {
     outputSize: meta.outputSize,
     task: taskOfProgram(program, meta.outputSize, meta.outputShape),
     ...(weights.preprocess.classes ? { classNames: weights.preprocess.classes } : {}),
+    ...(weights.preprocess.target ? { targetScaling: weights.preprocess.target } : {}),
     columns: cols,
     inputs: inputsOf(program, meta.inputs, cols, meta.inputSize),
     scale: transform.value!.scale,

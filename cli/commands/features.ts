@@ -24,7 +24,7 @@ export function registerFeatures(program: Command): void {
     .command("features")
     .description("a layer's values for every sample, as CSV or a float32 array")
     .argument("<file>", ".nn file")
-    .requiredOption("--weights <file>", "weights file written by `nnc train`")
+    .option("--weights <file>", "weights file written by `nnc train` (default: runs/<file name>/weights.json)")
     .requiredOption("--layer <name>", "the layer whose values to write")
     .option("--input <file>", "samples: a CSV or JSON file, or - for stdin (default: --data test)")
     .option("--data <split>", "a split of the file's data: test, validation or train")

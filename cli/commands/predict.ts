@@ -1,5 +1,5 @@
 /**
- * `nnc predict FILE --weights W --input FILE|- [--format csv|json]`: predictions for new
+ * `nnc predict FILE [--weights W] --input FILE|- [--format csv|json]`: predictions for new
  * samples. The input is read like the training data (a CSV with the training file's columns,
  * the label column optional; or JSON records), transformed with the saved statistics. Any
  * number of rows: `predictAll` runs them in chunks of the model's largest batch.
@@ -14,12 +14,13 @@ import { parseCsv, type CsvSchema } from "../../runtime/csv.js";
 import type { Dataset } from "../../runtime/dataset.js";
 import { parseJsonData } from "../../runtime/json.js";
 import { argmax, taskOfProgram } from "../../runtime/metrics.js";
-import { applyPreprocess } from "../../runtime/preprocess.js";
+import { applyPreprocess, unscaleTargets } from "../../runtime/preprocess.js";
 import { encodeTexts } from "../../runtime/text.js";
 import { labelKind } from "../../runtime/session.js";
 import { predictAll } from "../../runtime/train.js";
 import { dataDiag } from "../../runtime/span.js";
-import { failOnErrors } from "../session.js";
+import { float32Text, shortestFloat32 } from "../../runtime/float-text.js";
+import { failOnErrors, weightsPathOf } from "../session.js";
 import { KERNELS_HELP, kernelsOption } from "../options.js";
 import { compileModel } from "../../runtime/node/model.js";
 import { readWeights } from "../../runtime/node/weights-file.js";
@@ -27,7 +28,7 @@ import { CliError } from "../errors.js";
 import { loadProgram } from "../load.js";
 
 interface PredictOptions {
-  weights: string;
+  weights?: string;
   input: string;
   format: string;
   kernels?: string;
@@ -38,7 +39,7 @@ export function registerPredict(program: Command): void {
     .command("predict")
     .description("predict with trained weights; prints CSV or JSON")
     .argument("<file>", ".nn file")
-    .requiredOption("--weights <file>", "weights file written by `nnc train`")
+    .option("--weights <file>", "weights file written by `nnc train` (default: runs/<file name>/weights.json)")
     .requiredOption("--input <file>", "samples to predict: a CSV or JSON file, or - for stdin")
     .option("--format <format>", "csv or json", "csv")
     .option("--kernels <kind>", KERNELS_HELP)
@@ -54,12 +55,13 @@ async function predict(file: string, opts: PredictOptions): Promise<void> {
   const compiled = compileModel(program, "float32", kernelsOption(opts.kernels, "predict"));
   failOnErrors(compiled.diagnostics, file, source);
   const model = compiled.value!;
-  const w = readWeights(opts.weights, model);
+  const weightsPath = weightsPathOf(file, opts.weights, source);
+  const w = readWeights(weightsPath, model);
   failOnErrors(w.diagnostics, file, source);
   const weights = w.value!;
   const task = taskOfProgram(program, model.meta.outputSize, model.meta.outputShape);
   if (task.kind === "multiclass" && task.steps !== undefined) {
-    failOnErrors([diag("predictLanguageModel", FILE_START, [], { hint: `write with it: \`nnc sample ${file} --weights ${opts.weights} --prompt "…"\`` })], file, source);
+    failOnErrors([diag("predictLanguageModel", FILE_START, [], { hint: `write with it: \`nnc sample ${file} --weights ${weightsPath} --prompt "…"\`` })], file, source);
   }
   const shown = opts.input === "-" ? "<stdin>" : opts.input;
   const got = readBoundedText(opts.input);
@@ -82,11 +84,14 @@ async function predict(file: string, opts: PredictOptions): Promise<void> {
   const x = new Float32Array(d.x);
   applyPreprocess(weights.preprocess, x, d.features);
   const out = predictAll(model, x, d.n);
+  // A model trained on standardized targets (`normalize_target`): its outputs back in the data's units.
+  const target = weights.preprocess.target;
+  if (target !== undefined && task.kind === "regression") unscaleTargets(target, out, out, out.length);
   const classes = weights.preprocess.classes;
   const m = model.meta.outputSize;
   const rows: { prediction: string | number | number[]; scores: number[] }[] = [];
   for (let i = 0; i < d.n; i++) {
-    const scores = Array.from(out.subarray(i * m, (i + 1) * m));
+    const scores = Array.from(out.subarray(i * m, (i + 1) * m), shortestFloat32);
     let prediction: string | number | number[];
     if (task.kind === "multiclass") {
       const k = argmax(out, i * m, m);
@@ -113,9 +118,10 @@ async function predict(file: string, opts: PredictOptions): Promise<void> {
   ).map(csvCell);
   const lines = [[task.kind === "regression" && m > 1 ? "" : "prediction", ...scoreNames].filter((s) => s !== "").join(",")];
   for (const r of rows) {
-    const pred = Array.isArray(r.prediction) ? r.prediction.join(" ") : csvCell(String(r.prediction));
-    if (task.kind === "regression") lines.push(m === 1 ? pred : r.scores.join(","));
-    else lines.push([pred, ...r.scores.map((s) => String(Number(s.toPrecision(6))))].join(","));
+    // Every number in one format: the float32's shortest round-trip digits (`runtime/float-text.ts`).
+    const pred = Array.isArray(r.prediction) ? r.prediction.join(" ") : typeof r.prediction === "number" ? float32Text(r.prediction) : csvCell(r.prediction);
+    if (task.kind === "regression") lines.push(m === 1 ? pred : r.scores.map(float32Text).join(","));
+    else lines.push([pred, ...r.scores.map(float32Text)].join(","));
   }
   // Class names come from a data file: on a terminal they are made inert (in a pipe, the bytes are the data).
   const table = lines.join("\n");

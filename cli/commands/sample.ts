@@ -1,5 +1,5 @@
 /**
- * `nnc sample FILE --weights W --prompt TEXT [--length N] [--temperature T] [--seed S]`: text
+ * `nnc sample FILE [--weights W] --prompt TEXT [--length N] [--temperature T] [--seed S]`: text
  * from a trained language model (a `text(…)` source, an output [steps, tokens]), read with the
  * tokenizer saved in the weights, seeded (`runtime/sample.ts`).
  */
@@ -10,14 +10,14 @@ import { tokens } from "../../runtime/text.js";
 import { compileModel } from "../../runtime/node/model.js";
 import { readWeights } from "../../runtime/node/weights-file.js";
 import { KERNELS_HELP, kernelsOption } from "../options.js";
-import { failOnErrors } from "../session.js";
+import { failOnErrors, weightsPathOf } from "../session.js";
 import { CliError } from "../errors.js";
 import { diag } from "../../grammar/diagnostics.js";
 import { FILE_START } from "../../grammar/span.js";
 import { loadProgram } from "../load.js";
 
 interface SampleCliOptions {
-  weights: string;
+  weights?: string;
   prompt: string;
   length: string;
   temperature: string;
@@ -30,7 +30,7 @@ export function registerSample(program: Command): void {
     .command("sample")
     .description("write text with a trained language model")
     .argument("<file>", ".nn file of a language model (a `text(…)` source)")
-    .requiredOption("--weights <file>", "weights file written by `nnc train`")
+    .option("--weights <file>", "weights file written by `nnc train` (default: runs/<file name>/weights.json)")
     .requiredOption("--prompt <text>", "the text to go on from")
     .option("--length <n>", "tokens to add", "200")
     .option("--temperature <t>", "1 samples the model's distribution, lower is safer, 0 always takes the likeliest token", "0.8")
@@ -55,7 +55,7 @@ function run(file: string, opts: SampleCliOptions): void {
   const compiled = compileModel(program, "float32", kernelsOption(opts.kernels, "sample"));
   failOnErrors(compiled.diagnostics, file, source);
   const model = compiled.value!;
-  const w = readWeights(opts.weights, model);
+  const w = readWeights(weightsPathOf(file, opts.weights, source), model);
   failOnErrors(w.diagnostics, file, source);
   const tok = w.value!.preprocess.tokenizer;
   const shape = model.meta.outputShape;

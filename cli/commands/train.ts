@@ -4,17 +4,17 @@
  */
 import type { Command } from "commander";
 import { existsSync } from "node:fs";
-import { basename, extname, join, relative } from "node:path";
+import { basename, relative } from "node:path";
 import type { CompiledModel } from "../../compiler/model-api.js";
 import type { Program } from "../../compiler/program.js";
 import { diag, type Diagnostic } from "../../grammar/diagnostics.js";
 import { FILE_START } from "../../grammar/span.js";
 import type { RunIdentity } from "../../runtime/checkpoint.js";
 import { runIdentity } from "../../runtime/session.js";
-import { renderReport } from "../../runtime/report.js";
+import { renderReport, runSetup } from "../../runtime/report.js";
 import { evaluate, fmt, type FinalWeights } from "../../runtime/train.js";
 import { encodeWeights } from "../../runtime/weights.js";
-import { failOnErrors, formatConfusion, openSession, renderRun } from "../session.js";
+import { defaultOut, failOnErrors, formatConfusion, openSession, renderRun, WEIGHTS_FILE } from "../session.js";
 import { intOption, seedOption, KERNELS_HELP, kernelsOption, SHARDS_HELP, WORKERS_HELP } from "../options.js";
 import { compileModel } from "../../runtime/node/model.js";
 import { DEFAULT_SHARDS, moduleCode, ShardedStepper, WorkerLost } from "../../runtime/node/shards.js";
@@ -40,15 +40,11 @@ interface TrainOptions {
 }
 
 export const CHECKPOINT_FILE = "checkpoint.nnck";
-export const WEIGHTS_FILE = "weights.json";
 export const REPORT_FILE = "report.html";
 /** Every file a run writes in its output folder. */
 const RUN_FILES = [CHECKPOINT_FILE, WEIGHTS_FILE, REPORT_FILE];
 
-/** Default output folder: `runs/<name of the .nn file>` under the working directory. */
-export function defaultOut(file: string): string {
-  return join("runs", basename(file, extname(file)));
-}
+export { defaultOut, WEIGHTS_FILE };
 
 export function registerTrain(program: Command): void {
   program
@@ -138,6 +134,7 @@ async function trainInto(output: RunOutput, run: Run): Promise<void> {
   const out = output.dir;
   const ckptPath = output.path(CHECKPOINT_FILE);
   const progress = new Progress(progressMode(opts, process.stderr), trainer.config.epochs, trainer.batches);
+  progress.every = program.train.printEvery ?? 1;
   const fail = (d: Diagnostic): never => {
     throw new CliError(renderRun([d], file, source, format));
   };
@@ -295,6 +292,7 @@ async function trainInto(output: RunOutput, run: Run): Promise<void> {
   const sections = reportAttributions(program, model, data, task, kernelsOption(opts.kernels, "train"));
   write(REPORT_FILE, () =>
     renderReport({
+      setup: runSetup(program, data, trainer.history),
       ...(sections.length > 0 ? { sections } : {}),
       title: `nnc train ${basename(file)} — ${model.meta.name}`,
       history: trainer.history,

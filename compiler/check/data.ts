@@ -159,8 +159,33 @@ export function checkData(ck: Checker, s: Statement): Data | undefined {
     ck.report("conflictingSettings", st.get("normalize")?.span ?? s.span, ["token ids are not normalized"], "remove `normalize`");
     return undefined;
   }
-  if (section.failed || train === undefined || test === undefined || validation === undefined || normalize === undefined || scale === undefined || inputs === null || tokenize === null) return undefined;
-  return { train, test, validation, normalize, scale, shuffle, shuffleSeed, inputs, tokenize, span: s.span };
+  const targetE = value("normalize_target", "a method")?.get("method")?.expr;
+  const normalizeTarget = targetE === undefined ? "none" : ck.choice(targetE, "normalize_target", ["standard", "none"] as const);
+  const classesE = value("classes", "a list of names, e.g. `classes [\"cat\", \"dog\"]`")?.get("names")?.expr;
+  const classes = classesE === undefined ? undefined : classNames(ck, classesE);
+  if (section.failed || train === undefined || test === undefined || validation === undefined || normalize === undefined || scale === undefined || inputs === null || tokenize === null || normalizeTarget === undefined || classes === null) return undefined;
+  return {
+    train, test, validation, normalize, scale, shuffle, shuffleSeed, inputs, tokenize,
+    ...(normalizeTarget === "standard" ? { normalizeTarget: { method: normalizeTarget, span: st.get("normalize_target")!.span } } : {}),
+    ...(classes !== undefined ? { classes: { names: classes, span: st.get("classes")!.span } } : {}),
+    span: s.span,
+  };
+}
+
+/** `classes ["a", "b", …]`: two or more distinct names (null after reporting). */
+function classNames(ck: Checker, e: Expr): string[] | null {
+  if (e.kind !== "list" || e.items.length < 2) {
+    if (e.kind !== "missing") ck.report("wrongType", e.span, ["classes", "a list of two or more names", e.kind === "list" ? `a list of ${e.items.length}` : "one value"], 'e.g. `classes ["cat", "dog"]`');
+    return null;
+  }
+  const names = e.items.map((item) => ck.text(item, "a class name"));
+  if (!names.every((n): n is string => n !== undefined)) return null;
+  const dup = names.findIndex((n, i) => names.indexOf(n) !== i);
+  if (dup >= 0) {
+    ck.report("outOfRange", e.items[dup]!.span, ["classes", "distinct names", `\`${names[dup]}\` twice`]);
+    return null;
+  }
+  return names;
 }
 
 /** `tokenize chars, length: 16, lowercase: true, vocabulary: 64`; null after a problem. */

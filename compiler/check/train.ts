@@ -6,6 +6,7 @@ import type { Expr, Statement } from "../../grammar/ast.js";
 import { SCHEDULES, TRAIN_SETTINGS } from "../vocabulary.js";
 import type { EarlyStop, Metric, Prune, Schedule, Train } from "../program.js";
 import { expectNoBlock, openSection, word, type Checker } from "./checker.js";
+import { checkFitSettings } from "./train-fit.js";
 
 export const DEFAULT_TRAIN: Train = {
   epochs: 10,
@@ -97,8 +98,10 @@ export function checkTrain(ck: Checker, s: Statement): Train | undefined {
   const pr = st.get("prune");
   const prune = pr === undefined || epochs === undefined ? undefined : checkPrune(ck, pr, epochs);
   if (pr !== undefined && prune === undefined) ok = false;
+  const fit = checkFitSettings(ck, section, monitorOf);
+  if (fit === undefined) ok = false;
   if (!ok || section.failed || epochs === undefined || batch === undefined || warmup === undefined || checkpointEvery === undefined || schedule === undefined) return undefined;
-  return { epochs, batch, schedule, warmup, earlyStop, checkpointEvery, ...(prune ? { prune } : {}), span: s.span };
+  return { epochs, batch, schedule, warmup, earlyStop, checkpointEvery, ...(prune ? { prune } : {}), ...fit, span: s.span };
 }
 
 /** `prune sparsity 0.8, start 2, end 6, scope global`, its window within the run's epochs (NN2081). */
@@ -136,6 +139,7 @@ export function checkMonitor(ck: Checker, train: Train, metrics: readonly Metric
   const watchers = [
     ...(train.earlyStop ? [{ who: "early_stop", monitor: train.earlyStop.monitor, span: train.earlyStop.span }] : []),
     ...(train.schedule.kind === "reduce_on_plateau" ? [{ who: "reduce_on_plateau", monitor: train.schedule.monitor, span: train.schedule.span }] : []),
+    ...(train.keepBest ? [{ who: "keep_best", monitor: train.keepBest.monitor, span: train.keepBest.span }] : []),
   ];
   for (const { who, monitor, span } of watchers) {
     const base = monitor.replace(/^val_/, "");

@@ -66,6 +66,8 @@ export interface AppSpec {
   readonly missing: "error" | "drop" | "mean" | "zero";
   /** Whether the columns are a CSV's (else they are numbered "0", "1", …, so an array is a record). */
   readonly csv: boolean;
+  /** `normalize_target`: the model predicts standardized targets; a prediction is output · std + mean. */
+  readonly targetScaling?: { readonly mean: readonly number[]; readonly std: readonly number[] };
   /** The trained parameters, to embed (base64 of little-endian float32); absent: `createPredictor(weights)`. */
   readonly embedded?: Float32Array;
 }
@@ -221,6 +223,15 @@ export function generateApp(spec: AppSpec): string {
       "  }",
       "  return { label, probabilities };",
     ];
+  } else if (spec.targetScaling !== undefined) {
+    // Trained on standardized targets (`normalize_target standard`): back in the data's units.
+    const { mean, std } = spec.targetScaling;
+    predictionType = m === 1 ? "{ readonly value: number }" : "{ readonly values: number[] }";
+    toPrediction =
+      m === 1
+        ? [`  return { value: y[at] * ${numberLiteral(std[0]!)} + ${numberLiteral(mean[0]!)} }; // standardized in training: · std + mean`]
+        : ["  const values = [];", `  for (let j = 0; j < ${m}; j++) values.push(y[at + j] * targetStd[j] + targetMean[j]); // standardized in training`, "  return { values };"];
+    if (m > 1) emit(`const targetMean = ${nums(mean)};`, `const targetStd = ${nums(std)};`, "");
   } else if (m === 1) {
     predictionType = "{ readonly value: number }";
     toPrediction = ["  return { value: y[at] };"];

@@ -29,6 +29,8 @@ export class Progress {
   private epochsDone = 0;
   private lastDraw = 0;
   private readonly onExit = (): void => this.restoreTerminal();
+  /** `print every N`: text modes print the line of every N-th epoch, the last, and any with a note (JSON prints every one). */
+  every = 1;
 
   constructor(
     readonly mode: ProgressMode,
@@ -82,6 +84,7 @@ export class Progress {
       return;
     }
     if (this.mode === "quiet") return;
+    if (r.epoch % this.every !== 0 && r.epoch < this.epochs && note === undefined) return;
     const values = Object.entries(r.values)
       .map(([k, v]) => `${inert(k)} ${fmt(v)}`)
       .join("  ");

@@ -13,6 +13,7 @@ import ts from "typescript";
 import { beforeAll, describe, expect, it } from "vitest";
 import { typeCheckModules } from "../fuzz/typecheck.js";
 import { nnc, ROOT } from "./run-cli.js";
+import { float32Text } from "../../runtime/float-text.js";
 
 type Value = string | number | null;
 type Rec = Record<string, Value>;
@@ -64,7 +65,7 @@ function readCsv(text: string): { header: string; lines: string[]; records: Rec[
 /** The predictions as `nnc predict` prints its CSV. */
 function asPredictCsv(ps: readonly Prediction[]): string[] {
   return ps.map((p) =>
-    p.value !== undefined ? String(p.value) : [String(p.label), ...p.probabilities!.map((s) => String(Number(s.toPrecision(6))))].join(","),
+    p.value !== undefined ? float32Text(p.value) : [String(p.label), ...p.probabilities!.map(float32Text)].join(","),
   );
 }
 

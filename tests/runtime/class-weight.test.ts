@@ -1,0 +1,200 @@
+/**
+ * `class_weight` (Keras' semantics): each training sample's cross-entropy weighed by its class,
+ * the mean over the batch's n samples. The weighed loss and its gradient against the per-sample
+ * losses and gradients summed by hand and against central differences, in float64; `balanced`
+ * is scikit-learn's n / (k · count); on an imbalanced real data set (the digits as "nine or
+ * not") it raises the minority class's recall; the checker's and the run's messages.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { checkSource } from "../../compiler/check.js";
+import { FILE_START } from "../../grammar/span.js";
+import { resolveClassWeights, weighTargets } from "../../runtime/class-weight.js";
+import { classScores } from "../../runtime/metrics.js";
+import { compileModel } from "../../runtime/node/model.js";
+import { FileReader } from "../../runtime/node/files.js";
+import { createSession } from "../../runtime/session.js";
+import { evaluate } from "../../runtime/train.js";
+import { programOf, ROOT, session } from "./helpers.js";
+
+const net = (extra: string, loss = "cross_entropy", head = "dense 3, softmax"): string => `model M {
+  seed 5
+  input 4
+  dense 6, tanh
+  ${head}
+}
+loss ${loss}
+optimizer sgd(lr: 0.1)
+data {
+  train csv("data/iris.csv", label: species)
+  normalize standard
+}
+train {
+  epochs 1
+  batch 8
+${extra}
+}
+`;
+
+describe("the weighed loss and its gradient (float64)", () => {
+  const program = programOf(net(""));
+  const m = compileModel(program, "float64", "js").value!;
+  m.init(11);
+  const n = 5;
+  const x = Float64Array.from({ length: n * 4 }, (_, i) => Math.sin(1.7 * i + 0.3));
+  const cls = [0, 2, 1, 2, 0];
+  const y = new Float64Array(n * 3);
+  cls.forEach((c, i) => (y[i * 3 + c] = 1));
+  const w = [0.5, 3, 1.25];
+  const yw = new Float64Array(n * 3);
+  weighTargets(y, yw, n, 3, w);
+
+  it("is Σ w[y_i] · CE_i / n, with the gradient Σ w[y_i] · ∇CE_i / n", () => {
+    let loss = 0;
+    const grad = new Float64Array(m.grads.length);
+    for (let i = 0; i < n; i++) {
+      const li = m.lossAndGrad(x.subarray(i * 4, i * 4 + 4), y.subarray(i * 3, i * 3 + 3), 1);
+      loss += (w[cls[i]!]! * li) / n;
+      for (let j = 0; j < grad.length; j++) grad[j]! += (w[cls[i]!]! * m.grads[j]!) / n;
+    }
+    const got = m.lossAndGrad(x, yw, n);
+    expect(got).toBeCloseTo(loss, 12);
+    for (let j = 0; j < grad.length; j++) expect(m.grads[j]).toBeCloseTo(grad[j]!, 12);
+    // Not the unweighed loss: the weights change it.
+    expect(Math.abs(m.loss(x, y, n) - got)).toBeGreaterThan(1e-3);
+  });
+
+  it("matches central differences of the weighed loss", () => {
+    m.lossAndGrad(x, yw, n);
+    const g = Float64Array.from(m.grads);
+    const h = 1e-6;
+    for (let j = 0; j < m.params.length; j++) {
+      const v = m.params[j]!;
+      m.params[j] = v + h;
+      const up = m.loss(x, yw, n);
+      m.params[j] = v - h;
+      const down = m.loss(x, yw, n);
+      m.params[j] = v;
+      expect(Math.abs((up - down) / (2 * h) - g[j]!)).toBeLessThan(1e-7 * Math.max(1, Math.abs(g[j]!)));
+    }
+  });
+});
+
+describe("class_weight balanced", () => {
+  it("is scikit-learn's compute_class_weight('balanced'): n / (k · count)", () => {
+    // 6, 3 and 1 samples of classes 0, 1, 2 (one-hot rows).
+    const cls = [0, 0, 0, 0, 0, 0, 1, 1, 1, 2];
+    const y = new Float32Array(30);
+    cls.forEach((c, i) => (y[i * 3 + c] = 1));
+    const r = resolveClassWeights({ weights: "balanced", span: FILE_START }, { n: 10, features: 0, x: new Float32Array(0), y }, 3);
+    // sklearn: 10 / (3 * [6, 3, 1]) = [0.5556, 1.1111, 3.3333]
+    expect(r.value!.map((v) => v.toFixed(4))).toEqual(["0.5556", "1.1111", "3.3333"]);
+  });
+
+  it("a class without training samples is one NN4030 at the setting; a list of the wrong length is NN2026", () => {
+    const y = new Float32Array([1, 0, 0, 1, 0, 0]);
+    const span = { ...FILE_START, line: 7, column: 3 };
+    const r = resolveClassWeights({ weights: "balanced", span }, { n: 2, features: 0, x: new Float32Array(0), y }, 3, ["a", "b", "c"]);
+    expect(r.diagnostics.map((d) => [d.code, d.span.line, d.message])).toEqual([["NN4030", 7, "class `b` has no samples in the training split, so `class_weight balanced` cannot weigh it"]]);
+    const l = resolveClassWeights({ weights: [1, 2], span }, { n: 2, features: 0, x: new Float32Array(0), y }, 3, ["a", "b", "c"]);
+    expect(l.diagnostics[0]!.code).toBe("NN2026");
+    expect(l.diagnostics[0]!.message).toContain("gives 2 weights, but the model has 3 classes");
+    expect(l.diagnostics[0]!.hint).toContain("(a, b, c)");
+  });
+
+  it("in a run: the trainer trains on the weighed targets (the loss it reports is the weighed one)", async () => {
+    const plain = await session(programOf(net("")), compileModel(programOf(net("")), "float64", "js").value!);
+    const weighed = await session(programOf(net("  class_weight [1, 10, 1]")), compileModel(programOf(net("")), "float64", "js").value!);
+    for (const s of [plain, weighed]) {
+      s.trainer.init();
+      s.trainer.beginEpoch();
+    }
+    const a = plain.trainer.step()!;
+    const b = weighed.trainer.step()!;
+    expect(b.loss).not.toBeCloseTo(a.loss, 6);
+    expect(weighed.trainer.config.classWeights).toEqual([1, 10, 1]);
+  });
+});
+
+describe("on imbalanced real data: the digits as `nine` or `other` (10% nines)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "nnc-class-weight-"));
+  const lines = readFileSync(join(ROOT, "examples/data/digits.csv"), "utf8").trim().split("\n");
+  writeFileSync(join(dir, "nines.csv"), [lines[0], ...lines.slice(1).map((l) => l.replace(/,(\d)$/, (_, d: string) => `,${d === "9" ? "nine" : "other"}`))].join("\n") + "\n");
+  const file = (extra: string): string => `model Nines {
+  seed 1
+  input 64
+  dense 2, softmax
+}
+loss cross_entropy
+optimizer sgd(lr: 0.05)
+metrics accuracy, recall
+data {
+  train csv("nines.csv", label: label)
+  scale 0.0625
+  test 30%
+  shuffle seed 3
+}
+train {
+  epochs 10
+  batch 64
+${extra}
+}
+`;
+  async function nineRecall(extra: string): Promise<{ recall: number; accuracy: number }> {
+    const p = programOf(file(extra));
+    const m = compileModel(p).value!;
+    const r = await createSession(p, m, new FileReader(dir));
+    const s = r.value!;
+    s.trainer.init();
+    while (!s.trainer.done) {
+      s.trainer.beginEpoch();
+      while (s.trainer.step());
+      s.trainer.endEpoch();
+    }
+    const v = evaluate(m, s.data.test!, s.task, ["accuracy", "confusion_matrix"]);
+    const nine = s.data.preprocess.classes!.indexOf("nine");
+    return { recall: classScores(v.confusion!).recall[nine]!, accuracy: v["accuracy"] as number };
+  }
+
+  it("balanced weights find most nines where the plain loss finds few", async () => {
+    const plain = await nineRecall("");
+    const balanced = await nineRecall("  class_weight balanced");
+    if (process.env["SHOW"]) console.log({ plain, balanced });
+    expect(plain.recall).toBeLessThan(0.5);
+    expect(balanced.recall).toBeGreaterThan(0.8);
+    expect(balanced.accuracy).toBeGreaterThan(0.8);
+  });
+});
+
+describe("the checker", () => {
+  const codes = (src: string): string[] => checkSource(src).diagnostics.map((d) => `${d.code} ${d.span.line}:${d.span.column}`);
+  it("class_weight needs cross_entropy: NN2026 at the setting, with the two-unit softmax as the fix", () => {
+    const r = checkSource(net("  class_weight balanced", "binary_cross_entropy", "dense 1, sigmoid"));
+    expect(r.diagnostics.map((d) => `${d.code} ${d.span.line}:${d.span.column}`)).toEqual(["NN2026 16:3"]);
+    expect(r.diagnostics[0]!.hint).toContain("`dense 2, softmax`");
+  });
+  it("a single number, a one-item list, a negative weight, an unknown word", () => {
+    expect(codes(net("  class_weight 3"))).toEqual(["NN2017 16:16"]);
+    expect(codes(net("  class_weight [2]"))).toEqual(["NN2017 16:16"]);
+    expect(codes(net("  class_weight [1, -2, 1]"))).toEqual(["NN2019 16:20"]);
+    expect(codes(net("  class_weight balance"))).toEqual(["NN2011 16:16"]);
+  });
+});
+
+describe("nnc check --data", () => {
+  it("weighs the classes as training would: a list of the wrong length is one NN2026 at its line", async () => {
+    const { nncInProcess } = await import("../cli/in-process.js");
+    const { copyFileSync, mkdirSync } = await import("node:fs");
+    const dir = mkdtempSync(join(tmpdir(), "nnc-cw-check-"));
+    mkdirSync(join(dir, "data"));
+    copyFileSync(join(ROOT, "examples/data/iris.csv"), join(dir, "data/iris.csv"));
+    writeFileSync(join(dir, "w.nn"), net("  class_weight [1, 2]"));
+    const bad = await nncInProcess("check", "--data", join(dir, "w.nn"));
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/w\.nn:16:3 - error NN2026: `class_weight` gives 2 weights, but the model has 3 classes/);
+    writeFileSync(join(dir, "ok.nn"), net("  class_weight balanced"));
+    expect((await nncInProcess("check", "--data", join(dir, "ok.nn"))).code).toBe(0);
+  });
+});
