@@ -446,6 +446,17 @@ export function parseCsv(text: string, src: CsvSource, opts: CsvOptions): Result
   return { value: { dataset, schema }, diagnostics };
 }
 
+/**
+ * A text cell of a CSV nnc writes (predictions, attributions, features): quoted when it holds a
+ * delimiter, quote or line break; and a text that a spreadsheet would run as a formula (starting
+ * with =, +, -, @, a tab or CR, as class names from a data file may) is prefixed with `'`, as
+ * OWASP advises, unless it is a plain number.
+ */
+export function csvCell(s: string): string {
+  const guarded = /^[=+\-@\t\r]/.test(s) && !Number.isFinite(Number(s)) ? `'${s}` : s;
+  return /[",\n\r]/.test(guarded) ? `"${guarded.replace(/"/g, '""')}"` : guarded;
+}
+
 /** A file's columns as a hint lists them: the first dozen, then how many there are (a million names made an 8.9 MB hint). */
 function shownColumns(names: readonly string[]): string {
   return names.length <= 12 ? names.join(", ") : `${names.slice(0, 12).join(", ")}, … (${names.length} columns)`;

@@ -158,10 +158,7 @@ export async function openExplaining(file: string, opts: SampleOptions, command:
   };
 }
 
-/** A CSV cell: quoted when it holds a comma, quote or line break. */
-export function csvCell(s: string): string {
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
+export { csvCell } from "../../runtime/csv.js";
 
 /**
  * The training report's attribution sections (`runtime/explain-report.ts`) for a classifier

@@ -10,7 +10,7 @@ import type { Command } from "commander";
 import type { CsvSource } from "../../compiler/program.js";
 import { diag, type Diagnostic } from "../../grammar/diagnostics.js";
 import { FILE_START } from "../../grammar/span.js";
-import { parseCsv, type CsvSchema } from "../../runtime/csv.js";
+import { csvCell, parseCsv, type CsvSchema } from "../../runtime/csv.js";
 import type { Dataset } from "../../runtime/dataset.js";
 import { parseJsonData } from "../../runtime/json.js";
 import { argmax, taskOfProgram } from "../../runtime/metrics.js";
@@ -128,9 +128,6 @@ async function predict(file: string, opts: PredictOptions): Promise<void> {
   process.stdout.write((process.stdout.isTTY ? inert(table, { keepNewlines: true }) : table) + "\n");
 }
 
-function csvCell(s: string): string {
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
 
 /** Reads prediction input: JSON when it looks like JSON, otherwise CSV like the training file. */
 export function readInput(

@@ -21,6 +21,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { nncInProcess as nnc } from "../cli/in-process.js";
+import { csvCell } from "../../runtime/csv.js";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -154,6 +155,24 @@ describe("labels", () => {
 });
 
 describe("options and output", () => {
+  it("predict's CSV quotes a class name with a comma and guards one a spreadsheet would run as a formula", async () => {
+    const names = ["=HYPERLINK(\"http://x\")", "x,y", "-2"];
+    write("formula.csv", "a,b,y\n" + Array.from({ length: 24 }, (_, i) => `${i % 4},${i % 3},"${names[i % 3]!.replace(/"/g, '""')}"`).join("\n") + "\n");
+    const nn = write("formula.nn", model(`csv("formula.csv", label: y)`, { epochs: 30 }));
+    expect((await nnc("train", nn, "--out", join(dir, "runs-formula"), "--quiet")).code).toBe(0);
+    write("formula-in.csv", "a,b\n0,0\n1,1\n2,2\n3,0\n");
+    const r = await nnc("predict", nn, "--weights", join(dir, "runs-formula", "weights.json"), "--input", join(dir, "formula-in.csv"));
+    expect(r.code, r.err).toBe(0);
+    const lines = r.out.trim().split("\n");
+    for (const line of lines) expect(line, "no cell starts a formula").not.toMatch(/(^|,)"?=/);
+    const cells = lines.slice(1).map((l) => l.match(/^("(?:[^"]|"")*"|[^,]*)/)![1]!);
+    for (const c of cells) expect(["\"'=HYPERLINK(\"\"http://x\"\")\"", "\"x,y\"", "-2"]).toContain(c);
+    // The one function every CSV nnc writes goes through (predict, explain, features).
+    expect([csvCell("=1+1"), csvCell("+x"), csvCell("@SUM(A1)"), csvCell("-2"), csvCell("-1e-3"), csvCell("x,y"), csvCell('say "hi"'), csvCell("plain")]).toEqual(
+      ["'=1+1", "'+x", "'@SUM(A1)", "-2", "-1e-3", '"x,y"', '"say ""hi"""', "plain"],
+    );
+  });
+
   it("--seed beyond 32 bits and a --per-tensor that is not a number are refused", async () => {
     write("ok.csv", rows((i) => String(i % 3)));
     const nn = write("ok.nn", model(`csv("ok.csv", label: y)`));
