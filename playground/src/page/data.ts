@@ -20,7 +20,12 @@ export interface DataHooks {
   edit(edits: readonly Edit[]): void;
   /** The data choice changed: what was loaded no longer holds. */
   changed(): void;
+  /** A weights file was dropped (a `.json` file, or text that starts with `{`). */
+  weights(name: string, text: string): void;
 }
+
+/** Whether a dropped file is a weights file (JSON) rather than a CSV file. */
+export const isWeightsFile = (name: string, text: string): boolean => /\.json$/i.test(name) || text.trimStart().startsWith("{");
 
 export class DataChoice {
   private csv: Csv | undefined;
@@ -115,7 +120,7 @@ export class DataChoice {
         if (!f) return;
         e.preventDefault();
         e.stopPropagation();
-        void f.text().then((t) => this.use(f.name, t));
+        void f.text().then((t) => (isWeightsFile(f.name, t) ? this.hooks.weights(f.name, t) : this.use(f.name, t)));
       },
       true,
     );
