@@ -31,6 +31,7 @@ interface Nnc {
   weightsHash(): Promise<string>;
   loadedWeights(): { name: string; epochs: number } | undefined;
   refusedWeights(): { name: string; message: string } | undefined;
+  attribution(): { from: string; score: number; ig: number[]; epoch: number; updates: number } | undefined;
 }
 declare const window: { readonly __nnc: Nnc };
 declare class DataTransfer {
@@ -87,6 +88,16 @@ async function drop(page: Page, name: string, text: string): Promise<void> {
   await page.dispatchEvent("main", "drop", { dataTransfer });
 }
 
+/** Explains test sample `k` from the keyboard; its attribution once it comes. */
+async function explainSample(page: Page, k: number): Promise<{ score: number; ig: number[] }> {
+  await page.focus("#explain-test");
+  await page.fill("#explain-test", String(k));
+  await page.keyboard.press("Enter");
+  await page.waitForFunction((from) => window.__nnc.attribution()?.from === from, `test sample ${k}`);
+  const a = (await page.evaluate(() => window.__nnc.attribution()))!;
+  return { score: a.score, ig: a.ig };
+}
+
 const shownTest = (page: Page): Promise<string | null> => page.textContent('#numbers dd[data-key="test accuracy"]');
 
 describe("⬆ weights", () => {
@@ -106,6 +117,8 @@ describe("⬆ weights", () => {
     await page.click("#train");
     await page.waitForFunction(() => window.__nnc.state().done && window.__nnc.test() !== undefined, undefined, { timeout: 90_000 });
     await page.waitForFunction(() => !window.__nnc.state().running);
+    // Test sample 0 explained (the picture marks it), by the trained weights.
+    const trainedWhy = await explainSample(page, 0);
     const trained = {
       test: (await page.evaluate(() => window.__nnc.test()))!,
       shown: await shownTest(page),
@@ -132,6 +145,9 @@ describe("⬆ weights", () => {
     const freshEval = nncEval(nn, join(dir, "fresh.weights.json"));
     expect(freshEval.accuracy).toBeLessThan(trained.test["accuracy"]! - 0.2);
     expect(await page.isDisabled("#download-weights")).toBe(true);
+    // Test sample 0 explained by the fresh weights, explained again once the file is loaded.
+    const freshWhy = await explainSample(page, 0);
+    expect(freshWhy.score).not.toBe(trainedWhy.score);
 
     // Loaded back with ⬆ weights: the same test figures, parameters and picture as trained.
     await choose(page, saved);
@@ -141,6 +157,8 @@ describe("⬆ weights", () => {
     expect(await shownTest(page)).toBe(trained.shown);
     expect(await page.evaluate(() => window.__nnc.weightsHash())).toBe(trained.hash);
     await page.waitForFunction((f) => window.__nnc.fingerprint() === f, trained.fingerprint);
+    await page.waitForFunction((score) => window.__nnc.attribution()?.score === score, trainedWhy.score);
+    expect((await page.evaluate(() => window.__nnc.attribution()))!.ig).toEqual(trainedWhy.ig);
     expect(await page.textContent("#status")).toContain("loaded spiral.weights.json");
     expect(await page.isDisabled("#download-weights")).toBe(false);
 
@@ -165,6 +183,10 @@ describe("⬆ weights", () => {
     const nodeHash = hashOf((JSON.parse(nodeText) as { params: number[] }).params);
     expect(await page.evaluate(() => window.__nnc.weightsHash())).toBe(nodeHash);
     expect(nodeHash).not.toBe(trained.hash);
+    console.log(
+      `spiral, 4 epochs in the page: test accuracy ${trained.test["accuracy"]}, loss ${trained.test["loss"]}; fresh weights (nnc eval): ${freshEval.accuracy}; ` +
+        `nnc train --epochs 2 --seed 7: nnc eval ${nodeEval.accuracy} / ${nodeEval.loss}, the page ${nodeShown["accuracy"]} / ${nodeShown["loss"]}`,
+    );
     // The data were not taken for a CSV file.
     expect(await page.inputValue("#data")).toBe("source");
 
