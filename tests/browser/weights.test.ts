@@ -71,7 +71,7 @@ async function choose(page: Page, path: string, keyboard = false): Promise<void>
   if (keyboard) {
     await page.focus("#upload-weights");
     await page.keyboard.press("Enter");
-  } else await page.click("#upload-weights");
+  } else await page.getByRole("button", { name: "⬆ weights", exact: true }).click();
   await (await chooser).setFiles(path);
 }
 
