@@ -3,7 +3,7 @@
  * A dropped file gets a label column guessed (its one text column, else the last), and when
  * the model's `input` or output units do not fit the file, an offer to adapt them.
  */
-import { csvColumns, csvShape, guessLabel, type CsvColumn } from "../csv-columns.js";
+import { csvColumns, csvShape, guessLabel, isWeightsFile, type CsvColumn } from "../csv-columns.js";
 import type { CsvChoice } from "../protocol.js";
 import { adaptShape, readShape, type Edit } from "../knobs/source-edits.js";
 import { setNotice, ui } from "./ui.js";
@@ -24,8 +24,6 @@ export interface DataHooks {
   weights(name: string, text: string): void;
 }
 
-/** Whether a dropped file is a weights file (JSON) rather than a CSV file. */
-export const isWeightsFile = (name: string, text: string): boolean => /\.json$/i.test(name) || text.trimStart().startsWith("{");
 
 export class DataChoice {
   private csv: Csv | undefined;
