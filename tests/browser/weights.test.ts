@@ -17,6 +17,7 @@ import { describe, expect, it } from "vitest";
 import { checkSource } from "../../compiler/check.js";
 import { compileProgram } from "../../compiler/compile.js";
 import { defaultKernels, loadModule } from "../../compiler/load.js";
+import { encodeTexts } from "../../runtime/text.js";
 import { decodeWeights } from "../../runtime/weights.js";
 import { openPlayground, SHOTS, useHarness } from "./harness.js";
 import { seriousA11y } from "./page-checks.js";
@@ -32,6 +33,7 @@ interface Nnc {
   loadedWeights(): { name: string; epochs: number } | undefined;
   refusedWeights(): { name: string; message: string } | undefined;
   attribution(): { from: string; score: number; ig: number[]; epoch: number; updates: number } | undefined;
+  typed(): { text: string; tokens: string[]; probs: number[]; classes: string[]; epoch: number } | undefined;
 }
 declare const window: { readonly __nnc: Nnc };
 declare class DataTransfer {
@@ -56,11 +58,15 @@ function nncEval(nn: string, weights: string): { accuracy: number; loss: number 
   return JSON.parse(execFileSync(process.execPath, [NNC, "eval", nn, "--weights", weights, "--json"], { encoding: "utf8" })) as { accuracy: number; loss: number };
 }
 
+/** The module the page compiles for `source`, in Node. */
+function nodeModel(source: string) {
+  const program = checkSource(source).value!;
+  return loadModule(compileProgram(program, { target: "js", kernels: defaultKernels() }).value!.code).createModel();
+}
+
 /** The message `decodeWeights` gives for `text` against the model of `source` (what `nnc eval` prints). */
 function refusal(source: string, text: string, name: string): string {
-  const program = checkSource(source).value!;
-  const model = loadModule(compileProgram(program, { target: "js", kernels: defaultKernels() }).value!.code).createModel();
-  const r = decodeWeights(text, model, name);
+  const r = decodeWeights(text, nodeModel(source), name);
   expect(r.value).toBeUndefined();
   return r.diagnostics[0]!.message;
 }
@@ -225,6 +231,47 @@ describe("⬆ weights", () => {
     await page.click("#reset");
     await page.waitForFunction(() => window.__nnc.state().ready && window.__nnc.loadedWeights() === undefined);
     expect(await page.evaluate(() => window.__nnc.weightsHash())).toBe(fresh.hash);
+    await context.close();
+  });
+
+  it("loads nnc train's weights of a text classifier (Names) with their tokenizer: nnc eval's figures, the same predictions as in Node", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "nnc-weights-"));
+    const nn = join(ROOT, "examples/names.nn");
+    const run = join(dir, "names-run");
+    execFileSync(process.execPath, [NNC, "train", nn, "--epochs", "1", "--out", run], { stdio: "ignore" });
+    const text = readFileSync(join(run, "weights.json"), "utf8");
+    const evaluated = nncEval(nn, join(run, "weights.json"));
+    const { page, context } = await h.newPage();
+    await openPlayground(page);
+    await page.waitForFunction(() => window.__nnc.state().ready);
+    await page.selectOption("#examples", "names");
+    await page.waitForFunction(() => window.__nnc.editor.getValue().includes("model Names") && window.__nnc.state().ready, undefined, { timeout: 60_000 });
+    const source = await page.evaluate(() => window.__nnc.editor.getValue());
+    expect(source).toBe(readFileSync(nn, "utf8"));
+    await page.fill("#type-text", "Margaret");
+    await page.waitForFunction(() => window.__nnc.typed()?.text === "Margaret");
+
+    await choose(page, join(run, "weights.json"));
+    await page.waitForFunction(() => window.__nnc.loadedWeights() !== undefined && window.__nnc.test() !== undefined, undefined, { timeout: 60_000 });
+    const shown = (await page.evaluate(() => window.__nnc.test()))!;
+    expect(shown["accuracy"]).toBeCloseTo(evaluated.accuracy, 6);
+    expect(Math.abs(shown["loss"]! - evaluated.loss)).toBeLessThan(1e-5 * Math.max(1, evaluated.loss));
+    const w = JSON.parse(text) as { params: number[] };
+    expect(await page.evaluate(() => window.__nnc.weightsHash())).toBe(hashOf(w.params));
+
+    // The typed name is predicted again by the file's model through the file's tokenizer.
+    const model = nodeModel(source);
+    const decoded = decodeWeights(text, model, "weights.json").value!;
+    model.params.set(decoded.params);
+    const expected = Array.from(model.forward(encodeTexts(["Margaret"], decoded.preprocess.tokenizer!), 1).subarray(0, 2));
+    await page.waitForFunction((p) => {
+      const t = window.__nnc.typed();
+      return t?.text === "Margaret" && Math.abs(t.probs[0]! - p) < 1e-5;
+    }, expected[0]!);
+    const typed = (await page.evaluate(() => window.__nnc.typed()))!;
+    for (let k = 0; k < 2; k++) expect(typed.probs[k]!).toBeCloseTo(expected[k]!, 5);
+    expect(typed.classes).toEqual(decoded.preprocess.classes);
+    console.log(`names, nnc train --epochs 1: nnc eval ${evaluated.accuracy} / ${evaluated.loss}, the page ${shown["accuracy"]} / ${shown["loss"]}; Margaret ${(100 * typed.probs[0]!).toFixed(1)}% female`);
     await context.close();
   });
 });
