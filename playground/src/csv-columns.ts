@@ -54,3 +54,11 @@ export function csvShape(columns: readonly CsvColumn[], label: string): { featur
   const classes = l && (l.text || l.distinct <= 20) && l.distinct <= DISTINCT_CAP ? l.distinct : undefined;
   return { features, classes };
 }
+
+/**
+ * Whether a dropped file is a weights file (`nnc-weights` JSON, for ⬆ weights) rather than a CSV
+ * file to train on: its name ends in `.json`, or its text starts with `{` (no CSV header does).
+ */
+export function isWeightsFile(name: string, text: string): boolean {
+  return /\.json$/i.test(name) || text.trimStart().startsWith("{");
+}

@@ -43,6 +43,7 @@ const data: DataChoice = new DataChoice({
     runner.clear();
     requestCheck();
   },
+  weights: (name, text) => runner.loadWeights(name, text),
 });
 const persist = new Persist({
   source: () => model.getValue(),
@@ -106,6 +107,8 @@ function onLang(m: LangResponse): void {
   lastDiagnostics = m.diagnostics;
   showAll();
   ui.downloadTs.disabled = m.code === undefined;
+  // Weights are checked against the compiled model: only a text that compiles can take them.
+  ui.uploadWeights.disabled = m.code === undefined;
   if (m.code !== undefined) {
     lastCode = { id: m.id, code: m.code, formatted: false };
     ui.ir.textContent = m.ir ?? "";
@@ -271,6 +274,9 @@ if (import.meta.env.PROD && "serviceWorker" in navigator) {
   /** The run's weights file (`nnc-weights` JSON), as ⬇ weights saves it. */
   weightsText: () => runner.weightsText(),
   weightsHash: () => runner.weightsHash(),
+  /** The weights file the model holds (⬆ weights), and the last one refused with its message. */
+  loadedWeights: () => runner.loadedWeights,
+  refusedWeights: () => runner.refusedWeights,
   typed: () => (runner.typing.last ? { ...runner.typing.last, updates: runner.typing.updates } : undefined),
   workers: () => ({ isolated: crossOriginIsolated, training: runner.info?.workers, shards: runner.info?.shards }),
   lossScale: () => runner.charts.lossScale(),

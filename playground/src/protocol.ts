@@ -111,6 +111,12 @@ export type TrainRequest =
   /** One epoch, then pause. */
   | { readonly type: "step" }
   | { readonly type: "weights" }
+  /**
+   * A weights file (`nnc-weights` JSON, `name` the file's name) for the loaded model: checked
+   * with `decodeWeights` as `nnc eval` checks it; on success the model takes its parameters and
+   * the data their saved preprocessing (`weightsLoaded`), else nothing changes (`weightsRefused`).
+   */
+  | { readonly type: "setWeights"; readonly name: string; readonly text: string }
   /** A hash of the parameters' bytes (for the tests: equal weights bit for bit). */
   | { readonly type: "hash" }
   /** A text classifier's prediction for `text` (typed into the page), again with each picture while it trains. */
@@ -196,6 +202,10 @@ export type TrainResponse =
   | { readonly type: "state"; readonly running: boolean; readonly epoch: number; readonly done: boolean; readonly reason: string | undefined }
   | { readonly type: "test"; readonly values: Readonly<Record<string, number>> }
   | { readonly type: "weights"; readonly text: string }
+  /** The weights of file `name` (trained `epochs` epochs) replaced the model's; a fresh run from them, at epoch 0. */
+  | { readonly type: "weightsLoaded"; readonly name: string; readonly epochs: number; readonly info: ModelInfo }
+  /** The weights file does not fit the model or its data: why (NN5004, or a data problem); the model is as it was. */
+  | { readonly type: "weightsRefused"; readonly name: string; readonly diagnostics: readonly Diagnostic[] }
   | { readonly type: "filters"; readonly filters: Filters }
   | { readonly type: "attribution"; readonly attribution: Attribution }
   | { readonly type: "insight"; readonly insight: Insight }

@@ -11,16 +11,16 @@ import { diag, hasErrors, type Diagnostic, type Result } from "../../grammar/dia
 import { FILE_START } from "../../grammar/span.js";
 import type { SourceReader } from "../../runtime/load.js";
 import { classCount, type Task } from "../../runtime/metrics.js";
-import { createSession, type Session } from "../../runtime/session.js";
+import { createSession, type RunOverrides, type Session } from "../../runtime/session.js";
 import { isExplainModel, type ExplainModel } from "../../runtime/explain.js";
 import { evaluate, predictAll } from "../../runtime/train.js";
-import { encodeWeights } from "../../runtime/weights.js";
+import { decodeWeights, encodeWeights } from "../../runtime/weights.js";
 import { csvColumns } from "./csv-columns.js";
 import { PageShards } from "./shards.js";
 import { isTextClassifier, predictText } from "./typing.js";
 import { attributionOf, featureNames, insightBuffers, insightOf } from "./insight.js";
 import { trainOnFile } from "./knobs/source-edits.js";
-import type { CsvChoice, Picture, TrainRequest, TrainResponse } from "./protocol.js";
+import type { CsvChoice, ModelInfo, Picture, TrainRequest, TrainResponse } from "./protocol.js";
 
 /** The layout entry the Filters view shows. */
 const FILTERS = "conv2d_1.weight";
@@ -39,6 +39,12 @@ const INSIGHT_MS = 300;
 const EXPLAIN_INPUTS = 32;
 
 let session: Session | undefined;
+/** What the last load opened its data with: a weights file's preprocessing opens it again alike. */
+let opened: { program: Program; reader: SourceReader; overrides: RunOverrides } | undefined;
+/** Epochs the loaded weights file had been trained, counted in the weights the page saves. */
+let epochsBefore = 0;
+/** While a weights file's data are being prepared: no run starts on the session it replaces. */
+let swapping = false;
 /** Trains each batch in fixed shards, on one worker or several (`shards.ts`). */
 let stepper: PageShards | undefined;
 let running = false;
@@ -116,6 +122,8 @@ function fail(message: string, diagnostics: readonly Diagnostic[]): void {
 
 async function load(m: Extract<TrainRequest, { type: "load" }>): Promise<void> {
   session = undefined;
+  opened = undefined;
+  epochsBefore = 0;
   stepper?.close();
   stepper = undefined;
   running = false;
@@ -139,9 +147,12 @@ async function load(m: Extract<TrainRequest, { type: "load" }>): Promise<void> {
   const compiled = explained?.value ? explained : compileProgram(program, options);
   if (!compiled.value) return fail("the program does not compile", compiled.diagnostics);
   const model = loadModule(compiled.value.code).createModel();
-  const made = await createSession(program, model, reader(m.files, m.csv), m.seed === undefined ? {} : { seed: m.seed });
+  const files = reader(m.files, m.csv);
+  const overrides: RunOverrides = m.seed === undefined ? {} : { seed: m.seed };
+  const made = await createSession(program, model, files, overrides);
   if (!made.value) return fail("the data could not be loaded", made.diagnostics);
   session = made.value;
+  opened = { program, reader: files, overrides };
   session.trainer.init();
   try {
     stepper = await PageShards.start(session.model, compiled.value.code, m.workers, session.trainer.config.seed);
@@ -149,31 +160,78 @@ async function load(m: Extract<TrainRequest, { type: "load" }>): Promise<void> {
     return fail(`the training workers did not start: ${e instanceof Error ? e.message : String(e)}`, []);
   }
   session.trainer.stepper = stepper;
-  const d = session.data;
-  post({
-    type: "ready",
-    diagnostics: [...compiled.diagnostics, ...made.diagnostics],
-    info: {
-      name: model.meta.name,
-      inputSize: model.meta.inputSize,
-      outputSize: model.meta.outputSize,
-      paramCount: model.meta.paramCount,
-      epochs: session.trainer.config.epochs,
-      batches: session.trainer.batches,
-      trainSamples: d.train.n,
-      validationSamples: d.validation?.n ?? 0,
-      testSamples: d.test?.n ?? 0,
-      task: session.task.kind,
-      classes: classCount(session.task),
-      classNames: d.preprocess.classes,
-      explain: explainModel() !== undefined,
-      text: isTextClassifier(model, d.preprocess, session.task),
-      workers: stepper.threads,
-      shards: stepper.shards,
-    },
-  });
+  post({ type: "ready", diagnostics: [...compiled.diagnostics, ...made.diagnostics], info: modelInfo(session, stepper) });
   picture(true);
   postState(undefined);
+}
+
+function modelInfo(s: Session, st: PageShards): ModelInfo {
+  const d = s.data;
+  const meta = s.model.meta;
+  return {
+    name: meta.name,
+    inputSize: meta.inputSize,
+    outputSize: meta.outputSize,
+    paramCount: meta.paramCount,
+    epochs: s.trainer.config.epochs,
+    batches: s.trainer.batches,
+    trainSamples: d.train.n,
+    validationSamples: d.validation?.n ?? 0,
+    testSamples: d.test?.n ?? 0,
+    task: s.task.kind,
+    classes: classCount(s.task),
+    classNames: d.preprocess.classes,
+    explain: explainModel() !== undefined,
+    text: isTextClassifier(s.model, d.preprocess, s.task),
+    workers: st.threads,
+    shards: st.shards,
+  };
+}
+
+/**
+ * A weights file for the loaded model: checked as `nnc eval` checks it (`decodeWeights`: the
+ * layout, finite numbers, the saved preprocessing), then the data opened again with the file's
+ * preprocessing (its normalization, class names, tokenizer: what `nnc eval` does) and the
+ * model given its parameters, on a fresh trainer (epoch 0, the optimizer's moments at zero):
+ * Train goes on from them, as the PyTorch script's `--init` does. Refused: nothing changes.
+ */
+async function setWeights(m: Extract<TrainRequest, { type: "setWeights" }>): Promise<void> {
+  const s = session;
+  const o = opened;
+  const st = stepper;
+  if (!s || !o || !st || swapping) return;
+  running = false;
+  stepping = false;
+  if (waiting !== undefined) clearTimeout(waiting);
+  waiting = undefined;
+  const refuse = (diagnostics: readonly Diagnostic[]): void => {
+    postState(undefined);
+    post({ type: "weightsRefused", name: m.name, diagnostics });
+  };
+  const decoded = decodeWeights(m.text, s.model, m.name);
+  const w = decoded.value;
+  if (!w) return refuse(decoded.diagnostics);
+  swapping = true;
+  let made: Awaited<ReturnType<typeof createSession>>;
+  try {
+    made = await createSession(o.program, s.model, o.reader, o.overrides, w.preprocess);
+  } finally {
+    swapping = false;
+  }
+  // A newer load replaced the session meanwhile.
+  if (session !== s) return;
+  if (!made.value || hasErrors(made.diagnostics)) return refuse(made.diagnostics.filter((d) => d.severity === "error"));
+  session = made.value;
+  session.trainer.init();
+  session.model.params.set(w.params);
+  session.trainer.stepper = st;
+  epochsBefore = Number.isInteger(w.epochs) && w.epochs > 0 ? w.epochs : 0;
+  inEpoch = false;
+  testPosted = false;
+  postState(undefined);
+  post({ type: "weightsLoaded", name: m.name, epochs: epochsBefore, info: modelInfo(session, st) });
+  postTest();
+  picture(true);
 }
 
 function postPrediction(): void {
@@ -341,8 +399,13 @@ function picture(force = false): void {
 function finish(): void {
   if (!session || testPosted) return;
   testPosted = true;
+  postTest();
+}
+
+/** The test split's loss and metrics, as `nnc eval` prints them. */
+function postTest(): void {
   const s = session;
-  if (s.data.test) {
+  if (s?.data.test) {
     const v = evaluate(s.model, s.data.test, s.task, s.trainer.config.metrics);
     const values: Record<string, number> = {};
     for (const [k, x] of Object.entries(v)) if (typeof x === "number") values[k] = x;
@@ -407,7 +470,7 @@ scope.onmessage = (e) => {
       break;
     case "run":
     case "step":
-      if (!session || session.trainer.done) return;
+      if (!session || session.trainer.done || swapping) return;
       stepping = m.type === "step";
       if (!running) {
         running = true;
@@ -436,7 +499,10 @@ scope.onmessage = (e) => {
       if (session) post({ type: "hash", hash: paramsHash(session.model.params) });
       break;
     case "weights":
-      if (session) post({ type: "weights", text: encodeWeights(session.model, session.data.preprocess, session.task, session.trainer.epoch) });
+      if (session) post({ type: "weights", text: encodeWeights(session.model, session.data.preprocess, session.task, epochsBefore + session.trainer.epoch) });
+      break;
+    case "setWeights":
+      void setWeights(m).catch((err: unknown) => fail(`the playground failed: ${String(err)}`, []));
       break;
   }
 };

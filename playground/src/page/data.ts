@@ -3,7 +3,7 @@
  * A dropped file gets a label column guessed (its one text column, else the last), and when
  * the model's `input` or output units do not fit the file, an offer to adapt them.
  */
-import { csvColumns, csvShape, guessLabel, type CsvColumn } from "../csv-columns.js";
+import { csvColumns, csvShape, guessLabel, isWeightsFile, type CsvColumn } from "../csv-columns.js";
 import type { CsvChoice } from "../protocol.js";
 import { adaptShape, readShape, type Edit } from "../knobs/source-edits.js";
 import { setNotice, ui } from "./ui.js";
@@ -20,7 +20,10 @@ export interface DataHooks {
   edit(edits: readonly Edit[]): void;
   /** The data choice changed: what was loaded no longer holds. */
   changed(): void;
+  /** A weights file was dropped (a `.json` file, or text that starts with `{`). */
+  weights(name: string, text: string): void;
 }
+
 
 export class DataChoice {
   private csv: Csv | undefined;
@@ -115,7 +118,7 @@ export class DataChoice {
         if (!f) return;
         e.preventDefault();
         e.stopPropagation();
-        void f.text().then((t) => this.use(f.name, t));
+        void f.text().then((t) => (isWeightsFile(f.name, t) ? this.hooks.weights(f.name, t) : this.use(f.name, t)));
       },
       true,
     );

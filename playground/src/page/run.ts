@@ -12,7 +12,7 @@ import type { CsvChoice, Filters, Insight, ModelInfo, Picture, TrainRequest, Tra
 import { canShare } from "../shards.js";
 import { ExplainPanel } from "./explain.js";
 import { TypingPanel } from "./typing.js";
-import { download, setStatus, ui } from "./ui.js";
+import { download, setNotice, setStatus, ui } from "./ui.js";
 
 /** What a load needs from the rest of the page. */
 export interface RunInputs {
@@ -27,6 +27,12 @@ export interface RunInputs {
 
 /** Epochs of a run that goes on until paused. */
 const UNTIL_PAUSED_EPOCHS = 1_000_000;
+
+/** A weights file's name as the page shows it: at most this many characters. */
+const NAME_CHARS = 48;
+/** A refusal's message in the notice: at most this many characters (a hand-edited value may be long). */
+const REFUSAL_CHARS = 600;
+const clip = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
 const fmt = (x: number): string => (Math.abs(x) >= 1000 || x === 0 ? x.toFixed(0) : Number(x.toPrecision(4)).toString());
 
@@ -43,6 +49,10 @@ export class Runner {
   diagnostics: readonly Diagnostic[] = [];
   /** True after a load failed, until the next load. */
   failed = false;
+  /** The weights file the model holds (⬆ weights), until the next load or Reset. */
+  loadedWeights: { name: string; epochs: number } | undefined;
+  /** The last weights file refused, and why (for the tests). */
+  refusedWeights: { name: string; message: string } | undefined;
   pictureUpdates = 0;
   filterUpdates = 0;
   readonly charts = new Charts(ui.chartLoss, ui.chartMetric);
@@ -56,6 +66,8 @@ export class Runner {
   insightMillis: number[] = [];
   private worker: Worker | undefined;
   private afterReady: "run" | "step" | undefined;
+  /** A weights file to load once the run is ready. */
+  private pendingWeights: { name: string; text: string } | undefined;
   private startedAt = 0;
   private lastPicture: Picture | undefined;
   /** The data the run trains on, as the summary names it. */
@@ -80,6 +92,12 @@ export class Runner {
       if (this.lastPicture) this.drawPicture(this.lastPicture);
     };
     ui.downloadWeights.onclick = () => this.send({ type: "weights" });
+    ui.uploadWeights.onclick = () => ui.weightsFile.click();
+    ui.weightsFile.onchange = () => {
+      const f = ui.weightsFile.files?.[0];
+      if (f) void f.text().then((t) => this.loadWeights(f.name, t));
+      ui.weightsFile.value = "";
+    };
     this.updateButtons();
   }
 
@@ -111,11 +129,32 @@ export class Runner {
     this.load(undefined);
   }
 
+  /**
+   * A weights file (⬆ weights, or dropped) for the model in the editor: checked and loaded by
+   * the training worker, which first loads the model and its data when the run does not match
+   * the text. A file that does not fit is refused with its diagnostic in the notice.
+   */
+  loadWeights(name: string, text: string): void {
+    if (!this.current) this.load(undefined);
+    this.pendingWeights = { name, text };
+    this.afterReady = undefined;
+    setStatus(`checking ${clip(name, NAME_CHARS)}…`);
+    if (this.ready) this.sendWeights();
+  }
+
+  private sendWeights(): void {
+    const w = this.pendingWeights;
+    this.pendingWeights = undefined;
+    if (w) this.send({ type: "setWeights", name: w.name, text: w.text });
+  }
+
   clear(): void {
     this.worker?.terminate();
     this.worker = undefined;
     this.ready = this.running = this.done = this.failed = false;
     this.info = undefined;
+    this.loadedWeights = undefined;
+    this.pendingWeights = undefined;
     this.history.length = 0;
     this.testValues = undefined;
     this.diagnostics = [];
@@ -187,8 +226,8 @@ export class Runner {
     ui.train.disabled = this.running;
     ui.pause.disabled = !this.running;
     ui.step.disabled = this.running;
-    // Weights are worth saving once they have been trained.
-    ui.downloadWeights.disabled = !this.ready || this.history.length === 0;
+    // Weights are worth saving once they have been trained (or loaded).
+    ui.downloadWeights.disabled = !this.ready || (this.history.length === 0 && this.loadedWeights === undefined);
   }
 
   /** The numbers, progress and buttons once per frame (a fast run posts many epochs a frame). */
@@ -213,6 +252,7 @@ export class Runner {
       if (info.validationSamples > 0) splits.push(b(String(info.validationSamples)), " validation / ");
       splits.push(b(String(info.testSamples)), " test samples");
       ui.summary.replaceChildren(b(info.name), ` · ${info.paramCount.toLocaleString("en")} parameters · `, ...(this.dataName ? [b(this.dataName), ": "] : []), ...splits);
+      if (this.loadedWeights) rows.push(["weights", `${clip(this.loadedWeights.name, NAME_CHARS)} (${this.loadedWeights.epochs} epochs)`]);
       rows.push(["epoch", `${last?.epoch ?? 0} / ${info.epochs >= UNTIL_PAUSED_EPOCHS ? "∞" : info.epochs}`]);
     } else ui.summary.replaceChildren();
     if (last) for (const [k, v] of Object.entries(last.values)) rows.push([k, fmt(v)]);
@@ -259,12 +299,15 @@ export class Runner {
         this.inputs.problemsChanged();
         setStatus("ready");
         this.showNumbers();
-        if (this.afterReady) this.send({ type: this.afterReady });
+        if (this.pendingWeights) this.sendWeights();
+        else if (this.afterReady) this.send({ type: this.afterReady });
         if (this.afterReady === "run") this.startedAt = performance.now();
         this.afterReady = undefined;
         this.updateButtons();
         break;
       case "failed":
+        if (this.pendingWeights) setNotice(`${clip(this.pendingWeights.name, NAME_CHARS)} was not loaded: the model and its data must load first (${m.message}).`, [{ label: "OK", run: () => undefined }]);
+        this.pendingWeights = undefined;
         this.diagnostics = m.diagnostics;
         this.failed = true;
         this.inputs.problemsChanged();
@@ -323,6 +366,32 @@ export class Runner {
         this.hashWaiter?.(m.hash);
         this.hashWaiter = undefined;
         break;
+      case "weightsLoaded":
+        this.info = m.info;
+        this.loadedWeights = { name: m.name, epochs: m.epochs };
+        this.refusedWeights = undefined;
+        // A fresh run from the file's weights: no epochs of it yet.
+        this.history.length = 0;
+        this.charts.reset();
+        this.testValues = undefined;
+        this.startedAt = 0;
+        this.done = this.running = false;
+        ui.progress.style.width = "0";
+        this.explain.reset(m.info.explain, m.info.testSamples, m.info.inputSize === 2);
+        this.typing.reset(m.info.text);
+        setNotice(undefined);
+        setStatus(`loaded ${clip(m.name, NAME_CHARS)} (${m.epochs} epochs): Train goes on from these weights, Reset starts afresh`);
+        this.showNumbers();
+        this.updateButtons();
+        break;
+      case "weightsRefused": {
+        const d = m.diagnostics[0];
+        const message = d ? `${d.code}: ${d.message}${d.hint ? ` (hint: ${d.hint})` : ""}` : `${m.name} does not fit this model`;
+        this.refusedWeights = { name: m.name, message };
+        setNotice(`Not loaded, the model keeps its weights. ${clip(message, REFUSAL_CHARS)}`, [{ label: "OK", run: () => undefined }]);
+        setStatus(`${clip(m.name, NAME_CHARS)} was not loaded: see the notice above the editor`, true);
+        break;
+      }
       case "weights":
         if (this.weightsWaiter) {
           this.weightsWaiter(m.text);

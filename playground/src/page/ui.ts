@@ -17,6 +17,8 @@ export const ui = {
   share: $<HTMLButtonElement>("share"),
   downloadTs: $<HTMLButtonElement>("download-ts"),
   downloadWeights: $<HTMLButtonElement>("download-weights"),
+  uploadWeights: $<HTMLButtonElement>("upload-weights"),
+  weightsFile: $<HTMLInputElement>("weights-file"),
   notice: $("notice"),
   noticeText: $("notice-text"),
   noticeActions: $("notice-actions"),
