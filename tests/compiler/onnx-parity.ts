@@ -9,6 +9,7 @@
  * Inputs: uniform in [−1, 1); token ids (an input read by an `embedding`) whole numbers in
  * [0, V), plus an id below 0, one ≥ V and a fractional one, which nnc reads as zeros / rounds.
  */
+import { mulberry32 } from "../../bench/data.js";
 import * as ort from "onnxruntime-web";
 import { compileToModule } from "../../compiler/load.js";
 import type { Program } from "../../compiler/program.js";
@@ -21,16 +22,7 @@ ort.env.wasm.numThreads = 1;
 export const ATOL = 1e-5;
 export const RTOL = 1e-5;
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 export interface Parity {
   /** Largest |onnx − nnc| over every output value. */

@@ -8,18 +8,10 @@
  * Every value the generator makes is read (the last one is the output), so a generated program
  * must check without a single diagnostic, warnings included.
  */
+import { mulberry32 } from "../../bench/data.js";
 
-/** mulberry32: small, seeded, deterministic. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: small, seeded, deterministic (`bench/data.ts`'s). */
+export const rng = mulberry32;
 
 export type Feature = "fanOut" | "add" | "concat" | "concatWidths" | "inputs" | "image" | "block" | "blockTwice" | "blockTwoInputs" | "repeat" | "namedUse";
 
