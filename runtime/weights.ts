@@ -84,8 +84,16 @@ export function decodeWeights(text: string, model: CompiledModel, file: string):
   const layout = model.layout;
   if (w.params.length !== model.params.length)
     problems.push(`it holds ${w.params.length} parameters, the model has ${model.params.length}`);
-  for (const e of layout) {
-    const f = (w.layout ?? []).find((x) => x.name === e.name);
+  // Each entry is read as the model's: a name, a shape of whole numbers, an offset (a hand-edited
+  // `layout` of another form is "no such tensor", not an exception).
+  const given: readonly unknown[] = Array.isArray(w.layout) ? w.layout : [];
+  const isEntry = (x: unknown): x is WeightsFile["layout"][number] => {
+    const o = x as Record<string, unknown> | null;
+    return o !== null && typeof o === "object" && typeof o["name"] === "string" && typeof o["offset"] === "number" && Array.isArray(o["shape"]) && o["shape"].every((d) => typeof d === "number");
+  };
+  if (!Array.isArray(w.layout)) problems.push("its `layout` is not a list");
+  for (const e of Array.isArray(w.layout) ? layout : []) {
+    const f = given.find((x): x is WeightsFile["layout"][number] => isEntry(x) && x.name === e.name);
     if (!f) problems.push(`it has no tensor \`${e.name}\``);
     else if (f.shape.join("×") !== e.shape.join("×") || f.offset !== e.offset)
       problems.push(`\`${e.name}\` has shape [${f.shape.join(", ")}], the model needs [${e.shape.join(", ")}]`);
