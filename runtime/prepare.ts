@@ -70,6 +70,11 @@ export function prepareData(
   let train = loaded.train;
   let test = loaded.test;
   let validation = loaded.validation;
+  if (train.n === 0) {
+    // Not the held-out fractions' doing: the file itself holds nothing.
+    diagnostics.push(dataDiag(train.file, "emptyData", FILE_START, [], "the file holds no samples"));
+    return { value: undefined, diagnostics };
+  }
 
   // Held-out fractions: test from the whole set first, then validation from what remains.
   const perm = new Uint32Array(train.n);

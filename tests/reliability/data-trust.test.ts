@@ -89,6 +89,24 @@ describe("values float32 cannot hold are data errors at their cell", () => {
   });
 });
 
+describe("an IDX file of no records", () => {
+  it("is 'the file holds no samples', not the held-out fractions' fault", async () => {
+    const images = Buffer.alloc(16);
+    images.writeUInt32BE(0x00000803, 0); // bytes, 3 dimensions: 0 images of 2 × 1
+    images.writeUInt32BE(0, 4);
+    images.writeUInt32BE(2, 8);
+    images.writeUInt32BE(1, 12);
+    const labels = Buffer.alloc(8);
+    labels.writeUInt32BE(0x00000801, 0);
+    write("none-images.idx", images);
+    write("none-labels.idx", labels);
+    const r = await nnc("check", "--data", write("none.nn", model(`idx("none-images.idx", "none-labels.idx")`)));
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/error NN4011: the data set is empty\nhint: the file holds no samples/);
+    expect(r.err).not.toMatch(/held-out/);
+  });
+});
+
 describe("labels", () => {
   it("JSON labels mixing class numbers and names are one NN4041 (0 and \"b\" used to be both class 0)", async () => {
     const recs = Array.from({ length: 8 }, (_, i) => ({ x: [i, 1], y: i === 3 ? "b" : i % 2 }));
