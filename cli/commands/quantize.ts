@@ -1,5 +1,5 @@
 /**
- * `nnc quantize FILE --weights W [--calibrate N] [--calibration minmax|percentile] -o model.q.js`:
+ * `nnc quantize FILE [--weights W] [--calibrate N] [--calibration minmax|percentile] -o model.q.js`:
  * post-training int8 quantization (`runtime/quantize.ts`). Writes one dependency-free inference
  * module (forward and predict, its int8 weights embedded) and prints, before and after: the
  * weights' size, the test accuracy (or error) and the inference throughput against the float32
@@ -18,10 +18,10 @@ import { compileModel } from "../../runtime/node/model.js";
 import { readWeights } from "../../runtime/node/weights-file.js";
 import { CliError } from "../errors.js";
 import { loadProgram, renderFor } from "../load.js";
-import { failOnErrors, openSession, renderRun } from "../session.js";
+import { failOnErrors, openSession, renderRun, weightsPathOf } from "../session.js";
 
 interface QuantizeOptions {
-  weights: string;
+  weights?: string;
   output: string;
   calibrate: string;
   calibration: string;
@@ -34,7 +34,7 @@ export function registerQuantize(program: Command): void {
     .command("quantize")
     .description("post-training int8 quantization: an inference module with int8 products in WebAssembly SIMD")
     .argument("<file>", ".nn file")
-    .requiredOption("--weights <file>", "weights file written by `nnc train`")
+    .option("--weights <file>", "weights file written by `nnc train` (default: runs/<file name>/weights.json)")
     .requiredOption("-o, --output <file>", "the module to write, e.g. model.q.js")
     .option("--calibrate <n>", "training samples that set the activations' ranges", "1000")
     .option("--calibration <how>", `minmax, or percentile (${100 - PERCENTILE}% and ${PERCENTILE}% quantiles)`, "minmax")
@@ -57,7 +57,8 @@ async function quantizeCommand(file: string, opts: QuantizeOptions): Promise<voi
   const compiled = compileModel(program, "float32");
   failOnErrors(compiled.diagnostics, file, source);
   const model = compiled.value!;
-  const w = readWeights(opts.weights, model);
+  const weightsPath = weightsPathOf(file, opts.weights, source);
+  const w = readWeights(weightsPath, model);
   failOnErrors(w.diagnostics, file, source);
   const session = await openSession(file, source, program, {}, w.value!.preprocess, model);
   const train = session.data.train;
@@ -77,8 +78,8 @@ async function quantizeCommand(file: string, opts: QuantizeOptions): Promise<voi
     `  float steps:                      ${int8.float.join(", ") || "none"}`,
     ...(plan.identities.length > 0 ? [`  nothing at inference:             ${plan.identities.join(", ")}`] : []),
     `weights`,
-    `  float32: ${kb(statSync(opts.weights).size)} as ${opts.weights}; ${kb(float.payloadBytes)} as float32 values`,
-    `  int8:    ${kb(int8.payloadBytes)} (int8 values, float32 scales and biases): ${(float.payloadBytes / int8.payloadBytes).toFixed(2)}× smaller than float32 values, ${(statSync(opts.weights).size / int8.payloadBytes).toFixed(1)}× smaller than ${opts.weights}`,
+    `  float32: ${kb(statSync(weightsPath).size)} as ${weightsPath}; ${kb(float.payloadBytes)} as float32 values`,
+    `  int8:    ${kb(int8.payloadBytes)} (int8 values, float32 scales and biases): ${(float.payloadBytes / int8.payloadBytes).toFixed(2)}× smaller than float32 values, ${(statSync(weightsPath).size / int8.payloadBytes).toFixed(1)}× smaller than ${weightsPath}`,
   ];
   if (opts.measure) {
     const data = session.data.test ?? session.data.validation;

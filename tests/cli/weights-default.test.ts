@@ -34,7 +34,7 @@ afterAll(() => process.chdir(home));
 
 describe("commands default to the weights nnc train writes", () => {
   it("before training: one NN4001 naming runs/iris/weights.json and saying to train first", async () => {
-    for (const args of [["eval", "iris.nn"], ["predict", "iris.nn", "--input", "data/iris.csv"], ["export", "iris.nn", "-o", "app.js"]]) {
+    for (const args of [["eval", "iris.nn"], ["predict", "iris.nn", "--input", "data/iris.csv"], ["export", "iris.nn", "-o", "app.js"], ["quantize", "iris.nn", "-o", "iris.q.js"]]) {
       const r = await nnc(...args);
       expect(r.code).toBe(1);
       expect(r.err).toContain("error NN4001");
