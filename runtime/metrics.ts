@@ -359,22 +359,7 @@ class Confusion {
 
   /** As `macroScores` of the matrix, from the per-class sums. */
   macro(): { precision: number; recall: number; f1: number } {
-    let p = 0;
-    let r = 0;
-    let f = 0;
-    let used = 0;
-    for (let j = 0; j < this.k; j++) {
-      const predicted = this.predicted[j]!;
-      const actual = this.actual[j]!;
-      if (predicted === 0 && actual === 0) continue;
-      const pj = predicted > 0 ? this.tp[j]! / predicted : 0;
-      const rj = actual > 0 ? this.tp[j]! / actual : 0;
-      used++;
-      p += pj;
-      r += rj;
-      f += pj + rj > 0 ? (2 * pj * rj) / (pj + rj) : 0;
-    }
-    return used > 0 ? { precision: p / used, recall: r / used, f1: f / used } : { precision: 0, recall: 0, f1: 0 };
+    return macroOfSums(this.tp, this.predicted, this.actual);
   }
 }
 
@@ -453,16 +438,27 @@ export function classScores(c: readonly (readonly number[])[]): ClassScores {
 /** Macro-averaged precision, recall and F1 (classes that never occur and are never predicted are skipped). */
 export function macroScores(c: readonly (readonly number[])[]): { precision: number; recall: number; f1: number } {
   const s = classScores(c);
+  return macroOfSums(c.map((row, j) => row[j]!), s.predicted, s.support);
+}
+
+/**
+ * Macro precision, recall and F1 from each class's true positives, predictions and true
+ * samples (a class never seen and never predicted is skipped): what `macroScores` computes from
+ * a matrix, and a sparse `Confusion` from its running sums.
+ */
+function macroOfSums(tp: ArrayLike<number>, predicted: ArrayLike<number>, actual: ArrayLike<number>): { precision: number; recall: number; f1: number } {
   let p = 0;
   let r = 0;
   let f = 0;
   let used = 0;
-  for (let j = 0; j < c.length; j++) {
-    if (s.predicted[j] === 0 && s.support[j] === 0) continue;
+  for (let j = 0; j < tp.length; j++) {
+    if (predicted[j] === 0 && actual[j] === 0) continue;
+    const pj = predicted[j]! > 0 ? tp[j]! / predicted[j]! : 0;
+    const rj = actual[j]! > 0 ? tp[j]! / actual[j]! : 0;
     used++;
-    p += s.precision[j]!;
-    r += s.recall[j]!;
-    f += s.f1[j]!;
+    p += pj;
+    r += rj;
+    f += pj + rj > 0 ? (2 * pj * rj) / (pj + rj) : 0;
   }
   return used > 0 ? { precision: p / used, recall: r / used, f1: f / used } : { precision: 0, recall: 0, f1: 0 };
 }

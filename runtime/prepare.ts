@@ -12,7 +12,7 @@ import { subset, type Dataset } from "./dataset.js";
 import type { Task } from "./metrics.js";
 import { applyPreprocess, fitPreprocess, fitTarget, scaleTargets, type Preprocess, type TargetScaling } from "./preprocess.js";
 import { deriveSeed, Rng } from "./rng.js";
-import { dataDiag, lineSpan } from "./span.js";
+import { dataDiag, lineSpan, listNames } from "./span.js";
 import type { CsvSchema } from "./csv.js";
 
 /** Samples ready for the model: normalized features and targets of the output's width. */
@@ -124,9 +124,8 @@ export function prepareData(
     test = named(test);
     validation = named(validation);
     if (unknown.size > 0) {
-      const shown = (cs: readonly string[]): string => cs.slice(0, 8).map((c) => `\`${c}\``).join(", ") + (cs.length > 8 ? `, … (${cs.length} in all)` : "");
       diagnostics.push(
-        dataDiag([...unknown.values()][0], "unknownClass", FILE_START, [shown([...unknown.keys()]), shown(known)],
+        dataDiag([...unknown.values()][0], "unknownClass", FILE_START, [listNames([...unknown.keys()]), listNames(known)],
           "the weights can only name the classes they were trained on: evaluate on data with those labels, or train again with these"),
       );
       return { value: undefined, diagnostics };

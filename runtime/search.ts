@@ -156,7 +156,11 @@ export function rungEpochs(plan: Plan, k: number): number {
 /** The trial after `done` (in the order they ran), or undefined when the search is complete. */
 export function nextTrial(plan: Plan, all: readonly TrialRecord[]): TrialSpec | undefined {
   const trial = all.length + 1;
-  if (hasStart(plan.dims) && all.length === 0) return { trial, config: BASELINE, rung: plan.algorithm === "halving" || plan.algorithm === "asha" ? plan.rungs - 1 : 0, epochs: plan.algorithm === "halving" || plan.algorithm === "asha" ? plan.epochs : undefined };
+  if (hasStart(plan.dims) && all.length === 0) {
+    // The baseline trains with the full budget: the top rung where there are rungs.
+    const rungs = plan.algorithm === "halving" || plan.algorithm === "asha";
+    return rungs ? spec(plan, trial, BASELINE, plan.rungs - 1) : { trial, config: BASELINE, rung: 0, epochs: undefined };
+  }
   // The algorithms decide from their own trials: the baseline is not one of their configurations.
   const done = all.filter((r) => r.config !== BASELINE);
   switch (plan.algorithm) {

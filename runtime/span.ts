@@ -7,6 +7,12 @@ export function lineSpan(line: number, column = 1, length = 0, offset = 0): Span
   return { start: offset, end: offset + length, line, column, endLine: line, endColumn: column + length };
 }
 
+/** Names as a message lists them: the first eight in backticks, then how many there are in all. */
+export function listNames(names: readonly string[], max = 8): string {
+  const head = names.slice(0, max).map((c) => `\`${c}\``).join(", ");
+  return names.length > max ? `${head}, … (${names.length} in all)` : head;
+}
+
 /** A diagnostic about a data file: the `file` field carries its path. */
 export function dataDiag(
   file: string | undefined,

@@ -5,6 +5,7 @@
  * mean |attribution| per feature over the samples (and, for tabular data with labels, the
  * permutation importance beside it). Integrated gradients report their completeness.
  */
+import { MAX_SEED } from "../../compiler/check/checker.js";
 import type { Command } from "commander";
 import { closest, didYouMean } from "../../compiler/suggest.js";
 import { diag } from "../../grammar/diagnostics.js";
@@ -101,7 +102,7 @@ async function explainCommand(file: string, opts: ExplainOptions): Promise<void>
     quadrature: opts.quadrature as "gauss" | "trapezoid",
     samples: intOf("--samples", opts.samples, 25, 1, 10_000),
     noise: numberOf("--noise", opts.noise, 0.15, 0, 10),
-    seed: intOf("--seed", opts.seed, 1, 0, 2 ** 32 - 1),
+    seed: intOf("--seed", opts.seed, 1, 0, MAX_SEED),
     ...(opts.patch !== undefined ? { patch: intOf("--patch", opts.patch, 2, 1, 4096) } : {}),
     ...(method === "gradcam" ? { layer: gradcamLayer(ex, opts.layer) } : {}),
     ...(method === "ig" || method === "occlusion" ? { baseline: await baselineOf(ex, opts.baseline as BaselineKind) } : {}),

@@ -3,6 +3,7 @@
  * from a trained language model (a `text(…)` source, an output [steps, tokens]), read with the
  * tokenizer saved in the weights, seeded (`runtime/sample.ts`).
  */
+import { MAX_SEED } from "../../compiler/check/checker.js";
 import type { Command } from "commander";
 import { inert } from "../../runtime/inert.js";
 import { sample } from "../../runtime/sample.js";
@@ -50,7 +51,7 @@ function number(name: string, text: string, ok: (v: number) => boolean, want: st
 function run(file: string, opts: SampleCliOptions): void {
   const length = number("length", opts.length, (v) => Number.isInteger(v) && v >= 1 && v <= 100_000, "a whole number from 1 to 100000");
   const temperature = number("temperature", opts.temperature, (v) => Number.isFinite(v) && v >= 0 && v <= 100, "a number from 0 to 100");
-  const seed = number("seed", opts.seed, (v) => Number.isInteger(v) && v >= 0 && v < 2 ** 32, "a whole number ≥ 0");
+  const seed = number("seed", opts.seed, (v) => Number.isInteger(v) && v >= 0 && v <= MAX_SEED, "a whole number ≥ 0");
   const { program, source } = loadProgram(file);
   const compiled = compileModel(program, "float32", kernelsOption(opts.kernels, "sample"));
   failOnErrors(compiled.diagnostics, file, source);

@@ -13,7 +13,7 @@ import { diag, hasErrors, type Diagnostic } from "../../grammar/diagnostics.js";
 import { FILE_START } from "../../grammar/span.js";
 import { parse } from "../../grammar/index.js";
 import { inert } from "../../runtime/inert.js";
-import { bestTrial, configOf, configText, leaderboard, nextTrial, replayMismatch, type TrialRecord } from "../../runtime/search.js";
+import { bestTrial, configOf, configText, leaderboard, nextTrial, replayMismatch, rungEpochs, type TrialRecord } from "../../runtime/search.js";
 import { hasStart, valueText } from "../../compiler/search/space.js";
 import { movePaths, prepareSearch, runTrial, trialFile, type PreparedSearch } from "../../runtime/search-trial.js";
 import { renderSearchReport } from "../../runtime/search-report.js";
@@ -195,7 +195,7 @@ function describeSpace(s: PreparedSearch): string {
     lines.push(`  ${inert(d.label)}: ${d.kind === "choice" ? `choice of ${d.options.length}` : `${d.kind} ${d.lo} … ${d.hi}`}${start}`);
   }
   if (hasStart(plan.dims)) lines.push("  trial 1: the baseline (each range's start), with the file's epochs");
-  if (plan.algorithm === "halving" || plan.algorithm === "asha") lines.push(`  rungs: ${Array.from({ length: plan.rungs }, (_, k) => Math.max(1, Math.round(plan.epochs / plan.eta ** (plan.rungs - 1 - k)))).join(", ")} epochs`);
+  if (plan.algorithm === "halving" || plan.algorithm === "asha") lines.push(`  rungs: ${Array.from({ length: plan.rungs }, (_, k) => rungEpochs(plan, k)).join(", ")} epochs`);
   if (s.addsValidation !== undefined) lines.push(`  validation: ${Math.round(s.addsValidation * 100)}% of the training data, held out by the search`);
   return lines.join("\n") + "\n";
 }

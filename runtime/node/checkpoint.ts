@@ -25,6 +25,7 @@ import {
 } from "../checkpoint.js";
 import type { Preprocess } from "../preprocess.js";
 import type { EpochRecord, TrainerState } from "../train.js";
+import { listNames } from "../span.js";
 import { readBounded, readBoundedText } from "./read.js";
 
 /** The file name of history segment `k` of the checkpoint named `checkpoint`. */
@@ -163,14 +164,9 @@ export function classMismatch(saved: readonly string[] | undefined, now: readonl
   const a = saved ?? [];
   const b = now ?? [];
   if (a.length === b.length && a.every((c, i) => c === b[i])) return undefined;
-  const shown = (cs: readonly string[]): string => (cs.length === 0 ? "numbered classes" : listed(cs));
+  const shown = (cs: readonly string[]): string => (cs.length === 0 ? "numbered classes" : listNames(cs));
   return {
     why: `its classes are ${shown(a)}, and this run's data give ${shown(b)}`,
     hint: "restore the labels it was trained with (the outputs follow the classes' order), or choose another --out (or delete the checkpoint) to start over",
   };
-}
-
-function listed(cs: readonly string[]): string {
-  const head = cs.slice(0, 8).map((c) => `\`${c}\``).join(", ");
-  return cs.length > 8 ? `${head}, … (${cs.length} in all)` : head;
 }
