@@ -5,7 +5,9 @@
 import type { CsvSource } from "../compiler/program.js";
 import type { Diagnostic, Result } from "../grammar/diagnostics.js";
 import { fitsFloat32, type Dataset } from "./dataset.js";
+import { CsvSplitter, type Cell, type CsvRecord } from "./csv-split.js";
 import { dataDiag, lineSpan } from "./span.js";
+import type { Span } from "../grammar/span.js";
 
 /** What one file teaches the next: class names, categories and fill values, fitted on the train file. */
 export interface CsvSchema {
@@ -43,18 +45,6 @@ export interface CsvResult {
   readonly schema: CsvSchema | undefined;
 }
 
-interface Cell {
-  readonly text: string;
-  /** 1-based column of the cell's first character. */
-  readonly column: number;
-}
-
-interface Record_ {
-  readonly line: number;
-  readonly offset: number;
-  readonly cells: Cell[];
-}
-
 const MAX_ERRORS = 10;
 
 /**
@@ -73,377 +63,406 @@ function own<T>(rec: Readonly<Record<string, T>> | undefined, key: string): T | 
 /** Cells that mean "no value", compared lower-cased: pandas' default NA strings, and `?` (UCI's). */
 const MISSING = new Set(["", "na", "n/a", "nan", "-nan", "null", "none", "<na>", "#n/a", "#n/a n/a", "#na", "-1.#ind", "-1.#qnan", "1.#ind", "1.#qnan", "?"]);
 
-/** Splits text into records of cells, honouring double quotes (`""` is a quote). */
-export function splitCsv(text: string, delimiter: string): Record_[] {
-  const records: Record_[] = [];
-  let i = 0;
-  let line = 1;
-  if (text.charCodeAt(0) === 0xfeff) i = 1;
-  while (i < text.length) {
-    const start = i;
-    const startLine = line;
-    let lineStart = i;
-    const cells: Cell[] = [];
-    let cell = "";
-    let cellCol = 1;
-    let quoted = false;
-    for (;;) {
-      if (i >= text.length) {
-        cells.push({ text: cell, column: cellCol });
-        break;
-      }
-      const ch = text[i]!;
-      if (quoted) {
-        if (ch === '"') {
-          if (text[i + 1] === '"') {
-            cell += '"';
-            i += 2;
-          } else {
-            quoted = false;
-            i++;
-          }
-        } else {
-          if (ch === "\n") {
-            line++;
-            lineStart = i + 1;
-          }
-          cell += ch;
-          i++;
-        }
-        continue;
-      }
-      if (ch === '"' && cell.trim() === "") {
-        quoted = true;
-        cell = "";
-        i++;
-      } else if (ch === delimiter) {
-        cells.push({ text: cell, column: cellCol });
-        cell = "";
-        i++;
-        cellCol = i - lineStart + 1;
-      } else if (ch === "\n" || ch === "\r") {
-        cells.push({ text: cell, column: cellCol });
-        i += ch === "\r" && text[i + 1] === "\n" ? 2 : 1;
-        line++;
-        break;
-      } else {
-        cell += ch;
-        i++;
-      }
+/** A typed array that grows by doubling: the rows of a file of unknown length, without a JS array per row. */
+class Grow<A extends Float32Array | Float64Array | Int32Array> {
+  length = 0;
+  constructor(
+    private data: A,
+    private readonly make: (n: number) => A,
+  ) {}
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const bigger = this.make(Math.max(16, this.data.length * 2));
+      bigger.set(this.data);
+      this.data = bigger;
     }
-    const blank = cells.length === 1 && cells[0]!.text.trim() === "";
-    if (!blank) records.push({ line: startLine, offset: start, cells });
+    this.data[this.length++] = v;
   }
-  return records;
+  at(i: number): number {
+    return this.data[i]!;
+  }
+  /** The pushed values (a view of the storage). */
+  done(): A {
+    return this.data.subarray(0, this.length) as A;
+  }
 }
 
-export function parseCsv(text: string, src: CsvSource, opts: CsvOptions): Result<CsvResult> {
-  const file = opts.file ?? src.path;
-  const diagnostics: Diagnostic[] = [];
-  const fail = (): Result<CsvResult> => ({ value: { dataset: undefined, schema: undefined }, diagnostics });
-  const records = splitCsv(text, src.delimiter);
-  if (records.length === 0 || (src.header && records.length === 1)) {
-    diagnostics.push(dataDiag(file, "emptyData", lineSpan(1), [], "the file has no data rows"));
-    return fail();
+/** The columns of a file, found from its first record (and the training file's schema). */
+interface Columns {
+  readonly names: readonly string[];
+  readonly width: number;
+  readonly label: number | undefined;
+  readonly text: number | undefined;
+  /** The feature columns in order, each with the name its categories and mean are kept under. */
+  readonly features: readonly number[];
+  readonly keys: readonly string[];
+  readonly categorical: readonly boolean[];
+}
+
+/**
+ * CSV text → Dataset, in one pass over records that may arrive in pieces (`push` each piece of
+ * the text, then `end`), so a file of any size is read as a stream: a row is kept as its numbers
+ * (a category as its index, a missing cell as NaN), never as strings. Categories, means and class
+ * names are fitted as the rows go by; the arrays are filled at the end.
+ */
+export class CsvParser {
+  private readonly diagnostics: Diagnostic[] = [];
+  private readonly splitter: CsvSplitter;
+  private readonly file: string;
+  private cols: Columns | undefined;
+  private failed = false;
+  private records = 0;
+  // What the rows teach: categories in order of appearance, sums for means, label texts.
+  private cats: Map<string, number>[] = [];
+  private catLists: string[][] = [];
+  private sums: { sum: number; count: number }[] = [];
+  private readonly labelIds = new Map<string, number>();
+  private readonly labelTexts: string[] = [];
+  // The kept rows.
+  private readonly values = new Grow(new Float32Array(1024), (n) => new Float32Array(n));
+  private readonly labels = new Grow(new Float64Array(64), (n) => new Float64Array(n));
+  private readonly origin = new Grow(new Int32Array(64), (n) => new Int32Array(n));
+  private readonly texts: string[] = [];
+  private row = new Float32Array(0);
+
+  constructor(
+    private readonly src: CsvSource,
+    private readonly opts: CsvOptions,
+  ) {
+    this.file = opts.file ?? src.path;
+    this.splitter = new CsvSplitter(src.delimiter, (r) => this.record(r));
   }
-  const first = records[0]!;
-  const width = first.cells.length;
-  const names = src.header
-    ? first.cells.map((c) => c.text.trim())
-    : first.cells.map((_, i) => `column ${i}`);
-  const body = src.header ? records.slice(1) : records;
 
-  const resolve = (ref: string | number, what: string): number | undefined => {
-    if (typeof ref === "number") {
-      if (Number.isInteger(ref) && ref >= 0 && ref < width) return ref;
-    } else {
-      const k = names.indexOf(ref);
-      if (k >= 0) return k;
-    }
-    diagnostics.push(
-      dataDiag(file, "csvNoColumn", lineSpan(1), [String(ref)], `${what}; the columns are: ${shownColumns(names)}`),
-    );
-    return undefined;
-  };
+  /** Reads one piece of the text; false once reading has stopped (the columns are wrong, or too many errors). */
+  push(text: string): boolean {
+    return this.splitter.push(text);
+  }
 
-  // Columns are found by name (a later file's by the training file's names): a name given twice
-  // would make training read one column and prediction the other.
-  if (src.header) {
-    const seen = new Map<string, number>();
-    for (let k = 0; k < names.length; k++) {
-      const before = seen.get(names[k]!);
-      if (before === undefined) {
-        seen.set(names[k]!, k);
-        continue;
-      }
-      const cell = first.cells[k]!;
-      diagnostics.push(
-        dataDiag(file, "csvDuplicateColumn", lineSpan(first.line, cell.column, Math.max(1, cell.text.length), first.offset), [names[k]!, before + 1, k + 1],
-          "give every column its own name in the header: nnc finds columns by name"),
-      );
+  end(): Result<CsvResult> {
+    this.splitter.end();
+    const diagnostics = this.diagnostics;
+    const fail = (): Result<CsvResult> => ({ value: { dataset: undefined, schema: undefined }, diagnostics });
+    if (this.failed || diagnostics.length > 0) return fail();
+    if (this.cols === undefined || this.records === 0) {
+      diagnostics.push(dataDiag(this.file, "emptyData", lineSpan(1), [], "the file has no data rows"));
       return fail();
     }
+    if (this.origin.length === 0) {
+      diagnostics.push(dataDiag(this.file, "emptyData", lineSpan(1), [], "every row was dropped for a missing value"));
+      return fail();
+    }
+    return { value: this.assemble(this.cols), diagnostics };
   }
 
-  let labelCol: number | undefined;
-  let textCol: number | undefined;
-  let featureCols: number[] = [];
-  const schema0 = opts.schema;
-  if (schema0) {
-    // A later file (test, validation, prediction input): find the training file's columns.
-    const byName = src.header;
-    const find = (name: string, index: number): number | undefined =>
-      byName ? (names.indexOf(name) >= 0 ? names.indexOf(name) : undefined) : index >= 0 && index < width ? index : undefined;
-    const noLabel = opts.noLabel === true || (!byName && opts.labelOptional === true && width === schema0.featureColumns.length);
-    labelCol = noLabel ? undefined : find(schema0.labelColumn, schema0.labelIndex);
-    if (schema0.textColumn !== undefined) {
-      textCol = find(schema0.textColumn, schema0.textIndex ?? -1);
-      if (textCol === undefined) resolve(schema0.textColumn, "the text column of the training data");
-    }
-    if (labelCol === undefined && !opts.labelOptional) resolve(schema0.labelColumn, "the label column");
-    const absent: string[] = [];
-    schema0.featureColumns.forEach((name, j) => {
-      const k = noLabel ? j : find(name, schema0.featureIndices[j]!);
-      if (k === undefined) absent.push(name);
-      else featureCols.push(k);
-    });
-    if (absent.length > 0) {
-      // One message for all the missing columns; a first row of numbers is a missing header.
-      const numbers = names.every((c) => parseNumber(c) !== undefined);
-      // Inside the message's quotes: `a`, `b`, `c`.
-      const list = absent.slice(0, 8).join("`, `") + (absent.length > 8 ? `\` … (${absent.length} in all)\`` : "");
-      diagnostics.push(
-        numbers
-          ? dataDiag(file, "csvNoHeader", lineSpan(1), [absent.length], `add the training data's header as the first line: ${schema0.featureColumns.slice(0, 8).join(",")}${schema0.featureColumns.length > 8 ? ",…" : ""}`)
-          : dataDiag(file, "csvNoColumn", lineSpan(1), [list], `the training data's feature columns; this file's columns are: ${shownColumns(names)}`),
-      );
-    }
-  } else {
-    labelCol = opts.noLabel === true ? undefined : src.label === undefined ? width - 1 : resolve(src.label, "the label column");
-    if (src.text !== undefined) textCol = resolve(src.text, "the text column");
-    if (src.text !== undefined && src.features === undefined) {
-      // A text model reads its text column only: the tokenizer turns it into the features.
-    } else if (src.features !== undefined) {
-      for (const f of src.features) {
-        const k = resolve(f, "a feature column");
-        if (k !== undefined) featureCols.push(k);
+  private record(r: CsvRecord): boolean {
+    if (this.cols === undefined) {
+      this.cols = this.columns(r);
+      if (this.cols === undefined) {
+        this.failed = true;
+        return false;
       }
-    } else featureCols = names.map((_, i) => i).filter((i) => i !== labelCol);
-  }
-  // Categories and means are keyed by the training file's column names.
-  const key = (k: number): string => (schema0 ? schema0.featureColumns[featureCols.indexOf(k)]! : names[k]!);
-  const categorical = new Set<number>();
-  if (schema0) {
-    for (const k of featureCols) if (own(schema0.categories, key(k)) !== undefined) categorical.add(k);
-  } else {
-    for (const c of src.categorical) {
-      const k = resolve(c, "a categorical column");
-      if (k !== undefined) categorical.add(k);
+      if (this.src.header) return true;
     }
+    this.records++;
+    this.read(r, this.cols);
+    return this.diagnostics.length < MAX_ERRORS;
   }
-  if (diagnostics.length > 0) return fail();
 
-  // First pass: check widths, classify cells, collect categories and means.
-  const rows: Record_[] = [];
-  const categories = table<string[]>();
-  const sums = new Map<number, { sum: number; count: number }>();
-  for (const k of featureCols) if (categorical.has(k)) categories[key(k)] = [];
-  const labelTexts = new Set<string>();
-  for (const r of body) {
-    if (diagnostics.length >= MAX_ERRORS) break;
-    if (r.cells.length !== width) {
-      diagnostics.push(
-        dataDiag(file, "csvColumnCount", lineSpan(r.line, 1, 0, r.offset), [r.cells.length, width], checkDelimiterHint(src.delimiter)),
-      );
-      continue;
+  /** The columns from the first record; undefined (with diagnostics) when they cannot be found. */
+  private columns(first: CsvRecord): Columns | undefined {
+    const { src, opts, file, diagnostics } = this;
+    const width = first.cells.length;
+    const names = src.header ? first.cells.map((c) => c.text.trim()) : first.cells.map((_, i) => `column ${i}`);
+    const resolve = (ref: string | number, what: string): number | undefined => {
+      if (typeof ref === "number") {
+        if (Number.isInteger(ref) && ref >= 0 && ref < width) return ref;
+      } else {
+        const k = names.indexOf(ref);
+        if (k >= 0) return k;
+      }
+      diagnostics.push(dataDiag(file, "csvNoColumn", lineSpan(1), [String(ref)], `${what}; the columns are: ${shownColumns(names)}`));
+      return undefined;
+    };
+
+    // Columns are found by name (a later file's by the training file's names): a name given twice
+    // would make training read one column and prediction the other.
+    if (src.header) {
+      const seen = new Map<string, number>();
+      for (let k = 0; k < names.length; k++) {
+        const before = seen.get(names[k]!);
+        if (before === undefined) {
+          seen.set(names[k]!, k);
+          continue;
+        }
+        const cell = first.cells[k]!;
+        diagnostics.push(
+          dataDiag(file, "csvDuplicateColumn", lineSpan(first.line, cell.column, Math.max(1, cell.text.length), first.offset), [names[k]!, before + 1, k + 1],
+            "give every column its own name in the header: nnc finds columns by name"),
+        );
+        return undefined;
+      }
     }
+
+    let label: number | undefined;
+    let text: number | undefined;
+    let features: number[] = [];
+    const schema0 = opts.schema;
+    if (schema0) {
+      // A later file (test, validation, prediction input): find the training file's columns.
+      const byName = src.header;
+      const find = (name: string, index: number): number | undefined =>
+        byName ? (names.indexOf(name) >= 0 ? names.indexOf(name) : undefined) : index >= 0 && index < width ? index : undefined;
+      const noLabel = opts.noLabel === true || (!byName && opts.labelOptional === true && width === schema0.featureColumns.length);
+      label = noLabel ? undefined : find(schema0.labelColumn, schema0.labelIndex);
+      if (schema0.textColumn !== undefined) {
+        text = find(schema0.textColumn, schema0.textIndex ?? -1);
+        if (text === undefined) resolve(schema0.textColumn, "the text column of the training data");
+      }
+      if (label === undefined && !opts.labelOptional) resolve(schema0.labelColumn, "the label column");
+      const absent: string[] = [];
+      schema0.featureColumns.forEach((name, j) => {
+        const k = noLabel ? j : find(name, schema0.featureIndices[j]!);
+        if (k === undefined) absent.push(name);
+        else features.push(k);
+      });
+      if (absent.length > 0) {
+        // One message for all the missing columns; a first row of numbers is a missing header.
+        const numbers = names.every((c) => parseNumber(c) !== undefined);
+        // Inside the message's quotes: `a`, `b`, `c`.
+        const list = absent.slice(0, 8).join("`, `") + (absent.length > 8 ? `\` … (${absent.length} in all)\`` : "");
+        diagnostics.push(
+          numbers
+            ? dataDiag(file, "csvNoHeader", lineSpan(1), [absent.length], `add the training data's header as the first line: ${schema0.featureColumns.slice(0, 8).join(",")}${schema0.featureColumns.length > 8 ? ",…" : ""}`)
+            : dataDiag(file, "csvNoColumn", lineSpan(1), [list], `the training data's feature columns; this file's columns are: ${shownColumns(names)}`),
+        );
+      }
+    } else {
+      label = opts.noLabel === true ? undefined : src.label === undefined ? width - 1 : resolve(src.label, "the label column");
+      if (src.text !== undefined) text = resolve(src.text, "the text column");
+      if (src.text !== undefined && src.features === undefined) {
+        // A text model reads its text column only: the tokenizer turns it into the features.
+      } else if (src.features !== undefined) {
+        for (const f of src.features) {
+          const k = resolve(f, "a feature column");
+          if (k !== undefined) features.push(k);
+        }
+      } else features = names.map((_, i) => i).filter((i) => i !== label);
+    }
+    // Categories and means are keyed by the training file's column names.
+    const keys = features.map((k, j) => (schema0 ? schema0.featureColumns[j]! : names[k]!));
+    let categorical: boolean[];
+    if (schema0) categorical = keys.map((key) => own(schema0.categories, key) !== undefined);
+    else {
+      const marked = new Set<number>();
+      for (const c of src.categorical) {
+        const k = resolve(c, "a categorical column");
+        if (k !== undefined) marked.add(k);
+      }
+      categorical = features.map((k) => marked.has(k));
+    }
+    if (diagnostics.length > 0) return undefined;
+    this.row = new Float32Array(features.length);
+    this.sums = features.map(() => ({ sum: 0, count: 0 }));
+    this.catLists = keys.map((key, j) => (categorical[j] ? [...(own(schema0?.categories, key) ?? [])] : []));
+    this.cats = this.catLists.map((list) => new Map(list.map((c, i) => [c, i])));
+    return { names, width, label, text, features, keys, categorical };
+  }
+
+  /** One body record: checked cell by cell, kept as numbers unless a missing cell drops it. */
+  private read(r: CsvRecord, cols: Columns): void {
+    const { src, opts, file, diagnostics, row } = this;
+    const schema0 = opts.schema;
+    const { names } = cols;
+    if (r.cells.length !== cols.width) {
+      diagnostics.push(dataDiag(file, "csvColumnCount", lineSpan(r.line, 1, 0, r.offset), [r.cells.length, cols.width], checkDelimiterHint(src.delimiter)));
+      return;
+    }
+    const at = (cell: Cell, t: string): Span => lineSpan(r.line, cell.column, t.length, r.offset);
     let drop = false;
-    for (const k of featureCols) {
+    for (let j = 0; j < cols.features.length; j++) {
+      const k = cols.features[j]!;
       const cell = r.cells[k]!;
       const t = cell.text.trim();
+      row[j] = NaN;
       if (MISSING.has(t.toLowerCase())) {
         if (src.missing === "error") {
-          diagnostics.push(
-            dataDiag(file, "csvMissingValue", lineSpan(r.line, cell.column, t.length, r.offset), [names[k]!, shownMissing(t)],
-              "fill it in, or declare `missing: drop` (or `mean`, `zero`) in the csv source"),
-          );
+          diagnostics.push(dataDiag(file, "csvMissingValue", at(cell, t), [names[k]!, shownMissing(t)], "fill it in, or declare `missing: drop` (or `mean`, `zero`) in the csv source"));
         } else if (src.missing === "drop") drop = true;
         continue;
       }
-      if (categorical.has(k)) {
-        const cats = categories[key(k)]!;
-        if (!cats.includes(t)) cats.push(t);
-      } else {
-        const v = parseNumber(t);
-        if (v === undefined) {
-          diagnostics.push(
-            dataDiag(file, "csvNotNumeric", lineSpan(r.line, cell.column, t.length, r.offset), [names[k]!, t],
-              `declare the column categorical (categorical: ["${names[k]}"]) or fix the cell`),
-          );
-        } else if (!fitsFloat32(v)) {
-          diagnostics.push(
-            dataDiag(file, "notFloat32", lineSpan(r.line, cell.column, t.length, r.offset), [`column \`${names[k]}\``, t],
-              "rescale the column (another unit, or its logarithm) or fix the cell"),
-          );
-        } else {
-          const s = sums.get(k) ?? { sum: 0, count: 0 };
-          s.sum += v;
-          s.count++;
-          sums.set(k, s);
+      if (cols.categorical[j]) {
+        const seen = this.cats[j]!;
+        let c = seen.get(t);
+        if (c === undefined && schema0) {
+          const cats = this.catLists[j]!;
+          diagnostics.push(dataDiag(file, "unknownCategory", at(cell, t), [cols.keys[j]!, t], `the training data's categories of \`${cols.keys[j]}\` are: ${cats.join(", ")}`));
+          continue;
         }
+        if (c === undefined) {
+          c = this.catLists[j]!.push(t) - 1;
+          seen.set(t, c);
+        }
+        row[j] = c;
+        continue;
+      }
+      const v = parseNumber(t);
+      if (v === undefined) {
+        diagnostics.push(dataDiag(file, "csvNotNumeric", at(cell, t), [names[k]!, t], `declare the column categorical (categorical: ["${names[k]}"]) or fix the cell`));
+      } else if (!fitsFloat32(v)) {
+        diagnostics.push(dataDiag(file, "notFloat32", at(cell, t), [`column \`${names[k]}\``, t], "rescale the column (another unit, or its logarithm) or fix the cell"));
+      } else {
+        const s = this.sums[j]!;
+        s.sum += v;
+        s.count++;
+        row[j] = v;
       }
     }
-    if (textCol !== undefined && r.cells[textCol]!.text.trim() === "") {
-      const cell = r.cells[textCol]!;
+    if (cols.text !== undefined && r.cells[cols.text]!.text.trim() === "") {
+      const cell = r.cells[cols.text]!;
       if (src.missing === "drop") drop = true;
       else if (src.missing === "error") {
-        diagnostics.push(
-          dataDiag(file, "csvMissingValue", lineSpan(r.line, cell.column, 0, r.offset), [names[textCol]!, "an empty cell"],
-            "fill it in, or declare `missing: drop` in the csv source (an empty text is otherwise all padding)"),
-        );
+        diagnostics.push(dataDiag(file, "csvMissingValue", at(cell, ""), [names[cols.text]!, "an empty cell"], "fill it in, or declare `missing: drop` in the csv source (an empty text is otherwise all padding)"));
       }
     }
-    if (labelCol !== undefined) {
-      const cell = r.cells[labelCol]!;
+    let y = 0;
+    if (cols.label !== undefined) {
+      const cell = r.cells[cols.label]!;
       const t = cell.text.trim();
+      const name = names[cols.label]!;
       if (MISSING.has(t.toLowerCase())) {
         if (src.missing === "drop") drop = true;
-        else
-          diagnostics.push(
-            dataDiag(file, "csvMissingValue", lineSpan(r.line, cell.column, t.length, r.offset), [names[labelCol]!, shownMissing(t)],
-              "every row needs a label"),
-          );
-      } else if (opts.labels === "value" && parseNumber(t) === undefined) {
-        diagnostics.push(
-          dataDiag(file, "csvNotNumeric", lineSpan(r.line, cell.column, t.length, r.offset), [names[labelCol]!, t],
-            "the loss is a regression loss, so labels must be numbers"),
-        );
-      } else if (opts.labels === "value" && !fitsFloat32(parseNumber(t)!)) {
-        diagnostics.push(
-          dataDiag(file, "notFloat32", lineSpan(r.line, cell.column, t.length, r.offset), [`column \`${names[labelCol]}\``, t],
-            "rescale the targets (another unit, or their logarithm) or fix the cell"),
-        );
-      } else labelTexts.add(t);
-    }
-    if (!drop) rows.push(r);
-  }
-  if (diagnostics.length > 0) return fail();
-  if (rows.length === 0) {
-    diagnostics.push(dataDiag(file, "emptyData", lineSpan(1), [], "every row was dropped for a missing value"));
-    return fail();
-  }
-
-  // The schema: from the training file, or the one given.
-  let classes: string[] | undefined;
-  if (opts.schema) classes = opts.schema.classes ? [...opts.schema.classes] : undefined;
-  else if (labelCol !== undefined && opts.labels === "class") {
-    const texts = [...labelTexts];
-    const allInts = texts.every((t) => /^[+-]?\d+$/.test(t));
-    classes = allInts ? undefined : texts.sort();
-  }
-  const schemaCats = table<readonly string[]>();
-  for (const k of featureCols) {
-    if (!categorical.has(k)) continue;
-    const name = key(k);
-    schemaCats[name] = own(opts.schema?.categories, name) ?? [...categories[name]!].sort();
-  }
-  const means = table<number>();
-  for (const k of featureCols) {
-    if (categorical.has(k)) continue;
-    const name = key(k);
-    const s = sums.get(k);
-    means[name] = own(opts.schema?.means, name) ?? (s && s.count > 0 ? s.sum / s.count : 0);
-  }
-  const schema: CsvSchema = opts.schema
-    ? { ...opts.schema, classes }
-    : {
-        width,
-        featureColumns: featureCols.map((k) => names[k]!),
-        featureIndices: featureCols,
-        labelColumn: labelCol !== undefined ? names[labelCol]! : "",
-        labelIndex: labelCol ?? -1,
-        classes,
-        categories: schemaCats,
-        means,
-        ...(textCol !== undefined ? { textColumn: names[textCol]!, textIndex: textCol } : {}),
-      };
-
-  // Second pass: fill the arrays.
-  const featureNames: string[] = [];
-  for (const k of featureCols) {
-    if (categorical.has(k)) for (const c of schemaCats[key(k)]!) featureNames.push(`${key(k)}=${c}`);
-    else featureNames.push(key(k));
-  }
-  const nf = featureNames.length;
-  const n = rows.length;
-  const x = new Float32Array(n * nf);
-  const y = new Float32Array(labelCol !== undefined ? n : 0);
-  const origin = new Int32Array(n);
-  const texts: string[] | undefined = textCol !== undefined ? [] : undefined;
-  for (let i = 0; i < n && diagnostics.length < MAX_ERRORS; i++) {
-    const r = rows[i]!;
-    origin[i] = r.line;
-    if (texts !== undefined) texts.push(r.cells[textCol as number]!.text);
-    let o = i * nf;
-    for (const k of featureCols) {
-      const cell = r.cells[k]!;
-      const t = cell.text.trim();
-      const name = key(k);
-      if (categorical.has(k)) {
-        const cats = schemaCats[name]!;
-        const j = cats.indexOf(t);
-        if (j < 0 && !MISSING.has(t.toLowerCase())) {
-          diagnostics.push(
-            dataDiag(file, "unknownCategory", lineSpan(r.line, cell.column, t.length, r.offset), [name, t],
-              `the training data's categories of \`${name}\` are: ${cats.join(", ")}`),
-          );
-        }
-        if (j >= 0) x[o + j] = 1;
-        o += cats.length;
-      } else {
-        const v = MISSING.has(t.toLowerCase()) ? (src.missing === "mean" ? means[name]! : 0) : parseNumber(t)!;
-        x[o++] = v;
-      }
-    }
-    if (labelCol !== undefined) {
-      const cell = r.cells[labelCol]!;
-      const t = cell.text.trim();
-      if (opts.labels === "value") y[i] = parseNumber(t)!;
-      else if (classes) {
-        const j = classes.indexOf(t);
-        if (j < 0) {
-          diagnostics.push(
-            dataDiag(file, "labelOutOfRange", lineSpan(r.line, cell.column, t.length, r.offset), [`\`${t}\``, classes.length],
-              `the training data's classes are: ${classes.join(", ")}`),
-          );
-        }
-        y[i] = j;
-      } else {
+        else diagnostics.push(dataDiag(file, "csvMissingValue", at(cell, t), [name, shownMissing(t)], "every row needs a label"));
+      } else if (opts.labels === "value") {
         const v = parseNumber(t);
-        if (v === undefined || !Number.isInteger(v)) {
-          diagnostics.push(
-            dataDiag(file, "csvNotNumeric", lineSpan(r.line, cell.column, t.length, r.offset), [names[labelCol]!, t],
-              "the training data's labels are class numbers 0, 1, …"),
-          );
-        } else y[i] = v;
+        if (v === undefined) diagnostics.push(dataDiag(file, "csvNotNumeric", at(cell, t), [name, t], "the loss is a regression loss, so labels must be numbers"));
+        else if (!fitsFloat32(v)) diagnostics.push(dataDiag(file, "notFloat32", at(cell, t), [`column \`${name}\``, t], "rescale the targets (another unit, or their logarithm) or fix the cell"));
+        else y = v;
+      } else if (schema0?.classes) {
+        y = schema0.classes.indexOf(t);
+        if (y < 0) diagnostics.push(dataDiag(file, "labelOutOfRange", at(cell, t), [`\`${t}\``, schema0.classes.length], `the training data's classes are: ${schema0.classes.join(", ")}`));
+      } else if (schema0) {
+        const v = parseNumber(t);
+        if (v === undefined || !Number.isInteger(v)) diagnostics.push(dataDiag(file, "csvNotNumeric", at(cell, t), [name, t], "the training data's labels are class numbers 0, 1, …"));
+        else y = v;
+      } else {
+        // The training file: class names are fitted at the end, so keep the text's index.
+        let id = this.labelIds.get(t);
+        if (id === undefined) {
+          id = this.labelTexts.push(t) - 1;
+          this.labelIds.set(t, id);
+        }
+        y = id;
       }
     }
+    if (drop || diagnostics.length > 0) return;
+    for (let j = 0; j < row.length; j++) this.values.push(row[j]!);
+    this.labels.push(y);
+    this.origin.push(r.line);
+    if (cols.text !== undefined) this.texts.push(r.cells[cols.text]!.text);
   }
-  if (diagnostics.length > 0) return fail();
-  const dataset: Dataset = {
-    n,
-    features: nf,
-    x,
-    labelWidth: labelCol !== undefined ? 1 : 0,
-    y,
-    ...(classes ? { classes } : {}),
-    featureNames,
-    file,
-    origin,
-    originKind: "line",
-    ...(texts !== undefined ? { texts } : {}),
-  };
-  return { value: { dataset, schema }, diagnostics };
+
+  /** The schema and the arrays, once every row has been read. */
+  private assemble(cols: Columns): CsvResult {
+    const { src, opts } = this;
+    const schema0 = opts.schema;
+    const fitting = schema0 === undefined && cols.label !== undefined && opts.labels === "class";
+    // The training file's class names: its label texts, sorted, unless they are all whole numbers.
+    let classes: string[] | undefined;
+    let labelOf: ((id: number) => number) | undefined;
+    if (schema0) classes = schema0.classes ? [...schema0.classes] : undefined;
+    else if (fitting) {
+      const texts = this.labelTexts;
+      if (texts.every((t) => /^[+-]?\d+$/.test(t))) labelOf = (id) => Number(texts[id]!);
+      else {
+        classes = [...texts].sort();
+        const index = new Map(classes.map((c, i) => [c, i]));
+        labelOf = (id) => index.get(texts[id]!)!;
+      }
+    }
+    const nfeat = cols.features.length;
+    // Categories sorted (the training file's) and each row's index mapped to its place.
+    const schemaCats = table<readonly string[]>();
+    const remap: (Int32Array | undefined)[] = [];
+    for (let j = 0; j < nfeat; j++) {
+      if (!cols.categorical[j]) {
+        remap.push(undefined);
+        continue;
+      }
+      const seen = this.catLists[j]!;
+      const given = own(schema0?.categories, cols.keys[j]!);
+      const sorted = given ?? [...seen].sort();
+      schemaCats[cols.keys[j]!] = sorted;
+      const place = new Map(sorted.map((c, i) => [c, i]));
+      remap.push(Int32Array.from(seen, (c) => place.get(c)!));
+    }
+    const means = table<number>();
+    for (let j = 0; j < nfeat; j++) {
+      if (cols.categorical[j]) continue;
+      const s = this.sums[j]!;
+      means[cols.keys[j]!] = own(schema0?.means, cols.keys[j]!) ?? (s.count > 0 ? s.sum / s.count : 0);
+    }
+    const names = cols.names;
+    const schema: CsvSchema = schema0
+      ? { ...schema0, classes }
+      : {
+          width: cols.width,
+          featureColumns: cols.features.map((k) => names[k]!),
+          featureIndices: cols.features,
+          labelColumn: cols.label !== undefined ? names[cols.label]! : "",
+          labelIndex: cols.label ?? -1,
+          classes,
+          categories: schemaCats,
+          means,
+          ...(cols.text !== undefined ? { textColumn: names[cols.text]!, textIndex: cols.text } : {}),
+        };
+
+    const featureNames: string[] = [];
+    const fill: number[] = [];
+    for (let j = 0; j < nfeat; j++) {
+      const key = cols.keys[j]!;
+      if (cols.categorical[j]) for (const c of schemaCats[key]!) featureNames.push(`${key}=${c}`);
+      else featureNames.push(key);
+      fill.push(src.missing === "mean" && !cols.categorical[j] ? means[key]! : 0);
+    }
+    const nf = featureNames.length;
+    const n = this.origin.length;
+    const x = new Float32Array(n * nf);
+    const v = this.values;
+    for (let i = 0; i < n; i++) {
+      let o = i * nf;
+      for (let j = 0; j < nfeat; j++) {
+        const c = v.at(i * nfeat + j);
+        const map = remap[j];
+        if (map !== undefined) {
+          if (c === c) x[o + map[c]!] = 1;
+          o += schemaCats[cols.keys[j]!]!.length;
+        } else x[o++] = c === c ? c : fill[j]!;
+      }
+    }
+    const y = new Float32Array(cols.label !== undefined ? n : 0);
+    if (cols.label !== undefined) for (let i = 0; i < n; i++) y[i] = labelOf ? labelOf(this.labels.at(i)) : this.labels.at(i);
+    const dataset: Dataset = {
+      n,
+      features: nf,
+      x,
+      labelWidth: cols.label !== undefined ? 1 : 0,
+      y,
+      ...(classes ? { classes } : {}),
+      featureNames,
+      file: this.file,
+      origin: this.origin.done(),
+      originKind: "line",
+      ...(cols.text !== undefined ? { texts: this.texts } : {}),
+    };
+    return { dataset, schema };
+  }
+}
+
+/** A whole CSV text → Dataset (the parser given one piece). */
+export function parseCsv(text: string, src: CsvSource, opts: CsvOptions): Result<CsvResult> {
+  const p = new CsvParser(src, opts);
+  p.push(text);
+  return p.end();
 }
 
 /**

@@ -7,7 +7,7 @@ import type { CsvSource, Data, DataSource } from "../compiler/program.js";
 import { FILE_START } from "../grammar/span.js";
 import { dataDiag } from "./span.js";
 import type { Diagnostic, Result } from "../grammar/diagnostics.js";
-import { parseCsv, type CsvSchema } from "./csv.js";
+import { CsvParser, parseCsv, type CsvOptions, type CsvResult, type CsvSchema } from "./csv.js";
 import type { Dataset } from "./dataset.js";
 import { generate } from "./generators.js";
 import { idxDataset, type IdxArray } from "./idx.js";
@@ -17,6 +17,11 @@ import type { LoadedData } from "./prepare.js";
 export interface SourceReader {
   /** The text of a file (CSV, JSON); diagnostics say why not. */
   text(path: string, span: DataSource["span"]): Promise<Result<string | undefined>>;
+  /**
+   * A text file in pieces, for a reader that can stream (Node's: a CSV of any size); `take`
+   * returns false to stop. The value says whether the file was read at all.
+   */
+  stream?(path: string, span: DataSource["span"], take: (piece: string) => boolean): Promise<Result<boolean>>;
   /** An IDX file decoded (first `limit` records; 0 = all). */
   idx(path: string, limit: number, span: DataSource["span"]): Promise<Result<IdxArray | undefined>>;
   /** How a path is shown in messages (e.g. relative to the working directory). */
@@ -41,9 +46,7 @@ export async function loadSource(
     case "generator":
       return { value: { dataset: generate(src) }, diagnostics };
     case "csv": {
-      const t = await reader.text(src.path, src.span);
-      if (t.value === undefined) return { value: undefined, diagnostics: t.diagnostics };
-      const r = parseCsv(t.value, src, {
+      const r = await readCsv(reader, src, {
         labels: ctx.labels,
         file: reader.display(src.path),
         ...(ctx.schema ? { schema: ctx.schema } : {}),
@@ -79,6 +82,23 @@ export async function loadSource(
       return withSide(r.value, src.side, src.limit, reader, ctx);
     }
   }
+}
+
+/**
+ * A CSV source parsed as it is read: in pieces where the reader streams (so its size is bounded
+ * by memory for its numbers, not by the longest string), whole otherwise; a file that cannot be
+ * read is a result without a data set, with the reader's diagnostics.
+ */
+async function readCsv(reader: SourceReader, src: CsvSource, opts: CsvOptions): Promise<Result<CsvResult>> {
+  if (reader.stream) {
+    const parser = new CsvParser(src, opts);
+    const read = await reader.stream(src.path, src.span, (piece) => parser.push(piece));
+    if (!read.value) return { value: { dataset: undefined, schema: undefined }, diagnostics: read.diagnostics };
+    return parser.end();
+  }
+  const t = await reader.text(src.path, src.span);
+  if (t.value === undefined) return { value: { dataset: undefined, schema: undefined }, diagnostics: t.diagnostics };
+  return parseCsv(t.value, src, opts);
 }
 
 /** Loads the training source, then any separate test and validation sources read like it. */
@@ -117,10 +137,8 @@ export async function loadData(data: Data, reader: SourceReader, labels: "class"
  * (the first `limit` rows when the images are limited), every column a feature.
  */
 async function withSide(images: Dataset, side: CsvSource, limit: number, reader: SourceReader, ctx: LoadContext): Promise<Result<{ dataset: Dataset; csv?: CsvSchema } | undefined>> {
-  const t = await reader.text(side.path, side.span);
-  if (t.value === undefined) return { value: undefined, diagnostics: t.diagnostics };
   const file = reader.display(side.path);
-  const r = parseCsv(t.value, side, { labels: ctx.labels, file, noLabel: true, ...(ctx.schema ? { schema: ctx.schema } : {}) });
+  const r = await readCsv(reader, side, { labels: ctx.labels, file, noLabel: true, ...(ctx.schema ? { schema: ctx.schema } : {}) });
   const cols = r.value.dataset;
   if (!cols) return { value: undefined, diagnostics: r.diagnostics };
   const rows = limit > 0 ? Math.min(limit, cols.n) : cols.n;

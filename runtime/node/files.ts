@@ -13,6 +13,9 @@ import { dataDiag } from "../span.js";
 import { FILE_START } from "../../grammar/span.js";
 import { failure, notRegular, openForReading, readBoundedText } from "./read.js";
 
+/** Bytes per piece of a streamed text file. */
+const PIECE = 4 << 20;
+
 export class FileReader implements SourceReader {
   constructor(
     /** Folder of the `.nn` file: data paths are relative to it. */
@@ -33,6 +36,40 @@ export class FileReader implements SourceReader {
   async text(path: string, span: Span): Promise<Result<string | undefined>> {
     const r = readBoundedText(this.resolve(path));
     return "text" in r ? { value: r.text, diagnostics: [] } : { value: undefined, diagnostics: [notFound(this.display(path), r, span)] };
+  }
+
+  /**
+   * A text file in pieces of at most `PIECE` bytes, decoded as UTF-8 across piece boundaries: a
+   * CSV larger than the longest string V8 can hold is read this way, never whole.
+   */
+  async stream(path: string, span: Span, take: (piece: string) => boolean): Promise<Result<boolean>> {
+    const shown = this.display(path);
+    let fd: number;
+    try {
+      fd = openForReading(this.resolve(path));
+    } catch (e) {
+      return { value: false, diagnostics: [notFound(shown, failure(e), span)] };
+    }
+    try {
+      const odd = notRegular(fstatSync(fd));
+      if (odd !== undefined) return { value: false, diagnostics: [notFound(shown, odd, span)] };
+      const bytes = Buffer.allocUnsafe(PIECE);
+      const utf8 = new TextDecoder("utf-8");
+      let at = 0;
+      for (;;) {
+        const n = readSync(fd, bytes, 0, PIECE, at);
+        if (n === 0) break;
+        at += n;
+        if (!take(utf8.decode(bytes.subarray(0, n), { stream: true }))) return { value: true, diagnostics: [] };
+      }
+      const rest = utf8.decode();
+      if (rest !== "") take(rest);
+      return { value: true, diagnostics: [] };
+    } catch (e) {
+      return { value: false, diagnostics: [notFound(shown, failure(e), span)] };
+    } finally {
+      closeSync(fd);
+    }
   }
 
   async idx(path: string, limit: number, span: Span): Promise<Result<IdxArray | undefined>> {

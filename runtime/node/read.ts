@@ -7,7 +7,9 @@
  *   is opened with O_NONBLOCK so that opening a FIFO cannot hang, then checked with `fstat` on
  *   the open descriptor (no window between the check and the read).
  * - A file larger than `limit` is refused with its size: V8 cannot hold a string over about
- *   512 MiB, and the text readers need one (IDX files are streamed and do not come here).
+ *   512 MiB, and the readers that come here need one (JSON, a language model's running text,
+ *   weights, checkpoints). CSV sources and IDX files are streamed in pieces and do not come here
+ *   (`files.ts`), so their size is bounded by memory for their numbers only.
  * - Standard input (`"-"`, for `predict` and `explain`) may be a pipe; it is read to at most
  *   `limit` bytes.
  *
@@ -111,7 +113,7 @@ function tooLarge(size: number, limit: number, atLeast = false): { why: string; 
   const mb = (b: number): string => (b < 1024 * 1024 ? `${b} bytes` : `${(b / (1024 * 1024)).toFixed(b < 10 * 1024 * 1024 ? 1 : 0)} MiB`);
   return {
     why: `it is ${atLeast ? "over " : ""}${mb(size)}, over the ${mb(limit)} nnc reads as text`,
-    hint: "use a sample of it, or keep a separate test file (`test csv(…)`); images in IDX files are streamed and have no such limit",
+    hint: "use a sample of it, or write it as CSV: CSV sources and IDX images are read as a stream, with no such limit",
     code: "EFBIG",
   };
 }
