@@ -14,7 +14,8 @@ import type { Preprocess } from "../runtime/preprocess.js";
 import { createSession, openData, type OpenedData, type RunOverrides, type Session } from "../runtime/session.js";
 import type { ModelShape } from "../runtime/prepare.js";
 import { FileReader } from "../runtime/node/files.js";
-import { readBounded } from "../runtime/node/read.js";
+import { readBounded, readBoundedText } from "../runtime/node/read.js";
+import { dataDiag } from "../runtime/span.js";
 import { inert } from "../runtime/inert.js";
 import { compileModel } from "../runtime/node/model.js";
 import { CliError } from "./errors.js";
@@ -42,6 +43,18 @@ export function renderRun(ds: readonly Diagnostic[], nnPath: string, nnSource: s
       return text !== undefined ? renderDiagnostic(d, text, { color }) : renderPlain(d, { color });
     })
     .join("\n");
+}
+
+/**
+ * `--input` of `predict`, `explain` and `features` (a file, or - for standard input) as text,
+ * with the name messages give it; a file that cannot be read is NN4001, rendered as every run
+ * diagnostic is.
+ */
+export function readInputText(input: string, nnPath: string, nnSource: string): { readonly text: string; readonly shown: string } {
+  const shown = input === "-" ? "<stdin>" : input;
+  const read = readBoundedText(input);
+  if (!("text" in read)) throw new CliError(renderRun([dataDiag(shown, "fileNotFound", FILE_START, [shown, read.why], read.hint)], nnPath, nnSource));
+  return { text: read.text, shown };
 }
 
 /** Throws a rendered CliError when `ds` holds errors; prints warnings. */

@@ -4,7 +4,6 @@
  * reads it, or a split of the file's data rebuilt as `nnc eval` does), feature names, and the
  * diagnostics for a bad option (code, message, hint; the option as the place).
  */
-import { readBoundedText } from "../../runtime/node/read.js";
 import { compileToModule } from "../../compiler/load.js";
 import type { Program } from "../../compiler/program.js";
 import { diag, hasErrors, type MessageName } from "../../grammar/diagnostics.js";
@@ -23,7 +22,7 @@ import { readWeights } from "../../runtime/node/weights-file.js";
 import { CliError } from "../errors.js";
 import { loadProgram } from "../load.js";
 import { kernelsOption } from "../options.js";
-import { failOnErrors, openSession, renderRun, weightsPathOf } from "../session.js";
+import { failOnErrors, openSession, readInputText, renderRun, weightsPathOf } from "../session.js";
 import { renderPlain, wantColor } from "../render.js";
 import { readInput } from "./predict.js";
 
@@ -113,10 +112,7 @@ export async function openExplaining(file: string, opts: SampleOptions, command:
   let n: number;
   let from: string;
   if (opts.input !== undefined) {
-    const shown = opts.input === "-" ? "<stdin>" : opts.input;
-    const read = readBoundedText(opts.input);
-    if (!("text" in read)) throw new CliError(renderRun([dataDiag(shown, "fileNotFound", FILE_START, [shown, read.why], read.hint)], file, source));
-    const text = read.text;
+    const { text, shown } = readInputText(opts.input, file, source);
     const r = readInput(text, shown, program.data?.train, preprocess.csv, preprocess.classes, labelKind(program.loss.kind), size);
     failOnErrors(r.diagnostics, file, source);
     const d = r.value!;

@@ -4,7 +4,6 @@
  * the label column optional; or JSON records), transformed with the saved statistics. Any
  * number of rows: `predictAll` runs them in chunks of the model's largest batch.
  */
-import { readBoundedText } from "../../runtime/node/read.js";
 import { inert } from "../../runtime/inert.js";
 import type { Command } from "commander";
 import type { CsvSource } from "../../compiler/program.js";
@@ -20,7 +19,7 @@ import { labelKind } from "../../runtime/session.js";
 import { predictAll } from "../../runtime/train.js";
 import { dataDiag } from "../../runtime/span.js";
 import { float32Text, shortestFloat32 } from "../../runtime/float-text.js";
-import { failOnErrors, weightsPathOf } from "../session.js";
+import { failOnErrors, readInputText, weightsPathOf } from "../session.js";
 import { KERNELS_HELP, kernelsOption } from "../options.js";
 import { compileModel } from "../../runtime/node/model.js";
 import { readWeights } from "../../runtime/node/weights-file.js";
@@ -63,10 +62,7 @@ async function predict(file: string, opts: PredictOptions): Promise<void> {
   if (task.kind === "multiclass" && task.steps !== undefined) {
     failOnErrors([diag("predictLanguageModel", FILE_START, [], { hint: `write with it: \`nnc sample ${file} --weights ${weightsPath} --prompt "…"\`` })], file, source);
   }
-  const shown = opts.input === "-" ? "<stdin>" : opts.input;
-  const got = readBoundedText(opts.input);
-  if (!("text" in got)) throw new CliError(`${shown}: error NN4001: cannot read ${shown}: ${got.why}${got.hint === undefined ? "" : `\nhint: ${got.hint}`}`);
-  const text = got.text;
+  const { text, shown } = readInputText(opts.input, file, source);
   const r = readInput(text, shown, program.data?.train, weights.preprocess.csv, weights.preprocess.classes, labelKind(program.loss.kind), model.meta.inputSize);
   failOnErrors(r.diagnostics, file, source);
   const read = r.value!;
