@@ -47,8 +47,9 @@ export interface ImagePick {
   readonly gradxinput: Float32Array;
   /** Grad-CAM on the last conv layer: its [height, width] map, never negative. */
   readonly gradcam: { readonly layer: string; readonly height: number; readonly width: number; readonly values: Float32Array } | undefined;
-  /** Epochs finished when it was computed. */
+  /** Epochs finished when it was computed, and the time it took (ms). */
   readonly epoch: number;
+  readonly millis: number;
 }
 
 /**
@@ -118,6 +119,7 @@ function probabilities(out: ArrayLike<number>, task: Task): Float32Array {
 
 /** Test row `index` (`x`, one image in model units, true class `label`) explained for its predicted class. */
 export function imagePick(model: ExplainModel, x: Float32Array, index: number, label: number, shape: ImageShape, task: Task, epoch: number): ImagePick {
+  const t0 = performance.now();
   const [h, w, c] = shape;
   const probs = probabilities(model.forward(x, 1), task);
   const targets = predictedTargets(model, x, 1);
@@ -136,7 +138,7 @@ export function imagePick(model: ExplainModel, x: Float32Array, index: number, l
     const cam = attribute(model, x, 1, targets, { method: "gradcam", layer });
     gradcam = { layer, height: cam.shape[0]!, width: cam.shape[1]!, values: cam.values };
   }
-  return { index, label, predicted: targets[0]!, probs, shape, pixels: x.slice(), saliency, gradxinput, gradcam, epoch };
+  return { index, label, predicted: targets[0]!, probs, shape, pixels: x.slice(), saliency, gradxinput, gradcam, epoch, millis: performance.now() - t0 };
 }
 
 /** The arrays of a pick, for the transfer list. */

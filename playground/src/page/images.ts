@@ -43,6 +43,9 @@ export class ImagePanel {
   strip: ImageStrip | undefined;
   last: ImagePick | undefined;
   updates = 0;
+  /** Time of each pick's computation in the worker and of its drawing on the page (ms), this strip. */
+  readonly workerMillis: number[] = [];
+  readonly drawMillis: number[] = [];
   private buttons: HTMLButtonElement[] = [];
   private current = -1;
   /** Made once per strip: the image-sized RGBA buffers, the canvas they are put on, and the probability rows. */
@@ -73,6 +76,7 @@ export class ImagePanel {
     this.strip = strip;
     this.last = undefined;
     this.current = -1;
+    this.workerMillis.length = this.drawMillis.length = 0;
     el.card.hidden = strip === undefined || strip.indices.length === 0;
     el.result.textContent = "";
     this.buttons = [];
@@ -96,7 +100,8 @@ export class ImagePanel {
     this.buttons = strip.indices.map((row, k) => {
       const b = document.createElement("button");
       b.type = "button";
-      b.className = "image-thumb";
+      // A little more space after each class's last image.
+      b.className = strip.labels[k + 1] !== undefined && strip.labels[k + 1] !== strip.labels[k] ? "image-thumb class-end" : "image-thumb";
       b.tabIndex = k === 0 ? 0 : -1;
       b.dataset["test"] = String(row);
       const name = strip.classNames[strip.labels[k]!] ?? "";
@@ -143,6 +148,8 @@ export class ImagePanel {
         gradcam: p.gradcam && { ...p.gradcam, values: [...p.gradcam.values] },
       },
       updates: this.updates,
+      workerMillis: [...this.workerMillis],
+      drawMillis: [...this.drawMillis],
       method: el.view.dataset["method"],
       fingerprint: p ? canvasFingerprint(el.view) : undefined,
     };
@@ -167,6 +174,7 @@ export class ImagePanel {
     if (!strip || strip.indices[this.current] !== p.index) return;
     this.last = p;
     this.updates++;
+    this.workerMillis.push(p.millis);
     this.draw();
   }
 
@@ -175,6 +183,7 @@ export class ImagePanel {
     const p = this.last;
     const strip = this.strip;
     if (!p || !strip || !this.plain || !this.overlay || !this.scratch) return;
+    const t0 = performance.now();
     const [h, w] = p.shape;
     const method = (el.method.value === "gradcam" && p.gradcam ? "gradcam" : el.method.value === "gradxinput" ? "gradxinput" : "saliency") as Method;
     const [map, mh, mw] = method === "gradcam" ? [p.gradcam!.values, p.gradcam!.height, p.gradcam!.width] : [p[method], h, w];
@@ -196,9 +205,9 @@ export class ImagePanel {
     el.view.dataset["method"] = method;
     const bold = (t: string): HTMLElement => Object.assign(document.createElement("b"), { textContent: t });
     el.result.replaceChildren(
-      `Test image ${p.index}, a `,
+      `Test image ${p.index} (true: `,
       bold(truth),
-      `, after epoch ${p.epoch}: predicted `,
+      `), after epoch ${p.epoch}: predicted `,
       bold(predicted),
       ` (${(100 * (p.probs[p.predicted] ?? 0)).toFixed(1)}%)${p.predicted === p.label ? "" : " — wrong"}. Right: ${METHOD_TEXT[method]} for ${predicted}` +
         `${method === "gradcam" ? ` on ${p.gradcam!.layer}'s ${mh}×${mw} positions` : ""}, full colour at ${num(peak)}.`,
@@ -210,5 +219,6 @@ export class ImagePanel {
       r.fill.style.width = `${Math.round(100 * Math.max(0, Math.min(1, v)))}%`;
       r.pct.textContent = `${(100 * v).toFixed(1)}%`;
     });
+    this.drawMillis.push(performance.now() - t0);
   }
 }
