@@ -112,8 +112,8 @@ describe("the strip and a picked image of digits-cnn", () => {
     expect(camNonEmpty).toBeGreaterThan(0);
   });
 
-  it("a flat input (digits-mlp's 64 pixels) is explained as an 8 × 8 image without Grad-CAM", async () => {
-    const { model, s } = await load("digits-mlp");
+  it.each(["digits-mlp", "digits-pruned"])("a flat input (%s's 64 pixels) is explained as an 8 × 8 image without Grad-CAM", async (name) => {
+    const { model, s } = await load(name);
     const shape = imageShapeOf(model.meta.inputShape, true, false)!;
     expect(shape).toEqual([8, 8, 1]);
     const strip = imageStrip(model, s.data.test!, shape, s.task, undefined);
