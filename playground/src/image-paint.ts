@@ -10,7 +10,7 @@ import type { ImageShape } from "./images.js";
 const POSITIVE = [230, 25, 75] as const;
 const NEGATIVE = [42, 111, 219] as const;
 
-/** Grey level in [0, 1] of each pixel (channels averaged), the image's range stretched to [0, 1]. */
+/** The smallest and largest of `size` values from `offset`. */
 function range(pixels: Float32Array, offset: number, size: number): [number, number] {
   let lo = Infinity;
   let hi = -Infinity;
@@ -22,6 +22,7 @@ function range(pixels: Float32Array, offset: number, size: number): [number, num
   return [lo, hi];
 }
 
+/** Pixel p's grey level in [0, 1] (channels averaged), the image's range [lo, hi] stretched to [0, 1]. */
 function ink(pixels: Float32Array, offset: number, p: number, c: number, lo: number, hi: number): number {
   let t = 0;
   for (let ch = 0; ch < c; ch++) t += pixels[offset + p * c + ch]!;
