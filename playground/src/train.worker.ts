@@ -147,7 +147,8 @@ async function load(m: Extract<TrainRequest, { type: "load" }>): Promise<void> {
   const inputSize = program.model.input.reduce((a, b) => a * b, 1);
   const maxBatch = Math.max(program.train.batch, inputSize <= 64 ? 512 : program.train.batch);
   // The matrix products run as the WebAssembly SIMD kernels nnc writes (every browser since 2021).
-  // Small inputs get the explain methods too (attributions, each unit's map); training runs the same arithmetic.
+  // Small inputs and images get the explain methods too (attributions, each unit's map, the picked
+  // test image's maps); training runs the same arithmetic.
   const options = { target: "js", maxBatch, kernels: defaultKernels() } as const;
   const image = imageShapeOf(program.model.input, program.model.inputs.length === 1, false) !== undefined;
   const explained = inputSize <= EXPLAIN_INPUTS || image ? compileProgram(program, { ...options, explain: true }) : undefined;
