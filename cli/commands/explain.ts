@@ -109,7 +109,7 @@ async function explainCommand(file: string, opts: ExplainOptions): Promise<void>
   };
   const targets = opts.target !== undefined ? new Int32Array(ex.n).fill(targetOf(ex, opts.target)) : predictedTargets(ex.model, ex.x, ex.n);
   const a = attribute(ex.model, ex.x, ex.n, targets, settings);
-  if (a.completeness !== undefined) reportCompleteness(ex, a, settings);
+  if (a.completeness !== undefined) reportCompleteness(ex, a, settings, opts.baseline);
 
   const names = method === "gradcam" ? mapNames(a.shape) : ex.featureNames;
   const summary = opts.summary === true ? summarize(ex, a, names, settings.seed ?? 1) : undefined;
@@ -174,7 +174,7 @@ export function completenessErrors(a: Attributions): Float64Array {
   return Float64Array.from(c.delta, (d, i) => Math.abs(d) / Math.max(1e-3, Math.abs(a.scores[i]! - c.baselineScores[i]!)));
 }
 
-function reportCompleteness(ex: Explaining, a: Attributions, s: ExplainSettings): void {
+function reportCompleteness(ex: Explaining, a: Attributions, s: ExplainSettings, baseline: string): void {
   const errors = completenessErrors(a);
   let worst = 0;
   errors.forEach((e, i) => (worst = e > errors[worst]! ? i : worst));
@@ -183,7 +183,9 @@ function reportCompleteness(ex: Explaining, a: Attributions, s: ExplainSettings)
   const over = errors.filter((e) => e > 0.01).length;
   process.stderr.write(`ig: ${s.steps} ${s.quadrature} steps; completeness error |Σ − (F(x) − F(x′))| / |F(x) − F(x′)|: mean ${pct(mean)}, worst ${pct(errors[worst] ?? 0)} (sample ${worst}), ${over} of ${errors.length} samples above 1%\n`);
   if ((errors[worst] ?? 0) > COMPLETENESS_TOLERANCE) {
-    const d = { ...diag("incomplete", FILE_START, [pct(errors[worst]!), worst], { hint: "use more --steps, or --quadrature gauss" }), file: "--method ig" };
+    // From zeros, a layer that normalizes (layernorm after a bias-free layer) changes F only next to the baseline (docs/explain.md).
+    const ways = [`more --steps (${s.steps} now)`, ...(s.quadrature === "gauss" ? [] : ["--quadrature gauss"]), ...(baseline === "zeros" ? ["--baseline mean (from zeros, a normalizing layer can change F only next to the baseline)"] : [])];
+    const d = { ...diag("incomplete", FILE_START, [pct(errors[worst]!), worst], { hint: `use ${ways.join(", or ")}` }), file: "--method ig" };
     process.stderr.write(renderRun([d], ex.file, ex.source));
   }
 }

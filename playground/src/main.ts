@@ -270,6 +270,8 @@ if (import.meta.env.PROD && "serviceWorker" in navigator) {
   filters: () => (ui.filtersCard.hidden ? undefined : { fingerprint: canvasFingerprint(ui.filters), updates: runner.filterUpdates }),
   tsCode: () => tsEditor?.getValue(),
   attribution: () => (runner.explain.last ? { ...runner.explain.last, updates: runner.explain.updates } : undefined),
+  /** The image strip and the picked image as explained (page/images.ts). */
+  images: () => runner.images.forTests(),
   insight: () => ({ ...diagramView.painted, millis: [...runner.insightMillis] }),
   /** The run's weights file (`nnc-weights` JSON), as ⬇ weights saves it. */
   weightsText: () => runner.weightsText(),

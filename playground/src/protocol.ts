@@ -6,6 +6,7 @@
  *   training worker (train.worker.ts): source + data choice → a model training on the generated code
  */
 import type { Diagnostic } from "../../grammar/diagnostics.js";
+import type { ImagePick, ImageStrip } from "./images.js";
 
 // ── language worker ────────────────────────────────────────────────────────────
 export type LangRequest =
@@ -119,6 +120,8 @@ export type TrainRequest =
   | { readonly type: "setWeights"; readonly name: string; readonly text: string }
   /** A hash of the parameters' bytes (for the tests: equal weights bit for bit). */
   | { readonly type: "hash" }
+  /** An image model's test image `test` (a row of the test split), explained now and again with each picture while it trains; undefined: none. */
+  | { readonly type: "pickImage"; readonly test: number | undefined }
   /** A text classifier's prediction for `text` (typed into the page), again with each picture while it trains. */
   | { readonly type: "predict"; readonly text: string }
   /**
@@ -208,6 +211,9 @@ export type TrainResponse =
   | { readonly type: "weightsRefused"; readonly name: string; readonly diagnostics: readonly Diagnostic[] }
   | { readonly type: "filters"; readonly filters: Filters }
   | { readonly type: "attribution"; readonly attribution: Attribution }
+  /** An image model's strip of test images to pick (undefined: the input is not an image), and the picked one explained. */
+  | { readonly type: "images"; readonly strip: ImageStrip | undefined }
+  | { readonly type: "imagePick"; readonly pick: ImagePick }
   | { readonly type: "insight"; readonly insight: Insight }
   | { readonly type: "hash"; readonly hash: string }
   | { readonly type: "prediction"; readonly prediction: TextPrediction };

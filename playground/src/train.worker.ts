@@ -19,6 +19,7 @@ import { csvColumns } from "./csv-columns.js";
 import { PageShards } from "./shards.js";
 import { isTextClassifier, predictText } from "./typing.js";
 import { attributionOf, featureNames, insightBuffers, insightOf } from "./insight.js";
+import { classOf, imagePick, imageShapeOf, imageStrip, pickBuffers, type ImageShape } from "./images.js";
 import { trainOnFile } from "./knobs/source-edits.js";
 import type { CsvChoice, ModelInfo, Picture, TrainRequest, TrainResponse } from "./protocol.js";
 
@@ -55,6 +56,9 @@ let testPosted = false;
 let lastInsight = 0;
 /** The input the page asked to explain, re-explained as the model learns. */
 let selected: { x: Float32Array; from: string } | undefined;
+/** An image model's image shape (the page's strip of test images), and the test image picked, re-explained as the model learns. */
+let imageShape: ImageShape | undefined;
+let picked: number | undefined;
 /** The text typed into the page, predicted again as the model learns. */
 let typed: string | undefined;
 /** The 2-D picture's extent, for the unit maps. */
@@ -131,6 +135,8 @@ async function load(m: Extract<TrainRequest, { type: "load" }>): Promise<void> {
   inEpoch = false;
   testPosted = false;
   selected = undefined;
+  imageShape = undefined;
+  picked = undefined;
   extent = undefined;
   typed = undefined;
   const checked = checkSource(m.csv ? trainOnFile(m.source) : m.source);
@@ -141,9 +147,11 @@ async function load(m: Extract<TrainRequest, { type: "load" }>): Promise<void> {
   const inputSize = program.model.input.reduce((a, b) => a * b, 1);
   const maxBatch = Math.max(program.train.batch, inputSize <= 64 ? 512 : program.train.batch);
   // The matrix products run as the WebAssembly SIMD kernels nnc writes (every browser since 2021).
-  // Small inputs get the explain methods too (attributions, each unit's map); training runs the same arithmetic.
+  // Small inputs and images get the explain methods too (attributions, each unit's map, the picked
+  // test image's maps); training runs the same arithmetic.
   const options = { target: "js", maxBatch, kernels: defaultKernels() } as const;
-  const explained = inputSize <= EXPLAIN_INPUTS ? compileProgram(program, { ...options, explain: true }) : undefined;
+  const image = imageShapeOf(program.model.input, program.model.inputs.length === 1, false) !== undefined;
+  const explained = inputSize <= EXPLAIN_INPUTS || image ? compileProgram(program, { ...options, explain: true }) : undefined;
   const compiled = explained?.value ? explained : compileProgram(program, options);
   if (!compiled.value) return fail("the program does not compile", compiled.diagnostics);
   const model = loadModule(compiled.value.code).createModel();
@@ -161,6 +169,7 @@ async function load(m: Extract<TrainRequest, { type: "load" }>): Promise<void> {
   }
   session.trainer.stepper = stepper;
   post({ type: "ready", diagnostics: [...compiled.diagnostics, ...made.diagnostics], info: modelInfo(session, stepper) });
+  postStrip();
   picture(true);
   postState(undefined);
 }
@@ -181,7 +190,7 @@ function modelInfo(s: Session, st: PageShards): ModelInfo {
     task: s.task.kind,
     classes: classCount(s.task),
     classNames: d.preprocess.classes,
-    explain: explainModel() !== undefined,
+    explain: explainModel() !== undefined && meta.inputSize <= EXPLAIN_INPUTS,
     text: isTextClassifier(s.model, d.preprocess, s.task),
     workers: st.threads,
     shards: st.shards,
@@ -230,6 +239,7 @@ async function setWeights(m: Extract<TrainRequest, { type: "setWeights" }>): Pro
   testPosted = false;
   postState(undefined);
   post({ type: "weightsLoaded", name: m.name, epochs: epochsBefore, info: modelInfo(session, st) });
+  postStrip();
   postTest();
   picture(true);
 }
@@ -256,14 +266,14 @@ function explainModel(): ExplainModel | undefined {
 
 function postAttribution(): void {
   const model = explainModel();
-  if (!session || !model || !selected) return;
+  if (!session || !model || !selected || model.meta.inputSize > EXPLAIN_INPUTS) return;
   const names = featureNames(session.data.preprocess, model.meta.inputSize);
   post({ type: "attribution", attribution: attributionOf(model, selected.x, selected.from, names, session.data.preprocess.classes, session.trainer.epoch) });
 }
 
 function postInsight(force: boolean): void {
   const model = explainModel();
-  if (!session || !model) return;
+  if (!session || !model || model.meta.inputSize > EXPLAIN_INPUTS) return;
   const now = performance.now();
   if (!force && now - lastInsight < INSIGHT_MS) return;
   lastInsight = now;
@@ -282,6 +292,31 @@ function select(m: Extract<TrainRequest, { type: "explain" }>): void {
   postAttribution();
 }
 
+/** An image classifier's strip of test images (a few per class), or undefined for other models; a new strip forgets the pick. */
+function postStrip(): void {
+  const s = session;
+  const model = explainModel();
+  const test = s?.data.test;
+  const categorical = Object.keys(s?.data.preprocess.csv?.categories ?? {}).length > 0;
+  const shape = s && model && test && test.n > 0 && (s.task.kind === "multiclass" || s.task.kind === "binary") ? imageShapeOf(model.meta.inputShape, model.meta.inputs === undefined, categorical) : undefined;
+  imageShape = shape;
+  picked = undefined;
+  const strip = s && model && test && shape ? imageStrip(model, test, shape, s.task, s.data.preprocess.classes) : undefined;
+  post({ type: "images", strip }, strip ? [strip.pixels.buffer as ArrayBuffer] : []);
+}
+
+/** The picked test image explained for its predicted class (`images.ts`). */
+function postImagePick(): void {
+  const s = session;
+  const model = explainModel();
+  const test = s?.data.test;
+  if (!s || !model || !test || !imageShape || picked === undefined) return;
+  const size = model.meta.inputSize;
+  const x = test.x.subarray(picked * size, (picked + 1) * size);
+  const pick = imagePick(model, x, picked, classOf(test.y, picked, model.meta.outputSize), imageShape, s.task, s.trainer.epoch);
+  post({ type: "imagePick", pick }, pickBuffers(pick));
+}
+
 /** A copy of the first convolution's filters, when the model has one. */
 function postFilters(): void {
   if (!session) return;
@@ -294,14 +329,6 @@ function postFilters(): void {
 function postState(reason: string | undefined): void {
   const t = session?.trainer;
   post({ type: "state", running, epoch: t?.epoch ?? 0, done: t?.done ?? false, reason });
-}
-
-/** The class of row i of one-hot / 0-1 targets. */
-function labelOf(y: Float32Array, i: number, width: number): number {
-  if (width === 1) return y[i]! > 0.5 ? 1 : 0;
-  let best = 0;
-  for (let j = 1; j < width; j++) if (y[i * width + j]! > y[i * width + best]!) best = j;
-  return best;
 }
 
 function toProbs(out: Float32Array, n: number, task: Task): { probs: Float32Array; classes: number } {
@@ -325,6 +352,7 @@ function picture(force = false): void {
   lastPicture = now;
   postFilters();
   postAttribution();
+  postImagePick();
   postPrediction();
   const { model, data, task } = session;
   const meta = model.meta;
@@ -361,7 +389,7 @@ function picture(force = false): void {
       for (let j = 0, i = 0; i < s.n; i += stride, j++) {
         xy[2 * j] = s.x[2 * i]!;
         xy[2 * j + 1] = s.x[2 * i + 1]!;
-        cls[j] = labelOf(s.y, i, meta.outputSize);
+        cls[j] = classOf(s.y, i, meta.outputSize);
       }
       return [xy, cls];
     };
@@ -490,6 +518,10 @@ scope.onmessage = (e) => {
       break;
     case "explain":
       select(m);
+      break;
+    case "pickImage":
+      picked = session?.data.test && m.test !== undefined && Number.isInteger(m.test) && m.test >= 0 && m.test < session.data.test.n ? m.test : undefined;
+      postImagePick();
       break;
     case "predict":
       typed = m.text;

@@ -11,6 +11,7 @@ import { CLASS_COLORS, drawPicture } from "../picture.js";
 import type { CsvChoice, Filters, Insight, ModelInfo, Picture, TrainRequest, TrainResponse } from "../protocol.js";
 import { canShare } from "../shards.js";
 import { ExplainPanel } from "./explain.js";
+import { ImagePanel } from "./images.js";
 import { TypingPanel } from "./typing.js";
 import { download, setNotice, setStatus, ui } from "./ui.js";
 
@@ -62,6 +63,7 @@ export class Runner {
     () => this.info?.testSamples ?? 0,
   );
   readonly typing = new TypingPanel((m) => this.send(m));
+  readonly images = new ImagePanel((m) => this.send(m));
   /** The last insight's time in the worker (ms). */
   insightMillis: number[] = [];
   private worker: Worker | undefined;
@@ -169,6 +171,7 @@ export class Runner {
     this.filterUpdates = 0;
     this.explain.reset(false, 0, false);
     this.typing.reset(false);
+    this.images.reset();
     this.insightMillis = [];
     this.inputs.insight(undefined);
     this.inputs.problemsChanged();
@@ -350,6 +353,12 @@ export class Runner {
         break;
       case "filters":
         this.showFilters(m.filters);
+        break;
+      case "images":
+        this.images.setStrip(m.strip);
+        break;
+      case "imagePick":
+        this.images.show(m.pick);
         break;
       case "attribution":
         this.explain.show(m.attribution);
