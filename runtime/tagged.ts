@@ -218,3 +218,33 @@ function hasTarget(t: ArrayLike<number>, o: number, m: number): boolean {
   for (let j = 0; j < m; j++) if (t[o + j] !== 0) return true;
   return false;
 }
+
+/**
+ * Plain sentences (one a line, words split at white space) tagged by a trained tagger: each
+ * sentence's words and their likeliest tags, read as in training (the saved tokenizer; a long
+ * sentence over several samples). `predict` gives n × steps × classes probabilities.
+ */
+export function tagSentences(
+  text: string,
+  tok: TokenizerState,
+  classes: readonly string[],
+  predict: (x: Float32Array, n: number) => ArrayLike<number>,
+): { words: string[]; tags: string[] }[] {
+  const words = text.split("\n").map((line) => line.match(/\S+/gu) ?? []).filter((ws) => ws.length > 0);
+  const sentences: TaggedSentences = { words, tags: words.map((ws) => ws.map(() => "")), lines: new Int32Array(words.length) };
+  const e = encodeTagged(sentences, tok, new Map());
+  const p = predict(e.x, e.n);
+  const steps = tok.length;
+  const k = classes.length;
+  let i = 0;
+  return words.map((ws) => {
+    const tags = ws.map((_, j) => {
+      const o = ((i + Math.floor(j / steps)) * steps + (j % steps)) * k;
+      let best = 0;
+      for (let c = 1; c < k; c++) if (p[o + c]! > p[o + best]!) best = c;
+      return classes[best]!;
+    });
+    i += Math.max(1, Math.ceil(ws.length / steps));
+    return { words: ws, tags };
+  });
+}

@@ -26,6 +26,7 @@ import { compileModel } from "../../runtime/node/model.js";
 import { readWeights } from "../../runtime/node/weights-file.js";
 import { CliError } from "../errors.js";
 import { loadProgram } from "../load.js";
+import { predictTags } from "./predict-tagged.js";
 
 interface PredictOptions {
   weights?: string;
@@ -60,13 +61,15 @@ async function predict(file: string, opts: PredictOptions): Promise<void> {
   failOnErrors(w.diagnostics, file, source);
   const weights = w.value!;
   const task = taskOfProgram(program, model.meta.outputSize, model.meta.outputShape);
-  if (task.kind === "multiclass" && task.steps !== undefined) {
+  const tagger = program.data?.train.kind === "tagged";
+  if (task.kind === "multiclass" && task.steps !== undefined && !tagger) {
     failOnErrors([diag("predictLanguageModel", FILE_START, [], { hint: `write with it: \`nnc sample ${file} --weights ${weightsPath} --prompt "…"\`` })], file, source);
   }
   const shown = opts.input === "-" ? "<stdin>" : opts.input;
   const got = readBoundedText(opts.input);
   if (!("text" in got)) throw new CliError(`${shown}: error NN4001: cannot read ${shown}: ${got.why}${got.hint === undefined ? "" : `\nhint: ${got.hint}`}`);
   const text = got.text;
+  if (tagger) return predictTags(model, weights.preprocess, text, opts.format);
   const r = readInput(text, shown, program.data?.train, weights.preprocess.csv, weights.preprocess.classes, labelKind(program.loss.kind), model.meta.inputSize);
   failOnErrors(r.diagnostics, file, source);
   const read = r.value!;

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { checkSource } from "../../compiler/check.js";
 import { compileToModule } from "../../compiler/load.js";
 import { prepareData, type LoadedData } from "../../runtime/prepare.js";
-import { NO_TAG, parseTagged, realStepsWeight } from "../../runtime/tagged.js";
+import { NO_TAG, parseTagged, realStepsWeight, tagSentences } from "../../runtime/tagged.js";
 import { evaluate, predictAll } from "../../runtime/train.js";
 import type { Dataset } from "../../runtime/dataset.js";
 import type { Task } from "../../runtime/metrics.js";
@@ -191,6 +191,13 @@ describe("examples/brown-pos.nn on the committed excerpt of the Brown corpus", (
     const testSentences = sentences("test.txt");
     expect(words).toBe(testSentences.reduce((a, s) => a + s.length, 0));
     expect(result.accuracy).toBeCloseTo(right / words, 10);
+
+    // `nnc predict`'s reading of plain sentences tags them as evaluation did.
+    const plain = testSentences.map((s) => s.map(([w]) => w).join(" ")).join("\n");
+    const tagged = tagSentences(plain, s.data.preprocess.tokenizer!, s.data.preprocess.classes!, (x, n) => predictAll(s.model, x, n));
+    expect(tagged.map((t) => t.words)).toEqual(testSentences.map((s) => s.map(([w]) => w)));
+    const same = tagged.reduce((a, t, j) => a + t.tags.filter((tag, k) => tag === testSentences[j]![k]![1]).length, 0);
+    expect(same).toBe(right);
 
     // The baseline: each word's (lower-cased) most frequent training tag, else the most frequent tag.
     const counts = new Map<string, Map<string, number>>();
