@@ -154,7 +154,8 @@ export function checkData(ck: Checker, s: Statement): Data | undefined {
     ck.report("ignoredSetting", tokenize.span, ["`tokenize` reads a text column, and no `csv` source names one"], 'name it: `train csv("reviews.csv", label: sentiment, text: review)`');
   }
   if (tokenize === undefined && texts[0] !== undefined) {
-    ck.report("missingRequired", texts[0].span, ["a text column", "a `tokenize` setting in the data block"], "e.g. `tokenize words, length: 64`");
+    const tagged = texts[0].kind === "tagged";
+    ck.report("missingRequired", texts[0].span, [tagged ? "tagged(…)" : "a text column", "a `tokenize` setting in the data block"], tagged ? "e.g. `tokenize words, length: 48`: each word an id, each step its tag" : "e.g. `tokenize words, length: 64`");
     return undefined;
   }
   if (tokenize !== undefined && tokenize !== null && normalize !== "none") {
