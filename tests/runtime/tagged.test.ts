@@ -168,6 +168,7 @@ describe("examples/brown-pos.nn on the committed excerpt of the Brown corpus", (
       .replace('tagged("data/brown/test.txt")', 'tagged("data/brown-excerpt/test.txt")')
       .replace("embedding 20000", "embedding 6000")
       .replace("vocabulary: 20000", "vocabulary: 6000")
+      .replace("gru       64", "gru       32")
       .replace("batch  32", "batch  16")
       .replace("epochs 3", "epochs 2");
     const p = programOf(source);
@@ -217,7 +218,7 @@ describe("examples/brown-pos.nn on the committed excerpt of the Brown corpus", (
     for (const s of testSentences) for (const [w, t] of s) if ((counts.has(w.toLowerCase()) ? best(counts.get(w.toLowerCase())!) : best(all)) === t) baseRight++;
     const baseline = baseRight / words;
     expect(baseline).toBeGreaterThan(0.9);
-    // Measured 0.928 against the baseline's 0.914 (2 epochs of 1,940 samples): at least a point above it.
+    // Measured 0.930 against the baseline's 0.914 (2 epochs of 1,940 samples): at least a point above it.
     expect(result.accuracy!).toBeGreaterThan(baseline + 0.01);
   }, 60_000);
 });
