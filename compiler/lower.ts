@@ -124,13 +124,19 @@ export function lower(program: Program, options: LowerOptions): Result<Graph | u
   // ── output against loss ──
   const out = g.node(cur);
   const lossSpan = program.loss.span;
-  // A sequence output [T, V] takes a class per step: a language model's next tokens (a `text(…)` source).
+  // A sequence output [T, V] takes a class per step: a language model's next tokens (a `text(…)` source), a tagger's tags (`tagged(…)`).
   const perStep = program.loss.kind === "cross_entropy" && out.shape.length === 3;
-  const textData = program.data === undefined || (typeof program.data.train === "object" && program.data.train.kind === "text");
+  const textData = program.data === undefined || (typeof program.data.train === "object" && (program.data.train.kind === "text" || program.data.train.kind === "tagged"));
   if (perStep && !textData) {
     diagnostics.push(
-      diag("lossOutputMismatch", lossSpan, [program.loss.kind, `the output has shape ${showShape(out.shape.slice(1))}, a class per step, which only a language model's text (a \`text(…)\` source) gives`], {
+      diag("lossOutputMismatch", lossSpan, [program.loss.kind, `the output has shape ${showShape(out.shape.slice(1))}, a class per step, which only a language model's text (a \`text(…)\` source) or tagged sentences (\`tagged(…)\`) give`], {
         hint: "for one class per sample, add `flatten` or `globalmaxpool1d` before the last `dense`",
+      }),
+    );
+  } else if (!perStep && typeof program.data?.train === "object" && program.data.train.kind === "tagged") {
+    diagnostics.push(
+      diag("lossOutputMismatch", lossSpan, [program.loss.kind, `the output has shape ${showShape(out.shape.slice(1))}, but tagged sentences take a class per step`], {
+        hint: "keep the steps to the end (`return_sequences: true`) and end with `dense <tags>, softmax` at every step",
       }),
     );
   } else if (out.shape.length !== 2 && !perStep) {

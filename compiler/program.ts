@@ -202,7 +202,18 @@ export interface TextSource {
   readonly span: Span;
 }
 
-export type DataSource = GeneratorSource | CsvSource | IdxSource | JsonSource | TextSource;
+/**
+ * `tagged("brown/train.txt")`: sentences tagged word by word, one a line, each token `word/TAG`
+ * (split at its last `/`). With `tokenize words`, the words become ids and each step's target is
+ * its tag; padded steps have none (`runtime/tagged.ts`).
+ */
+export interface TaggedSource {
+  readonly kind: "tagged";
+  readonly path: string;
+  readonly span: Span;
+}
+
+export type DataSource = GeneratorSource | CsvSource | IdxSource | JsonSource | TextSource | TaggedSource;
 
 export type Normalization = "none" | "standard" | "minmax";
 

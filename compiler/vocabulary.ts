@@ -152,6 +152,9 @@ export const SOURCES: readonly CallableWord[] = [
   c("text", "A plain text file for a language model: `text(\"book.txt\")` with `tokenize`; each step's target is the next token.", [
     a("path", "file path, relative to the .nn file"),
   ]),
+  c("tagged", "Sentences tagged word by word for a sequence tagger, one a line of `word/TAG` tokens: `tagged(\"pos.txt\")` with `tokenize words`; each step's target is its word's tag.", [
+    a("path", "file path, relative to the .nn file"),
+  ]),
   c("xor", "Four clusters around the corners of a square labelled by XOR (2 features, 2 classes).", GEN_ARGS),
   c("circles", "A ring around a disc (2 features, 2 classes).", GEN_ARGS),
   c("spiral", "Interleaved spiral arms (2 features; one class per arm, 2 arms unless `classes:` says more).", [

@@ -117,6 +117,8 @@ export const MESSAGES = {
   unknownInputName: row("NN2046", "the model has no input named `{0}`"),
   looksAhead: row("NN2047", "a language model must not read later steps: {0}", "warning"),
   labelIsFeature: row("NN2048", "the label column `{0}` is also one of the features", "warning"),
+  taggedChars: row("NN2050", "`tagged(…)` reads each sentence's words as its file gives them, so it takes `tokenize words`, not `tokenize chars`"),
+  taggedMixed: row("NN2051", "`tagged(…)` sentences and {0} do not mix: a tagger reads every split as tagged sentences"),
   rangeOutsideSearch: row("NN2070", "`{0}(…)` is a search range: only `nnc search` chooses its value"),
   rangeArguments: row("NN2071", "`{0}` takes {1}"),
   rangeStart: row("NN2049", "`start: {0}` must be {1}"),
@@ -188,6 +190,9 @@ export const MESSAGES = {
   unknownClass: row("NN4042", "the labels hold {0}, which the weights do not know; their classes are {1}"),
   mixedLabels: row("NN4041", "the labels mix class numbers ({0}) and class names ({1})"),
   languageModelShape: row("NN4021", "a language model over {0} steps of {1} token ids does not fit a model with input {2} and {3} outputs"),
+  taggedNoTag: row("NN4050", "`{0}` has no tag: each token of a tagged sentence is `word/TAG`"),
+  unknownTag: row("NN4051", "the tag `{0}` is not one of the training sentences' tags ({1})"),
+  taggerShape: row("NN4052", "a tagger over {0} steps with {1} tags does not fit a model with input {2} and {3} outputs"),
   classWithoutSamples: row("NN4030", "class `{0}` has no samples in the training split, so `class_weight balanced` cannot weigh it"),
 
   // ── NN5xxx runs, checkpoints, weights ──────────────────────────────────────

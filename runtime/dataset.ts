@@ -36,6 +36,16 @@ export interface Dataset {
   readonly texts?: readonly string[];
   /** One running text for a language model (`text(…)`): `texts[0]`, cut into windows once tokenized. */
   readonly stream?: boolean;
+  /** Tagged sentences for a tagger (`tagged(…)`): `runtime/tagged.ts` makes the samples. */
+  readonly tagged?: TaggedSentences;
+}
+
+/** The sentences of a tagged file, each its words and their tags. */
+export interface TaggedSentences {
+  readonly words: readonly (readonly string[])[];
+  readonly tags: readonly (readonly string[])[];
+  /** The 1-based line of each sentence. */
+  readonly lines: Int32Array;
 }
 
 /** A copy of the samples at `indices`, keeping provenance. */

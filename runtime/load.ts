@@ -13,6 +13,7 @@ import { generate } from "./generators.js";
 import { idxDataset, type IdxArray } from "./idx.js";
 import { parseJsonData } from "./json.js";
 import type { LoadedData } from "./prepare.js";
+import { parseTagged } from "./tagged.js";
 
 export interface SourceReader {
   /** The text of a file (CSV, JSON); diagnostics say why not. */
@@ -70,6 +71,12 @@ export async function loadSource(
       if (t.value === undefined) return { value: undefined, diagnostics: t.diagnostics };
       const dataset: Dataset = { n: 1, features: 0, x: new Float32Array(0), labelWidth: 0, y: new Float32Array(0), texts: [t.value], file: reader.display(src.path), stream: true };
       return { value: { dataset }, diagnostics: t.diagnostics };
+    }
+    case "tagged": {
+      const t = await reader.text(src.path, src.span);
+      if (t.value === undefined) return { value: undefined, diagnostics: t.diagnostics };
+      const r = parseTagged(t.value, reader.display(src.path));
+      return r.value ? { value: { dataset: r.value }, diagnostics: [...t.diagnostics, ...r.diagnostics] } : { value: undefined, diagnostics: [...t.diagnostics, ...r.diagnostics] };
     }
     case "idx": {
       const [im, lb] = await Promise.all([

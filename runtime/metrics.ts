@@ -6,6 +6,7 @@
  * when full) and ranks them when the result is read.
  */
 import type { LossKind, MetricKind, Program } from "../compiler/program.js";
+import { RealSteps } from "./tagged.js";
 
 /** What the outputs mean, which decides how a prediction becomes a class. */
 export type Task =
@@ -105,6 +106,8 @@ export class MetricAccumulator {
 
   /** Rows per sample: the steps of a sequence task (each its own row of classes), else 1. */
   private readonly steps: number;
+  /** For a sequence task: the rows with a target (`tagged.ts`). */
+  private readonly realSteps: RealSteps | undefined;
   readonly outputSize: number;
 
   constructor(
@@ -115,6 +118,7 @@ export class MetricAccumulator {
     wanted?: readonly MetricKind[],
   ) {
     this.steps = task.kind === "multiclass" && task.steps !== undefined ? task.steps : 1;
+    this.realSteps = task.kind === "multiclass" && task.steps !== undefined ? new RealSteps() : undefined;
     this.outputSize = rowWidth(task, outputSize);
     outputSize = this.outputSize;
     this.k = classCount(task);
@@ -137,6 +141,8 @@ export class MetricAccumulator {
   add(pred: ArrayLike<number>, target: ArrayLike<number>, n: number, loss: number): void {
     n *= this.steps;
     const m = this.outputSize;
+    // A tagger's padded steps have no target: left out of every figure.
+    if (this.realSteps !== undefined) ({ pred, target, rows: n } = this.realSteps.pack(pred, target, n, m));
     const before = this.n;
     this.n += n;
     this.lossSum += loss * n;

@@ -14,6 +14,7 @@ import { applyPreprocess, fitPreprocess, fitTarget, scaleTargets, type Preproces
 import { deriveSeed, Rng } from "./rng.js";
 import { dataDiag, lineSpan, listNames } from "./span.js";
 import type { CsvSchema } from "./csv.js";
+import { prepareTagged } from "./tagged.js";
 
 /** Samples ready for the model: normalized features and targets of the output's width. */
 export interface Split {
@@ -21,7 +22,7 @@ export interface Split {
   readonly features: number;
   /** n × features, preprocessed. */
   readonly x: Float32Array;
-  /** n × outputs: one-hot rows, 0/1, or target values; with `ids`, n × steps class ids. */
+  /** n × outputs: one-hot rows, 0/1, or target values; with `ids`, n × steps class ids (−1: a padded step of a tagger, no target). */
   readonly y: Float32Array;
   /** With `normalize_target`: `y` is standardized; metrics read outputs and targets back in the data's units. */
   readonly target?: TargetScaling;
@@ -66,6 +67,7 @@ export function prepareData(
   fixed?: Preprocess,
 ): Result<PreparedData | undefined> {
   if (loaded.train.stream === true) return prepareStream(data, loaded, shape, span, fixed);
+  if (loaded.train.tagged !== undefined) return prepareTagged(data, loaded, shape, span, fixed);
   const diagnostics: Diagnostic[] = [];
   let train = loaded.train;
   let test = loaded.test;

@@ -176,6 +176,7 @@ function sourceText(s: DataSource): string {
     case "csv":
     case "json":
     case "text":
+    case "tagged":
       return `${s.kind}("${s.path}")`;
     case "idx":
       return `idx("${s.images}", "${s.labels}")`;

@@ -21,6 +21,7 @@ import { weighTargets } from "./class-weight.js";
 import { dataUnits, type DataUnits } from "./preprocess.js";
 import { learningRate, plateauStart, plateauUpdate, type LrPlan, type PlateauState } from "./schedule.js";
 import { Pruner, type PruneState } from "./prune.js";
+import { NO_TAG, realStepsWeight } from "./tagged.js";
 
 export interface TrainConfig {
   readonly epochs: number;
@@ -479,6 +480,7 @@ function gather(
   fo: number,
   identity = false,
 ): void {
+  let real = 0;
   for (let i = 0; i < n; i++) {
     const k = identity ? start + i : order[start + i]!;
     for (let j = 0; j < fi; j++) xb[i * fi + j] = s.x[k * fi + j]!;
@@ -489,8 +491,15 @@ function gather(
     // Class ids → one-hot rows, one per step.
     const { steps, classes } = s.ids;
     yb.fill(0, i * fo, (i + 1) * fo);
-    for (let t = 0; t < steps; t++) yb[i * fo + t * classes + s.y[k * steps + t]!] = 1;
+    for (let t = 0; t < steps; t++) {
+      const c = s.y[k * steps + t]!;
+      if (c === NO_TAG) continue; // a tagger's padded step: no target, no loss (`tagged.ts`)
+      yb[i * fo + t * classes + c] = 1;
+      real++;
+    }
   }
+  const w = s.ids === undefined ? 1 : realStepsWeight(n * s.ids.steps, real);
+  if (w !== 1) for (let j = 0; j < n * fo; j++) yb[j] = yb[j]! * w;
 }
 
 function putValues(out: Record<string, number>, prefix: string, v: MetricValues): void {

@@ -25,6 +25,7 @@ import { compileModel } from "../../runtime/node/model.js";
 import { readWeights } from "../../runtime/node/weights-file.js";
 import { CliError } from "../errors.js";
 import { loadProgram } from "../load.js";
+import { predictTags } from "./predict-tagged.js";
 
 interface PredictOptions {
   weights?: string;
@@ -59,10 +60,12 @@ async function predict(file: string, opts: PredictOptions): Promise<void> {
   failOnErrors(w.diagnostics, file, source);
   const weights = w.value!;
   const task = taskOfProgram(program, model.meta.outputSize, model.meta.outputShape);
-  if (task.kind === "multiclass" && task.steps !== undefined) {
+  const tagger = program.data?.train.kind === "tagged";
+  if (task.kind === "multiclass" && task.steps !== undefined && !tagger) {
     failOnErrors([diag("predictLanguageModel", FILE_START, [], { hint: `write with it: \`nnc sample ${file} --weights ${weightsPath} --prompt "…"\`` })], file, source);
   }
   const { text, shown } = readInputText(opts.input, file, source);
+  if (tagger) return predictTags(model, weights.preprocess, text, opts.format);
   const r = readInput(text, shown, program.data?.train, weights.preprocess.csv, weights.preprocess.classes, labelKind(program.loss.kind), model.meta.inputSize);
   failOnErrors(r.diagnostics, file, source);
   const read = r.value!;

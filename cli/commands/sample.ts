@@ -60,7 +60,7 @@ function run(file: string, opts: SampleCliOptions): void {
   failOnErrors(w.diagnostics, file, source);
   const tok = w.value!.preprocess.tokenizer;
   const shape = model.meta.outputShape;
-  if (tok === undefined || shape.length !== 2 || shape[0] !== tok.length) {
+  if (tok === undefined || shape.length !== 2 || shape[0] !== tok.length || program.data?.train.kind === "tagged") {
     const hint = "train it on a `text(…)` source (docs/sequences.md, \"Language models\"); for a classifier use `nnc predict`";
     failOnErrors([diag("notALanguageModel", FILE_START, [`[${shape.join(", ")}]`], { hint })], file, source);
     return;

@@ -4,12 +4,13 @@
  */
 import type { Expr, Statement } from "../../grammar/ast.js";
 import { DATA_SETTINGS, SOURCES, argValues, names } from "../vocabulary.js";
-import type { CsvSource, Data, DataSource, GeneratorKind, InputColumns, Model, Normalization, TextSource, Tokenize } from "../program.js";
+import type { CsvSource, Data, DataSource, GeneratorKind, InputColumns, Model, Normalization, TaggedSource, TextSource, Tokenize } from "../program.js";
+import { checkTagged } from "./tagged.js";
 import { didYouMean } from "../suggest.js";
 import { describeExpr, expectNoBlock, openSection, word, type Checker } from "./checker.js";
 
 /** Sources that make their data (every source but the file formats). */
-const GENERATORS = new Set<string>(names(SOURCES).filter((n) => !["csv", "idx", "json", "text"].includes(n)));
+const GENERATORS = new Set<string>(names(SOURCES).filter((n) => !["csv", "idx", "json", "text", "tagged"].includes(n)));
 const GEN_DEFAULT_NOISE: Record<GeneratorKind, number> = {
   xor: 0.1,
   circles: 0.05,
@@ -81,10 +82,10 @@ function checkDataSource(ck: Checker, e: Expr): DataSource | undefined {
     if (images === undefined || labels === undefined || limit === undefined || (sideExpr !== undefined && side === undefined)) return undefined;
     return { kind: "idx", images, labels, limit, ...(side?.kind === "csv" ? { side } : {}), span };
   }
-  const kind = name === "text" ? "text" : "json";
+  const kind = name === "text" ? "text" : name === "tagged" ? "tagged" : "json";
   const pathExpr = get("path");
   if (pathExpr === undefined) {
-    ck.report("missingRequired", span, [kind, "a file path"], kind === "text" ? 'e.g. `text("data/book.txt")`' : 'e.g. `json("data/points.json")`');
+    ck.report("missingRequired", span, [kind, "a file path"], kind === "text" ? 'e.g. `text("data/book.txt")`' : kind === "tagged" ? 'e.g. `tagged("data/pos/train.txt")`' : 'e.g. `json("data/points.json")`');
     return undefined;
   }
   const path = ck.path(pathExpr, "path");
@@ -139,7 +140,7 @@ export function checkData(ck: Checker, s: Statement): Data | undefined {
   }
   const inputs = st.has("inputs") ? inputColumns(ck, st.get("inputs") as Statement) : undefined;
   const tokenize = st.has("tokenize") ? checkTokenize(ck, st.get("tokenize") as Statement) : undefined;
-  const texts = [train, test, validation].filter((d): d is CsvSource | TextSource => typeof d === "object" && ((d.kind === "csv" && d.text !== undefined) || d.kind === "text"));
+  const texts = [train, test, validation].filter((d): d is CsvSource | TextSource | TaggedSource => typeof d === "object" && ((d.kind === "csv" && d.text !== undefined) || d.kind === "text" || d.kind === "tagged"));
   const sources = [train, test, validation].filter((d): d is DataSource => typeof d === "object");
   const lm = sources.filter((d) => d.kind === "text");
   if (lm.length > 0 && lm.length < sources.length) {
@@ -148,11 +149,13 @@ export function checkData(ck: Checker, s: Statement): Data | undefined {
     ck.report("conflictingSettings", odd?.span ?? s.span, ["a `text(…)` source holds a language model's text, and the others labelled samples"], "read every split as `text(…)`, or give the held-out splits as shares (`test 10%`)");
     return undefined;
   }
+  if (!checkTagged(ck, sources, tokenize, train)) return undefined;
   if (tokenize !== undefined && tokenize !== null && texts.length === 0) {
     ck.report("ignoredSetting", tokenize.span, ["`tokenize` reads a text column, and no `csv` source names one"], 'name it: `train csv("reviews.csv", label: sentiment, text: review)`');
   }
   if (tokenize === undefined && texts[0] !== undefined) {
-    ck.report("missingRequired", texts[0].span, ["a text column", "a `tokenize` setting in the data block"], "e.g. `tokenize words, length: 64`");
+    const tagged = texts[0].kind === "tagged";
+    ck.report("missingRequired", texts[0].span, [tagged ? "tagged(…)" : "a text column", "a `tokenize` setting in the data block"], tagged ? "e.g. `tokenize words, length: 48`: each word an id, each step its tag" : "e.g. `tokenize words, length: 64`");
     return undefined;
   }
   if (tokenize !== undefined && tokenize !== null && normalize !== "none") {
