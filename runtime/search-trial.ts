@@ -17,7 +17,7 @@ import type { SearchSettings } from "../compiler/search/settings.js";
 import { canonicalJson, fnv64 } from "./hash.js";
 import type { SourceReader } from "./load.js";
 import { metricMode } from "./metrics.js";
-import { gridSize, type Plan } from "./search.js";
+import { gridSize, type Plan, type TrialRecord, type TrialSpec } from "./search.js";
 import { createSession } from "./session.js";
 import { evaluate, type EpochRecord } from "./train.js";
 
@@ -173,6 +173,20 @@ export async function runTrial(source: string, o: TrialOptions): Promise<TrialOu
   const test = data.test ? Object.fromEntries(Object.entries(evaluate(model, data.test, task, metrics)).filter((e): e is [string, number] => typeof e[1] === "number")) : undefined;
   if (typeof score !== "number" || !Number.isFinite(score)) return { status: "diverged", score: null, curve, diagnostics: [], message: `the validation ${o.metric} is ${String(score)}` };
   return { status: "ok", score, curve, ...(test ? { test } : {}), diagnostics: [] };
+}
+
+/** The log's record of a trial: its spec, its values as written, what it came to. */
+export function trialRecord(spec: TrialSpec, values: readonly string[], outcome: TrialOutcome, seconds: number): TrialRecord {
+  return {
+    ...spec,
+    values,
+    status: outcome.status,
+    score: outcome.score,
+    ...(outcome.message !== undefined ? { message: outcome.message } : {}),
+    curve: outcome.curve.map((v) => (Number.isFinite(v) ? v : 0)),
+    ...(outcome.test ? { test: outcome.test } : {}),
+    seconds,
+  };
 }
 
 /** The text of a trial's plain file. */
