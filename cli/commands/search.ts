@@ -71,12 +71,12 @@ async function search(file: string, opts: SearchOptions): Promise<void> {
   if (!prepared.value || hasErrors(ds)) throw new CliError(renderRun(ds, file, source));
   if (ds.length > 0) process.stderr.write(renderRun(ds, file, source));
   const s = prepared.value;
+  const workers = intOption(opts.workers, "--workers", 1, 64) ?? 1;
   if (opts.check) {
     process.stdout.write(describeSpace(s));
     return;
   }
   const kernels = kernelsOption(opts.kernels, "search");
-  const workers = intOption(opts.workers, "--workers", 1, 64) ?? 1;
   const out = opts.out ?? join("runs", `${basename(file, extname(file))}-search`);
   const opened = RunOutput.open(out, SEARCH_FILES, { checkpoint: 1 << 16, total: 1 << 22 }, shellLine(["nnc", ...process.argv.slice(2)]));
   if (!opened.value) throw new CliError(renderRun(opened.diagnostics, file, source));

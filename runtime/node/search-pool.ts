@@ -9,7 +9,10 @@
  * `tsc`'s output `search-worker.js` beside `search-pool.js`, and the sources (vitest) have
  * `search-worker.ts`, which the thread loads through tsx (a dev dependency, as vitest is).
  */
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { SEARCH_WORKER, type TrialJob, type TrialMessage } from "./search-worker.js";
 import type { TrialOutcome } from "../search-trial.js";
@@ -51,9 +54,15 @@ function startThread(script: URL): Worker {
   const workerData = { [SEARCH_WORKER]: true };
   if (!script.pathname.endsWith(".ts")) return new Worker(script, { workerData });
   // The sources: register tsx's loader in the thread, then import the script through it.
-  const tsx = createRequire(import.meta.url).resolve("tsx/esm/api");
-  const boot = `import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(script.href)}); });`;
+  const boot = `import(${JSON.stringify(tsxApi())}).then((t) => { t.register(); return import(${JSON.stringify(script.href)}); });`;
   return new Worker(boot, { eval: true, workerData });
+}
+
+/** tsx's loader API, as an ES module (`require.resolve` would give its CommonJS build). */
+function tsxApi(): string {
+  const manifest = createRequire(import.meta.url).resolve("tsx/package.json");
+  const exports = (JSON.parse(readFileSync(manifest, "utf8")) as { exports: Record<string, { import: { default: string } }> }).exports;
+  return pathToFileURL(join(dirname(manifest), exports["./esm/api"]!.import.default)).href;
 }
 
 export class SearchPool {
