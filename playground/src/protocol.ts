@@ -6,6 +6,7 @@
  *   training worker (train.worker.ts): source + data choice → a model training on the generated code
  */
 import type { Diagnostic } from "../../grammar/diagnostics.js";
+import type { SearchRequest, SearchResponse } from "./search-run.js";
 
 // ── language worker ────────────────────────────────────────────────────────────
 export type LangRequest =
@@ -90,6 +91,8 @@ export interface CsvChoice {
 }
 
 export type TrainRequest =
+  /** The Search panel's messages (`search-run.ts`). */
+  | SearchRequest
   | {
       readonly type: "load";
       readonly source: string;
@@ -187,6 +190,7 @@ export type Picture =
     };
 
 export type TrainResponse =
+  | SearchResponse
   | { readonly type: "ready"; readonly info: ModelInfo; readonly diagnostics: readonly Diagnostic[] }
   | { readonly type: "failed"; readonly diagnostics: readonly Diagnostic[]; readonly message: string }
   | {
