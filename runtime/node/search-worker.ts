@@ -51,6 +51,8 @@ const port = parentPort;
 if (port !== null && (workerData as Record<string, unknown> | null)?.[SEARCH_WORKER] === true) {
   // One job at a time: the pool sends the next only after this one's "done".
   port.on("message", (job: TrialJob) => {
+    // Test hook (NNC_TEST_SEARCH_WORKER_EXIT=k): the thread given trial k ends, as one that runs out of memory would.
+    if (process.env["NNC_TEST_SEARCH_WORKER_EXIT"] === String(job.trial)) process.exit(70);
     void runJob(job, (m) => port.postMessage(m));
   });
 }

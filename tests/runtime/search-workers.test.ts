@@ -2,8 +2,8 @@
  * `nnc search --workers N` end to end: worker threads give the same log — the same
  * configurations, rungs, scores and curves — as one trial at a time (a random search in this
  * process, whose threads load the sources through tsx; successive halving through the built
- * CLI, whose threads run `dist/search-worker.mjs`), and a search with workers killed half-way
- * resumes to the same sequence as an uninterrupted one.
+ * CLI, whose threads run `dist/search-worker.mjs`), and a search with workers killed half-way,
+ * or one of whose threads is lost, resumes to the same sequence as an uninterrupted one.
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -111,5 +111,19 @@ describe("nnc search --workers", () => {
     const r = nnc(["search", file, "--out", dir, "--resume", "--quiet", "--kernels", "js", "--workers", "2"]);
     expect(r.code, r.stderr).toBe(0);
     expect(sequence(dir)).toEqual(sequence(whole));
+  }, 120_000);
+
+  it("a thread lost mid-search stops it with NN5060, the trials before it logged; --resume goes on", () => {
+    const file = join(tmp, "resume.nn");
+    const dir = join(tmp, "lost");
+    const r = nnc(["search", file, "--out", dir, "--quiet", "--kernels", "js", "--workers", "2"], { env: { NNC_TEST_SEARCH_WORKER_EXIT: "3" } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("NN5060");
+    expect(r.stderr).toContain("(trial 3) exited with code 70");
+    expect(r.stderr).toContain("--resume");
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(sequence(dir)).toEqual(sequence(join(tmp, "resume-whole")).slice(0, 2));
+    expect(nnc(["search", file, "--out", dir, "--resume", "--quiet", "--kernels", "js", "--workers", "2"]).code).toBe(0);
+    expect(sequence(dir)).toEqual(sequence(join(tmp, "resume-whole")));
   }, 120_000);
 });
