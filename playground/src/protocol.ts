@@ -6,7 +6,7 @@
  *   training worker (train.worker.ts): source + data choice → a model training on the generated code
  */
 import type { Diagnostic } from "../../grammar/diagnostics.js";
-import type { SearchRequest, SearchResponse } from "./search-run.js";
+import type { SearchRequest, SearchResponse } from "./search-messages.js";
 
 // ── language worker ────────────────────────────────────────────────────────────
 export type LangRequest =
@@ -91,7 +91,7 @@ export interface CsvChoice {
 }
 
 export type TrainRequest =
-  /** The Search panel's messages (`search-run.ts`). */
+  /** The Search panel's messages (`search-messages.ts`). */
   | SearchRequest
   | {
       readonly type: "load";

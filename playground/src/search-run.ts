@@ -7,44 +7,19 @@
  * reads its messages between epochs, so Stop ends the search within an epoch.
  */
 import { parse } from "../../grammar/index.js";
-import type { Diagnostic, Result } from "../../grammar/diagnostics.js";
+import type { Result } from "../../grammar/diagnostics.js";
 import { compileProgram } from "../../compiler/compile.js";
 import { defaultKernels, loadModule } from "../../compiler/load.js";
 import type { CompiledModel } from "../../compiler/model-api.js";
 import type { Program } from "../../compiler/program.js";
-import type { Direction } from "../../compiler/search/settings.js";
 import type { SourceReader } from "../../runtime/load.js";
 import { bestTrial, configOf, configText, type TrialRecord } from "../../runtime/search.js";
 import { runSearchLoop } from "../../runtime/search-loop.js";
 import { prepareSearch, runTrial, trialRecord, trialSource } from "../../runtime/search-trial.js";
 import { fmt } from "../../runtime/train.js";
 import { trainOnFile } from "./knobs/source-edits.js";
-import type { CsvChoice } from "./protocol.js";
+import type { SearchRequest, SearchResponse } from "./search-messages.js";
 import { pageSpace } from "./search-space.js";
-
-export type SearchRequest =
-  /** Search the editor's file on the page's data (a dropped CSV file, or the examples' files). */
-  | { readonly type: "search"; readonly source: string; readonly csv: CsvChoice | undefined; readonly files: Readonly<Record<string, string>> }
-  /** End the search after the running epoch; the trials done are kept. */
-  | { readonly type: "stopSearch" };
-
-export type SearchResponse =
-  | {
-      readonly type: "searchStarted";
-      /** The dimensions' names, in the order of each record's `values`. */
-      readonly dims: readonly string[];
-      /** `val_accuracy`, …: what each trial is scored by. */
-      readonly metric: string;
-      readonly direction: Direction;
-      readonly algorithm: string;
-      readonly trials: number;
-      /** What the panel searches when the file has no ranges (or no search block); undefined: the file as written. */
-      readonly note: string | undefined;
-    }
-  | { readonly type: "searchEpoch"; readonly trial: number; readonly epoch: number; readonly epochs: number; readonly value: number | undefined }
-  | { readonly type: "searchTrial"; readonly record: TrialRecord }
-  | { readonly type: "searchDone"; readonly stopped: boolean; readonly best: { readonly trial: number; readonly source: string } | undefined }
-  | { readonly type: "searchFailed"; readonly message: string; readonly diagnostics: readonly Diagnostic[] };
 
 class Stopped extends Error {}
 
