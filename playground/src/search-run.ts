@@ -20,6 +20,7 @@ import { fmt } from "../../runtime/train.js";
 import { trainOnFile } from "./knobs/source-edits.js";
 import type { SearchRequest, SearchResponse } from "./search-messages.js";
 import { pageSpace } from "./search-space.js";
+import { searchTable } from "./search-table.js";
 
 class Stopped extends Error {}
 
@@ -75,7 +76,9 @@ export class PageSearch {
       return this.post({ type: "searchFailed", message: first ? `${first.code} ${first.message} (line ${first.span.line})` : "the search cannot start", diagnostics: prepared.diagnostics });
     }
     const { plan, metric } = s;
-    this.post({ type: "searchStarted", dims: plan.dims.map((d) => d.label), metric: `val_${metric}`, direction: plan.direction, algorithm: plan.algorithm, trials: plan.trials, note: space.note });
+    const dims = plan.dims.map((d) => d.label);
+    const table = (records: readonly TrialRecord[]) => searchTable(dims, `val_${metric}`, plan.direction, records);
+    this.post({ type: "searchStarted", dims, metric: `val_${metric}`, direction: plan.direction, algorithm: plan.algorithm, trials: plan.trials, note: space.note, table: table([]) });
     const done: TrialRecord[] = [];
     let stopped = false;
     try {
@@ -92,13 +95,16 @@ export class PageSearch {
             compile,
             adapt,
             between: this.between,
-            onEpoch: (r, epochs) => this.post({ type: "searchEpoch", trial: spec.trial, epoch: r.epoch, epochs, value: r.values[`val_${metric}`] }),
+            onEpoch: (r, epochs) => {
+              const v = r.values[`val_${metric}`];
+              this.post({ type: "searchEpoch", trial: spec.trial, text: `Trial ${spec.trial}: epoch ${r.epoch} of ${epochs}${v === undefined ? "" : `, val_${metric} ${fmt(v)}`}` });
+            },
           });
           return trialRecord(spec, configText(plan, config), outcome, Number(((performance.now() - t0) / 1000).toFixed(3)));
         },
         onRecord: (record) => {
           done.push(record);
-          this.post({ type: "searchTrial", record });
+          this.post({ type: "searchTrial", record, table: table(done) });
         },
         stop: () => this.stopping,
       });

@@ -3,15 +3,13 @@
  * instance of the training worker (`search-run.ts`; the Training tab's run is left alone),
  * and shows a live table of the trials — configuration, epochs, score — with the best
  * marked, and a button that puts the best configuration, as a plain file, into the editor.
- * Every cell is set with `textContent` (`search-table.ts` makes the text): nothing from the
- * file or the data becomes markup.
+ * Every cell is set with `textContent` (the worker makes the text, `search-table.ts`): nothing
+ * from the file or the data becomes markup, and the page imports no runtime.
  */
 import type { TrialRecord } from "../../../runtime/search.js";
-import type { Direction } from "../../../compiler/search/settings.js";
-import { fmt } from "../../../runtime/train.js";
 import { exampleFiles } from "../examples.js";
 import type { CsvChoice, TrainRequest, TrainResponse } from "../protocol.js";
-import { searchTable } from "../search-table.js";
+import type { SearchTable } from "../search-table.js";
 import { $ } from "./ui.js";
 import "./search.css";
 
@@ -37,9 +35,8 @@ const el = {
 export class SearchPanel {
   private worker: Worker | undefined;
   private records: TrialRecord[] = [];
-  private dims: readonly string[] = [];
+  private table: SearchTable | undefined;
   private metric = "";
-  private direction: Direction = "maximize";
   private trials = 0;
   private best: { trial: number; source: string } | undefined;
   private running = false;
@@ -56,7 +53,7 @@ export class SearchPanel {
 
   /** For the browser tests. */
   state(): { running: boolean; finished: boolean; trials: number; best: number | undefined; scores: (number | null)[]; values: string[][] } {
-    return { running: this.running, finished: this.finished, trials: this.records.length, best: this.best?.trial ?? searchTable(this.dims, this.metric, this.direction, this.records).best, scores: this.records.map((r) => r.score), values: this.records.map((r) => [...r.values]) };
+    return { running: this.running, finished: this.finished, trials: this.records.length, best: this.best?.trial ?? this.table?.best, scores: this.records.map((r) => r.score), values: this.records.map((r) => [...r.values]) };
   }
 
   start(): void {
@@ -66,6 +63,7 @@ export class SearchPanel {
     worker.onmessage = (e: MessageEvent<TrainResponse>) => this.onMessage(e.data);
     worker.onerror = (e) => this.end(`The search worker failed: ${e.message}`);
     this.records = [];
+    this.table = undefined;
     this.best = undefined;
     this.running = true;
     this.finished = false;
@@ -103,22 +101,22 @@ export class SearchPanel {
   private onMessage(m: TrainResponse): void {
     switch (m.type) {
       case "searchStarted":
-        this.dims = m.dims;
+        this.table = m.table;
         this.metric = m.metric;
-        this.direction = m.direction;
         this.trials = m.trials;
         el.note.textContent = m.note ?? `Searching the file's ${m.dims.length} range${m.dims.length === 1 ? "" : "s"} (${m.dims.join(", ")}): ${m.algorithm}, ${m.trials} trials.`;
         el.status.textContent = `Searching: ${m.algorithm}, ${m.direction === "maximize" ? "maximizing" : "minimizing"} ${m.metric} on the validation split.`;
         this.render();
         break;
       case "searchEpoch":
-        el.live.textContent = `Trial ${m.trial}: epoch ${m.epoch} of ${m.epochs}${m.value === undefined ? "" : `, ${this.metric} ${fmt(m.value)}`}`;
+        el.live.textContent = m.text;
         break;
       case "searchTrial": {
         this.records.push(m.record);
+        this.table = m.table;
         this.render();
-        const best = searchTable(this.dims, this.metric, this.direction, this.records).best;
-        const score = m.record.score === null ? m.record.status : `${this.metric} ${fmt(m.record.score)}`;
+        const best = m.table.best;
+        const score = m.record.score === null ? m.record.status : `${this.metric} ${m.table.rows.find((r) => r.trial === m.record.trial)?.cells.at(-2) ?? ""}`;
         el.status.textContent = `Trial ${m.record.trial} (of ${this.trials} configurations): ${score}.${best === undefined ? "" : ` Best so far: trial ${best}.`}`;
         break;
       }
@@ -138,8 +136,8 @@ export class SearchPanel {
   }
 
   private render(): void {
-    const t = searchTable(this.dims, this.metric, this.direction, this.records);
-    el.table.hidden = this.dims.length === 0;
+    const t = this.table ?? { head: [], rows: [], best: undefined };
+    el.table.hidden = this.table === undefined;
     el.head.replaceChildren(
       ...t.head.map((h) => {
         const th = document.createElement("th");
