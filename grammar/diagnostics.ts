@@ -223,6 +223,7 @@ export const MESSAGES = {
   quantizeCalibrate: row("NN5050", "`--calibrate` takes a whole number of training samples from 1 to {1}, but is `{0}`"),
   quantizeCalibration: row("NN5051", "`--calibration` takes `minmax` or `percentile`, but is `{0}`"),
   quantizeUnsupported: row("NN5052", "`nnc quantize` has neither an int8 kernel nor a float fallback for layer `{0}` ({1}): {2}"),
+  searchWorkerLost: row("NN5060", "the search stopped: {0}"),
   incomplete: row("NN5020", "integrated gradients miss completeness by {0} (worst sample {1}): their sum is not F(x) − F(baseline)", "warning"),
 } as const satisfies Record<string, MessageRow>;
 

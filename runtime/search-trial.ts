@@ -17,7 +17,7 @@ import type { SearchSettings } from "../compiler/search/settings.js";
 import { canonicalJson, fnv64 } from "./hash.js";
 import type { SourceReader } from "./load.js";
 import { metricMode } from "./metrics.js";
-import { gridSize, type Plan } from "./search.js";
+import { gridSize, type Plan, type TrialRecord, type TrialSpec } from "./search.js";
 import { createSession } from "./session.js";
 import { evaluate, type EpochRecord } from "./train.js";
 
@@ -141,6 +141,10 @@ export interface TrialOptions {
   readonly reader: SourceReader;
   readonly compile: (p: Program) => Result<CompiledModel | undefined>;
   readonly onEpoch?: (r: EpochRecord, epochs: number) => void;
+  /** Awaited after each epoch (the playground's worker reads its messages there; a rejection abandons the trial). */
+  readonly between?: () => Promise<void>;
+  /** The checked program before it compiles (the playground's dropped CSV file replaces its data). */
+  readonly adapt?: (p: Program) => Program;
 }
 
 /** Trains the plain file `source` as `nnc train` would, and measures it on its validation split. */
@@ -151,7 +155,7 @@ export async function runTrial(source: string, o: TrialOptions): Promise<TrialOu
   };
   const checked = checkSource(source);
   if (!checked.value) return failed(checked.diagnostics);
-  const program = checked.value;
+  const program = o.adapt ? o.adapt(checked.value) : checked.value;
   const compiled = o.compile(program);
   if (!compiled.value) return failed(compiled.diagnostics);
   const session = await createSession(program, compiled.value, o.reader, o.epochs === undefined ? {} : { epochs: o.epochs });
@@ -166,6 +170,7 @@ export async function runTrial(source: string, o: TrialOptions): Promise<TrialOu
     if (!r) break;
     curve.push(r.values[key] ?? Number.NaN);
     o.onEpoch?.(r, trainer.config.epochs);
+    await o.between?.();
   }
   if (trainer.diverged) return { status: "diverged", score: null, curve, diagnostics: [trainer.diverged], message: trainer.diverged.message };
   const score = evaluate(model, data.validation, task, [o.metric])[o.metric];
@@ -173,6 +178,20 @@ export async function runTrial(source: string, o: TrialOptions): Promise<TrialOu
   const test = data.test ? Object.fromEntries(Object.entries(evaluate(model, data.test, task, metrics)).filter((e): e is [string, number] => typeof e[1] === "number")) : undefined;
   if (typeof score !== "number" || !Number.isFinite(score)) return { status: "diverged", score: null, curve, diagnostics: [], message: `the validation ${o.metric} is ${String(score)}` };
   return { status: "ok", score, curve, ...(test ? { test } : {}), diagnostics: [] };
+}
+
+/** The log's record of a trial: its spec, its values as written, what it came to. */
+export function trialRecord(spec: TrialSpec, values: readonly string[], outcome: TrialOutcome, seconds: number): TrialRecord {
+  return {
+    ...spec,
+    values,
+    status: outcome.status,
+    score: outcome.score,
+    ...(outcome.message !== undefined ? { message: outcome.message } : {}),
+    curve: outcome.curve.map((v) => (Number.isFinite(v) ? v : 0)),
+    ...(outcome.test ? { test: outcome.test } : {}),
+    seconds,
+  };
 }
 
 /** The text of a trial's plain file. */

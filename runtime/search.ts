@@ -10,8 +10,10 @@
  * - `halving` (successive halving, Jamieson & Talwalkar 2016): `trials` configurations at
  *   epochs/eta^(rungs−1); the best 1/eta of a rung go on to eta times the epochs, up to the
  *   file's epochs.
- * - `asha` (Li et al. 2018), run one trial at a time: promote a configuration as soon as it is
- *   in the top 1/eta of its rung, else start a new one.
+ * - `asha` (Li et al. 2018): promote a configuration as soon as it is in the top 1/eta of its
+ *   rung, else start a new one.
+ * With several trials at once (`--workers`), `nextTrialAhead` starts only the trials whose
+ * choice no running trial can change, so the sequence is the same for any number of workers.
  * A trial trains from scratch with its rung's epochs, so the winner's plain file reproduces it.
  *
  * When a range says where to `start:`, the search first trains that baseline (configuration
@@ -153,8 +155,29 @@ export function rungEpochs(plan: Plan, k: number): number {
   return Math.max(1, Math.round(plan.epochs / plan.eta ** (plan.rungs - 1 - k)));
 }
 
+/** A trial started and not finished yet: its spec, without a result. */
+export type Known = TrialRecord | TrialSpec;
+
+/** `nextTrialAhead`'s answer when the next trial depends on a result not in yet. */
+export const WAIT = "wait";
+
+const finished = (r: Known): r is TrialRecord => "status" in r;
+
 /** The trial after `done` (in the order they ran), or undefined when the search is complete. */
 export function nextTrial(plan: Plan, all: readonly TrialRecord[]): TrialSpec | undefined {
+  const next = nextTrialAhead(plan, all);
+  if (next === WAIT) throw new Error("bug: the scheduler waits with every trial finished");
+  return next;
+}
+
+/**
+ * The trial after trials 1 … n (`known`, any order), some of them still running: the very trial
+ * `nextTrial` chooses once they have finished, whatever their results, or WAIT when that
+ * choice depends on a result not in yet (a rung's ranking). Several trials run at once
+ * (`--workers`) by starting only what this returns, so any number of workers runs the same
+ * sequence of trials as one.
+ */
+export function nextTrialAhead(plan: Plan, all: readonly Known[]): TrialSpec | undefined | typeof WAIT {
   const trial = all.length + 1;
   if (hasStart(plan.dims) && all.length === 0) {
     // The baseline trains with the full budget: the top rung where there are rungs.
@@ -177,8 +200,9 @@ export function nextTrial(plan: Plan, all: readonly TrialRecord[]): TrialSpec | 
   }
 }
 
-function atRung(plan: Plan, done: readonly TrialRecord[], k: number): TrialRecord[] {
-  return done.filter((r) => r.rung === k).sort((a, b) => compareTrials(a, b, plan.direction));
+/** The finished trials of rung k, best first. */
+function atRung(plan: Plan, done: readonly Known[], k: number): TrialRecord[] {
+  return done.filter((r): r is TrialRecord => r.rung === k && finished(r)).sort((a, b) => compareTrials(a, b, plan.direction));
 }
 
 function spec(plan: Plan, trial: number, config: number, rung: number): TrialSpec {
@@ -186,34 +210,44 @@ function spec(plan: Plan, trial: number, config: number, rung: number): TrialSpe
 }
 
 /** Synchronous successive halving: a whole rung, then the best 1/eta of it at the next. */
-function nextHalving(plan: Plan, done: readonly TrialRecord[], trial: number): TrialSpec | undefined {
+function nextHalving(plan: Plan, done: readonly Known[], trial: number): TrialSpec | undefined | typeof WAIT {
   let members = Array.from({ length: plan.trials }, (_, i) => i);
   for (let k = 0; k < plan.rungs; k++) {
-    const results = atRung(plan, done, k);
-    const ran = new Set(results.map((r) => r.config));
-    const todo = members.find((c) => !ran.has(c));
+    const ran = done.filter((r) => r.rung === k);
+    const todo = members.find((c) => !ran.some((r) => r.config === c));
     if (todo !== undefined) return spec(plan, trial, todo, k);
-    const finished = results.filter((r) => members.includes(r.config) && r.score !== null);
-    members = finished.slice(0, Math.max(1, Math.floor(members.length / plan.eta))).map((r) => r.config);
+    // The next rung's members are a ranking of this one: every member's result is needed.
+    if (ran.some((r) => !finished(r) && members.includes(r.config))) return WAIT;
+    const results = atRung(plan, done, k).filter((r) => members.includes(r.config) && r.score !== null);
+    members = results.slice(0, Math.max(1, Math.floor(members.length / plan.eta))).map((r) => r.config);
     if (members.length === 0) return undefined;
   }
   return undefined;
 }
 
-/** ASHA with one worker: the first promotable configuration from the top rung down, else a new one. */
-function nextAsha(plan: Plan, done: readonly TrialRecord[], trial: number): TrialSpec | undefined {
+/**
+ * ASHA: the first promotable configuration from the top rung down, else a new one. A rung's
+ * promotion is decided once every trial of it has finished (with trials running there, WAIT),
+ * so the order of promotions is the order of the trials, however many run at once.
+ */
+function nextAsha(plan: Plan, done: readonly Known[], trial: number): TrialSpec | undefined | typeof WAIT {
   for (let k = plan.rungs - 2; k >= 0; k--) {
-    const results = atRung(plan, done, k).filter((r) => r.score !== null);
+    const ran = done.filter((r) => r.rung === k);
+    const quota = Math.floor(ran.length / plan.eta);
+    if (quota === 0) continue;
+    if (ran.some((r) => !finished(r))) return WAIT;
+    // Started at the rung above counts as promoted, finished or not.
     const above = new Set(done.filter((r) => r.rung === k + 1).map((r) => r.config));
-    const top = results.slice(0, Math.floor(atRung(plan, done, k).length / plan.eta));
+    const top = atRung(plan, done, k).filter((r) => r.score !== null).slice(0, quota);
     const promote = top.find((r) => !above.has(r.config));
     if (promote !== undefined) return spec(plan, trial, promote.config, k + 1);
   }
   const started = done.filter((r) => r.rung === 0).length;
   if (started < plan.trials) return spec(plan, trial, started, 0);
+  if (done.some((r) => !finished(r))) return WAIT;
   // No configuration left to start: the best of the highest rung reached goes on, until one
   // has trained with the full budget (the winner is always a full run).
-  if (plan.rungs > 1 && !done.some((r) => r.rung === plan.rungs - 1 && r.score !== null)) {
+  if (plan.rungs > 1 && !done.some((r) => r.rung === plan.rungs - 1 && finished(r) && r.score !== null)) {
     for (let k = plan.rungs - 2; k >= 0; k--) {
       const above = new Set(done.filter((r) => r.rung === k + 1).map((r) => r.config));
       const best = atRung(plan, done, k).find((r) => r.score !== null && !above.has(r.config));

@@ -3,9 +3,7 @@
 // fraction of that. Heavy optional parts stay external and are loaded on demand.
 import { build } from "esbuild";
 
-await build({
-  entryPoints: ["cli/nnc.ts"],
-  outfile: "dist/nnc.mjs",
+const options = {
   bundle: true,
   platform: "node",
   format: "esm",
@@ -17,4 +15,8 @@ await build({
     js: 'import { createRequire as __nncCreateRequire } from "node:module"; const require = __nncCreateRequire(import.meta.url);',
   },
   logLevel: "warning",
-});
+};
+
+await build({ ...options, entryPoints: ["cli/nnc.ts"], outfile: "dist/nnc.mjs" });
+// The thread of `nnc search --workers N`, beside the CLI, where `runtime/node/search-pool.ts` looks for it.
+await build({ ...options, entryPoints: ["runtime/node/search-worker.ts"], outfile: "dist/search-worker.mjs" });

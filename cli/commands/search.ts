@@ -1,7 +1,8 @@
 /**
- * `nnc search FILE`: tries configurations of the file's ranges (`docs/search.md`) one trial at
- * a time, printing a row per trial as it finishes, and writes into the output folder the trial
- * log (`trials.jsonl`, rewritten atomically after every trial, so `--resume` after a kill
+ * `nnc search FILE`: tries configurations of the file's ranges (`docs/search.md`), one trial at
+ * a time or `--workers N` at once in worker threads (the same trials, scores and winner),
+ * printing a row per trial in trial order, and writes into the output folder the trial log
+ * (`trials.jsonl`, rewritten atomically after every trial, so `--resume` after a kill
  * continues the same sequence), the winner as a plain file (`best.nn`, which `nnc train`
  * trains to the same result), a leaderboard and a report page.
  */
@@ -13,17 +14,18 @@ import { diag, hasErrors, type Diagnostic } from "../../grammar/diagnostics.js";
 import { FILE_START } from "../../grammar/span.js";
 import { parse } from "../../grammar/index.js";
 import { inert } from "../../runtime/inert.js";
-import { bestTrial, configOf, configText, leaderboard, nextTrial, replayMismatch, rungEpochs, type TrialRecord } from "../../runtime/search.js";
+import { bestTrial, configOf, configText, leaderboard, replayMismatch, rungEpochs, type TrialRecord, type TrialSpec } from "../../runtime/search.js";
+import { runSearchLoop } from "../../runtime/search-loop.js";
 import { hasStart, valueText } from "../../compiler/search/space.js";
-import { movePaths, prepareSearch, runTrial, trialFile, type PreparedSearch } from "../../runtime/search-trial.js";
+import { movePaths, prepareSearch, trialFile, trialRecord, type PreparedSearch, type TrialOutcome } from "../../runtime/search-trial.js";
 import { renderSearchReport } from "../../runtime/search-report.js";
 import { fmt } from "../../runtime/train.js";
-import { FileReader } from "../../runtime/node/files.js";
-import { compileModel } from "../../runtime/node/model.js";
+import { SearchPool, SearchWorkerLost } from "../../runtime/node/search-pool.js";
+import { runJob, type TrialJob, type TrialMessage } from "../../runtime/node/search-worker.js";
 import { RunOutput } from "../../runtime/node/output.js";
 import { LOG_VERSION, readLog, writeLog, type LogHeader } from "../../runtime/node/search-log.js";
 import { shellLine } from "../../runtime/node/interrupt.js";
-import { kernelsOption, KERNELS_HELP } from "../options.js";
+import { intOption, kernelsOption, KERNELS_HELP } from "../options.js";
 import { CliError } from "../errors.js";
 import { readSource, renderFor } from "../load.js";
 import { renderRun } from "../session.js";
@@ -34,6 +36,7 @@ interface SearchOptions {
   check?: boolean;
   quiet?: boolean;
   kernels?: string;
+  workers?: string;
 }
 
 export const LOG_FILE = "trials.jsonl";
@@ -52,6 +55,7 @@ export function registerSearch(program: Command): void {
     .option("--check", "check the ranges and settings and list the search space, without training")
     .option("--quiet", "print only the result")
     .option("--kernels <kind>", KERNELS_HELP)
+    .option("--workers <n>", "trials at once, each in its own thread (the same trials, scores and winner for any count; default 1)")
     .action(async (file: string, opts: SearchOptions) => {
       await search(file, opts);
     });
@@ -67,6 +71,7 @@ async function search(file: string, opts: SearchOptions): Promise<void> {
   if (!prepared.value || hasErrors(ds)) throw new CliError(renderRun(ds, file, source));
   if (ds.length > 0) process.stderr.write(renderRun(ds, file, source));
   const s = prepared.value;
+  const workers = intOption(opts.workers, "--workers", 1, 64) ?? 1;
   if (opts.check) {
     process.stdout.write(describeSpace(s));
     return;
@@ -78,13 +83,13 @@ async function search(file: string, opts: SearchOptions): Promise<void> {
   if (opened.diagnostics.length > 0) process.stderr.write(renderRun(opened.diagnostics, file, source));
   const output = opened.value;
   try {
-    await searchInto(output, file, source, s, opts, kernels);
+    await searchInto(output, file, source, s, opts, kernels, workers);
   } finally {
     output.release();
   }
 }
 
-async function searchInto(output: RunOutput, file: string, source: string, s: PreparedSearch, opts: SearchOptions, kernels: "js" | "wasm"): Promise<void> {
+async function searchInto(output: RunOutput, file: string, source: string, s: PreparedSearch, opts: SearchOptions, kernels: "js" | "wasm", workers: number): Promise<void> {
   const logPath = output.path(LOG_FILE);
   const fail = (d: Diagnostic): never => {
     throw new CliError(renderRun([d], file, source));
@@ -105,44 +110,44 @@ async function searchInto(output: RunOutput, file: string, source: string, s: Pr
   if (records.length > 0 && !opts.quiet) process.stdout.write(`resuming ${logPath}: ${records.length} trial${records.length === 1 ? "" : "s"} done\n`);
   table.header(metricName);
   for (const r of records) table.row(r);
-  const reader = new FileReader(dirname(file));
-  const compile = (p: Parameters<typeof compileModel>[0]): ReturnType<typeof compileModel> => compileModel(p, "float32", kernels);
-  let spent = records.reduce((t, r) => t + r.seconds, 0);
-  let timeUp = false;
-  for (let spec = nextTrial(plan, records); spec !== undefined; spec = nextTrial(plan, records)) {
-    if (s.settings.time !== undefined && spent >= s.settings.time) {
-      timeUp = true;
-      break;
-    }
-    const config = configOf(plan, spec.config);
-    const t0 = performance.now();
-    const outcome = await runTrial(printFile(trialFile(s, config)), {
-      metric,
-      epochs: spec.epochs,
-      reader,
-      compile,
-      onEpoch: (r, epochs) => table.live(spec.trial, r.epoch, epochs, r.values[metricName]),
+  const job = (spec: TrialSpec): TrialJob => ({ trial: spec.trial, source: printFile(trialFile(s, configOf(plan, spec.config))), epochs: spec.epochs, metric, baseDir: dirname(file), kernels });
+  const onEpoch = (m: Extract<TrialMessage, { type: "epoch" }>): void => table.live(m.trial, m.epoch, m.epochs, m.value);
+  // One at a time in this thread; with --workers N, in N threads (`runtime/node/search-pool.ts`).
+  const pool = workers > 1 ? new SearchPool(workers) : undefined;
+  const train = async (spec: TrialSpec): Promise<{ outcome: TrialOutcome; seconds: number }> => {
+    if (pool) return pool.run(job(spec), onEpoch);
+    let done: { outcome: TrialOutcome; seconds: number } | undefined;
+    await runJob(job(spec), (m) => (m.type === "epoch" ? onEpoch(m) : (done = m)));
+    return done!;
+  };
+  let stopped = false;
+  try {
+    const result = await runSearchLoop(plan, records, {
+      workers,
+      run: async (spec) => {
+        const { outcome, seconds } = await train(spec);
+        return trialRecord(spec, configText(plan, configOf(plan, spec.config)), outcome, seconds);
+      },
+      // `time`: no new trial once the trials finished have taken that long.
+      stop: (done, early) => s.settings.time !== undefined && [...done, ...early].reduce((t, r) => t + r.seconds, 0) >= s.settings.time,
+      onRecord: (record, all) => {
+        const d = writeLog(logPath, header, all, `the trials before this one are kept; continue with: ${again}`);
+        if (d) fail(d);
+        table.row(record);
+        if (record.status !== "ok" && !opts.quiet) process.stderr.write(renderRun([{ ...diag("trialFailed", FILE_START, [record.trial, record.message ?? record.status]), file: output.dir }], file, source));
+      },
     });
-    const seconds = Number(((performance.now() - t0) / 1000).toFixed(3));
-    spent += seconds;
-    const record: TrialRecord = {
-      ...spec,
-      values: configText(plan, config),
-      status: outcome.status,
-      score: outcome.score,
-      ...(outcome.message !== undefined ? { message: outcome.message } : {}),
-      curve: outcome.curve.map((v) => (Number.isFinite(v) ? v : 0)),
-      ...(outcome.test ? { test: outcome.test } : {}),
-      seconds,
-    };
-    records.push(record);
-    const d = writeLog(logPath, header, records, `the trials before this one are kept; continue with: ${again}`);
-    if (d) fail(d);
-    table.row(record);
-    if (outcome.status !== "ok" && !opts.quiet) process.stderr.write(renderRun([{ ...diag("trialFailed", FILE_START, [spec.trial, outcome.message ?? outcome.status]), file: output.dir }], file, source));
+    records.splice(0, records.length, ...result.records);
+    stopped = result.stopped;
+  } catch (e) {
+    if (!(e instanceof SearchWorkerLost)) throw e;
+    table.done();
+    fail({ ...diag("searchWorkerLost", FILE_START, [e.message], { hint: `the trials before it are in the log; continue with: ${again}` }), file: output.dir });
+  } finally {
+    await pool?.close();
   }
   table.done();
-  if (timeUp && !opts.quiet) process.stderr.write(renderRun([{ ...diag("searchTimeUp", FILE_START, [s.settings.time!, records.length], { hint: `raise \`time\` and continue with: ${again}` }), file: output.dir }], file, source));
+  if (stopped && !opts.quiet) process.stderr.write(renderRun([{ ...diag("searchTimeUp", FILE_START, [s.settings.time!, records.length], { hint: `raise \`time\` and continue with: ${again}` }), file: output.dir }], file, source));
   writeResults(output, file, s, records, fail);
 }
 
@@ -218,13 +223,18 @@ class TrialTable {
     process.stdout.write(cols.join("  ") + "\n");
   }
 
+  /** The running trials' epochs, on one line (several with --workers). */
+  private readonly running = new Map<number, string>();
+
   live(trial: number, epoch: number, epochs: number, value: number | undefined): void {
     if (this.quiet || !process.stderr.isTTY) return;
-    process.stderr.write(`\r\x1b[2Ktrial ${trial}: epoch ${epoch}/${epochs}${value === undefined ? "" : `  ${fmt(value)}`}`);
+    this.running.set(trial, `trial ${trial}: epoch ${epoch}/${epochs}${value === undefined ? "" : `  ${fmt(value)}`}`);
+    process.stderr.write(`\r\x1b[2K${[...this.running.values()].join("  ·  ")}`);
     this.liveShown = true;
   }
 
   row(r: TrialRecord): void {
+    this.running.delete(r.trial);
     if (this.liveShown) {
       process.stderr.write("\r\x1b[2K");
       this.liveShown = false;

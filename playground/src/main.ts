@@ -13,6 +13,7 @@ import { DataChoice } from "./page/data.js";
 import { Persist } from "./page/persist.js";
 import { showProblems } from "./page/problems.js";
 import { Runner } from "./page/run.js";
+import { SearchPanel } from "./page/search.js";
 import { $, download, setStatus, ui } from "./page/ui.js";
 import { canvasFingerprint } from "./picture.js";
 import type { LangRequest, LangResponse } from "./protocol.js";
@@ -55,6 +56,15 @@ const persist = new Persist({
   useCsv: (name, text, label) => data.use(name, text, label),
 });
 const knobs = new Knobs(editor, ui.knobs, ui.datasets);
+const search = new SearchPanel({
+  source: () => model.getValue(),
+  csv: () => data.choice(),
+  setSource: (text) => {
+    editor.pushUndoStop();
+    model.pushEditOperations([], [{ range: model.getFullModelRange(), text }], () => null);
+    editor.pushUndoStop();
+  },
+});
 const diagramView = new DiagramView(ui.diagram);
 
 /** The source's problems, then the run's (while the run matches the text) that the source does not have. */
@@ -186,7 +196,7 @@ async function showTs(): Promise<void> {
 for (const tab of document.querySelectorAll<HTMLButtonElement>(".tabs button")) {
   tab.onclick = () => {
     for (const t of document.querySelectorAll<HTMLButtonElement>(".tabs button")) t.setAttribute("aria-selected", String(t === tab));
-    for (const name of ["run", "ts", "ir"]) $(`tab-${name}`).hidden = name !== tab.dataset["tab"];
+    for (const name of ["run", "ts", "ir", "search"]) $(`tab-${name}`).hidden = name !== tab.dataset["tab"];
     if (tab.dataset["tab"] === "ts") void showTs();
     if (tab.dataset["tab"] === "run") runner.charts.resize();
   };
@@ -282,4 +292,5 @@ if (import.meta.env.PROD && "serviceWorker" in navigator) {
   typed: () => (runner.typing.last ? { ...runner.typing.last, updates: runner.typing.updates } : undefined),
   workers: () => ({ isolated: crossOriginIsolated, training: runner.info?.workers, shards: runner.info?.shards }),
   lossScale: () => runner.charts.lossScale(),
+  search: () => search.state(),
 };

@@ -7,6 +7,7 @@
  */
 import type { Diagnostic } from "../../grammar/diagnostics.js";
 import type { ImagePick, ImageStrip } from "./images.js";
+import type { SearchRequest, SearchResponse } from "./search-messages.js";
 
 // ── language worker ────────────────────────────────────────────────────────────
 export type LangRequest =
@@ -91,6 +92,8 @@ export interface CsvChoice {
 }
 
 export type TrainRequest =
+  /** The Search panel's messages (`search-messages.ts`). */
+  | SearchRequest
   | {
       readonly type: "load";
       readonly source: string;
@@ -190,6 +193,7 @@ export type Picture =
     };
 
 export type TrainResponse =
+  | SearchResponse
   | { readonly type: "ready"; readonly info: ModelInfo; readonly diagnostics: readonly Diagnostic[] }
   | { readonly type: "failed"; readonly diagnostics: readonly Diagnostic[]; readonly message: string }
   | {

@@ -22,6 +22,7 @@ import { attributionOf, featureNames, insightBuffers, insightOf } from "./insigh
 import { classOf, imagePick, imageShapeOf, imageStrip, pickBuffers, type ImageShape } from "./images.js";
 import { trainOnFile } from "./knobs/source-edits.js";
 import type { CsvChoice, ModelInfo, Picture, TrainRequest, TrainResponse } from "./protocol.js";
+import { PageSearch } from "./search-run.js";
 
 /** The layout entry the Filters view shows. */
 const FILTERS = "conv2d_1.weight";
@@ -490,9 +491,18 @@ function tick(): void {
   else postState(undefined);
 }
 
+/** The Search panel's search (its own instance of this worker): trials one at a time. */
+const search = new PageSearch(post);
+
 scope.onmessage = (e) => {
   const m = e.data;
   switch (m.type) {
+    case "search":
+      void search.run(m, reader(m.files, m.csv), (p) => (m.csv ? withCsv(p, m.csv) : p)).catch((err: unknown) => post({ type: "searchFailed", message: `the playground failed: ${String(err)}`, diagnostics: [] }));
+      break;
+    case "stopSearch":
+      search.stop();
+      break;
     case "load":
       void load(m).catch((err: unknown) => fail(`the playground failed: ${String(err)}`, []));
       break;
