@@ -98,9 +98,10 @@ export function lower(program: Program, options: LowerOptions): Result<Graph | u
       inputs,
       inputSpans: gn.inputs.map((v) => spans[v] as Span),
       add: (op, ins, name, attrs) => add(op, [...ins], name, origin, attrs),
-      param(tensor, shape, init, name, fan, trainable = true) {
+      param(tensor, shape, init, name, fan, trainable = true, penalty) {
         const id = g.add({ op: "param", inputs: [], shape, attrs: { tensor: `${layer.name}.${tensor}`, init }, name, phase: "forward", origin });
-        g.addParam({ node: id, name: `${layer.name}.${tensor}`, init, fanIn: fan.in, fanOut: fan.out, ...(trainable ? {} : { trainable: false }) });
+        const penalized = penalty !== undefined && (penalty.l1 > 0 || penalty.l2 > 0);
+        g.addParam({ node: id, name: `${layer.name}.${tensor}`, init, fanIn: fan.in, fanOut: fan.out, ...(trainable ? {} : { trainable: false }), ...(penalized ? { penalty } : {}) });
         return id;
       },
       activate(a: Activation, value: number): number {
