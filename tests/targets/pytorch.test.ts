@@ -102,6 +102,8 @@ describe("the PyTorch script trains as nnc does", () => {
     { name: "digits-cnn.nn", steps: 100 },
     { name: "../tests/targets/fixtures/names-seq.nn", steps: 50 },
     { name: "../tests/targets/fixtures/digits-pads.nn", steps: 60 },
+    // the layers' l1/l2 penalties, in the loss and its gradient, under norm clipping
+    { name: "../tests/targets/fixtures/digits-penalties.nn", steps: 60 },
     // binary cross-entropy; mse with a residual `add`; Lion; two inputs joined by `concat`
     { name: "xor.nn", steps: 30 },
     { name: "penguins.nn", steps: 30 },
