@@ -177,6 +177,15 @@ export function lower(program: Program, options: LowerOptions): Result<Graph | u
       }),
     );
   }
+  // `class_weight` on a binary cross-entropy: one sigmoid unit, whose two classes are 0 and 1.
+  const weighted = program.train.classWeight !== undefined && program.loss.kind === "binary_cross_entropy";
+  if (weighted && outputs !== 1 && lastAct === "sigmoid") {
+    diagnostics.push(
+      diag("conflictingSettings", program.train.classWeight!.span, [`\`class_weight\` weighs the two classes of one sigmoid unit, but the output has ${outputs} (several yes/no labels)`], {
+        hint: "remove `class_weight`, or use one sigmoid unit (`dense 1, sigmoid`)",
+      }),
+    );
+  }
 
   // ── limits ──
   const params = g.size === 0 ? 0 : countParams(g);
@@ -205,7 +214,8 @@ export function lower(program: Program, options: LowerOptions): Result<Graph | u
     op: program.loss.kind,
     inputs: [cur, y],
     shape: [],
-    attrs: program.loss.kind === "huber" ? { delta: program.loss.delta } : {},
+    // `weighted`: the training targets carry the class weights (`runtime/class-weight.ts`, `ops/sigmoid_bce.ts`).
+    attrs: program.loss.kind === "huber" ? { delta: program.loss.delta } : weighted ? { weighted: 1 } : {},
     name: LOSS_NAME,
     phase: "loss",
     origin: lossOrigin,

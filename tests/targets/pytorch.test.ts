@@ -284,6 +284,15 @@ ${train}
     expect(existsSync(join(dir, "s.py")) && existsSync(join(dir, "s.nndata"))).toBe(true);
   });
 
+  it("class_weight: the NN3046 warning at its line, and the script is written", async () => {
+    const dir = mkdtempSync(join(tmp, "cli-"));
+    writeFileSync(join(dir, "s.nn"), spiral("  class_weight [1, 2, 1]"));
+    const r = await nncInProcess("compile", join(dir, "s.nn"), "--target", "pytorch", "-o", join(dir, "s.py"));
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/s\.nn:15:3 - warning NN3046: the PyTorch script leaves out `class_weight`: the script weighs every sample alike/);
+    expect(existsSync(join(dir, "s.py"))).toBe(true);
+  });
+
   it("reduce_on_plateau: NN5045 at its line, nothing written", async () => {
     const dir = mkdtempSync(join(tmp, "cli-"));
     writeFileSync(join(dir, "s.nn"), spiral("  schedule reduce_on_plateau"));

@@ -36,6 +36,9 @@ export function emitPytorch(program: Program, options: PytorchOptions): Result<s
   if (program.train.earlyStop !== undefined) {
     diagnostics.push(diag("pytorchNotCarried", program.train.earlyStop.span, ["`early_stop`", "the script trains every epoch and keeps the last weights"]));
   }
+  if (program.train.classWeight !== undefined) {
+    diagnostics.push(diag("pytorchNotCarried", program.train.classWeight.span, ["`class_weight`", "the script weighs every sample alike"]));
+  }
   if (mod === undefined || loss === undefined || optimizer === undefined) return { value: undefined, diagnostics };
 
   const helpers = [...mod.helpers, ...(program.optimizer.kind === "lion" ? ["Lion"] : [])];
