@@ -214,7 +214,7 @@ export function lower(program: Program, options: LowerOptions): Result<Graph | u
     op: program.loss.kind,
     inputs: [cur, y],
     shape: [],
-    // `weighted`: the training targets carry the class weights (`runtime/class-weight.ts`, `ops/sigmoid_bce.ts`).
+    // `weighted`: the training targets carry their class weights (`runtime/class-weight.ts`), which the loss reads (`codegen/ts/losses.ts`).
     attrs: program.loss.kind === "huber" ? { delta: program.loss.delta } : weighted ? { weighted: 1 } : {},
     name: LOSS_NAME,
     phase: "loss",
