@@ -112,13 +112,13 @@ function fuseLoss(graph: Graph): Graph {
         : undefined;
   if (pair === undefined) return graph;
   const replace = new Map<number, Replacement>();
-  replace.set(loss.id, { op: pair.fwd, inputs: [p.inputs[0] as number, yId], attrs: {} });
+  replace.set(loss.id, { op: pair.fwd, inputs: [p.inputs[0] as number, yId], attrs: loss.attrs });
   const byNode = consumers(graph);
   for (const lg of byNode[pId] ?? []) {
     if (lg.op !== "loss_grad" || lg.inputs[1] !== yId) continue;
     for (const chain of byNode[lg.id] ?? []) {
       if (chain.op === pair.chain && chain.inputs[0] === lg.id && chain.inputs[1] === pId) {
-        replace.set(chain.id, { op: pair.bwd, inputs: [pId, yId], attrs: {} });
+        replace.set(chain.id, { op: pair.bwd, inputs: [pId, yId], attrs: loss.attrs });
       }
     }
   }

@@ -59,6 +59,14 @@ export interface ParamInfo {
   readonly fanOut: number;
   /** False for statistics the optimizer never updates (batchnorm running mean/var). Default true. */
   readonly trainable?: boolean;
+  /** The layer's `l1:`/`l2:` on this tensor (its weights, never its bias): the loss gains l1·Σ|w| + l2·Σw². */
+  readonly penalty?: Penalty;
+}
+
+/** Keras' `kernel_regularizer=L1L2(l1, l2)`: l1·Σ|w| + l2·Σw² added to the loss (no ½ on l2). */
+export interface Penalty {
+  readonly l1: number;
+  readonly l2: number;
 }
 
 /** A layer of the `.nn` file and the node holding the value it hands on. */

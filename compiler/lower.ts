@@ -98,9 +98,10 @@ export function lower(program: Program, options: LowerOptions): Result<Graph | u
       inputs,
       inputSpans: gn.inputs.map((v) => spans[v] as Span),
       add: (op, ins, name, attrs) => add(op, [...ins], name, origin, attrs),
-      param(tensor, shape, init, name, fan, trainable = true) {
+      param(tensor, shape, init, name, fan, trainable = true, penalty) {
         const id = g.add({ op: "param", inputs: [], shape, attrs: { tensor: `${layer.name}.${tensor}`, init }, name, phase: "forward", origin });
-        g.addParam({ node: id, name: `${layer.name}.${tensor}`, init, fanIn: fan.in, fanOut: fan.out, ...(trainable ? {} : { trainable: false }) });
+        const penalized = penalty !== undefined && (penalty.l1 > 0 || penalty.l2 > 0);
+        g.addParam({ node: id, name: `${layer.name}.${tensor}`, init, fanIn: fan.in, fanOut: fan.out, ...(trainable ? {} : { trainable: false }), ...(penalized ? { penalty } : {}) });
         return id;
       },
       activate(a: Activation, value: number): number {
@@ -182,6 +183,15 @@ export function lower(program: Program, options: LowerOptions): Result<Graph | u
       }),
     );
   }
+  // `class_weight` on a binary cross-entropy: one sigmoid unit, whose two classes are 0 and 1.
+  const weighted = program.train.classWeight !== undefined && program.loss.kind === "binary_cross_entropy";
+  if (weighted && outputs !== 1 && lastAct === "sigmoid") {
+    diagnostics.push(
+      diag("conflictingSettings", program.train.classWeight!.span, [`\`class_weight\` weighs the two classes of one sigmoid unit, but the output has ${outputs} (several yes/no labels)`], {
+        hint: "remove `class_weight`, or use one sigmoid unit (`dense 1, sigmoid`)",
+      }),
+    );
+  }
 
   // ── limits ──
   const params = g.size === 0 ? 0 : countParams(g);
@@ -210,7 +220,8 @@ export function lower(program: Program, options: LowerOptions): Result<Graph | u
     op: program.loss.kind,
     inputs: [cur, y],
     shape: [],
-    attrs: program.loss.kind === "huber" ? { delta: program.loss.delta } : {},
+    // `weighted`: the training targets carry their class weights (`runtime/class-weight.ts`), which the loss reads (`codegen/ts/losses.ts`).
+    attrs: program.loss.kind === "huber" ? { delta: program.loss.delta } : weighted ? { weighted: 1 } : {},
     name: LOSS_NAME,
     phase: "loss",
     origin: lossOrigin,

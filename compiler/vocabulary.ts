@@ -225,7 +225,7 @@ export const TRAIN_SETTINGS: readonly CallableWord[] = [
     a("end", "the epoch whose end reaches the sparsity", "half the epochs"),
     oneOf("scope", "rank weights across all layers (`global`) or within each layer (`layer`)", ["global", "layer"], "layer"),
   ]),
-  c("class_weight", "Weigh each sample's loss by its class (Keras' `class_weight`; cross_entropy only): `class_weight balanced` (n_samples / (n_classes · count of the class) on the training split, scikit-learn's and Keras' formula) or `class_weight [1, 5]`, one weight per class.", [
+  c("class_weight", "Weigh each sample's loss by its class (Keras' `class_weight`; cross_entropy, or binary_cross_entropy on one sigmoid unit): `class_weight balanced` (n_samples / (n_classes · count of the class) on the training split, scikit-learn's and Keras' formula) or `class_weight [1, 5]`, one weight per class.", [
     a("weights", "`balanced` or a list of one weight ≥ 0 per class", "1 for every class"),
   ]),
   c("print", "Print the epoch line every N epochs (and the last): `print every 10`.", [a("every", "epochs between lines", "1")]),

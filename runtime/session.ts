@@ -104,7 +104,8 @@ export async function openData(
   const diagnostics = [...loaded.diagnostics, ...prepared.diagnostics];
   if (!prepared.value) return { value: undefined, diagnostics };
   const cw = program.train.classWeight;
-  const weights = cw && task.kind === "multiclass" ? resolveClassWeights(cw, prepared.value.train, task.classes, prepared.value.preprocess.classes) : undefined;
+  const classes = task.kind === "multiclass" ? task.classes : task.kind === "binary" ? 2 : 0;
+  const weights = cw && classes > 0 ? resolveClassWeights(cw, prepared.value.train, classes, prepared.value.preprocess.classes, task.kind === "binary") : undefined;
   if (weights) diagnostics.push(...weights.diagnostics);
   if (weights && !weights.value) return { value: undefined, diagnostics };
   return { value: { task, data: prepared.value, ...(weights?.value ? { classWeights: weights.value } : {}) }, diagnostics };

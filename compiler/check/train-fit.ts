@@ -73,9 +73,11 @@ export function checkTargetLoss(ck: Checker, data: Data | undefined, loss: Loss 
   ck.report("conflictingSettings", data.normalizeTarget.span, [`\`normalize_target\` standardizes a regression's targets, but \`${loss.kind}\` takes class labels`], "remove `normalize_target`, or use a regression loss such as `mse`");
 }
 
-/** `class_weight` scales the one-hot targets of cross-entropy, which is linear in them: that loss only. */
+/**
+ * `class_weight` weighs classes: cross-entropy's, or the two of one sigmoid unit with
+ * binary cross-entropy (`lower.ts` checks the unit count); not a regression's.
+ */
 export function checkClassWeightLoss(ck: Checker, train: Train, loss: Loss | undefined): void {
-  if (train.classWeight === undefined || loss === undefined || loss.kind === "cross_entropy") return;
-  ck.report("conflictingSettings", train.classWeight.span, [`\`class_weight\` weighs cross-entropy's classes, but the loss is \`${loss.kind}\``],
-    loss.kind === "binary_cross_entropy" ? "for two classes, end with `dense 2, softmax` and use `loss cross_entropy`" : "remove `class_weight`, or use `loss cross_entropy` for classes");
+  if (train.classWeight === undefined || loss === undefined || loss.kind === "cross_entropy" || loss.kind === "binary_cross_entropy") return;
+  ck.report("conflictingSettings", train.classWeight.span, [`\`class_weight\` weighs classes, but the loss is \`${loss.kind}\`, a regression's`], "remove `class_weight`, or use `loss cross_entropy` (or `binary_cross_entropy` with one sigmoid unit) for classes");
 }

@@ -23,6 +23,7 @@ import { isBatched, nodeOf, shapeSize } from "../ir.js";
 import type { ModelInput, Program } from "../program.js";
 import { describeOptimizer, momentCount, optimizerDef } from "../optimizers/index.js";
 import { updateFunction } from "./update.js";
+import { penaltyFunctions, penaltyRanges } from "./penalty.js";
 import { isElementwiseActivation, opDef } from "../ops/registry.js";
 import type { EmitContext, ScratchType } from "./ts/context.js";
 import { activationCode as activationDef } from "./ts/activations.js";
@@ -242,6 +243,8 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
   // kernels are built, once the plan is placed).
   const noKernel = wasm !== undefined && optimizerDef(opt.kind).wasm === undefined ? ` — in TypeScript: ${opt.kind} has no wasm kernel` : "";
   const updateCode = wasm?.update(opt, ranges, T, num) ?? updateFunction(opt, paramCount, ranges, T, num, noKernel);
+  // The layers' `l1:`/`l2:`: in the loss `lossOf` returns and the gradient `backward` writes (`penalty.ts`).
+  const penaltyCode = penaltyFunctions(penaltyRanges(graph, offsets), T, num);
   wasm?.place(plan);
   const declared = declarations(graph, storage, plan, access, wasm, [...keptValues(graph, storage)].map((id) => storage.name(id)));
   // The real total: params, grads and moments and the arena (with wasm kernels: the whole
@@ -356,11 +359,12 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
     `if (y.length < n * ${outSize}) throw new RangeError("y holds " + y.length + " values; " + n + " samples need " + n * ${outSize});`,
     `let value = 0;`,
     lossCode,
-    `return value;`,
+    `return value${penaltyCode.length > 0 ? " + penalty()" : ""};`,
     `}`,
   );
   const arg = (name: string, used: boolean): string => (used ? name : `_${name}`);
-  body.push(`function backward(${arg("x", readsInCode(inputNode.id))}${T(": Floats")}, ${arg("y", readsInCode(labelNode?.id))}${T(": Floats")}, ${arg("n", readsN)}${T(": number")})${T(": void")} {`, backwardCode, `}`);
+  body.push(`function backward(${arg("x", readsInCode(inputNode.id))}${T(": Floats")}, ${arg("y", readsInCode(labelNode?.id))}${T(": Floats")}, ${arg("n", readsN)}${T(": number")})${T(": void")} {`, backwardCode, ...(penaltyCode.length > 0 ? [`addPenaltyGradient();`] : []), `}`);
+  body.push(...penaltyCode);
   body.push(updateCode);
   body.push(...initFunction(graph, { moments: moments > 0, dropout: hasDropout, T }));
   body.push(...(api?.body ?? []));

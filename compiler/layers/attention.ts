@@ -18,8 +18,9 @@
  * many layers before (Keras' propagated mask, PyTorch's `key_padding_mask`).
  */
 import type { LayerBase, InitializerKind } from "../program.js";
+import type { Penalty } from "../ir.js";
 import { layerOutputName } from "../codegen/names.js";
-import { arg, namedPart } from "./common.js";
+import { arg, describePenalty, namedPart, penaltyArgs, penaltyOf } from "./common.js";
 import { sequenceInput, stepwise } from "./sequence.js";
 import { defineLayer, type LowerContext } from "./types.js";
 
@@ -29,6 +30,8 @@ export interface AttentionLayer extends LayerBase {
   readonly causal: boolean;
   readonly mask: boolean;
   readonly init: InitializerKind;
+  /** `l1:`/`l2:` on the projection matrices (Keras' `kernel_regularizer`), not the biases. */
+  readonly penalty: Penalty;
 }
 
 /** Masked-out scores: low enough that softmax gives them 0, finite so that a row with every key masked stays a number. */
@@ -42,10 +45,11 @@ export const attention = defineLayer<AttentionLayer>({
     arg.bool("causal", "each step attends only to itself and the steps before it (language models)", false),
     arg.bool("mask", "no step attends to padding (the steps whose token id was 0 in the embedding before)", false),
     arg.initializer("init", "initializer of the projection matrices", "xavier"),
+    ...penaltyArgs,
   ],
   usage: "e.g. `attention 4`",
-  build: (a, ctx) => ({ ...ctx.base, kind: "attention", heads: a.num("heads"), causal: a.bool("causal"), mask: a.bool("mask"), init: a.str("init") as InitializerKind }),
-  describe: (l) => `attention${namedPart(l)} ${l.heads}${l.causal ? ", causal" : ""}${l.mask ? ", mask" : ""}`,
+  build: (a, ctx) => ({ ...ctx.base, kind: "attention", heads: a.num("heads"), causal: a.bool("causal"), mask: a.bool("mask"), init: a.str("init") as InitializerKind, penalty: penaltyOf(a) }),
+  describe: (l) => `attention${namedPart(l)} ${l.heads}${l.causal ? ", causal" : ""}${l.mask ? ", mask" : ""}${describePenalty(l.penalty)}`,
   lower(layer, input, ctx) {
     const seq = sequenceInput("attention", input, ctx);
     if (seq === undefined) return input;
@@ -60,7 +64,7 @@ export const attention = defineLayer<AttentionLayer>({
     const tag = `att${k}`;
     const fan = { in: d, out: d };
     // Glorot over the stacked [3D, D] matrix, as PyTorch's `xavier_uniform_(in_proj_weight)`.
-    const inW = ctx.param("in_proj_weight", [3 * d, d], layer.init, `${tag}Win`, { in: d, out: 3 * d });
+    const inW = ctx.param("in_proj_weight", [3 * d, d], layer.init, `${tag}Win`, { in: d, out: 3 * d }, true, layer.penalty);
     const inB = ctx.param("in_proj_bias", [3 * d], "zeros", `${tag}Bin`, fan);
     const qkv = stepwise(ctx, input, inW, inB, { kind: "linear", alpha: 0, span: layer.span }, { tag: `${tag}In`, pre: `${tag}Qkv`, out: `${tag}Qkv` });
     // q, k, v [n, T, D] → [n, heads, T, D / heads]
@@ -81,7 +85,7 @@ export const attention = defineLayer<AttentionLayer>({
     const weights = ctx.add("softmax", [scores], `${tag}Weights`);
     const heads = ctx.add("bmm", [weights, v], `${tag}Heads`, { ta: 0, tb: 0 });
     const merged = ctx.add("reshape", [ctx.add("transpose", [heads], `${tag}Steps`, { perm: "0,2,1,3" })], `${tag}Merged`, { to: `n,${t},${d}` });
-    const outW = ctx.param("out_proj_weight", [d, d], layer.init, `${tag}Wout`, fan);
+    const outW = ctx.param("out_proj_weight", [d, d], layer.init, `${tag}Wout`, fan, true, layer.penalty);
     const outB = ctx.param("out_proj_bias", [d], "zeros", `${tag}Bout`, fan);
     const out = layerOutputName(k);
     return stepwise(ctx, merged, outW, outB, { kind: "linear", alpha: 0, span: layer.span }, { tag: `${tag}Out`, pre: out, out });

@@ -8,9 +8,10 @@
  * IR's. Cross-correlation, as every framework computes it.
  */
 import type { Activation, InitializerKind, LayerBase, Padding } from "../program.js";
+import type { Penalty } from "../ir.js";
 import { geometryAttrs } from "../ops/conv_geometry.js";
 import { biasName, layerOutputName, preActivationName, weightName } from "../codegen/names.js";
-import { activationArg, arg, biasArg, biasInitArg, describeActivation, initArg, namedPart, paddingArg, weighted } from "./common.js";
+import { activationArg, arg, biasArg, biasInitArg, describeActivation, describePenalty, initArg, namedPart, paddingArg, penaltyArgs, weighted } from "./common.js";
 import { convActivation, imageInput, pair, strideArg, windowGeometry } from "./image.js";
 import { defineLayer } from "./types.js";
 
@@ -25,6 +26,8 @@ export interface Conv2dLayer extends LayerBase {
   readonly init: InitializerKind;
   readonly biasInit: InitializerKind;
   readonly useBias: boolean;
+  /** `l1:`/`l2:` on the filters (not the bias). */
+  readonly penalty: Penalty;
 }
 
 export const conv2d = defineLayer<Conv2dLayer>({
@@ -39,10 +42,11 @@ export const conv2d = defineLayer<Conv2dLayer>({
     initArg,
     biasInitArg,
     biasArg,
+    ...penaltyArgs,
   ],
   usage: "e.g. `conv2d 32, 3, relu`",
   build: (a, ctx) => ({ ...ctx.base, kind: "conv2d", filters: a.num("filters"), kernel: a.pair("kernel"), stride: a.pair("stride"), padding: a.str("padding") as Padding, ...weighted(a, ctx) }),
-  describe: (l) => `conv2d${namedPart(l)} ${l.filters}, ${pair(l.kernel)}, stride ${pair(l.stride)}, ${l.padding}, ${describeActivation(l.activation)}`,
+  describe: (l) => `conv2d${namedPart(l)} ${l.filters}, ${pair(l.kernel)}, stride ${pair(l.stride)}, ${l.padding}, ${describeActivation(l.activation)}${describePenalty(l.penalty)}`,
   lower(layer, input, ctx) {
     const image = imageInput("conv2d", input, ctx);
     if (image === undefined) return input;
@@ -55,7 +59,7 @@ export const conv2d = defineLayer<Conv2dLayer>({
     const attrs = geometryAttrs(geo);
 
     const fan = { in: kh * kw * c, out: f * kh * kw };
-    const inputs = [input, ctx.param("weight", [f, kh, kw, c], layer.init, weightName(k), fan)];
+    const inputs = [input, ctx.param("weight", [f, kh, kw, c], layer.init, weightName(k), fan, true, layer.penalty)];
     if (layer.useBias) inputs.push(ctx.param("bias", [f], layer.biasInit, biasName(k), fan));
 
     // Fold the activation into the epilogue when its derivative needs only the output.

@@ -8,8 +8,9 @@
  */
 import { shapeSize, showShape } from "../ir.js";
 import type { Activation, InitializerKind, LayerBase } from "../program.js";
+import type { Penalty } from "../ir.js";
 import { biasName, layerOutputName, matmulName, preActivationName, weightName } from "../codegen/names.js";
-import { activationArg, arg, biasArg, biasInitArg, describeActivation, initArg, namedPart, weighted } from "./common.js";
+import { activationArg, arg, biasArg, biasInitArg, describeActivation, describePenalty, initArg, namedPart, penaltyArgs, weighted } from "./common.js";
 import { stepwise } from "./sequence.js";
 import { defineLayer, type LowerContext } from "./types.js";
 
@@ -20,15 +21,17 @@ export interface DenseLayer extends LayerBase {
   readonly init: InitializerKind;
   readonly biasInit: InitializerKind;
   readonly useBias: boolean;
+  /** `l1:`/`l2:` on the weight (not the bias). */
+  readonly penalty: Penalty;
 }
 
 export const dense = defineLayer<DenseLayer>({
   word: "dense",
   doc: "Fully connected layer: every input feeds every unit. `dense 64, relu`.",
-  args: [arg.required(arg.int("units", "number of neurons (outputs)", 1, 1 << 20), "a unit count"), activationArg, initArg, biasInitArg, biasArg],
+  args: [arg.required(arg.int("units", "number of neurons (outputs)", 1, 1 << 20), "a unit count"), activationArg, initArg, biasInitArg, biasArg, ...penaltyArgs],
   usage: "e.g. `dense 64, relu`",
   build: (a, ctx) => ({ ...ctx.base, kind: "dense", units: a.num("units"), ...weighted(a, ctx) }),
-  describe: (l) => `dense${namedPart(l)} ${l.units}, ${describeActivation(l.activation)}`,
+  describe: (l) => `dense${namedPart(l)} ${l.units}, ${describeActivation(l.activation)}${describePenalty(l.penalty)}`,
   lower(layer, input, ctx) {
     const k = ctx.k;
     let cur = input;
@@ -37,7 +40,7 @@ export const dense = defineLayer<DenseLayer>({
       // A sequence [T, D]: the same weights at every step, [T, units] (Keras' `Dense` on a 3-D input, PyTorch's `Linear`).
       const d = shape[2] as number;
       const fan = { in: d, out: layer.units };
-      const w = ctx.param("weight", [layer.units, d], layer.init, weightName(k), fan);
+      const w = ctx.param("weight", [layer.units, d], layer.init, weightName(k), fan, true, layer.penalty);
       const b = layer.useBias ? ctx.param("bias", [layer.units], layer.biasInit, biasName(k), fan) : undefined;
       return stepwise(ctx, cur, w, b, layer.activation, { tag: `dense${k}`, pre: preActivationName(k), out: layerOutputName(k) });
     }
@@ -48,7 +51,7 @@ export const dense = defineLayer<DenseLayer>({
     const fanIn = shapeSize(ctx.node(cur).shape);
     const units = layer.units;
     const fan = { in: fanIn, out: units };
-    const w = ctx.param("weight", [units, fanIn], layer.init, weightName(k), fan);
+    const w = ctx.param("weight", [units, fanIn], layer.init, weightName(k), fan, true, layer.penalty);
     const b = layer.useBias ? ctx.param("bias", [units], layer.biasInit, biasName(k), fan) : undefined;
     const linear = layer.activation.kind === "linear";
     let v = ctx.add("matmul", [cur, w], b !== undefined ? matmulName(k) : linear ? layerOutputName(k) : preActivationName(k));

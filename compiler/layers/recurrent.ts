@@ -19,8 +19,9 @@
  * concatenated after the forward ones (Keras' `Bidirectional(merge_mode="concat")`).
  */
 import type { InitializerKind, LayerBase } from "../program.js";
+import type { Penalty } from "../ir.js";
 import { layerOutputName } from "../codegen/names.js";
-import { arg, namedPart } from "./common.js";
+import { arg, describePenalty, namedPart, penaltyArgs, penaltyOf } from "./common.js";
 import { sequenceInput, stepwise } from "./sequence.js";
 import { defineLayer } from "./types.js";
 
@@ -31,6 +32,8 @@ export interface RecurrentLayer extends LayerBase {
   readonly bidirectional: boolean;
   readonly mask: boolean;
   readonly init: InitializerKind;
+  /** `l1:`/`l2:` on both matrices (Keras' `kernel_regularizer` and `recurrent_regularizer` alike), not the biases. */
+  readonly penalty: Penalty;
 }
 
 /** What one direction's steps need: the layer's values for that direction. */
@@ -53,6 +56,7 @@ function recurrent(word: "lstm" | "gru", gates: number, doc: string) {
       arg.bool("bidirectional", "a second layer reading the steps backwards, its states after the forward ones", false),
       arg.bool("mask", "skip steps whose input is all zeros (padding), carrying the state over them", false),
       arg.initializer("init", "initializer of both matrices", "xavier"),
+      ...penaltyArgs,
     ],
     usage: `e.g. \`${word} 32\``,
     build: (a, ctx) => ({
@@ -63,8 +67,9 @@ function recurrent(word: "lstm" | "gru", gates: number, doc: string) {
       bidirectional: a.bool("bidirectional"),
       mask: a.bool("mask"),
       init: a.str("init") as InitializerKind,
+      penalty: penaltyOf(a),
     }),
-    describe: (l) => `${word}${namedPart(l)} ${l.units}${l.returnSequences ? ", return_sequences" : ""}${l.bidirectional ? ", bidirectional" : ""}${l.mask ? ", mask" : ""}`,
+    describe: (l) => `${word}${namedPart(l)} ${l.units}${l.returnSequences ? ", return_sequences" : ""}${l.bidirectional ? ", bidirectional" : ""}${l.mask ? ", mask" : ""}${describePenalty(l.penalty)}`,
     lower(layer, input, ctx) {
       const seq = sequenceInput(word, input, ctx);
       if (seq === undefined) return input;
@@ -74,8 +79,8 @@ function recurrent(word: "lstm" | "gru", gates: number, doc: string) {
       const direction = (tensor: string, tag: string): Direction => {
         const fan = { in: d + h, out: gates * h };
         return {
-          wi: ctx.param(`${tensor}weight_ih`, [gates * h, d], layer.init, `${tag}Wi`, { in: d, out: gates * h }),
-          wh: ctx.param(`${tensor}weight_hh`, [gates * h, h], layer.init, `${tag}Wh`, { in: h, out: gates * h }),
+          wi: ctx.param(`${tensor}weight_ih`, [gates * h, d], layer.init, `${tag}Wi`, { in: d, out: gates * h }, true, layer.penalty),
+          wh: ctx.param(`${tensor}weight_hh`, [gates * h, h], layer.init, `${tag}Wh`, { in: h, out: gates * h }, true, layer.penalty),
           b: ctx.param(`${tensor}bias${word === "gru" ? "_ih" : ""}`, [gates * h], "zeros", `${tag}B`, fan),
           bh: word === "gru" ? ctx.param(`${tensor}bias_hh`, [gates * h], "zeros", `${tag}Bh`, fan) : undefined,
           tag,

@@ -9,11 +9,11 @@
  * any other; uniform ±0.05 initialization), Keras' `Conv1D` (channels last, `same` padding as
  * TensorFlow), `GlobalMaxPooling1D`/`GlobalAveragePooling1D` (over every step, padding included).
  */
-import { shapeSize, showShape } from "../ir.js";
+import { shapeSize, showShape, type Penalty } from "../ir.js";
 import type { Activation, InitializerKind, LayerBase, Padding } from "../program.js";
 import { geometryAttrs } from "../ops/conv_geometry.js";
 import { argmaxName, biasName, layerOutputName, preActivationName, weightName } from "../codegen/names.js";
-import { activationArg, arg, biasArg, biasInitArg, describeActivation, initArg, namedPart, paddingArg, weighted } from "./common.js";
+import { activationArg, arg, biasArg, biasInitArg, describeActivation, describePenalty, initArg, namedPart, paddingArg, penaltyArgs, penaltyOf, weighted } from "./common.js";
 import { convActivation, windowGeometry } from "./image.js";
 import { defineLayer, type LowerContext } from "./types.js";
 
@@ -53,6 +53,8 @@ export interface EmbeddingLayer extends LayerBase {
   readonly init: InitializerKind;
   /** Id 0 reads a vector of zeros and takes no gradient (Keras' `mask_zero`), so `lstm …, mask: true` skips the padding. */
   readonly maskZero: boolean;
+  /** `l1:`/`l2:` on the table (Keras' `embeddings_regularizer`). */
+  readonly penalty: Penalty;
 }
 
 export const embedding = defineLayer<EmbeddingLayer>({
@@ -63,17 +65,18 @@ export const embedding = defineLayer<EmbeddingLayer>({
     arg.required(arg.int("dim", "length of each id's vector", 1, 1 << 16), "a vector length"),
     arg.initializer("init", "initializer of the table", "uniform"),
     arg.bool("mask_zero", "id 0 (padding) reads zeros and learns nothing, so recurrent layers with `mask: true` skip it", false),
+    ...penaltyArgs,
   ],
   usage: "e.g. `embedding 64, 16` (64 ids, vectors of 16)",
-  build: (a, ctx) => ({ ...ctx.base, kind: "embedding", vocabulary: a.num("vocabulary"), dim: a.num("dim"), init: a.str("init") as InitializerKind, maskZero: a.bool("mask_zero") }),
-  describe: (l) => `embedding${namedPart(l)} ${l.vocabulary}, ${l.dim}${l.maskZero ? ", mask_zero" : ""}`,
+  build: (a, ctx) => ({ ...ctx.base, kind: "embedding", vocabulary: a.num("vocabulary"), dim: a.num("dim"), init: a.str("init") as InitializerKind, maskZero: a.bool("mask_zero"), penalty: penaltyOf(a) }),
+  describe: (l) => `embedding${namedPart(l)} ${l.vocabulary}, ${l.dim}${l.maskZero ? ", mask_zero" : ""}${describePenalty(l.penalty)}`,
   lower(layer, input, ctx) {
     const shape = ctx.node(input).shape;
     if (shape.length !== 2) {
       ctx.report("layerNeedsFlatInput", ["embedding", showShape(shape.slice(1))], "an embedding reads one row of token ids: `input [length]`");
       return input;
     }
-    const table = ctx.param("weight", [layer.vocabulary, layer.dim], layer.init, weightName(ctx.k), { in: layer.vocabulary, out: layer.dim });
+    const table = ctx.param("weight", [layer.vocabulary, layer.dim], layer.init, weightName(ctx.k), { in: layer.vocabulary, out: layer.dim }, true, layer.penalty);
     if (!layer.maskZero) return ctx.add("gather", [table, input], layerOutputName(ctx.k));
     const rows = ctx.add("gather", [table, input], `emb${ctx.k}`);
     const t = shape[1] as number;
@@ -93,6 +96,8 @@ export interface Conv1dLayer extends LayerBase {
   readonly init: InitializerKind;
   readonly biasInit: InitializerKind;
   readonly useBias: boolean;
+  /** `l1:`/`l2:` on the filters (not the bias). */
+  readonly penalty: Penalty;
 }
 
 export const conv1d = defineLayer<Conv1dLayer>({
@@ -107,10 +112,11 @@ export const conv1d = defineLayer<Conv1dLayer>({
     initArg,
     biasInitArg,
     biasArg,
+    ...penaltyArgs,
   ],
   usage: "e.g. `conv1d 32, 3, relu`",
   build: (a, ctx) => ({ ...ctx.base, kind: "conv1d", filters: a.num("filters"), kernel: a.num("kernel"), stride: a.num("stride"), padding: a.str("padding") as Padding, ...weighted(a, ctx) }),
-  describe: (l) => `conv1d${namedPart(l)} ${l.filters}, ${l.kernel}, stride ${l.stride}, ${l.padding}, ${describeActivation(l.activation)}`,
+  describe: (l) => `conv1d${namedPart(l)} ${l.filters}, ${l.kernel}, stride ${l.stride}, ${l.padding}, ${describeActivation(l.activation)}${describePenalty(l.penalty)}`,
   lower(layer, input, ctx) {
     const seq = sequenceInput("conv1d", input, ctx);
     if (seq === undefined) return input;
@@ -121,7 +127,7 @@ export const conv1d = defineLayer<Conv1dLayer>({
     const f = layer.filters;
     const image = ctx.add("reshape", [input], `seq${k}`, { to: `n,${t},1,${d}` });
     const fan = { in: layer.kernel * d, out: f * layer.kernel };
-    const inputs = [image, ctx.param("weight", [f, layer.kernel, 1, d], layer.init, weightName(k), fan)];
+    const inputs = [image, ctx.param("weight", [f, layer.kernel, 1, d], layer.init, weightName(k), fan, true, layer.penalty)];
     if (layer.useBias) inputs.push(ctx.param("bias", [f], layer.biasInit, biasName(k), fan));
     const act = convActivation(layer.activation);
     const z = ctx.add("conv2d", inputs, `conv${k}`, { ...geometryAttrs(geo), f, bias: layer.useBias, ...act.attrs });

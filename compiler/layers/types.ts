@@ -7,7 +7,7 @@
  */
 import type { MessageName } from "../../grammar/diagnostics.js";
 import type { Span } from "../../grammar/span.js";
-import type { Attrs, IrNode } from "../ir.js";
+import type { Attrs, IrNode, Penalty } from "../ir.js";
 import type { Activation, InitializerKind, LayerBase } from "../program.js";
 import type { ArgSchema, BoundArgs } from "../schema.js";
 
@@ -30,8 +30,8 @@ export interface LowerContext {
   readonly inputSpans: readonly Span[];
   /** Appends a forward node of this layer; its shape comes from the op's rule. */
   add(op: string, inputs: readonly number[], name: string, attrs?: Attrs): number;
-  /** Appends a parameter tensor `<layer>.<tensor>` of this layer. */
-  param(tensor: string, shape: readonly number[], init: string, name: string, fan: { readonly in: number; readonly out: number }, trainable?: boolean): number;
+  /** Appends a parameter tensor `<layer>.<tensor>` of this layer (`penalty`: the layer's `l1:`/`l2:`, on its weights only). */
+  param(tensor: string, shape: readonly number[], init: string, name: string, fan: { readonly in: number; readonly out: number }, trainable?: boolean, penalty?: Penalty): number;
   /** Applies an activation as its own op, named as the layer's output (with the softmax-last check). */
   activate(a: Activation, value: number): number;
   node(id: number): IrNode;

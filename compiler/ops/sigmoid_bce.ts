@@ -5,6 +5,9 @@
  *   sigmoid_bce(z, t)        max(z, 0) − z·t + log(1 + e^−|z|) from the logits (exact for any
  *                            z), the mean over the batch and the outputs
  *   sigmoid_bce_grad(p, t)   (p − t) / (n·outputs)
+ *
+ * With `class_weight` (attribute `weighted`, kept from the loss), each target carries its
+ * class's weight w and both become w times the above (`runtime/class-weight.ts`).
  */
 import type { OpDef } from "./types.js";
 

@@ -11,7 +11,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkSource } from "../../compiler/check.js";
 import { FILE_START } from "../../grammar/span.js";
-import { resolveClassWeights, weighTargets } from "../../runtime/class-weight.js";
+import { binaryTarget, resolveClassWeights, weighTargets } from "../../runtime/class-weight.js";
+import { compileToModule } from "../../compiler/load.js";
+import type { CompiledModel } from "../../compiler/model-api.js";
 import { classScores } from "../../runtime/metrics.js";
 import { compileModel } from "../../runtime/node/model.js";
 import { FileReader } from "../../runtime/node/files.js";
@@ -82,6 +84,68 @@ describe("the weighed loss and its gradient (float64)", () => {
   });
 });
 
+describe("one sigmoid unit with binary cross-entropy: the weighed loss and its gradient (float64)", () => {
+  const n = 6;
+  const x = Float64Array.from({ length: n * 4 }, (_, i) => Math.cos(1.3 * i + 0.2));
+  const cls = [0, 1, 1, 0, 0, 1] as const;
+  const y = Float64Array.from(cls);
+  const w = [0.25, 3];
+  const yw = new Float64Array(n);
+  weighTargets(y, yw, n, 1, w);
+  const binary = (fuse: boolean): CompiledModel => {
+    const p = programOf(net("  class_weight [0.25, 3]", "binary_cross_entropy", "dense 1, sigmoid"));
+    const m = compileToModule(p, { dtype: "float64", fuse }).value!.createModel();
+    m.init(11);
+    return m;
+  };
+  for (const fuse of [true, false]) {
+    const m = binary(fuse);
+    it(`is Σ w[y_i] · BCE_i / n, with the gradient Σ w[y_i] · ∇BCE_i / n (${fuse ? "fused with the sigmoid" : "unfused"})`, () => {
+      let loss = 0;
+      const grad = new Float64Array(m.grads.length);
+      for (let i = 0; i < n; i++) {
+        // A plain 0/1 target is itself, with weight 1: the per-sample loss as it is.
+        const li = m.lossAndGrad(x.subarray(i * 4, i * 4 + 4), y.subarray(i, i + 1), 1);
+        loss += (w[cls[i]!]! * li) / n;
+        for (let j = 0; j < grad.length; j++) grad[j]! += (w[cls[i]!]! * m.grads[j]!) / n;
+      }
+      const got = m.lossAndGrad(x, yw, n);
+      expect(got).toBeCloseTo(loss, 12);
+      for (let j = 0; j < grad.length; j++) expect(m.grads[j]).toBeCloseTo(grad[j]!, 12);
+      expect(Math.abs(m.loss(x, y, n) - got)).toBeGreaterThan(1e-3);
+    });
+    it(`matches central differences of the weighed loss (${fuse ? "fused" : "unfused"})`, () => {
+      m.lossAndGrad(x, yw, n);
+      const g = Float64Array.from(m.grads);
+      const h = 1e-6;
+      for (let j = 0; j < m.params.length; j++) {
+        const v = m.params[j]!;
+        m.params[j] = v + h;
+        const up = m.loss(x, yw, n);
+        m.params[j] = v - h;
+        const down = m.loss(x, yw, n);
+        m.params[j] = v;
+        expect(Math.abs((up - down) / (2 * h) - g[j]!)).toBeLessThan(1e-7 * Math.max(1, Math.abs(g[j]!)));
+      }
+    });
+  }
+  it("a weight of 0 drops its class; the weights' targets are 2 + w and −1 − w", () => {
+    expect([binaryTarget(1, 0), binaryTarget(0, 0), binaryTarget(1, 1.5), binaryTarget(0, 2)]).toEqual([2, -1, 3.5, -3]);
+    const m = binary(true);
+    const only1 = new Float64Array(n);
+    weighTargets(y, only1, n, 1, [0, 1]);
+    const ones = cls.flatMap((c, i) => (c === 1 ? [i] : []));
+    let expected = 0;
+    for (const i of ones) expected += m.loss(x.subarray(i * 4, i * 4 + 4), y.subarray(i, i + 1), 1) / n;
+    expect(m.loss(x, only1, n)).toBeCloseTo(expected, 12);
+  });
+  it("balanced counts the 0/1 targets: n / (2 · count)", () => {
+    const t = new Float32Array([0, 0, 0, 1, 0, 0, 0, 1]);
+    const r = resolveClassWeights({ weights: "balanced", span: FILE_START }, { n: 8, features: 0, x: new Float32Array(0), y: t }, 2, undefined, true);
+    expect(r.value).toEqual([8 / 12, 8 / 4]);
+  });
+});
+
 describe("class_weight balanced", () => {
   it("is scikit-learn's compute_class_weight('balanced'): n / (k · count)", () => {
     // 6, 3 and 1 samples of classes 0, 1, 2 (one-hot rows).
@@ -142,8 +206,8 @@ train {
 ${extra}
 }
 `;
-  async function nineRecall(extra: string): Promise<{ recall: number; accuracy: number }> {
-    const p = programOf(file(extra));
+  async function nineRecall(extra: string, source = file): Promise<{ recall: number; accuracy: number }> {
+    const p = programOf(source(extra));
     const m = compileModel(p).value!;
     const r = await createSession(p, m, new FileReader(dir));
     const s = r.value!;
@@ -158,6 +222,16 @@ ${extra}
     return { recall: classScores(v.confusion!).recall[nine]!, accuracy: v["accuracy"] as number };
   }
 
+  it("with one sigmoid unit and binary cross-entropy too", async () => {
+    const sigmoid = (extra: string): string => file(extra).replace("dense 2, softmax", "dense 1, sigmoid").replace("loss cross_entropy", "loss binary_cross_entropy");
+    const plain = await nineRecall("", sigmoid);
+    const balanced = await nineRecall("  class_weight balanced", sigmoid);
+    console.log(`one sigmoid unit, the nines' test recall: ${plain.recall.toFixed(3)} plain, ${balanced.recall.toFixed(3)} balanced (accuracy ${plain.accuracy.toFixed(3)}, ${balanced.accuracy.toFixed(3)})`);
+    expect(plain.recall).toBeLessThan(0.5);
+    expect(balanced.recall).toBeGreaterThan(0.8);
+    expect(balanced.accuracy).toBeGreaterThan(0.8);
+  });
+
   it("balanced weights find most nines where the plain loss finds few", async () => {
     const plain = await nineRecall("");
     const balanced = await nineRecall("  class_weight balanced");
@@ -170,10 +244,17 @@ ${extra}
 
 describe("the checker", () => {
   const codes = (src: string): string[] => checkSource(src).diagnostics.map((d) => `${d.code} ${d.span.line}:${d.span.column}`);
-  it("class_weight needs cross_entropy: NN2026 at the setting, with the two-unit softmax as the fix", () => {
-    const r = checkSource(net("  class_weight balanced", "binary_cross_entropy", "dense 1, sigmoid"));
+  it("class_weight needs classes: a regression loss is NN2026 at the setting; binary cross-entropy passes", () => {
+    const r = checkSource(net("  class_weight balanced", "mse", "dense 1"));
     expect(r.diagnostics.map((d) => `${d.code} ${d.span.line}:${d.span.column}`)).toEqual(["NN2026 16:3"]);
-    expect(r.diagnostics[0]!.hint).toContain("`dense 2, softmax`");
+    expect(r.diagnostics[0]!.hint).toContain("`loss cross_entropy`");
+    expect(checkSource(net("  class_weight balanced", "binary_cross_entropy", "dense 1, sigmoid")).diagnostics).toEqual([]);
+  });
+  it("binary cross-entropy over several sigmoid units (yes/no labels each) is NN2026 at the setting when compiled", () => {
+    const r = compileToModule(programOf(net("  class_weight [1, 2]", "binary_cross_entropy", "dense 3, sigmoid")), { dtype: "float64" });
+    expect(r.value).toBeUndefined();
+    expect(r.diagnostics.map((d) => `${d.code} ${d.span.line}:${d.span.column}`)).toEqual(["NN2026 16:3"]);
+    expect(r.diagnostics[0]!.message).toContain("the output has 3");
   });
   it("a single number, a one-item list, a negative weight, an unknown word", () => {
     expect(codes(net("  class_weight 3"))).toEqual(["NN2017 16:16"]);

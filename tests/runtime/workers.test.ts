@@ -104,6 +104,14 @@ describe("weights are bit-identical whatever the number of threads", () => {
     for (const w of [2, 3]) expect(bits(await trainWith(p, w, kernels, 6)).equals(bits(one))).toBe(true);
   });
 
+  it("digits-cnn with l1/l2 penalties (each shard's gradient holds the penalty's; the shares sum to 1), 6 batches", async () => {
+    const p = programOf(example("digits-cnn").replace("padding: same", "padding: same, l2: 0.001").replace("dense     10, softmax", "dense     10, softmax, l1: 0.001"));
+    const one = await trainWith(p, 1, kernels, 6);
+    for (const w of [2, 3]) expect(bits(await trainWith(p, w, kernels, 6)).equals(bits(one))).toBe(true);
+    // …and the penalty changed the step: not the unpenalized weights.
+    expect(bits(one).equals(bits(await trainWith(programOf(example("digits-cnn")), 1, kernels, 6)))).toBe(false);
+  });
+
   it("dropout and batchnorm (masks from (step, shard), running statistics of shard 0), three epochs with a partial last batch", async () => {
     const p = programOf(DROPOUT_BN);
     const one = await trainWith(p, 1, kernels);

@@ -102,6 +102,8 @@ describe("the PyTorch script trains as nnc does", () => {
     { name: "digits-cnn.nn", steps: 100 },
     { name: "../tests/targets/fixtures/names-seq.nn", steps: 50 },
     { name: "../tests/targets/fixtures/digits-pads.nn", steps: 60 },
+    // the layers' l1/l2 penalties, in the loss and its gradient, under norm clipping
+    { name: "../tests/targets/fixtures/digits-penalties.nn", steps: 60 },
     // binary cross-entropy; mse with a residual `add`; Lion; two inputs joined by `concat`
     { name: "xor.nn", steps: 30 },
     { name: "penguins.nn", steps: 30 },
@@ -280,6 +282,15 @@ ${train}
     expect(r.code, r.err).toBe(0);
     expect(r.err).toMatch(/s\.nn:15:3 - warning NN3046: the PyTorch script leaves out `early_stop`/);
     expect(existsSync(join(dir, "s.py")) && existsSync(join(dir, "s.nndata"))).toBe(true);
+  });
+
+  it("class_weight: the NN3046 warning at its line, and the script is written", async () => {
+    const dir = mkdtempSync(join(tmp, "cli-"));
+    writeFileSync(join(dir, "s.nn"), spiral("  class_weight [1, 2, 1]"));
+    const r = await nncInProcess("compile", join(dir, "s.nn"), "--target", "pytorch", "-o", join(dir, "s.py"));
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/s\.nn:15:3 - warning NN3046: the PyTorch script leaves out `class_weight`: the script weighs every sample alike/);
+    expect(existsSync(join(dir, "s.py"))).toBe(true);
   });
 
   it("reduce_on_plateau: NN5045 at its line, nothing written", async () => {

@@ -14,7 +14,7 @@ import { diag, type Diagnostic, type Result } from "../../../grammar/diagnostics
 import type { Program } from "../../program.js";
 import { emitModule } from "./module.js";
 import { pyComment, pyString } from "./quote.js";
-import { clipLines, HELPERS, PYTORCH_LOSSES, PYTORCH_OPTIMIZERS } from "./training.js";
+import { clipLines, HELPERS, penaltyLines, PYTORCH_LOSSES, PYTORCH_OPTIMIZERS } from "./training.js";
 import { WEIGHTS_PART, MAIN_PART } from "./script.js";
 
 export interface PytorchOptions {
@@ -35,6 +35,9 @@ export function emitPytorch(program: Program, options: PytorchOptions): Result<s
   if (optimizer === undefined) diagnostics.push(diag("pytorchNoLowering", program.optimizer.span, [`optimizer \`${program.optimizer.kind}\``, "the target has no entry for it"]));
   if (program.train.earlyStop !== undefined) {
     diagnostics.push(diag("pytorchNotCarried", program.train.earlyStop.span, ["`early_stop`", "the script trains every epoch and keeps the last weights"]));
+  }
+  if (program.train.classWeight !== undefined) {
+    diagnostics.push(diag("pytorchNotCarried", program.train.classWeight.span, ["`class_weight`", "the script weighs every sample alike"]));
   }
   if (mod === undefined || loss === undefined || optimizer === undefined) return { value: undefined, diagnostics };
 
@@ -58,6 +61,9 @@ export function emitPytorch(program: Program, options: PytorchOptions): Result<s
     `def loss_count(n, outputs):`,
     `    """What the summed loss of n samples is divided by: nnc's loss is the mean over the ${l.perSample === "1" ? "samples" : "samples and outputs"}."""`,
     `    return n${l.perSample === "1" ? "" : " * outputs"}`,
+    ``,
+    ``,
+    ...penaltyLines(program),
     ``,
     ``,
     `def make_optimizer(params):`,

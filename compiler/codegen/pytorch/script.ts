@@ -86,7 +86,7 @@ export const MAIN_PART = `def evaluate(model, x, y, task, batch=256):
             elif task["kind"] in ("binary", "multilabel"):
                 p = model.probabilities(xb)
                 correct += int(((p >= task["threshold"]) == (yb >= 0.5)).sum())
-    figures = {"loss": total / max(1, loss_count(len(x), y.shape[1]))}
+    figures = {"loss": total / max(1, loss_count(len(x), y.shape[1])) + float(penalty(model))}
     if task["kind"] != "regression":
         figures["accuracy"] = correct / max(1, len(x) * (1 if task["kind"] == "multiclass" else y.shape[1]))
     return figures
@@ -133,14 +133,16 @@ def main():
                 group["lr"] = float(rates[epoch, b])
             optimizer.zero_grad(set_to_none=True)
             loss = loss_sum(net(x[mine]), y[mine]) / loss_count(n, y.shape[1])
-            # DDP averages the ranks' gradients: times \`world\`, that is their sum, the global batch's mean loss.
-            (loss * world).backward()
+            weights_penalty = penalty(model)
+            # DDP averages the ranks' gradients: times \`world\`, that is their sum, the global batch's mean loss
+            # (the penalty's once: every rank adds the same).
+            (loss * world + weights_penalty).backward()
             clip_gradients(model)
             optimizer.step()
             loss = loss.detach()
             if world > 1:
                 dist.all_reduce(loss)
-            losses.append(float(loss))
+            losses.append(float(loss) + float(weights_penalty))
             step += 1
             if step == args.steps:
                 break

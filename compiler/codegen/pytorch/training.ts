@@ -6,7 +6,8 @@
  * A loss or optimizer without an entry is refused with NN3045.
  */
 import type { Optimizer, Program } from "../../program.js";
-import { pyNumber } from "./quote.js";
+import { lower } from "../../lower.js";
+import { pyNumber, pyString } from "./quote.js";
 
 export interface PyLoss {
   /** The body of `loss_sum(scores, y)`: the loss summed over the samples. */
@@ -75,6 +76,34 @@ export const HELPERS: Readonly<Record<string, string>> = {
                 p.mul_(1 - lr * wd).add_(torch.sign(c), alpha=-lr)
                 m.mul_(b2).add_(p.grad, alpha=1 - b2)`,
 };
+
+/**
+ * `penalty(model)`: the layers' `l1:`/`l2:` as nnc adds them to the loss, l1·Σ|w| + l2·Σw² over
+ * the tensors the lowering marked (one definition: the layer's `lower`), found by their nnc names
+ * through `NNC_TENSORS`. The training loop adds it to each rank's loss once (not times the
+ * ranks, which DDP averages) and to the reported and evaluated loss, as `nnc train` does.
+ */
+export function penaltyLines(program: Program): string[] {
+  const graph = lower(program, { maxBatch: 1, dtype: "float32" }).value;
+  const marked = (graph?.params ?? []).filter((p) => p.penalty !== undefined && p.trainable !== false);
+  const doc = `    """The layers' l1/l2 penalties, as nnc adds them to the loss: l1·Σ|w| + l2·Σw² (Keras' kernel_regularizer, no ½ on l2)."""`;
+  if (marked.length === 0) return [`def penalty(model):`, doc, `    return 0.0  # the file sets no l1/l2`];
+  return [
+    `PENALTIES = [  # (nnc tensor, l1, l2)`,
+    ...marked.map((p) => `    (${pyString(p.name)}, ${pyNumber(p.penalty!.l1)}, ${pyNumber(p.penalty!.l2)}),`),
+    `]`,
+    ``,
+    ``,
+    `def penalty(model):`,
+    doc,
+    `    params = dict(model.named_parameters())`,
+    `    total = 0.0`,
+    `    for name, l1, l2 in PENALTIES:`,
+    `        w = params[NNC_TENSORS[name][0]]`,
+    `        total = total + l1 * w.abs().sum() + l2 * (w * w).sum()`,
+    `    return total`,
+  ];
+}
 
 /** Clipping as nnc does it, before the optimizer adds any L2 term: the global norm (summed in float64), then each value. */
 export function clipLines(o: Optimizer): string[] {

@@ -75,6 +75,15 @@ function classRows(shape: IrShape): { m: number; rows: string } {
   return { m: shape[shape.length - 1] as number, rows: batchCount(lastRows(shape)) };
 }
 
+/**
+ * With `class_weight` on a binary cross-entropy (attribute `weighted`), each training target
+ * carries its class's weight (`runtime/class-weight.ts`, `binaryTarget`): 1 and 0 are classes 1
+ * and 0 with weight 1 (so validation and test labels pass as they are), 2 + w class 1 with
+ * weight w, −1 − w class 0 with weight w. The loop reads `yv` and gets the class `t` and weight `w`.
+ */
+const WEIGHTED_TARGET = `const t = yv >= 1 ? 1 : 0, w = yv >= 2 ? yv - 2 : yv <= -1 ? -1 - yv : 1; // the class and its weight`;
+const isWeighted = (attrs: Readonly<Record<string, unknown>>): boolean => attrs["weighted"] === 1;
+
 /** `delta` of huber (1 for the others, which ignore it). */
 const deltaOf = (attrs: Readonly<Record<string, unknown>>): number => (typeof attrs["delta"] === "number" ? attrs["delta"] : 1);
 
@@ -85,11 +94,11 @@ const loss =
     const [p, y] = node.inputs as [number, number];
     const m = perRow(ctx.node(p));
     const delta = ctx.num(deltaOf(node.attrs));
+    const weighted = isWeighted(node.attrs);
     return [
       `let total = 0;`,
       `for (let i = 0; i < ${batchCount(m)}; i++) {`,
-      `const p = ${ctx.ref(p)}[i], t = ${ctx.ref(y)}[i];`,
-      `total += ${code.term("p", "t", delta)};`,
+      ...(weighted ? [`const p = ${ctx.ref(p)}[i], yv = ${ctx.ref(y)}[i];`, WEIGHTED_TARGET, `total += w * (${code.term("p", "t", delta)});`] : [`const p = ${ctx.ref(p)}[i], t = ${ctx.ref(y)}[i];`, `total += ${code.term("p", "t", delta)};`]),
       `}`,
       `${ctx.lossVar} = total / ${meanDivisor(lossDef(kind).mean, ctx.node(p).shape)};`,
     ].join("\n");
@@ -105,8 +114,8 @@ export const LOSSES: Readonly<Record<string, TsLowering>> = {
     return [
       `const scale = 1 / ${meanDivisor(lossDef(kind).mean, node.shape)};`,
       `for (let i = 0; i < ${batchCount(m)}; i++) {`,
-      `const p = ${ctx.ref(p)}[i], t = ${ctx.ref(y)}[i];`,
-      `${ctx.ref(node.id)}[i] = (${lossCode(kind).grad("p", "t", ctx.num(deltaOf(node.attrs)))}) * scale;`,
+      ...(isWeighted(node.attrs) ? [`const p = ${ctx.ref(p)}[i], yv = ${ctx.ref(y)}[i];`, WEIGHTED_TARGET] : [`const p = ${ctx.ref(p)}[i], t = ${ctx.ref(y)}[i];`]),
+      `${ctx.ref(node.id)}[i] = ${isWeighted(node.attrs) ? "w * " : ""}(${lossCode(kind).grad("p", "t", ctx.num(deltaOf(node.attrs)))}) * scale;`,
       `}`,
     ].join("\n");
   },
@@ -152,11 +161,14 @@ export const LOSSES: Readonly<Record<string, TsLowering>> = {
   sigmoid_bce(node, ctx) {
     const [zi, yi] = node.inputs as [number, number];
     const m = perRow(ctx.node(zi));
+    const weighted = isWeighted(node.attrs);
     return [
       `let total = 0;`,
       `for (let i = 0; i < ${batchCount(m)}; i++) {`,
       `const z = ${ctx.ref(zi)}[i];`,
-      `total += (z > 0 ? z : 0) - z * ${ctx.ref(yi)}[i] + Math.log1p(Math.exp(-Math.abs(z)));`,
+      ...(weighted
+        ? [`const yv = ${ctx.ref(yi)}[i];`, WEIGHTED_TARGET, `total += w * ((z > 0 ? z : 0) - z * t + Math.log1p(Math.exp(-Math.abs(z))));`]
+        : [`total += (z > 0 ? z : 0) - z * ${ctx.ref(yi)}[i] + Math.log1p(Math.exp(-Math.abs(z)));`]),
       `}`,
       `${ctx.lossVar} = total / ${meanDivisor("all", ctx.node(zi).shape)};`,
     ].join("\n");
@@ -164,6 +176,9 @@ export const LOSSES: Readonly<Record<string, TsLowering>> = {
 
   sigmoid_bce_grad(node, ctx) {
     const [p, y] = node.inputs.map((i) => ctx.ref(i)) as [string, string];
+    if (isWeighted(node.attrs)) {
+      return `const scale = 1 / ${meanDivisor("all", node.shape)};\n${eachElement(node, `const yv = ${y}[i];\n${WEIGHTED_TARGET}\n${ctx.ref(node.id)}[i] = w * (${p}[i] - t) * scale;`)}`;
+    }
     return `const scale = 1 / ${meanDivisor("all", node.shape)};\n${eachElement(node, `${ctx.ref(node.id)}[i] = (${p}[i] - ${y}[i]) * scale;`)}`;
   },
 };

@@ -125,7 +125,7 @@ export function createModel(): CompiledModel {
     return v;
   }
   function run(x: Floats, n: number, training: boolean): void {
-    // h1 = gather(w1, x)  ·  embedding 20000, 32 (line 8)
+    // h1 = gather(w1, x)  ·  embedding 20000, 32 (line 9)
     {
       for (let p = 0; p < n * 400; p++) {
         const row = Math.round(x[p]);
@@ -136,7 +136,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // conv2 = conv2d(seq2, w2, b2) with relu  ·  conv1d 64, 5, stride 1, same, relu (line 9)
+    // conv2 = conv2d(seq2, w2, b2) with relu  ·  conv1d 64, 5, stride 1, same, relu (line 10)
     {
       for (let sample = 0; sample < n; sample++) {
         {
@@ -284,7 +284,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // pool3 = maxpool2d(seq3, argmax3)  ·  globalmaxpool1d (line 10)
+    // pool3 = maxpool2d(seq3, argmax3)  ·  globalmaxpool1d (line 11)
     {
       for (let r = 0; r < n; r++) {
         const xs = r * 25600;
@@ -315,7 +315,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // mask4 = dropout_mask(h3)  ·  dropout 0.3 (line 11)
+    // mask4 = dropout_mask(h3)  ·  dropout 0.3 (line 12)
     {
       if (training) {
         for (let i = 0; i < n * 64; i++) {
@@ -323,7 +323,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // h4 = mul(h3, mask4)  ·  dropout 0.3 (line 11)
+    // h4 = mul(h3, mask4)  ·  dropout 0.3 (line 12)
     {
       if (training) {
         for (let i = 0; i < n * 64; i++) {
@@ -335,7 +335,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // z5 = dense(h4, w5, b5)  ·  dense 2, softmax (line 12)
+    // z5 = dense(h4, w5, b5)  ·  dense 2, softmax (line 13)
     {
       let r = 0;
       for (; r + 4 <= n; r += 4) {
@@ -393,7 +393,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // h5 = softmax(z5)  ·  dense 2, softmax (line 12)
+    // h5 = softmax(z5)  ·  dense 2, softmax (line 13)
     {
       for (let r = 0; r < n; r++) {
         const o = r * 2;
@@ -412,7 +412,7 @@ export function createModel(): CompiledModel {
   function lossOf(y: Floats, n: number): number {
     if (y.length < n * 2) throw new RangeError("y holds " + y.length + " values; " + n + " samples need " + n * 2);
     let value = 0;
-    // loss = softmax_cross_entropy(z5, y)  ·  loss cross_entropy (line 15)
+    // loss = softmax_cross_entropy(z5, y)  ·  loss cross_entropy (line 16)
     {
       let total = 0;
       for (let r = 0; r < n; r++) {
@@ -429,7 +429,7 @@ export function createModel(): CompiledModel {
     return value;
   }
   function backward(x: Floats, y: Floats, n: number): void {
-    // dz5 = softmax_cross_entropy_grad(h5, y)  ·  dense 2, softmax (line 12)
+    // dz5 = softmax_cross_entropy_grad(h5, y)  ·  dense 2, softmax (line 13)
     {
       const scale = 1 / n;
       for (let r = 0; r < n; r++) {
@@ -439,14 +439,14 @@ export function createModel(): CompiledModel {
         for (let j = 0; j < 2; j++) dz5[o + j] = (h5[o + j] * sumT - y[o + j]) * scale;
       }
     }
-    // db5 = sum_rows(dz5)  ·  dense 2, softmax (line 12)
+    // db5 = sum_rows(dz5)  ·  dense 2, softmax (line 13)
     {
       for (let j = 0; j < 2; j++) db5[j] = 0;
       for (let r = 0; r < n; r++) {
         for (let j = 0; j < 2; j++) db5[j] += dz5[r * 2 + j];
       }
     }
-    // dw5 = matmul_tn(dz5, h4)  ·  dense 2, softmax (line 12)
+    // dw5 = matmul_tn(dz5, h4)  ·  dense 2, softmax (line 13)
     {
       {
         for (let c = 0; c < 63; c += 3) {
@@ -493,7 +493,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dh3 = matmul_nn(dz5, w5, mask4) and dropout mask  ·  dropout 0.3 (line 11)
+    // dh3 = matmul_nn(dz5, w5, mask4) and dropout mask  ·  dropout 0.3 (line 12)
     {
       let r = 0;
       for (; r + 4 <= n; r += 4) {
@@ -588,7 +588,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dseq3 = maxpool2d_grad(dpool3, argmax3)  ·  globalmaxpool1d (line 10)
+    // dseq3 = maxpool2d_grad(dpool3, argmax3)  ·  globalmaxpool1d (line 11)
     {
       for (let i = 0; i < n * 25600; i++) dseq3[i] = 0;
       for (let r = 0; r < n; r++) {
@@ -597,13 +597,13 @@ export function createModel(): CompiledModel {
         for (let j = 0; j < 64; j++) dseq3[xs + argmax3[os + j]] += dh3[os + j];
       }
     }
-    // dz_conv2 = activation_grad(dconv2, conv2) with relu  ·  conv1d 64, 5, stride 1, same, relu (line 9)
+    // dz_conv2 = activation_grad(dconv2, conv2) with relu  ·  conv1d 64, 5, stride 1, same, relu (line 10)
     {
       for (let i = 0; i < n * 25600; i++) {
         dz_conv2[i] = conv2[i] > 0 ? dseq3[i] : 0;
       }
     }
-    // dseq2 = conv2d_dx(dz_conv2, w2)  ·  conv1d 64, 5, stride 1, same, relu (line 9)
+    // dseq2 = conv2d_dx(dz_conv2, w2)  ·  conv1d 64, 5, stride 1, same, relu (line 10)
     {
       for (let i = 0; i < n * 12800; i++) dseq2[i] = 0;
       for (let r = 0; r < n; r++) {
@@ -633,7 +633,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dw2 = conv2d_dw(dz_conv2, seq2)  ·  conv1d 64, 5, stride 1, same, relu (line 9)
+    // dw2 = conv2d_dw(dz_conv2, seq2)  ·  conv1d 64, 5, stride 1, same, relu (line 10)
     {
       for (let i = 0; i < 10240; i++) dw2[i] = 0;
       for (let r = 0; r < n; r++) {
@@ -663,14 +663,14 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // db2 = conv2d_db(dz_conv2)  ·  conv1d 64, 5, stride 1, same, relu (line 9)
+    // db2 = conv2d_db(dz_conv2)  ·  conv1d 64, 5, stride 1, same, relu (line 10)
     {
       for (let j = 0; j < 64; j++) db2[j] = 0;
       for (let i = 0; i < n * 25600; i += 64) {
         for (let j = 0; j < 64; j++) db2[j] += dz_conv2[i + j];
       }
     }
-    // dw1 = scatter_add(dh1, x)  ·  embedding 20000, 32 (line 8)
+    // dw1 = scatter_add(dh1, x)  ·  embedding 20000, 32 (line 9)
     {
       for (let i = 0; i < 640000; i++) {
         dw1[i] = 0;
