@@ -31,6 +31,8 @@ export function closest(word: string, candidates: readonly string[]): string | u
   const alias = ALIASES[lower] ?? ALIASES[word];
   if (alias !== undefined && candidates.includes(alias)) return alias;
   if (candidates.includes(lower)) return lower;
+  // A word of one or two letters is one edit from too much (`lr` is not `l1`): only its case or an alias.
+  if (word.length <= 2) return undefined;
   const limit = Math.max(1, Math.min(3, Math.floor(word.length / 3)));
   let best: string | undefined;
   let bestDistance = limit + 1;

@@ -30,8 +30,9 @@ describe("the page's search space", () => {
     expect(r.source).toContain("optimizer adam(lr: loguniform(0.001, 0.1, start: 0.01))");
     expect(r.source).toContain("dense int(8, 64, start: 32), relu");
     // The second hidden layer and the output keep their widths.
-    expect(r.source).toMatch(/dense int\(8, 64, start: 32\), relu\n\s+dense 32, relu\n\s+dense 2, softmax/);
-    expect(r.note).toMatch(/no ranges: searching the learning rate over loguniform\(0\.001, 0\.1, start: 0\.01\) and the width of the first dense layer \(line 5\) over int\(8, 64, start: 32\), by random search of 6 trials/);
+    expect(r.source).toMatch(/dense int\(8, 64, start: 32\), relu(, l2: 1e-4)?\n\s+dense 32, relu(, l2: 1e-4)?\n\s+dense 2, softmax/);
+    const line = example("spiral").split("\n").findIndex((l) => /^\s*dense /.test(l)) + 1;
+    expect(r.note).toContain(`no ranges: searching the learning rate over loguniform(0.001, 0.1, start: 0.01) and the width of the first dense layer (line ${line}) over int(8, 64, start: 32), by random search of 6 trials`);
     const s = prepared(r.source);
     expect(new Set(s.plan.dims.map((d) => d.label))).toEqual(new Set(["dense.units", "adam.lr"]));
     expect(s.plan.algorithm).toBe("random");
