@@ -19,6 +19,8 @@ import { poolComputesArgmax } from "../../ops/registry.js";
 import type { EmitContext } from "../ts/context.js";
 import { productOf } from "../ts/products.js";
 import { kernelRequest, type KernelRequest } from "./products.js";
+import { POINTWISE_LOWERINGS, type NestKernels } from "./pointwise-ops.js";
+import { lowerRows, type RowKernels } from "./rows.js";
 import { recurrentWithKernels, type LstmCellGradRequest, type LstmCellRequest, type StepProduct } from "../ts/recurrent.js";
 
 export type { KernelRequest } from "./products.js";
@@ -53,7 +55,7 @@ export interface ConvDxRequest extends Geometry {
 }
 
 /** What the lowerings ask of the kernels: each registers a kernel and returns its call, or returns undefined. */
-export interface Kernels {
+export interface Kernels extends NestKernels, RowKernels {
   request(r: KernelRequest): string | undefined;
   conv(r: ConvRequest): string | undefined;
   maxpool(r: PoolRequest): string | undefined;
@@ -124,6 +126,11 @@ export const WASM_LOWERINGS: ReadonlyMap<string, WasmLowering> = new Map<string,
       return kernels.maxpool({ x: ctx.ref(x), out: ctx.ref(node.id), arg: ctx.ref(argmax), ...geometryOf(node.attrs) });
     },
   ],
+  // Elementwise, layout and reduction ops as loop nests (`pointwise-ops.ts`), rows (`rows.ts`).
+  ...Object.entries(POINTWISE_LOWERINGS),
+  ["softmax", lowerRows],
+  ["softmax_grad", lowerRows],
+  ["causal_mask", lowerRows],
   [
     "conv2d_dx",
     (node, ctx, kernels) => {
@@ -140,29 +147,20 @@ export const TS_FALLBACK: ReadonlySet<string> = new Set([
   "label",
   "param",
   "reshape",
-  // elementwise: memory-bound loops, as fast in TypeScript
+  // elementwise: activations (ReLU's gradient is a pointwise kernel), dropout, exp and log
   "relu",
   "leaky_relu",
   "elu",
   "sigmoid",
   "tanh",
   "gelu",
-  "activation_grad",
   "bias_add",
   "dropout_mask",
-  "add",
-  "sub",
-  "mul",
-  "div",
   "constant",
-  "neg",
   "nonzero",
   "exp",
   "log",
-  "rsqrt",
-  // rows, losses and reductions
-  "softmax",
-  "softmax_grad",
+  // losses
   "mse",
   "mae",
   "huber",
@@ -173,13 +171,6 @@ export const TS_FALLBACK: ReadonlySet<string> = new Set([
   "softmax_cross_entropy_grad",
   "sigmoid_bce",
   "sigmoid_bce_grad",
-  "sum_rows",
-  "sum",
-  "mean",
-  "broadcast",
-  "sum_to",
-  // the rest of the convolution family
-  "conv2d_db",
   // no code of its own when the pool after it computes both (the wasm max-pool kernel does)
   "maxpool2d_argmax",
   "maxpool2d_grad",
@@ -192,13 +183,8 @@ export const TS_FALLBACK: ReadonlySet<string> = new Set([
   "batchnorm_dx",
   // layout and lookups
   "concat",
-  "slice",
-  "slice_grad",
-  "transpose",
   "gather",
   "scatter_add",
-  // attention
-  "causal_mask",
   // a copy of the states out of a recurrent scan's tape
   "recurrent_states",
 ]);
