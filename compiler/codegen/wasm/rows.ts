@@ -1,6 +1,7 @@
 /**
- * Row-wise kernels of the WebAssembly target, 4 values of a row at a time (rows whose width is a
- * multiple of 4; others keep their TypeScript lowering, `ts/norm.ts`):
+ * Row-wise kernels of the WebAssembly target, 4 values of a row at a time and the last m % 4 one
+ * by one (rows under 4 wide, and a causal mask's T not a multiple of 4, keep their TypeScript
+ * lowering, `ts/norm.ts`):
  *
  * - softmax over the last axis: the row's maximum subtracted, exp, divided by the sum; exp is
  *   `expOnStack` (Cephes' expf: a degree-5 polynomial on the reduced argument and 2^k from the
@@ -38,14 +39,14 @@ export interface RowKernels {
   rows(r: RowsRequest): string | undefined;
 }
 
-/** The row kernel of a softmax, its gradient or a causal mask; undefined when the rows are not a multiple of 4 wide. */
+/** The row kernel of a softmax, its gradient or a causal mask; undefined for rows under 4 wide (a mask's: not a multiple of 4). */
 export function lowerRows(node: IrNode, ctx: EmitContext, kernels: RowKernels): string | undefined {
   const m = node.shape[node.shape.length - 1] as number;
-  if (m % 4 !== 0) return undefined;
-  let values = 1;
-  for (const d of node.shape) if (d !== "n") values *= d;
   const kind = node.op as RowKind;
   const mask = kind === "causal_mask";
+  if (m < 4 || (mask && m % 4 !== 0)) return undefined;
+  let values = 1;
+  for (const d of node.shape) if (d !== "n") values *= d;
   return kernels.rows({
     kind,
     out: ctx.ref(node.id),
@@ -126,16 +127,21 @@ export function rowsFunction(name: string, r: RowsRequest<number>): WasmFunction
       bound,
     );
   };
-  const eachChunk = (body: () => void): void => countedLoop(f, j, 0, width, 16, body, 0);
+  const eachChunk = (body: () => void): void => countedLoop(f, j, 0, (r.m - (r.m % 4)) * E, 16, body, 0);
   // Address of the current 4 values (row + j) on the stack.
   const here = (): void => void f.get(row).get(j).i32Add();
   const [z, dp, p] = [r.inputs[0] as number, r.inputs[0] as number, r.inputs[1] as number];
+  // The last m % 4 values of a row, one at a time (at constant offsets from the row).
+  const full = r.m - (r.m % 4);
+  const tail = Array.from({ length: r.m - full }, (_, k) => (full + k) * E);
+  const [ts, tv] = [f.local("f32", "ts"), f.local("f32", "tv")];
   if (r.kind === "softmax") {
     const t = ["x", "k", "r"].map((x) => f.local("v128", x)) as [number, number, number];
     eachRow(r.rows, () => {
       f.get(row).v128Load(z).set(acc);
       eachChunk(() => void f.get(acc).get(row).get(j).i32Add().v128Load(z).f32x4Max().set(acc));
       across(f, acc, (g) => void g.f32Max());
+      for (const off of tail) f.get(row).f32Load(z + off).f32Max();
       f.f32x4Splat().set(v);
       f.v128Zero().set(acc);
       eachChunk(() => {
@@ -145,13 +151,22 @@ export function rowsFunction(name: string, r: RowsRequest<number>): WasmFunction
         expOnStack(f, t);
         f.tee(t[0]).v128Store(r.out).get(acc).get(t[0]).f32x4Add().set(acc);
       });
+      // A tail value: exp of its splat, lane 0.
+      f.f32(0).set(ts);
+      for (const off of tail) {
+        f.get(row).get(row).f32Load(z + off).f32x4Splat().get(v).f32x4Sub();
+        expOnStack(f, t);
+        f.f32x4ExtractLane(0).tee(tv).f32Store(r.out + off).get(ts).get(tv).f32Add().set(ts);
+      }
       across(f, acc, (g) => void g.f32Add());
+      if (tail.length > 0) f.get(ts).f32Add();
       f.f32x4Splat().set(v);
       eachChunk(() => {
         here();
         here();
         f.v128Load(r.out).get(v).f32x4Div().v128Store(r.out);
       });
+      for (const off of tail) f.get(row).get(row).f32Load(r.out + off).get(v).f32x4ExtractLane(0).f32Div().f32Store(r.out + off);
     });
   } else if (r.kind === "softmax_grad") {
     eachRow(r.rows, () => {
@@ -164,6 +179,7 @@ export function rowsFunction(name: string, r: RowsRequest<number>): WasmFunction
         f.v128Load(p).f32x4Mul().f32x4Add().set(acc);
       });
       across(f, acc, (g) => void g.f32Add());
+      for (const off of tail) f.get(row).f32Load(dp + off).get(row).f32Load(p + off).f32Mul().f32Add();
       f.f32x4Splat().set(v);
       eachChunk(() => {
         here();
@@ -172,6 +188,7 @@ export function rowsFunction(name: string, r: RowsRequest<number>): WasmFunction
         here();
         f.v128Load(dp).get(v).f32x4Sub().f32x4Mul().v128Store(r.out);
       });
+      for (const off of tail) f.get(row).get(row).f32Load(p + off).get(row).f32Load(dp + off).get(v).f32x4ExtractLane(0).f32Sub().f32Mul().f32Store(r.out + off);
     });
   } else {
     // Row i of each [T, T] block: lanes with column ≤ i keep x, the others take the fill.
