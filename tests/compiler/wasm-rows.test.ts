@@ -111,6 +111,7 @@ describe("row and pointwise wasm kernels in a model", () => {
       expect(rowKernels).toBe((t % 4 === 0 ? 4 : 2) + 1);
       for (const op of ["transpose", "slice_grad", "mean", "sum_to", "broadcast", "rsqrt"]) expect(wasm.code).toMatch(new RegExp(`= ${op}\\(.*\\n\\s*\\{\\n\\s*kernels\\.\\w+\\(n\\);`));
       expect(wasm.code).toMatch(/per sample, .*added up over the batch/);
+      expect((wasm.code.match(/causal: up to the diagonal/g) ?? []).length).toBe(t % 4 === 0 ? 2 : 0);
       wasm.model.params.set(ts.model.params);
       const n = 6;
       const x = new Float32Array(n * t).map((_, i) => (i * 7 + 3) % classes);

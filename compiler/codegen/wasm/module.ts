@@ -272,7 +272,7 @@ export class WasmKernels {
   rows(r: RowsRequest): string | undefined {
     if (![r.out, ...r.inputs].every((x) => this.laidOut(x))) return undefined;
     const what = r.kind === "causal_mask" ? `${r.inputs[0]} masked above the diagonal of each ${r.m}×${r.m} block` : r.kind === "softmax" ? `softmax of each row of ${r.inputs[0]}` : `softmax's gradient of each row, from ${r.inputs.join(" and ")}`;
-    this.register(r.out, (at) => rowsFunction(r.out, { ...r, out: at(r.out), inputs: r.inputs.map(at) }), `${r.out}(n): ${what}, 4 values at a time`);
+    this.register(r.out, (at) => rowsFunction(r.out, { ...r, out: at(r.out), inputs: r.inputs.map(at) }), `${r.out}(n): ${what}${r.causal === true ? " (causal: up to the diagonal, 0 past it)" : ""}, 4 values at a time`);
     return `kernels.${r.out}(n);`;
   }
 
