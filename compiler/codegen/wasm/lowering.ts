@@ -1,15 +1,16 @@
 /**
  * The WebAssembly target's lowering table (`kernels: "wasm"`): op name → the call of a SIMD
  * kernel, for the ops that have kernels — the matrix products (attention's `bmm` too), the convolutions (each
- * unfolding its windows itself, one sample at a time: `conv.ts`), max pooling and a
- * convolution's input gradient. A lowering returns undefined when these settings have no
+ * unfolding its windows itself, one sample at a time: `conv.ts`), max pooling, a
+ * convolution's input gradient, softmax, its gradient and the causal mask (`rows.ts`), and the
+ * elementwise, layout and reduction ops as loop nests (`pointwise-ops.ts`). A lowering returns undefined when these settings have no
  * kernel (an epilogue the kernels lack, windows too wide to unroll, a buffer outside the
  * memory, …): then the node gets its TypeScript lowering (`ts/lowering.ts`). Every other op is
  * named in `TS_FALLBACK`: an op in neither list is a bug, never a silent fallback
  * (`tests/compiler/targets.test.ts` checks both lists against the registry).
  *
  * The kernels are `WasmKernels` (`module.ts`), which register each kernel and return its call;
- * the requests they take are declared here and in `products.ts`.
+ * the requests they take are declared here and in `products.ts`, `rows.ts` and `pointwise.ts`.
  */
 import type { IrNode } from "../../ir.js";
 import type { Geometry } from "../../ops/conv_geometry.js";
