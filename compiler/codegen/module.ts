@@ -165,6 +165,8 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
           step: (request, index) => inLoop(wasm.step(request, index)),
           lstmCell: (request) => inLoop(wasm.lstmCell(request)),
           lstmCellGrad: (request) => inLoop(wasm.lstmCellGrad(request)),
+          nests: (request) => viaKernel(wasm.nests(request)),
+          rows: (request) => viaKernel(wasm.rows(request)),
         }
       : undefined;
 

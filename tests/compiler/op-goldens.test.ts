@@ -54,6 +54,8 @@ function recordingKernels(): { kernels: Kernels; log: string[] } {
       step: (r, index) => accept("step", (q: { out: string }) => q.out)({ ...r, index }),
       lstmCell: (r) => accept("lstmCell", (q: { tape: string }) => `${q.tape}Cell`)(r),
       lstmCellGrad: (r) => accept("lstmCellGrad", (q: { dz: string }) => `${q.dz}Cell`)(r),
+      nests: accept("nests", (r: { out: string }) => r.out),
+      rows: accept("rows", (r: { out: string }) => r.out),
     },
   };
 }

@@ -168,7 +168,9 @@ describe("kernels: wasm", () => {
 
   it("the MLP example's products all run as kernels (none falls back)", () => {
     const { code } = models(readFileSync(join(root, "examples", "fashion-mnist.nn"), "utf8"));
-    expect(code.match(/kernels\.\w+\(n\);/g)?.length).toBe(8); // 3 forward, 3 weight gradients, 2 input gradients
+    const products = code.match(/= (dense|matmul_tn|matmul_nn)\(.*\n\s*\{\n\s*kernels\.\w+\(n\);/g) ?? [];
+    expect(products.length).toBe(8); // 3 forward, 3 weight gradients, 2 input gradients
+    expect(code.match(/= sum_rows\(.*\n\s*\{\n\s*kernels\.\w+\(n\);/g)?.length).toBe(3); // the bias gradients: pointwise kernels
     expect(code).not.toMatch(/let s00 = 0/); // no TypeScript tile left
   });
 

@@ -52,31 +52,42 @@ function indexExpr(vars: readonly string[], strides: readonly number[]): string 
   return terms.length === 0 ? "0" : terms.join(" + ");
 }
 
+/** One axis of a loop nest: its size (times n when it includes the batch axis) and each operand's stride along it. */
+export interface NestAxis {
+  readonly batch: boolean;
+  readonly size: number;
+  readonly strides: readonly number[];
+}
+
 /**
- * A loop nest over `sizes` (`"n"` only as the leading size) in which operand `o` is read at
- * `Σ index_k · strides[o][k]`. Axes of size 1 are dropped, and neighbouring axes that every
- * operand walks contiguously (or not at all) are merged, so same-shape operands give one flat
- * loop — exactly `eachElement`'s. `body` gets each operand's index expression.
+ * The axes of a loop nest over `sizes` (`"n"` only as the leading size) in which operand `o`
+ * moves by `strides[o][k]` along axis k: axes of size 1 dropped, and neighbouring axes that
+ * every operand walks contiguously (or not at all) merged, so same-shape operands give one axis.
  */
-export function stridedLoops(sizes: IrShape, strides: readonly (readonly number[])[], body: (index: readonly string[]) => string): string {
-  interface Axis {
-    batch: boolean;
-    size: number;
-    strides: number[];
-  }
-  const axes: Axis[] = [];
+export function mergedAxes(sizes: IrShape, strides: readonly (readonly number[])[]): NestAxis[] {
+  const axes: NestAxis[] = [];
   sizes.forEach((d, k) => {
     if (d === 1) return;
-    const axis: Axis = { batch: d === "n", size: d === "n" ? 1 : d, strides: strides.map((s) => s[k] as number) };
+    const axis: NestAxis = { batch: d === "n", size: d === "n" ? 1 : d, strides: strides.map((s) => s[k] as number) };
     const prev = axes[axes.length - 1];
     if (prev !== undefined && prev.strides.every((s, o) => s === (axis.strides[o] as number) * axis.size)) {
       axes[axes.length - 1] = { batch: prev.batch, size: prev.size * axis.size, strides: axis.strides };
     } else axes.push(axis);
   });
+  return axes;
+}
+
+/**
+ * A loop nest over `sizes` in which operand `o` is read at `Σ index_k · strides[o][k]`, over
+ * `mergedAxes`, so same-shape operands give one flat loop — exactly `eachElement`'s. `body`
+ * gets each operand's index expression.
+ */
+export function stridedLoops(sizes: IrShape, strides: readonly (readonly number[])[], body: (index: readonly string[]) => string): string {
+  const axes = mergedAxes(sizes, strides);
   const vars = axes.length === 1 ? ["i"] : axes.map((_, k) => `i${k}`);
   let code = body(strides.map((_, o) => indexExpr(vars, axes.map((a) => a.strides[o] as number))));
   for (let k = axes.length - 1; k >= 0; k--) {
-    const a = axes[k] as Axis;
+    const a = axes[k] as NestAxis;
     const v = vars[k] as string;
     code = `for (let ${v} = 0; ${v} < ${countExpr(a.batch, a.size)}; ${v}++) {\n${code}\n}`;
   }

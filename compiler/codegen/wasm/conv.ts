@@ -76,3 +76,18 @@ export function bmmFunction(name: string, product: KernelSpec): WasmFunction {
   countedLoop(f, index, 0, "n", 1, () => productInto(f, L, product, index), L.n);
   return { name, body: f };
 }
+
+/**
+ * A product summed over the batch (a pointwise convolution's weight gradient, dzᵀ·x over n·P
+ * rows), one sample's P rows at a time, each sample's product added to the output (zeroed
+ * first, its rows × cols contiguous): a sample's rows of both operands stay in cache while
+ * every block of the output runs over them.
+ */
+export function batchSumFunction(name: string, product: KernelSpec): WasmFunction {
+  const f = new Body(["i32"], ["n"]);
+  const L = locals(f);
+  zeroFloats(f, undefined, product.out, (product.rows as number) * product.cols);
+  const sample = f.local("i32", "sample");
+  countedLoop(f, sample, 0, "n", 1, () => productInto(f, L, product, sample), L.n);
+  return { name, body: f };
+}

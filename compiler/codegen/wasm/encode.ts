@@ -125,6 +125,9 @@ export class Body {
   i32Mul(): this {
     return this.op("i32.mul", 0x6c);
   }
+  i32RemU(): this {
+    return this.op("i32.rem_u", 0x70);
+  }
   i32LtU(): this {
     return this.op("i32.lt_u", 0x49);
   }
@@ -275,6 +278,20 @@ export class Body {
   }
   f32x4Mul(): this {
     return this.simd("f32x4.mul", 0xe6);
+  }
+  f32x4Neg(): this {
+    return this.simd("f32x4.neg", 0xe1);
+  }
+  f32Neg(): this {
+    return this.op("f32.neg", 0x8c);
+  }
+  /** Per lane a ≤ b (signed): all ones or zero. */
+  i32x4LeS(): this {
+    return this.simd("i32x4.le_s", 0x3d);
+  }
+  /** Each i32 lane shifted left by the i32 on top of the stack. */
+  i32x4Shl(): this {
+    return this.simd("i32x4.shl", 0xab);
   }
   /** Pairwise products of the eight i16 lanes, each adjacent pair summed into an i32 lane (exact). */
   i32x4DotI16x8S(): this {

@@ -1,15 +1,16 @@
 /**
  * The WebAssembly target's lowering table (`kernels: "wasm"`): op name → the call of a SIMD
  * kernel, for the ops that have kernels — the matrix products (attention's `bmm` too), the convolutions (each
- * unfolding its windows itself, one sample at a time: `conv.ts`), max pooling and a
- * convolution's input gradient. A lowering returns undefined when these settings have no
+ * unfolding its windows itself, one sample at a time: `conv.ts`), max pooling, a
+ * convolution's input gradient, softmax, its gradient and the causal mask (`rows.ts`), and the
+ * elementwise, layout and reduction ops as loop nests (`pointwise-ops.ts`). A lowering returns undefined when these settings have no
  * kernel (an epilogue the kernels lack, windows too wide to unroll, a buffer outside the
  * memory, …): then the node gets its TypeScript lowering (`ts/lowering.ts`). Every other op is
  * named in `TS_FALLBACK`: an op in neither list is a bug, never a silent fallback
  * (`tests/compiler/targets.test.ts` checks both lists against the registry).
  *
  * The kernels are `WasmKernels` (`module.ts`), which register each kernel and return its call;
- * the requests they take are declared here and in `products.ts`.
+ * the requests they take are declared here and in `products.ts`, `rows.ts` and `pointwise.ts`.
  */
 import type { IrNode } from "../../ir.js";
 import type { Geometry } from "../../ops/conv_geometry.js";
@@ -19,6 +20,8 @@ import { poolComputesArgmax } from "../../ops/registry.js";
 import type { EmitContext } from "../ts/context.js";
 import { productOf } from "../ts/products.js";
 import { kernelRequest, type KernelRequest } from "./products.js";
+import { POINTWISE_LOWERINGS, type NestKernels } from "./pointwise-ops.js";
+import { lowerRows, type RowKernels } from "./rows.js";
 import { recurrentWithKernels, type LstmCellGradRequest, type LstmCellRequest, type StepProduct } from "../ts/recurrent.js";
 
 export type { KernelRequest } from "./products.js";
@@ -53,7 +56,7 @@ export interface ConvDxRequest extends Geometry {
 }
 
 /** What the lowerings ask of the kernels: each registers a kernel and returns its call, or returns undefined. */
-export interface Kernels {
+export interface Kernels extends NestKernels, RowKernels {
   request(r: KernelRequest): string | undefined;
   conv(r: ConvRequest): string | undefined;
   maxpool(r: PoolRequest): string | undefined;
@@ -124,6 +127,11 @@ export const WASM_LOWERINGS: ReadonlyMap<string, WasmLowering> = new Map<string,
       return kernels.maxpool({ x: ctx.ref(x), out: ctx.ref(node.id), arg: ctx.ref(argmax), ...geometryOf(node.attrs) });
     },
   ],
+  // Elementwise, layout and reduction ops as loop nests (`pointwise-ops.ts`), rows (`rows.ts`).
+  ...Object.entries(POINTWISE_LOWERINGS),
+  ["softmax", lowerRows],
+  ["softmax_grad", lowerRows],
+  ["causal_mask", lowerRows],
   [
     "conv2d_dx",
     (node, ctx, kernels) => {
@@ -140,29 +148,20 @@ export const TS_FALLBACK: ReadonlySet<string> = new Set([
   "label",
   "param",
   "reshape",
-  // elementwise: memory-bound loops, as fast in TypeScript
+  // elementwise: activations (ReLU's gradient is a pointwise kernel), dropout, exp and log
   "relu",
   "leaky_relu",
   "elu",
   "sigmoid",
   "tanh",
   "gelu",
-  "activation_grad",
   "bias_add",
   "dropout_mask",
-  "add",
-  "sub",
-  "mul",
-  "div",
   "constant",
-  "neg",
   "nonzero",
   "exp",
   "log",
-  "rsqrt",
-  // rows, losses and reductions
-  "softmax",
-  "softmax_grad",
+  // losses
   "mse",
   "mae",
   "huber",
@@ -173,13 +172,6 @@ export const TS_FALLBACK: ReadonlySet<string> = new Set([
   "softmax_cross_entropy_grad",
   "sigmoid_bce",
   "sigmoid_bce_grad",
-  "sum_rows",
-  "sum",
-  "mean",
-  "broadcast",
-  "sum_to",
-  // the rest of the convolution family
-  "conv2d_db",
   // no code of its own when the pool after it computes both (the wasm max-pool kernel does)
   "maxpool2d_argmax",
   "maxpool2d_grad",
@@ -192,13 +184,8 @@ export const TS_FALLBACK: ReadonlySet<string> = new Set([
   "batchnorm_dx",
   // layout and lookups
   "concat",
-  "slice",
-  "slice_grad",
-  "transpose",
   "gather",
   "scatter_add",
-  // attention
-  "causal_mask",
   // a copy of the states out of a recurrent scan's tape
   "recurrent_states",
 ]);

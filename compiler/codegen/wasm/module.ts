@@ -21,10 +21,12 @@ import { kernelForm, kernelFunction, type KernelSpec } from "./products.js";
 import { updateFunction } from "./update.js";
 import { maxpoolFunction } from "./pooling.js";
 import { unfoldable } from "./im2col.js";
-import { bmmFunction, convDxFunction, convFunction } from "./conv.js";
+import { batchSumFunction, bmmFunction, convDxFunction, convFunction } from "./conv.js";
 import { lstmCellFunction, lstmCellGradFunction, stepFunction } from "./recurrent.js";
 import type { LstmCellGradRequest, LstmCellRequest, StepProduct } from "../ts/recurrent.js";
 import type { ConvDxRequest, ConvRequest, KernelRequest, PoolRequest } from "./lowering.js";
+import { nestBuffers, nestFunction, placeNests, type NestRequest } from "./pointwise.js";
+import { rowsFunction, type RowsRequest } from "./rows.js";
 import type { Optimizer } from "../../program.js";
 import { commentText } from "../names.js";
 import { describeOptimizer, optimizerDef } from "../../optimizers/index.js";
@@ -33,8 +35,13 @@ import type { BufferPlan, ElementType, ScratchRequest, StoragePlan } from "../bu
 const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 const VIEW: Readonly<Record<ElementType, string>> = { float32: "Float32Array", float64: "Float64Array", int32: "Int32Array" };
 const INPUT_COPY = "xIn";
-/** Reductions shorter than this run as axpy loops over a transposed copy of the second operand. */
+/**
+ * Reductions shorter than this run as axpy loops over a transposed copy of the second operand;
+ * up to WIDE_DEPTH when the columns fill the axpy loop's 8-wide blocks (a sequence's per-step
+ * dense layers: 64 → 256 went from 3× the time of its input gradient to parity).
+ */
 const SHORT_DEPTH = 32;
+const WIDE_DEPTH = 128;
 
 /** Byte address of a buffer, by name, once the plan is placed. */
 type At = (name: string) => number;
@@ -145,7 +152,7 @@ export class WasmKernels {
     // A short reduction leaves the dot loop little to sum per output: transpose the (small)
     // second operand into scratch memory on each call and run the axpy loop instead.
     // (Not for bmm: its B moves with each product, and the copy is made once per call.)
-    const transpose = form === "dot" && sample?.b === undefined && typeof r.depth === "number" && r.depth < SHORT_DEPTH && r.cols >= 4 && r.bC === r.depth && r.oC === 1;
+    const transpose = form === "dot" && sample?.b === undefined && typeof r.depth === "number" && r.depth < (r.cols % 8 === 0 ? WIDE_DEPTH : SHORT_DEPTH) && r.cols >= 4 && r.bC === r.depth && r.oC === 1;
     const bT = transpose ? this.claim(`${b}ᵀ for ${out}`, (r.depth as number) * r.cols, `${b} transposed, for the kernel ${out}`) : undefined;
     const build = (at: At): KernelSpec => {
       const spec: KernelSpec = {
@@ -171,10 +178,26 @@ export class WasmKernels {
   /** The call of a new kernel for this product (with its row count: n, or n·pixels for a pointwise convolution), or undefined (no wasm form, or a buffer outside the memory). */
   request(r: KernelRequest): string | undefined {
     if (r.sample !== undefined || r.accumulate === true) throw new Error(`bug: ${r.out} is one sample's product: a convolution kernel runs it`);
+    const summed = this.batchSum(r);
+    if (summed !== undefined) return summed;
     const p = this.product(r);
     if (p === undefined) return undefined;
     this.register(r.out, (at) => kernelFunction(p.build(at)), `${r.out}(${r.rowsPerSample !== undefined && r.rowsPerSample > 1 ? `n·${r.rowsPerSample}` : "n"}): ${p.doc}`);
     return `kernels.${r.out}(${rowCount(r)});`;
+  }
+
+  /**
+   * A product whose reduction runs over the batch's n·P rows (a pointwise convolution's weight
+   * gradient) as P rows per sample, added up (`batchSumFunction`); undefined for any other.
+   */
+  private batchSum(r: KernelRequest): string | undefined {
+    const { rowsPerSample: per, ...rest } = r;
+    const epilogue = [r.bias, r.relu, r.mask, r.reluGradOf, r.act, r.actGradOf].some((x) => x !== undefined);
+    if (r.depth !== "n" || per === undefined || per < 2 || r.rows === "n" || epilogue || r.oR !== r.cols || r.oC !== 1) return undefined;
+    const p = this.product({ ...rest, depth: per, sample: { a: per * r.aD, b: per * r.bD }, accumulate: true });
+    if (p === undefined) return undefined;
+    this.register(r.out, (at) => batchSumFunction(r.out, p.build(at)), `${r.out}(n): per sample, ${p.doc}, added up over the batch`);
+    return `kernels.${r.out}(n);`;
   }
 
   /** The call of a convolution kernel (conv2d or conv2d_dw: each sample's windows unfolded, then the product), or undefined. */
@@ -236,6 +259,21 @@ export class WasmKernels {
       `${name}(n, step, before): the backward LSTM cell of a step, from ${r.carry}${dOut !== undefined ? ` + ${dOut}` : ""} and ${r.cell} into ${r.dz}, 4 units at a time`,
     );
     return `kernels.${name}(n, t, p);`;
+  }
+
+  /** The call of a pointwise kernel (`pointwise.ts`), or undefined when a buffer is outside the memory. */
+  nests(r: NestRequest): string | undefined {
+    if (!nestBuffers(r).every((x) => this.laidOut(x))) return undefined;
+    this.register(r.out, (at) => nestFunction(r.out, placeNests(r, at)), `${r.out}(n): ${r.doc}`);
+    return `kernels.${r.out}(n);`;
+  }
+
+  /** The call of a row kernel (`rows.ts`: softmax, its gradient, a causal mask), or undefined when a buffer is outside the memory. */
+  rows(r: RowsRequest): string | undefined {
+    if (![r.out, ...r.inputs].every((x) => this.laidOut(x))) return undefined;
+    const what = r.kind === "causal_mask" ? `${r.inputs[0]} masked above the diagonal of each ${r.m}×${r.m} block` : r.kind === "softmax" ? `softmax of each row of ${r.inputs[0]}` : `softmax's gradient of each row, from ${r.inputs.join(" and ")}`;
+    this.register(r.out, (at) => rowsFunction(r.out, { ...r, out: at(r.out), inputs: r.inputs.map(at) }), `${r.out}(n): ${what}${r.causal === true ? " (causal: up to the diagonal, 0 past it)" : ""}, 4 values at a time`);
+    return `kernels.${r.out}(n);`;
   }
 
   private get pages(): number {
@@ -334,7 +372,7 @@ export class WasmKernels {
       `// --kernels wasm --emit wat\` prints them as text). Each takes the batch size n (a pointwise`,
       `// convolution's product: its pixels, n·positions); every address and every other size is a constant:`,
       ...this.docs.map((d) => `//   ${d}`),
-      `// Everything else (softmax, loss, optimizer, …) is the TypeScript below. The model's`,
+      `// Everything else (the loss, lookups, …) is the TypeScript below. The model's`,
       `// buffers are views of the kernels' memory (${this.pages} × 64 KiB).`,
     ];
     if (ts) {
