@@ -83,6 +83,17 @@ describe("nnc train with quantize, then eval and export", () => {
     expect(report).toContain("test accuracy (359 samples)");
   });
 
+  it("refuses before training a `calibrate` larger than the training split (NN5053), at the setting", async () => {
+    const nn = join(tmp, "many.nn");
+    const csv = JSON.stringify(join(ROOT, "examples", "data", "digits.csv"));
+    writeFileSync(nn, `${HEAD("  dense 10, softmax\n")}data {\n  train csv(${csv}, label: label)\n  test  20%\n}\ntrain {\n  epochs   1\n  quantize calibrate 5000\n}\n`);
+    const r = await nncInProcess("train", nn, "--out", join(tmp, "many"));
+    expect(r.code).not.toBe(0);
+    expect(r.err).toContain("many.nn:12:3 - error NN5053: `quantize calibrate 5000` asks for more samples than the training split holds (1438)");
+    expect(r.err).toContain("hint: e.g. `quantize calibrate 1000`");
+    expect(existsSync(join(tmp, "many", "weights.json"))).toBe(false);
+  });
+
   it("nnc eval shows size, accuracy and speed before and after from the files", async () => {
     const weights = join(out, "weights.json");
     const r = await nncInProcess("eval", file, "--weights", weights);
