@@ -19,10 +19,10 @@ import { diag, type Diagnostic } from "../../grammar/diagnostics.js";
 import { formatCode } from "../../compiler/format.js";
 import { FILE_START } from "../../grammar/span.js";
 import { CALIBRATIONS, PERCENTILE, type Calibration } from "../../compiler/quantize/scheme.js";
-import { compareQuantized, compareThroughput, formatComparison, instantiate, quantize, score, type Comparison, type Quantized } from "../../runtime/quantize.js";
+import { compareQuantized, formatComparison, instantiate, quantize, type Comparison, type Quantized } from "../../runtime/quantize.js";
 import type { Task } from "../../runtime/metrics.js";
 import type { PreparedData } from "../../runtime/prepare.js";
-import { fmt, predictAll } from "../../runtime/train.js";
+import { fmt } from "../../runtime/train.js";
 import { writeFileAtomic } from "../../runtime/node/atomic.js";
 import { compileModel } from "../../runtime/node/model.js";
 import { readWeights } from "../../runtime/node/weights-file.js";
@@ -94,20 +94,15 @@ async function quantizeCommand(file: string, opts: QuantizeOptions): Promise<voi
   if (opts.measure) {
     const data = session.data.test ?? session.data.validation;
     if (data) {
-      const quantized = instantiate(int8.js);
-      const before = score(predictAll(model, data.x, data.n), data, session.task, model.meta.outputSize);
-      const after = score(quantized.forward(data.x, data.n), data, session.task, model.meta.outputSize);
       const split = session.data.test ? "test" : "validation";
-      const batch = 64;
-      const speed = compareThroughput((x, n) => model.forward(x, n, false), (x, n) => quantized.forward(x, n), data, model.meta.inputSize, batch);
-      const [speedBefore, speedAfter] = [speed.a, speed.b];
+      const c = compareQuantized(model, instantiate(int8.js), { floatBytes: float.payloadBytes, int8Bytes: int8.payloadBytes }, data, split, session.task);
       lines.push(
-        `${split} ${before.metric} (${data.n} samples)`,
-        `  float32: ${fmt(before.value)}`,
-        `  int8:    ${fmt(after.value)} (${after.value >= before.value ? "+" : ""}${fmt(after.value - before.value)})`,
-        `inference, batches of ${batch} (each timed twice in turns, the better kept)`,
-        `  float32 (WebAssembly SIMD kernels): ${Math.round(speedBefore)} samples/s`,
-        `  int8:                               ${Math.round(speedAfter)} samples/s (${(speedAfter / speedBefore).toFixed(2)}×)`,
+        `${split} ${c.metric} (${data.n} samples)`,
+        `  float32: ${fmt(c.before)}`,
+        `  int8:    ${fmt(c.after)} (${c.after >= c.before ? "+" : ""}${fmt(c.after - c.before)})`,
+        `inference, batches of ${c.batch} (each timed twice in turns, the better kept)`,
+        `  float32 (WebAssembly SIMD kernels): ${Math.round(c.speedBefore)} samples/s`,
+        `  int8:                               ${Math.round(c.speedAfter)} samples/s (${(c.speedAfter / c.speedBefore).toFixed(2)}×)`,
       );
     }
   }
