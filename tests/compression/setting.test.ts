@@ -4,7 +4,8 @@
  * points at it, NN2083 names the steps that would all stay float); a run that sets it writes
  * `model.q.js` and `weights.int8.json` whose int8 accuracy on digits is within 0.5 points of the
  * float model's; `nnc eval` shows before and after from those files; `nnc export --quantized`
- * writes one module that predicts raw records exactly as the in-process int8 module does.
+ * writes one module that predicts raw records exactly as the in-process int8 module does; a
+ * weights.int8.json with any one field replaced is valid or one NN5004, never an exception.
  */
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,7 +15,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkSource } from "../../compiler/check.js";
 import { loadQuantized } from "../../compiler/quantize/load.js";
 import { nncInProcess } from "../cli/in-process.js";
-import { ROOT } from "../runtime/helpers.js";
+import { model, programOf, ROOT } from "../runtime/helpers.js";
+import { planOf } from "../../compiler/quantize/plan.js";
+import { decodeInt8Weights } from "../../runtime/quantize-weights.js";
 
 const HEAD = (layers: string): string => `model M {\n  input 64\n${layers}}\nloss cross_entropy\n`;
 
@@ -123,6 +126,28 @@ describe("nnc train with quantize, then eval and export", () => {
     const d = await nncInProcess("eval", file, "--weights", join(other, "weights.json"));
     expect(d.err).toMatch(/NN5004.*weights, scales or bias of dense_1 are damaged/);
     expect(d.err).not.toMatch(/at .*\.ts:\d+/);
+  });
+
+  it("decodes any one field of weights.int8.json replaced by another JSON value as valid or one NN5004, never an exception", () => {
+    const program = programOf(readFileSync(file, "utf8"));
+    const m = model(program);
+    const floats = JSON.parse(readFileSync(join(out, "weights.json"), "utf8")) as { params: number[] };
+    const params = Float32Array.from(floats.params);
+    const plan = planOf(program.model, m.layout).value!;
+    const text = readFileSync(join(out, "weights.int8.json"), "utf8");
+    expect(decodeInt8Weights(text, plan, params, "w", "f").diagnostics).toEqual([]);
+    const values: unknown[] = [null, 0, -1, 1.5, 1e309, "", "x", [], {}, [1, 2], { a: 1 }, true];
+    const paths: (string | number)[][] = [["format"], ["model"], ["float"], ["calibration"], ["calibration", "method"], ["calibration", "samples"], ["products"], ["products", 0], ["products", 1, "layer"], ["products", 0, "k"], ["products", 0, "input"], ["products", 0, "input", "scale"], ["products", 1, "input", "zero"], ["products", 0, "weights"], ["products", 1, "scales"], ["products", 1, "bias"]];
+    for (const path of paths) {
+      for (const v of values) {
+        const doc = JSON.parse(text) as Record<string | number, unknown>;
+        let at = doc as Record<string | number, unknown>;
+        for (const k of path.slice(0, -1)) at = at[k] as Record<string | number, unknown>;
+        at[path.at(-1)!] = v;
+        const r = decodeInt8Weights(JSON.stringify(doc), plan, params, "w", "f");
+        expect(r.value === undefined ? r.diagnostics.map((d) => d.code) : [], `${path.join(".")} = ${JSON.stringify(v)}`).toEqual(r.value === undefined ? ["NN5004"] : []);
+      }
+    }
   });
 
   it("nnc export --quantized predicts raw records exactly as the int8 module in process", async () => {
