@@ -138,12 +138,14 @@ export function compareQuantized(
 
 const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
 const signed = (x: number): string => `${x >= 0 ? "+" : ""}${fmt(x)}`;
+/** An accuracy's change in points (hundredths), an error's as it is. */
+const change = (c: Comparison): string => (c.metric === "accuracy" ? `${c.after >= c.before ? "+" : "−"}${(Math.abs(c.after - c.before) * 100).toFixed(2)} points` : signed(c.after - c.before));
 
 /** The comparison as rows of (what, float32, int8, change), for the terminal and the report. */
 export function comparisonRows(c: Comparison, kernels: string): readonly (readonly [string, string, string, string])[] {
   return [
     ["weights (dense and conv products)", kib(c.floatBytes), kib(c.int8Bytes), `${(c.floatBytes / c.int8Bytes).toFixed(2)}× smaller`],
-    [`${c.split} ${c.metric} (${c.samples} samples)`, fmt(c.before), fmt(c.after), signed(c.after - c.before)],
+    [`${c.split} ${c.metric} (${c.samples} samples)`, fmt(c.before), fmt(c.after), change(c)],
     [`samples/s, batches of ${c.batch} of the ${c.split} split`, `${Math.round(c.speedBefore)} (${kernels})`, `${Math.round(c.speedAfter)} (int8 WebAssembly SIMD)`, `${(c.speedAfter / c.speedBefore).toFixed(2)}×`],
   ];
 }
