@@ -20,6 +20,7 @@ import { checkMonitor, checkTrain, DEFAULT_TRAIN } from "./check/train.js";
 import { checkClassWeightLoss, checkTargetLoss } from "./check/train-fit.js";
 import { findDims, firstConfig, replaceRanges, valueText } from "./search/space.js";
 import { checkSearch } from "./search/settings.js";
+import { checkQuantizable } from "./quantize/setting.js";
 
 export function check(given: SourceFile): Result<Program | undefined> {
   const ck = new Checker();
@@ -57,6 +58,7 @@ export function check(given: SourceFile): Result<Program | undefined> {
   const train = trainS === undefined ? DEFAULT_TRAIN : checkTrain(ck, trainS);
   if (train !== undefined) checkMonitor(ck, train, metrics);
   if (train !== undefined) checkClassWeightLoss(ck, train, loss);
+  if (train?.quantize !== undefined && model !== undefined) checkQuantizable(ck, train.quantize, model);
   checkTargetLoss(ck, data, loss);
   const ds = ck.diagnostics;
   if (hasErrors(ds) || model === undefined || loss === undefined || optimizer === undefined || train === undefined || (dataS !== undefined && data === undefined)) {

@@ -319,6 +319,14 @@ export interface Prune {
   readonly span: Span;
 }
 
+/** `quantize`: post-training int8 after the run, as `nnc quantize` (`runtime/quantize.ts`, `docs/compression.md`). */
+export interface QuantizeSetting {
+  /** Training samples (the first ones) whose activations set the 8-bit ranges. */
+  readonly calibrate: number;
+  readonly calibration: "minmax" | "percentile";
+  readonly span: Span;
+}
+
 export interface Train {
   readonly epochs: number;
   readonly batch: number;
@@ -331,6 +339,8 @@ export interface Train {
   readonly checkpointEvery: number;
   /** Magnitude pruning (absent: none). */
   readonly prune?: Prune;
+  /** `quantize`: the run also writes the int8 module and its weights. */
+  readonly quantize?: QuantizeSetting;
   /** `class_weight`: each training sample's loss weighed by its class (Keras' class_weight); absent: 1 each. */
   readonly classWeight?: ClassWeight;
   /** `print every N`: an epoch line every N epochs and at the last (absent: every epoch). */

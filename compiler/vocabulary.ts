@@ -225,6 +225,10 @@ export const TRAIN_SETTINGS: readonly CallableWord[] = [
     a("end", "the epoch whose end reaches the sparsity", "half the epochs"),
     oneOf("scope", "rank weights across all layers (`global`) or within each layer (`layer`)", ["global", "layer"], "layer"),
   ]),
+  c("quantize", "After training, post-training int8 quantization (as `nnc quantize`): the run folder also gets the int8 inference module `model.q.js` and its weights `weights.int8.json`; the report and `nnc eval` show size, accuracy and speed before and after: `quantize calibrate 1000, calibration percentile`.", [
+    a("calibrate", "training samples (the first ones) whose activations set the 8-bit ranges", "1000"),
+    oneOf("calibration", "`minmax` (the smallest and largest value seen) or `percentile` (the 0.01 % and 99.99 % quantiles)", ["minmax", "percentile"], "minmax"),
+  ]),
   c("class_weight", "Weigh each sample's loss by its class (Keras' `class_weight`; cross_entropy, or binary_cross_entropy on one sigmoid unit): `class_weight balanced` (n_samples / (n_classes · count of the class) on the training split, scikit-learn's and Keras' formula) or `class_weight [1, 5]`, one weight per class.", [
     a("weights", "`balanced` or a list of one weight ≥ 0 per class", "1 for every class"),
   ]),

@@ -131,6 +131,8 @@ export const MESSAGES = {
   searchNoRanges: row("NN2078", "the file has no range to search: every trial is the same configuration", "warning"),
   searchGridCut: row("NN2079", "the grid has {0} configurations; `trials {1}` tries the first {1}", "warning"),
   pruneWindow: row("NN2081", "`prune` runs from the end of epoch {0} to the end of epoch {1}, which must lie within the run's {2} epochs, start first"),
+  quantizeLayer: row("NN2082", "`quantize` cannot run layer `{0}` ({1}) after training: {2}"),
+  quantizeNothing: row("NN2083", "`quantize` finds no dense or conv2d layer to run in int8: every step stays float ({0})", "warning"),
   searchRangeValue: row("NN2080", "the range `{0}` reaches a value the setting does not take: {1}"),
   // explanations (`nnc explain`, `nnc features`)
   noLayerNamed: row("NN2060", "the model has no layer named `{0}`"),
@@ -222,6 +224,7 @@ export const MESSAGES = {
   pytorchData: row("NN5045", "the PyTorch target cannot prepare this run's data: {0}"),
   quantizeCalibrate: row("NN5050", "`--calibrate` takes a whole number of training samples from 1 to {1}, but is `{0}`"),
   quantizeCalibration: row("NN5051", "`--calibration` takes `minmax` or `percentile`, but is `{0}`"),
+  quantizeCalibrateSplit: row("NN5053", "`quantize calibrate {0}` asks for more samples than the training split holds ({1})"),
   quantizeUnsupported: row("NN5052", "`nnc quantize` has neither an int8 kernel nor a float fallback for layer `{0}` ({1}): {2}"),
   searchWorkerLost: row("NN5060", "the search stopped: {0}"),
   incomplete: row("NN5020", "integrated gradients miss completeness by {0} (worst sample {1}): their sum is not F(x) − F(baseline)", "warning"),

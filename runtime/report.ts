@@ -22,6 +22,8 @@ export interface ReportInput {
   readonly best?: { readonly epoch: number; readonly label: string };
   /** Further sections after the charts, each an SVG document whose text is escaped (`explain-report.ts`). */
   readonly sections?: readonly { readonly title: string; readonly note: string; readonly svg: string }[];
+  /** Further tables after the charts (e.g. before and after `quantize`), every cell escaped. */
+  readonly tables?: readonly { readonly title: string; readonly note: string; readonly head: readonly string[]; readonly rows: readonly (readonly string[])[] }[];
 }
 
 const W = 480;
@@ -51,6 +53,7 @@ ${r.setup ? `<h2>Run</h2><table class="setup">${Object.entries(r.setup).map(([k,
 <div class="charts">${charts.join("\n")}</div>
 ${r.confusion ? confusionTable(r.confusion, r.classes) : ""}
 ${(r.sections ?? []).map((s) => `<h2>${esc(s.title)}</h2><p>${esc(s.note)}</p>${s.svg}`).join("\n")}
+${(r.tables ?? []).map((t) => `<h2>${esc(t.title)}</h2><p>${esc(t.note)}</p><table><tr>${t.head.map((h) => `<th>${esc(h)}</th>`).join("")}</tr>${t.rows.map((row) => `<tr>${row.map((c, j) => (j === 0 ? `<th>${esc(c)}</th>` : `<td>${esc(c)}</td>`)).join("")}</tr>`).join("")}</table>`).join("\n")}
 </body></html>
 `;
 }

@@ -1,12 +1,14 @@
 /**
- * `nnc export FILE [--weights W] -o app.ts|app.js [--embed-weights] [--kernels js|wasm] [--max-batch N]`:
+ * `nnc export FILE [--weights W] -o app.ts|app.js [--embed-weights] [--kernels js|wasm] [--max-batch N] [--quantized]`:
  * one dependency-free module an application imports — the generated model, the preprocessing
  * fitted in training (columns, one-hot layout, missing-value policy, shift and divide), the
  * class names, optionally the weights — with `createPredictor` for raw records
- * (`compiler/codegen/app.ts` writes it; `docs/deploy.md` describes it).
+ * (`compiler/codegen/app.ts` writes it; `docs/deploy.md` describes it). With `--quantized`, the
+ * model is the int8 module written again from the `weights.int8.json` beside the weights
+ * (`quantize` in `train { … }`), its weights in it; JavaScript only.
  */
 import type { Command } from "commander";
-import { extname } from "node:path";
+import { dirname, extname, join } from "node:path";
 import { compileProgram } from "../../compiler/compile.js";
 import { generateApp, type AppColumn, type AppInput } from "../../compiler/codegen/app.js";
 import { formatCode } from "../../compiler/format.js";
@@ -24,6 +26,8 @@ import { CliError } from "../errors.js";
 import { loadProgram, renderFor } from "../load.js";
 import { failOnErrors, weightsPathOf } from "../session.js";
 import { intOption } from "../options.js";
+import { INT8_FILE } from "../../runtime/quantize-weights.js";
+import { int8Beside } from "./quantize.js";
 
 interface ExportOptions {
   output: string;
@@ -32,6 +36,7 @@ interface ExportOptions {
   target?: string;
   kernels: string;
   maxBatch?: string;
+  quantized?: boolean;
 }
 
 export function registerExport(program: Command): void {
@@ -45,6 +50,7 @@ export function registerExport(program: Command): void {
     .option("--target <target>", "ts or js (default: from the extension of --output)")
     .option("--kernels <kind>", "js (all TypeScript) or wasm (WebAssembly SIMD matrix products)", "js")
     .option("--max-batch <n>", "records per forward pass (default: the file's batch, at least 256)")
+    .option("--quantized", "the int8 module (from the weights.int8.json beside the weights, written by `quantize` in train { … }), weights embedded; .js only")
     .action(async (file: string, opts: ExportOptions) => {
       await exportApp(file, opts);
     });
@@ -59,6 +65,8 @@ async function exportApp(file: string, opts: ExportOptions): Promise<void> {
   if (target === undefined) bad("--output", "a .ts or .js file (or give --target ts|js)", opts.output);
   if (target !== "ts" && target !== "js") bad("--target", "ts or js", String(target));
   if (opts.kernels !== "js" && opts.kernels !== "wasm") bad("--kernels", "js or wasm", opts.kernels);
+  if (opts.quantized && target !== "js") bad("--target", "js with --quantized (the int8 module is JavaScript: write app.js; TypeScript imports it with allowJs)", String(target));
+  if (opts.quantized && opts.embedWeights) bad("--embed-weights", "absent with --quantized (the int8 weights are always in the module)", "given");
   const { program, source } = loadProgram(file);
   const maxBatch = intOption(opts.maxBatch, "--max-batch", 1) ?? maxBatchFor(program);
 
@@ -81,12 +89,23 @@ async function exportApp(file: string, opts: ExportOptions): Promise<void> {
   }
   const cols = columns as AppColumn[];
 
-  const compiled = compileProgram(program, { target: target as "ts" | "js", kernels: opts.kernels as "js" | "wasm", maxBatch });
-  failOnErrors(compiled.diagnostics.map((d) => ({ ...d, file })), file, source);
+  let modelCode: string;
+  if (opts.quantized) {
+    const int8 = int8Beside(weightsPath, program, live.value!, file, source, "text", maxBatch);
+    if (int8 === undefined) {
+      const path = join(dirname(weightsPath), INT8_FILE);
+      failOnErrors([{ ...diag("fileNotFound", FILE_START, [path, "no such file"], { hint: "add `quantize` to train { … } and train again: the run then writes it beside weights.json" }), file: path }], file, source);
+    }
+    modelCode = int8!.js;
+  } else {
+    const compiled = compileProgram(program, { target: target as "ts" | "js", kernels: opts.kernels as "js" | "wasm", maxBatch });
+    failOnErrors(compiled.diagnostics.map((d) => ({ ...d, file })), file, source);
+    modelCode = compiled.value!.code;
+  }
   const csv = program.data?.train.kind === "csv" ? program.data.train : undefined;
   const code = generateApp({
     target: target as "ts" | "js",
-    modelCode: compiled.value!.code,
+    modelCode,
     source: file,
     weightsFile: weightsPath,
     inputSize: meta.inputSize,
@@ -103,6 +122,7 @@ async function exportApp(file: string, opts: ExportOptions): Promise<void> {
     missing: weights.preprocess.csv && csv ? csv.missing : "error",
     csv: weights.preprocess.csv !== undefined,
     ...(opts.embedWeights ? { embedded: Float32Array.from(weights.params) } : {}),
+    ...(opts.quantized ? { quantized: true } : {}),
   });
   const formatted = await formatCode(code);
   const failed = writeFileAtomic(opts.output, formatted);

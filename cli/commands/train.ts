@@ -3,7 +3,7 @@
  * (`--resume` continues bit-for-bit), a weights file, a test evaluation and an HTML report.
  */
 import type { Command } from "commander";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { basename, relative } from "node:path";
 import type { CompiledModel } from "../../compiler/model-api.js";
 import type { Program } from "../../compiler/program.js";
@@ -26,6 +26,9 @@ import { describeSparsity } from "../../runtime/prune.js";
 import { CliError } from "../errors.js";
 import { loadProgram } from "../load.js";
 import { reportAttributions } from "./explain-common.js";
+import { calibrateProblem, kernelsLabel, quantizeTrained } from "./quantize.js";
+import { INT8_FILE, INT8_MODULE_FILE } from "../../runtime/quantize-weights.js";
+import { comparisonRows } from "../../runtime/quantize.js";
 
 interface TrainOptions {
   epochs?: string;
@@ -42,7 +45,7 @@ interface TrainOptions {
 export const CHECKPOINT_FILE = "checkpoint.nnck";
 export const REPORT_FILE = "report.html";
 /** Every file a run writes in its output folder. */
-const RUN_FILES = [CHECKPOINT_FILE, WEIGHTS_FILE, REPORT_FILE];
+const RUN_FILES = [CHECKPOINT_FILE, WEIGHTS_FILE, REPORT_FILE, INT8_MODULE_FILE, INT8_FILE];
 
 export { defaultOut, WEIGHTS_FILE };
 
@@ -131,6 +134,8 @@ async function trainInto(output: RunOutput, run: Run): Promise<void> {
     format,
   );
   const { trainer, model, data, task, hash } = session;
+  const calibrate = calibrateProblem(program, data.train.n);
+  if (calibrate) throw new CliError(renderRun([calibrate], file, source, format));
   const out = output.dir;
   const ckptPath = output.path(CHECKPOINT_FILE);
   const progress = new Progress(progressMode(opts, process.stderr), trainer.config.epochs, trainer.batches);
@@ -271,6 +276,10 @@ async function trainInto(output: RunOutput, run: Run): Promise<void> {
   const weightsEpoch = final?.epoch ?? trainer.epoch;
   const weightsPath = output.path(WEIGHTS_FILE);
   write(WEIGHTS_FILE, () => encodeWeights(model, data.preprocess, task, trainer.epoch, best));
+  // `quantize`: the int8 module and its weights beside weights.json (an earlier run's are removed, they belong to other weights).
+  const kernels = kernelsOption(opts.kernels, "train");
+  const quantized = program.train.quantize ? await quantizeTrained(program, model, data, task, kernels, write) : undefined;
+  if (!quantized) for (const f of [INT8_MODULE_FILE, INT8_FILE]) rmSync(output.path(f), { force: true });
   const metrics = program.metrics.map((m) => m.kind);
   const wantConfusion = task.kind === "multiclass" || task.kind === "binary";
   const test = data.test ? evaluate(model, data.test, task, wantConfusion ? [...metrics, "confusion_matrix"] : metrics) : undefined;
@@ -289,11 +298,14 @@ async function trainInto(output: RunOutput, run: Run): Promise<void> {
   if (last) for (const [k, v] of Object.entries(last.values)) summary[`${kept ? "last epoch" : "final"} ${k}`] = v;
   if (test) for (const [k, v] of Object.entries(test)) if (typeof v === "number") summary[`test ${k}`] = v;
   const reportPath = output.path(REPORT_FILE);
-  const sections = reportAttributions(program, model, data, task, kernelsOption(opts.kernels, "train"));
+  const sections = reportAttributions(program, model, data, task, kernels);
+  const c = quantized?.comparison;
+  const tables = c ? [{ title: "int8 quantization", note: `${INT8_MODULE_FILE} and ${INT8_FILE}: the products of ${quantized.result.int8.int8.join(", ")} in int8, calibrated by ${program.train.quantize!.calibration} on ${quantized.result.calibrated} training samples; throughput in samples per second.`, head: ["", "float32", "int8", "change"], rows: comparisonRows(c, kernelsLabel(kernels)) }] : [];
   write(REPORT_FILE, () =>
     renderReport({
       setup: runSetup(program, data, trainer.history),
       ...(sections.length > 0 ? { sections } : {}),
+      ...(tables.length > 0 ? { tables } : {}),
       title: `nnc train ${basename(file)} — ${model.meta.name}`,
       history: trainer.history,
       summary,
@@ -306,7 +318,7 @@ async function trainInto(output: RunOutput, run: Run): Promise<void> {
   if (opts.json) {
     const testValues = test ? Object.fromEntries(Object.entries(test).filter(([, v]) => typeof v === "number")) : undefined;
     process.stdout.write(
-      JSON.stringify({ event: "done", epochs: trainer.epoch, weightsEpoch, ...(best ? { best } : {}), ...(testValues ? { test: testValues } : {}), ...(test?.confusion ? { confusion: test.confusion } : {}), weights: weightsPath, checkpoint: ckptPath, report: reportPath }) + "\n",
+      JSON.stringify({ event: "done", epochs: trainer.epoch, weightsEpoch, ...(best ? { best } : {}), ...(testValues ? { test: testValues } : {}), ...(test?.confusion ? { confusion: test.confusion } : {}), ...(quantized ? { quantized: quantized.comparison ?? {}, int8: output.path(INT8_FILE) } : {}), weights: weightsPath, checkpoint: ckptPath, report: reportPath }) + "\n",
     );
     return;
   }
@@ -315,6 +327,7 @@ async function trainInto(output: RunOutput, run: Run): Promise<void> {
     : "no test split";
   process.stdout.write(`${testLine}\n`);
   if (trainer.pruner) process.stdout.write(`sparsity ${describeSparsity(trainer.pruner, model.params)}\n`);
+  if (quantized) process.stdout.write(quantized.text);
   if (test?.confusion && !opts.quiet && metrics.includes("confusion_matrix")) {
     process.stdout.write(formatConfusion(test.confusion, data.preprocess.classes));
   }

@@ -4,7 +4,7 @@
  */
 import type { Expr, Statement } from "../../grammar/ast.js";
 import { SCHEDULES, TRAIN_SETTINGS } from "../vocabulary.js";
-import type { EarlyStop, Metric, Prune, Schedule, Train } from "../program.js";
+import type { EarlyStop, Metric, Prune, QuantizeSetting, Schedule, Train } from "../program.js";
 import { expectNoBlock, openSection, word, type Checker } from "./checker.js";
 import { checkFitSettings } from "./train-fit.js";
 
@@ -98,10 +98,13 @@ export function checkTrain(ck: Checker, s: Statement): Train | undefined {
   const pr = st.get("prune");
   const prune = pr === undefined || epochs === undefined ? undefined : checkPrune(ck, pr, epochs);
   if (pr !== undefined && prune === undefined) ok = false;
+  const qs = st.get("quantize");
+  const quantize = qs === undefined ? undefined : checkQuantizeSetting(ck, qs);
+  if (qs !== undefined && quantize === undefined) ok = false;
   const fit = checkFitSettings(ck, section, monitorOf);
   if (fit === undefined) ok = false;
   if (!ok || section.failed || epochs === undefined || batch === undefined || warmup === undefined || checkpointEvery === undefined || schedule === undefined) return undefined;
-  return { epochs, batch, schedule, warmup, earlyStop, checkpointEvery, ...(prune ? { prune } : {}), ...fit, span: s.span };
+  return { epochs, batch, schedule, warmup, earlyStop, checkpointEvery, ...(prune ? { prune } : {}), ...(quantize ? { quantize } : {}), ...fit, span: s.span };
 }
 
 /** `prune sparsity 0.8, start 2, end 6, scope global`, its window within the run's epochs (NN2081). */
@@ -124,6 +127,18 @@ function checkPrune(ck: Checker, st: Statement, epochs: number): Prune | undefin
     return undefined;
   }
   return { sparsity, start, end, scope, span: st.span };
+}
+
+/** `quantize calibrate 1000, calibration percentile` (whether the model can be quantized: `quantize/setting.ts`). */
+function checkQuantizeSetting(ck: Checker, st: Statement): QuantizeSetting | undefined {
+  expectNoBlock(ck, st);
+  const b = ck.bind(st.keyword, word(TRAIN_SETTINGS, "quantize"), st.args);
+  const c = b.get("calibrate")?.expr;
+  const calibrate = c === undefined ? 1000 : ck.posInt(c, "calibrate", 1_000_000_000);
+  const m = b.get("calibration")?.expr;
+  const calibration = m === undefined ? "minmax" : ck.choice(m, "calibration", ["minmax", "percentile"] as const);
+  if (calibrate === undefined || calibration === undefined) return undefined;
+  return { calibrate, calibration, span: st.span };
 }
 
 /** A metric name to watch (`val_loss`, `auc`, …), or undefined (reported). */

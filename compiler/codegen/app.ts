@@ -70,6 +70,11 @@ export interface AppSpec {
   readonly targetScaling?: { readonly mean: readonly number[]; readonly std: readonly number[] };
   /** The trained parameters, to embed (base64 of little-endian float32); absent: `createPredictor(weights)`. */
   readonly embedded?: Float32Array;
+  /**
+   * `modelCode` is an int8 module (`compiler/quantize/emit.ts`, JavaScript): its weights are in it,
+   * so `createPredictor()` takes none, and there is no weights file to check.
+   */
+  readonly quantized?: boolean;
 }
 
 /** The deployable module's text (unformatted; `nnc export` runs prettier over it). */
@@ -83,14 +88,16 @@ export function generateApp(spec: AppSpec): string {
   const classCount = task.kind === "multiclass" ? task.classes : task.kind === "binary" ? 2 : 0;
   const classes = named ? list(spec.classNames!) : nums(Array.from({ length: classCount }, (_, k) => k));
   const labelType = named ? "string" : "number";
-  const embedded = spec.embedded !== undefined;
+  const int8 = spec.quantized === true;
+  if (int8 && (ts || spec.embedded !== undefined)) throw new Error("bug: an int8 module is JavaScript with its weights in it");
+  const embedded = spec.embedded !== undefined || int8;
   const out: string[] = [];
   const emit = (...lines: string[]): void => {
     for (const l of lines) out.push(l);
   };
 
   emit(
-    `// Deployable module written by \`nnc export\` from ${commentText(spec.source)}${embedded ? ` with the weights of ${commentText(spec.weightsFile)} embedded` : ""}.`,
+    `// Deployable module written by \`nnc export\` from ${commentText(spec.source)}${embedded ? ` with the ${int8 ? "int8 " : ""}weights of ${commentText(spec.weightsFile)} embedded` : ""}.`,
     "// It holds the generated model, the preprocessing it was trained with, the class names and a predictor",
     `// for raw records: ${embedded ? "createPredictor()" : "createPredictor(weightsJson)"}.predictRecord({ column: value, … }). No imports.`,
     "// Do not edit: train again and export again.",
@@ -291,13 +298,17 @@ export function generateApp(spec: AppSpec): string {
     "  }",
     "}",
     "",
-    "/**",
-    ` * A predictor with ${embedded ? "the embedded weights, or those of `weights` when given" : "the weights of `weights`"} (weights.json as`,
-    " * parsed JSON or as text). It owns one model instance and one input buffer: create it once.",
-    " */",
-    `export function createPredictor(weights${t(embedded ? "?: WeightsFile | string" : ": WeightsFile | string")})${t(": Predictor")} {`,
-    "  const model = createModel();",
-    embedded ? "  model.params.set(weights === undefined ? embeddedParams() : paramsOf(weights));" : "  model.params.set(paramsOf(weights));",
+    ...(int8
+      ? ["/** A predictor with the int8 weights in the module. It owns one model instance and one input buffer: create it once. */", "export function createPredictor() {", "  const model = createModel();"]
+      : [
+          "/**",
+          ` * A predictor with ${embedded ? "the embedded weights, or those of `weights` when given" : "the weights of `weights`"} (weights.json as`,
+          " * parsed JSON or as text). It owns one model instance and one input buffer: create it once.",
+          " */",
+          `export function createPredictor(weights${t(embedded ? "?: WeightsFile | string" : ": WeightsFile | string")})${t(": Predictor")} {`,
+          "  const model = createModel();",
+          embedded ? "  model.params.set(weights === undefined ? embeddedParams() : paramsOf(weights));" : "  model.params.set(paramsOf(weights));",
+        ]),
     `  const rows = new Float32Array(meta.maxBatch * ${spec.inputSize});`,
     "  // `numbered`: messages name the record's index in the batch.",
     `  function run(records${t(": readonly InputRecord[]")}, numbered${t(": boolean")})${t(": Prediction[]")} {`,
@@ -398,6 +409,9 @@ export function generateApp(spec: AppSpec): string {
     "  const where = index >= 0 ? `record ${index}: ` : \"\";",
     "  throw new RecordError(`${where}${column === \"\" ? \"the record\" : `column ${JSON.stringify(column)}`} ${what}`, column, index);",
     "}",
+  );
+  if (int8) return out.join("\n") + "\n";
+  emit(
     "",
     "/** The parameters of a weights file, checked against this module's layout and preprocessing. */",
     `function paramsOf(weights${t(": WeightsFile | string")})${t(": Float32Array")} {`,
@@ -444,7 +458,7 @@ export function generateApp(spec: AppSpec): string {
     "}",
   );
 
-  if (embedded) {
+  if (spec.embedded !== undefined) {
     emit(
       "",
       "/** The embedded weights: base64 of the parameters as little-endian float32. */",

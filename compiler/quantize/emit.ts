@@ -17,14 +17,14 @@ import { stringLiteral } from "../codegen/names.js";
 import { base64, HELPERS } from "./helpers.js";
 import type { Activation } from "../program.js";
 import type { Plan, ProductStep, Step } from "./plan.js";
-import { quantizeWeights, type ActivationParams } from "./scheme.js";
+import type { Int8Layer } from "./scheme.js";
 
 export interface EmitOptions {
   readonly mode: "int8" | "float";
-  /** The float model's parameters, laid out as the plan's entries say. */
-  readonly params: Float32Array;
-  /** int8: each product's input parameters, in the plan's order of products. */
-  readonly activations?: readonly ActivationParams[];
+  /** float: the float model's parameters, laid out as the plan's entries say. */
+  readonly params?: Float32Array;
+  /** int8: each product's quantized weights and input parameters, in the plan's order of products (`quantizeLayers`). */
+  readonly layers?: readonly Int8Layer[];
   /** Samples per pass (larger batches are cut into passes). */
   readonly maxBatch: number;
   /** What the header says about the calibration. */
@@ -78,16 +78,17 @@ export function emitQuantized(plan: Plan, o: EmitOptions): Emitted {
     const dstAt = src === "A" ? bufB : bufA;
     if (s.kind === "product") {
       const kp = up(s.k, 8);
-      const w = o.params.subarray(s.weight.offset, s.weight.offset + s.weight.size);
-      const b = s.bias !== undefined ? o.params.subarray(s.bias.offset, s.bias.offset + s.bias.size) : new Float32Array(0);
+      const params = o.params ?? new Float32Array(0);
+      const w = params.subarray(s.weight.offset, s.weight.offset + s.weight.size);
+      const b = int8 ? (o.layers?.[p]?.bias ?? new Float32Array(0)) : s.bias !== undefined ? params.subarray(s.bias.offset, s.bias.offset + s.bias.size) : new Float32Array(0);
       const fused = int8 && s.activation.kind === "relu";
       code.push(`// ${s.layer}: ${s.word} [${s.k}] → [${s.m}]${s.windows > 1 ? ` at ${s.windows} positions` : ""}, ${int8 ? "int8" : "float"} product${fused ? " with relu" : ""}`);
       const g = s.g;
       const geo = g ? `${g.h}, ${g.w}, ${g.c}, ${g.kh}, ${g.kw}, ${g.sh}, ${g.sw}, ${g.pt}, ${g.pl}, ${g.oh}, ${g.ow}` : "";
       if (int8) {
-        const a = o.activations?.[p];
-        if (a === undefined) throw new Error(`bug: no activation parameters for ${s.layer}`);
-        const q = quantizeWeights(w, s.m, s.k);
+        const q = o.layers?.[p];
+        if (q === undefined) throw new Error(`bug: no int8 weights for ${s.layer}`);
+        const a = q.input;
         const k: Int8Product = { name: `product${p}`, x: rows, w: take(2 * s.m * kp), scale: take(4 * s.m), bias: take(4 * s.m), y: dstAt, k: kp, m: s.m, relu: fused };
         kernels.push(k);
         payload.push(`{ w: ${stringLiteral(base64(bytes(q.q)))}, scales: ${stringLiteral(base64(bytes(q.scales)))}, bias: ${stringLiteral(base64(bytes(b)))}, k: ${s.k}, m: ${s.m}, kp: ${kp}, at: [${k.w}, ${k.scale}, ${k.bias}], inScale: ${a.scale}, zero: ${a.zero} },`);

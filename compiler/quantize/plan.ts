@@ -6,6 +6,7 @@
  * flatten and dropout change nothing at inference. Any other layer is NN5052.
  */
 import { diag, type Diagnostic, type Result } from "../../grammar/diagnostics.js";
+import type { Span } from "../../grammar/span.js";
 import type { Activation, Layer, Model } from "../program.js";
 import type { ParamEntry } from "../model-api.js";
 import { geometry, type Geometry } from "../ops/conv_geometry.js";
@@ -68,16 +69,39 @@ const size = (s: Shape): number => s.reduce((a, b) => a * b, 1);
 const image = (s: Shape): readonly [number, number, number] | undefined =>
   s.length === 2 ? [s[0] as number, s[1] as number, 1] : s.length === 3 ? [s[0] as number, s[1] as number, s[2] as number] : undefined;
 
-export function planOf(model: Model, layout: readonly ParamEntry[]): Result<Plan | undefined> {
-  const diagnostics: Diagnostic[] = [];
-  const refuse = (l: Layer, why: string): void => void diagnostics.push(diag("quantizeUnsupported", l.span, [l.name, l.kind, why], { hint: "quantize a model made of dense, conv2d, pooling, activation, flatten and dropout layers" }));
+/**
+ * The plan of a model whose parameters sit as `layout` says; without a layout (the checker, before
+ * any compilation) the steps alone, their parameters at offset 0.
+ */
+export function planOf(model: Model, layout?: readonly ParamEntry[]): Result<Plan | undefined> {
+  const { plan, refusals } = stepsOf(model, layout);
+  const diagnostics: Diagnostic[] = refusals.map((r) => diag("quantizeUnsupported", r.span, [r.layer, r.kind, r.why], r.layer === "input" ? {} : { hint: SUPPORTED }));
+  return { value: diagnostics.length > 0 ? undefined : plan, diagnostics };
+}
+
+/** What a quantized model is made of, as a hint. */
+export const SUPPORTED = "quantize a model made of dense, conv2d, pooling, activation, flatten and dropout layers";
+
+/** A layer the plan has no step for, and why. */
+export interface Refusal {
+  readonly layer: string;
+  readonly kind: string;
+  readonly why: string;
+  readonly span: Span;
+}
+
+/** The plan, and every layer it cannot run (the plan is whole only when there is none). */
+export function stepsOf(model: Model, layout?: readonly ParamEntry[]): { readonly plan: Plan; readonly refusals: readonly Refusal[] } {
+  const refusals: Refusal[] = [];
+  const refuse = (l: Layer, why: string): void => void refusals.push({ layer: l.name, kind: l.kind, why, span: l.span });
   if (model.inputs.length !== 1) {
-    diagnostics.push(diag("quantizeUnsupported", model.inputSpan, ["input", "input", "the model has several named inputs"]));
-    return { value: undefined, diagnostics };
+    refusals.push({ layer: "input", kind: "input", why: "the model has several named inputs", span: model.inputSpan });
+    return { plan: { name: model.name, inputShape: model.input, steps: [], identities: [], outputSize: 0 }, refusals };
   }
   const steps: Step[] = [];
   const identities: string[] = [];
-  const param = (l: Layer, tensor: string): ParamEntry | undefined => layout.find((p) => p.name === `${l.name}.${tensor}`);
+  const param = (l: Layer, tensor: string): ParamEntry | undefined =>
+    layout === undefined ? { name: `${l.name}.${tensor}`, shape: [], offset: 0, size: 0, trainable: true } : layout.find((p) => p.name === `${l.name}.${tensor}`);
   let shape: Shape = model.input;
   model.nodes.forEach((node, i) => {
     const l = node.layer as Layer & Record<string, unknown>;
@@ -126,6 +150,5 @@ export function planOf(model: Model, layout: readonly ParamEntry[]): Result<Plan
         return refuse(l, "no int8 kernel and no float fallback for this kind of layer yet");
     }
   });
-  if (diagnostics.length > 0) return { value: undefined, diagnostics };
-  return { value: { name: model.name, inputShape: model.input, steps, identities, outputSize: size(shape) }, diagnostics };
+  return { plan: { name: model.name, inputShape: model.input, steps, identities, outputSize: size(shape) }, refusals };
 }

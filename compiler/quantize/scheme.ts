@@ -6,6 +6,7 @@
  * from calibration: the smallest and largest value seen (`minmax`), or the 0.01 % and 99.99 %
  * quantiles (`percentile`), which ignore rare outliers that would widen every step.
  */
+import type { Plan, ProductStep, Step } from "./plan.js";
 
 export interface ChannelWeights {
   /** m rows of k values, each in [−127, 127]. */
@@ -46,6 +47,33 @@ export function activationParams(lo: number, hi: number): ActivationParams {
 export function fakeQuantize(x: number, p: ActivationParams): number {
   const q = Math.max(0, Math.min(255, Math.round(x / p.scale) + p.zero));
   return (q - p.zero) * p.scale;
+}
+
+/** One product of the int8 module: its weights, channel scales, float32 bias (or none) and its input's parameters. */
+export interface Int8Layer extends ChannelWeights {
+  readonly bias: Float32Array;
+  readonly input: ActivationParams;
+}
+
+/** The products of a plan in int8: weights per channel from the float parameters, inputs as calibrated. */
+export function quantizeLayers(plan: Plan, params: Float32Array, inputs: readonly ActivationParams[]): Int8Layer[] {
+  return plan.steps
+    .filter((s): s is Step & ProductStep => s.kind === "product")
+    .map((s, p) => ({
+      ...quantizeWeights(params.subarray(s.weight.offset, s.weight.offset + s.weight.size), s.m, s.k),
+      bias: s.bias !== undefined ? params.slice(s.bias.offset, s.bias.offset + s.bias.size) : new Float32Array(0),
+      input: inputs[p]!,
+    }));
+}
+
+/** Bytes of a plan's products as float32 values (weights and biases). */
+export function floatBytes(plan: Plan): number {
+  return plan.steps.reduce((a, s) => a + (s.kind === "product" ? 4 * (s.weight.size + (s.bias?.size ?? 0)) : 0), 0);
+}
+
+/** Bytes of int8 products: int8 weights, float32 scales and biases. */
+export function int8Bytes(layers: readonly Int8Layer[]): number {
+  return layers.reduce((a, l) => a + l.q.length + 4 * (l.scales.length + l.bias.length), 0);
 }
 
 export type Calibration = "minmax" | "percentile";

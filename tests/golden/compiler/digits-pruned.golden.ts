@@ -109,7 +109,7 @@ export function createModel(): CompiledModel {
     return v;
   }
   function run(x: Floats, n: number): void {
-    // h1 = dense(x, w1, b1) with relu  ·  dense 64, relu (line 7)
+    // h1 = dense(x, w1, b1) with relu  ·  dense 64, relu (line 10)
     {
       let r = 0;
       for (; r + 4 <= n; r += 4) {
@@ -295,7 +295,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // z2 = dense(h1, w2, b2)  ·  dense 10, softmax (line 8)
+    // z2 = dense(h1, w2, b2)  ·  dense 10, softmax (line 11)
     {
       let r = 0;
       for (; r + 4 <= n; r += 4) {
@@ -426,7 +426,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // h2 = softmax(z2)  ·  dense 10, softmax (line 8)
+    // h2 = softmax(z2)  ·  dense 10, softmax (line 11)
     {
       for (let r = 0; r < n; r++) {
         const o = r * 10;
@@ -445,7 +445,7 @@ export function createModel(): CompiledModel {
   function lossOf(y: Floats, n: number): number {
     if (y.length < n * 10) throw new RangeError("y holds " + y.length + " values; " + n + " samples need " + n * 10);
     let value = 0;
-    // loss = softmax_cross_entropy(z2, y)  ·  loss cross_entropy (line 11)
+    // loss = softmax_cross_entropy(z2, y)  ·  loss cross_entropy (line 14)
     {
       let total = 0;
       for (let r = 0; r < n; r++) {
@@ -462,7 +462,7 @@ export function createModel(): CompiledModel {
     return value;
   }
   function backward(x: Floats, y: Floats, n: number): void {
-    // dz2 = softmax_cross_entropy_grad(h2, y)  ·  dense 10, softmax (line 8)
+    // dz2 = softmax_cross_entropy_grad(h2, y)  ·  dense 10, softmax (line 11)
     {
       const scale = 1 / n;
       for (let r = 0; r < n; r++) {
@@ -472,14 +472,14 @@ export function createModel(): CompiledModel {
         for (let j = 0; j < 10; j++) dz2[o + j] = (h2[o + j] * sumT - y[o + j]) * scale;
       }
     }
-    // db2 = sum_rows(dz2)  ·  dense 10, softmax (line 8)
+    // db2 = sum_rows(dz2)  ·  dense 10, softmax (line 11)
     {
       for (let j = 0; j < 10; j++) db2[j] = 0;
       for (let r = 0; r < n; r++) {
         for (let j = 0; j < 10; j++) db2[j] += dz2[r * 10 + j];
       }
     }
-    // dw2 = matmul_tn(dz2, h1)  ·  dense 10, softmax (line 8)
+    // dw2 = matmul_tn(dz2, h1)  ·  dense 10, softmax (line 11)
     {
       for (let r = 0; r < 8; r += 4) {
         for (let c = 0; c < 63; c += 3) {
@@ -586,7 +586,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dz1 = matmul_nn(dz2, w2, h1) with relu  ·  dense 64, relu (line 7)
+    // dz1 = matmul_nn(dz2, w2, h1) with relu  ·  dense 64, relu (line 10)
     {
       let r = 0;
       for (; r + 4 <= n; r += 4) {
@@ -681,14 +681,14 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // db1 = sum_rows(dz1)  ·  dense 64, relu (line 7)
+    // db1 = sum_rows(dz1)  ·  dense 64, relu (line 10)
     {
       for (let j = 0; j < 64; j++) db1[j] = 0;
       for (let r = 0; r < n; r++) {
         for (let j = 0; j < 64; j++) db1[j] += dz1[r * 64 + j];
       }
     }
-    // dw1 = matmul_tn(dz1, x)  ·  dense 64, relu (line 7)
+    // dw1 = matmul_tn(dz1, x)  ·  dense 64, relu (line 10)
     {
       for (let r = 0; r < 64; r += 4) {
         for (let c = 0; c < 63; c += 3) {
