@@ -6,8 +6,9 @@
  * Workloads (issue 6): W1 MLP training 784-128-64-10 on Fashion-MNIST (SGD, Adam), W2 2-16-16-1
  * tanh per-sample SGD on a spiral, W3 one-sample inference latency on the trained W1 network,
  * W4 nnc compile time, the CNN of issue 8 (`bench/cnn.ts`), and the LSTM and transformer of
- * issue 14 beside PyTorch (`bench/sequence.ts`), and int8 inference of issue 18 (`bench/int8.ts`). Prints a table and writes bench/results/bench-<time>.json and
- * bench/results/latest.json.
+ * issue 14 beside PyTorch (`bench/sequence.ts`), and int8 inference of issue 18 (`bench/int8.ts`). PyTorch runs on 1
+ * thread and on 2 (`torch-2t`, W1 and the CNN), beside nnc with 2 workers (`bench/multicore.ts`).
+ * Prints a table and writes bench/results/bench-<time>.json and bench/results/latest.json.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -20,13 +21,12 @@ import {
   trainFlops,
   type OptKind,
   type Trainer,
-  type TrainResult,
   type TrainSetup,
 } from "./harness.js";
 import { brainTrainer } from "./systems/brain.js";
 import { nncStatus, nncTrainer } from "./systems/nnc.js";
 import { probeTrainer } from "./systems/probe.js";
-import { runTorch, torchMissing, type TorchWorkload } from "./systems/torch.js";
+import { renderTwoThreads, torchCnnRows, torchRows, type SystemRow } from "./multicore.js";
 import { tfjsTrainer, useBackend } from "./systems/tfjs.js";
 import { measureCompileTimes, type CompileTime } from "./compile-time.js";
 import type { CnnRow } from "./cnn.js";
@@ -126,16 +126,7 @@ const systems: SystemDef[] = [
 ];
 
 // ── results ─────────────────────────────────────────────────────────────────────
-interface Row {
-  system: string;
-  label: string;
-  note?: string;
-  w1?: Partial<Record<OptKind, TrainResult>>;
-  w2?: TrainResult;
-  w3?: number;
-  skipped?: string;
-  errors?: string[];
-}
+type Row = SystemRow;
 const rows: Row[] = [];
 
 /** A system that fails on one workload loses that cell, not the whole bench. */
@@ -235,34 +226,12 @@ async function main(): Promise<void> {
     }
   }
 
-  // ── PyTorch, in a child process ──
+  // ── PyTorch, in child processes: 1 thread, then 2 (bench/multicore.ts) ──
   let torchInfo: { version: string; blas: string } | undefined;
-  if (wanted("torch") && training) {
-    const row: Row = { system: "torch", label: "PyTorch, 1 thread" };
-    rows.push(row);
-    const missing = torchMissing();
-    if (missing) {
-      row.skipped = missing;
-      log(`torch: skipped — ${missing}`);
-    } else {
-      const ws: TorchWorkload[] = [];
-      if (w1 && (only.has("W1") || only.has("W3")))
-        ws.push({ id: "w1", setup: w1, opts: only.has("W1") ? ["sgd", "adam"] : ["sgd"], latency: only.has("W3") });
-      if (w2) ws.push({ id: "w2", setup: w2, opts: ["sgd"], latency: false });
-      try {
-        const out = runTorch(ws, { warmupSteps: cfg.warmupW1, chunks: cfg.chunks, latencyReps: cfg.latencyReps });
-        torchInfo = { version: out.version, blas: out.blas };
-        row.label = `PyTorch ${out.version}, 1 thread`;
-        row.note = `BLAS: ${out.blas}`;
-        const r = out.results;
-        if (r.w1_sgd || r.w1_adam) row.w1 = { ...(r.w1_sgd && { sgd: r.w1_sgd }), ...(r.w1_adam && { adam: r.w1_adam }) };
-        if (r.w1_sgd?.latencyUs !== undefined) row.w3 = r.w1_sgd.latencyUs;
-        if (r.w2_sgd) row.w2 = r.w2_sgd;
-        log(`torch ${out.version} (${out.blas}): ${JSON.stringify(Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Math.round(v.rate)])))}`);
-      } catch (e) {
-        failed(row, "PyTorch", e);
-      }
-    }
+  if (training) {
+    const t = torchRows({ w1, w2, w1Train: only.has("W1"), w3: only.has("W3"), warmupSteps: cfg.warmupW1, chunks: cfg.chunks, latencyReps: cfg.latencyReps, wanted, log });
+    rows.push(...t.rows);
+    torchInfo = t.info;
   }
 
   // ── W4 ──
@@ -283,9 +252,12 @@ async function main(): Promise<void> {
     try {
       // Loaded on demand: cnn.ts imports the compiler statically.
       const { measureCnn } = await import("./cnn.js");
-      const r = ids.length ? await measureCnn(cfg.cnnSteps, ids) : "no CNN system selected";
-      if (typeof r === "string") cnnNote = r;
-      else cnn = r;
+      const r = ids.length ? await measureCnn(cfg.cnnSteps, ids) : [];
+      // Then PyTorch on 1 and 2 threads (bench/multicore.ts).
+      const all = typeof r === "string" ? r : [...r, ...(await torchCnnRows(cfg.cnnSteps, wanted, log))];
+      if (typeof all === "string") cnnNote = all;
+      else if (all.length === 0) cnnNote = "no CNN system selected";
+      else cnn = all;
     } catch (e) {
       cnnNote = `failed: ${(e as Error).message.split("\n")[0]}`;
     }
@@ -306,7 +278,7 @@ async function main(): Promise<void> {
   const header = `nnc bench, ${started.toISOString().slice(0, 16).replace("T", " ")} UTC, ${cpu} (${cpus().length} cores), Node ${process.version}, 1-min load ${loadStart.toFixed(1)} → ${loadEnd.toFixed(1)}${quick ? ", --quick" : ""}`;
   // The W1–W4 tables only when one of them ran (`--only CNN` or `--only LSTM` alone skip them).
   const mlp = w1 !== undefined || w2 !== undefined || compile !== undefined || compileNote !== undefined || w1Note !== undefined;
-  const table = header + (mlp ? "\n\n" + render(w1, w2, compile, compileNote) : "") + renderCnn(cnn, cnnNote) + (sequences?.renderSequenceSection(seq, seqNote, markdownTable) ?? "") + (int8Bench?.renderInt8Section(int8?.rows, int8?.note, markdownTable) ?? "");
+  const table = header + (mlp ? "\n\n" + render(w1, w2, compile, compileNote) : "") + renderCnn(cnn, cnnNote) + renderTwoThreads(rows, cnn, markdownTable, fmt) + (sequences?.renderSequenceSection(seq, seqNote, markdownTable) ?? "") + (int8Bench?.renderInt8Section(int8?.rows, int8?.note, markdownTable) ?? "");
   process.stdout.write(table + "\n");
   const result = {
     date: started.toISOString(),

@@ -1,6 +1,7 @@
 /**
  * PyTorch peer: Debian's `python3-torch` through `/usr/bin/python3` (the `python3` on the PATH
- * may be another interpreter without it), one thread, OpenBLAS first on the library path when
+ * may be another interpreter without it), one thread (or `threads`: `torch.set_num_threads`
+ * and the OpenMP/OpenBLAS thread counts), OpenBLAS first on the library path when
  * `libopenblas0-openmp` or `libopenblas0-pthread` is installed, or when `NNC_BENCH_OPENBLAS`
  * names a folder holding OpenBLAS's `libblas.so.3` (e.g. the pthread package unpacked with
  * `dpkg-deb -x`, without installing it system-wide); otherwise Debian's torch uses the slow
@@ -32,8 +33,10 @@ export interface TorchRun {
   readonly results: Record<string, TrainResult & { latencyUs?: number }>;
 }
 
-export function torchEnv(): NodeJS.ProcessEnv {
-  const e: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
+/** The child's environment: `threads` for OpenMP and the BLAS (PyTorch's intra-op threads and OpenBLAS's pool), OpenBLAS first on the library path. */
+export function torchEnv(threads = 1): NodeJS.ProcessEnv {
+  const n = String(threads);
+  const e: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: n, OPENBLAS_NUM_THREADS: n, MKL_NUM_THREADS: n };
   const blas = OPENBLAS.find((d) => d !== undefined && d !== "" && existsSync(join(d, "libblas.so.3")));
   if (blas) e.LD_LIBRARY_PATH = [blas, process.env.LD_LIBRARY_PATH].filter(Boolean).join(":");
   return e;
@@ -47,17 +50,30 @@ export function torchMissing(): string | undefined {
   return undefined;
 }
 
-function write(path: string, a: Float32Array | Uint8Array): void {
+export function write(path: string, a: Float32Array | Uint8Array): void {
   writeFileSync(path, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+}
+
+/** Runs bench/systems/<script> on DIR with `threads` threads; its stdout. */
+export function runScript(script: string, dir: string, threads: number): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  // Next to this file when run from source; in the source tree when run from dist/.
+  const path = [join(here, script), join(here, "../../../bench/systems", script)].find((p) => existsSync(p));
+  if (!path) throw new Error(`bench/systems/${script} not found`);
+  const r = spawnSync(PYTHON, [path, dir], { env: torchEnv(threads), encoding: "utf8", maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`${script} failed (${r.status}): ${r.stderr}`);
+  return r.stdout;
 }
 
 export function runTorch(
   workloads: readonly TorchWorkload[],
-  o: { warmupSteps: number; chunks: number; latencyReps: number },
+  o: { warmupSteps: number; chunks: number; latencyReps: number; threads?: number },
 ): TorchRun {
+  const threads = o.threads ?? 1;
   const dir = mkdtempSync(join(tmpdir(), "nnc-bench-torch-"));
   try {
     const cfg = {
+      threads,
       warmupSteps: o.warmupSteps,
       chunks: o.chunks,
       latencyReps: o.latencyReps,
@@ -75,13 +91,7 @@ export function runTorch(
       }),
     };
     writeFileSync(join(dir, "config.json"), JSON.stringify(cfg));
-    const here = dirname(fileURLToPath(import.meta.url));
-    // Next to this file when run from source; in the source tree when run from dist/.
-    const script = [join(here, "torch_bench.py"), join(here, "../../../bench/systems/torch_bench.py")].find((p) => existsSync(p));
-    if (!script) throw new Error("bench/systems/torch_bench.py not found");
-    const r = spawnSync(PYTHON, [script, dir], { env: torchEnv(), encoding: "utf8", maxBuffer: 1 << 24 });
-    if (r.status !== 0) throw new Error(`torch_bench.py failed (${r.status}): ${r.stderr}`);
-    const out = JSON.parse(r.stdout) as { torch: string; blas: string; results: TorchRun["results"] };
+    const out = JSON.parse(runScript("torch_bench.py", dir, threads)) as { torch: string; blas: string; results: TorchRun["results"] };
     return { version: out.torch, blas: out.blas, results: out.results };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -2,7 +2,8 @@
 
 Called by bench/systems/torch.ts as `/usr/bin/python3 torch_bench.py DIR`; DIR holds
 config.json and raw little-endian float32/uint8 arrays written by the bench. Prints one JSON
-object on stdout. One thread; the BLAS in use is read from the loaded libraries.
+object on stdout. One thread unless config.json says `threads` (the caller sets the OpenMP and
+OpenBLAS thread counts to match); the BLAS in use is read from the loaded libraries.
 """
 import json
 import os
@@ -12,9 +13,6 @@ import time
 
 import numpy as np
 import torch
-
-torch.set_num_threads(1)
-torch.set_num_interop_threads(1)
 
 
 def blas_in_use():
@@ -142,6 +140,8 @@ def main():
     d = sys.argv[1]
     with open(os.path.join(d, "config.json")) as f:
         cfg = json.load(f)
+    torch.set_num_threads(cfg.get("threads", 1))
+    torch.set_num_interop_threads(1)
     out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "results": {}}
     for w in cfg["workloads"]:
         for opt_kind in w["opts"]:

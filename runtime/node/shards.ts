@@ -28,8 +28,8 @@
  * the full-batch sum rounded once), so a run without `--workers` keeps `trainStep`.
  */
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
-import type { CompiledModel } from "../../compiler/model-api.js";
-import { CTRL, ShardSteps } from "../shards.js";
+import type { CompiledModel, Floats } from "../../compiler/model-api.js";
+import { CTRL, ShardSteps, SPIN_US, type ShardStepOptions } from "../shards.js";
 import { WORKER_SOURCE } from "./worker-main.js";
 import type { Program } from "../../compiler/program.js";
 import { compileProgram } from "../../compiler/compile.js";
@@ -41,15 +41,11 @@ export { shardRows } from "../shards.js";
 /** Shards per batch when `--shards` is not given. */
 export const DEFAULT_SHARDS = 4;
 
-export interface ShardOptions {
-  /** Threads that compute shards, the main thread included (1: no worker thread). */
-  readonly workers: number;
-  readonly shards: number;
-  /** The run's seed: shard k of step t draws its dropout masks from (seed, t, k). */
-  readonly seed: number;
+/** `ShardSteps`' options (`runtime/shards.ts`: workers, shards, seed, spin, test hooks), and what starting threads needs. */
+export interface ShardOptions extends Omit<ShardStepOptions, "memory" | "claiming"> {
   /** The generated JavaScript `model` was loaded from (each worker thread loads its own instance); needed when workers > 1. */
   readonly code?: string;
-  /** Test hook: the last worker thread exits when asked for its step `failAfter + 1` (default: NNC_TEST_WORKER_EXIT). */
+  /** Test hook: the last worker thread is told to exit before step `failAfter + 1` (default: NNC_TEST_WORKER_EXIT). */
   readonly failAfter?: number;
 }
 
@@ -80,12 +76,16 @@ export function moduleCode(program: Program, dtype: "float32" | "float64", kerne
 /** The step's arithmetic is `ShardSteps`' (`runtime/shards.ts`); this starts and ends the worker threads. */
 export class ShardedStepper extends ShardSteps {
   private readonly workers: { worker: Worker; port: MessagePort; error?: string }[] = [];
+  /** Test hook: before this step (counted from 0), the last worker thread is told to exit. */
+  private readonly failAt: number;
+  private steps = 0;
 
   constructor(model: CompiledModel, options: ShardOptions) {
-    super(model, options);
+    super(model, { ...options, claiming: true });
     const meta = model.meta;
     if (this.threads > 1 && options.code === undefined) throw new Error("bug: worker threads need the generated module's code");
     const hook = options.failAfter ?? Number(process.env["NNC_TEST_WORKER_EXIT"] ?? -1);
+    this.failAt = Number.isInteger(hook) && this.threads > 1 ? hook : -1;
     const b = this.buffers;
     for (let t = 1; t < this.threads; t++) {
       const { port1, port2 } = new MessageChannel();
@@ -96,7 +96,7 @@ export class ShardedStepper extends ShardSteps {
         shards: this.shards,
         inputSize: meta.inputSize,
         outputSize: meta.outputSize,
-        failAfter: Number.isInteger(hook) ? hook : -1,
+        spin: options.spin ?? SPIN_US,
         frozen: b.frozen,
         port: port2,
         params: b.params,
@@ -107,6 +107,8 @@ export class ShardedStepper extends ShardSteps {
         losses: b.losses,
         seeds: b.seeds,
         ctrl: b.ctrl,
+        claims: b.claims,
+        sum: b.sum,
       };
       const worker = new Worker(WORKER_SOURCE, { eval: true, workerData, transferList: [port2] });
       const entry: { worker: Worker; port: MessagePort; error?: string } = { worker, port: port1 };
@@ -114,6 +116,20 @@ export class ShardedStepper extends ShardSteps {
       worker.on("error", (e) => (entry.error ??= e instanceof Error ? e.message : String(e)));
       this.workers.push(entry);
     }
+  }
+
+  override trainStep(xb: Floats, yb: Floats, n: number, lr: number, step: number): number {
+    if (this.steps++ === this.failAt) this.killLast();
+    return super.trainStep(xb, yb, n, lr, step);
+  }
+
+  /** The test hook: tells the last worker thread to exit (code 70) and waits until it has. */
+  private killLast(): void {
+    const { ctrl } = this.buffers;
+    Atomics.store(ctrl, CTRL.KILL, this.threads - 1);
+    Atomics.add(ctrl, CTRL.GEN, 1);
+    Atomics.notify(ctrl, CTRL.GEN);
+    while (Atomics.load(ctrl, CTRL.DEAD) === 0) Atomics.wait(ctrl, CTRL.READY, Atomics.load(ctrl, CTRL.READY), 100);
   }
 
   protected lost(thread: number): WorkerLost {

@@ -12,7 +12,8 @@ import type { Program } from "../../compiler/program.js";
 import { defaultKernels } from "../../compiler/load.js";
 import { decodeCheckpoint, encodeCheckpoint } from "../../runtime/checkpoint.js";
 import { compileModel } from "../../runtime/node/model.js";
-import { moduleCode, shardRows, ShardedStepper, WorkerLost } from "../../runtime/node/shards.js";
+import { moduleCode, shardRows, ShardedStepper, WorkerLost, type ShardOptions } from "../../runtime/node/shards.js";
+import { CHUNK } from "../../runtime/slot-sum.js";
 import { runIdentity } from "../../runtime/session.js";
 import { nncInProcess } from "../cli/in-process.js";
 import { example, programOf, session } from "./helpers.js";
@@ -52,11 +53,11 @@ function bits(a: Float32Array | Float64Array): Buffer {
 }
 
 /** Trains `steps` batches (or whole epochs with steps undefined) with `workers` threads; the weights. */
-async function trainWith(p: Program, workers: number, kernels: "js" | "wasm", steps?: number, epochs?: number): Promise<Float32Array> {
+async function trainWith(p: Program, workers: number, kernels: "js" | "wasm", steps?: number, epochs?: number, more: Partial<ShardOptions> = {}): Promise<Float32Array> {
   const model = compiled(p, kernels);
   const s = await session(p, model, undefined, epochs !== undefined ? { epochs } : {});
   s.trainer.init();
-  const stepper = new ShardedStepper(model, { workers, shards: 4, seed: s.trainer.config.seed, code: moduleCode(p, "float32", kernels) });
+  const stepper = new ShardedStepper(model, { workers, shards: 4, seed: s.trainer.config.seed, code: moduleCode(p, "float32", kernels), ...more });
   s.trainer.stepper = stepper;
   try {
     if (steps === undefined) s.trainer.run();
@@ -116,6 +117,39 @@ describe("weights are bit-identical whatever the number of threads", () => {
     const p = programOf(DROPOUT_BN);
     const one = await trainWith(p, 1, kernels);
     for (const w of [2, 3, 4]) expect(bits(await trainWith(p, w, kernels)).equals(bits(one))).toBe(true);
+  });
+});
+
+/** 2 → 150 → 150 → 3: 23,553 parameters, three chunks of the sum (the last one 7,169 floats, not a multiple of 8). */
+const WIDE = `model Wide {
+  seed 7
+  input 2
+  dense 150, tanh
+  dense 150, tanh
+  dense 3, softmax
+}
+loss cross_entropy
+optimizer adam(lr: 0.01)
+data {
+  train spiral(size: 120, noise: 0.05, classes: 3, seed: 3)
+  shuffle seed 4
+}
+train {
+  epochs 1
+  batch 13
+}
+`;
+
+describe("the sum split among the threads", () => {
+  it("3 shards of a batch of 13, three chunks: the other threads take shards and chunks (thread 0 only shard 0), the JavaScript sum — the same weights", async () => {
+    const p = programOf(WIDE);
+    const kernels = defaultKernels();
+    expect(Math.ceil(compiled(p, kernels).params.length / CHUNK)).toBe(3);
+    const one = await trainWith(p, 1, kernels, 5, undefined, { shards: 3 });
+    expect(bits(await trainWith(p, 1, kernels, 5, undefined, { shards: 3, jsSum: true })).equals(bits(one))).toBe(true);
+    for (const w of [2, 3]) expect(bits(await trainWith(p, w, kernels, 5, undefined, { shards: 3, handOff: true })).equals(bits(one))).toBe(true);
+    expect(bits(await trainWith(p, 3, kernels, 5, undefined, { shards: 3 })).equals(bits(one))).toBe(true);
+    expect(bits(one).equals(bits(compiled(p, kernels).params))).toBe(false);
   });
 });
 
