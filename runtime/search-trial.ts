@@ -19,7 +19,8 @@ import type { SourceReader } from "./load.js";
 import { metricMode } from "./metrics.js";
 import { gridSize, type Plan, type TrialRecord, type TrialSpec } from "./search.js";
 import { createSession } from "./session.js";
-import { evaluate, type EpochRecord } from "./train.js";
+import { type EpochRecord } from "./train.js";
+import { evaluate } from "./batches.js";
 
 
 /** A metric a search can optimize: one number per trial. */

@@ -15,13 +15,13 @@ import type { EarlyStop, MetricKind, Prune, Schedule } from "../compiler/program
 import { diag, type Diagnostic } from "../grammar/diagnostics.js";
 import type { Span } from "../grammar/span.js";
 import { MetricAccumulator, metricMode, type AccumulatorState, type MetricValues, type Task } from "./metrics.js";
-import type { PreparedData, Split } from "./prepare.js";
+import type { PreparedData } from "./prepare.js";
 import { deriveSeed, Rng } from "./rng.js";
 import { weighTargets } from "./class-weight.js";
 import { dataUnits, type DataUnits } from "./preprocess.js";
 import { learningRate, plateauStart, plateauUpdate, type LrPlan, type PlateauState } from "./schedule.js";
 import { Pruner, type PruneState } from "./prune.js";
-import { NO_TAG, realStepsWeight } from "./tagged.js";
+import { evaluate, gather } from "./batches.js";
 
 export interface TrainConfig {
   readonly epochs: number;
@@ -431,75 +431,6 @@ export class Trainer {
       }
     }
   }
-}
-
-/** Loss and metrics of `split` in inference mode, in batches of the model's maxBatch. */
-export function evaluate(model: CompiledModel, split: Split, task: Task, metrics: readonly MetricKind[]): MetricValues {
-  const meta = model.meta;
-  const bs = Math.max(1, meta.maxBatch);
-  const Arr = model.params instanceof Float64Array ? Float64Array : Float32Array;
-  const xb = new Arr(bs * meta.inputSize);
-  const yb = new Arr(bs * meta.outputSize);
-  const acc = new MetricAccumulator(task, meta.outputSize, metrics);
-  const order = new Uint32Array(0); // unused: identity order
-  const units = split.target ? dataUnits(split.target, bs * meta.outputSize) : undefined;
-  for (let start = 0; start < split.n; start += bs) {
-    const n = Math.min(bs, split.n - start);
-    gather(split, order, start, n, xb, yb, meta.inputSize, meta.outputSize, true);
-    const loss = model.loss(xb, yb, n);
-    if (units) acc.add(...units.of(model.output(), yb, n * meta.outputSize), n, loss);
-    else acc.add(model.output(), yb, n, loss);
-  }
-  return acc.result(metrics);
-}
-
-/** Predictions for every sample of x (n × inputSize), n × outputSize. */
-export function predictAll(model: CompiledModel, x: Float32Array, n: number): Float32Array {
-  const meta = model.meta;
-  const bs = Math.max(1, meta.maxBatch);
-  const Arr = model.params instanceof Float64Array ? Float64Array : Float32Array;
-  const xb = new Arr(bs * meta.inputSize);
-  const out = new Float32Array(n * meta.outputSize);
-  for (let start = 0; start < n; start += bs) {
-    const m = Math.min(bs, n - start);
-    xb.set(x.subarray(start * meta.inputSize, (start + m) * meta.inputSize));
-    const y = model.forward(xb, m, false);
-    out.set(y.subarray(0, m * meta.outputSize), start * meta.outputSize);
-  }
-  return out;
-}
-
-function gather(
-  s: Split,
-  order: Uint32Array,
-  start: number,
-  n: number,
-  xb: Floats,
-  yb: Floats,
-  fi: number,
-  fo: number,
-  identity = false,
-): void {
-  let real = 0;
-  for (let i = 0; i < n; i++) {
-    const k = identity ? start + i : order[start + i]!;
-    for (let j = 0; j < fi; j++) xb[i * fi + j] = s.x[k * fi + j]!;
-    if (s.ids === undefined) {
-      for (let j = 0; j < fo; j++) yb[i * fo + j] = s.y[k * fo + j]!;
-      continue;
-    }
-    // Class ids → one-hot rows, one per step.
-    const { steps, classes } = s.ids;
-    yb.fill(0, i * fo, (i + 1) * fo);
-    for (let t = 0; t < steps; t++) {
-      const c = s.y[k * steps + t]!;
-      if (c === NO_TAG) continue; // a tagger's padded step: no target, no loss (`tagged.ts`)
-      yb[i * fo + t * classes + c] = 1;
-      real++;
-    }
-  }
-  const w = s.ids === undefined ? 1 : realStepsWeight(n * s.ids.steps, real);
-  if (w !== 1) for (let j = 0; j < n * fo; j++) yb[j] = yb[j]! * w;
 }
 
 function putValues(out: Record<string, number>, prefix: string, v: MetricValues): void {

@@ -7,7 +7,7 @@ import type { CompiledModel } from "../../compiler/model-api.js";
 import type { Preprocess } from "../../runtime/preprocess.js";
 import { inert } from "../../runtime/inert.js";
 import { tagSentences } from "../../runtime/tagged.js";
-import { predictAll } from "../../runtime/train.js";
+import { predictAll } from "../../runtime/batches.js";
 import { CliError } from "../errors.js";
 
 export function predictTags(model: CompiledModel, preprocess: Preprocess, text: string, format: string): void {

@@ -16,7 +16,7 @@ import { argmax, taskOfProgram } from "../../runtime/metrics.js";
 import { applyPreprocess, unscaleTargets } from "../../runtime/preprocess.js";
 import { encodeTexts } from "../../runtime/text.js";
 import { labelKind } from "../../runtime/session.js";
-import { predictAll } from "../../runtime/train.js";
+import { predictAll } from "../../runtime/batches.js";
 import { dataDiag } from "../../runtime/span.js";
 import { float32Text, shortestFloat32 } from "../../runtime/float-text.js";
 import { failOnErrors, readInputText, weightsPathOf } from "../session.js";

@@ -13,7 +13,7 @@ import type { SourceReader } from "../../runtime/load.js";
 import { classCount, type Task } from "../../runtime/metrics.js";
 import { createSession, type RunOverrides, type Session } from "../../runtime/session.js";
 import { isExplainModel, type ExplainModel } from "../../runtime/explain.js";
-import { evaluate, predictAll } from "../../runtime/train.js";
+import { evaluate, predictAll } from "../../runtime/batches.js";
 import { decodeWeights, encodeWeights } from "../../runtime/weights.js";
 import { csvColumns } from "./csv-columns.js";
 import { PageShards } from "./shards.js";

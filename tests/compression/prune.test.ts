@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { checkSource } from "../../compiler/check.js";
 import { decodeCheckpoint, encodeCheckpoint } from "../../runtime/checkpoint.js";
-import { evaluate } from "../../runtime/train.js";
+import { evaluate } from "../../runtime/batches.js";
 import { model, programOf, session } from "../runtime/helpers.js";
 
 const digits = (prune: string, epochs = 8) => `

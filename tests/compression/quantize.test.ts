@@ -6,7 +6,7 @@
  * layers the module cannot run are named.
  */
 import { describe, expect, it } from "vitest";
-import { predictAll } from "../../runtime/train.js";
+import { predictAll } from "../../runtime/batches.js";
 import { instantiate, quantize } from "../../runtime/quantize.js";
 import { activationParams, fakeQuantize, Observer, quantizeWeights } from "../../compiler/quantize/scheme.js";
 import { planOf } from "../../compiler/quantize/plan.js";

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Program } from "../../compiler/program.js";
 import { decodeCheckpoint, encodeCheckpoint } from "../../runtime/checkpoint.js";
 import { compileModel } from "../../runtime/node/model.js";
-import { evaluate } from "../../runtime/train.js";
+import { evaluate } from "../../runtime/batches.js";
 import { nncInProcess as nnc } from "../cli/in-process.js";
 import { programOf, session } from "./helpers.js";
 

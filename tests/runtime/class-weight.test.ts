@@ -18,7 +18,7 @@ import { classScores } from "../../runtime/metrics.js";
 import { compileModel } from "../../runtime/node/model.js";
 import { FileReader } from "../../runtime/node/files.js";
 import { createSession } from "../../runtime/session.js";
-import { evaluate } from "../../runtime/train.js";
+import { evaluate } from "../../runtime/batches.js";
 import { programOf, ROOT, session } from "./helpers.js";
 
 const net = (extra: string, loss = "cross_entropy", head = "dense 3, softmax"): string => `model M {

@@ -7,7 +7,7 @@
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { compileModel } from "../../runtime/node/model.js";
-import { evaluate } from "../../runtime/train.js";
+import { evaluate } from "../../runtime/batches.js";
 import { example, programOf, session } from "./helpers.js";
 
 const DIR = "/usr/share/datasets/fashion-mnist";

@@ -4,7 +4,7 @@
  * would), and must give the same predictions.
  */
 import { describe, expect, it } from "vitest";
-import { evaluate } from "../../runtime/train.js";
+import { evaluate } from "../../runtime/batches.js";
 import type { Split } from "../../runtime/prepare.js";
 import { example, model, programOf, session } from "./helpers.js";
 

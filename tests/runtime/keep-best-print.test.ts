@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { checkSource } from "../../compiler/check.js";
 import { compileModel } from "../../runtime/node/model.js";
 import { Progress } from "../../runtime/node/progress.js";
-import { evaluate } from "../../runtime/train.js";
+import { evaluate } from "../../runtime/batches.js";
 import { programOf, session } from "./helpers.js";
 
 /** Overfits (as best-weights.test.ts's): validation loss falls to a minimum, then rises. */

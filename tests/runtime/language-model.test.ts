@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { evaluate } from "../../runtime/train.js";
+import { evaluate } from "../../runtime/batches.js";
 import { sample } from "../../runtime/sample.js";
 import { tokens } from "../../runtime/text.js";
 import type { Session } from "../../runtime/session.js";

@@ -13,7 +13,7 @@ import { describe, expect, it } from "vitest";
 import { checkSource } from "../../compiler/check.js";
 import { fitTarget, scaleTargets, unscaleTargets } from "../../runtime/preprocess.js";
 import { compileModel } from "../../runtime/node/model.js";
-import { evaluate, predictAll } from "../../runtime/train.js";
+import { evaluate, predictAll } from "../../runtime/batches.js";
 import { nncInProcess } from "../cli/in-process.js";
 import { programOf, ROOT, session } from "./helpers.js";
 

@@ -12,7 +12,7 @@ import { checkSource } from "../../compiler/check.js";
 import { compileToModule } from "../../compiler/load.js";
 import { prepareData, type LoadedData } from "../../runtime/prepare.js";
 import { NO_TAG, parseTagged, realStepsWeight, tagSentences } from "../../runtime/tagged.js";
-import { evaluate, predictAll } from "../../runtime/train.js";
+import { evaluate, predictAll } from "../../runtime/batches.js";
 import type { Dataset } from "../../runtime/dataset.js";
 import type { Task } from "../../runtime/metrics.js";
 import { example, model, programOf, ROOT, session } from "./helpers.js";

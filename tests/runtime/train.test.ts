@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { decodeCheckpoint, encodeCheckpoint } from "../../runtime/checkpoint.js";
-import { evaluate, type BatchInfo } from "../../runtime/train.js";
+import { type BatchInfo } from "../../runtime/train.js";
+import { evaluate } from "../../runtime/batches.js";
 import { example, model, programOf, session } from "./helpers.js";
 
 async function trained(name: string) {

@@ -24,7 +24,7 @@ import { OPTIMIZER_DEFS } from "../../compiler/optimizers/index.js";
 import { LOSS_KINDS } from "../../compiler/ops/losses.js";
 import { check } from "../../compiler/check.js";
 import { parse } from "../../grammar/index.js";
-import { evaluate } from "../../runtime/train.js";
+import { evaluate } from "../../runtime/batches.js";
 import { nncInProcess } from "../cli/in-process.js";
 import { decodeWeights } from "../../runtime/weights.js";
 
