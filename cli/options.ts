@@ -1,6 +1,7 @@
 /** Command-line options shared by `nnc train`, `eval` and `predict`, parsed or refused with a CliError. */
 import { defaultKernels, simdSupported } from "../compiler/load.js";
 import { MAX_SEED } from "../compiler/check/checker.js";
+import { inert } from "../runtime/inert.js";
 import { CliError } from "./errors.js";
 
 /** `--kernels js|wasm` (undefined: WebAssembly SIMD where the engine runs it), or a CliError. */
@@ -16,14 +17,39 @@ export const KERNELS_HELP = "matrix products in wasm (WebAssembly SIMD, the defa
 export const WORKERS_HELP = "threads that train (data parallel; the weights are bit-identical for any count). Given alone: --shards 4";
 export const SHARDS_HELP = "fixed shards per batch whose gradients are summed in order (default 4 with --workers; at most 64)";
 
+/**
+ * `text` as a whole number in min..max, or undefined: the one reading of every whole-number
+ * option (an empty text is not 0, `2.5` and `1e400` are not whole numbers).
+ */
+export function wholeIn(text: string, min: number, max: number): number | undefined {
+  const v = text.trim() === "" ? NaN : Number(text);
+  return Number.isInteger(v) && v >= min && v <= max ? v : undefined;
+}
+
+/** `text` as a finite number in min..max, or undefined. */
+export function numberIn(text: string, min: number, max: number): number | undefined {
+  const v = text.trim() === "" ? NaN : Number(text);
+  return Number.isFinite(v) && v >= min && v <= max ? v : undefined;
+}
+
+/** What an option must be, as its message says it: "a whole number in 1..64", "a number ≥ 0". */
+export function wanted(whole: boolean, min: number, max: number): string {
+  return `${whole ? "a whole number" : "a number"} ${max === Number.MAX_SAFE_INTEGER || max === Infinity ? `≥ ${min}` : `in ${min}..${max}`}`;
+}
+
 /** Parses an integer option in min..max, or throws a CliError naming it. */
 export function intOption(value: string | undefined, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value.trim() === "" ? NaN : value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `in ${min}..${max}`;
-    throw new CliError(`nnc: ${name} must be a whole number ${range}, but is \`${value}\``, 2);
-  }
+  const n = wholeIn(value, min, max);
+  if (n === undefined) throw new CliError(`nnc: ${name} must be ${wanted(true, min, max)}, but is \`${inert(value)}\``, 2);
+  return n;
+}
+
+/** Parses a number option in min..max, or throws a CliError naming it. */
+export function numberOption(value: string | undefined, name: string, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = numberIn(value, min, max);
+  if (n === undefined) throw new CliError(`nnc: ${name} must be ${wanted(false, min, max)}, but is \`${inert(value)}\``, 2);
   return n;
 }
 

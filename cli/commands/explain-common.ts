@@ -21,7 +21,7 @@ import { maxBatchFor } from "../../runtime/node/model.js";
 import { readWeights } from "../../runtime/node/weights-file.js";
 import { CliError } from "../errors.js";
 import { loadProgram } from "../load.js";
-import { kernelsOption } from "../options.js";
+import { kernelsOption, numberIn, wanted, wholeIn } from "../options.js";
 import { failOnErrors, openSession, readInputText, renderRun, weightsPathOf } from "../session.js";
 import { renderPlain, wantColor } from "../render.js";
 import { readInput } from "./predict.js";
@@ -61,16 +61,14 @@ export function optionError(option: string, name: MessageName, args: readonly (s
 /** A whole number option in [min, max], or a diagnostic naming it. */
 export function intOf(option: string, value: string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
-  const v = Number(value);
-  if (!Number.isInteger(v) || v < min || v > max) optionError(option, "badExplainOption", [option, `a whole number in ${min}..${max}`, value], `e.g. ${option} ${fallback}`);
-  return v;
+  const v = wholeIn(value, min, max);
+  return v ?? optionError(option, "badExplainOption", [option, wanted(true, min, max), value], `e.g. ${option} ${fallback}`);
 }
 
 export function numberOf(option: string, value: string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
-  const v = Number(value);
-  if (!Number.isFinite(v) || v < min || v > max) optionError(option, "badExplainOption", [option, `a number in ${min}..${max}`, value], `e.g. ${option} ${fallback}`);
-  return v;
+  const v = numberIn(value, min, max);
+  return v ?? optionError(option, "badExplainOption", [option, wanted(false, min, max), value], `e.g. ${option} ${fallback}`);
 }
 
 const SPLITS = ["test", "validation", "train"] as const;

@@ -27,6 +27,7 @@ import { writeFileAtomic } from "../../runtime/node/atomic.js";
 import { compileModel } from "../../runtime/node/model.js";
 import { readWeights } from "../../runtime/node/weights-file.js";
 import { CliError } from "../errors.js";
+import { wholeIn } from "../options.js";
 import { loadProgram, renderFor } from "../load.js";
 import { failOnErrors, openSession, renderRun, weightsPathOf } from "../session.js";
 
@@ -60,8 +61,7 @@ async function quantizeCommand(file: string, opts: QuantizeOptions): Promise<voi
     throw new CliError(renderRun([diag(name, FILE_START, args, { hint })], file, source), 2);
   };
   const calibrateHint = "e.g. --calibrate 1000 (the first samples of the training split)";
-  const calibrate = Number(opts.calibrate);
-  if (!/^\d+$/.test(opts.calibrate.trim()) || calibrate < 1) refuse("quantizeCalibrate", [opts.calibrate, "the training samples"], calibrateHint);
+  const calibrate = wholeIn(opts.calibrate, 1, Number.MAX_SAFE_INTEGER) ?? refuse("quantizeCalibrate", [opts.calibrate, "the training samples"], calibrateHint);
   if (!(CALIBRATIONS as readonly string[]).includes(opts.calibration)) refuse("quantizeCalibration", [opts.calibration], "use --calibration minmax or --calibration percentile");
 
   const compiled = compileModel(program, "float32");

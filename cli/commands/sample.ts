@@ -3,14 +3,13 @@
  * from a trained language model (a `text(…)` source, an output [steps, tokens]), read with the
  * tokenizer saved in the weights, seeded (`runtime/sample.ts`).
  */
-import { MAX_SEED } from "../../compiler/check/checker.js";
 import type { Command } from "commander";
 import { inert } from "../../runtime/inert.js";
 import { sample } from "../../runtime/sample.js";
 import { tokens } from "../../runtime/text.js";
 import { compileModel } from "../../runtime/node/model.js";
 import { readWeights } from "../../runtime/node/weights-file.js";
-import { KERNELS_HELP, kernelsOption } from "../options.js";
+import { intOption, KERNELS_HELP, kernelsOption, numberOption, seedOption } from "../options.js";
 import { failOnErrors, weightsPathOf } from "../session.js";
 import { CliError } from "../errors.js";
 import { diag } from "../../grammar/diagnostics.js";
@@ -42,16 +41,10 @@ export function registerSample(program: Command): void {
     });
 }
 
-function number(name: string, text: string, ok: (v: number) => boolean, want: string): number {
-  const v = Number(text);
-  if (text.trim() === "" || !ok(v)) throw new CliError(`nnc sample: --${name} must be ${want}, but is \`${inert(text)}\``, 2);
-  return v;
-}
-
 function run(file: string, opts: SampleCliOptions): void {
-  const length = number("length", opts.length, (v) => Number.isInteger(v) && v >= 1 && v <= 100_000, "a whole number from 1 to 100000");
-  const temperature = number("temperature", opts.temperature, (v) => Number.isFinite(v) && v >= 0 && v <= 100, "a number from 0 to 100");
-  const seed = number("seed", opts.seed, (v) => Number.isInteger(v) && v >= 0 && v <= MAX_SEED, "a whole number ≥ 0");
+  const length = intOption(opts.length, "--length", 1, 100_000)!;
+  const temperature = numberOption(opts.temperature, "--temperature", 0, 100)!;
+  const seed = seedOption(opts.seed)!;
   const { program, source } = loadProgram(file);
   const compiled = compileModel(program, "float32", kernelsOption(opts.kernels, "sample"));
   failOnErrors(compiled.diagnostics, file, source);
