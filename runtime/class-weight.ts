@@ -12,7 +12,9 @@
  * One sigmoid unit with binary cross-entropy (classes 0 and 1) is not linear in its target, so
  * there the target carries the weight instead (`binaryTarget`), and the loss the compiler writes
  * for `class_weight` (attribute `weighted`, `codegen/ts/losses.ts`) reads it back: w·BCE and
- * w·(p − t), exactly. Plain 0 and 1 stay themselves (weight 1): held-out labels pass unchanged.
+ * w·(p − t), with w to float32 precision (it travels in a float32 target). Plain 0 and 1 stay
+ * themselves (weight 1): held-out labels pass unchanged. Soft labels (0.8) have no class to weigh
+ * and are refused with `class_weight`.
  */
 import type { ClassWeight } from "../compiler/program.js";
 import { diag, type Diagnostic, type Result } from "../grammar/diagnostics.js";
@@ -24,6 +26,14 @@ import type { Floats } from "../compiler/model-api.js";
  * ids; `binary`: one 0/1 target per sample, classes 0 and 1).
  */
 export function resolveClassWeights(cw: ClassWeight, train: Split, classes: number, names?: readonly string[], binary = false): Result<readonly number[] | undefined> {
+  if (binary) {
+    // A class weight needs a class: a soft label (0.8) has none, and would be rounded to one.
+    const soft = train.y.findIndex((v) => v !== 0 && v !== 1);
+    if (soft >= 0) {
+      const d = diag("conflictingSettings", cw.span, [`\`class_weight\` weighs classes 0 and 1, but the training labels hold ${train.y[soft]}, which is neither`], { hint: "remove `class_weight`, or give labels that are exactly 0 or 1" });
+      return { value: undefined, diagnostics: [d] };
+    }
+  }
   if (cw.weights !== "balanced") {
     if (cw.weights.length === classes) return { value: cw.weights, diagnostics: [] };
     const d: Diagnostic = diag("conflictingSettings", cw.span, [`\`class_weight\` gives ${cw.weights.length} weights, but the model has ${classes} classes`], { hint: `give one weight per class, in class order${names ? ` (${names.slice(0, 6).join(", ")}${names.length > 6 ? ", …" : ""})` : ""}, or write \`class_weight balanced\`` });

@@ -139,6 +139,20 @@ describe("one sigmoid unit with binary cross-entropy: the weighed loss and its g
     for (const i of ones) expected += m.loss(x.subarray(i * 4, i * 4 + 4), y.subarray(i, i + 1), 1) / n;
     expect(m.loss(x, only1, n)).toBeCloseTo(expected, 12);
   });
+  it("a held-out soft label (0.8) is scored as itself by the weighted loss, as by the plain one", () => {
+    const weighted = binary(true);
+    const plain = compileToModule(programOf(net("", "binary_cross_entropy", "dense 1, sigmoid")), { dtype: "float64", fuse: true }).value!.createModel();
+    plain.params.set(weighted.params);
+    const soft = Float64Array.from(y, (v, i) => (i % 3 === 0 ? 0.8 : i % 3 === 1 ? 0.2 : v));
+    expect(weighted.loss(x, soft, n)).toBeCloseTo(plain.loss(x, soft, n), 12);
+  });
+  it("soft training labels with class_weight are NN2026 at the setting, not rounded to a class", () => {
+    const t = new Float32Array([0, 1, 0.8, 1]);
+    const r = resolveClassWeights({ weights: [1, 3], span: FILE_START }, { n: 4, features: 0, x: new Float32Array(0), y: t }, 2, undefined, true);
+    expect(r.value).toBeUndefined();
+    expect(r.diagnostics.map((d) => d.code)).toEqual(["NN2026"]);
+    expect(r.diagnostics[0]!.message).toMatch(/0\.8/);
+  });
   it("balanced counts the 0/1 targets: n / (2 · count)", () => {
     const t = new Float32Array([0, 0, 0, 1, 0, 0, 0, 1]);
     const r = resolveClassWeights({ weights: "balanced", span: FILE_START }, { n: 8, features: 0, x: new Float32Array(0), y: t }, 2, undefined, true);

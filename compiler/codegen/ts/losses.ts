@@ -79,9 +79,10 @@ function classRows(shape: IrShape): { m: number; rows: string } {
  * With `class_weight` on a binary cross-entropy (attribute `weighted`), each training target
  * carries its class's weight (`runtime/class-weight.ts`, `binaryTarget`): 1 and 0 are classes 1
  * and 0 with weight 1 (so validation and test labels pass as they are), 2 + w class 1 with
- * weight w, −1 − w class 0 with weight w. The loop reads `yv` and gets the class `t` and weight `w`.
+ * weight w, −1 − w class 0 with weight w. The loop reads `yv` and gets the class `t` and weight `w`
+ * (w to float32 precision); any other value is a label taken as it is, with weight 1.
  */
-const WEIGHTED_TARGET = `const t = yv >= 1 ? 1 : 0, w = yv >= 2 ? yv - 2 : yv <= -1 ? -1 - yv : 1; // the class and its weight`;
+const WEIGHTED_TARGET = `const t = yv >= 2 ? 1 : yv <= -1 ? 0 : yv, w = yv >= 2 ? yv - 2 : yv <= -1 ? -1 - yv : 1; // the class (a held-out label as it is) and its weight`;
 const isWeighted = (attrs: Readonly<Record<string, unknown>>): boolean => attrs["weighted"] === 1;
 
 /** `delta` of huber (1 for the others, which ignore it). */
