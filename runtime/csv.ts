@@ -5,7 +5,7 @@
 import type { CsvSource } from "../compiler/program.js";
 import type { Diagnostic, Result } from "../grammar/diagnostics.js";
 import { fitsFloat32, type Dataset } from "./dataset.js";
-import { CsvSplitter, type Cell, type CsvRecord } from "./csv-split.js";
+import { CsvSplitter, detached, type Cell, type CsvRecord } from "./csv-split.js";
 import { dataDiag, lineSpan } from "./span.js";
 import type { Span } from "../grammar/span.js";
 
@@ -172,7 +172,7 @@ export class CsvParser {
   private columns(first: CsvRecord): Columns | undefined {
     const { src, opts, file, diagnostics } = this;
     const width = first.cells.length;
-    const names = src.header ? first.cells.map((c) => c.text.trim()) : first.cells.map((_, i) => `column ${i}`);
+    const names = src.header ? first.cells.map((c) => detached(c.text.trim())) : first.cells.map((_, i) => `column ${i}`);
     const resolve = (ref: string | number, what: string): number | undefined => {
       if (typeof ref === "number") {
         if (Number.isInteger(ref) && ref >= 0 && ref < width) return ref;
@@ -299,8 +299,9 @@ export class CsvParser {
           continue;
         }
         if (c === undefined) {
-          c = this.catLists[j]!.push(t) - 1;
-          seen.set(t, c);
+          const kept = detached(t);
+          c = this.catLists[j]!.push(kept) - 1;
+          seen.set(kept, c);
         }
         row[j] = c;
         continue;
@@ -348,8 +349,9 @@ export class CsvParser {
         // The training file: class names are fitted at the end, so keep the text's index.
         let id = this.labelIds.get(t);
         if (id === undefined) {
-          id = this.labelTexts.push(t) - 1;
-          this.labelIds.set(t, id);
+          const kept = detached(t);
+          id = this.labelTexts.push(kept) - 1;
+          this.labelIds.set(kept, id);
         }
         y = id;
       }
@@ -358,7 +360,7 @@ export class CsvParser {
     for (let j = 0; j < row.length; j++) this.values.push(row[j]!);
     this.labels.push(y);
     this.origin.push(r.line);
-    if (cols.text !== undefined) this.texts.push(r.cells[cols.text]!.text);
+    if (cols.text !== undefined) this.texts.push(detached(r.cells[cols.text]!.text));
   }
 
   /** The schema and the arrays, once every row has been read. */

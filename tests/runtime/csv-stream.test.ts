@@ -8,6 +8,8 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { CsvSource } from "../../compiler/program.js";
@@ -106,6 +108,26 @@ describe("CSV in pieces", () => {
     const test = parseCsv("c,n,y\nblue,5,dog\npink,6,cat\n", src({ categorical: ["c"], missing: "mean" }), { labels: "class", schema: train.value.schema! });
     expect(test.diagnostics.map((x) => [x.code, x.span.line, x.span.column])).toEqual([["NN4018", 3, 1]]);
     expect(test.diagnostics[0]!.message).toMatch(/pink/);
+  });
+});
+
+describe("a streamed CSV keeps its numbers, not its text", () => {
+  it("no piece is kept alive by a long category, class name or header cut from it (V8 slices point into their parent)", () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const p = new CsvParser(src({ categorical: ["colour_of_the_thing_measured"] }), { labels: "class" });
+    p.push("a,colour_of_the_thing_measured,y\n");
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const rows = Math.floor((2 << 20) / 10);
+    for (let k = 0; k < 16; k++) p.push(`1,category-number-${String(k).padStart(6, "0")},label-number-${String(k).padStart(6, "0")}\n` + "1.25,c0,1\n".repeat(rows));
+    const r = p.end();
+    gc();
+    const kept = process.memoryUsage().heapUsed - before;
+    expect(r.value.dataset!.n).toBe(16 * (rows + 1));
+    expect(r.value.dataset!.featureNames).toHaveLength(1 + 17);
+    // Sixteen pieces of 2 MB each would be 32 MB.
+    expect(kept, `${(kept / 1e6).toFixed(1)} MB kept`).toBeLessThan(8e6);
   });
 });
 
