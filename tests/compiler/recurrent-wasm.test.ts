@@ -42,7 +42,7 @@ const ids = (n: number, t: number): Float32Array => new Float32Array(n * t).map(
 const onehot = (n: number): Float32Array => new Float32Array(n * 3).map((_, i) => (i % 3 === Math.floor(i / 3) % 3 ? 1 : 0));
 
 /** The largest difference between a and b over the largest magnitude of a. */
-function relative(a: Float32Array, b: Float32Array): number {
+function relative(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let scale = 0;
   let worst = 0;
   for (let i = 0; i < a.length; i++) {
