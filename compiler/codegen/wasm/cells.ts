@@ -73,7 +73,8 @@ export interface CellBuffers {
   readonly dOut?: number;
 }
 
-const need = (x: number | undefined, what: string): number => {
+/** An address the kernel needs (a bug when the request lacks it). */
+export const need = (x: number | undefined, what: string): number => {
   if (x === undefined) throw new Error(`bug: a recurrent cell kernel without ${what}`);
   return x;
 };
@@ -188,14 +189,13 @@ export function gruForward(f: Body, c: Chunk, a: CellAt, s: CellBuffers): void {
   });
 }
 
-/** dh: the carried gradient of the state (the step's own added first when every step is read). */
-function stateGrad(f: Body, c: Chunk, a: CellAt, s: CellBuffers, into: number): void {
+/** Push dh: the carried gradient of the state (the step's own added first when every step is read). */
+export function stateGrad(c: Chunk, a: CellAt, s: CellBuffers): void {
   if (s.dOut !== undefined) {
     c.load(a.out, s.dOut);
     c.load(a.state, need(s.carry, "carry"));
     c.x.add();
   } else c.load(a.state, need(s.carry, "carry"));
-  f.set(into);
 }
 
 /** The LSTM cell backwards: dz (i, f, g, o), c's gradient carried on; with a mask, the direct part of the state's gradient zeroed. */
@@ -205,7 +205,8 @@ export function lstmBackward(f: Body, c: Chunk, a: CellAt, s: CellBuffers): void
   const dzAt = need(s.dz, "dz");
   const cell = need(s.cell, "the cell state's gradient");
   const [dh, dc, gi, gf, gg, go, tc] = ["dh", "dc", "i", "f", "g", "o", "tc"].map((n) => c.local(n)) as [number, number, number, number, number, number, number];
-  stateGrad(f, c, a, s, dh);
+  stateGrad(c, a, s);
+  f.set(dh);
   [gi, gf, gg, go].forEach((v, k) => {
     c.load(a.row, s.tape + (2 + k) * h * E);
     f.set(v);
@@ -267,7 +268,8 @@ export function gruBackward(f: Body, c: Chunk, a: CellAt, s: CellBuffers): void 
   const dzAt = need(s.dz, "dz");
   const direct = need(s.direct, "the direct gradient");
   const [dh, r, zg, nn, dn, dr, dzg] = ["dh", "r", "z", "n", "dn", "dr", "dzg"].map((n) => c.local(n)) as [number, number, number, number, number, number, number];
-  stateGrad(f, c, a, s, dh);
+  stateGrad(c, a, s);
+  f.set(dh);
   [r, zg, nn].forEach((v, k) => {
     c.load(a.row, s.tape + (1 + k) * h * E);
     f.set(v);

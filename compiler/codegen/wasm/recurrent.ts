@@ -17,7 +17,7 @@ import { productInto, transposeInto, type KernelSpec } from "./products.js";
 import { countedLoop, E, locals, type Locals } from "./loops.js";
 import { recurrentDims } from "../../ops/recurrent_scan.js";
 import type { CellGradRequest, CellRequest } from "../ts/recurrent.js";
-import { chunk, gruBackward, gruForward, lstmBackward, lstmForward, type CellAt, type CellBuffers, type Chunk } from "./cells.js";
+import { chunk, gruBackward, gruForward, lstmBackward, lstmForward, need, stateGrad, type CellAt, type CellBuffers, type Chunk } from "./cells.js";
 
 export function stepFunction(name: string, product: KernelSpec): WasmFunction {
   const f = new Body(["i32", "i32"], ["n", "step"]);
@@ -130,18 +130,14 @@ function cellFunction(name: string, cell: "lstm" | "gru", backward: boolean, ste
     units(f, L, j, h, widths, (c) => {
       offsets([[at.state, stateB], [at.out, outB]]);
       f.get(at.state);
-      if (s.dOut !== undefined) {
-        c.load(at.out, s.dOut);
-        c.load(at.state, s.carry as number);
-        c.x.add();
-      } else c.load(at.state, s.carry as number);
-      c.store(s.direct as number);
+      stateGrad(c, at, s);
+      c.store(need(s.direct, "the direct gradient"));
     });
     units(f, L, j, dims.d, widths, (c) => {
       offsets([[at.z, zB]]);
       f.get(at.z);
       c.x.k(0);
-      c.store(s.dz as number);
+      c.store(need(s.dz, "dz"));
     });
   };
   countedLoop(
