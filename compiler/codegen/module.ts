@@ -163,8 +163,8 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
           convDx: (request) => viaKernel(wasm.convDx(request)),
           bmm: (request, per) => viaKernel(wasm.bmm(request, per)),
           step: (request, index) => inLoop(wasm.step(request, index)),
-          lstmCell: (request) => inLoop(wasm.lstmCell(request)),
-          lstmCellGrad: (request) => inLoop(wasm.lstmCellGrad(request)),
+          cell: (request) => inLoop(wasm.cell(request)),
+          cellGrad: (request) => inLoop(wasm.cellGrad(request)),
           nests: (request) => viaKernel(wasm.nests(request)),
           rows: (request) => viaKernel(wasm.rows(request)),
         }

@@ -1,9 +1,11 @@
 /**
- * The recurrent layers' per-step products as wasm kernels (`wasm/recurrent.ts`) against their
- * TypeScript lowering: the same model compiled both ways, from the same weights on the same
- * batch, gives the same loss and gradients — LSTM and GRU, forwards and backwards, the padding
- * masked, sizes that leave leftover rows, columns and depth in the kernels' blocks, and a batch
- * smaller than the largest.
+ * The recurrent layers' per-step products and cells as wasm kernels (`wasm/recurrent.ts`,
+ * `wasm/cells.ts`) against their TypeScript lowering: the same model compiled both ways, from
+ * the same weights on the same batch, gives the same loss and gradients — LSTM and GRU,
+ * forwards and backwards, the padding masked, units that are not a multiple of 4 (the cells'
+ * one-at-a-time tail) and sizes that leave leftover rows, columns and depth in the products'
+ * blocks, and a batch smaller than the largest — and the same losses and weights after a few
+ * training steps.
  */
 import { describe, expect, it } from "vitest";
 import { checkSource } from "../../compiler/check.js";
@@ -35,7 +37,23 @@ function compiled(src: string, kernels: "js" | "wasm"): { code: string; model: R
   return { code: r.value.code, model: loadModule(r.value.code).createModel() };
 }
 
-describe("recurrent step kernels (wasm)", () => {
+/** Ids with padding (0) inside and at the end, different per sample. */
+const ids = (n: number, t: number): Float32Array => new Float32Array(n * t).map((_, i) => ((i * 7 + 3) % 13) % 11);
+const onehot = (n: number): Float32Array => new Float32Array(n * 3).map((_, i) => (i % 3 === Math.floor(i / 3) % 3 ? 1 : 0));
+
+/** The largest difference between a and b over the largest magnitude of a. */
+function relative(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let scale = 0;
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    scale = Math.max(scale, Math.abs(a[i] as number));
+    worst = Math.max(worst, Math.abs((a[i] as number) - (b[i] as number)));
+  }
+  expect(scale).toBeGreaterThan(0);
+  return worst / scale;
+}
+
+describe("recurrent step and cell kernels (wasm)", () => {
   for (const [name, t, body] of [
     ["lstm, last state", 7, "  lstm 6"],
     ["lstm, last state, 4 units at a time in the cell kernel", 7, "  lstm 12"],
@@ -43,6 +61,9 @@ describe("recurrent step kernels (wasm)", () => {
     ["gru, bidirectional, masked", 5, "  gru 7, bidirectional: true, mask: true"],
     ["lstm sequences into gru, wide", 4, "  lstm 36, return_sequences: true\n  gru 9"],
     ["lstm sequences, 4 units at a time, into an average", 5, "  lstm 8, return_sequences: true\n  globalavgpool1d"],
+    ["gru, last state, 4 units at a time", 6, "  gru 8"],
+    ["lstm, masked, 4 units at a time", 7, "  lstm 8, mask: true"],
+    ["gru sequences, masked, fewer units than a chunk", 6, "  gru 3, return_sequences: true, mask: true\n  flatten"],
   ] as const) {
     for (const n of [5, 3]) {
       it(`${name}: agrees with the TypeScript lowering (batch ${n})`, () => {
@@ -53,26 +74,39 @@ describe("recurrent step kernels (wasm)", () => {
         const layers = (body.match(/lstm|gru/g) ?? []).length * (body.includes("bidirectional") ? 2 : 1);
         expect((wasm.code.match(/kernels\.\w+\(n( \* \d+)?, (t|p|0)\);/g) ?? []).length).toBe(3 * layers);
         expect(ts.code).not.toMatch(/kernels\./);
-        // An LSTM without padding and with a multiple of 4 units runs its cell as a kernel too.
-        const cells = /lstm (8|12|36)\b/.test(body) ? 2 : 0;
-        expect((wasm.code.match(/kernels\.\w+Cell\(n, t, p\);/g) ?? []).length).toBe(cells);
+        // Every layer runs its cell as a kernel too, forwards and backwards.
+        expect((wasm.code.match(/kernels\.\w+Cell\(n, t, p\);/g) ?? []).length).toBe(2 * layers);
         wasm.model.params.set(ts.model.params);
-        // Ids with padding (0) inside and at the end, different per sample.
-        const x = new Float32Array(n * t).map((_, i) => ((i * 7 + 3) % 13) % 11);
-        const y = new Float32Array(n * 3).map((_, i) => (i % 3 === Math.floor(i / 3) % 3 ? 1 : 0));
+        const x = ids(n, t);
+        const y = onehot(n);
         const lossTs = ts.model.lossAndGrad(x, y, n);
         const lossWasm = wasm.model.lossAndGrad(x, y, n);
         expect(Math.abs(lossWasm - lossTs) / lossTs).toBeLessThan(1e-5);
-        let scale = 0;
-        let worst = 0;
-        for (let i = 0; i < ts.model.grads.length; i++) {
-          const g = ts.model.grads[i] as number;
-          scale = Math.max(scale, Math.abs(g));
-          worst = Math.max(worst, Math.abs(g - (wasm.model.grads[i] as number)));
-        }
-        expect(scale).toBeGreaterThan(0);
-        expect(worst / scale).toBeLessThan(1e-4);
+        expect(relative(ts.model.grads, wasm.model.grads)).toBeLessThan(1e-4);
       });
     }
+  }
+
+  for (const [name, t, body] of [
+    ["gru, bidirectional, masked, units not a multiple of 4", 6, "  gru 6, bidirectional: true, mask: true"],
+    ["lstm sequences, masked, units not a multiple of 4, into a gru", 5, "  lstm 7, return_sequences: true, mask: true\n  gru 4"],
+  ] as const) {
+    it(`${name}: the same losses and weights after 4 training steps`, () => {
+      const src = source(t, body);
+      const ts = compiled(src, "js");
+      const wasm = compiled(src, "wasm");
+      wasm.model.params.set(ts.model.params);
+      const initial = Float32Array.from(ts.model.params);
+      for (let step = 0; step < 4; step++) {
+        const n = step % 2 === 0 ? 5 : 4;
+        const x = ids(n, t).map((v, i) => (v + step * (i % 3)) % 11);
+        const lossTs = ts.model.trainStep(x, onehot(n), n, 1e-2);
+        const lossWasm = wasm.model.trainStep(x, onehot(n), n, 1e-2);
+        expect(Math.abs(lossWasm - lossTs) / lossTs).toBeLessThan(1e-5);
+      }
+      // The weights moved, and moved alike.
+      expect(relative(initial, ts.model.params)).toBeGreaterThan(1e-3);
+      expect(relative(ts.model.params, wasm.model.params)).toBeLessThan(1e-4);
+    });
   }
 });

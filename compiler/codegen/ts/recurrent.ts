@@ -5,8 +5,8 @@
  * state times Whᵀ, dz times Wh, dzᵀ times the state) is a `StepProduct`: the WebAssembly target
  * hands it to a kernel called with the step (`wasm/lowering.ts`), else it is a plain loop here.
  * The cell's arithmetic is a TypeScript loop small enough for V8 to optimize; the WebAssembly
- * target may take an LSTM's cell too (`RecurrentKernels.lstmCell`, `lstmCellGrad`) for the
- * steps after the first when no padding is masked.
+ * target takes the cell too (`RecurrentKernels.cell`, `cellGrad`: LSTM or GRU, padding masked
+ * or not, any units) for the steps after the first.
  *
  * Layouts ([n, T, ·], row b·T + t): zx [G], tape [S], dz [D] (`recurrentDims`). `t` is the
  * step's position, `p` the step read before it (t − 1, or t + 1 reading backwards), `first`
@@ -38,30 +38,40 @@ export interface StepProduct extends ProductShape {
 /** The statement running a step's product with this index (an expression), or undefined for the plain loop. */
 export type StepKernel = (p: StepProduct, index: string) => string | undefined;
 
-/** An LSTM cell for every step but the first, as a kernel: its buffers and sizes. */
-export interface LstmCellRequest {
+/** A cell (LSTM or GRU) for every step but the first, as a kernel: its buffers (mask: [n, T, 1], 0 at a padded step; bh: the GRU's b_hh) and sizes. */
+export interface CellRequest {
+  readonly cell: "lstm" | "gru";
   readonly zx: string;
   readonly tape: string;
+  readonly bh?: string;
+  readonly mask?: string;
   readonly steps: number;
   readonly h: number;
 }
 
-/** The backward LSTM cell as a kernel: its buffers (dOut: every step's dh, absent when only the last state is read) and sizes. */
-export interface LstmCellGradRequest {
+/**
+ * The backward cell as a kernel: its buffers and sizes. cellState: the LSTM's carried gradient
+ * of c; direct: the part of the state's gradient that skips the product (padded steps, the
+ * GRU's z·dh); dOut: every step's dh, absent when only the last state is read.
+ */
+export interface CellGradRequest {
+  readonly cell: "lstm" | "gru";
   readonly tape: string;
   readonly dz: string;
   readonly carry: string;
-  readonly cell: string;
+  readonly cellState?: string;
+  readonly direct?: string;
   readonly dOut?: string;
+  readonly mask?: string;
   readonly steps: number;
   readonly h: number;
 }
 
-/** What a target's kernels do for the recurrent ops: the step products, and (optionally) the LSTM cell forwards and backwards — the call, with `n, t, p`. */
+/** What a target's kernels do for the recurrent ops: the step products, and (optionally) the cells forwards and backwards — the call, with `n, t, p`. */
 export interface RecurrentKernels {
   readonly step: StepKernel;
-  readonly lstmCell?: (r: LstmCellRequest) => string | undefined;
-  readonly lstmCellGrad?: (r: LstmCellGradRequest) => string | undefined;
+  readonly cell?: (r: CellRequest) => string | undefined;
+  readonly cellGrad?: (r: CellGradRequest) => string | undefined;
 }
 
 /** The product as plain loops. */
@@ -182,12 +192,12 @@ function scan(node: IrNode, ctx: EmitContext, kernels?: RecurrentKernels): strin
         `${tape}[o + ${5 * h} + j] = hz;`,
         `${tape}[o + ${6 * h} + j] = hn;`,
       ];
-  // Without padding, every step after the first may run its cell as a kernel.
-  const cellCall = lstm && mask === undefined && h % 4 === 0 ? kernels?.lstmCell?.({ zx, tape, steps: t, h }) : undefined;
+  // Every step after the first may run its cell as a kernel.
+  const cellCall = kernels?.cell?.({ cell: dims.cell, zx, tape, ...(bh !== undefined ? { bh } : {}), ...(mask !== undefined ? { mask } : {}), steps: t, h });
   const row = [
     `if (!first) {`,
     product(recur, dims.reverse ? "t" : "p", kernels),
-    ...(cellCall !== undefined ? [`// the cell, 4 units at a time`, cellCall, `continue;`] : []),
+    ...(cellCall !== undefined ? [`// the cell, as a kernel`, cellCall, `continue;`] : []),
     `}`,
     `for (let b = 0; b < n; b++) {`,
     `const o = (b * ${t} + t) * ${S}; // this step's row of the tape`,
@@ -306,12 +316,22 @@ function scanGrad(node: IrNode, ctx: EmitContext, kernels?: RecurrentKernels): s
     `}`,
     `}`,
   ];
-  // Without padding, the LSTM's steps but the first (and, reading the last state only, the last read) may run the cell as a kernel.
+  // The steps but the first (and, reading the last state only, the last read) may run the cell as a kernel.
   const last = node.attrs["last"] === 1;
-  const cellCall =
-    lstm && mask === undefined && dc !== undefined && h % 4 === 0 ? kernels?.lstmCellGrad?.({ tape, dz, carry, cell: dc, ...(last ? {} : { dOut }), steps: t, h }) : undefined;
+  const cellCall = kernels?.cellGrad?.({
+    cell: dims.cell,
+    tape,
+    dz,
+    carry,
+    ...(dc !== undefined ? { cellState: dc } : {}),
+    ...(dh !== undefined ? { direct: dh } : {}),
+    ...(last ? {} : { dOut }),
+    ...(mask !== undefined ? { mask } : {}),
+    steps: t,
+    h,
+  });
   const row = [
-    ...(cellCall !== undefined ? [`if (!first${last ? ` && s !== ${t - 1}` : ""}) {`, `// the cell, 4 units at a time`, cellCall, `} else {`, ...rows, `}`] : rows),
+    ...(cellCall !== undefined ? [`if (!first${last ? ` && s !== ${t - 1}` : ""}) {`, `// the cell, as a kernel`, cellCall, `} else {`, ...rows, `}`] : rows),
     `if (!first) {`,
     product(back, "t", kernels),
     ...(dh !== undefined ? [`for (let k = 0; k < n * ${h}; k++) ${carry}[k] += ${dh}[k];`] : []),
@@ -371,7 +391,7 @@ export const RECURRENT: Readonly<Record<string, TsLowering>> = {
   recurrent_dwh: (node, ctx) => dwh(node, ctx),
 };
 
-/** The recurrent ops with their step products (and an LSTM's cell) through a target's kernels (the WebAssembly target's). */
+/** The recurrent ops with their step products (and cells) through a target's kernels (the WebAssembly target's). */
 export function recurrentWithKernels(node: IrNode, ctx: EmitContext, kernels: RecurrentKernels): string | undefined {
   if (node.op === "recurrent_scan") return scan(node, ctx, kernels);
   if (node.op === "recurrent_scan_grad") return scanGrad(node, ctx, kernels);

@@ -22,7 +22,7 @@ import { productOf } from "../ts/products.js";
 import { kernelRequest, type KernelRequest } from "./products.js";
 import { POINTWISE_LOWERINGS, type NestKernels } from "./pointwise-ops.js";
 import { lowerRows, type RowKernels } from "./rows.js";
-import { recurrentWithKernels, type LstmCellGradRequest, type LstmCellRequest, type StepProduct } from "../ts/recurrent.js";
+import { recurrentWithKernels, type CellGradRequest, type CellRequest, type StepProduct } from "../ts/recurrent.js";
 
 export type { KernelRequest } from "./products.js";
 
@@ -65,10 +65,10 @@ export interface Kernels extends NestKernels, RowKernels {
   bmm(r: KernelRequest, per: number): string | undefined;
   /** A recurrent layer's product for the step `index` (an expression), called from the node's TypeScript loop. */
   step(p: StepProduct, index: string): string | undefined;
-  /** An LSTM cell for the steps after the first (called with `n, t, p` from the node's loop). */
-  lstmCell(r: LstmCellRequest): string | undefined;
-  /** The backward LSTM cell, likewise. */
-  lstmCellGrad(r: LstmCellGradRequest): string | undefined;
+  /** A recurrent cell (LSTM or GRU) for the steps after the first (called with `n, t, p` from the node's loop). */
+  cell(r: CellRequest): string | undefined;
+  /** The backward cell, likewise. */
+  cellGrad(r: CellGradRequest): string | undefined;
 }
 
 /** The wasm lowering of one op: the statements calling its kernels, or undefined for "use the TypeScript lowering". */
@@ -95,8 +95,8 @@ const convolution: WasmLowering = (node, ctx, kernels) => {
   return kernels.conv({ ...g, image: ctx.ref(image), windows: forward ? p.a : p.b, product: r });
 };
 
-/** A recurrent op: its TypeScript loop over the steps, with the products (and an LSTM's cell) as kernels. */
-const recurrent: WasmLowering = (node, ctx, kernels) => recurrentWithKernels(node, ctx, { step: (p, i) => kernels.step(p, i), lstmCell: (r) => kernels.lstmCell(r), lstmCellGrad: (r) => kernels.lstmCellGrad(r) });
+/** A recurrent op: its TypeScript loop over the steps, with the products and the cell as kernels. */
+const recurrent: WasmLowering = (node, ctx, kernels) => recurrentWithKernels(node, ctx, { step: (p, i) => kernels.step(p, i), cell: (r) => kernels.cell(r), cellGrad: (r) => kernels.cellGrad(r) });
 
 export const WASM_LOWERINGS: ReadonlyMap<string, WasmLowering> = new Map<string, WasmLowering>([
   [

@@ -22,8 +22,8 @@ import { updateFunction } from "./update.js";
 import { maxpoolFunction } from "./pooling.js";
 import { unfoldable } from "./im2col.js";
 import { batchSumFunction, bmmFunction, convDxFunction, convFunction } from "./conv.js";
-import { lstmCellFunction, lstmCellGradFunction, stepFunction } from "./recurrent.js";
-import type { LstmCellGradRequest, LstmCellRequest, StepProduct } from "../ts/recurrent.js";
+import { cellGradKernel, cellKernel, stepFunction, type CellKernel } from "./recurrent.js";
+import type { CellGradRequest, CellRequest, StepProduct } from "../ts/recurrent.js";
 import type { ConvDxRequest, ConvRequest, KernelRequest, PoolRequest } from "./lowering.js";
 import { nestBuffers, nestFunction, placeNests, type NestRequest } from "./pointwise.js";
 import { rowsFunction, type RowsRequest } from "./rows.js";
@@ -240,25 +240,20 @@ export class WasmKernels {
     return `kernels.${out}(${depthPerSample !== undefined ? `n * ${depthPerSample}` : "n"}, ${index});`;
   }
 
-  /** The call of an LSTM cell kernel (`n, t, p`), or undefined when its buffers are outside the memory. */
-  lstmCell(r: LstmCellRequest): string | undefined {
-    if (!this.laidOut(r.zx) || !this.laidOut(r.tape)) return undefined;
-    const name = `${r.tape}Cell`;
-    this.register(name, (at) => lstmCellFunction({ name, zx: at(r.zx), tape: at(r.tape), steps: r.steps, h: r.h }), `${name}(n, step, before): the LSTM cell of a step after the first, from ${r.zx} and the step's h·Whᵀ into ${r.tape}, 4 units at a time`);
-    return `kernels.${name}(n, t, p);`;
+  /** The call of a recurrent cell kernel (`recurrent.ts`; `n, t, p`), or undefined when its buffers are outside the memory. */
+  cell(r: CellRequest): string | undefined {
+    return this.cellCall(cellKernel(r));
   }
 
-  /** The call of a backward LSTM cell kernel (`n, t, p`), or undefined when its buffers are outside the memory. */
-  lstmCellGrad(r: LstmCellGradRequest): string | undefined {
-    if (![r.tape, r.dz, r.carry, r.cell, ...(r.dOut !== undefined ? [r.dOut] : [])].every((x) => this.laidOut(x))) return undefined;
-    const name = `${r.dz}Cell`;
-    const { dOut } = r;
-    this.register(
-      name,
-      (at) => lstmCellGradFunction({ name, tape: at(r.tape), dz: at(r.dz), carry: at(r.carry), cell: at(r.cell), ...(dOut !== undefined ? { dOut: at(dOut) } : {}), steps: r.steps, h: r.h }),
-      `${name}(n, step, before): the backward LSTM cell of a step, from ${r.carry}${dOut !== undefined ? ` + ${dOut}` : ""} and ${r.cell} into ${r.dz}, 4 units at a time`,
-    );
-    return `kernels.${name}(n, t, p);`;
+  /** The call of a backward recurrent cell kernel, likewise. */
+  cellGrad(r: CellGradRequest): string | undefined {
+    return this.cellCall(cellGradKernel(r));
+  }
+
+  private cellCall(k: CellKernel): string | undefined {
+    if (!k.buffers.every((x) => this.laidOut(x))) return undefined;
+    this.register(k.name, k.build, k.doc);
+    return `kernels.${k.name}(n, t, p);`;
   }
 
   /** The call of a pointwise kernel (`pointwise.ts`), or undefined when a buffer is outside the memory. */

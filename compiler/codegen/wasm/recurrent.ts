@@ -1,13 +1,23 @@
 /**
- * A recurrent layer's per-step matrix product as a WebAssembly function (`ts/recurrent.ts`'s
- * `StepProduct`): called with the batch n and the step's index, it runs `products.ts`'s dot or
- * axpy loop with A, B and the output shifted by the index (`KernelSpec.sample`). The loop over
- * the steps and the cell's arithmetic stay in TypeScript; the product, most of a step's work,
- * runs here.
+ * A recurrent layer's kernels, called from the node's TypeScript loop over the steps
+ * (`ts/recurrent.ts`):
+ *
+ * - the per-step matrix product (`StepProduct`): called with the batch n and the step's index,
+ *   it runs `products.ts`'s dot or axpy loop with A, B and the output shifted by the index
+ *   (`KernelSpec.sample`);
+ * - the cell of a step after the first, forwards and backwards, LSTM or GRU (called with n, the
+ *   step and the step before): per sample, a padded step (mask 0) carries the state over (or,
+ *   backwards, passes the state's gradient on and zeroes dz), a real one runs the cell's
+ *   arithmetic (`cells.ts`) 4 units at a time, then the last H % 4 one at a time.
+ *
+ * The TypeScript loop runs the first step's cell (no state before it) and the products' order.
  */
 import { Body, type WasmFunction } from "./encode.js";
-import { productInto, tanhOnStack, transposeInto, type KernelSpec } from "./products.js";
-import { countedLoop, E, lanes, locals } from "./loops.js";
+import { productInto, transposeInto, type KernelSpec } from "./products.js";
+import { countedLoop, E, locals, type Locals } from "./loops.js";
+import { recurrentDims } from "../../ops/recurrent_scan.js";
+import type { CellGradRequest, CellRequest } from "../ts/recurrent.js";
+import { chunk, gruBackward, gruForward, lstmBackward, lstmForward, need, stateGrad, type CellAt, type CellBuffers, type Chunk } from "./cells.js";
 
 export function stepFunction(name: string, product: KernelSpec): WasmFunction {
   const f = new Body(["i32", "i32"], ["n", "step"]);
@@ -17,46 +27,118 @@ export function stepFunction(name: string, product: KernelSpec): WasmFunction {
   return { name, body: f };
 }
 
-/** An LSTM's cell for one step after the first, for `lstmCellFunction`: byte addresses and sizes. */
-export interface LstmCellSpec {
+/** A cell kernel for `WasmKernels`: its name, the buffers it names, its line in the module's comment, and its function once the addresses are known. */
+export interface CellKernel {
   readonly name: string;
-  /** x·Wiᵀ + b [n, T, 4H] and the tape [n, T, 6H] (`ops/recurrent_scan.ts`). */
-  readonly zx: number;
-  readonly tape: number;
-  readonly steps: number;
-  /** Units, a multiple of 4. */
-  readonly h: number;
+  readonly buffers: readonly string[];
+  readonly doc: string;
+  build(at: (buffer: string) => number): WasmFunction;
 }
 
+const defined = (xs: readonly (string | undefined)[]): string[] => xs.filter((x): x is string => x !== undefined);
+
+/** The forward cell of the steps after the first, as a kernel called with (n, step, before). */
+export function cellKernel(r: CellRequest): CellKernel {
+  const name = `${r.tape}Cell`;
+  return {
+    name,
+    buffers: defined([r.zx, r.tape, r.bh, r.mask]),
+    doc: `${name}(n, step, before): the ${r.cell.toUpperCase()} cell of a step after the first, from ${r.zx} and the step's h·Whᵀ into ${r.tape}${r.mask !== undefined ? ` (a padded step in ${r.mask} keeps the state)` : ""}, 4 units at a time`,
+    build: (at) =>
+      cellFunction(name, r.cell, false, r.steps, r.mask !== undefined ? at(r.mask) : undefined, {
+        h: r.h,
+        tape: at(r.tape),
+        zx: at(r.zx),
+        ...(r.bh !== undefined ? { bh: at(r.bh) } : {}),
+      }),
+  };
+}
+
+/** The backward cell of the steps after the first (but the last read, when only it is read), as a kernel called with (n, step, before). */
+export function cellGradKernel(r: CellGradRequest): CellKernel {
+  const name = `${r.dz}Cell`;
+  const from = [r.carry, r.dOut, r.cellState].filter((x) => x !== undefined).join(", ");
+  return {
+    name,
+    buffers: defined([r.tape, r.dz, r.carry, r.cellState, r.direct, r.dOut, r.mask]),
+    doc: `${name}(n, step, before): the backward ${r.cell.toUpperCase()} cell of a step, from ${from} into ${r.dz}${r.direct !== undefined ? ` and ${r.direct}` : ""}, 4 units at a time`,
+    build: (at) => {
+      const opt = (k: string, x: string | undefined): Record<string, number> => (x !== undefined ? { [k]: at(x) } : {});
+      return cellFunction(name, r.cell, true, r.steps, r.mask !== undefined ? at(r.mask) : undefined, {
+        h: r.h,
+        tape: at(r.tape),
+        dz: at(r.dz),
+        carry: at(r.carry),
+        ...opt("cell", r.cellState),
+        ...opt("direct", r.direct),
+        ...opt("dOut", r.dOut),
+      });
+    },
+  };
+}
+
+/** `for (j = 0; j < floats·4 bytes; j += a chunk's bytes) body`: 4 lanes while 4 remain, then one at a time. */
+function units(f: Body, L: Locals, j: number, floats: number, widths: { readonly vector: Chunk; readonly single: Chunk }, body: (c: Chunk) => void): void {
+  const full = Math.floor(floats / 4) * 4 * E;
+  if (full > 0) countedLoop(f, j, 0, full, 16, () => body(widths.vector), L.n);
+  if (floats * E > full) countedLoop(f, j, full, floats * E, 4, () => body(widths.single), L.n);
+}
+
+/** The kernels' parameters after n. */
+const STEP = 1;
+const BEFORE = 2;
+
 /**
- * The LSTM cell of step `step` after the step `before` (called with n, step, before), 4 units at
- * a time: the gates from zx plus the tape's h·Whᵀ (which the step's product wrote), c and h,
- * all stored in the step's row of the tape. Sigmoid is 0.5 + 0.5·tanh(x/2) and tanh the
- * kernels' rational approximation (`tanhOnStack`, within 8 float32 ulp), so the values differ
- * from the TypeScript loop's by float32 rounding only.
+ * The kernel: for each sample, the byte addresses of the step's rows, then the cell over its
+ * units (or, at a padded step, the state or its gradient carried over).
  */
-export function lstmCellFunction(s: LstmCellSpec): WasmFunction {
+function cellFunction(name: string, cell: "lstm" | "gru", backward: boolean, steps: number, mask: number | undefined, s: CellBuffers): WasmFunction {
   const f = new Body(["i32", "i32", "i32"], ["n", "step", "before"]);
   const L = locals(f);
-  const x = lanes(f, L, true, 0);
-  const [b, row, prev, zrow, j] = ["b", "row", "prev", "zrow", "j"].map((name) => f.local("i32", name)) as [number, number, number, number, number];
-  const [gi, gf, gg, go, c] = ["i", "f", "g", "o", "c"].map((name) => f.local("v128", name)) as [number, number, number, number, number];
+  const [b, rowB, prevB, zB, stateB, outB, j] = ["b", "rowAt", "prevAt", "zAt", "stateAt", "outAt", "j"].map((x) => f.local("i32", x)) as [number, number, number, number, number, number, number];
+  const [row, prev, z, state, out] = ["row", "prev", "z", "state", "out"].map((x) => f.local("i32", x)) as [number, number, number, number, number];
+  const at: CellAt = { row, prev, z, state, out, j };
+  const widths = { vector: chunk(f, L, true), single: chunk(f, L, false) };
+  const dims = recurrentDims({ cell, units: s.h });
   const h = s.h;
-  const rowBytes = (step: number, width: number, into: number): void => void f.get(b).i32(s.steps).i32Mul().get(step).i32Add().i32(width * E).i32Mul().get(j).i32Add().set(into);
-  const half = (): void => void f.f32x4Const([0.5, 0.5, 0.5, 0.5]);
-  // Gate k's pre-activation: zx plus h·Whᵀ.
-  const pre = (k: number): void => {
-    f.get(zrow).v128Load(s.zx + k * h * E);
-    f.get(row).v128Load(s.tape + (2 + k) * h * E).f32x4Add();
-  };
-  const sigmoid = (): void => {
-    half();
-    f.f32x4Mul();
-    tanhOnStack(x);
-    half();
-    f.f32x4Mul();
-    half();
-    f.f32x4Add();
+  // local = ((b·T + step)·width) bytes
+  const rowOf = (step: number, width: number, into: number): void => void f.get(b).i32(steps).i32Mul().get(step).i32Add().i32(width * E).i32Mul().set(into);
+  const offsets = (pairs: readonly (readonly [number, number])[]): void => pairs.forEach(([local, base]) => void f.get(base).get(j).i32Add().set(local));
+  const body = backward ? (cell === "lstm" ? lstmBackward : gruBackward) : cell === "lstm" ? lstmForward : gruForward;
+  const real = (): void =>
+    units(f, L, j, h, widths, (c) => {
+      offsets([
+        [at.row, rowB],
+        [at.prev, prevB],
+        [at.z, zB],
+        ...(backward ? ([[at.state, stateB], [at.out, outB]] as const) : []),
+      ]);
+      body(f, c, at, s);
+    });
+  const padded = (): void => {
+    if (!backward) {
+      // The state before the step carries over: h (and the LSTM's c).
+      units(f, L, j, cell === "lstm" ? 2 * h : h, widths, (c) => {
+        offsets([[at.row, rowB], [at.prev, prevB]]);
+        f.get(at.row);
+        c.load(at.prev, s.tape);
+        c.store(s.tape);
+      });
+      return;
+    }
+    // The state's gradient passes on to the step before (in `direct`), and dz is zero.
+    units(f, L, j, h, widths, (c) => {
+      offsets([[at.state, stateB], [at.out, outB]]);
+      f.get(at.state);
+      stateGrad(c, at, s);
+      c.store(need(s.direct, "the direct gradient"));
+    });
+    units(f, L, j, dims.d, widths, (c) => {
+      offsets([[at.z, zB]]);
+      f.get(at.z);
+      c.x.k(0);
+      c.store(need(s.dz, "dz"));
+    });
   };
   countedLoop(
     f,
@@ -65,136 +147,24 @@ export function lstmCellFunction(s: LstmCellSpec): WasmFunction {
     "n",
     1,
     () => {
-      countedLoop(
-        f,
-        j,
-        0,
-        h * E,
-        16,
-        () => {
-          rowBytes(1, 6 * h, row);
-          rowBytes(2, 6 * h, prev);
-          rowBytes(1, 4 * h, zrow);
-          pre(0);
-          sigmoid();
-          f.set(gi);
-          pre(1);
-          sigmoid();
-          f.set(gf);
-          pre(2);
-          tanhOnStack(x);
-          f.set(gg);
-          pre(3);
-          sigmoid();
-          f.set(go);
-          // c = f·c_before + i·g; h = o·tanh(c)
-          f.get(gf).get(prev).v128Load(s.tape + h * E).f32x4Mul();
-          f.get(gi).get(gg).f32x4Mul().f32x4Add().set(c);
-          f.get(row).get(go).get(c);
-          tanhOnStack(x);
-          f.f32x4Mul().v128Store(s.tape);
-          f.get(row).get(c).v128Store(s.tape + h * E);
-          [gi, gf, gg, go].forEach((v, k) => void f.get(row).get(v).v128Store(s.tape + (2 + k) * h * E));
-        },
-        L.n,
-      );
+      rowOf(STEP, dims.s, rowB);
+      rowOf(BEFORE, dims.s, prevB);
+      rowOf(STEP, backward ? dims.d : dims.g, zB);
+      if (backward) {
+        f.get(b).i32(h * E).i32Mul().set(stateB);
+        rowOf(STEP, h, outB);
+      }
+      if (mask === undefined) real();
+      else {
+        // mask[b·T + step] ≠ 0: a real step
+        f.get(b).i32(steps).i32Mul().get(STEP).i32Add().i32(E).i32Mul().f32Load(mask).f32Abs().f32(0).f32Gt().if();
+        real();
+        f.else();
+        padded();
+        f.end();
+      }
     },
     L.n,
   );
-  return { name: s.name, body: f };
-}
-
-/** The backward LSTM cell for `lstmCellGradFunction`: byte addresses and sizes. */
-export interface LstmCellGradSpec {
-  readonly name: string;
-  readonly tape: number;
-  /** dz [n, T, 4H] (the output), the state's and the cell state's carried gradients [n, H]. */
-  readonly dz: number;
-  readonly carry: number;
-  readonly cell: number;
-  /** Every step's dh [n, T, H], added to the carried gradient; absent when only the last state is read. */
-  readonly dOut?: number;
-  readonly steps: number;
-  readonly h: number;
-}
-
-/**
- * The backward LSTM cell of step `step` after `before` (called with n, step, before), 4 units at
- * a time: from the carried gradients of h and c (plus the step's dh), the gradient of the
- * step's four gate pre-activations into dz, and c's gradient carried on (times f). The
- * TypeScript loop runs the first step (and the last read, when only the last state is read).
- */
-export function lstmCellGradFunction(s: LstmCellGradSpec): WasmFunction {
-  const f = new Body(["i32", "i32", "i32"], ["n", "step", "before"]);
-  const L = locals(f);
-  const x = lanes(f, L, true, 0);
-  const [b, row, prev, zrow, state, out, j] = ["b", "row", "prev", "zrow", "state", "out", "j"].map((name) => f.local("i32", name)) as [number, number, number, number, number, number, number];
-  const [dh, dc, gi, gf, gg, go, tc] = ["dh", "dc", "i", "f", "g", "o", "tc"].map((name) => f.local("v128", name)) as [number, number, number, number, number, number, number];
-  const h = s.h;
-  const rowBytes = (step: number, width: number, into: number): void => void f.get(b).i32(s.steps).i32Mul().get(step).i32Add().i32(width * E).i32Mul().get(j).i32Add().set(into);
-  const one = (): void => void f.f32x4Const([1, 1, 1, 1]);
-  // The value on the stack times v·(1 − v), a sigmoid gate's derivative.
-  const sigmoidGrad = (v: number): void => {
-    f.get(v);
-    one();
-    f.get(v).f32x4Sub().f32x4Mul().f32x4Mul();
-  };
-  countedLoop(
-    f,
-    b,
-    0,
-    "n",
-    1,
-    () => {
-      countedLoop(
-        f,
-        j,
-        0,
-        h * E,
-        16,
-        () => {
-          rowBytes(1, 6 * h, row);
-          rowBytes(2, 6 * h, prev);
-          rowBytes(1, 4 * h, zrow);
-          f.get(b).i32(h * E).i32Mul().get(j).i32Add().set(state);
-          // dh = the carried gradient (+ the step's own)
-          f.get(state).v128Load(s.carry);
-          if (s.dOut !== undefined) {
-            rowBytes(1, h, out);
-            f.get(out).v128Load(s.dOut).f32x4Add();
-          }
-          f.set(dh);
-          [gi, gf, gg, go].forEach((v, k) => void f.get(row).v128Load(s.tape + (2 + k) * h * E).set(v));
-          f.get(row).v128Load(s.tape + h * E);
-          tanhOnStack(x);
-          f.set(tc);
-          // dc = the carried dc + dh·o·(1 − tanh(c)²)
-          f.get(state).v128Load(s.cell).get(dh).get(go).f32x4Mul();
-          one();
-          f.get(tc).get(tc).f32x4Mul().f32x4Sub().f32x4Mul().f32x4Add().set(dc);
-          // dz_i = dc·g·i(1 − i)
-          f.get(zrow).get(dc).get(gg).f32x4Mul();
-          sigmoidGrad(gi);
-          f.v128Store(s.dz);
-          // dz_f = dc·c_before·f(1 − f)
-          f.get(zrow).get(dc).get(prev).v128Load(s.tape + h * E).f32x4Mul();
-          sigmoidGrad(gf);
-          f.v128Store(s.dz + h * E);
-          // dz_g = dc·i·(1 − g²)
-          f.get(zrow).get(dc).get(gi).f32x4Mul();
-          one();
-          f.get(gg).get(gg).f32x4Mul().f32x4Sub().f32x4Mul().v128Store(s.dz + 2 * h * E);
-          // dz_o = dh·tanh(c)·o(1 − o)
-          f.get(zrow).get(dh).get(tc).f32x4Mul();
-          sigmoidGrad(go);
-          f.v128Store(s.dz + 3 * h * E);
-          // c's gradient carried to the step before: dc·f
-          f.get(state).get(dc).get(gf).f32x4Mul().v128Store(s.cell);
-        },
-        L.n,
-      );
-    },
-    L.n,
-  );
-  return { name: s.name, body: f };
+  return { name, body: f };
 }
