@@ -69,15 +69,19 @@ export function score(out: ArrayLike<number>, split: { readonly y: Float32Array;
   return { metric, value: acc.result([metric])[metric] as number };
 }
 
-/** Samples per second of `run` over batches of `batch` rows of x, timed for at least `ms` (after one warm-up pass). */
+/**
+ * Samples per second of `run` over batches of `batch` rows of x (the last one partial), timed for
+ * at least `ms` after one warm-up pass; 0 for no rows. A split smaller than one batch is one
+ * partial batch (it used to time nothing for a second and report 0).
+ */
 export function throughput(run: (x: Float32Array, n: number) => unknown, x: Float32Array, n: number, inputSize: number, batch: number, ms = 1000): number {
+  if (n <= 0) return 0;
   const pass = (): number => {
-    let done = 0;
-    for (let start = 0; start + batch <= n; start += batch) {
-      run(x.subarray(start * inputSize, (start + batch) * inputSize), batch);
-      done += batch;
+    for (let start = 0; start < n; start += batch) {
+      const m = Math.min(batch, n - start);
+      run(x.subarray(start * inputSize, (start + m) * inputSize), m);
     }
-    return done;
+    return n;
   };
   pass();
   let samples = 0;
@@ -147,7 +151,7 @@ export function comparisonRows(c: Comparison, kernels: string): readonly (readon
   return [
     ["weights (dense and conv products)", kib(c.floatBytes), kib(c.int8Bytes), `${(c.floatBytes / c.int8Bytes).toFixed(2)}× smaller`],
     [`${c.split} ${c.metric} (${c.samples} samples)`, fmt(c.before), fmt(c.after), change(c)],
-    [`samples/s, batches of ${c.batch} of the ${c.split} split`, `${Math.round(c.speedBefore)} (${kernels})`, `${Math.round(c.speedAfter)} (int8 WebAssembly SIMD)`, `${(c.speedAfter / c.speedBefore).toFixed(2)}×`],
+    [`samples/s, batches of ${c.batch} of the ${c.split} split`, `${Math.round(c.speedBefore)} (${kernels})`, `${Math.round(c.speedAfter)} (int8 WebAssembly SIMD)`, c.speedBefore > 0 ? `${(c.speedAfter / c.speedBefore).toFixed(2)}×` : "—"],
   ];
 }
 

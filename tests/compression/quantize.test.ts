@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { predictAll } from "../../runtime/batches.js";
-import { instantiate, quantize } from "../../runtime/quantize.js";
+import { instantiate, quantize, throughput } from "../../runtime/quantize.js";
 import { activationParams, fakeQuantize, Observer, quantizeWeights } from "../../compiler/quantize/scheme.js";
 import { planOf } from "../../compiler/quantize/plan.js";
 import { example, model, programOf, session } from "../runtime/helpers.js";
@@ -130,5 +130,19 @@ describe("the quantization scheme", () => {
     ob.add(values, 0, values.length);
     expect(ob.range("minmax")[1]).toBe(50);
     expect(ob.range("percentile")[1]).toBeLessThan(1);
+  });
+});
+
+describe("throughput", () => {
+  it("times a split smaller than one batch as one partial batch (it timed nothing and said 0 samples/s)", () => {
+    const sizes: number[] = [];
+    const x = new Float32Array(50 * 3);
+    const perSecond = throughput((_x, n) => sizes.push(n), x, 50, 3, 64, 20);
+    expect(perSecond).toBeGreaterThan(0);
+    expect(new Set(sizes)).toEqual(new Set([50]));
+    sizes.length = 0;
+    throughput((_x, n) => sizes.push(n), new Float32Array(150 * 3), 150, 3, 64, 5);
+    expect(sizes.slice(0, 3)).toEqual([64, 64, 22]);
+    expect(throughput(() => 0, x, 0, 3, 64)).toBe(0);
   });
 });
