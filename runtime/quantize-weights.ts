@@ -4,7 +4,8 @@
  * scales and bias (base64 of little-endian bytes) and its input's 8-bit parameters, with the
  * calibration that set them and a fingerprint of the float weights they came from. `nnc eval`
  * and `nnc export --quantized` read it and write the int8 module again from it (the module text
- * is never read back), so a file that was edited or belongs to other weights is one NN5004.
+ * is never read back), so a file that was edited is one NN5004; one that belongs to other float
+ * weights (`--weights` from elsewhere) is NN5004 as a warning, and the comparison is left out.
  */
 import type { Result } from "../grammar/diagnostics.js";
 import { FILE_START } from "../grammar/span.js";
@@ -58,8 +59,11 @@ export function decodeInt8Weights(text: string, plan: Plan, floatParams: Float32
   }
   if (w === null || typeof w !== "object" || w["format"] !== INT8_FORMAT || !Array.isArray(w["products"])) return bad("it is not an nnc int8 weights file");
   if (w["model"] !== plan.name) return bad(`it belongs to model ${JSON.stringify(w["model"])}, not ${plan.name}`);
-  if (w["float"] !== hashFloats([floatParams]))
-    return bad(`it was quantized from other weights than ${floatFile}`, `train again with \`quantize\` in train { … }, so that both files come from the same run`);
+  if (w["float"] !== hashFloats([floatParams])) {
+    // Not damage: the float weights were given from elsewhere (`--weights`). A warning, and no comparison.
+    const d = bad(`it was quantized from other weights than ${floatFile}`, `the int8 comparison is left out; train again with \`quantize\` in train { … }, so that both files come from the same run`);
+    return { value: undefined, diagnostics: d.diagnostics.map((x) => ({ ...x, severity: "warning" as const })) };
+  }
   const cal = w["calibration"] as Record<string, unknown> | null;
   const method = cal?.["method"];
   const samples = cal?.["samples"];

@@ -115,7 +115,7 @@ export const kernelsLabel = (kernels: "js" | "wasm"): string => (kernels === "wa
 /**
  * The int8 weights `nnc train` wrote beside a weights file (`weights.int8.json`), checked against
  * the model and those float weights, with the int8 module written again from them; undefined when
- * there is no such file.
+ * there is no such file, or (with a warning) when it was quantized from other float weights.
  */
 export function int8Beside(weightsPath: string, program: Program, model: CompiledModel, file: string, source: string, format: "text" | "json" = "text", maxBatch = 64): Int8Run | undefined {
   const path = join(dirname(weightsPath), INT8_FILE);
@@ -127,6 +127,7 @@ export function int8Beside(weightsPath: string, program: Program, model: Compile
   if (!("text" in read)) failOnErrors([{ ...diag("fileNotFound", FILE_START, [path, read.why]), file: path }], file, source, format);
   const w = decodeInt8Weights((read as { text: string }).text, plan, Float32Array.from(model.params), path, weightsPath);
   failOnErrors(w.diagnostics, file, source, format);
+  if (!w.value) return undefined; // from other float weights: warned, no comparison
   const js = emitQuantized(plan, { mode: "int8", layers: w.value!.layers, maxBatch, calibration: `Calibrated by ${w.value!.calibration} on ${w.value!.samples} training samples.` }).js;
   return { path, plan, weights: w.value!, js, sizes: { floatBytes: floatBytes(plan), int8Bytes: int8Bytes(w.value!.layers) } };
 }
