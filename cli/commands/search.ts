@@ -112,8 +112,10 @@ async function searchInto(output: RunOutput, file: string, source: string, s: Pr
   for (const r of records) table.row(r);
   const job = (spec: TrialSpec): TrialJob => ({ trial: spec.trial, source: printFile(trialFile(s, configOf(plan, spec.config))), epochs: spec.epochs, metric, baseDir: dirname(file), kernels });
   const onEpoch = (m: Extract<TrialMessage, { type: "epoch" }>): void => table.live(m.trial, m.epoch, m.epochs, m.value);
-  // One at a time in this thread; with --workers N, in N threads (`runtime/node/search-pool.ts`).
-  const pool = workers > 1 ? new SearchPool(workers) : undefined;
+  // One at a time in this thread; with --workers N, in N threads (`runtime/node/search-pool.ts`),
+  // no more than the search has trials (each thread costs a start-up and its memory).
+  const threads = Math.min(workers, plan.trials);
+  const pool = threads > 1 ? new SearchPool(threads) : undefined;
   const train = async (spec: TrialSpec): Promise<{ outcome: TrialOutcome; seconds: number }> => {
     if (pool) return pool.run(job(spec), onEpoch);
     let done: { outcome: TrialOutcome; seconds: number } | undefined;
