@@ -50,6 +50,14 @@ export class FileReader implements SourceReader {
     } catch (e) {
       return { value: false, diagnostics: [notFound(shown, failure(e), span)] };
     }
+    // Only the reading is a read failure: an exception of `take` (the parser) is not "cannot read".
+    const read = (f: () => number): number | { why: string; hint?: string } => {
+      try {
+        return f();
+      } catch (e) {
+        return failure(e);
+      }
+    };
     try {
       const odd = notRegular(fstatSync(fd));
       if (odd !== undefined) return { value: false, diagnostics: [notFound(shown, odd, span)] };
@@ -57,7 +65,8 @@ export class FileReader implements SourceReader {
       const utf8 = new TextDecoder("utf-8");
       let at = 0;
       for (;;) {
-        const n = readSync(fd, bytes, 0, PIECE, at);
+        const n = read(() => readSync(fd, bytes, 0, PIECE, at));
+        if (typeof n !== "number") return { value: false, diagnostics: [notFound(shown, n, span)] };
         if (n === 0) break;
         at += n;
         if (!take(utf8.decode(bytes.subarray(0, n), { stream: true }))) return { value: true, diagnostics: [] };
@@ -65,8 +74,6 @@ export class FileReader implements SourceReader {
       const rest = utf8.decode();
       if (rest !== "") take(rest);
       return { value: true, diagnostics: [] };
-    } catch (e) {
-      return { value: false, diagnostics: [notFound(shown, failure(e), span)] };
     } finally {
       closeSync(fd);
     }
