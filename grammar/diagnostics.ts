@@ -189,6 +189,7 @@ export const MESSAGES = {
   csvNoHeader: row("NN4020", "the file's first row holds numbers, not the names of the {0} columns it needs"),
   notFloat32: row("NN4040", "{0} holds {1}, which is not a finite float32 number (nnc trains in float32: at most ±3.4e38)"),
   csvDuplicateColumn: row("NN4043", "the header names `{0}` twice (columns {1} and {2})"),
+  csvUnclosedQuote: row("NN4044", "this quote opens a cell that is never closed: the rest of the file went into it"),
   unknownClass: row("NN4042", "the labels hold {0}, which the weights do not know; their classes are {1}"),
   mixedLabels: row("NN4041", "the labels mix class numbers ({0}) and class names ({1})"),
   languageModelShape: row("NN4021", "a language model over {0} steps of {1} token ids does not fit a model with input {2} and {3} outputs"),

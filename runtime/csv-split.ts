@@ -20,6 +20,14 @@ export interface CsvRecord {
   readonly cells: readonly Cell[];
 }
 
+/** Where a quote opened: its line, column and offset, and the line of its record. */
+export interface QuoteAt {
+  readonly line: number;
+  readonly column: number;
+  readonly offset: number;
+  readonly record: number;
+}
+
 const QUOTE = 0x22;
 const LF = 0x0a;
 const CR = 0x0d;
@@ -53,6 +61,10 @@ export class CsvSplitter {
   private readonly parts: string[] = [];
   private cellCol = 1;
   private quoted = false;
+  /** Where the last quoted cell opened. */
+  private opened: QuoteAt | undefined;
+  /** After `end`: the quote that was never closed (it took the rest of the text into its cell). */
+  unclosed: QuoteAt | undefined;
   /** Whether the cell so far trims to nothing (a quote then opens a quoted cell). */
   private blank = true;
 
@@ -116,6 +128,7 @@ export class CsvSplitter {
         seg = -1;
         this.parts.length = 0;
         this.quoted = true;
+        this.opened = { line: this.line, column: this.base + i - this.lineStart + 1, offset: this.base + i, record: this.recLine };
         this.blank = false;
         i++;
         continue;
@@ -157,6 +170,7 @@ export class CsvSplitter {
     this.held = "";
     // A lone CR, or a quote closing a quoted cell at the very end.
     if (rest !== "") this.pushLast(rest);
+    if (this.inRecord && this.quoted) this.unclosed = this.opened;
     if (this.inRecord) this.finish();
   }
 

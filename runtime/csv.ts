@@ -140,6 +140,13 @@ export class CsvParser {
 
   end(): Result<CsvResult> {
     this.splitter.end();
+    const open = this.splitter.unclosed;
+    if (open !== undefined) {
+      // The rest of the file went into one cell: its record's errors are the quote's, not their own.
+      const before = this.diagnostics.filter((d) => d.span.line < open.record);
+      this.diagnostics.length = 0;
+      this.diagnostics.push(...before, dataDiag(this.file, "csvUnclosedQuote", lineSpan(open.line, open.column, 1, open.offset), [], 'close it; a quote inside a quoted cell is written twice ("")'));
+    }
     const diagnostics = this.diagnostics;
     const fail = (): Result<CsvResult> => ({ value: { dataset: undefined, schema: undefined }, diagnostics });
     if (this.failed || diagnostics.length > 0) return fail();

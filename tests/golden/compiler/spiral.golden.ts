@@ -113,7 +113,7 @@ export function createModel(): CompiledModel {
     return v;
   }
   function run(x: Floats, n: number): void {
-    // h1 = dense(x, w1, b1) with relu  ·  dense 32, relu, l2 0.0001 (line 7)
+    // h1 = dense(x, w1, b1) with relu  ·  dense 32, relu (line 5)
     {
       let r = 0;
       for (; r + 4 <= n; r += 4) {
@@ -313,7 +313,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // h2 = dense(h1, w2, b2) with relu  ·  dense 32, relu, l2 0.0001 (line 8)
+    // h2 = dense(h1, w2, b2) with relu  ·  dense 32, relu (line 6)
     {
       let r = 0;
       for (; r + 4 <= n; r += 4) {
@@ -513,7 +513,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // z3 = dense(h2, w3, b3)  ·  dense 2, softmax (line 9)
+    // z3 = dense(h2, w3, b3)  ·  dense 2, softmax (line 7)
     {
       let r = 0;
       for (; r + 4 <= n; r += 4) {
@@ -571,7 +571,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // h3 = softmax(z3)  ·  dense 2, softmax (line 9)
+    // h3 = softmax(z3)  ·  dense 2, softmax (line 7)
     {
       for (let r = 0; r < n; r++) {
         const o = r * 2;
@@ -590,7 +590,7 @@ export function createModel(): CompiledModel {
   function lossOf(y: Floats, n: number): number {
     if (y.length < n * 2) throw new RangeError("y holds " + y.length + " values; " + n + " samples need " + n * 2);
     let value = 0;
-    // loss = softmax_cross_entropy(z3, y)  ·  loss cross_entropy (line 12)
+    // loss = softmax_cross_entropy(z3, y)  ·  loss cross_entropy (line 10)
     {
       let total = 0;
       for (let r = 0; r < n; r++) {
@@ -604,10 +604,10 @@ export function createModel(): CompiledModel {
       }
       value = total / n;
     }
-    return value + penalty();
+    return value;
   }
   function backward(x: Floats, y: Floats, n: number): void {
-    // dz3 = softmax_cross_entropy_grad(h3, y)  ·  dense 2, softmax (line 9)
+    // dz3 = softmax_cross_entropy_grad(h3, y)  ·  dense 2, softmax (line 7)
     {
       const scale = 1 / n;
       for (let r = 0; r < n; r++) {
@@ -617,14 +617,14 @@ export function createModel(): CompiledModel {
         for (let j = 0; j < 2; j++) dz3[o + j] = (h3[o + j] * sumT - y[o + j]) * scale;
       }
     }
-    // db3 = sum_rows(dz3)  ·  dense 2, softmax (line 9)
+    // db3 = sum_rows(dz3)  ·  dense 2, softmax (line 7)
     {
       for (let j = 0; j < 2; j++) db3[j] = 0;
       for (let r = 0; r < n; r++) {
         for (let j = 0; j < 2; j++) db3[j] += dz3[r * 2 + j];
       }
     }
-    // dw3 = matmul_tn(dz3, h2)  ·  dense 2, softmax (line 9)
+    // dw3 = matmul_tn(dz3, h2)  ·  dense 2, softmax (line 7)
     {
       {
         for (let c = 0; c < 30; c += 3) {
@@ -675,7 +675,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dz2 = matmul_nn(dz3, w3, h2) with relu  ·  dense 32, relu, l2 0.0001 (line 8)
+    // dz2 = matmul_nn(dz3, w3, h2) with relu  ·  dense 32, relu (line 6)
     {
       let r = 0;
       for (; r + 4 <= n; r += 4) {
@@ -778,14 +778,14 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // db2 = sum_rows(dz2)  ·  dense 32, relu, l2 0.0001 (line 8)
+    // db2 = sum_rows(dz2)  ·  dense 32, relu (line 6)
     {
       for (let j = 0; j < 32; j++) db2[j] = 0;
       for (let r = 0; r < n; r++) {
         for (let j = 0; j < 32; j++) db2[j] += dz2[r * 32 + j];
       }
     }
-    // dw2 = matmul_tn(dz2, h1)  ·  dense 32, relu, l2 0.0001 (line 8)
+    // dw2 = matmul_tn(dz2, h1)  ·  dense 32, relu (line 6)
     {
       for (let r = 0; r < 32; r += 4) {
         for (let c = 0; c < 30; c += 3) {
@@ -856,7 +856,7 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // dz1 = matmul_nn(dz2, w2, h1) with relu  ·  dense 32, relu, l2 0.0001 (line 7)
+    // dz1 = matmul_nn(dz2, w2, h1) with relu  ·  dense 32, relu (line 5)
     {
       let r = 0;
       for (; r + 4 <= n; r += 4) {
@@ -959,14 +959,14 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    // db1 = sum_rows(dz1)  ·  dense 32, relu, l2 0.0001 (line 7)
+    // db1 = sum_rows(dz1)  ·  dense 32, relu (line 5)
     {
       for (let j = 0; j < 32; j++) db1[j] = 0;
       for (let r = 0; r < n; r++) {
         for (let j = 0; j < 32; j++) db1[j] += dz1[r * 32 + j];
       }
     }
-    // dw1 = matmul_tn(dz1, x)  ·  dense 32, relu, l2 0.0001 (line 7)
+    // dw1 = matmul_tn(dz1, x)  ·  dense 32, relu (line 5)
     {
       for (let r = 0; r < 32; r += 4) {
         {
@@ -1000,27 +1000,6 @@ export function createModel(): CompiledModel {
         }
       }
     }
-    addPenaltyGradient();
-  }
-  // the layers' l1/l2 penalties, added to the loss: l1·Σ|w| + l2·Σw²
-  function penalty(): number {
-    let total = 0;
-    { // dense_1.weight: l2 0.0001
-      let s = 0;
-      for (let i = 0; i < 64; i++) s += params[i] * params[i];
-      total += 0.0001 * s;
-    }
-    { // dense_2.weight: l2 0.0001
-      let s = 0;
-      for (let i = 96; i < 1120; i++) s += params[i] * params[i];
-      total += 0.0001 * s;
-    }
-    return total;
-  }
-  // their gradient, added to the layers' own: l1·sign(w) + 2·l2·w
-  function addPenaltyGradient(): void {
-    for (let i = 0; i < 64; i++) grads[i] += 0.0002 * params[i]; // dense_1.weight: l2 0.0001
-    for (let i = 96; i < 1120; i++) grads[i] += 0.0002 * params[i]; // dense_2.weight: l2 0.0001
   }
   // optimizer: adam(lr 0.01, beta1 0.9, beta2 0.999, epsilon 1e-7)
   function update(lr: number): void {
