@@ -18,6 +18,7 @@
  * WebAssembly kernels map the same data onto theirs (`wasm/products.ts`).
  */
 import { activationCode, storeActivated } from "./ts/activations.js";
+import type { CausalSkip } from "../ops/bmm.js";
 
 /** The shape of a matrix product: sizes (`n`: the run-time batch) and strides in elements. */
 export interface ProductShape {
@@ -30,6 +31,8 @@ export interface ProductShape {
   readonly bC: number;
   readonly oR: number;
   readonly oC: number;
+  /** A causal attention's triangle that may be skipped (`ops/bmm.ts`: `CausalSkip`); the TypeScript kernels compute it all. */
+  readonly causal?: CausalSkip;
 }
 
 /** An activation in an epilogue: its kind (`ops/activations.ts`) and its `alpha` (0 when it has none). */

@@ -13,7 +13,7 @@
  *
  * each again a bmm, so the op is its own backward.
  */
-import type { Attrs, IrShape } from "../ir.js";
+import type { Attrs, IrNode, IrShape } from "../ir.js";
 import { showShape } from "../ir.js";
 import type { OpDef } from "./types.js";
 
@@ -85,3 +85,71 @@ export const causalMask: OpDef = {
     return [g.add("causal_mask", [dOut], { grad: 1 }, g.gradName(x), node.origin)];
   },
 };
+
+/**
+ * The triangle of a causal attention's [T, T] matrix that a bmm may skip, every skipped term
+ * an exact zero or an output nobody reads:
+ *
+ * - `out`: only the outputs on and below the diagonal are read (q·kᵀ before its causal mask;
+ *   dO·vᵀ, read by the gradient of a causal softmax, whose probabilities above the diagonal are
+ *   0): the kernel may write 0 above the diagonal instead of the sums.
+ * - `lower`: op(a) is zero above its diagonal (a = P, a causal softmax's output, or dS, the
+ *   gradient through a causal mask): row r sums over depth 0…r only (P·v, dS·k).
+ * - `upper`: op(a) is zero below its diagonal (op(a) = Pᵀ or dSᵀ): row r sums over depth r…T−1
+ *   (Pᵀ·dO, dSᵀ·q).
+ *
+ * A target may ignore it (the TypeScript kernels do): the results are the same values.
+ */
+export type CausalSkip = "out" | "lower" | "upper";
+
+/** What `causalSkip` reads of the graph (an `EmitContext` has both). */
+export interface GraphView {
+  node(id: number): IrNode;
+  /** The nodes that read a node's value. */
+  readers(id: number): readonly IrNode[];
+}
+
+const isMask = (n: IrNode): boolean => n.op === "causal_mask" && n.attrs["grad"] !== 1;
+
+/** Whether a [.., T, T] value is exactly 0 above the diagonal of its last two axes. */
+function zeroAbove(id: number, g: GraphView): boolean {
+  const n = g.node(id);
+  if (n.op === "causal_mask") return n.attrs["grad"] === 1;
+  if (n.op === "softmax") return isMask(g.node(n.inputs[0] as number)); // exp(−∞) = 0
+  if (n.op === "mul" && n.inputs.length === 2) {
+    // dS times the constant scale: 0 · a finite constant = 0.
+    const [x, y] = n.inputs as [number, number];
+    const finite = (i: number): boolean => g.node(i).op === "constant" && Number.isFinite(g.node(i).attrs["value"]);
+    return (zeroAbove(x, g) && finite(y)) || (zeroAbove(y, g) && finite(x));
+  }
+  return false;
+}
+
+/**
+ * Whether no value above the diagonal of a [.., T, T] node reaches anything but a causal mask
+ * (which replaces it) or the gradient of a causal softmax (which multiplies it by an exact 0):
+ * through elementwise `mul`s and `add`s of its own shape (the scale, a padding mask), whose
+ * values above the diagonal come from its values above the diagonal.
+ */
+function onlyLowerRead(id: number, g: GraphView): boolean {
+  const readers = g.readers(id);
+  const shape = g.node(id).shape;
+  return (
+    readers.length > 0 &&
+    readers.every((r) => {
+      if (isMask(r)) return true;
+      if (r.op === "softmax_grad") return r.inputs[0] === id && r.inputs[1] !== id && g.node(r.inputs[1] as number).op === "softmax" && zeroAbove(r.inputs[1] as number, g);
+      const sameShape = r.shape.length === shape.length && r.shape.every((d, k) => d === shape[k]);
+      return (r.op === "mul" || r.op === "add") && sameShape && onlyLowerRead(r.id, g);
+    })
+  );
+}
+
+/** The triangle this bmm node may skip (`CausalSkip`), or undefined. */
+export function causalSkip(node: IrNode, g: GraphView): CausalSkip | undefined {
+  const [a, b] = node.inputs as [number, number];
+  const d = bmmDims(g.node(a).shape, g.node(b).shape, node.attrs);
+  if (d.rows === d.cols && onlyLowerRead(node.id, g)) return "out";
+  if (d.rows === d.depth && zeroAbove(a, g)) return d.ta ? "upper" : "lower";
+  return undefined;
+}

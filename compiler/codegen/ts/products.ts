@@ -16,7 +16,7 @@
 import type { IrNode } from "../../ir.js";
 import { alphaOf, attrNum } from "../../ops/types.js";
 import { geometryOf, pointwise } from "../../ops/conv_geometry.js";
-import { bmmDims } from "../../ops/bmm.js";
+import { bmmDims, causalSkip } from "../../ops/bmm.js";
 import { gemm, SAMPLE, type EpilogueActivation, type Product } from "../gemm.js";
 import { gatherScratch, type EmitContext, type TsLowering } from "./context.js";
 import { batchCount } from "./loops.js";
@@ -119,6 +119,7 @@ export function productOf(node: IrNode, ctx: EmitContext): Product {
       const d = bmmDims(ctx.node(a).shape, ctx.node(b).shape, node.attrs);
       const aStrides = d.ta ? { aR: 1, aD: d.rows } : { aR: d.depth, aD: 1 };
       const bStrides = d.tb ? { bD: 1, bC: d.depth } : { bD: d.cols, bC: 1 };
+      const causal = causalSkip(node, ctx);
       return {
         a: ctx.ref(a),
         b: ctx.ref(b),
@@ -131,6 +132,7 @@ export function productOf(node: IrNode, ctx: EmitContext): Product {
         oR: d.cols,
         oC: 1,
         sample: { a: d.rows * d.depth, b: d.depth * d.cols, out: d.rows * d.cols },
+        ...(causal !== undefined ? { causal } : {}),
         epilogue: { kind: "forward" },
       };
     }

@@ -454,5 +454,6 @@ function describe(r: KernelRequest, form: "dot" | "axpy"): string {
     r.actGradOf !== undefined ? `× ${r.actGradOf.act}′ from ${r.actGradOf.saved}` : "",
   ].filter((x) => x !== "");
   const sum = r.depth === "n" ? (per === "n" ? "over the batch of products" : `over the batch's ${per} pixels of products`) : `of ${r.depth} products`;
-  return `${rows}×${r.cols}, sums ${sum} of ${r.a} and ${r.b}${epilogue.length > 0 ? ", then " + epilogue.join(", ") : ""} (${form} loop)`;
+  const causal = r.causal === undefined ? "" : r.causal === "out" ? ", causal: 0 past the diagonal's column blocks" : r.causal === "lower" ? `, causal: ${r.a} 0 above the diagonal, not summed` : `, causal: ${r.a}ᵀ 0 below the diagonal, not summed`;
+  return `${rows}×${r.cols}, sums ${sum} of ${r.a} and ${r.b}${epilogue.length > 0 ? ", then " + epilogue.join(", ") : ""} (${form} loop${causal})`;
 }

@@ -24,6 +24,7 @@
 import { Body, type WasmFunction } from "./encode.js";
 import type { EpilogueActivation, Product, ProductShape } from "../gemm.js";
 import { colBlocks, countedLoop, E, lanes, locals, rowBlocks, scaled, type Lanes, type Locals } from "./loops.js";
+import { depthLoop, lowerColBlocks, skips } from "./causal.js";
 
 export interface KernelSpec extends ProductShape {
   /** Export name (an identifier). */
@@ -314,7 +315,8 @@ function dotInto(f: Body, L: Locals, s: KernelSpec, shift: Shifts): void {
       }
     }
   };
-  rowBlocks(f, L, s.rows, DOT_ROWS, (rh) => colBlocks(f, L, s.cols, DOT_COLS, (cw) => tile(rh, cw)));
+  if (skips(s) === "out") rowBlocks(f, L, s.rows, DOT_ROWS, (rh) => lowerColBlocks(f, L, s, rh, DOT_COLS, tile, shift.out));
+  else rowBlocks(f, L, s.rows, DOT_ROWS, (rh) => colBlocks(f, L, s.cols, DOT_COLS, (cw) => tile(rh, cw)));
 }
 
 /** The transposed copy of B that `transposeB` asks for (once per call, before any product). */
@@ -355,6 +357,8 @@ export function transposeInto(f: Body, L: Locals, s: KernelSpec): void {
 
 function axpyInto(f: Body, L: Locals, s: KernelSpec, shift: Shifts): void {
   const vectors = Math.floor(s.cols / 4);
+  let depthEnd: number | undefined;
+  const end = (): number => (depthEnd ??= f.local("i32", "depthEnd"));
   // c counts vectors: byte offset of column c·4 is c·16 (bC = oC = 1).
   const tile = (rh: number, cv: number): void => {
     for (let k = 0; k < rh * cv; k++) f.v128Zero().set(L.acc(k));
@@ -364,12 +368,12 @@ function axpyInto(f: Body, L: Locals, s: KernelSpec, shift: Shifts): void {
     scaled(f, L.c, 16);
     shifted(f, shift.b);
     f.set(L.pb);
-    countedLoop(
+    depthLoop(
       f,
-      L.d,
-      0,
-      s.depth,
-      1,
+      L,
+      s,
+      rh,
+      end,
       () => {
         for (let j = 0; j < cv; j++) f.get(L.pb).v128Load(s.b + j * 16).set(L.bv(j));
         for (let i = 0; i < rh; i++) {
@@ -382,7 +386,6 @@ function axpyInto(f: Body, L: Locals, s: KernelSpec, shift: Shifts): void {
         f.get(L.pa).i32(s.aD * E).i32Add().set(L.pa);
         f.get(L.pb).i32(s.bD * E).i32Add().set(L.pb);
       },
-      L.n,
     );
     scaled(f, L.r, s.oR * E);
     scaled(f, L.c, 16);
@@ -410,12 +413,12 @@ function axpyInto(f: Body, L: Locals, s: KernelSpec, shift: Shifts): void {
     f.i32(c0 * E);
     shifted(f, shift.b);
     f.set(L.pb);
-    countedLoop(
+    depthLoop(
       f,
-      L.d,
-      0,
-      s.depth,
-      1,
+      L,
+      s,
+      rh,
+      end,
       () => {
         for (let j = 0; j < rc; j++) f.get(L.pb).f32Load(s.b + j * E).set(L.sb(j));
         for (let i = 0; i < rh; i++) {
@@ -428,7 +431,6 @@ function axpyInto(f: Body, L: Locals, s: KernelSpec, shift: Shifts): void {
         f.get(L.pa).i32(s.aD * E).i32Add().set(L.pa);
         f.get(L.pb).i32(s.bD * E).i32Add().set(L.pb);
       },
-      L.n,
     );
     scaled(f, L.r, s.oR * E);
     shifted(f, shift.out);
