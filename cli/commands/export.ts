@@ -138,6 +138,7 @@ function columnsOf(program: Program, w: WeightsFile, inputSize: number): AppColu
   // A text model reads one column of text through the tokenizer fitted in training; a language model (no CSV) has no records.
   const tok = w.preprocess.tokenizer;
   if (tok !== undefined || csv?.textColumn !== undefined) {
+    if (program.data?.train.kind === "tagged") return "it belongs to a tagger (a `tagged(…)` source), which `nnc export` does not support yet: tag with `nnc predict`";
     if (tok === undefined || csv?.textColumn === undefined || csv.featureColumns.length > 0 || tok.length !== inputSize)
       return "it belongs to a language model or a text model with other columns, which `nnc export` does not support yet";
     return [{ name: csv.textColumn, text: { kind: tok.kind, length: tok.length, lowercase: tok.lowercase, tokens: tok.tokens } }];

@@ -65,7 +65,7 @@ async function predict(file: string, opts: PredictOptions): Promise<void> {
     failOnErrors([diag("predictLanguageModel", FILE_START, [], { hint: `write with it: \`nnc sample ${file} --weights ${weightsPath} --prompt "…"\`` })], file, source);
   }
   const { text, shown } = readInputText(opts.input, file, source);
-  if (tagger) return predictTags(model, weights.preprocess, text, opts.format);
+  if (tagger) return predictTags(model, weights.preprocess, text, opts.format, shown, file, source);
   const r = readInput(text, shown, program.data?.train, weights.preprocess.csv, weights.preprocess.classes, labelKind(program.loss.kind), model.meta.inputSize);
   failOnErrors(r.diagnostics, file, source);
   const read = r.value!;

@@ -47,6 +47,12 @@ describe("a tagger through the CLI", () => {
     expect(parsed[1]!.words).toEqual(["She", "saw", "the", "dog", "in", "the", "park"]);
     expect(parsed[1]!.tags).toHaveLength(7);
 
+    // An input with no sentence is NN4011, not a blank line and exit 0.
+    writeFileSync(input, "\n  \n");
+    const empty = await nncInProcess("predict", nn, "--weights", weights, "--input", input);
+    expect(empty.code).toBe(1);
+    expect(empty.err).toMatch(/NN4011.*\n.*hint: give one sentence a line/);
+
     const s = await nncInProcess("sample", nn, "--weights", weights, "--prompt", "The");
     expect(s.code).toBe(1);
     expect(s.err).toMatch(/NN5014/);
