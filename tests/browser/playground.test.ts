@@ -92,7 +92,8 @@ describe("playground", () => {
 
     await typeOver(page, lineNo, col, col + 4, "rleu");
     const t0 = Date.now();
-    await page.waitForFunction(() => window.__nnc.markers().some((m) => m.code === "NN2004"), undefined, { polling: 10 });
+    // The marker of the whole word: a check of a text typed halfway (`rl`) may land after the typing.
+    await page.waitForFunction((c) => window.__nnc.markers().some((m) => m.code === "NN2004" && m.startColumn === c && m.endColumn === c + 4), col, { polling: 10 });
     const shownAfter = Date.now() - t0;
     const markers = await page.evaluate(() => window.__nnc.markers());
     expect(markers).toHaveLength(1);
