@@ -8,6 +8,7 @@
  * training steps.
  */
 import { describe, expect, it } from "vitest";
+import { relative } from "./relative.js";
 import { checkSource } from "../../compiler/check.js";
 import { compileProgram } from "../../compiler/compile.js";
 import { loadModule } from "../../compiler/load.js";
@@ -40,18 +41,6 @@ function compiled(src: string, kernels: "js" | "wasm"): { code: string; model: R
 /** Ids with padding (0) inside and at the end, different per sample. */
 const ids = (n: number, t: number): Float32Array => new Float32Array(n * t).map((_, i) => ((i * 7 + 3) % 13) % 11);
 const onehot = (n: number): Float32Array => new Float32Array(n * 3).map((_, i) => (i % 3 === Math.floor(i / 3) % 3 ? 1 : 0));
-
-/** The largest difference between a and b over the largest magnitude of a. */
-function relative(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let scale = 0;
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) {
-    scale = Math.max(scale, Math.abs(a[i] as number));
-    worst = Math.max(worst, Math.abs((a[i] as number) - (b[i] as number)));
-  }
-  expect(scale).toBeGreaterThan(0);
-  return worst / scale;
-}
 
 describe("recurrent step and cell kernels (wasm)", () => {
   for (const [name, t, body] of [

@@ -7,6 +7,7 @@
  * the same start — with widths that are and are not multiples of 4.
  */
 import { describe, expect, it } from "vitest";
+import { relative } from "./relative.js";
 import { checkSource } from "../../compiler/check.js";
 import { compileProgram } from "../../compiler/compile.js";
 import { loadModule } from "../../compiler/load.js";
@@ -82,18 +83,6 @@ function compiled(src: string, kernels: "js" | "wasm"): { code: string; model: R
   const r = compileProgram(checked.value, { target: "js", kernels, maxBatch: 6 });
   if (!r.value) throw new Error(JSON.stringify(r.diagnostics));
   return { code: r.value.code, model: loadModule(r.value.code).createModel() };
-}
-
-/** The largest difference between a and b over the largest magnitude of a. */
-function relative(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let scale = 0;
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) {
-    scale = Math.max(scale, Math.abs(a[i] as number));
-    worst = Math.max(worst, Math.abs((a[i] as number) - (b[i] as number)));
-  }
-  expect(scale).toBeGreaterThan(0);
-  return worst / scale;
 }
 
 describe("row and pointwise wasm kernels in a model", () => {
