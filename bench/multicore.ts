@@ -12,7 +12,7 @@
  */
 import type { OptKind, TrainResult, TrainSetup } from "./harness.js";
 import type { CnnRow } from "./cnn.js";
-import { runTorch, torchMissing, type TorchWorkload } from "./systems/torch.js";
+import { mallocNote, runTorch, torchMissing, type TorchWorkload } from "./systems/torch.js";
 
 /** What the bench's report keeps of a system on W1–W3 (`bench/run.ts`'s rows). */
 export interface SystemRow {
@@ -73,7 +73,7 @@ export function torchRows(o: TorchRowsOptions): { rows: SystemRow[]; info?: { ve
       const out = runTorch(ws, { warmupSteps: o.warmupSteps, chunks: o.chunks, latencyReps: o.latencyReps, threads });
       info = { version: out.version, blas: out.blas };
       row.label = label(` ${out.version}`);
-      row.note = `BLAS: ${out.blas}`;
+      row.note = `BLAS: ${out.blas}; ${mallocNote()}`;
       const r = out.results;
       if (r.w1_sgd || r.w1_adam) row.w1 = { ...(r.w1_sgd && { sgd: r.w1_sgd }), ...(r.w1_adam && { adam: r.w1_adam }) };
       if (r.w1_sgd?.latencyUs !== undefined) row.w3 = r.w1_sgd.latencyUs;

@@ -31,7 +31,7 @@ import { compileToModule } from "../compiler/load.js";
 import type { CompiledModel, ParamEntry } from "../compiler/model-api.js";
 import { hasErrors } from "../grammar/diagnostics.js";
 import { mulberry32 } from "./data.js";
-import { PYTHON, torchEnv, torchMissing } from "./systems/torch.js";
+import { mallocNote, PYTHON, torchEnv, torchMissing } from "./systems/torch.js";
 import { median } from "./harness.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -39,6 +39,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = here.endsWith(join("dist", "bench")) ? join(here, "..", "..") : join(here, "..");
 
 const CHUNK = 5;
+/** Warm-up of every system before its timed steps: at least 3 steps and this long (at most 6 s). */
+const WARMUP_MS = 1500;
 /** Relative tolerances of the loss check: the first step, and the mean of the last 5. */
 export const FIRST_TOLERANCE = 1e-4;
 export const FINAL_TOLERANCE = 0.02;
@@ -125,7 +127,7 @@ export interface SeqRow extends SeqRun {
 }
 
 /** nnc: warm-up, reset, `steps` timed steps in chunks; every step's loss. */
-export function runNnc(w: SeqWorkload, data: SeqData, kernels: "js" | "wasm", steps: number, initial?: Float32Array, warmupMs = 1500): SeqRun {
+export function runNnc(w: SeqWorkload, data: SeqData, kernels: "js" | "wasm", steps: number, initial?: Float32Array, warmupMs = WARMUP_MS): SeqRun {
   const c = compileWorkload(w, kernels);
   const start = initial ?? c.initial;
   const { model, lr } = c;
@@ -154,15 +156,15 @@ export function runNnc(w: SeqWorkload, data: SeqData, kernels: "js" | "wasm", st
 const write = (path: string, a: Float32Array | BigInt64Array): void => writeFileSync(path, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
 
 /** PyTorch on the same data and initial weights (`torch_seq.py`), one thread. */
-export function runTorchSeq(jobs: readonly { w: SeqWorkload; data: SeqData; initial: Float32Array; layout: readonly ParamEntry[]; lr: number; steps: number; warmup: number }[]): { version: string; blas: string; results: Record<string, SeqRun> } {
+export function runTorchSeq(jobs: readonly { w: SeqWorkload; data: SeqData; initial: Float32Array; layout: readonly ParamEntry[]; lr: number; steps: number; warmupMs: number }[]): { version: string; blas: string; results: Record<string, SeqRun> } {
   const dir = mkdtempSync(join(tmpdir(), "nnc-bench-seq-"));
   try {
-    const workloads = jobs.map(({ w, data, initial, layout, lr, steps, warmup }) => {
+    const workloads = jobs.map(({ w, data, initial, layout, lr, steps, warmupMs }) => {
       write(join(dir, `${w.id}_params.f32`), initial);
       write(join(dir, `${w.id}_x.f32`), data.x.subarray(0, steps * w.batch * w.steps));
       write(join(dir, `${w.id}_t.i64`), data.ids.subarray(0, steps * w.batch * w.targets));
       return {
-        id: w.id, ...w.torch, vocab: w.vocab, classes: w.classes, batch: w.batch, steps: w.steps, trainSteps: steps, lr, warmup, chunk: CHUNK,
+        id: w.id, ...w.torch, vocab: w.vocab, classes: w.classes, batch: w.batch, steps: w.steps, trainSteps: steps, lr, warmupMs, chunk: CHUNK,
         layout: layout.map((e) => ({ name: e.name, shape: e.shape, offset: e.offset })),
       };
     });
@@ -220,7 +222,7 @@ export function measureSequences(ids: readonly string[], o: SeqOptions): SeqResu
   const jobs = WORKLOADS.filter((w) => ids.includes(w.id)).map((w) => {
     const data = makeData(w, o.steps);
     const c = compileWorkload(w, "js");
-    return { w, data, initial: c.initial, layout: c.layout, lr: c.lr, steps: o.steps, warmup: 3, params: c.model.meta.paramCount };
+    return { w, data, initial: c.initial, layout: c.layout, lr: c.lr, steps: o.steps, warmupMs: WARMUP_MS, params: c.model.meta.paramCount };
   });
   for (const j of jobs) {
     for (const [system, kernels, steps] of [["nnc", "js", o.jsSteps], ["nnc-wasm", "wasm", o.steps]] as const) {
@@ -240,7 +242,7 @@ export function measureSequences(ids: readonly string[], o: SeqOptions): SeqResu
       torch = { version: out.version, blas: out.blas };
       for (const j of jobs) {
         const r = out.results[j.w.id]!;
-        rows.push({ workload: j.w.id, system: "torch", note: `PyTorch ${out.version}, 1 thread, ${blasName(out.blas)}`, ...r });
+        rows.push({ workload: j.w.id, system: "torch", note: `PyTorch ${out.version}, 1 thread, ${blasName(out.blas)}, ${mallocNote()}`, ...r });
         log(`${j.w.id} torch: ${r.rate.toFixed(1)} samples/s (CPU ${r.cpuRate.toFixed(1)}), loss ${r.losses[0]!.toFixed(4)} → ${r.losses[r.losses.length - 1]!.toFixed(4)}`);
         for (const row of rows.filter((x) => x.workload === j.w.id && x.system !== "torch")) checks[`${j.w.id}/${row.system}`] = checkLosses(row.losses, r.losses);
       }

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { CnnRow } from "../cnn.js";
 import { compileCnn } from "../cnn.js";
 import { loadFashion } from "../data.js";
-import { runScript, torchMissing, write } from "./torch.js";
+import { mallocNote, runScript, torchMissing, write } from "./torch.js";
 
 const BATCH = 64;
 
@@ -36,7 +36,7 @@ export function torchCnn(steps: number, threads: number): CnnRow | string {
     const { trainRate, trainCpuRate, inferRate, inferCpuRate, testAccuracy } = r;
     return {
       system: threads === 1 ? "torch" : `torch-${threads}t`,
-      note: `PyTorch ${r.torch}, torch.get_num_threads() = ${r.threads}`,
+      note: `PyTorch ${r.torch}, torch.get_num_threads() = ${r.threads}, ${mallocNote()}`,
       trainRate,
       trainCpuRate,
       inferRate,

@@ -6,6 +6,11 @@
  * names a folder holding OpenBLAS's `libblas.so.3` (e.g. the pthread package unpacked with
  * `dpkg-deb -x`, without installing it system-wide); otherwise Debian's torch uses the slow
  * reference BLAS.
+ * glibc's allocator is tuned as PyTorch's CPU performance guide advises (there: jemalloc or
+ * TCMalloc): PyTorch allocates and frees its tensors at every step, and with glibc's defaults
+ * each one over 128 KiB is a fresh mmap whose pages fault in again (about 2,000 faults a step
+ * on the bench's transformer, half its speed, and the cause of runs at 2× their neighbours'
+ * speed). `NNC_BENCH_TORCH_MALLOC=default` measures PyTorch as installed.
  * The bench writes its data and initial weights to a temporary folder; `torch_bench.py`
  * trains with the same protocol and prints JSON.
  */
@@ -33,12 +38,19 @@ export interface TorchRun {
   readonly results: Record<string, TrainResult & { latencyUs?: number }>;
 }
 
+/** Freed memory stays in the heap: no mmap below 1 GiB, no trim below 2 GiB. */
+export const TUNED_MALLOC = "glibc.malloc.mmap_threshold=1073741824:glibc.malloc.trim_threshold=2147483648";
+
+/** How the rows say which allocator PyTorch ran with. */
+export const mallocNote = (): string => (process.env.NNC_BENCH_TORCH_MALLOC === "default" ? "glibc malloc as installed" : "glibc malloc tuned");
+
 /** The child's environment: `threads` for OpenMP and the BLAS (PyTorch's intra-op threads and OpenBLAS's pool), OpenBLAS first on the library path. */
 export function torchEnv(threads = 1): NodeJS.ProcessEnv {
   const n = String(threads);
   const e: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: n, OPENBLAS_NUM_THREADS: n, MKL_NUM_THREADS: n };
   const blas = OPENBLAS.find((d) => d !== undefined && d !== "" && existsSync(join(d, "libblas.so.3")));
   if (blas) e.LD_LIBRARY_PATH = [blas, process.env.LD_LIBRARY_PATH].filter(Boolean).join(":");
+  if (process.env.NNC_BENCH_TORCH_MALLOC !== "default") e.GLIBC_TUNABLES = TUNED_MALLOC;
   return e;
 }
 

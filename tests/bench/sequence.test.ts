@@ -51,7 +51,7 @@ describe("bench sequence workloads", () => {
     const steps = 3;
     const jobs = WORKLOADS.map((w) => {
       const c = compileWorkload(w, "js");
-      return { w, data: makeData(w, steps), initial: c.initial, layout: c.layout, lr: c.lr, steps, warmup: 0 };
+      return { w, data: makeData(w, steps), initial: c.initial, layout: c.layout, lr: c.lr, steps, warmupMs: 0 };
     });
     const torch = runTorchSeq(jobs);
     for (const j of jobs) {
