@@ -14,7 +14,7 @@ export function kernelsOption(value: string | undefined, command: string): "js" 
 
 export const KERNELS_HELP = "matrix products in wasm (WebAssembly SIMD, the default where it runs) or js";
 
-export const WORKERS_HELP = "threads that train (data parallel; the weights are bit-identical for any count). Given alone: --shards 4";
+export const WORKERS_HELP = "threads that train (data parallel; the weights are bit-identical for any count). Default: the cores (up to 4) for a step of ≥ 100 M multiply-adds, else the plain step. Given alone: --shards 4";
 export const SHARDS_HELP = "fixed shards per batch whose gradients are summed in order (default 4 with --workers; at most 64)";
 
 /**

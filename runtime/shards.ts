@@ -37,6 +37,31 @@ import { SlotSum, type SumShare } from "./slot-sum.js";
  */
 export const CTRL = { GEN: 0, DONE: 1, DEAD: 2, CODE: 3, N: 4, QUIT: 5, SUMDONE: 6, USED: 7, OPEN: 8, READY: 9, KILL: 10, LENGTH: 12 } as const;
 
+/** Shards per batch when `--shards` is not given. */
+export const DEFAULT_SHARDS = 4;
+
+/**
+ * The work of a training step (`compiler/work.ts`: multiply-adds of forward and backward on one
+ * batch) from which `nnc train` without `--workers` spreads each batch over threads, and the
+ * least each thread then gets. Measured on a 2-core AMD EPYC (Zen 4), idle: 2 threads gave
+ * 1.07–1.12× the plain step on W1 (15 M multiply-adds a step: the threads' hand-offs and the
+ * sum cost about what the second core gains) and 1.63–1.76× on the CNN (210 M);
+ * docs/performance.md has the figures.
+ */
+export const SHARD_MIN_MACS = 100e6;
+export const THREAD_MIN_MACS = 50e6;
+
+/**
+ * The threads `nnc train` uses when not told: undefined (the plain step, not sharded) for a
+ * step under `SHARD_MIN_MACS`; else as many as the cores, the shards and `THREAD_MIN_MACS` allow
+ * (at least 1). Whether a run is sharded depends on the model alone, never on the machine, so a
+ * file and a seed give the same weights on every machine, whatever number of threads it chose.
+ */
+export function defaultThreads(stepMacs: number | undefined, cores: number, shards = DEFAULT_SHARDS): number | undefined {
+  if (stepMacs === undefined || !(stepMacs >= SHARD_MIN_MACS)) return undefined;
+  return Math.max(1, Math.min(Math.floor(cores), shards, Math.floor(stepMacs / THREAD_MIN_MACS)));
+}
+
 /** Rows [start, start + size) of shard k of a batch of n split into s shards. */
 export function shardRows(n: number, s: number, k: number): { start: number; size: number } {
   const q = Math.floor(n / s);

@@ -18,7 +18,9 @@ import { encodeWeights } from "../../runtime/weights.js";
 import { defaultOut, failOnErrors, formatConfusion, openSession, renderRun, WEIGHTS_FILE } from "../session.js";
 import { intOption, seedOption, KERNELS_HELP, kernelsOption, SHARDS_HELP, WORKERS_HELP } from "../options.js";
 import { compileModel } from "../../runtime/node/model.js";
-import { DEFAULT_SHARDS, moduleCode, ShardedStepper, WorkerLost } from "../../runtime/node/shards.js";
+import { DEFAULT_SHARDS, defaultThreads, moduleCode, ShardedStepper, WorkerLost } from "../../runtime/node/shards.js";
+import { stepMacs } from "../../compiler/work.js";
+import { availableParallelism } from "node:os";
 import { CheckpointWriter, readCheckpoint } from "../../runtime/node/checkpoint.js";
 import { exitCodeOf, ignoreLostTerminal, Interrupts, shellLine } from "../../runtime/node/interrupt.js";
 import { RunOutput, type SpaceNeeds } from "../../runtime/node/output.js";
@@ -91,9 +93,13 @@ async function train(file: string, opts: TrainOptions): Promise<void> {
       ...(workers !== undefined ? ["--workers", String(workers)] : []),
       ...(shards !== undefined ? ["--shards", String(shards)] : []),
     ]);
-  // Sharded data parallelism when asked for (`runtime/node/shards.ts`); the worker threads load
-  // the same generated JavaScript as the main thread's model.
-  const sharding = workers !== undefined || shards !== undefined ? { workers: workers ?? 1, shards: shards ?? DEFAULT_SHARDS, code: (workers ?? 1) > 1 ? moduleCode(program, "float32", kernels, compiled.value!.meta.maxBatch) : undefined } : undefined;
+  // Sharded data parallelism (`runtime/node/shards.ts`) when asked for, or by default for a step
+  // worth it (`defaultThreads`); the worker threads load the same generated JavaScript as the
+  // main thread's model.
+  const told = workers !== undefined || shards !== undefined;
+  const macs = told ? undefined : stepMacs(program);
+  const threads = told ? (workers ?? 1) : defaultThreads(macs, availableParallelism());
+  const sharding = threads !== undefined ? { workers: threads, shards: shards ?? DEFAULT_SHARDS, code: threads > 1 ? moduleCode(program, "float32", kernels, compiled.value!.meta.maxBatch) : undefined, ...(told ? {} : { chosen: macs! }) } : undefined;
   // Before any data is read: the folder exists, is this run's alone, and can hold a checkpoint.
   const opened = RunOutput.open(out, RUN_FILES, spaceNeeds(program, compiled.value!, epochs), shellLine(["nnc", ...process.argv.slice(2)]));
   failOnErrors(opened.diagnostics, file, source, format);
@@ -116,8 +122,11 @@ interface Run {
   readonly seed?: number;
   /** This command line again, with `extra` (e.g. --resume). */
   readonly again: (...extra: string[]) => string;
-  /** `--workers`/`--shards`: each batch as fixed shards, summed in order (`runtime/node/shards.ts`). */
-  readonly sharding?: { readonly workers: number; readonly shards: number; readonly code: string | undefined };
+  /**
+   * `--workers`/`--shards`, or the default for a large step (`chosen`: its multiply-adds): each
+   * batch as fixed shards, summed in order (`runtime/node/shards.ts`).
+   */
+  readonly sharding?: { readonly workers: number; readonly shards: number; readonly code: string | undefined; readonly chosen?: number };
 }
 
 async function trainInto(output: RunOutput, run: Run): Promise<void> {
@@ -199,6 +208,10 @@ async function trainInto(output: RunOutput, run: Run): Promise<void> {
   let lastCheckpoint = trainer.epoch;
   let interrupted: string | undefined;
   const sharding = run.sharding;
+  if (sharding?.chosen !== undefined && format === "text" && !opts.quiet) {
+    const t = sharding.workers;
+    process.stderr.write(`${t} thread${t > 1 ? "s" : ""}: each batch as ${sharding.shards} shards summed in order (${Math.round(sharding.chosen / 1e6)} M multiply-adds a step; the weights are the same with any --workers)\n`);
+  }
   const stepper = sharding ? new ShardedStepper(model, { workers: sharding.workers, shards: sharding.shards, seed: trainer.config.seed, ...(sharding.code !== undefined ? { code: sharding.code } : {}) }) : undefined;
   trainer.stepper = stepper;
   let lost: WorkerLost | undefined;

@@ -55,6 +55,10 @@ export const bmm: OpDef = {
     const d = bmmDims(inputs[0] ?? [], inputs[1] ?? [], attrs);
     return [...d.lead, d.rows, d.cols];
   },
+  macs: ([a = [], b = []], attrs) => {
+    const d = bmmDims(a, b, attrs);
+    return (d.lead as number[]).reduce((x, y) => x * y, 1) * d.rows * d.depth * d.cols;
+  },
   adjoint(node, dOut, g) {
     if (dOut === undefined) throw new Error("bug: bmm as loss");
     const [a, b] = node.inputs as [number, number];

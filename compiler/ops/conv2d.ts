@@ -20,6 +20,13 @@
  */
 import type { OpDef } from "./types.js";
 import { attrNum, shapeOfTo, toShape } from "./types.js";
+import type { Attrs } from "../ir.js";
+
+/** Every output pixel's filters times its window: n·OH·OW·F·KH·KW·C, forwards and in either gradient. */
+function convMacs(_inputs: readonly (readonly number[])[], attrs: Attrs): number {
+  const g = geometryOf(attrs);
+  return g.oh * g.ow * attrNum(attrs, "f") * g.kh * g.kw * g.c;
+}
 import { geometryOf } from "./conv_geometry.js";
 
 export const conv2d: OpDef = {
@@ -29,6 +36,7 @@ export const conv2d: OpDef = {
     const g = geometryOf(attrs);
     return [inputs[0]?.[0] ?? "n", g.oh, g.ow, attrNum(attrs, "f")];
   },
+  macs: convMacs,
   adjoint(node, dOut, g) {
     if (dOut === undefined) throw new Error("bug: conv2d as loss");
     const [x, w, b] = node.inputs as [number, number, number | undefined];
@@ -51,6 +59,7 @@ export const conv2dDx: OpDef = {
   name: "conv2d_dx",
   doc: "transposed convolution of dz with w: [n, OH, OW, F] → [n, H, W, C]",
   shape: (_inputs, attrs) => shapeOfTo(attrs),
+  macs: convMacs,
 };
 
 export const conv2dDw: OpDef = {
@@ -60,6 +69,7 @@ export const conv2dDw: OpDef = {
     const g = geometryOf(attrs);
     return [attrNum(attrs, "f"), g.kh, g.kw, g.c];
   },
+  macs: convMacs,
 };
 
 export const conv2dDb: OpDef = {

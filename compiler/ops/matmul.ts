@@ -8,12 +8,16 @@
  *                               activation value, then the dropout node)
  *   matmul_tn(dy, x) = dyᵀ·x    the weight gradient [M, K], summed over the batch
  */
-import type { OpDef } from "./types.js";
+import { elements, type OpDef } from "./types.js";
+
+/** n·M·K: the [n, M] side (x·wᵀ's output, or dy) times the other factor's K. */
+const productMacs = (rows: readonly number[], k: number | undefined): number => elements(rows) * (k ?? 0);
 
 export const matmul: OpDef = {
   name: "matmul",
   doc: "x·wᵀ: [n, K] × [M, K] → [n, M]",
   shape: (inputs) => [inputs[0]?.[0] ?? "n", inputs[1]?.[0] ?? 0],
+  macs: ([x = [], w = []]) => productMacs(x, w[0]),
   adjoint(node, dOut, g) {
     if (dOut === undefined) throw new Error("bug: matmul as loss");
     const [x, w] = node.inputs as [number, number];
@@ -27,10 +31,12 @@ export const matmulNn: OpDef = {
   name: "matmul_nn",
   doc: "dy·w: [n, M] × [M, K] → [n, K], optionally times a dropout mask and an activation's derivative",
   shape: (inputs) => [inputs[0]?.[0] ?? "n", inputs[1]?.[1] ?? 0],
+  macs: ([dy = [], w = []]) => productMacs(dy, w[1]),
 };
 
 export const matmulTn: OpDef = {
   name: "matmul_tn",
   doc: "dyᵀ·x: [n, M]ᵀ × [n, K] → [M, K]",
   shape: (inputs) => [inputs[0]?.[1] ?? 0, inputs[1]?.[1] ?? 0],
+  macs: ([dy = [], x = []]) => productMacs(dy, x[1]),
 };

@@ -58,10 +58,17 @@ function steps(zx: IrShape | undefined): number {
   return (zx?.[1] ?? 0) as number;
 }
 
+/** T·G·H per sample: every step's h·Whᵀ (the scan), dz·Wh (its gradient) or dzᵀ·h (dWh); the cell's own work is small beside it. */
+function scanMacs(stepsOf: IrShape | undefined, attrs: Attrs): number {
+  const d = recurrentDims(attrs);
+  return steps(stepsOf) * d.g * d.h;
+}
+
 export const recurrentScan: OpDef = {
   name: "recurrent_scan",
   doc: "an LSTM's or GRU's loop over the steps of x·Wiᵀ + b: every step's state and gates [n, T, S]",
   shape: (inputs, attrs) => ["n", steps(inputs[0]), recurrentDims(attrs).s],
+  macs: ([zx], attrs) => scanMacs(zx, attrs),
 };
 
 export const recurrentStates: OpDef = {
@@ -88,10 +95,12 @@ export const recurrentScanGrad: OpDef = {
   name: "recurrent_scan_grad",
   doc: "the backward pass through time of a recurrent scan: each step's pre-activation gradient [n, T, D]",
   shape: (inputs, attrs) => ["n", steps(inputs[1]), recurrentDims(attrs).d],
+  macs: ([, tape], attrs) => scanMacs(tape, attrs),
 };
 
 export const recurrentDwh: OpDef = {
   name: "recurrent_dwh",
   doc: "Σ over the steps of dz_hᵀ · the state before the step: the recurrent matrix's gradient [G, H]",
   shape: (_inputs, attrs) => [recurrentDims(attrs).g, recurrentDims(attrs).h],
+  macs: ([dz], attrs) => scanMacs(dz, attrs),
 };

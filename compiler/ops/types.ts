@@ -27,6 +27,13 @@ export interface OpDef {
    * (`undefined` for the loss itself: the seed 1). `undefined` entries: no gradient.
    */
   adjoint?(node: IrNode, dOut: number | undefined, g: AdjointBuilder): readonly (number | undefined)[];
+  /**
+   * Multiply-adds per sample, for an op whose work is not one operation per output value (the
+   * products): `inputs` are its input shapes with the batch axis at 1. Only an estimate of
+   * cost (`compiler/work.ts`: how many threads a training step is worth); ops without it count
+   * one operation per output value.
+   */
+  macs?(inputs: readonly (readonly number[])[], attrs: Attrs): number;
   /** The output shares its input's buffer (reshape): no code, no memory. */
   readonly alias?: boolean;
   /** The output's element type when it is not the model's float type (a max pool's positions: "i32"). */
@@ -45,6 +52,11 @@ export interface OpDef {
   readonly inPlace?: boolean;
   /** The forward code reads the training flag (dropout; batchnorm's batch statistics). */
   readonly usesTraining?: boolean;
+}
+
+/** The number of values of a shape with the batch axis at 1. */
+export function elements(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
 }
 
 export function attrNum(attrs: Attrs, key: string): number {

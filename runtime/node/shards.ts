@@ -36,10 +36,7 @@ import { compileProgram } from "../../compiler/compile.js";
 import { simdSupported } from "../../compiler/load.js";
 import { maxBatchFor } from "./model.js";
 
-export { shardRows } from "../shards.js";
-
-/** Shards per batch when `--shards` is not given. */
-export const DEFAULT_SHARDS = 4;
+export { DEFAULT_SHARDS, defaultThreads, shardRows } from "../shards.js";
 
 /** `ShardSteps`' options (`runtime/shards.ts`: workers, shards, seed, spin, test hooks), and what starting threads needs. */
 export interface ShardOptions extends Omit<ShardStepOptions, "memory" | "claiming"> {
