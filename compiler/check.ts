@@ -13,7 +13,7 @@ import { TOP_LEVEL } from "./vocabulary.js";
 import type { Metric, Optimizer, Program } from "./program.js";
 import { Checker, uniqueStatements } from "./check/checker.js";
 import { checkModel } from "./check/model.js";
-import { checkBlocks } from "./check/graph.js";
+import { checkBlocks } from "./check/blocks.js";
 import { checkLoss, checkMetrics, checkOptimizer, DEFAULT_OPTIMIZER } from "./check/training.js";
 import { checkCausal, checkData, checkEmbeddingFits, checkGeneratorFits, linkInputs } from "./check/data.js";
 import { checkMonitor, checkTrain, DEFAULT_TRAIN } from "./check/train.js";

@@ -4,7 +4,7 @@
  * file with `--target onnx` (`compile-onnx.ts`).
  */
 import type { Command } from "commander";
-import { compileProgram, type CompileOutput } from "../../compiler/compile.js";
+import { compileProgram, MAX_BATCH_LIMIT, type CompileOutput } from "../../compiler/compile.js";
 import type { Program } from "../../compiler/program.js";
 import { formatCode } from "../../compiler/format.js";
 import { dumpAst } from "../../grammar/print.js";
@@ -14,6 +14,7 @@ import { statSync } from "node:fs";
 import { writeFileAtomic } from "../../runtime/node/atomic.js";
 import { CliError } from "../errors.js";
 import { loadProgram, renderFor } from "../load.js";
+import { intOption } from "../options.js";
 import { compileOnnx } from "./compile-onnx.js";
 import { compilePytorch } from "./compile-pytorch.js";
 
@@ -33,9 +34,9 @@ export interface CompileFlags {
 /** The flags' defaults, as `nnc compile FILE` runs with none given. */
 export const DEFAULT_COMPILE_FLAGS: CompileFlags = { target: "ts", kernels: "js" };
 
-/** Compiles a checked program as `nnc compile` does with these flags; diagnostics carry `file`. */
+/** Compiles a checked program as `nnc compile` does with these flags; diagnostics carry `file`. A bad `--max-batch` is a CliError. */
 export function compileChecked(file: string, program: Program, flags: CompileFlags): Result<CompileOutput | undefined> {
-  const maxBatch = flags.maxBatch === undefined ? undefined : Number(flags.maxBatch);
+  const maxBatch = intOption(flags.maxBatch, "--max-batch", 1, MAX_BATCH_LIMIT);
   const result = compileProgram(program, {
     target: flags.target as "ts" | "js",
     dtype: flags.float64 === true ? "float64" : "float32",

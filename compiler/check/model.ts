@@ -7,7 +7,8 @@ import type { Statement } from "../../grammar/ast.js";
 import { MODEL_SETTINGS, names } from "../vocabulary.js";
 import type { InitializerKind, Model } from "../program.js";
 import { describeExpr, single, word, type Checker } from "./checker.js";
-import { GraphReader, reportBlockUse, type BlockDef } from "./graph.js";
+import { GraphReader } from "./graph.js";
+import { reportBlockUse, type BlockDef } from "./blocks.js";
 
 export function checkModel(ck: Checker, s: Statement, blocks: ReadonlyMap<string, BlockDef>): Model | undefined {
   if (s.args.length > 1) ck.report("tooManyArguments", s.args[1]?.span ?? s.span, ["model", 1, ""], "write `model Name { … }`");

@@ -8,9 +8,14 @@
  * Every string from data (column names, categories, class names, input names) reaches the
  * code only through `stringLiteral`, every number through `numberLiteral`, every path through
  * `commentText`. Browser-safe; the CLI fills in the `AppSpec` from a weights file.
+ *
+ * This file holds the spec and the module's order; the functions that encode a record are
+ * `app-records.ts`, those that read and check the weights `app-weights.ts`.
  */
 import { WORD_PATTERN } from "../program.js";
 import { commentText, numberLiteral, stringLiteral } from "./names.js";
+import { recordFunctions } from "./app-records.js";
+import { weightsFunctions } from "./app-weights.js";
 
 export type AppTask =
   | { readonly kind: "multiclass"; readonly classes: number }
@@ -334,170 +339,9 @@ export function generateApp(spec: AppSpec): string {
     ...toPrediction,
     "}",
     "",
-    'const MISSING = ["", "na", "nan", "null", "?"];',
-    "",
-    "/** Writes one record into `row` at `at`: raw values and one-hot categories, then the preprocessing. */",
-    `function encodeRecord(record${t(": InputRecord")}, row${t(": Float32Array")}, at${t(": number")}, index${t(": number")})${t(": void")} {`,
-    "  for (let c = 0; c < columns.length; c++) {",
-    "    const column = columns[c];",
-    "    const where = at + column.offset;",
-    ...(spec.columns.some((c) => c.text !== undefined)
-      ? [
-          "    if (column.text !== undefined) {",
-          "      // Token ids, as in training: cut at `length`, padded with 0 at the end, 1 for a token outside the vocabulary.",
-          "      const text = column.text.lowercase ? textOf(record, column.name, index).toLowerCase() : textOf(record, column.name, index);",
-          `      const tokens = column.text.kind === "chars" ? Array.from(text) : (text.match(WORD) ?? []);`,
-          `      const ids = TOKEN_IDS[c]${t("!")};`,
-          "      row.fill(0, where, where + column.text.length);",
-          "      for (let j = 0; j < Math.min(tokens.length, column.text.length); j++) row[where + j] = ids.get(tokens[j]) ?? 1;",
-          "      continue;",
-          "    }",
-        ]
-      : []),
-    "    const value = cell(record, column.name, index);",
-    "    if (column.categories !== undefined) {",
-    "      row.fill(0, where, where + column.categories.length);",
-    "      if (value === null) continue; // all zeros",
-    "      const k = column.categories.indexOf(String(value));",
-    "      if (k < 0)",
-    "        fail(index, column.name, `holds ${JSON.stringify(value)}, a category not seen in training (known: ${column.categories.map((c) => JSON.stringify(c)).join(\", \")})`);",
-    "      row[where + k] = 1;",
-    "    } else if (value === null) row[where] = column.fill ?? 0;",
-    "    else {",
-    '      const v = typeof value === "number" ? value : Number(value);',
-    "      if (!Number.isFinite(v)) fail(index, column.name, `holds ${JSON.stringify(value)}, which is not a number`);",
-    "      row[where] = v;",
-    "    }",
-    "  }",
-    `  const { scale, shift, divide } = preprocessing;`,
-    `  for (let j = 0; j < ${spec.inputSize}; j++) row[at + j] = (row[at + j] * scale - shift[j]) / divide[j];`,
-    "}",
-    "",
-    "/** A record's value for a column: a number, trimmed text, or null when missing (and allowed). */",
-    `function cell(record${t(": InputRecord")}, name${t(": string")}, index${t(": number")})${t(": string | number | null")} {`,
-    "  if (record === null || typeof record !== \"object\") fail(index, \"\", `is ${record === null ? \"null\" : typeof record}, not a record of columns`);",
-    "  if (!Object.prototype.hasOwnProperty.call(record, name))",
-    "    fail(index, name, `is missing from the record (the model reads ${columns.map((c) => JSON.stringify(c.name)).join(\", \")}); give null for a missing value`);",
-    `  const raw = (record${t(" as { readonly [column: string]: unknown }")})[name];`,
-    `  let value${t(": string | number | null")};`,
-    "  if (typeof raw === \"string\") {",
-    "    const text = raw.trim();",
-    "    value = MISSING.includes(text.toLowerCase()) ? null : text;",
-    "  } else if (typeof raw === \"number\") value = Number.isNaN(raw) ? null : raw;",
-    "  else if (raw === null) value = null;",
-    "  else return fail(index, name, `holds ${raw === undefined ? \"undefined\" : \"a \" + typeof raw}; give a number, text or null`);",
-    "  if (value === null && (preprocessing.missing === \"error\" || preprocessing.missing === \"drop\"))",
-    "    fail(index, name, `is missing; the model was trained with \\`missing: ${preprocessing.missing}\\`, so every value is needed`);",
-    "  return value;",
-    "}",
-    "",
-    ...(spec.columns.some((c) => c.text !== undefined)
-      ? [
-          "/** A record's text for a text column (null: no text). */",
-          `function textOf(record${t(": InputRecord")}, name${t(": string")}, index${t(": number")})${t(": string")} {`,
-          "  if (record === null || typeof record !== \"object\" || !Object.prototype.hasOwnProperty.call(record, name))",
-          "    fail(index, name, `is missing from the record (the model reads the text of column ${JSON.stringify(name)})`);",
-          `  const raw = (record${t(" as { readonly [column: string]: unknown }")})[name];`,
-          "  if (raw === null) return \"\";",
-          "  if (typeof raw !== \"string\") fail(index, name, `holds ${typeof raw}; give the text as a string`);",
-          "  return raw;",
-          "}",
-          "",
-        ]
-      : []),
-    `function fail(index${t(": number")}, column${t(": string")}, what${t(": string")})${t(": never")} {`,
-    "  const where = index >= 0 ? `record ${index}: ` : \"\";",
-    "  throw new RecordError(`${where}${column === \"\" ? \"the record\" : `column ${JSON.stringify(column)}`} ${what}`, column, index);",
-    "}",
+    ...recordFunctions(spec, t),
   );
   if (int8) return out.join("\n") + "\n";
-  emit(
-    "",
-    "/** The parameters of a weights file, checked against this module's layout and preprocessing. */",
-    `function paramsOf(weights${t(": WeightsFile | string")})${t(": Float32Array")} {`,
-    `  const w${t(": WeightsFile")} = typeof weights === "string" ? JSON.parse(weights) : weights;`,
-    "  if (w === null || typeof w !== \"object\" || w.format !== \"nnc-weights\" || !Array.isArray(w.params))",
-    "    throw new Error(\"not an nnc weights file: pass the weights.json that `nnc train` wrote\");",
-    "  if (w.params.length !== meta.paramCount)",
-    "    throw new Error(`the weights hold ${w.params.length} parameters; this model has ${meta.paramCount}`);",
-    "  for (const e of layout) {",
-    "    const f = (w.layout ?? []).find((x) => x.name === e.name);",
-    "    if (f === undefined || f.offset !== e.offset || f.size !== e.size)",
-    "      throw new Error(`the weights do not fit this model (tensor ${e.name}): export again with them`);",
-    "  }",
-    "  if (!samePreprocessing(w.preprocess))",
-    "    throw new Error(\"the weights were trained with other preprocessing or classes than this module holds: export again with them\");",
-    "  const params = new Float32Array(w.params.length);",
-    "  for (let i = 0; i < params.length; i++) {",
-    "    const v = w.params[i];",
-    "    if (typeof v !== \"number\") throw new Error(`parameter ${i} of the weights is not a number`);",
-    "    params[i] = v;",
-    "  }",
-    "  return params;",
-    "}",
-    "",
-    "/** Whether a weights file's preprocessing is this module's (no shift and divide when nothing was fitted). */",
-    `function samePreprocessing(p${t(': WeightsFile["preprocess"] | undefined')})${t(": boolean")} {`,
-    "  if (p === null || typeof p !== \"object\" || p.scale !== preprocessing.scale) return false;",
-    `  const fitted = p.normalize !== "none" && Array.isArray(p.shift) && p.shift.length === ${spec.inputSize} && Array.isArray(p.divide);`,
-    `  for (let j = 0; j < ${spec.inputSize}; j++) {`,
-    "    if ((fitted ? p.shift[j] : 0) !== preprocessing.shift[j] || (fitted ? p.divide[j] : 1) !== preprocessing.divide[j]) return false;",
-    "  }",
-    named
-      ? `  const names${t(": readonly unknown[]")} = p.classes ?? [];`
-      : `  const names${t(": readonly unknown[]")} = p.classes ?? classes;`,
-    ...(spec.columns.some((c) => c.text !== undefined)
-      ? [
-          "  // A text model: the same vocabulary, token for token.",
-          "  const vocabulary = columns.find((c) => c.text !== undefined)?.text?.tokens ?? [];",
-          "  const saved = p.tokenizer?.tokens;",
-          "  if (!Array.isArray(saved) || saved.length !== vocabulary.length || saved.some((tok, k) => tok !== vocabulary[k])) return false;",
-        ]
-      : []),
-    "  return names.length === classes.length && names.every((c, k) => c === classes[k]);",
-    "}",
-  );
-
-  if (spec.embedded !== undefined) {
-    emit(
-      "",
-      "/** The embedded weights: base64 of the parameters as little-endian float32. */",
-      `function embeddedParams()${t(": Float32Array")} {`,
-      "  const digits = \"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/\";",
-      "  const bytes = new Uint8Array((WEIGHTS.length / 4) * 3);",
-      "  for (let i = 0, o = 0; i < WEIGHTS.length; i += 4, o += 3) {",
-      "    const n =",
-      "      (digits.indexOf(WEIGHTS[i]) << 18) | (digits.indexOf(WEIGHTS[i + 1]) << 12) |",
-      "      (Math.max(0, digits.indexOf(WEIGHTS[i + 2])) << 6) | Math.max(0, digits.indexOf(WEIGHTS[i + 3]));",
-      "    bytes[o] = n >> 16;",
-      "    bytes[o + 1] = (n >> 8) & 255;",
-      "    bytes[o + 2] = n & 255;",
-      "  }",
-      "  const view = new DataView(bytes.buffer);",
-      "  const params = new Float32Array(meta.paramCount);",
-      "  for (let i = 0; i < params.length; i++) params[i] = view.getFloat32(i * 4, true);",
-      "  return params;",
-      "}",
-      "",
-      `// ${spec.embedded!.length} parameters, ${spec.embedded!.length * 4} bytes.`,
-      `const WEIGHTS = "${base64(spec.embedded!)}";`,
-    );
-  }
+  emit(...weightsFunctions(spec, t));
   return out.join("\n") + "\n";
-}
-
-/** Base64 (standard alphabet, padded) of float32 values, little-endian. */
-function base64(values: Float32Array): string {
-  const bytes = new Uint8Array(values.length * 4);
-  const view = new DataView(bytes.buffer);
-  for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i]!, true);
-  const digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 3) {
-    const n = (bytes[i]! << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
-    s += digits[(n >> 18) & 63]! + digits[(n >> 12) & 63]!;
-    s += i + 1 < bytes.length ? digits[(n >> 6) & 63]! : "=";
-    s += i + 2 < bytes.length ? digits[n & 63]! : "=";
-  }
-  return s;
 }

@@ -17,10 +17,14 @@
  *                           (`trainStep` ends with it; `applyGradient` is it alone, for a
  *                           gradient summed from shards: `runtime/node/shards.ts`)
  *   init(seed)              seeded initializers
+ *   return { … }            the public methods (`api.ts`; the explain methods `api-explain.ts`)
+ *
+ * This file emits each node through a recording context, places the plan, and assembles the
+ * text; the buffers' declarations are `declarations.ts`.
  */
 import type { Graph, IrNode } from "../ir.js";
 import { isBatched, nodeOf, shapeSize } from "../ir.js";
-import type { ModelInput, Program } from "../program.js";
+import type { Program } from "../program.js";
 import { describeOptimizer, momentCount, optimizerDef } from "../optimizers/index.js";
 import { updateFunction } from "./update.js";
 import { penaltyFunctions, penaltyRanges } from "./penalty.js";
@@ -33,9 +37,11 @@ import { commentText, numberLiteral, PACKED_INPUTS, scratchName, stringLiteral }
 import { MODEL_API_TYPES, namedInputTypes } from "./types.js";
 import { indent } from "./indent.js";
 import { WasmKernels } from "./wasm/module.js";
-import { ELEMENT_BYTES, RUN_START, keptValues, planBuffers, storagePlan, type BufferPlan, type ElementType, type NodeAccess, type PlannedBuffer, type ScratchRequest, type Storage, type StoragePlan } from "./buffers.js";
+import { ELEMENT_BYTES, keptValues, planBuffers, storagePlan, type BufferPlan, type ElementType } from "./buffers.js";
+import { ARRAY, declarations, type Recording } from "./declarations.js";
 import { initFunction } from "./init.js";
 import { explainApi, explainTypes, type ExplainApi } from "./api-explain.js";
+import { apiHelpers, apiObject, metaLines, methodParts, packedInputs, type ApiContext } from "./api.js";
 
 export interface CodegenOptions {
   readonly target: "ts" | "js";
@@ -70,21 +76,6 @@ export function generate(graph: Graph, program: Program, options: CodegenOptions
   return { code: js.code, plan: js.plan, wasmMemory: first.wasmBytes };
 }
 
-/** The typed array of each element type. */
-const ARRAY: Readonly<Record<ElementType, string>> = { float32: "Float32Array", float64: "Float64Array", int32: "Int32Array" };
-/** The arena's name in `createModel` (without wasm kernels). */
-const ARENA = "arena";
-
-/** What one node's code touched, while it is emitted (`NodeAccess`, plus whether it became wasm kernel calls). */
-interface Recording extends NodeAccess {
-  readonly node: IrNode;
-  readonly values: Set<number>;
-  readonly scratch: ScratchRequest[];
-  /** Its code is calls of wasm kernels, which read their buffers at constant addresses, not by name. */
-  kernel: boolean;
-  /** It emitted any code. */
-  code: boolean;
-}
 
 function generateModule(graph: Graph, program: Program, options: CodegenOptions): { code: string; plan: BufferPlan; wat?: string; wasmBytes?: number } {
   const ts = options.target === "ts";
@@ -222,9 +213,10 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
   const output = nodeOf(graph, graph.output);
   const outSize = shapeSize(output.shape);
   const outputName = storage.name(graph.output);
-  const inputShape = program.model.input;
   // Several named inputs: the methods also take them by name, packed side by side into `x`.
   const named = program.model.inputs.length > 1 ? packedInputs(program.model.inputs) : undefined;
+  const apiContext: ApiContext = { T, F, maxBatch, inSize, outSize, outputName, paramCount, moments, hasDropout, usesTraining, named };
+  const { X, packX, runCall } = methodParts(apiContext);
 
   const layoutRows = graph.params.map((p) => {
     const n = nodeOf(graph, p.node);
@@ -254,7 +246,6 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
   const bytes = (wasm !== undefined ? wasm.memoryBytes : (2 + moments) * paramCount * bytesPer) + declared.bytes;
 
   const trainingParam = usesTraining ? `, training${T(": boolean")}` : "";
-  const runCall = (training: string): string => `run(x, n${usesTraining ? `, ${training}` : ""});`;
   // Parameters the backward code does not read get a leading underscore (no unused names):
   // x and y are read when a backward node's TypeScript code asked for them (a wasm kernel reads
   // the input's copy instead), n when a backward node with code has a batched value to loop over.
@@ -267,8 +258,6 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
     });
   const batched = (n: IrNode): boolean => isBatched(n.shape) || n.inputs.some((i) => isBatched(nodeOf(graph, i).shape));
   const readsN = backwardNodes.some((n) => access.get(n.id)?.code === true && batched(n));
-  const X = named !== undefined ? `inputs${T(": Floats | Inputs")}` : `x${T(": Floats")}`;
-  const packX = named !== undefined ? [`const x = pack(inputs, n);`] : [];
   const explainNodes = graph.nodes.filter((n) => n.phase === "explain");
   const api: ExplainApi | undefined =
     explainCode !== undefined
@@ -282,24 +271,7 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
   const types = named !== undefined ? namedInputTypes() : MODEL_API_TYPES;
   if (ts) out.push(api !== undefined ? explainTypes(types, named !== undefined) : types, "");
   out.push(`export const layout${T(": readonly ParamEntry[]")} = [\n${layoutRows.join("\n")}\n];`, "");
-  out.push(
-    `export const meta${T(": ModelMeta")} = {`,
-    `name: ${stringLiteral(program.model.name)},`,
-    `inputShape: [${inputShape.join(", ")}],`,
-    `inputSize: ${inSize},`,
-    `outputShape: [${output.shape.slice(1).join(", ")}],`,
-    `outputSize: ${outSize},`,
-    `maxBatch: ${maxBatch},`,
-    `paramCount: ${paramCount},`,
-    `loss: ${stringLiteral(program.loss.kind)},`,
-    `optimizer: ${stringLiteral(opt.kind)},`,
-    `dtype: ${stringLiteral(options.dtype)},`,
-    `bytes: ${bytes},`,
-    ...(named !== undefined ? [`inputs: [`, ...named.map((i) => `{ name: ${stringLiteral(i.name)}, shape: [${i.shape.join(", ")}], offset: ${i.offset}, size: ${i.size} },`), `],`] : []),
-    ...(api?.meta ?? []),
-    `};`,
-    "",
-  );
+  out.push(...metaLines(apiContext, program, output.shape.slice(1), options.dtype, bytes, api?.meta ?? []));
   const helpersAt = out.length;
 
   const body: string[] = [];
@@ -325,35 +297,7 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
       `}`,
     );
   }
-  body.push(
-    `function checkBatch(x${T(": Floats")}, n${T(": number")})${T(": void")} {`,
-    `if (!(Number.isInteger(n) && n >= 1 && n <= ${maxBatch})) throw new RangeError("batch size " + n + " is not a whole number in 1..${maxBatch}");`,
-    `if (x.length < n * ${inSize}) throw new RangeError("x holds " + x.length + " values; " + n + " samples need " + n * ${inSize});`,
-    `}`,
-    `function outputView(n${T(": number")})${T(`: ${F}`)} {`,
-    `let v = outputViews[n];`,
-    `if (v === undefined) {`,
-    `v = ${outputName}.subarray(0, n * ${outSize});`,
-    `outputViews[n] = v;`,
-    `}`,
-    `return v;`,
-    `}`,
-  );
-  if (named !== undefined) {
-    body.push(
-      `function pack(inputs${T(": Floats | Inputs")}, n${T(": number")})${T(": Floats")} {`,
-      `if (ArrayBuffer.isView(inputs)) return inputs;`,
-      `checkBatch(${PACKED_INPUTS}, n);`,
-      ...named.map((i) => `packInput(inputs[${stringLiteral(i.name)}], ${stringLiteral(i.name)}, ${i.size}, ${i.offset}, n);`),
-      `return ${PACKED_INPUTS};`,
-      `}`,
-      `function packInput(v${T(": Floats | undefined")}, name${T(": string")}, size${T(": number")}, offset${T(": number")}, n${T(": number")})${T(": void")} {`,
-      `if (v === undefined) throw new RangeError("no input named " + name);`,
-      `if (v.length < n * size) throw new RangeError("input " + name + " holds " + v.length + " values; " + n + " samples need " + n * size);`,
-      `for (let i = 0; i < n; i++) for (let j = 0; j < size; j++) ${PACKED_INPUTS}[i * ${inSize} + offset + j] = v[i * size + j];`,
-      `}`,
-    );
-  }
+  body.push(...apiHelpers(apiContext));
   const copyInput = wasm?.copyInput(inSize) ?? "";
   body.push(`function run(x${T(": Floats")}, n${T(": number")}${trainingParam})${T(": void")} {`, ...(copyInput !== "" ? [copyInput] : []), forwardCode, `}`);
   body.push(
@@ -370,147 +314,11 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
   body.push(updateCode);
   body.push(...initFunction(graph, { moments: moments > 0, dropout: hasDropout, T }));
   body.push(...(api?.body ?? []));
-  body.push(
-    `init(${program.model.seed >>> 0});`,
-    `return {`,
-    `meta,`,
-    `layout,`,
-    `params,`,
-    `grads,`,
-    `init,`,
-    `forward(${X}, n${T(": number")}${usesTraining ? `, training = false` : ""})${T(`: ${F}`)} {`,
-    ...packX,
-    `checkBatch(x, n);`,
-    runCall("training"),
-    `lastN = n;`,
-    `return outputView(n);`,
-    `},`,
-    `predict(${X}, n${T(": number")})${T(`: ${F}`)} {`,
-    ...packX,
-    `checkBatch(x, n);`,
-    runCall("false"),
-    `lastN = n;`,
-    `return ${outputName}.slice(0, n * ${outSize});`,
-    `},`,
-    `loss(${X}, y${T(": Floats")}, n${T(": number")})${T(": number")} {`,
-    ...packX,
-    `checkBatch(x, n);`,
-    runCall("false"),
-    `lastN = n;`,
-    `return lossOf(y, n);`,
-    `},`,
-    `lossAndGrad(${X}, y${T(": Floats")}, n${T(": number")})${T(": number")} {`,
-    ...packX,
-    `checkBatch(x, n);`,
-    runCall("true"),
-    `lastN = n;`,
-    `const value = lossOf(y, n);`,
-    `backward(x, y, n);`,
-    `return value;`,
-    `},`,
-    `trainStep(${X}, y${T(": Floats")}, n${T(": number")}, lr${T(": number")})${T(": number")} {`,
-    ...packX,
-    `checkBatch(x, n);`,
-    runCall("true"),
-    `lastN = n;`,
-    `const value = lossOf(y, n);`,
-    `backward(x, y, n);`,
-    `update(lr);`,
-    `return value;`,
-    `},`,
-    `applyGradient(lr${T(": number")})${T(": void")} {`,
-    `update(lr);`,
-    `},`,
-    `seedDropout(${hasDropout ? "state" : "_state"}${T(": number")})${T(": void")} {`,
-    ...(hasDropout ? [`rngState[0] = state >>> 0;`] : []),
-    `},`,
-    `output()${T(`: ${F}`)} {`,
-    `return outputView(lastN);`,
-    `},`,
-    `getState()${T(": ModelState")} {`,
-    `return { params: params.slice(), optimizer: ${moments > 0 ? "moments.slice()" : `new ${F}(0)`}, step, rng: ${hasDropout ? "rngState[0]" : "0"} };`,
-    `},`,
-    `setState(state${T(": ModelState")})${T(": void")} {`,
-    `if (state.params.length !== ${paramCount}) throw new RangeError("the state holds " + state.params.length + " parameters; this model has ${paramCount}");`,
-    `if (state.optimizer.length !== ${moments * paramCount}) throw new RangeError("the optimizer state holds " + state.optimizer.length + " values; this model needs ${moments * paramCount}");`,
-    `params.set(state.params);`,
-    ...(moments > 0 ? [`moments.set(state.optimizer);`] : []),
-    `step = state.step;`,
-    ...(hasDropout ? [`rngState[0] = state.rng >>> 0;`] : []),
-    `},`,
-    ...(api?.methods ?? []),
-    `};`,
-  );
+  body.push(`init(${program.model.seed >>> 0});`, ...apiObject(apiContext, api?.methods ?? []));
   out.push(`export function createModel()${T(": CompiledModel")} {\n${body.join("\n")}\n}`);
   out.splice(helpersAt, 0, ...usedHelpers(helpers, out.join("\n")).flatMap((h) => [stripTypes(h), ""]));
   const code = indent(out.join("\n")) + "\n";
   return wasm !== undefined ? { code, plan, wat: wasm.wat(), wasmBytes: wasm.memoryBytes } : { code, plan };
-}
-
-/** Where each of several named inputs sits in a packed row: in the order declared. */
-function packedInputs(inputs: readonly ModelInput[]): { name: string; shape: readonly number[]; offset: number; size: number }[] {
-  let offset = 0;
-  return inputs.map((i, k) => {
-    const size = i.shape.reduce((a, b) => a * b, 1);
-    const entry = { name: i.name ?? `input${k + 1}`, shape: i.shape, offset, size };
-    offset += size;
-    return entry;
-  });
-}
-
-/**
- * The `const` declarations of `createModel`, in graph order: parameter and gradient views of
- * `params`/`grads`, the plan's buffers as typed views of the arena at their planned byte
- * offsets (a buffer alone in the plan is its own array), and the scratch; with the bytes the
- * TypeScript side allocates (with wasm kernels, none: the arena is in the kernels' memory).
- *
- * With wasm kernels, a buffer only the kernels touch gets no TypeScript name. Declared are the
- * parameters (`init` fills them), the output (`forward`, `predict`, `output()`) and whatever
- * a node's TypeScript code asked the emit context for: a node whose emit got a kernel call
- * back reads its buffers through the kernel, at constant addresses.
- */
-function declarations(graph: Graph, storage: StoragePlan, plan: BufferPlan, access: ReadonlyMap<number, Recording>, wasm: WasmKernels | undefined, kept: readonly string[]): { lines: string[]; bytes: number } {
-  let declared = (_name: string): boolean => true;
-  if (wasm !== undefined) {
-    const names = new Set<string>([storage.name(graph.output), ...graph.params.map((p) => storage.name(p.node)), ...kept]);
-    for (const a of access.values()) {
-      if (a.kernel) continue;
-      for (const id of a.values) names.add(storage.name(id));
-      for (const r of a.scratch) names.add(r.name);
-    }
-    declared = (name) => names.has(name);
-  }
-  const stepName = (step: number): string => (step === RUN_START ? "the start of run" : nodeOf(graph, plan.schedule[step] as number).name);
-  const lifetime = (b: PlannedBuffer): string => {
-    if (b.what === "output") return "the output, never shared";
-    if (b.what === "kept") return "kept for the explain methods, never shared";
-    return b.first === b.last ? `live in ${stepName(b.first)} only` : `live from ${stepName(b.first)} to ${stepName(b.last)}`;
-  };
-  const alone = plan.buffers.length === 1;
-  const view = (b: PlannedBuffer): string => {
-    if (wasm !== undefined) return wasm.view(b.name, b.type, b.elements);
-    if (alone) return `new ${ARRAY[b.type]}(${b.elements})`;
-    return `new ${ARRAY[b.type]}(${ARENA}, ${b.offset}, ${b.elements})`;
-  };
-  const views: string[] = [];
-  const add = (b: PlannedBuffer | undefined): void => {
-    if (b !== undefined && declared(b.name)) views.push(`const ${b.name} = ${view(b)}; // ${commentText(b.comment)} · ${lifetime(b)}`);
-  };
-  const byNode = new Map<number, PlannedBuffer[]>();
-  for (const b of plan.buffers) if (b.node !== undefined) byNode.set(b.node, [...(byNode.get(b.node) ?? []), b]);
-  for (const n of graph.nodes) {
-    const s = storage.storage[n.id] as Storage;
-    if (s.kind === "param" && declared(n.name)) views.push(`const ${n.name} = params.subarray(${s.offset}, ${s.offset + s.elements}); // ${commentText(`${String(n.attrs["tensor"] ?? "")} [${n.shape.join(", ")}]`)}`);
-    else if (s.kind === "grad" && declared(n.name)) views.push(`const ${n.name} = grads.subarray(${s.offset}, ${s.offset + s.elements}); // gradient of ${nodeOf(graph, s.param).name}`);
-    for (const b of byNode.get(n.id) ?? []) add(b);
-  }
-  for (const b of plan.buffers) if (b.what === "scratch") add(b);
-
-  // The arena is allocated when a view of it is declared; a plan of one buffer is that buffer.
-  if (wasm !== undefined || !plan.buffers.some((b) => declared(b.name))) return { lines: views, bytes: 0 };
-  if (alone) return { lines: views, bytes: plan.bytes };
-  const line = `const ${ARENA} = new ArrayBuffer(${plan.bytes}); // ${plan.buffers.length} buffers (${plan.unsharedBytes} bytes), sharing memory where their lifetimes do not overlap`;
-  return { lines: [line, ...views], bytes: plan.bytes };
 }
 
 /**

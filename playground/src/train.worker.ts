@@ -2,43 +2,35 @@
  * The training worker: compiles the program to JavaScript, loads it with `loadModule`, and
  * trains it with the runtime's `Trainer` in slices of ~40 ms, so pause and step messages get
  * through and the page receives progress, epoch records and pictures while it learns.
+ *
+ * This file holds the page's messages, loading a program or a weights file, and the training
+ * loop; what is shown of the model as it learns is `train-views.ts`, the data the program reads
+ * `train-data.ts`, and the Search panel's search (another instance of this worker) `search-run.ts`.
  */
 import { checkSource } from "../../compiler/check.js";
 import { compileProgram } from "../../compiler/compile.js";
 import { loadModule, defaultKernels } from "../../compiler/load.js";
-import type { CsvSource, Data, Program } from "../../compiler/program.js";
-import { diag, hasErrors, type Diagnostic, type Result } from "../../grammar/diagnostics.js";
-import { FILE_START } from "../../grammar/span.js";
+import type { Program } from "../../compiler/program.js";
+import { hasErrors, type Diagnostic } from "../../grammar/diagnostics.js";
 import type { SourceReader } from "../../runtime/load.js";
-import { classCount, type Task } from "../../runtime/metrics.js";
+import { classCount } from "../../runtime/metrics.js";
 import { createSession, type RunOverrides, type Session } from "../../runtime/session.js";
-import { isExplainModel, type ExplainModel } from "../../runtime/explain.js";
-import { evaluate, predictAll } from "../../runtime/batches.js";
+import { evaluate } from "../../runtime/batches.js";
 import { decodeWeights, encodeWeights } from "../../runtime/weights.js";
-import { csvColumns } from "./csv-columns.js";
 import { PageShards } from "./shards.js";
-import { isTextClassifier, predictText } from "./typing.js";
-import { attributionOf, featureNames, insightBuffers, insightOf } from "./insight.js";
-import { classOf, imagePick, imageShapeOf, imageStrip, pickBuffers, type ImageShape } from "./images.js";
+import { isTextClassifier } from "./typing.js";
+import { imageShapeOf } from "./images.js";
 import { trainOnFile } from "./knobs/source-edits.js";
-import type { CsvChoice, ModelInfo, Picture, TrainRequest, TrainResponse } from "./protocol.js";
+import type { ModelInfo, TrainRequest, TrainResponse } from "./protocol.js";
 import { PageSearch } from "./search-run.js";
-
-/** The layout entry the Filters view shows. */
-const FILTERS = "conv2d_1.weight";
+import { reader, withCsv } from "./train-data.js";
+import { EXPLAIN_INPUTS, TrainViews } from "./train-views.js";
 
 const scope = self as unknown as { postMessage(m: TrainResponse, transfer?: Transferable[]): void; onmessage: ((e: MessageEvent<TrainRequest>) => void) | null };
 const post = (m: TrainResponse, transfer: Transferable[] = []): void => scope.postMessage(m, transfer);
 
 /** Work done per slice before yielding to the message queue. */
 const SLICE_MS = 40;
-/** Least time between two pictures. */
-const PICTURE_MS = 150;
-const GRID = 56;
-/** Least time between two views of the network's inside (unit maps, weights). */
-const INSIGHT_MS = 300;
-/** Inputs up to this many values are compiled with the explain methods (attributions, unit maps). */
-const EXPLAIN_INPUTS = 32;
 
 let session: Session | undefined;
 /** What the last load opened its data with: a weights file's preprocessing opens it again alike. */
@@ -52,72 +44,18 @@ let stepper: PageShards | undefined;
 let running = false;
 let stepping = false;
 let inEpoch = false;
-let lastPicture = 0;
 let testPosted = false;
-let lastInsight = 0;
-/** The input the page asked to explain, re-explained as the model learns. */
-let selected: { x: Float32Array; from: string } | undefined;
-/** An image model's image shape (the page's strip of test images), and the test image picked, re-explained as the model learns. */
-let imageShape: ImageShape | undefined;
-let picked: number | undefined;
-/** The text typed into the page, predicted again as the model learns. */
-let typed: string | undefined;
-/** The 2-D picture's extent, for the unit maps. */
-let extent: [number, number, number, number] | undefined;
 /** Least time per epoch (the page's speed control), and the timer that waits it out. */
 let msPerEpoch = 0;
 let waiting: ReturnType<typeof setTimeout> | undefined;
+
+/** The picture, filters, explanations and predictions the page shows, kept current as the model learns. */
+const views = new TrainViews(post, () => session);
 
 // A zero-delay yield (setTimeout is clamped to 4 ms when nested).
 const channel = new MessageChannel();
 channel.port1.onmessage = () => tick();
 const yieldThen = (): void => channel.port2.postMessage(0);
-
-function csvSource(csv: CsvChoice): CsvSource {
-  const { delimiter } = csvColumns(csv.text);
-  // A dropped file cannot say `categorical: [...]`: its text columns (besides the label) are.
-  const categorical = csvColumns(csv.text).columns.filter((c) => c.text && c.name !== csv.label).map((c) => c.name);
-  return { kind: "csv", path: csv.name, header: true, label: csv.label, features: undefined, categorical, missing: "drop", delimiter, span: FILE_START };
-}
-
-/** The program with its training data replaced by a dropped CSV file. */
-function withCsv(p: Program, csv: CsvChoice): Program {
-  const train = csvSource(csv);
-  const old = p.data;
-  const data: Data = old
-    ? {
-        ...old,
-        train,
-        test: typeof old.test === "number" ? old.test : 0.2,
-        validation: typeof old.validation === "number" ? old.validation : 0,
-        normalize: old.normalize === "none" ? "standard" : old.normalize,
-      }
-    : { train, test: 0.2, validation: 0, normalize: "standard", scale: 1, shuffle: true, shuffleSeed: 0, inputs: undefined, tokenize: undefined, span: FILE_START };
-  return { ...p, data };
-}
-
-function reader(files: Readonly<Record<string, string>>, csv: CsvChoice | undefined): SourceReader {
-  const missing = (path: string, span: Diagnostic["span"]): Result<undefined> => ({
-    value: undefined,
-    diagnostics: [
-      diag("fileNotFound", span, [path, "the playground has no file system"], {
-        hint: "drop a CSV file onto the page to train on it",
-      }),
-    ],
-  });
-  return {
-    async text(path, span) {
-      if (csv && path === csv.name) return { value: csv.text, diagnostics: [] };
-      const key = path.replace(/^\.\//, "");
-      const text = files[key];
-      return text === undefined ? missing(path, span) : { value: text, diagnostics: [] };
-    },
-    async idx(path, _limit, span) {
-      return missing(path, span);
-    },
-    display: (path) => path,
-  };
-}
 
 function fail(message: string, diagnostics: readonly Diagnostic[]): void {
   session = undefined;
@@ -135,11 +73,7 @@ async function load(m: Extract<TrainRequest, { type: "load" }>): Promise<void> {
   stepping = false;
   inEpoch = false;
   testPosted = false;
-  selected = undefined;
-  imageShape = undefined;
-  picked = undefined;
-  extent = undefined;
-  typed = undefined;
+  views.reset();
   const checked = checkSource(m.csv ? trainOnFile(m.source) : m.source);
   if (!checked.value || hasErrors(checked.diagnostics)) return fail("the program has errors", checked.diagnostics);
   const own = m.epochs === undefined ? checked.value : { ...checked.value, train: { ...checked.value.train, epochs: m.epochs } };
@@ -170,8 +104,8 @@ async function load(m: Extract<TrainRequest, { type: "load" }>): Promise<void> {
   }
   session.trainer.stepper = stepper;
   post({ type: "ready", diagnostics: [...compiled.diagnostics, ...made.diagnostics], info: modelInfo(session, stepper) });
-  postStrip();
-  picture(true);
+  views.postStrip();
+  views.picture(true);
   postState(undefined);
 }
 
@@ -191,7 +125,7 @@ function modelInfo(s: Session, st: PageShards): ModelInfo {
     task: s.task.kind,
     classes: classCount(s.task),
     classNames: d.preprocess.classes,
-    explain: explainModel() !== undefined && meta.inputSize <= EXPLAIN_INPUTS,
+    explain: views.explainModel() !== undefined && meta.inputSize <= EXPLAIN_INPUTS,
     text: isTextClassifier(s.model, d.preprocess, s.task),
     workers: st.threads,
     shards: st.shards,
@@ -240,15 +174,9 @@ async function setWeights(m: Extract<TrainRequest, { type: "setWeights" }>): Pro
   testPosted = false;
   postState(undefined);
   post({ type: "weightsLoaded", name: m.name, epochs: epochsBefore, info: modelInfo(session, st) });
-  postStrip();
+  views.postStrip();
   postTest();
-  picture(true);
-}
-
-function postPrediction(): void {
-  const s = session;
-  if (!s || typed === undefined || !isTextClassifier(s.model, s.data.preprocess, s.task)) return;
-  post({ type: "prediction", prediction: predictText(s.model, s.data.preprocess, s.task, typed, s.trainer.epoch) });
+  views.picture(true);
 }
 
 /** FNV-1a over the parameters' bytes: equal hashes, equal weights bit for bit (for the tests). */
@@ -259,170 +187,9 @@ function paramsHash(p: Float32Array | Float64Array): string {
   return (h >>> 0).toString(16).padStart(8, "0");
 }
 
-/** The model with its explain methods, when it has them and its input has a gradient. */
-function explainModel(): ExplainModel | undefined {
-  const m = session?.model;
-  return m && isExplainModel(m) && m.meta.explain?.inputGradient ? m : undefined;
-}
-
-function postAttribution(): void {
-  const model = explainModel();
-  if (!session || !model || !selected || model.meta.inputSize > EXPLAIN_INPUTS) return;
-  const names = featureNames(session.data.preprocess, model.meta.inputSize);
-  post({ type: "attribution", attribution: attributionOf(model, selected.x, selected.from, names, session.data.preprocess.classes, session.trainer.epoch) });
-}
-
-function postInsight(force: boolean): void {
-  const model = explainModel();
-  if (!session || !model || model.meta.inputSize > EXPLAIN_INPUTS) return;
-  const now = performance.now();
-  if (!force && now - lastInsight < INSIGHT_MS) return;
-  lastInsight = now;
-  const insight = insightOf(model, extent, session.trainer.epoch);
-  post({ type: "insight", insight }, insightBuffers(insight));
-}
-
-function select(m: Extract<TrainRequest, { type: "explain" }>): void {
-  const s = session;
-  if (!s) return;
-  const size = s.model.meta.inputSize;
-  const test = s.data.test;
-  if (m.x !== undefined && m.x.length === size) selected = { x: Float32Array.from(m.x), from: `the point (${m.x.map((v) => Number(v.toPrecision(3))).join(", ")})` };
-  else if (m.test !== undefined && test && Number.isInteger(m.test) && m.test >= 0 && m.test < test.n) selected = { x: test.x.slice(m.test * size, (m.test + 1) * size), from: `test sample ${m.test}` };
-  else selected = undefined;
-  postAttribution();
-}
-
-/** An image classifier's strip of test images (a few per class), or undefined for other models; a new strip forgets the pick. */
-function postStrip(): void {
-  const s = session;
-  const model = explainModel();
-  const test = s?.data.test;
-  const categorical = Object.keys(s?.data.preprocess.csv?.categories ?? {}).length > 0;
-  const shape = s && model && test && test.n > 0 && (s.task.kind === "multiclass" || s.task.kind === "binary") ? imageShapeOf(model.meta.inputShape, model.meta.inputs === undefined, categorical) : undefined;
-  imageShape = shape;
-  picked = undefined;
-  const strip = s && model && test && shape ? imageStrip(model, test, shape, s.task, s.data.preprocess.classes) : undefined;
-  post({ type: "images", strip }, strip ? [strip.pixels.buffer as ArrayBuffer] : []);
-}
-
-/** The picked test image explained for its predicted class (`images.ts`). */
-function postImagePick(): void {
-  const s = session;
-  const model = explainModel();
-  const test = s?.data.test;
-  if (!s || !model || !test || !imageShape || picked === undefined) return;
-  const size = model.meta.inputSize;
-  const x = test.x.subarray(picked * size, (picked + 1) * size);
-  const pick = imagePick(model, x, picked, classOf(test.y, picked, model.meta.outputSize), imageShape, s.task, s.trainer.epoch);
-  post({ type: "imagePick", pick }, pickBuffers(pick));
-}
-
-/** A copy of the first convolution's filters, when the model has one. */
-function postFilters(): void {
-  if (!session) return;
-  const e = session.model.layout.find((x) => x.name === FILTERS);
-  if (!e || e.shape.length !== 4) return;
-  const weights = Float32Array.from(session.model.params.subarray(e.offset, e.offset + e.size));
-  post({ type: "filters", filters: { name: e.name, shape: e.shape, weights, epoch: session.trainer.epoch } }, [weights.buffer]);
-}
-
 function postState(reason: string | undefined): void {
   const t = session?.trainer;
   post({ type: "state", running, epoch: t?.epoch ?? 0, done: t?.done ?? false, reason });
-}
-
-function toProbs(out: Float32Array, n: number, task: Task): { probs: Float32Array; classes: number } {
-  if (task.kind === "binary") {
-    const probs = new Float32Array(n * 2);
-    for (let i = 0; i < n; i++) {
-      const v = out[i]!;
-      const p = task.threshold === 0 ? 1 / (1 + Math.exp(-v)) : v;
-      probs[2 * i] = 1 - p;
-      probs[2 * i + 1] = p;
-    }
-    return { probs, classes: 2 };
-  }
-  return { probs: out, classes: classCount(task) };
-}
-
-function picture(force = false): void {
-  if (!session) return;
-  const now = performance.now();
-  if (!force && now - lastPicture < PICTURE_MS) return;
-  lastPicture = now;
-  postFilters();
-  postAttribution();
-  postImagePick();
-  postPrediction();
-  const { model, data, task } = session;
-  const meta = model.meta;
-  const train = data.train;
-  const maxPoints = 1500;
-  const stride = Math.max(1, Math.ceil(train.n / maxPoints));
-  if (meta.inputSize === 2 && (task.kind === "multiclass" || task.kind === "binary")) {
-    let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
-    for (let i = 0; i < train.n; i++) {
-      const a = train.x[2 * i]!, b = train.x[2 * i + 1]!;
-      if (a < x0) x0 = a;
-      if (a > x1) x1 = a;
-      if (b < y0) y0 = b;
-      if (b > y1) y1 = b;
-    }
-    const px = (x1 - x0) * 0.08 || 1, py = (y1 - y0) * 0.08 || 1;
-    x0 -= px; x1 += px; y0 -= py; y1 += py;
-    extent = [x0, x1, y0, y1];
-    postInsight(force);
-    const grid = new Float32Array(GRID * GRID * 2);
-    for (let r = 0; r < GRID; r++) {
-      for (let c = 0; c < GRID; c++) {
-        const k = r * GRID + c;
-        grid[2 * k] = x0 + ((c + 0.5) / GRID) * (x1 - x0);
-        grid[2 * k + 1] = y1 - ((r + 0.5) / GRID) * (y1 - y0);
-      }
-    }
-    const { probs, classes } = toProbs(predictAll(model, grid, GRID * GRID), GRID * GRID, task);
-    const pts = (s: typeof train | undefined): [Float32Array, Uint8Array] => {
-      if (!s) return [new Float32Array(0), new Uint8Array(0)];
-      const m = Math.ceil(s.n / stride);
-      const xy = new Float32Array(2 * m);
-      const cls = new Uint8Array(m);
-      for (let j = 0, i = 0; i < s.n; i += stride, j++) {
-        xy[2 * j] = s.x[2 * i]!;
-        xy[2 * j + 1] = s.x[2 * i + 1]!;
-        cls[j] = classOf(s.y, i, meta.outputSize);
-      }
-      return [xy, cls];
-    };
-    const [pxs, pcs] = pts(train);
-    const [txs, tcs] = pts(data.test);
-    const pic: Picture = { kind: "boundary", x0, x1, y0, y1, res: GRID, classes, probs, px: pxs, pc: pcs, tx: txs, tc: tcs };
-    post({ type: "picture", picture: pic }, [probs.buffer, pxs.buffer, pcs.buffer, txs.buffer, tcs.buffer]);
-  } else if (task.kind === "multiclass" || task.kind === "binary") {
-    postInsight(force);
-    const split = data.validation ?? data.test ?? train;
-    const name = data.validation ? "validation" : data.test ? "test" : "training";
-    const v = evaluate(model, split, task, ["confusion_matrix"]);
-    if (v.confusion) post({ type: "picture", picture: { kind: "confusion", split: name, matrix: v.confusion } });
-  } else if (meta.inputSize === 1 && meta.outputSize === 1 && task.kind === "regression") {
-    postInsight(force);
-    let lo = Infinity, hi = -Infinity;
-    for (let i = 0; i < train.n; i++) {
-      lo = Math.min(lo, train.x[i]!);
-      hi = Math.max(hi, train.x[i]!);
-    }
-    const steps = 200;
-    const xs = new Float32Array(steps);
-    for (let i = 0; i < steps; i++) xs[i] = lo + ((hi - lo) * i) / (steps - 1);
-    const ys = predictAll(model, xs, steps);
-    const m = Math.ceil(train.n / stride);
-    const pxs = new Float32Array(m), pys = new Float32Array(m);
-    for (let j = 0, i = 0; i < train.n; i += stride, j++) {
-      pxs[j] = train.x[i]!;
-      pys[j] = train.y[i]!;
-    }
-    post({ type: "picture", picture: { kind: "curve", xs, ys, px: pxs, py: pys } }, [xs.buffer, ys.buffer, pxs.buffer, pys.buffer]);
-  }
 }
 
 function finish(): void {
@@ -462,15 +229,15 @@ function tick(): void {
     inEpoch = false;
     const r = t.endEpoch();
     if (r) post({ type: "epoch", epoch: r.epoch, lr: r.lr, seconds: r.seconds, samplesPerSecond: r.samplesPerSecond, values: r.values });
-    postFilters();
+    views.postFilters();
     if (stepping) {
       running = false;
       stepping = false;
     }
-    picture(!running);
+    views.picture(!running);
     if (msPerEpoch > 0 && running && !t.done) {
       // Slowed down: the next epoch after a pause, so the run can be watched.
-      picture(true);
+      views.picture(true);
       waiting = setTimeout(() => {
         waiting = undefined;
         tick();
@@ -479,10 +246,10 @@ function tick(): void {
     }
   }
   if (last) post({ type: "progress", ...last });
-  picture();
+  views.picture();
   if (t.done) {
     running = false;
-    picture(true);
+    views.picture(true);
     finish();
     postState(t.diverged?.message ?? t.stopReason ?? "finished");
     return;
@@ -527,15 +294,13 @@ scope.onmessage = (e) => {
       msPerEpoch = m.msPerEpoch;
       break;
     case "explain":
-      select(m);
+      views.select(m);
       break;
     case "pickImage":
-      picked = session?.data.test && m.test !== undefined && Number.isInteger(m.test) && m.test >= 0 && m.test < session.data.test.n ? m.test : undefined;
-      postImagePick();
+      views.pick(m.test);
       break;
     case "predict":
-      typed = m.text;
-      postPrediction();
+      views.type(m.text);
       break;
     case "hash":
       if (session) post({ type: "hash", hash: paramsHash(session.model.params) });
