@@ -152,7 +152,10 @@ export class WasmKernels {
     // A short reduction leaves the dot loop little to sum per output: transpose the (small)
     // second operand into scratch memory on each call and run the axpy loop instead.
     // (Not for bmm: its B moves with each product, and the copy is made once per call.)
-    const transpose = form === "dot" && sample?.b === undefined && typeof r.depth === "number" && r.depth < (r.cols % 8 === 0 ? WIDE_DEPTH : SHORT_DEPTH) && r.cols >= 4 && r.bC === r.depth && r.oC === 1;
+    // A convolution's forward (one sample's product, B the filters) copies them once per call
+    // for n samples' windows: any depth then, when the columns fill the 8-wide blocks.
+    const limit = r.cols % 8 !== 0 ? SHORT_DEPTH : sample !== undefined ? Infinity : WIDE_DEPTH;
+    const transpose = form === "dot" && sample?.b === undefined && typeof r.depth === "number" && r.depth < limit && r.cols >= 4 && r.bC === r.depth && r.oC === 1;
     const bT = transpose ? this.claim(`${b}ᵀ for ${out}`, (r.depth as number) * r.cols, `${b} transposed, for the kernel ${out}`) : undefined;
     const build = (at: At): KernelSpec => {
       const spec: KernelSpec = {
