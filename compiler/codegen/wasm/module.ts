@@ -19,12 +19,13 @@
 import { encodeModule, printModule, type WasmFunction } from "./encode.js";
 import { kernelForm, kernelFunction, type KernelSpec } from "./products.js";
 import { updateFunction } from "./update.js";
-import { maxpoolFunction } from "./pooling.js";
+import { maxpoolFunction, maxpoolGradFunction } from "./pooling.js";
+import { sparseDwFunction } from "./sparse.js";
 import { unfoldable } from "./im2col.js";
 import { batchSumFunction, bmmFunction, convDxFunction, convFunction } from "./conv.js";
 import { cellGradKernel, cellKernel, stepFunction, type CellKernel } from "./recurrent.js";
 import type { CellGradRequest, CellRequest, StepProduct } from "../ts/recurrent.js";
-import type { ConvDxRequest, ConvRequest, KernelRequest, PoolRequest } from "./lowering.js";
+import type { ConvDxRequest, ConvRequest, KernelRequest, PoolGradRequest, PoolRequest } from "./lowering.js";
 import { nestBuffers, nestFunction, placeNests, type NestRequest } from "./pointwise.js";
 import { rowsFunction, type RowsRequest } from "./rows.js";
 import type { Optimizer } from "../../program.js";
@@ -42,6 +43,13 @@ const INPUT_COPY = "xIn";
  */
 const SHORT_DEPTH = 32;
 const WIDE_DEPTH = 128;
+
+/**
+ * A weight gradient over the non-zero values of dz alone needs windows this long: the list costs
+ * a scan of dz per filter, which a short window row does not pay back (fashion-cnn's first
+ * convolution, K = 9: 0.7 ms per step dense, 1.3 sparse; its second, K = 144: 2.7 → 1.6).
+ */
+const SPARSE_MIN_K = 32;
 
 /** Byte address of a buffer, by name, once the plan is placed. */
 type At = (name: string) => number;
@@ -205,8 +213,9 @@ export class WasmKernels {
 
   /** The call of a convolution kernel (conv2d or conv2d_dw: each sample's windows unfolded, then the product), or undefined. */
   conv(r: ConvRequest): string | undefined {
-    const { image, windows, product, ...g } = r;
+    const { image, windows, product, sparse, ...g } = r;
     if (!unfoldable(g) || !this.inMemory(image) || !this.inMemory(windows)) return undefined;
+    if (sparse === true && product.accumulate === true && product.cols >= SPARSE_MIN_K && this.inMemory(product.a)) return this.sparseDw(r);
     const p = this.product(product);
     if (p === undefined) return undefined;
     const x = this.operand(image);
@@ -217,6 +226,21 @@ export class WasmKernels {
       `${name}(n): per sample, the ${g.kh}×${g.kw} windows of ${image} unfolded into ${windows}, then ${p.doc}${product.accumulate === true ? ", added up over the batch" : ""}`,
     );
     return `kernels.${name}(n);`;
+  }
+
+  /** conv2d_dw over the non-zero values of dz alone (`sparse.ts`), with a list of one filter's values in scratch memory. */
+  private sparseDw(r: ConvRequest): string {
+    const { image, windows, product, sparse: _, ...g } = r;
+    const x = this.operand(image);
+    const dw = product.out;
+    const positions = g.oh * g.ow;
+    const list = this.claim(`${dw}List`, 2 * positions, `one filter's non-zero values of ${product.a} and their window rows, for the kernel ${dw}`);
+    this.register(
+      dw,
+      (at) => sparseDwFunction({ name: dw, windows: { ...g, x: at(x), col: at(windows) }, dz: at(product.a), dw: at(dw), list: at(list), f: product.rows as number }),
+      `${dw}(n): per sample, the ${g.kh}×${g.kw} windows of ${image} unfolded into ${windows}, then for each filter, ${product.cols} sums over the non-zero values of ${product.a} times their window rows, added up over the batch`,
+    );
+    return `kernels.${dw}(n);`;
   }
 
   /** The call of a bmm kernel: `per` products per sample (one per head), each with its operands shifted; undefined when it has no wasm form. */
@@ -295,6 +319,20 @@ export class WasmKernels {
     if (r.c % 4 !== 0 || !inside || ![r.x, r.out, r.arg].every((x) => this.laidOut(x))) return undefined;
     this.register(r.out, (at) => maxpoolFunction({ ...r, name: r.out, x: at(r.x), out: at(r.out), arg: at(r.arg) }), `${r.out}(n): ${r.kh}×${r.kw} max pooling of ${r.x}, stride ${r.sh}×${r.sw}, 4 channels at a time, positions in ${r.arg}`);
     return `kernels.${r.out}(n);`;
+  }
+
+  /** ReLU gradients already applied by a max pool's gradient kernel: the pool gradient's buffer → the saved output's. */
+  readonly reluApplied = new Map<string, string>();
+
+  /** The call of a max pool's gradient kernel (`maxpoolGradFunction`), or undefined (as `maxpool`). */
+  maxpoolGrad(r: PoolGradRequest): string | undefined {
+    const inside = r.pt === 0 && r.pl === 0 && (r.oh - 1) * r.sh + r.kh <= r.h && (r.ow - 1) * r.sw + r.kw <= r.w;
+    const { dy, arg, dx, reluGradOf, ...g } = r;
+    if (r.c % 4 !== 0 || !inside || ![dy, arg, dx, ...(reluGradOf !== undefined ? [reluGradOf] : [])].every((x) => this.laidOut(x))) return undefined;
+    if (reluGradOf !== undefined) this.reluApplied.set(dx, reluGradOf);
+    const build = (at: At): WasmFunction => maxpoolGradFunction({ ...g, name: dx, dy: at(dy), arg: at(arg), dx: at(dx), ...(reluGradOf !== undefined ? { reluGradOf: at(reluGradOf) } : {}) });
+    this.register(dx, build, `${dx}(n): ${r.kh}×${r.kw} max pooling's gradient of ${dy} through the positions in ${arg}${reluGradOf !== undefined ? `, zero where ${reluGradOf} ≤ 0 (ReLU's gradient)` : ""}`);
+    return `kernels.${dx}(n);`;
   }
 
   /**
