@@ -65,6 +65,8 @@ export interface ConvDxRequest extends Geometry {
   readonly dx: string;
   /** Filters. */
   readonly f: number;
+  /** dz is mostly zeros (`poolSparse`): the kernel multiplies its non-zero values alone. */
+  readonly sparse?: boolean;
 }
 
 /** What the lowerings ask of the kernels: each registers a kernel and returns its call, or returns undefined. */
@@ -196,7 +198,7 @@ export const WASM_LOWERINGS: ReadonlyMap<string, WasmLowering> = new Map<string,
     "conv2d_dx",
     (node, ctx, kernels) => {
       const [dz, w] = node.inputs as [number, number];
-      return kernels.convDx({ ...geometryOf(node.attrs), dz: ctx.ref(dz), weights: ctx.ref(w), dx: ctx.ref(node.id), f: attrNum(node.attrs, "f") });
+      return kernels.convDx({ ...geometryOf(node.attrs), dz: ctx.ref(dz), weights: ctx.ref(w), dx: ctx.ref(node.id), f: attrNum(node.attrs, "f"), ...(poolSparse(dz, ctx) ? { sparse: true } : {}) });
     },
   ],
 ]);

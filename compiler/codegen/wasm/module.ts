@@ -20,7 +20,7 @@ import { encodeModule, printModule, type WasmFunction } from "./encode.js";
 import { kernelForm, kernelFunction, type KernelSpec } from "./products.js";
 import { updateFunction } from "./update.js";
 import { maxpoolFunction, maxpoolGradFunction } from "./pooling.js";
-import { sparseDwFunction } from "./sparse.js";
+import { sparseDwFunction, sparseDxFunction } from "./sparse.js";
 import { unfoldable } from "./im2col.js";
 import { batchSumFunction, bmmFunction, convDxFunction, convFunction } from "./conv.js";
 import { cellGradKernel, cellKernel, stepFunction, type CellKernel } from "./recurrent.js";
@@ -237,7 +237,7 @@ export class WasmKernels {
     const list = this.claim(`${dw}List`, 2 * positions, `one filter's non-zero values of ${product.a} and their window rows, for the kernel ${dw}`);
     this.register(
       dw,
-      (at) => sparseDwFunction({ name: dw, windows: { ...g, x: at(x), col: at(windows) }, dz: at(product.a), dw: at(dw), list: at(list), f: product.rows as number }),
+      (at) => sparseDwFunction({ name: dw, windows: { ...g, x: at(x), col: at(windows) }, dz: at(product.a), w: at(dw), list: at(list), f: product.rows as number }),
       `${dw}(n): per sample, the ${g.kh}×${g.kw} windows of ${image} unfolded into ${windows}, then for each filter, ${product.cols} sums over the non-zero values of ${product.a} times their window rows, added up over the batch`,
     );
     return `kernels.${dw}(n);`;
@@ -343,8 +343,17 @@ export class WasmKernels {
     if (!unfoldable(r) || ![r.dz, r.weights, r.dx].every((x) => this.inMemory(x))) return undefined;
     const positions = r.oh * r.ow;
     const k = r.kh * r.kw * r.c;
-    const { dz, weights, dx, f, ...g } = r;
+    const { dz, weights, dx, f, sparse, ...g } = r;
     const cols = this.claim(`${dx}Windows`, positions * k, `one sample's window rows of ${dx}, for its kernel`);
+    if (sparse === true && k >= SPARSE_MIN_K) {
+      const list = this.claim(`${dx}List`, 2 * f, `one position's non-zero values of ${dz} and their filters' rows, for the kernel ${dx}`);
+      this.register(
+        dx,
+        (at) => sparseDxFunction({ name: dx, windows: { ...g, x: at(dx), col: at(cols) }, dz: at(dz), w: at(weights), list: at(list), f }),
+        `${dx}(n): per sample, ${positions}×${k} sums over the non-zero values of ${dz} times their rows of ${weights} into ${cols}, then its rows added back onto their ${r.kh}×${r.kw} windows`,
+      );
+      return `kernels.${dx}(n);`;
+    }
     const product: KernelRequest = { a: dz, b: weights, out: cols, rows: positions, cols: k, depth: f, aR: f, aD: 1, bD: k, bC: 1, oR: k, oC: 1, sample: { a: positions * f } };
     const p = this.product(product);
     if (p === undefined) throw new Error(`bug: no kernel for ${dx}'s window rows`);
