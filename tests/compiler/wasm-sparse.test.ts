@@ -9,7 +9,9 @@
  * among them) or with no zero at all; memory outside dw and the scratch keeps its canaries.
  * The input gradient (`sparseDxFunction`): bit for bit against the dense float32 loop (every
  * filter summed from 0 in order — a zero term adds nothing — then each row added back onto its
- * window, col2im's order), and within rounding of the float64 sum.
+ * window, col2im's order), and within rounding of the float64 sum. Both read or write the
+ * windows through `im2col.ts`: windows inside the image copied without checks, those over the
+ * padding checked pixel by pixel, windows larger than the image.
  */
 import { describe, expect, it } from "vitest";
 import { encodeModule } from "../../compiler/codegen/wasm/encode.js";
@@ -99,6 +101,7 @@ describe("wasm weight gradient over dz's non-zero values", () => {
     ["fashion-cnn's second convolution's shape (K = 144: whole blocks of 8 vectors, and 4)", geometry(6, 6, 16, 3, 1, 1), 4],
     ["K = 72 (two blocks and 2 vectors), stride 2, 5 filters", geometry(7, 6, 8, 3, 2, 1), 5],
     ["K = 75 (leftover values: 3 channels), no padding", geometry(7, 7, 3, 5, 1, 0), 3],
+    ["a window taller than the image (2 rows, 3×3 same: every window checked)", geometry(2, 5, 8, 3, 1, 1), 3],
   ];
   for (const [name, g, f] of cases) {
     it(`${name}: the float32 loop's bits, within rounding of the TypeScript loop`, () => {
@@ -180,6 +183,7 @@ describe("wasm input gradient over dz's non-zero values", () => {
     ["fashion-cnn's second convolution's shape (32 filters, K = 144)", geometry(6, 6, 16, 3, 1, 1), 32],
     ["K = 72, stride 2 (windows overlap and skip), 5 filters", geometry(7, 6, 8, 3, 2, 1), 5],
     ["K = 75 (leftover values: 3 channels), no padding", geometry(7, 7, 3, 5, 1, 0), 3],
+    ["a window taller than the image (2 rows, 3×3 same: every window checked)", geometry(2, 5, 8, 3, 1, 1), 3],
   ];
   for (const [name, g, f] of cases) {
     it(`${name}: the dense float32 loop's bits, within rounding of the float64 sum`, () => {
