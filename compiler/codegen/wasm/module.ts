@@ -215,7 +215,7 @@ export class WasmKernels {
   conv(r: ConvRequest): string | undefined {
     const { image, windows, product, sparse, ...g } = r;
     if (!unfoldable(g) || !this.inMemory(image) || !this.inMemory(windows)) return undefined;
-    if (sparse === true && product.accumulate === true && product.cols >= SPARSE_MIN_K && this.inMemory(product.a)) return this.sparseDw(r);
+    if (sparse === true && product.accumulate === true && product.cols >= SPARSE_MIN_K && this.inMemory(product.a) && this.inMemory(product.out)) return this.sparseDw(r);
     const p = this.product(product);
     if (p === undefined) return undefined;
     const x = this.operand(image);
