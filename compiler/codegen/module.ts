@@ -151,6 +151,8 @@ function generateModule(graph: Graph, program: Program, options: CodegenOptions)
           request: (request) => viaKernel(wasm.request(request)),
           conv: (request) => viaKernel(wasm.conv(request)),
           maxpool: (request) => viaKernel(wasm.maxpool(request)),
+          maxpoolGrad: (request) => viaKernel(wasm.maxpoolGrad(request)),
+          reluApplied: wasm.reluApplied,
           convDx: (request) => viaKernel(wasm.convDx(request)),
           bmm: (request, per) => viaKernel(wasm.bmm(request, per)),
           step: (request, index) => inLoop(wasm.step(request, index)),

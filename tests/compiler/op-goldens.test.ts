@@ -49,6 +49,8 @@ function recordingKernels(): { kernels: Kernels; log: string[] } {
       request: accept("request", (r: { out: string }) => r.out),
       conv: accept("conv", (r: { product: { out: string } }) => r.product.out),
       maxpool: accept("maxpool", (r: { out: string }) => r.out),
+      maxpoolGrad: accept("maxpoolGrad", (r: { dx: string }) => r.dx),
+      reluApplied: new Map(),
       convDx: accept("convDx", (r: { dx: string }) => r.dx),
       bmm: (r, per) => accept("bmm", (q: { out: string }) => q.out)({ ...r, per }),
       step: (r, index) => accept("step", (q: { out: string }) => q.out)({ ...r, index }),

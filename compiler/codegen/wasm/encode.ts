@@ -308,6 +308,20 @@ export class Body {
   f32x4ConvertI32x4S(): this {
     return this.simd("f32x4.convert_i32x4_s", 0xfa);
   }
+  /** Per lane a = b: all ones or zero. */
+  i32x4Eq(): this {
+    return this.simd("i32x4.eq", 0x37);
+  }
+  i32Store(offset: number): this {
+    return this.mem("i32.store", [0x36], 2, offset);
+  }
+  /** a ≠ b (1 or 0; NaN ≠ anything). */
+  f32Ne(): this {
+    return this.op("f32.ne", 0x5c);
+  }
+  i32Load(offset: number): this {
+    return this.mem("i32.load", [0x28], 2, offset);
+  }
   i32Load16S(offset: number): this {
     return this.mem("i32.load16_s", [0x2e], 1, offset);
   }

@@ -32,12 +32,17 @@ export function unfoldable(g: Geometry): boolean {
 /**
  * The loops both window codes share, for the sample in local `sample`: every output position
  * (oy, ox) and window offset (ky, kx), with `q` the position's row of col (bytes) and `dst`
- * the offset's constant address in col. `inside(q, src, dst)` runs where the window pixel is
- * in the image (`src`: its byte offset in x, sample included), `outside(q, dst)` where it
- * hangs over the padding (one unsigned comparison per side: a negative row or column is a huge
- * unsigned number).
+ * the offset's constant address in col. `inside(q, src, dst, at)` runs where the window pixel
+ * is in the image (its byte offset in x, sample included, is the local `src` plus the constant
+ * `at`), `outside(q, dst)` where it hangs over the padding (one unsigned comparison per side: a
+ * negative row or column is a huge unsigned number). Where the whole window is inside (every
+ * position, without padding) `src` is the window's first pixel and no pixel is checked.
  */
-function eachWindow(f: Body, p: WindowSpec, sample: number, inside: (q: number, src: number, dst: number) => void, outside?: (q: number, dst: number) => void): void {
+function eachWindow(f: Body, p: WindowSpec, sample: number, inside: (q: number, src: number, dst: number, at: number) => void, outside?: (q: number, dst: number) => void): void {
+  // Windows that can hang over the input's edge (padding) are checked pixel by pixel, but for
+  // the positions whose whole window is inside; a window larger than the input never is.
+  const padded = p.pt > 0 || p.pl > 0 || (p.oh - 1) * p.sh + p.kh > p.h || (p.ow - 1) * p.sw + p.kw > p.w;
+  const fits = p.kh <= p.h && p.kw <= p.w;
   const i32 = (name: string): number => f.local("i32", name);
   const [oy, ox, q, xs, iy0, ix0, src] = [i32("oy"), i32("ox"), i32("q"), i32("xs"), i32("iy0"), i32("ix0"), i32("src")];
   const k = p.kh * p.kw * p.c;
@@ -65,6 +70,22 @@ function eachWindow(f: Body, p: WindowSpec, sample: number, inside: (q: number, 
           scaled(f, oy, p.ow * k * E);
           scaled(f, ox, k * E);
           f.i32Add().set(q);
+          // The whole window inside the image (iy0 ≤ h − kh and ix0 ≤ w − kw, unsigned: not
+          // negative either; always, without padding): each pixel copied from src = the
+          // window's first plus a constant, no check.
+          if (fits) {
+            if (padded) {
+              f.get(iy0).i32(p.h - p.kh + 1).i32LtU();
+              f.get(ix0).i32(p.w - p.kw + 1).i32LtU();
+              f.i32And().if();
+            }
+            f.get(iy0).i32(p.w).i32Mul().get(ix0).i32Add().i32(p.c * E).i32Mul().get(xs).i32Add().set(src);
+            for (let ky = 0; ky < p.kh; ky++) {
+              for (let kx = 0; kx < p.kw; kx++) inside(q, src, p.col + (ky * p.kw + kx) * p.c * E, (ky * p.w + kx) * p.c * E);
+            }
+            if (!padded) return;
+            f.else();
+          }
           for (let ky = 0; ky < p.kh; ky++) {
             for (let kx = 0; kx < p.kw; kx++) {
               const dst = p.col + (ky * p.kw + kx) * p.c * E;
@@ -75,7 +96,7 @@ function eachWindow(f: Body, p: WindowSpec, sample: number, inside: (q: number, 
               // src = xs + ((iy0 + ky)·w + ix0 + kx)·c·4
               f.get(iy0).i32(ky).i32Add().i32(p.w).i32Mul().get(ix0).i32Add().i32(kx).i32Add();
               f.i32(p.c * E).i32Mul().get(xs).i32Add().set(src);
-              inside(q, src, dst);
+              inside(q, src, dst, 0);
               if (outside !== undefined) {
                 f.else();
                 outside(q, dst);
@@ -83,6 +104,7 @@ function eachWindow(f: Body, p: WindowSpec, sample: number, inside: (q: number, 
               f.end();
             }
           }
+          if (fits) f.end();
         },
         0,
       );
@@ -101,9 +123,9 @@ export function unfoldSample(f: Body, p: WindowSpec, sample: number): void {
     f,
     p,
     sample,
-    (q, src, dst) => {
-      for (let v = 0; v < vectors; v++) f.get(q).get(src).v128Load(p.x + 16 * v).v128Store(dst + 16 * v);
-      for (let t = 0; t < rest; t++) f.get(q).get(src).f32Load(p.x + 16 * vectors + E * t).f32Store(dst + 16 * vectors + E * t);
+    (q, src, dst, at) => {
+      for (let v = 0; v < vectors; v++) f.get(q).get(src).v128Load(p.x + at + 16 * v).v128Store(dst + 16 * v);
+      for (let t = 0; t < rest; t++) f.get(q).get(src).f32Load(p.x + at + 16 * vectors + E * t).f32Store(dst + 16 * vectors + E * t);
     },
     (q, dst) => {
       for (let v = 0; v < vectors; v++) f.get(q).v128Zero().v128Store(dst + 16 * v);
@@ -122,11 +144,11 @@ export function foldSample(f: Body, p: WindowSpec, sample: number): void {
   f.set(base);
   zeroFloats(f, base, p.x, p.h * p.w * p.c);
   const { vectors, rest } = perPixel(p.c);
-  eachWindow(f, p, sample, (q, src, dst) => {
-    for (let v = 0; v < vectors; v++) f.get(src).get(src).v128Load(p.x + 16 * v).get(q).v128Load(dst + 16 * v).f32x4Add().v128Store(p.x + 16 * v);
+  eachWindow(f, p, sample, (q, src, dst, at) => {
+    for (let v = 0; v < vectors; v++) f.get(src).get(src).v128Load(p.x + at + 16 * v).get(q).v128Load(dst + 16 * v).f32x4Add().v128Store(p.x + at + 16 * v);
     for (let t = 0; t < rest; t++) {
-      const at = 16 * vectors + E * t;
-      f.get(src).get(src).f32Load(p.x + at).get(q).f32Load(dst + at).f32Add().f32Store(p.x + at);
+      const off = at + 16 * vectors + E * t;
+      f.get(src).get(src).f32Load(p.x + off).get(q).f32Load(dst + 16 * vectors + E * t).f32Add().f32Store(p.x + off);
     }
   });
 }

@@ -15,12 +15,13 @@
 import type { IrNode } from "../../ir.js";
 import type { Geometry } from "../../ops/conv_geometry.js";
 import { geometryOf, pointwise } from "../../ops/conv_geometry.js";
-import { attrNum } from "../../ops/types.js";
+import { attrNum, attrStr } from "../../ops/types.js";
 import { poolComputesArgmax } from "../../ops/registry.js";
 import type { EmitContext } from "../ts/context.js";
 import { productOf } from "../ts/products.js";
 import { kernelRequest, type KernelRequest } from "./products.js";
 import { POINTWISE_LOWERINGS, type NestKernels } from "./pointwise-ops.js";
+import { disjointWindows } from "./pooling.js";
 import { lowerRows, type RowKernels } from "./rows.js";
 import { recurrentWithKernels, type CellGradRequest, type CellRequest, type StepProduct } from "../ts/recurrent.js";
 
@@ -34,6 +35,15 @@ export interface PoolRequest extends Geometry {
   readonly arg: string;
 }
 
+/** A max pool's gradient for `WasmKernels.maxpoolGrad`: dy and the argmax laid out like the pool's output, dx like its input. */
+export interface PoolGradRequest extends Geometry {
+  readonly dy: string;
+  readonly arg: string;
+  readonly dx: string;
+  /** The saved ReLU output (laid out like dx) whose gradient the kernel applies too. */
+  readonly reluGradOf?: string;
+}
+
 /**
  * A convolution's product over one sample's windows at a time, for `WasmKernels.conv`: the
  * kernel unfolds each sample's windows of `image` into `windows` (scratch), then runs
@@ -43,6 +53,8 @@ export interface ConvRequest extends Geometry {
   readonly image: string;
   readonly windows: string;
   readonly product: KernelRequest;
+  /** conv2d_dw whose dz is mostly zeros (`poolSparse`): the kernel multiplies its non-zero values alone. */
+  readonly sparse?: boolean;
 }
 
 /** A convolution's input gradient for `WasmKernels.convDx`: dz [n, OH, OW, F], w [F, KH, KW, C] → dx. */
@@ -53,6 +65,8 @@ export interface ConvDxRequest extends Geometry {
   readonly dx: string;
   /** Filters. */
   readonly f: number;
+  /** dz is mostly zeros (`poolSparse`): the kernel multiplies its non-zero values alone. */
+  readonly sparse?: boolean;
 }
 
 /** What the lowerings ask of the kernels: each registers a kernel and returns its call, or returns undefined. */
@@ -60,6 +74,9 @@ export interface Kernels extends NestKernels, RowKernels {
   request(r: KernelRequest): string | undefined;
   conv(r: ConvRequest): string | undefined;
   maxpool(r: PoolRequest): string | undefined;
+  maxpoolGrad(r: PoolGradRequest): string | undefined;
+  /** The pool gradients (by buffer) whose kernel applied ReLU's gradient too, with the saved output's buffer. */
+  readonly reluApplied: ReadonlyMap<string, string>;
   convDx(r: ConvDxRequest): string | undefined;
   /** `per` products per sample (bmm: one per head), their operands shifted by `KernelRequest.sample`. */
   bmm(r: KernelRequest, per: number): string | undefined;
@@ -92,7 +109,49 @@ const convolution: WasmLowering = (node, ctx, kernels) => {
   if (pointwise(g)) return kernels.request(r);
   const forward = node.op === "conv2d";
   const image = node.inputs[forward ? 0 : 1] as number;
-  return kernels.conv({ ...g, image: ctx.ref(image), windows: forward ? p.a : p.b, product: r });
+  const sparse = !forward && poolSparse(node.inputs[0] as number, ctx);
+  return kernels.conv({ ...g, image: ctx.ref(image), windows: forward ? p.a : p.b, product: r, ...(sparse ? { sparse } : {}) });
+};
+
+/**
+ * Whether the gradient `id` is a max pool's gradient with disjoint windows of 4 pixels or more
+ * (each window passes one value per channel: 3 in 4 or more are zeros), or ReLU's gradient of
+ * one (more zeros).
+ */
+function poolSparse(id: number, ctx: EmitContext): boolean {
+  let d = ctx.node(id);
+  if (d.op === "activation_grad" && attrStr(d.attrs, "act") === "relu") d = ctx.node(d.inputs[0] as number);
+  if (d.op !== "maxpool2d_grad") return false;
+  const g = geometryOf(d.attrs);
+  return disjointWindows(g) && g.kh * g.kw >= 4;
+}
+
+/**
+ * The saved output whose ReLU gradient a max pool's gradient applies too: when ReLU's gradient
+ * (`activation_grad`) of the layer before the pool is the pool gradient's only reader, and the
+ * pool's windows are disjoint (each position written once). That reader then copies (or, placed
+ * over its input, does nothing).
+ */
+function reluAfter(node: IrNode, ctx: EmitContext): number | undefined {
+  const readers = ctx.readers(node.id);
+  const r = readers[0];
+  if (readers.length !== 1 || r === undefined || !disjointWindows(geometryOf(node.attrs))) return undefined;
+  if (r.op !== "activation_grad" || attrStr(r.attrs, "act") !== "relu" || r.inputs[0] !== node.id || r.inputs[1] === node.id) return undefined;
+  return r.inputs[1];
+}
+
+const maxpoolGrad: WasmLowering = (node, ctx, kernels) => {
+  const [dy, argmax] = node.inputs as [number, number];
+  const saved = reluAfter(node, ctx);
+  return kernels.maxpoolGrad({ ...geometryOf(node.attrs), dy: ctx.ref(dy), arg: ctx.ref(argmax), dx: ctx.ref(node.id), ...(saved !== undefined ? { reluGradOf: ctx.ref(saved) } : {}) });
+};
+
+/** ReLU's gradient: a copy when the pool gradient before it applied it already (`reluAfter`), else a pointwise kernel. */
+const activationGrad: WasmLowering = (node, ctx, kernels) => {
+  const [dx, saved] = node.inputs as [number, number];
+  const pool = ctx.node(dx);
+  if (pool.op === "maxpool2d_grad" && kernels.reluApplied.get(ctx.ref(dx)) === ctx.ref(saved)) return POINTWISE_LOWERINGS["broadcast"]?.({ ...node, inputs: [dx] }, ctx, kernels);
+  return POINTWISE_LOWERINGS["activation_grad"]?.(node, ctx, kernels);
 };
 
 /** A recurrent op: its TypeScript loop over the steps, with the products and the cell as kernels. */
@@ -129,6 +188,9 @@ export const WASM_LOWERINGS: ReadonlyMap<string, WasmLowering> = new Map<string,
   ],
   // Elementwise, layout and reduction ops as loop nests (`pointwise-ops.ts`), rows (`rows.ts`).
   ...Object.entries(POINTWISE_LOWERINGS),
+  // (after them: ReLU's gradient may have been applied by the max pool's gradient)
+  ["activation_grad", activationGrad],
+  ["maxpool2d_grad", maxpoolGrad],
   ["softmax", lowerRows],
   ["softmax_grad", lowerRows],
   ["causal_mask", lowerRows],
@@ -136,7 +198,7 @@ export const WASM_LOWERINGS: ReadonlyMap<string, WasmLowering> = new Map<string,
     "conv2d_dx",
     (node, ctx, kernels) => {
       const [dz, w] = node.inputs as [number, number];
-      return kernels.convDx({ ...geometryOf(node.attrs), dz: ctx.ref(dz), weights: ctx.ref(w), dx: ctx.ref(node.id), f: attrNum(node.attrs, "f") });
+      return kernels.convDx({ ...geometryOf(node.attrs), dz: ctx.ref(dz), weights: ctx.ref(w), dx: ctx.ref(node.id), f: attrNum(node.attrs, "f"), ...(poolSparse(dz, ctx) ? { sparse: true } : {}) });
     },
   ],
 ]);
@@ -174,7 +236,6 @@ export const TS_FALLBACK: ReadonlySet<string> = new Set([
   "sigmoid_bce_grad",
   // no code of its own when the pool after it computes both (the wasm max-pool kernel does)
   "maxpool2d_argmax",
-  "maxpool2d_grad",
   "avgpool2d",
   "avgpool2d_grad",
   "batchnorm_stats",

@@ -19,12 +19,13 @@
 import { encodeModule, printModule, type WasmFunction } from "./encode.js";
 import { kernelForm, kernelFunction, type KernelSpec } from "./products.js";
 import { updateFunction } from "./update.js";
-import { maxpoolFunction } from "./pooling.js";
+import { maxpoolFunction, maxpoolGradFunction } from "./pooling.js";
+import { sparseDwFunction, sparseDxFunction } from "./sparse.js";
 import { unfoldable } from "./im2col.js";
 import { batchSumFunction, bmmFunction, convDxFunction, convFunction } from "./conv.js";
 import { cellGradKernel, cellKernel, stepFunction, type CellKernel } from "./recurrent.js";
 import type { CellGradRequest, CellRequest, StepProduct } from "../ts/recurrent.js";
-import type { ConvDxRequest, ConvRequest, KernelRequest, PoolRequest } from "./lowering.js";
+import type { ConvDxRequest, ConvRequest, KernelRequest, PoolGradRequest, PoolRequest } from "./lowering.js";
 import { nestBuffers, nestFunction, placeNests, type NestRequest } from "./pointwise.js";
 import { rowsFunction, type RowsRequest } from "./rows.js";
 import type { Optimizer } from "../../program.js";
@@ -42,6 +43,13 @@ const INPUT_COPY = "xIn";
  */
 const SHORT_DEPTH = 32;
 const WIDE_DEPTH = 128;
+
+/**
+ * A weight gradient over the non-zero values of dz alone needs windows this long: the list costs
+ * a scan of dz per filter, which a short window row does not pay back (fashion-cnn's first
+ * convolution, K = 9: 0.7 ms per step dense, 1.3 sparse; its second, K = 144: 2.7 → 1.6).
+ */
+const SPARSE_MIN_K = 32;
 
 /** Byte address of a buffer, by name, once the plan is placed. */
 type At = (name: string) => number;
@@ -152,7 +160,10 @@ export class WasmKernels {
     // A short reduction leaves the dot loop little to sum per output: transpose the (small)
     // second operand into scratch memory on each call and run the axpy loop instead.
     // (Not for bmm: its B moves with each product, and the copy is made once per call.)
-    const transpose = form === "dot" && sample?.b === undefined && typeof r.depth === "number" && r.depth < (r.cols % 8 === 0 ? WIDE_DEPTH : SHORT_DEPTH) && r.cols >= 4 && r.bC === r.depth && r.oC === 1;
+    // A convolution's forward (one sample's product, B the filters) copies them once per call
+    // for n samples' windows: any depth then, when the columns fill the 8-wide blocks.
+    const limit = r.cols % 8 !== 0 ? SHORT_DEPTH : sample !== undefined ? Infinity : WIDE_DEPTH;
+    const transpose = form === "dot" && sample?.b === undefined && typeof r.depth === "number" && r.depth < limit && r.cols >= 4 && r.bC === r.depth && r.oC === 1;
     const bT = transpose ? this.claim(`${b}ᵀ for ${out}`, (r.depth as number) * r.cols, `${b} transposed, for the kernel ${out}`) : undefined;
     const build = (at: At): KernelSpec => {
       const spec: KernelSpec = {
@@ -202,8 +213,9 @@ export class WasmKernels {
 
   /** The call of a convolution kernel (conv2d or conv2d_dw: each sample's windows unfolded, then the product), or undefined. */
   conv(r: ConvRequest): string | undefined {
-    const { image, windows, product, ...g } = r;
+    const { image, windows, product, sparse, ...g } = r;
     if (!unfoldable(g) || !this.inMemory(image) || !this.inMemory(windows)) return undefined;
+    if (sparse === true && product.accumulate === true && product.cols >= SPARSE_MIN_K && this.inMemory(product.a) && this.inMemory(product.out)) return this.sparseDw(r);
     const p = this.product(product);
     if (p === undefined) return undefined;
     const x = this.operand(image);
@@ -214,6 +226,21 @@ export class WasmKernels {
       `${name}(n): per sample, the ${g.kh}×${g.kw} windows of ${image} unfolded into ${windows}, then ${p.doc}${product.accumulate === true ? ", added up over the batch" : ""}`,
     );
     return `kernels.${name}(n);`;
+  }
+
+  /** conv2d_dw over the non-zero values of dz alone (`sparse.ts`), with a list of one filter's values in scratch memory. */
+  private sparseDw(r: ConvRequest): string {
+    const { image, windows, product, sparse: _, ...g } = r;
+    const x = this.operand(image);
+    const dw = product.out;
+    const positions = g.oh * g.ow;
+    const list = this.claim(`${dw}List`, 2 * positions, `one filter's non-zero values of ${product.a} and their window rows, for the kernel ${dw}`);
+    this.register(
+      dw,
+      (at) => sparseDwFunction({ name: dw, windows: { ...g, x: at(x), col: at(windows) }, dz: at(product.a), w: at(dw), list: at(list), f: product.rows as number }),
+      `${dw}(n): per sample, the ${g.kh}×${g.kw} windows of ${image} unfolded into ${windows}, then for each filter, ${product.cols} sums over the non-zero values of ${product.a} times their window rows, added up over the batch`,
+    );
+    return `kernels.${dw}(n);`;
   }
 
   /** The call of a bmm kernel: `per` products per sample (one per head), each with its operands shifted; undefined when it has no wasm form. */
@@ -294,6 +321,20 @@ export class WasmKernels {
     return `kernels.${r.out}(n);`;
   }
 
+  /** ReLU gradients already applied by a max pool's gradient kernel: the pool gradient's buffer → the saved output's. */
+  readonly reluApplied = new Map<string, string>();
+
+  /** The call of a max pool's gradient kernel (`maxpoolGradFunction`), or undefined (as `maxpool`). */
+  maxpoolGrad(r: PoolGradRequest): string | undefined {
+    const inside = r.pt === 0 && r.pl === 0 && (r.oh - 1) * r.sh + r.kh <= r.h && (r.ow - 1) * r.sw + r.kw <= r.w;
+    const { dy, arg, dx, reluGradOf, ...g } = r;
+    if (r.c % 4 !== 0 || !inside || ![dy, arg, dx, ...(reluGradOf !== undefined ? [reluGradOf] : [])].every((x) => this.laidOut(x))) return undefined;
+    if (reluGradOf !== undefined) this.reluApplied.set(dx, reluGradOf);
+    const build = (at: At): WasmFunction => maxpoolGradFunction({ ...g, name: dx, dy: at(dy), arg: at(arg), dx: at(dx), ...(reluGradOf !== undefined ? { reluGradOf: at(reluGradOf) } : {}) });
+    this.register(dx, build, `${dx}(n): ${r.kh}×${r.kw} max pooling's gradient of ${dy} through the positions in ${arg}${reluGradOf !== undefined ? `, zero where ${reluGradOf} ≤ 0 (ReLU's gradient)` : ""}`);
+    return `kernels.${dx}(n);`;
+  }
+
   /**
    * A convolution's input gradient as one kernel, per sample: dz·w (the axpy loop) into
    * scratch memory for the sample's window rows, then col2im adds each row back onto its window.
@@ -302,8 +343,17 @@ export class WasmKernels {
     if (!unfoldable(r) || ![r.dz, r.weights, r.dx].every((x) => this.inMemory(x))) return undefined;
     const positions = r.oh * r.ow;
     const k = r.kh * r.kw * r.c;
-    const { dz, weights, dx, f, ...g } = r;
+    const { dz, weights, dx, f, sparse, ...g } = r;
     const cols = this.claim(`${dx}Windows`, positions * k, `one sample's window rows of ${dx}, for its kernel`);
+    if (sparse === true && k >= SPARSE_MIN_K) {
+      const list = this.claim(`${dx}List`, 2 * f, `one position's non-zero values of ${dz} and their filters' rows, for the kernel ${dx}`);
+      this.register(
+        dx,
+        (at) => sparseDxFunction({ name: dx, windows: { ...g, x: at(dx), col: at(cols) }, dz: at(dz), w: at(weights), list: at(list), f }),
+        `${dx}(n): per sample, ${positions}×${k} sums over the non-zero values of ${dz} times their rows of ${weights} into ${cols}, then its rows added back onto their ${r.kh}×${r.kw} windows`,
+      );
+      return `kernels.${dx}(n);`;
+    }
     const product: KernelRequest = { a: dz, b: weights, out: cols, rows: positions, cols: k, depth: f, aR: f, aD: 1, bD: k, bC: 1, oR: k, oC: 1, sample: { a: positions * f } };
     const p = this.product(product);
     if (p === undefined) throw new Error(`bug: no kernel for ${dx}'s window rows`);

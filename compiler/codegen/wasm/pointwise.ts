@@ -58,9 +58,15 @@ export function placeNests(r: NestRequest, at: (name: string) => number): Nest<n
   });
 }
 
+/** A copy of a buffer onto itself (an op placed over its input, whose value a kernel before it already wrote): no code. */
+function copiesOntoItself(s: Nest<number>): boolean {
+  const [out, x] = s.operands;
+  return s.op === "copy" && s.accumulate !== true && x !== undefined && isBuffer(x) && x.at === out.at && x.strides.every((v, k) => v === out.strides[k]);
+}
+
 export function nestFunction(name: string, nests: readonly Nest<number>[]): WasmFunction {
   const f = new Body(["i32"], ["n"]);
-  for (const s of nests) emitNest(f, s);
+  for (const s of nests) if (!copiesOntoItself(s)) emitNest(f, s);
   return { name, body: f };
 }
 
