@@ -30,8 +30,18 @@ export interface Chunk {
 
 export function chunk(f: Body, L: Locals, vec: boolean): Chunk {
   const made = new Map<string, number>();
+  const plain = lanes(f, L, vec, 0);
+  const held = vec ? heldConstants(f) : new Map<number, number>();
   return {
-    x: lanes(f, L, vec, 0),
+    x: {
+      ...plain,
+      k: (v) => (held.has(v) ? void f.get(held.get(v) as number) : plain.k(v)),
+      // min and max clamp a value (first) by a constant: pmin/pmax give the same lanes, NaN
+      // kept, in one instruction where V8 spends seven on min's and max's NaN and −0 rules.
+      ...(vec ? { min: () => void f.f32x4Pmin(), max: () => void f.f32x4Pmax() } : {}),
+      // As `lanes`' (|v| < limit on the value in scratch local 0), the limit held.
+      tinyMask: (limit) => (held.has(limit) ? void f.get(L.vt(0)).f32x4Abs().get(held.get(limit) as number).f32x4Lt() : plain.tinyMask(limit)),
+    },
     bytes: vec ? 16 : 4,
     load: (at, offset) => void (vec ? f.get(at).v128Load(offset) : f.get(at).f32Load(offset)),
     store: (offset) => void (vec ? f.v128Store(offset) : f.f32Store(offset)),
@@ -44,6 +54,24 @@ export function chunk(f: Body, L: Locals, vec: boolean): Chunk {
       return i;
     },
   };
+}
+
+/**
+ * The vector constants of the cells (tanh's clamp and coefficients, ½, 1) set into locals here,
+ * before the loops that read them: V8 builds a v128.const from immediates each time it runs
+ * (several instructions, 17 per tanh), a local costs a register or one load.
+ */
+function heldConstants(f: Body): Map<number, number> {
+  const values = new Set<number>([0.5, 1]);
+  const none = (): void => undefined;
+  tanhOnStack({ add: none, sub: none, mul: none, div: none, min: none, max: none, gt: none, load: none, set: none, get: none, tinyMask: (limit) => void values.add(limit), pick: none, k: (v) => void values.add(v) });
+  const held = new Map<number, number>();
+  for (const v of values) {
+    const at = f.local("v128", "k");
+    f.f32x4Const([v, v, v, v]).set(at);
+    held.set(v, at);
+  }
+  return held;
 }
 
 /** Locals holding the chunk's byte address in each buffer. */
@@ -100,48 +128,53 @@ function timesSigmoidGrad(c: Chunk, v: number, f: Body): void {
   c.x.mul();
 }
 
-/** The LSTM cell forwards (tape row: h, c, i, f, g, o; the gates' h·Whᵀ in the i, f, g, o fields). */
-export function lstmForward(f: Body, c: Chunk, a: CellAt, s: CellBuffers): void {
+/**
+ * The LSTM cell forwards, in two passes over the units (tape row: h, c, i, f, g, o; the gates'
+ * h·Whᵀ in the i, f, g, o fields): `lstmGates`, then `lstmState`. Apart, each chunk's
+ * nonlinearities are independent of the next chunk's, so the processor overlaps them (in one
+ * pass, tanh(c) waited on the gates' four); the values are the same to the bit.
+ */
+export function lstmGates(f: Body, c: Chunk, a: CellAt, s: CellBuffers): void {
   const { x } = c;
   const h = s.h;
   const zx = need(s.zx, "zx");
-  const [gi, gf, gg, go, cs] = ["i", "f", "g", "o", "c"].map((n) => c.local(n)) as [number, number, number, number, number];
-  // Gate k's pre-activation: zx plus h·Whᵀ.
-  const pre = (k: number): void => {
+  // Gate k: zx plus h·Whᵀ, through its nonlinearity, over its h·Whᵀ.
+  const gate = (k: number, act: (c: Chunk) => void): void => {
+    f.get(a.row);
     c.load(a.z, zx + k * h * E);
     c.load(a.row, s.tape + (2 + k) * h * E);
     x.add();
+    act(c);
+    c.store(s.tape + (2 + k) * h * E);
   };
-  pre(0);
-  sigmoid(c);
-  f.set(gi);
-  pre(1);
-  sigmoid(c);
-  f.set(gf);
-  pre(2);
-  tanhOnStack(x);
-  f.set(gg);
-  pre(3);
-  sigmoid(c);
-  f.set(go);
-  // c = f·c_before + i·g; h = o·tanh(c)
-  f.get(gf);
+  gate(0, sigmoid);
+  gate(1, sigmoid);
+  gate(2, (c) => tanhOnStack(c.x));
+  gate(3, sigmoid);
+}
+
+/** c = f·c_before + i·g; h = o·tanh(c), from the gates `lstmGates` wrote. */
+export function lstmState(f: Body, c: Chunk, a: CellAt, s: CellBuffers): void {
+  const { x } = c;
+  const h = s.h;
+  const cs = c.local("c");
+  const gate = (k: number): void => c.load(a.row, s.tape + (2 + k) * h * E);
+  gate(1);
   c.load(a.prev, s.tape + h * E);
   x.mul();
-  f.get(gi).get(gg);
+  gate(0);
+  gate(2);
   x.mul();
   x.add();
   f.set(cs);
-  f.get(a.row).get(go).get(cs);
+  f.get(a.row);
+  gate(3);
+  f.get(cs);
   tanhOnStack(x);
   x.mul();
   c.store(s.tape);
   f.get(a.row).get(cs);
   c.store(s.tape + h * E);
-  [gi, gf, gg, go].forEach((v, k) => {
-    f.get(a.row).get(v);
-    c.store(s.tape + (2 + k) * h * E);
-  });
 }
 
 /** The GRU cell forwards (tape row: h, r, z, n, then h·Whᵀ + b_hh; the product wrote h·Whᵀ there). */
