@@ -52,7 +52,7 @@ export interface CellRequest {
   readonly mask?: string;
   readonly steps: number;
   readonly h: number;
-  /** Every step after the first as one kernel, called with n: the step's product (`step`'s), then the cell. */
+  /** Every step as one kernel, called with n: the first step's cell, then each step's product (`step`'s) and cell. */
   readonly scan?: { readonly product: StepProduct; readonly reverse: boolean };
 }
 
@@ -213,13 +213,9 @@ function scan(node: IrNode, ctx: EmitContext, kernels?: RecurrentKernels): strin
   ];
   const rowDoc = lstm ? "h, c, then the gates i, f, g, o" : "h, the gates r, z, n, then h·Whᵀ + b_hh";
   const head = `// ${dims.cell} over ${t} steps${dims.reverse ? ", last to first" : ""}; a row of the tape: ${rowDoc}`;
-  // The steps after the first as one kernel: the first step here, then the call.
+  // Every step as one kernel.
   const whole = t > 1 ? kernels?.cell?.({ ...cellRequest, scan: { product: recur, reverse: dims.reverse } }) : undefined;
-  if (whole !== undefined) {
-    const t0 = dims.reverse ? t - 1 : 0;
-    const first = [`{`, `const t = ${t0};`, `const p = ${dims.reverse ? t0 + 1 : t0 - 1};`, `const first = true;`, ...rows, `}`];
-    return [head, `// the first step (no state before it)`, ...first, `// the steps after it, each ${recur.doc} then the cell, as one kernel`, whole].join("\n");
-  }
+  if (whole !== undefined) return [head, `// as one kernel: the first step's cell, then each step's product (${recur.doc}) and cell`, whole].join("\n");
   // Every step after the first may run its cell as a kernel.
   const cellCall = kernels?.cell?.(cellRequest);
   const row = [
@@ -335,7 +331,7 @@ function scanGrad(node: IrNode, ctx: EmitContext, kernels?: RecurrentKernels): s
     `}`,
     `}`,
   ];
-  // The steps but the first (and, reading the last state only, the last read) may run the cell as a kernel.
+  // The steps but the first may run the cell as a kernel (the last state's gradient, when only it is read, then starts the carry).
   const last = node.attrs["last"] === 1;
   const cellCall = kernels?.cellGrad?.({
     cell: dims.cell,
@@ -350,7 +346,7 @@ function scanGrad(node: IrNode, ctx: EmitContext, kernels?: RecurrentKernels): s
     h,
   });
   const row = [
-    ...(cellCall !== undefined ? [`if (!first${last ? ` && s !== ${t - 1}` : ""}) {`, `// the cell, as a kernel`, cellCall, `} else {`, ...rows, `}`] : rows),
+    ...(cellCall !== undefined ? [`if (!first) {`, `// the cell, as a kernel`, cellCall, `} else {`, ...rows, `}`] : rows),
     `if (!first) {`,
     product(back, "t", kernels),
     ...(dh !== undefined ? [`for (let k = 0; k < n * ${h}; k++) ${carry}[k] += ${dh}[k];`] : []),
@@ -358,7 +354,8 @@ function scanGrad(node: IrNode, ctx: EmitContext, kernels?: RecurrentKernels): s
   ].join("\n");
   return [
     `// back through the ${t} steps of the ${dims.cell}, last read first; a row of ${dz}: ${lstm ? "the gates' pre-activations" : "those of x·Wiᵀ + b_ih, then of h·Whᵀ + b_hh"}`,
-    `${carry}.fill(0, 0, n * ${h});`,
+    // Reading the last state only, its gradient starts the carried one (dOut + 0 in the loop).
+    last && cellCall !== undefined && t > 1 ? `for (let k = 0; k < n * ${h}; k++) ${carry}[k] = ${dOut}[k];` : `${carry}.fill(0, 0, n * ${h});`,
     ...(dc !== undefined ? [`${dc}.fill(0, 0, n * ${h});`] : []),
     steps(t, dims, row, { inReverse: true }),
   ].join("\n");
