@@ -52,7 +52,7 @@ export interface CellRequest {
   readonly mask?: string;
   readonly steps: number;
   readonly h: number;
-  /** Every step as one kernel, called with n: the first step's cell, then each step's product (`step`'s) and cell. */
+  /** Every step after the first as one kernel, called with n: the step's product (`step`'s), then the cell. */
   readonly scan?: { readonly product: StepProduct; readonly reverse: boolean };
 }
 
@@ -213,9 +213,13 @@ function scan(node: IrNode, ctx: EmitContext, kernels?: RecurrentKernels): strin
   ];
   const rowDoc = lstm ? "h, c, then the gates i, f, g, o" : "h, the gates r, z, n, then h·Whᵀ + b_hh";
   const head = `// ${dims.cell} over ${t} steps${dims.reverse ? ", last to first" : ""}; a row of the tape: ${rowDoc}`;
-  // Every step as one kernel.
+  // The steps after the first as one kernel: the first step here, then the call.
   const whole = t > 1 ? kernels?.cell?.({ ...cellRequest, scan: { product: recur, reverse: dims.reverse } }) : undefined;
-  if (whole !== undefined) return [head, `// as one kernel: the first step's cell, then each step's product (${recur.doc}) and cell`, whole].join("\n");
+  if (whole !== undefined) {
+    const t0 = dims.reverse ? t - 1 : 0;
+    const first = [`{`, `const t = ${t0};`, `const p = ${dims.reverse ? t0 + 1 : t0 - 1};`, `const first = true;`, ...rows, `}`];
+    return [head, `// the first step (no state before it)`, ...first, `// the steps after it, each ${recur.doc} then the cell, as one kernel`, whole].join("\n");
+  }
   // Every step after the first may run its cell as a kernel.
   const cellCall = kernels?.cell?.(cellRequest);
   const row = [

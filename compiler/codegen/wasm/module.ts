@@ -24,7 +24,6 @@ import { unfoldable } from "./im2col.js";
 import { batchSumFunction, bmmFunction, convDxFunction, convFunction } from "./conv.js";
 import { cellGradKernel, cellKernel, scanFunction, stepFunction, type CellKernel } from "./recurrent.js";
 import { dwhFunction } from "./dwh.js";
-import { recurrentDims } from "../../ops/recurrent_scan.js";
 import type { CellGradRequest, CellRequest, StepProduct } from "../ts/recurrent.js";
 import type { ConvDxRequest, ConvRequest, KernelRequest, PoolRequest } from "./lowering.js";
 import { nestBuffers, nestFunction, placeNests, type NestRequest } from "./pointwise.js";
@@ -250,15 +249,14 @@ export class WasmKernels {
     return { build: (addr) => moved(q.build(addr)), doc: q.doc };
   }
 
-  /** The call of a forward scan as one kernel (`recurrent.ts`: the first step's cell, then each step's product and cell), or undefined. */
+  /** The call of a forward scan's steps after the first as one kernel (`recurrent.ts`: each step's product, then its cell), or undefined. */
   private scan(r: CellRequest, p: StepProduct, reverse: boolean): string | undefined {
     const cell = cellKernel(r);
     if (r.steps < 2 || !cell.buffers.every((x) => this.laidOut(x))) return undefined;
     const q = this.stepProduct(p);
     if (q === undefined) return undefined;
     const name = `${r.tape}Scan`;
-    const width = recurrentDims({ cell: r.cell, units: r.h }).s;
-    this.register(name, (at) => scanFunction(name, q.build(at), cell, at, { tape: at(r.tape), width, steps: r.steps, reverse }), `${name}(n): the ${r.cell.toUpperCase()} over its steps: the first's cell from zeros, then each step's product (${q.doc}, moved by the step) and cell`);
+    this.register(name, (at) => scanFunction(name, q.build(at), cell, at, r.steps, reverse), `${name}(n): the ${r.cell.toUpperCase()}'s steps after the first, each step's product (${q.doc}, moved by the step) and cell`);
     return `kernels.${name}(n);`;
   }
 

@@ -89,22 +89,15 @@ export function cellGradKernel(r: CellGradRequest): CellKernel {
 }
 
 /**
- * The forward scan (steps ≥ 2) as one kernel called with n. The first step: its rows of the
- * tape (`width` floats at `tape`) zeroed — no product, and its cell reads them as the state
- * before it, as the TypeScript loop reads 0 — then its cell. Then the product's transposed
- * operand made once, and for each step after the first in reading order the product (moved by
- * the step's index, as `stepFunction`'s: the step before it forwards, the step itself reading
- * backwards) and the cell: the calls the TypeScript loop would make, in its order.
+ * The forward scan of the steps after the first (steps ≥ 2) as one kernel called with n: the
+ * product's transposed operand made once, then for each step in reading order the product
+ * (moved by the step's index, as `stepFunction`'s: the step before it forwards, the step
+ * itself reading backwards) and the cell — the calls the TypeScript loop would make, in its order.
  */
-export function scanFunction(name: string, product: KernelSpec, cell: CellKernel, at: (buffer: string) => number, rows: { readonly tape: number; readonly width: number; readonly steps: number; readonly reverse: boolean }): WasmFunction {
-  const { steps, reverse } = rows;
+export function scanFunction(name: string, product: KernelSpec, cell: CellKernel, at: (buffer: string) => number, steps: number, reverse: boolean): WasmFunction {
   const f = new Body(["i32"], ["n"]);
   const [step, before, s] = ["step", "before", "s"].map((x) => f.local("i32", x)) as [number, number, number];
   const L = locals(f);
-  const t0 = reverse ? steps - 1 : 0;
-  f.i32(t0).set(step).i32(t0).set(before);
-  zeroRows(f, L, rows.tape, rows.width, steps, t0);
-  cell.into(f, L, at, step, before);
   transposeInto(f, L, product);
   countedLoop(
     f,
@@ -122,25 +115,6 @@ export function scanFunction(name: string, product: KernelSpec, cell: CellKernel
     L.n,
   );
   return { name, body: f };
-}
-
-/** Each sample's row of step t (`width` floats of the [n, T, width] buffer at `at`) set to 0. */
-function zeroRows(f: Body, L: Locals, at: number, width: number, steps: number, t: number): void {
-  const full = Math.floor(width / 4) * 16;
-  countedLoop(
-    f,
-    L.r,
-    0,
-    "n",
-    1,
-    () => {
-      // o = (r·T + t)·width·4 bytes
-      f.get(L.r).i32(steps).i32Mul().i32(t).i32Add().i32(width * E).i32Mul().set(L.o);
-      if (full > 0) countedLoop(f, L.c, 0, full, 16, () => void f.get(L.o).get(L.c).i32Add().v128Zero().v128Store(at), L.n);
-      for (let k = full; k < width * E; k += E) f.get(L.o).f32(0).f32Store(at + k);
-    },
-    L.n,
-  );
 }
 
 /** `for (j = 0; j < floats·4 bytes; j += a chunk's bytes) body`: 4 lanes while 4 remain, then one at a time. */
