@@ -57,9 +57,9 @@ export function chunk(f: Body, L: Locals, vec: boolean): Chunk {
 }
 
 /**
- * The vector constants of the cells (tanh's clamp and coefficients, ½, 1) set into locals here,
- * before the loops that read them: V8 builds a v128.const from immediates each time it runs
- * (several instructions, 17 per tanh), a local costs a register or one load.
+ * The vector constants of the cells (tanh's clamp, coefficients and small-argument limit, ½, 1)
+ * set into locals here, before the loops that read them, rather than a v128.const at each use
+ * (14 per tanh) that V8 materializes where it stands.
  */
 function heldConstants(f: Body): Map<number, number> {
   const values = new Set<number>([0.5, 1]);
@@ -128,53 +128,48 @@ function timesSigmoidGrad(c: Chunk, v: number, f: Body): void {
   c.x.mul();
 }
 
-/**
- * The LSTM cell forwards, in two passes over the units (tape row: h, c, i, f, g, o; the gates'
- * h·Whᵀ in the i, f, g, o fields): `lstmGates`, then `lstmState`. Apart, each chunk's
- * nonlinearities are independent of the next chunk's, so the processor overlaps them (in one
- * pass, tanh(c) waited on the gates' four); the values are the same to the bit.
- */
-export function lstmGates(f: Body, c: Chunk, a: CellAt, s: CellBuffers): void {
+/** The LSTM cell forwards (tape row: h, c, i, f, g, o; the gates' h·Whᵀ in the i, f, g, o fields). */
+export function lstmForward(f: Body, c: Chunk, a: CellAt, s: CellBuffers): void {
   const { x } = c;
   const h = s.h;
   const zx = need(s.zx, "zx");
-  // Gate k: zx plus h·Whᵀ, through its nonlinearity, over its h·Whᵀ.
-  const gate = (k: number, act: (c: Chunk) => void): void => {
-    f.get(a.row);
+  const [gi, gf, gg, go, cs] = ["i", "f", "g", "o", "c"].map((n) => c.local(n)) as [number, number, number, number, number];
+  // Gate k's pre-activation: zx plus h·Whᵀ.
+  const pre = (k: number): void => {
     c.load(a.z, zx + k * h * E);
     c.load(a.row, s.tape + (2 + k) * h * E);
     x.add();
-    act(c);
-    c.store(s.tape + (2 + k) * h * E);
   };
-  gate(0, sigmoid);
-  gate(1, sigmoid);
-  gate(2, (c) => tanhOnStack(c.x));
-  gate(3, sigmoid);
-}
-
-/** c = f·c_before + i·g; h = o·tanh(c), from the gates `lstmGates` wrote. */
-export function lstmState(f: Body, c: Chunk, a: CellAt, s: CellBuffers): void {
-  const { x } = c;
-  const h = s.h;
-  const cs = c.local("c");
-  const gate = (k: number): void => c.load(a.row, s.tape + (2 + k) * h * E);
-  gate(1);
+  pre(0);
+  sigmoid(c);
+  f.set(gi);
+  pre(1);
+  sigmoid(c);
+  f.set(gf);
+  pre(2);
+  tanhOnStack(x);
+  f.set(gg);
+  pre(3);
+  sigmoid(c);
+  f.set(go);
+  // c = f·c_before + i·g; h = o·tanh(c)
+  f.get(gf);
   c.load(a.prev, s.tape + h * E);
   x.mul();
-  gate(0);
-  gate(2);
+  f.get(gi).get(gg);
   x.mul();
   x.add();
   f.set(cs);
-  f.get(a.row);
-  gate(3);
-  f.get(cs);
+  f.get(a.row).get(go).get(cs);
   tanhOnStack(x);
   x.mul();
   c.store(s.tape);
   f.get(a.row).get(cs);
   c.store(s.tape + h * E);
+  [gi, gf, gg, go].forEach((v, k) => {
+    f.get(a.row).get(v);
+    c.store(s.tape + (2 + k) * h * E);
+  });
 }
 
 /** The GRU cell forwards (tape row: h, r, z, n, then h·Whᵀ + b_hh; the product wrote h·Whᵀ there). */

@@ -22,7 +22,7 @@ import { productInto, transposeInto, type KernelSpec } from "./products.js";
 import { countedLoop, E, locals, type Locals } from "./loops.js";
 import { recurrentDims } from "../../ops/recurrent_scan.js";
 import type { CellGradRequest, CellRequest } from "../ts/recurrent.js";
-import { chunk, gruBackward, gruForward, lstmBackward, lstmGates, lstmState, need, stateGrad, type CellAt, type CellBuffers, type Chunk } from "./cells.js";
+import { chunk, gruBackward, gruForward, lstmBackward, lstmForward, need, stateGrad, type CellAt, type CellBuffers, type Chunk } from "./cells.js";
 
 export function stepFunction(name: string, product: KernelSpec): WasmFunction {
   const f = new Body(["i32", "i32"], ["n", "step"]);
@@ -150,20 +150,17 @@ function cellInto(f: Body, L: Locals, p: { readonly step: number; readonly befor
   // local = ((b·T + step)·width) bytes
   const rowOf = (step: number, width: number, into: number): void => void f.get(b).i32(steps).i32Mul().get(step).i32Add().i32(width * E).i32Mul().set(into);
   const offsets = (pairs: readonly (readonly [number, number])[]): void => pairs.forEach(([local, base]) => void f.get(base).get(j).i32Add().set(local));
-  // The passes over the units: the LSTM's forward cell takes two (its gates, then its state).
-  const passes = backward ? [cell === "lstm" ? lstmBackward : gruBackward] : cell === "lstm" ? [lstmGates, lstmState] : [gruForward];
+  const body = backward ? (cell === "lstm" ? lstmBackward : gruBackward) : cell === "lstm" ? lstmForward : gruForward;
   const real = (): void =>
-    passes.forEach((pass) =>
-      units(f, L, j, h, widths, (c) => {
-        offsets([
-          [at.row, rowB],
-          [at.prev, prevB],
-          [at.z, zB],
-          ...(backward ? ([[at.state, stateB], [at.out, outB]] as const) : []),
-        ]);
-        pass(f, c, at, s);
-      }),
-    );
+    units(f, L, j, h, widths, (c) => {
+      offsets([
+        [at.row, rowB],
+        [at.prev, prevB],
+        [at.z, zB],
+        ...(backward ? ([[at.state, stateB], [at.out, outB]] as const) : []),
+      ]);
+      body(f, c, at, s);
+    });
   const padded = (): void => {
     if (!backward) {
       // The state before the step carries over: h (and the LSTM's c).
