@@ -6,7 +6,9 @@
  * hands it to a kernel called with the step (`wasm/lowering.ts`), else it is a plain loop here.
  * The cell's arithmetic is a TypeScript loop small enough for V8 to optimize; the WebAssembly
  * target takes the cell too (`RecurrentKernels.cell`, `cellGrad`: LSTM or GRU, padding masked
- * or not, any units) for the steps after the first.
+ * or not, any units) for the steps after the first — forwards all of them in one kernel with
+ * their products (`CellRequest.scan`) — and dWh as one kernel reading the states from the tape
+ * (`StepProduct.fromTape`, no copy of them).
  *
  * Layouts ([n, T, ·], row b·T + t): zx [G], tape [S], dz [D] (`recurrentDims`). `t` is the
  * step's position, `p` the step read before it (t − 1, or t + 1 reading backwards), `first`

@@ -227,7 +227,8 @@ export class WasmKernels {
 
   /**
    * The call of a recurrent layer's per-step product with the step's index (an expression), or
-   * undefined; the node's own TypeScript loop calls it (`ts/recurrent.ts`).
+   * undefined; the node's own TypeScript loop calls it (`ts/recurrent.ts`). With `fromTape`,
+   * dWh's kernel instead (`dwh.ts`), called with n.
    */
   step(p: StepProduct, index: string): string | undefined {
     if (p.fromTape !== undefined) return this.dwh(p, p.fromTape);
@@ -268,7 +269,7 @@ export class WasmKernels {
     return `kernels.${p.out}(n);`;
   }
 
-  /** The call of a recurrent cell kernel (`recurrent.ts`; `n, t, p`), or undefined when its buffers are outside the memory. */
+  /** The call of a recurrent cell kernel (`recurrent.ts`; `n, t, p`; with `scan`, the forward steps' kernel: `n`), or undefined when its buffers are outside the memory. */
   cell(r: CellRequest): string | undefined {
     if (r.scan !== undefined) return this.scan(r, r.scan.product, r.scan.reverse);
     return this.cellCall(cellKernel(r));
