@@ -3,9 +3,9 @@
  * `wasm/cells.ts`) against their TypeScript lowering: the same model compiled both ways, from
  * the same weights on the same batch, gives the same loss and gradients — LSTM and GRU,
  * forwards and backwards, the padding masked, units that are not a multiple of 4 (the cells'
- * one-at-a-time tail) and sizes that leave leftover rows, columns and depth in the products'
- * blocks, and a batch smaller than the largest — and the same losses and weights after a few
- * training steps.
+ * one-at-a-time tail), the forward scan as one kernel from 2 steps on (per-step kernels for
+ * 1), sizes that leave leftover rows, columns and depth in the products' blocks, and a batch
+ * smaller than the largest — and the same losses and weights after a few training steps.
  */
 import { describe, expect, it } from "vitest";
 import { relative } from "./relative.js";
@@ -53,18 +53,26 @@ describe("recurrent step and cell kernels (wasm)", () => {
     ["gru, last state, 4 units at a time", 6, "  gru 8"],
     ["lstm, masked, 4 units at a time", 7, "  lstm 8, mask: true"],
     ["gru sequences, masked, fewer units than a chunk", 6, "  gru 3, return_sequences: true, mask: true\n  flatten"],
+    ["lstm, 2 steps (the scan kernel's shortest), bidirectional, masked", 2, "  lstm 5, bidirectional: true, mask: true"],
+    ["gru, 1 step (no scan kernel)", 1, "  gru 6"],
   ] as const) {
     for (const n of [5, 3]) {
       it(`${name}: agrees with the TypeScript lowering (batch ${n})`, () => {
         const src = source(t, body);
         const ts = compiled(src, "js");
         const wasm = compiled(src, "wasm");
-        // Every recurrent product is a kernel called with the step: forward, back through time and dWh per direction.
+        // Per layer and direction: the forward steps as one kernel (each step's product and
+        // cell), back through time a product and a cell per step, and dWh from the tape.
         const layers = (body.match(/lstm|gru/g) ?? []).length * (body.includes("bidirectional") ? 2 : 1);
-        expect((wasm.code.match(/kernels\.\w+\(n( \* \d+)?, (t|p|0)\);/g) ?? []).length).toBe(3 * layers);
+        const count = (re: RegExp): number => (wasm.code.match(re) ?? []).length;
+        // (One step has no step after the first: no scan kernel, no products.)
+        const scanned = t > 1 ? layers : 0;
+        expect(count(/kernels\.\w+Scan\(n\);/g)).toBe(scanned);
+        expect(count(/kernels\.\w+\(n, t\);/g)).toBe(layers);
+        expect(count(/kernels\.\w+Cell\(n, t, p\);/g)).toBe(layers + layers - scanned);
+        expect(count(/the state before the step \(read from \w+\), added to the zeros\n\s*kernels\.\w+\(n\);/g)).toBe(scanned);
+        expect(count(/kernels\.\w+\(n, p\);\s*\/\/ the cell/g)).toBe(layers - scanned);
         expect(ts.code).not.toMatch(/kernels\./);
-        // Every layer runs its cell as a kernel too, forwards and backwards.
-        expect((wasm.code.match(/kernels\.\w+Cell\(n, t, p\);/g) ?? []).length).toBe(2 * layers);
         wasm.model.params.set(ts.model.params);
         const x = ids(n, t);
         const y = onehot(n);

@@ -6,7 +6,9 @@
  * hands it to a kernel called with the step (`wasm/lowering.ts`), else it is a plain loop here.
  * The cell's arithmetic is a TypeScript loop small enough for V8 to optimize; the WebAssembly
  * target takes the cell too (`RecurrentKernels.cell`, `cellGrad`: LSTM or GRU, padding masked
- * or not, any units) for the steps after the first.
+ * or not, any units) for the steps after the first — forwards all of them in one kernel with
+ * their products (`CellRequest.scan`) — and dWh as one kernel reading the states from the tape
+ * (`StepProduct.fromTape`, no copy of them).
  *
  * Layouts ([n, T, ·], row b·T + t): zx [G], tape [S], dz [D] (`recurrentDims`). `t` is the
  * step's position, `p` the step read before it (t − 1, or t + 1 reading backwards), `first`
@@ -33,6 +35,11 @@ export interface StepProduct extends ProductShape {
   readonly depthPerSample?: number;
   /** What it computes, for the comment. */
   readonly doc: string;
+  /**
+   * dWh's product with B the state before each step read from this tape (`b`), the first
+   * step's skipped (zero): a kernel only, called with n (no copy of the states is made).
+   */
+  readonly fromTape?: { readonly steps: number; readonly s: number; readonly reverse: boolean };
 }
 
 /** The statement running a step's product with this index (an expression), or undefined for the plain loop. */
@@ -47,6 +54,8 @@ export interface CellRequest {
   readonly mask?: string;
   readonly steps: number;
   readonly h: number;
+  /** Every step after the first as one kernel, called with n: the step's product (`step`'s), then the cell. */
+  readonly scan?: { readonly product: StepProduct; readonly reverse: boolean };
 }
 
 /**
@@ -192,13 +201,8 @@ function scan(node: IrNode, ctx: EmitContext, kernels?: RecurrentKernels): strin
         `${tape}[o + ${5 * h} + j] = hz;`,
         `${tape}[o + ${6 * h} + j] = hn;`,
       ];
-  // Every step after the first may run its cell as a kernel.
-  const cellCall = kernels?.cell?.({ cell: dims.cell, zx, tape, ...(bh !== undefined ? { bh } : {}), ...(mask !== undefined ? { mask } : {}), steps: t, h });
-  const row = [
-    `if (!first) {`,
-    product(recur, dims.reverse ? "t" : "p", kernels),
-    ...(cellCall !== undefined ? [`// the cell, as a kernel`, cellCall, `continue;`] : []),
-    `}`,
+  const cellRequest: CellRequest = { cell: dims.cell, zx, tape, ...(bh !== undefined ? { bh } : {}), ...(mask !== undefined ? { mask } : {}), steps: t, h };
+  const rows = [
     `for (let b = 0; b < n; b++) {`,
     `const o = (b * ${t} + t) * ${S}; // this step's row of the tape`,
     `const q = (b * ${t} + p) * ${S}; // the step before`,
@@ -208,9 +212,26 @@ function scan(node: IrNode, ctx: EmitContext, kernels?: RecurrentKernels): strin
     ...cell,
     `}`,
     `}`,
-  ].join("\n");
+  ];
   const rowDoc = lstm ? "h, c, then the gates i, f, g, o" : "h, the gates r, z, n, then h·Whᵀ + b_hh";
-  return `// ${dims.cell} over ${t} steps${dims.reverse ? ", last to first" : ""}; a row of the tape: ${rowDoc}\n${steps(t, dims, row)}`;
+  const head = `// ${dims.cell} over ${t} steps${dims.reverse ? ", last to first" : ""}; a row of the tape: ${rowDoc}`;
+  // The steps after the first as one kernel: the first step here, then the call.
+  const whole = t > 1 ? kernels?.cell?.({ ...cellRequest, scan: { product: recur, reverse: dims.reverse } }) : undefined;
+  if (whole !== undefined) {
+    const t0 = dims.reverse ? t - 1 : 0;
+    const first = [`{`, `const t = ${t0};`, `const p = ${dims.reverse ? t0 + 1 : t0 - 1};`, `const first = true;`, ...rows, `}`];
+    return [head, `// the first step (no state before it)`, ...first, `// the steps after it, each ${recur.doc} then the cell, as one kernel`, whole].join("\n");
+  }
+  // Every step after the first may run its cell as a kernel.
+  const cellCall = kernels?.cell?.(cellRequest);
+  const row = [
+    `if (!first) {`,
+    product(recur, dims.reverse ? "t" : "p", kernels),
+    ...(cellCall !== undefined ? [`// the cell, as a kernel`, cellCall, `continue;`] : []),
+    `}`,
+    ...rows,
+  ].join("\n");
+  return `${head}\n${steps(t, dims, row)}`;
 }
 
 function states(node: IrNode, ctx: EmitContext): string {
@@ -316,7 +337,7 @@ function scanGrad(node: IrNode, ctx: EmitContext, kernels?: RecurrentKernels): s
     `}`,
     `}`,
   ];
-  // The steps but the first (and, reading the last state only, the last read) may run the cell as a kernel.
+  // The steps but the first may run the cell as a kernel (the last state's gradient, when only it is read, then starts the carry).
   const last = node.attrs["last"] === 1;
   const cellCall = kernels?.cellGrad?.({
     cell: dims.cell,
@@ -331,7 +352,7 @@ function scanGrad(node: IrNode, ctx: EmitContext, kernels?: RecurrentKernels): s
     h,
   });
   const row = [
-    ...(cellCall !== undefined ? [`if (!first${last ? ` && s !== ${t - 1}` : ""}) {`, `// the cell, as a kernel`, cellCall, `} else {`, ...rows, `}`] : rows),
+    ...(cellCall !== undefined ? [`if (!first) {`, `// the cell, as a kernel`, cellCall, `} else {`, ...rows, `}`] : rows),
     `if (!first) {`,
     product(back, "t", kernels),
     ...(dh !== undefined ? [`for (let k = 0; k < n * ${h}; k++) ${carry}[k] += ${dh}[k];`] : []),
@@ -339,7 +360,8 @@ function scanGrad(node: IrNode, ctx: EmitContext, kernels?: RecurrentKernels): s
   ].join("\n");
   return [
     `// back through the ${t} steps of the ${dims.cell}, last read first; a row of ${dz}: ${lstm ? "the gates' pre-activations" : "those of x·Wiᵀ + b_ih, then of h·Whᵀ + b_hh"}`,
-    `${carry}.fill(0, 0, n * ${h});`,
+    // Reading the last state only, its gradient starts the carried one (dOut + 0 in the loop).
+    last && cellCall !== undefined && t > 1 ? `for (let k = 0; k < n * ${h}; k++) ${carry}[k] = ${dOut}[k];` : `${carry}.fill(0, 0, n * ${h});`,
     ...(dc !== undefined ? [`${dc}.fill(0, 0, n * ${h});`] : []),
     steps(t, dims, row, { inReverse: true }),
   ].join("\n");
@@ -352,11 +374,9 @@ function dwh(node: IrNode, ctx: EmitContext, kernels?: RecurrentKernels): string
   const t = stepsOf(ctx, tapeId);
   const tape = ctx.ref(tapeId);
   const out = ctx.ref(node.id);
-  // Every step's state before it, in the step's row: then dWh is one product over all n·T rows.
-  const before = ctx.scratch("before", ctx.maxBatch * t * h, "the state before each step, in the step's row (zero before the first)");
-  const p: StepProduct = {
+  const sum = (b: string): StepProduct => ({
     a: ctx.ref(dzId),
-    b: before,
+    b,
     out,
     at: { a: dims.dh, b: 0, out: 0 },
     shift: { a: 0, b: 0, out: 0 },
@@ -372,7 +392,14 @@ function dwh(node: IrNode, ctx: EmitContext, kernels?: RecurrentKernels): string
     oC: 1,
     accumulate: true,
     doc: `Σ over every sample's steps of dzᵀ times the state before the step, added to the zeros`,
-  };
+  });
+  // As a kernel reading the states from the tape, or from a copy of them.
+  const direct: StepProduct = { ...sum(tape), fromTape: { steps: t, s: S, reverse: dims.reverse }, doc: `Σ over every sample's steps but the first of dzᵀ times the state before the step (read from ${tape}), added to the zeros` };
+  const call = t > 1 ? kernels?.step(direct, "0") : undefined;
+  if (call !== undefined) return [`${out}.fill(0);`, `// ${direct.doc}`, call].join("\n");
+  // Every step's state before it, in the step's row: then dWh is one product over all n·T rows.
+  const before = ctx.scratch("before", ctx.maxBatch * t * h, "the state before each step, in the step's row (zero before the first)");
+  const p = sum(before);
   const firstAt = dims.reverse ? t - 1 : 0;
   return [
     `for (let k = 0; k < n * ${t}; k++) {`,

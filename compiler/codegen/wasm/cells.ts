@@ -30,8 +30,18 @@ export interface Chunk {
 
 export function chunk(f: Body, L: Locals, vec: boolean): Chunk {
   const made = new Map<string, number>();
+  const plain = lanes(f, L, vec, 0);
+  const held = vec ? heldConstants(f) : new Map<number, number>();
   return {
-    x: lanes(f, L, vec, 0),
+    x: {
+      ...plain,
+      k: (v) => (held.has(v) ? void f.get(held.get(v) as number) : plain.k(v)),
+      // min and max clamp a value (first) by a constant: pmin/pmax give the same lanes, NaN
+      // kept, in one instruction where V8 spends seven on min's and max's NaN and −0 rules.
+      ...(vec ? { min: () => void f.f32x4Pmin(), max: () => void f.f32x4Pmax() } : {}),
+      // As `lanes`' (|v| < limit on the value in scratch local 0), the limit held.
+      tinyMask: (limit) => (held.has(limit) ? void f.get(L.vt(0)).f32x4Abs().get(held.get(limit) as number).f32x4Lt() : plain.tinyMask(limit)),
+    },
     bytes: vec ? 16 : 4,
     load: (at, offset) => void (vec ? f.get(at).v128Load(offset) : f.get(at).f32Load(offset)),
     store: (offset) => void (vec ? f.v128Store(offset) : f.f32Store(offset)),
@@ -44,6 +54,24 @@ export function chunk(f: Body, L: Locals, vec: boolean): Chunk {
       return i;
     },
   };
+}
+
+/**
+ * The vector constants of the cells (tanh's clamp, coefficients and small-argument limit, ½, 1)
+ * set into locals here, before the loops that read them, rather than a v128.const at each use
+ * (14 per tanh) that V8 materializes where it stands.
+ */
+function heldConstants(f: Body): Map<number, number> {
+  const values = new Set<number>([0.5, 1]);
+  const none = (): void => undefined;
+  tanhOnStack({ add: none, sub: none, mul: none, div: none, min: none, max: none, gt: none, load: none, set: none, get: none, tinyMask: (limit) => void values.add(limit), pick: none, k: (v) => void values.add(v) });
+  const held = new Map<number, number>();
+  for (const v of values) {
+    const at = f.local("v128", "k");
+    f.f32x4Const([v, v, v, v]).set(at);
+    held.set(v, at);
+  }
+  return held;
 }
 
 /** Locals holding the chunk's byte address in each buffer. */

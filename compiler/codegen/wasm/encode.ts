@@ -356,6 +356,10 @@ export class Body {
   f32x4Pmax(): this {
     return this.simd("f32x4.pmax", 0xeb);
   }
+  /** Lane-wise pmin(a, b) = b < a ? b : a (one minps; NaN in a stays). */
+  f32x4Pmin(): this {
+    return this.simd("f32x4.pmin", 0xea);
+  }
 
   /** The encoded body: local declarations (run-length by type), code, `end`. */
   encode(): number[] {

@@ -23,7 +23,8 @@ import { maxpoolFunction, maxpoolGradFunction } from "./pooling.js";
 import { sparseDwFunction, sparseDxFunction } from "./sparse.js";
 import { unfoldable } from "./im2col.js";
 import { batchSumFunction, bmmFunction, convDxFunction, convFunction } from "./conv.js";
-import { cellGradKernel, cellKernel, stepFunction, type CellKernel } from "./recurrent.js";
+import { cellGradKernel, cellKernel, scanFunction, stepFunction, type CellKernel } from "./recurrent.js";
+import { dwhFunction } from "./dwh.js";
 import type { CellGradRequest, CellRequest, StepProduct } from "../ts/recurrent.js";
 import type { ConvDxRequest, ConvRequest, KernelRequest, PoolGradRequest, PoolRequest } from "./lowering.js";
 import { nestBuffers, nestFunction, placeNests, type NestRequest } from "./pointwise.js";
@@ -253,22 +254,51 @@ export class WasmKernels {
 
   /**
    * The call of a recurrent layer's per-step product with the step's index (an expression), or
-   * undefined; the node's own TypeScript loop calls it (`ts/recurrent.ts`).
+   * undefined; the node's own TypeScript loop calls it (`ts/recurrent.ts`). With `fromTape`,
+   * dWh's kernel instead (`dwh.ts`), called with n.
    */
   step(p: StepProduct, index: string): string | undefined {
-    const { a, b, out, at, shift, accumulate, doc: _doc, depthPerSample, ...shape } = p;
+    if (p.fromTape !== undefined) return this.dwh(p, p.fromTape);
+    const q = this.stepProduct(p);
+    if (q === undefined) return undefined;
+    this.register(p.out, (addr) => stepFunction(p.out, q.build(addr)), `${p.out}(n, step): ${q.doc}, the operands moved by the step`);
+    return `kernels.${p.out}(${p.depthPerSample !== undefined ? `n * ${p.depthPerSample}` : "n"}, ${index});`;
+  }
+
+  /** A step product's spec, its operands moved to where index 0 reads them, and its description; undefined as `product`. */
+  private stepProduct(p: StepProduct): { build: (at: At) => KernelSpec; doc: string } | undefined {
+    const { a, b, out, at, shift, accumulate, doc: _doc, depthPerSample: _per, ...shape } = p;
     const q = this.product({ ...shape, a, b, out, sample: shift, ...(accumulate ? { accumulate } : {}) });
     if (q === undefined) return undefined;
     const moved = (spec: KernelSpec): KernelSpec => {
       if (spec.transposeB !== undefined && at.b !== 0) throw new Error(`bug: ${out}: a moved B copied transposed`);
       return { ...spec, a: spec.a + 4 * at.a, b: spec.b + 4 * at.b, out: spec.out + 4 * at.out };
     };
-    this.register(out, (addr) => stepFunction(out, moved(q.build(addr))), `${out}(n, step): ${q.doc}, the operands moved by the step`);
-    return `kernels.${out}(${depthPerSample !== undefined ? `n * ${depthPerSample}` : "n"}, ${index});`;
+    return { build: (addr) => moved(q.build(addr)), doc: q.doc };
   }
 
-  /** The call of a recurrent cell kernel (`recurrent.ts`; `n, t, p`), or undefined when its buffers are outside the memory. */
+  /** The call of a forward scan's steps after the first as one kernel (`recurrent.ts`: each step's product, then its cell), or undefined. */
+  private scan(r: CellRequest, p: StepProduct, reverse: boolean): string | undefined {
+    const cell = cellKernel(r);
+    if (r.steps < 2 || !cell.buffers.every((x) => this.laidOut(x))) return undefined;
+    const q = this.stepProduct(p);
+    if (q === undefined) return undefined;
+    const name = `${r.tape}Scan`;
+    this.register(name, (at) => scanFunction(name, q.build(at), cell, at, r.steps, reverse), `${name}(n): the ${r.cell.toUpperCase()}'s steps after the first, each step's product (${q.doc}, moved by the step) and cell`);
+    return `kernels.${name}(n);`;
+  }
+
+  /** The call of a recurrent matrix's gradient kernel reading the states from the tape (`dwh.ts`), or undefined when a buffer is outside the memory. */
+  private dwh(p: StepProduct, tape: NonNullable<StepProduct["fromTape"]>): string | undefined {
+    if (tape.steps < 2 || typeof p.rows !== "number" || ![p.a, p.b, p.out].every((x) => this.laidOut(x))) return undefined;
+    const spec = { steps: tape.steps, h: p.cols, g: p.rows, s: tape.s, d: p.aD, at: p.at.a, reverse: tape.reverse };
+    this.register(p.out, (at) => dwhFunction({ ...spec, name: p.out, dz: at(p.a), tape: at(p.b), out: at(p.out) }), `${p.out}(n): per sample, Σ over its steps but the first of ${p.a}ᵀ times the state before the step, read from ${p.b}, added to ${p.out} (4 rows × 8 columns at a time)`);
+    return `kernels.${p.out}(n);`;
+  }
+
+  /** The call of a recurrent cell kernel (`recurrent.ts`; `n, t, p`; with `scan`, the forward steps' kernel: `n`), or undefined when its buffers are outside the memory. */
   cell(r: CellRequest): string | undefined {
+    if (r.scan !== undefined) return this.scan(r, r.scan.product, r.scan.reverse);
     return this.cellCall(cellKernel(r));
   }
 
