@@ -32,10 +32,26 @@ export function graphMacs(graph: Graph, batch: number): number {
   return total;
 }
 
+/** The differentiated graph of a training step on a batch of `program.train.batch`; undefined when the program does not lower. */
+function stepGraph(program: Program): Graph | undefined {
+  const lowered = lower(program, { maxBatch: program.train.batch, dtype: "float32" });
+  return lowered.value === undefined ? undefined : autodiff(lowered.value).value;
+}
+
 /** Multiply-adds of one training step on a batch of `program.train.batch` samples; undefined when the program does not lower. */
 export function stepMacs(program: Program): number | undefined {
-  const batch = program.train.batch;
-  const lowered = lower(program, { maxBatch: batch, dtype: "float32" });
-  if (lowered.value === undefined) return undefined;
-  return graphMacs(autodiff(lowered.value).value, batch);
+  const graph = stepGraph(program);
+  return graph === undefined ? undefined : graphMacs(graph, program.train.batch);
+}
+
+/**
+ * The step's multiply-adds as the default sharding judges them (`defaultThreads`), or undefined
+ * for a model that shards would change beyond rounding: batchnorm normalizes each shard by its
+ * own statistics (over 16 samples of a batch of 64), so such a model keeps the whole-batch
+ * step unless `--workers` or `--shards` asks.
+ */
+export function shardingMacs(program: Program): number | undefined {
+  const graph = stepGraph(program);
+  if (graph === undefined || graph.nodes.some((n) => n.op === "batchnorm_stats")) return undefined;
+  return graphMacs(graph, program.train.batch);
 }

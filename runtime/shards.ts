@@ -44,8 +44,8 @@ export const DEFAULT_SHARDS = 4;
  * The work of a training step (`compiler/work.ts`: multiply-adds of forward and backward on one
  * batch) from which `nnc train` without `--workers` spreads each batch over threads, and the
  * least each thread then gets. Measured on a 2-core AMD EPYC (Zen 4), idle: 2 threads gave
- * 1.07–1.12× the plain step on W1 (15 M multiply-adds a step: the threads' hand-offs and the
- * sum cost about what the second core gains) and 1.63–1.76× on the CNN (210 M);
+ * 1.04–1.16× the plain step on W1 (15 M multiply-adds a step: the threads' hand-offs and the
+ * sum cost about what the second core gains) and 1.50–1.82× on the CNN (210 M);
  * docs/performance.md has the figures.
  */
 export const SHARD_MIN_MACS = 100e6;
@@ -342,5 +342,24 @@ export abstract class ShardSteps implements BatchStepper {
     Atomics.store(ctrl, CTRL.QUIT, 1);
     Atomics.add(ctrl, CTRL.GEN, 1);
     Atomics.notify(ctrl, CTRL.GEN);
+  }
+}
+
+/**
+ * The shard arithmetic on the calling thread alone, in plain memory: `nnc train --workers 1`'s
+ * arithmetic where no thread may start (a search trial, `runtime/search-trial.ts`, which must
+ * train a large model as `nnc train` does by default).
+ */
+export class LocalShards extends ShardSteps {
+  constructor(model: CompiledModel, options: Omit<ShardStepOptions, "workers" | "memory" | "claiming">) {
+    super(model, { ...options, workers: 1, memory: (bytes: number) => new ArrayBuffer(bytes) });
+  }
+
+  protected lost(thread: number): Error {
+    return new Error(`bug: no thread ${thread} was started`);
+  }
+
+  close(): void {
+    this.quit();
   }
 }

@@ -19,7 +19,7 @@ import { defaultOut, failOnErrors, formatConfusion, openSession, renderRun, WEIG
 import { intOption, seedOption, KERNELS_HELP, kernelsOption, SHARDS_HELP, WORKERS_HELP } from "../options.js";
 import { compileModel } from "../../runtime/node/model.js";
 import { DEFAULT_SHARDS, defaultThreads, moduleCode, ShardedStepper, WorkerLost } from "../../runtime/node/shards.js";
-import { stepMacs } from "../../compiler/work.js";
+import { shardingMacs } from "../../compiler/work.js";
 import { availableParallelism } from "node:os";
 import { CheckpointWriter, readCheckpoint } from "../../runtime/node/checkpoint.js";
 import { exitCodeOf, ignoreLostTerminal, Interrupts, shellLine } from "../../runtime/node/interrupt.js";
@@ -97,7 +97,7 @@ async function train(file: string, opts: TrainOptions): Promise<void> {
   // worth it (`defaultThreads`); the worker threads load the same generated JavaScript as the
   // main thread's model.
   const told = workers !== undefined || shards !== undefined;
-  const macs = told ? undefined : stepMacs(program);
+  const macs = told ? undefined : shardingMacs(program);
   const threads = told ? (workers ?? 1) : defaultThreads(macs, availableParallelism());
   const sharding = threads !== undefined ? { workers: threads, shards: shards ?? DEFAULT_SHARDS, code: threads > 1 ? moduleCode(program, "float32", kernels, compiled.value!.meta.maxBatch) : undefined, ...(told ? {} : { chosen: macs! }) } : undefined;
   // Before any data is read: the folder exists, is this run's alone, and can hold a checkpoint.

@@ -105,8 +105,8 @@ export type TrainRequest =
       readonly files: Readonly<Record<string, string>>;
       /** Replaces the file's `epochs` when set (a run until paused). */
       readonly epochs: number | undefined;
-      /** Workers that train (the training worker and helpers); one without cross-origin isolation. */
-      readonly workers: number;
+      /** Workers that train (the training worker and helpers), or "auto" (`pageWorkers`); one without cross-origin isolation. */
+      readonly workers: number | "auto";
     }
   /** Least time per epoch while running (0: as fast as it goes), so a run can be watched. */
   | { readonly type: "speed"; readonly msPerEpoch: number }

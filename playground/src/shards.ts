@@ -7,10 +7,10 @@
  */
 import type { CompiledModel } from "../../compiler/model-api.js";
 import { CTRL, ShardSteps } from "../../runtime/shards.js";
-import type { ShardInit, ShardReply } from "./shard.worker.js";
+import { PAGE_SHARDS } from "./workers-choice.js";
 
-/** Shards per batch, as `nnc train --workers` (`DEFAULT_SHARDS`), whatever the number of workers. */
-export const PAGE_SHARDS = 4;
+export { PAGE_SHARDS, pageWorkers } from "./workers-choice.js";
+import type { ShardInit, ShardReply } from "./shard.worker.js";
 
 /** Whether this page may share memory between workers. */
 export const canShare = (): boolean => (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true && typeof SharedArrayBuffer === "function";

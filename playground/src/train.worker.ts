@@ -17,7 +17,8 @@ import { classCount } from "../../runtime/metrics.js";
 import { createSession, type RunOverrides, type Session } from "../../runtime/session.js";
 import { evaluate } from "../../runtime/batches.js";
 import { decodeWeights, encodeWeights } from "../../runtime/weights.js";
-import { PageShards } from "./shards.js";
+import { PageShards, pageWorkers } from "./shards.js";
+import { shardingMacs } from "../../compiler/work.js";
 import { isTextClassifier } from "./typing.js";
 import { imageShapeOf } from "./images.js";
 import { trainOnFile } from "./knobs/source-edits.js";
@@ -98,7 +99,8 @@ async function load(m: Extract<TrainRequest, { type: "load" }>): Promise<void> {
   opened = { program, reader: files, overrides };
   session.trainer.init();
   try {
-    stepper = await PageShards.start(session.model, compiled.value.code, m.workers, session.trainer.config.seed);
+    const workers = pageWorkers(m.workers, m.workers === "auto" ? shardingMacs(program) : undefined, navigator.hardwareConcurrency || 1);
+    stepper = await PageShards.start(session.model, compiled.value.code, workers, session.trainer.config.seed);
   } catch (e) {
     return fail(`the training workers did not start: ${e instanceof Error ? e.message : String(e)}`, []);
   }

@@ -25,7 +25,8 @@
  * untouched.
  *
  * Not the same arithmetic as `trainStep` over the whole batch (a sum of shard means is not
- * the full-batch sum rounded once), so a run without `--workers` keeps `trainStep`.
+ * the full-batch sum rounded once): a run without `--workers` or `--shards` keeps `trainStep`
+ * unless its step is large enough for `defaultThreads` (`runtime/shards.ts`).
  */
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
 import type { CompiledModel, Floats } from "../../compiler/model-api.js";

@@ -45,7 +45,8 @@ describe("training with Web Workers", () => {
     await openPlayground(page);
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
     // One worker by default (two do not pay on these models), two to choose.
-    expect(await page.inputValue("#workers")).toBe("1");
+    // auto: the rule of `nnc train`, one worker for the spiral's small step.
+    expect(await page.inputValue("#workers")).toBe("auto");
     expect(await page.isDisabled("#workers")).toBe(false);
     expect(await page.isHidden("#workers-note")).toBe(true);
     await page.waitForFunction(() => window.__nnc.state().ready);

@@ -8,7 +8,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { checkSource } from "../../compiler/check.js";
-import { stepMacs } from "../../compiler/work.js";
+import { shardingMacs, stepMacs } from "../../compiler/work.js";
 import type { Program } from "../../compiler/program.js";
 import { defaultThreads, SHARD_MIN_MACS, THREAD_MIN_MACS } from "../../runtime/shards.js";
 import { nncInProcess } from "../cli/in-process.js";
@@ -123,4 +123,34 @@ describe("nnc train without --workers", () => {
     expect(sharded.code).toBe(0);
     expect(weights(join(dir, "plain"))).not.toEqual(weights(join(dir, "sharded")));
   }, 60_000);
+
+  it("a large step with batchnorm: the whole-batch step (shards would normalize by their own statistics)", async () => {
+    const source = mlp(512, 256).replace("  dense 512, relu\n  dense 512, relu\n", "  dense 512, relu\n  batchnorm\n  dense 512, relu\n");
+    expect(stepMacs(program(source))).toBeGreaterThanOrEqual(SHARD_MIN_MACS);
+    expect(shardingMacs(program(source))).toBeUndefined();
+    const file = join(dir, "bn.nn");
+    writeFileSync(file, source);
+    const r = await nncInProcess("train", file, "--out", join(dir, "bn"));
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).not.toContain("shards summed in order");
+  }, 60_000);
+
+  it("a search trial of a large step trains on the same shards: best.nn trains to the winner's test figures", async () => {
+    const file = join(dir, "wide-search.nn");
+    const source = mlp(512, 256)
+      .replace("optimizer adam(lr: 0.001)", "optimizer adam(lr: choice(0.001, 0.002))\nmetrics accuracy, loss")
+      .replace("  test 20%\n", "  test 20%\n  validation 20%\n")
+      .concat("search {\n  metric accuracy\n  algorithm grid\n  seed 1\n}\n");
+    writeFileSync(file, source.replace(`spiral(size: ${256 + 64}`, `spiral(size: ${Math.ceil(256 / 0.6)}`));
+    const out = join(dir, "search");
+    const s = await nncInProcess("search", file, "--out", out, "--quiet");
+    expect(s.code, s.err).toBe(0);
+    const trials = readFileSync(join(out, "trials.jsonl"), "utf8").trim().split("\n").slice(1).map((l) => JSON.parse(l) as { score: number; trial: number; test?: Record<string, number> });
+    const winner = [...trials].sort((a, b) => b.score - a.score || a.trial - b.trial)[0]!;
+    const r = await nncInProcess("train", join(out, "best.nn"), "--out", join(dir, "best"), "--json");
+    expect(r.code, r.err).toBe(0);
+    const done = r.out.trim().split("\n").map((l) => JSON.parse(l) as { event?: string; test?: Record<string, number> }).find((e) => e.event === "done");
+    expect(done?.test?.loss).toBe(winner.test?.loss);
+    expect(done?.test?.accuracy).toBe(winner.test?.accuracy);
+  }, 120_000);
 });

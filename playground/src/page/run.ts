@@ -80,11 +80,12 @@ export class Runner {
     ui.pause.onclick = () => this.send({ type: "pause" });
     ui.speed.onchange = () => this.send({ type: "speed", msPerEpoch: Number(ui.speed.value) });
     ui.untilPaused.onchange = () => this.version++;
-    // One worker by default: on the page's models a second one costs more than it gives
-    // (docs/playground.md). Two can be chosen where memory can be shared (cross-origin
-    // isolation); elsewhere the choice is off, with a note.
+    // "auto" by default: the rule of `nnc train` (`pageWorkers`), one worker on every example of
+    // the page, where a second costs more than it gives (docs/playground.md). 1 or 2 can be
+    // chosen where memory can be shared (cross-origin isolation); elsewhere the choice is off
+    // at 1, with a note.
     const share = canShare();
-    ui.workers.value = "1";
+    ui.workers.value = share ? "auto" : "1";
     ui.workers.disabled = !share;
     ui.workersNote.hidden = share;
     ui.workersNote.textContent = "One worker: this page is not cross-origin isolated, so it has no SharedArrayBuffer to share gradients between workers (the weights are the same either way).";
@@ -192,7 +193,7 @@ export class Runner {
     };
     const csv = this.inputs.csv();
     this.dataName = csv?.name ?? "";
-    const request = { source: this.inputs.source(), seed: this.inputs.seed(), csv, epochs: ui.untilPaused.checked ? UNTIL_PAUSED_EPOCHS : undefined, workers: Number(ui.workers.value) };
+    const request = { source: this.inputs.source(), seed: this.inputs.seed(), csv, epochs: ui.untilPaused.checked ? UNTIL_PAUSED_EPOCHS : undefined, workers: ui.workers.value === "auto" ? ("auto" as const) : Number(ui.workers.value) };
     setStatus("compiling…");
     void exampleFiles().then((files) => {
       // A newer load (or a reset) replaced this worker meanwhile.
