@@ -21,7 +21,7 @@ import { gridSize, type Plan, type TrialRecord, type TrialSpec } from "./search.
 import { createSession } from "./session.js";
 import { type EpochRecord } from "./train.js";
 import { evaluate } from "./batches.js";
-import { DEFAULT_SHARDS, defaultThreads, LocalShards } from "./shards.js";
+import { DEFAULT_SHARDS, LocalShards, shardedByDefault } from "./shards.js";
 import { shardingMacs } from "../compiler/work.js";
 
 
@@ -168,7 +168,7 @@ export async function runTrial(source: string, o: TrialOptions): Promise<TrialOu
   trainer.init();
   // A step `nnc train` would shard by default is trained on the same shards (one thread: the
   // same bits), so the winner's file trains to the trial's result (`defaultThreads`).
-  if (defaultThreads(shardingMacs(program), 1) !== undefined) trainer.stepper = new LocalShards(model, { shards: DEFAULT_SHARDS, seed: trainer.config.seed });
+  if (shardedByDefault(shardingMacs(program))) trainer.stepper = new LocalShards(model, { shards: DEFAULT_SHARDS, seed: trainer.config.seed });
   const curve: number[] = [];
   const key = `val_${o.metric}`;
   while (!trainer.done) {

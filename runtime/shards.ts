@@ -51,6 +51,11 @@ export const DEFAULT_SHARDS = 4;
 export const SHARD_MIN_MACS = 100e6;
 export const THREAD_MIN_MACS = 50e6;
 
+/** Whether `nnc train` without `--workers` or `--shards` shards a step of this many multiply-adds (`shardingMacs`). */
+export function shardedByDefault(stepMacs: number | undefined): stepMacs is number {
+  return stepMacs !== undefined && stepMacs >= SHARD_MIN_MACS;
+}
+
 /**
  * The threads `nnc train` uses when not told: undefined (the plain step, not sharded) for a
  * step under `SHARD_MIN_MACS`; else as many as the cores, the shards and `THREAD_MIN_MACS` allow
@@ -58,7 +63,7 @@ export const THREAD_MIN_MACS = 50e6;
  * file and a seed give the same weights on every machine, whatever number of threads it chose.
  */
 export function defaultThreads(stepMacs: number | undefined, cores: number, shards = DEFAULT_SHARDS): number | undefined {
-  if (stepMacs === undefined || !(stepMacs >= SHARD_MIN_MACS)) return undefined;
+  if (!shardedByDefault(stepMacs)) return undefined;
   return Math.max(1, Math.min(Math.floor(cores), shards, Math.floor(stepMacs / THREAD_MIN_MACS)));
 }
 

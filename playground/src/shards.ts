@@ -6,10 +6,7 @@
  * SharedArrayBuffer: then one thread on plain ArrayBuffers, the same shards, the same weights.
  */
 import type { CompiledModel } from "../../compiler/model-api.js";
-import { CTRL, ShardSteps } from "../../runtime/shards.js";
-import { PAGE_SHARDS } from "./workers-choice.js";
-
-export { PAGE_SHARDS, pageWorkers } from "./workers-choice.js";
+import { CTRL, DEFAULT_SHARDS, ShardSteps } from "../../runtime/shards.js";
 import type { ShardInit, ShardReply } from "./shard.worker.js";
 
 /** Whether this page may share memory between workers. */
@@ -21,7 +18,7 @@ export class PageShards extends ShardSteps {
 
   private constructor(model: CompiledModel, workers: number, seed: number) {
     const share = canShare();
-    super(model, { workers: share ? workers : 1, shards: PAGE_SHARDS, seed, ...(share ? {} : { memory: (bytes: number) => new ArrayBuffer(bytes) }) });
+    super(model, { workers: share ? workers : 1, shards: DEFAULT_SHARDS, seed, ...(share ? {} : { memory: (bytes: number) => new ArrayBuffer(bytes) }) });
   }
 
   /** The stepper with its helper workers started and their modules loaded. */

@@ -1,11 +1,7 @@
 /**
- * How many workers the page trains with (pure, so the Node tests read it without a DOM):
- * the shards every batch is cut into, and the "auto" choice.
+ * How many workers the page trains with (pure, so the Node tests read it without a DOM).
  */
-import { DEFAULT_SHARDS, defaultThreads } from "../../runtime/shards.js";
-
-/** Shards per batch, as `nnc train --workers` (`DEFAULT_SHARDS`), whatever the number of workers. */
-export const PAGE_SHARDS = DEFAULT_SHARDS;
+import { defaultThreads } from "../../runtime/shards.js";
 
 /**
  * The workers the page trains with: the one chosen, or for "auto" the rule of `nnc train`
@@ -15,6 +11,5 @@ export const PAGE_SHARDS = DEFAULT_SHARDS;
  */
 export function pageWorkers(choice: number | "auto", stepMacs: number | undefined, cores: number): number {
   if (choice !== "auto") return choice;
-  return defaultThreads(stepMacs, cores, PAGE_SHARDS) ?? 1;
+  return defaultThreads(stepMacs, cores) ?? 1;
 }
-

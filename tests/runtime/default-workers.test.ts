@@ -7,18 +7,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { checkSource } from "../../compiler/check.js";
 import { shardingMacs, stepMacs } from "../../compiler/work.js";
-import type { Program } from "../../compiler/program.js";
 import { defaultThreads, SHARD_MIN_MACS, THREAD_MIN_MACS } from "../../runtime/shards.js";
 import { nncInProcess } from "../cli/in-process.js";
-import { example } from "./helpers.js";
-
-const program = (source: string): Program => {
-  const r = checkSource(source);
-  if (!r.value) throw new Error(r.diagnostics.map((d) => d.message).join("\n"));
-  return r.value;
-};
+import { example, programOf as program } from "./helpers.js";
 
 /** An MLP on the spiral: input 2, two hidden layers of `width`, 2 classes; one step an epoch. */
 const mlp = (width: number, batch: number): string => `model Wide {
